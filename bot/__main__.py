@@ -1,0 +1,123 @@
+"""`python -m bot` runs the bot; `python -m bot stations import FILE.csv` loads stations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from telegram import Update
+from telegram.error import InvalidToken
+
+from bot.app import build_application, on_startup
+from bot.clock import SystemClock
+from bot.services import build_services
+from bot.settings import Settings, SettingsError, load_settings
+from storage import Database
+
+EXIT_CONFIG = 2
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="jiazhan (家站) bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    stations = sub.add_parser("stations", help="manage liaison stations")
+    stations_sub = stations.add_subparsers(dest="action", required=True)
+    imp = stations_sub.add_parser("import", help="create or update stations from a CSV file")
+    imp.add_argument("file", type=Path)
+    return parser
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def import_stations(settings: Settings, path: Path) -> int:
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        services = build_services(settings, db, SystemClock())
+        report = await services.stations.import_csv(path)
+    finally:
+        await db.close()
+    if report.errors:
+        for error in report.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(f"nothing imported from {path}", file=sys.stderr)
+        return 1
+    print(f"stations: {report.created_or_updated} created or updated, {report.unchanged} unchanged")
+    return 0
+
+
+SAMPLE_STATIONS = Path(__file__).resolve().parent.parent / "samples" / "stations.csv"
+
+
+async def run(settings: Settings) -> int:
+    db = Database(settings.database_path)
+    await db.connect()
+    services = build_services(settings, db, SystemClock())
+    if not await services.stations.any() and SAMPLE_STATIONS.exists():
+        report = await services.stations.import_csv(SAMPLE_STATIONS)
+        log.warning(
+            "no stations yet: loaded %s sample stations from %s; import your own with "
+            "`python -m bot stations import FILE.csv`",
+            report.created_or_updated,
+            SAMPLE_STATIONS,
+        )
+    application = build_application(services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with application:
+            await on_startup(application)
+            await application.start()
+            assert application.updater is not None
+            if settings.mode == "webhook":
+                await application.updater.start_webhook(
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                    url_path="telegram",
+                    webhook_url=f"{settings.webhook_url}",
+                    secret_token=settings.webhook_secret,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            else:
+                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("bot @%s is running (%s)", application.bot.username, settings.mode)
+            await stop.wait()
+            log.info("stopping")
+            await application.updater.stop()
+            await application.stop()
+    except InvalidToken:
+        print("error: setting JIAZHAN_BOT_TOKEN was refused by Telegram", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        await db.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(need_token=args.command in (None, "run"))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    _configure_logging(settings)
+    if args.command == "stations":
+        return asyncio.run(import_stations(settings, args.file))
+    return asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

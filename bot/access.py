@@ -1,0 +1,49 @@
+"""Who may do what: the one place every command, button and service asks."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.services.errors import AccessDenied
+from storage.models import Opinion, Role, User
+
+
+class Action(StrEnum):
+    SUBMIT_OPINION = "submit_opinion"
+    VIEW_OWN_OPINIONS = "view_own_opinions"
+    CHOOSE_STATION = "choose_station"
+    INVITE_DEPUTY = "invite_deputy"
+    MANAGE_STAFF = "manage_staff"
+    VIEW_ALL_OPINIONS = "view_all_opinions"
+
+
+_EVERYONE = frozenset(Role)
+_STAFF = frozenset({Role.STAFF, Role.ADMIN})
+
+POLICY: dict[Action, frozenset[Role]] = {
+    Action.SUBMIT_OPINION: _EVERYONE,
+    Action.VIEW_OWN_OPINIONS: _EVERYONE,
+    Action.CHOOSE_STATION: _EVERYONE,
+    Action.INVITE_DEPUTY: _STAFF,
+    Action.VIEW_ALL_OPINIONS: _STAFF,
+    Action.MANAGE_STAFF: frozenset({Role.ADMIN}),
+}
+
+
+def allowed(user: User, action: Action) -> bool:
+    """True when the user's role may perform the action (and the user has consented)."""
+    return user.consented and user.role in POLICY[action]
+
+
+def ensure(user: User, action: Action) -> None:
+    if not allowed(user, action):
+        raise AccessDenied()
+
+
+def ensure_may_view_opinion(user: User, opinion: Opinion) -> None:
+    """The author sees their own opinion; staff see every opinion."""
+    if opinion.author_id == user.telegram_id and allowed(user, Action.VIEW_OWN_OPINIONS):
+        return
+    if allowed(user, Action.VIEW_ALL_OPINIONS):
+        return
+    raise AccessDenied("error.not_your_record")

@@ -1,0 +1,98 @@
+"""Locales: gettext catalogs read from `locales/*/LC_MESSAGES/*.po` through Babel, and the one
+place that formats dates and numbers for a locale in the configured time zone."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+SUPPORTED = ("zh_CN", "en")
+
+
+def N_(key: str) -> str:
+    """Mark a message id for extraction where it is translated later."""
+    return key
+
+
+def locale_for_language_code(code: str | None, default: str = "zh_CN") -> str:
+    """Telegram's language_code → our locale: any zh… is zh_CN, anything else en."""
+    if not code:
+        return default
+    return "zh_CN" if code.lower().startswith("zh") else "en"
+
+
+def load_catalog(directory: Path) -> Translations:
+    """Merge every .po file of one locale into one Translations object, compiled in memory."""
+    merged = Translations()
+    for po_file in sorted(directory.glob("*.po")):
+        with po_file.open("rb") as fh:
+            catalog = read_po(fh)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        merged.merge(Translations(fp=buffer))
+    return merged
+
+
+class Texts:
+    """Everything a handler needs to speak one locale: messages, dates, numbers."""
+
+    def __init__(self, locale: str, translations: Translations, zone: ZoneInfo) -> None:
+        self.locale = locale
+        self._translations = translations
+        self.zone = zone
+
+    @cached_property
+    def _babel_locale(self) -> Locale:
+        return Locale.parse(self.locale)
+
+    def __call__(self, key: str, /, **params: object) -> str:
+        text = self._translations.gettext(key)
+        return text.format(**params) if params else text
+
+    def datetime(self, moment: datetime) -> str:
+        return f"{self.date(moment)} {self.time(moment)}"
+
+    def date(self, moment: datetime) -> str:
+        return format_skeleton("yMMMd", moment, tzinfo=self.zone, locale=self._babel_locale)
+
+    def time(self, moment: datetime) -> str:
+        return format_skeleton("Hm", moment, tzinfo=self.zone, locale=self._babel_locale)
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self._babel_locale)
+
+    def percent(self, value: float) -> str:
+        return format_percent(value, locale=self._babel_locale)
+
+
+class I18n:
+    """All catalogs, loaded once at start."""
+
+    def __init__(
+        self, zone: ZoneInfo, default_locale: str = "zh_CN", directory: Path = LOCALES_DIR
+    ) -> None:
+        self.default_locale = default_locale
+        self.zone = zone
+        self._texts = {
+            locale: Texts(locale, load_catalog(directory / locale / "LC_MESSAGES"), zone)
+            for locale in SUPPORTED
+        }
+
+    def texts(self, locale: str | None) -> Texts:
+        return self._texts.get(locale or self.default_locale) or self._texts[self.default_locale]
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return SUPPORTED

@@ -1,0 +1,1 @@
+"""The Telegram-facing parts of the application: update processing, persistence, context."""

@@ -1,0 +1,47 @@
+"""The domain services: rules, state transitions and reports, free of Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.i18n import I18n
+from bot.services.flood import FloodGuard
+from bot.services.invitations import InvitationService
+from bot.services.opinions import OpinionService
+from bot.services.stations import StationService
+from bot.services.users import UserService
+from bot.settings import Settings
+from storage import Database
+
+
+@dataclass
+class Services:
+    """Everything a handler may call, built once per application."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    i18n: I18n
+    users: UserService
+    stations: StationService
+    opinions: OpinionService
+    invitations: InvitationService
+    flood: FloodGuard
+
+
+def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
+    zone = settings.zone
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        i18n=I18n(zone, settings.default_locale),
+        users=UserService(db, clock, settings.admin_ids, settings.default_locale),
+        stations=StationService(db),
+        opinions=OpinionService(
+            db, clock, zone, settings.daily_opinion_limit, settings.tracking_prefix
+        ),
+        invitations=InvitationService(db, clock, settings.invitation_ttl_days),
+        flood=FloodGuard(clock, settings.flood_max_updates, settings.flood_window_seconds),
+    )

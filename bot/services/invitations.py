@@ -1,0 +1,80 @@
+"""One-time deputy invitations: staff create them, a deputy opens the deep link once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.access import Action, ensure
+from bot.clock import Clock
+from bot.services.errors import DomainError
+from storage import Database
+from storage.models import Deputy, Invitation, Role, User
+from storage.repos.deputies import DeputyRepo, InvitationRepo
+from storage.repos.stations import StationRepo
+from storage.repos.users import UserRepo
+
+CODE_BYTES = 12
+MAX_NAME = 60
+DEEP_LINK_PREFIX = "inv_"
+
+
+@dataclass(frozen=True)
+class AcceptedInvitation:
+    deputy: Deputy
+    station_name: str
+
+
+class InvitationService:
+    def __init__(self, db: Database, clock: Clock, ttl_days: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.ttl = timedelta(days=ttl_days)
+        self.invitations = InvitationRepo(db)
+        self.deputies = DeputyRepo(db)
+        self.stations = StationRepo(db)
+        self.users = UserRepo(db)
+
+    async def create(self, actor: User, deputy_name: str, station_id: int) -> Invitation:
+        ensure(actor, Action.INVITE_DEPUTY)
+        name = " ".join(deputy_name.split())
+        if not name:
+            raise DomainError("invite.name_empty")
+        if len(name) > MAX_NAME:
+            raise DomainError("invite.name_too_long", maximum=MAX_NAME)
+        if await self.stations.get(station_id) is None:
+            raise DomainError("station.unknown")
+        now = self.clock.now()
+        code = secrets.token_urlsafe(CODE_BYTES)
+        async with self.db.transaction() as tx:
+            await self.invitations.insert(
+                tx, code, name, station_id, actor.telegram_id, now, now + self.ttl
+            )
+            invitation = await self.invitations.get_for_update(tx, code)
+        assert invitation is not None
+        return invitation
+
+    async def accept(self, user: User, code: str) -> AcceptedInvitation:
+        """Bind this account to the invited deputy; a code works once, before it expires."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            invitation = await self.invitations.get_for_update(tx, code)
+            if invitation is None:
+                raise DomainError("invite.unknown")
+            if invitation.used_by is not None:
+                raise DomainError("invite.used")
+            if invitation.expires_at <= now:
+                raise DomainError("invite.expired")
+            if user.role in (Role.STAFF, Role.ADMIN):
+                raise DomainError("invite.staff_cannot_accept")
+            await self.invitations.mark_used(tx, code, user.telegram_id, now)
+            await self.deputies.upsert(
+                tx, user.telegram_id, invitation.deputy_name, invitation.station_id, now
+            )
+            await self.users.set_role(tx, user.telegram_id, Role.DEPUTY)
+            await self.users.set_station(tx, user.telegram_id, invitation.station_id)
+        deputy = await self.deputies.get(user.telegram_id)
+        station = await self.stations.get(invitation.station_id)
+        assert deputy is not None and station is not None
+        return AcceptedInvitation(deputy, station.name)

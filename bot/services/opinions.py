@@ -1,0 +1,177 @@
+"""Opinions (意见建议): the draft a voter writes step by step, submission with a tracking
+number, and the voter's own list and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.access import Action, ensure, ensure_may_view_opinion
+from bot.clock import Clock
+from bot.i18n import N_
+from bot.services.errors import DomainError
+from bot.services.paging import Page, clamp_page
+from storage import Database, Tx
+from storage.models import Opinion, OpinionDraft, OpinionEvent, User
+from storage.repos.drafts import ConversationRepo, DraftRepo
+from storage.repos.opinions import OpinionRepo
+
+CONVERSATION = "opinion"
+TEXT_MIN = 10
+TEXT_MAX = 2000
+MAX_PHOTOS = 3
+
+# (code stored in the database, message id of its label)
+CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("urban", N_("category.urban")),
+    ("traffic", N_("category.traffic")),
+    ("elderly", N_("category.elderly")),
+    ("education", N_("category.education")),
+    ("environment", N_("category.environment")),
+    ("housing", N_("category.housing")),
+    ("jobs", N_("category.jobs")),
+    ("safety", N_("category.safety")),
+    ("culture", N_("category.culture")),
+    ("other", N_("category.other")),
+)
+CATEGORY_LABELS = dict(CATEGORIES)
+
+STATUS_LABELS = {
+    "submitted": N_("status.submitted"),
+    "accepted": N_("status.accepted"),
+    "declined": N_("status.declined"),
+    "answered": N_("status.answered"),
+    "closed": N_("status.closed"),
+}
+EVENT_LABELS = {
+    "submitted": N_("event.submitted"),
+    "accepted": N_("event.accepted"),
+    "declined": N_("event.declined"),
+    "answered": N_("event.answered"),
+    "closed": N_("event.closed"),
+}
+
+
+@dataclass(frozen=True)
+class OpinionDetail:
+    opinion: Opinion
+    events: list[OpinionEvent]
+
+
+def clean_text(raw: str | None) -> str:
+    """The opinion's text, stripped and checked for length."""
+    text = (raw or "").strip()
+    if not text:
+        raise DomainError("opinion.text_empty")
+    if len(text) < TEXT_MIN:
+        raise DomainError("opinion.text_too_short", minimum=TEXT_MIN, count=len(text))
+    if len(text) > TEXT_MAX:
+        raise DomainError("opinion.text_too_long", maximum=TEXT_MAX, count=len(text))
+    return text
+
+
+def conversation_key(chat_id: int, user_id: int) -> tuple[int, int]:
+    """The key PTB's ConversationHandler uses with per_chat and per_user."""
+    return (chat_id, user_id)
+
+
+class OpinionService:
+    def __init__(
+        self, db: Database, clock: Clock, zone: ZoneInfo, daily_limit: int, prefix: str
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.zone = zone
+        self.daily_limit = daily_limit
+        self.prefix = prefix
+        self.repo = OpinionRepo(db)
+        self.drafts = DraftRepo(db)
+        self.conversations = ConversationRepo(db)
+
+    def _start_of_day(self, now: datetime) -> datetime:
+        local = now.astimezone(self.zone)
+        return datetime.combine(local.date(), time(0), tzinfo=self.zone)
+
+    async def check_daily_limit(self, author: User) -> None:
+        async with self.db.transaction() as tx:
+            await self._check_limit(tx, author.telegram_id)
+
+    async def _check_limit(self, tx: Tx, author_id: int) -> None:
+        since = self._start_of_day(self.clock.now())
+        count = await self.repo.count_by_author_since(tx, author_id, since)
+        if count >= self.daily_limit:
+            raise DomainError("opinion.daily_limit", limit=self.daily_limit)
+
+    async def begin(self, author: User) -> None:
+        """Checks before a new opinion: permission, station, today's limit."""
+        ensure(author, Action.SUBMIT_OPINION)
+        if author.station_id is None:
+            raise DomainError("opinion.no_station")
+        await self.check_daily_limit(author)
+
+    async def draft(self, user_id: int) -> OpinionDraft:
+        return await self.drafts.get(user_id) or OpinionDraft()
+
+    async def save(self, user_id: int, chat_id: int, draft: OpinionDraft, step: str) -> None:
+        """Store the draft and the step it is at, together, so a crash loses at most one step."""
+        async with self.db.transaction() as tx:
+            await self.drafts.save(tx, user_id, draft, self.clock.now())
+            await self.conversations.put(tx, CONVERSATION, conversation_key(chat_id, user_id), step)
+
+    async def discard(self, user_id: int, chat_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await self.drafts.delete(tx, user_id)
+            await self.conversations.put(tx, CONVERSATION, conversation_key(chat_id, user_id), None)
+
+    async def submit(self, author: User, chat_id: int) -> Opinion:
+        """Write the opinion and its first history event in one transaction."""
+        ensure(author, Action.SUBMIT_OPINION)
+        draft = await self.drafts.get(author.telegram_id)
+        if draft is None:
+            raise DomainError("opinion.no_draft")
+        if draft.category is None or draft.text is None or draft.show_name is None:
+            raise DomainError("opinion.incomplete")
+        if author.station_id is None:
+            raise DomainError("opinion.no_station")
+        now = self.clock.now()
+        year = now.astimezone(self.zone).year
+        async with self.db.transaction() as tx:
+            await self._check_limit(tx, author.telegram_id)
+            sequence = await self.repo.next_sequence(tx, year)
+            opinion_id = await self.repo.insert(
+                tx,
+                tracking_no=f"{self.prefix}-{year}-{sequence:06d}",
+                author_id=author.telegram_id,
+                station_id=author.station_id,
+                category=draft.category,
+                text=draft.text,
+                photos=draft.photos,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                show_name=draft.show_name,
+                now=now,
+            )
+            await self.repo.add_event(tx, opinion_id, now, author.telegram_id, "submitted")
+            await self.drafts.delete(tx, author.telegram_id)
+            await self.conversations.put(
+                tx, CONVERSATION, conversation_key(chat_id, author.telegram_id), None
+            )
+        opinion = await self.repo.get(opinion_id)
+        assert opinion is not None
+        return opinion
+
+    async def mine(self, author: User, page: int, per_page: int) -> Page[Opinion]:
+        ensure(author, Action.VIEW_OWN_OPINIONS)
+        page, pages = clamp_page(
+            page, await self.repo.count_by_author(author.telegram_id), per_page
+        )
+        items = await self.repo.page_by_author(author.telegram_id, page * per_page, per_page)
+        return Page(items, page, pages)
+
+    async def detail(self, actor: User, opinion_id: int) -> OpinionDetail:
+        opinion = await self.repo.get(opinion_id)
+        if opinion is None:
+            raise DomainError("error.not_your_record")
+        ensure_may_view_opinion(actor, opinion)
+        return OpinionDetail(opinion, await self.repo.events(opinion_id))

@@ -1,0 +1,98 @@
+"""Users: first contact, consent, language, station, roles and reachability."""
+
+from __future__ import annotations
+
+from bot.access import Action, ensure
+from bot.clock import Clock
+from bot.i18n import locale_for_language_code
+from bot.services.errors import DomainError
+from storage import Database
+from storage.models import Role, User
+from storage.repos.stations import StationRepo
+from storage.repos.users import UserRepo
+
+
+class UserService:
+    def __init__(
+        self, db: Database, clock: Clock, admin_ids: list[int], default_locale: str
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.admin_ids = frozenset(admin_ids)
+        self.default_locale = default_locale
+        self.users = UserRepo(db)
+        self.stations = StationRepo(db)
+
+    def _effective(self, user: User) -> User:
+        """Admins come from settings, whatever the stored role says."""
+        if user.telegram_id in self.admin_ids and user.role != Role.ADMIN:
+            return user.model_copy(update={"role": Role.ADMIN})
+        return user
+
+    async def get(self, telegram_id: int) -> User | None:
+        user = await self.users.get(telegram_id)
+        return None if user is None else self._effective(user)
+
+    async def touch(
+        self, telegram_id: int, language_code: str | None, full_name: str, username: str | None
+    ) -> User:
+        """The user behind an update: created on first contact, refreshed only when changed."""
+        user = await self.users.get(telegram_id)
+        if (
+            user is None
+            or not user.active
+            or user.full_name != full_name
+            or user.username != username
+        ):
+            locale = locale_for_language_code(language_code, self.default_locale)
+            async with self.db.transaction() as tx:
+                await self.users.upsert_seen(
+                    tx, telegram_id, locale, full_name, username, self.clock.now()
+                )
+            user = await self.users.get(telegram_id)
+            assert user is not None
+        return self._effective(user)
+
+    async def consent(self, telegram_id: int) -> User:
+        async with self.db.transaction() as tx:
+            await self.users.set_consent(tx, telegram_id, self.clock.now())
+        return await self._require(telegram_id)
+
+    async def set_locale(self, telegram_id: int, locale: str) -> User:
+        async with self.db.transaction() as tx:
+            await self.users.set_locale(tx, telegram_id, locale)
+        return await self._require(telegram_id)
+
+    async def choose_station(self, actor: User, station_id: int) -> User:
+        ensure(actor, Action.CHOOSE_STATION)
+        if await self.stations.get(station_id) is None:
+            raise DomainError("station.unknown")
+        async with self.db.transaction() as tx:
+            await self.users.set_station(tx, actor.telegram_id, station_id)
+        return await self._require(actor.telegram_id)
+
+    async def set_staff(self, actor: User, target_id: int, grant: bool) -> User:
+        """An admin grants or revokes staff. Deputies and admins keep their role."""
+        ensure(actor, Action.MANAGE_STAFF)
+        if target_id in self.admin_ids:
+            raise DomainError("staff.target_is_admin")
+        async with self.db.transaction() as tx:
+            await self.users.ensure(tx, target_id, self.default_locale, self.clock.now())
+            current = await self.users.role_in(tx, target_id)
+            if grant and current == Role.DEPUTY:
+                raise DomainError("staff.target_is_deputy")
+            if not grant and current != Role.STAFF:
+                raise DomainError("staff.target_not_staff")
+            await self.users.set_role(tx, target_id, Role.STAFF if grant else Role.VOTER)
+        return await self._require(target_id)
+
+    async def mark_unreachable(self, telegram_id: int) -> None:
+        """The user blocked the bot: stop counting them as reachable."""
+        async with self.db.transaction() as tx:
+            await self.users.set_active(tx, telegram_id, False)
+
+    async def _require(self, telegram_id: int) -> User:
+        user = await self.get(telegram_id)
+        if user is None:
+            raise DomainError("error.unknown_user")
+        return user

@@ -1,0 +1,109 @@
+"""Settings from the environment and `.env`, each documented in `.env.example`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+SUPPORTED_LOCALES = ("zh_CN", "en")
+ENV_PREFIX = "JIAZHAN_"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; names are prefixed with JIAZHAN_ in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+    )
+
+    bot_token: str | None = None
+    database_path: Path = Path("data/jiazhan.sqlite3")
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    bot_api_base_url: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    daily_opinion_limit: int = Field(default=5, ge=1, le=1000)
+    tracking_prefix: str = Field(default="HD", pattern=r"^[A-Z]{1,6}$")
+    invitation_ttl_days: int = Field(default=7, ge=1, le=365)
+    flood_max_updates: int = Field(default=20, ge=1)
+    flood_window_seconds: float = Field(default=10.0, gt=0)
+    persistence_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    max_concurrent_updates: int = Field(default=512, ge=1)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not TOKEN_PATTERN.match(value):
+            raise ValueError("is not a bot token of the form 123456:ABC… from @BotFather")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                return [int(p) for p in parts]
+            except ValueError as exc:
+                raise ValueError("must be Telegram user ids separated by commas") from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a known time zone") from exc
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must start with https://")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def load_settings(*, need_token: bool = True, **overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one line that names the setting."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        reason = "is missing" if first["type"] == "missing" else first["msg"]
+        reason = reason.removeprefix("Value error, ")
+        raise SettingsError(f"setting {name} {reason}") from None
+    if need_token and not settings.bot_token:
+        raise SettingsError(f"setting {ENV_PREFIX}BOT_TOKEN is missing")
+    if settings.mode == "webhook" and not settings.webhook_url:
+        raise SettingsError(f"setting {ENV_PREFIX}WEBHOOK_URL is missing (needed in webhook mode)")
+    return settings

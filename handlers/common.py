@@ -1,0 +1,113 @@
+"""What every feature handler shares: replying in the user's language, callback data,
+domain errors, and the permission check for commands and buttons."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.access import Action, allowed
+from bot.runtime.context import BotContext
+from bot.services.errors import AccessDenied, DomainError
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+Callback = Callable[[Update, BotContext], Awaitable[R]]
+
+
+async def respond(
+    update: Update,
+    context: BotContext,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    edit: bool = True,
+) -> Message | None:
+    """Answer an update: edit the tapped message for a button, send a new one otherwise."""
+    query = update.callback_query
+    if edit and query is not None and query.message is not None:
+        try:
+            result = await query.edit_message_text(text, reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+            return None
+        return result if isinstance(result, Message) else None
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def say(update: Update, context: BotContext, key: str, **params: object) -> None:
+    """Send one catalog message as a new message."""
+    await respond(update, context, context.texts(key, **params), edit=False)
+
+
+async def show_error(update: Update, context: BotContext, error: DomainError) -> None:
+    """Tell the user what rule stopped them, as an alert for a button or a message for text."""
+    text = context.texts(error.key, **error.params)
+    if isinstance(error, AccessDenied):
+        log.warning(
+            "refused %s for user %s: %s",
+            describe(update),
+            update.effective_user.id if update.effective_user else None,
+            error.key,
+        )
+    query = update.callback_query
+    if query is not None:
+        await query.answer(text, show_alert=True)
+        return
+    await respond(update, context, text, edit=False)
+
+
+def describe(update: Update) -> str:
+    if update.callback_query is not None:
+        return f"button {update.callback_query.data!r}"
+    if update.effective_message is not None and update.effective_message.text:
+        return f"message {update.effective_message.text[:40]!r}"
+    return f"update {update.update_id}"
+
+
+def guarded(action: Action | None = None) -> Callable[[Callback[R]], Callback[R | None]]:
+    """Check the role for `action` (when given) and turn DomainErrors into clear replies."""
+
+    def decorate(func: Callback[R]) -> Callback[R | None]:
+        @functools.wraps(func)
+        async def wrapper(update: Update, context: BotContext) -> R | None:
+            try:
+                if action is not None and not allowed(context.user, action):
+                    raise AccessDenied()
+                return await func(update, context)
+            except DomainError as error:
+                await show_error(update, context, error)
+                return None
+
+        return wrapper
+
+    return decorate
+
+
+def callback_args(update: Update, prefix: str, count: int) -> list[str]:
+    """The fields after `prefix:` in the tapped button's data; a forged shape is refused."""
+    data = update.callback_query.data if update.callback_query else None
+    if not isinstance(data, str) or not data.startswith(prefix + ":"):
+        raise AccessDenied("error.stale_button")
+    parts = data[len(prefix) + 1 :].split(":")
+    if len(parts) != count:
+        raise AccessDenied("error.stale_button")
+    return parts
+
+
+def int_arg(raw: str) -> int:
+    """A numeric field of callback data; anything else was not made by this bot."""
+    try:
+        return int(raw)
+    except ValueError:
+        raise AccessDenied("error.stale_button") from None

@@ -1,0 +1,33 @@
+"""The one error handler: log the update id and exception, tell the user briefly, never a
+traceback. A Forbidden from Telegram means the user blocked the bot: mark them inactive."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden
+
+from bot.runtime.context import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    user = update.effective_user if isinstance(update, Update) else None
+    if isinstance(error, Forbidden):
+        log.info("update %s: user %s blocked the bot", update_id, user.id if user else None)
+        if user is not None:
+            await context.services.users.mark_unreachable(user.id)
+        return
+    log.error("update %s failed", update_id, exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    account = await context.services.users.get(user.id) if user else None
+    texts = context.services.i18n.texts(account.locale if account else None)
+    try:
+        await context.bot.send_message(update.effective_chat.id, texts("error.internal"))
+    except Exception:  # the apology itself failed; the error above is already logged
+        log.warning("could not tell chat %s about the error", update.effective_chat.id)

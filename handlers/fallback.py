@@ -1,0 +1,45 @@
+"""What nothing else handled: stale or forged buttons, unknown commands, stray messages."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.runtime.context import BotContext
+from handlers.common import respond
+
+log = logging.getLogger(__name__)
+
+
+async def unknown_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    log.warning(
+        "refused unknown or stale button %r from user %s",
+        query.data,
+        update.effective_user.id if update.effective_user else None,
+    )
+    await query.answer(context.texts("error.stale_button"), show_alert=True)
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    await respond(update, context, context.texts("cancel.nothing"), edit=False)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    await respond(update, context, context.texts("error.unknown_command"), edit=False)
+
+
+async def stray_message(update: Update, context: BotContext) -> None:
+    await respond(update, context, context.texts("error.stray_message"), edit=False)
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CallbackQueryHandler(unknown_button),  # type: ignore[arg-type]
+        CommandHandler("cancel", nothing_to_cancel),  # type: ignore[arg-type]
+        MessageHandler(filters.COMMAND, unknown_command),  # type: ignore[arg-type]
+        MessageHandler(filters.ALL, stray_message),  # type: ignore[arg-type]
+    ]

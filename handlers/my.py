@@ -1,0 +1,93 @@
+"""/my: the voter's own opinions, newest first, paged; tap one for its text and history."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.access import Action
+from bot.runtime.context import BotContext
+from bot.services.opinions import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS
+from handlers.common import callback_args, guarded, int_arg, respond
+from handlers.keyboards import button, paged
+
+PER_PAGE = 5
+PREVIEW_CHARS = 24
+
+
+async def show_page(update: Update, context: BotContext, page: int) -> None:
+    texts = context.texts
+    result = await context.services.opinions.mine(context.user, page, PER_PAGE)
+    if not result.items:
+        await respond(update, context, texts("my.empty"))
+        return
+    buttons = []
+    for opinion in result.items:
+        summary = (
+            opinion.text
+            if len(opinion.text) <= PREVIEW_CHARS
+            else (opinion.text[:PREVIEW_CHARS] + "…")
+        )
+        label = texts(
+            "my.item",
+            tracking_no=opinion.tracking_no,
+            status=texts(STATUS_LABELS[opinion.status]),
+            summary=summary,
+        )
+        buttons.append(button(label, f"my:o:{opinion.id}:{result.page}"))
+    markup = paged(buttons, result.page, result.pages, lambda p: f"my:p:{p}", texts)
+    await respond(update, context, texts("my.title"), markup)
+
+
+@guarded(Action.VIEW_OWN_OPINIONS)
+async def my_command(update: Update, context: BotContext) -> None:
+    await show_page(update, context, 0)
+
+
+@guarded(Action.VIEW_OWN_OPINIONS)
+async def my_page(update: Update, context: BotContext) -> None:
+    (page,) = callback_args(update, "my:p", 1)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await show_page(update, context, int_arg(page))
+
+
+@guarded(Action.VIEW_OWN_OPINIONS)
+async def my_opinion(update: Update, context: BotContext) -> None:
+    opinion_id, page = (int_arg(a) for a in callback_args(update, "my:o", 2))
+    detail = await context.services.opinions.detail(context.user, opinion_id)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    texts = context.texts
+    opinion = detail.opinion
+    history = "\n".join(
+        texts(
+            "my.event",
+            at=texts.datetime(event.at),
+            event=texts(EVENT_LABELS.get(event.kind, "event.other")),
+            note=(": " + escape(event.note)) if event.note else "",
+        )
+        for event in detail.events
+    )
+    text = texts(
+        "my.detail",
+        tracking_no=opinion.tracking_no,
+        category=texts(CATEGORY_LABELS.get(opinion.category, "category.other")),
+        status=texts(STATUS_LABELS[opinion.status]),
+        created=texts.datetime(opinion.created_at),
+        text=escape(opinion.text),
+        photos=texts.number(len(opinion.photos)),
+        history=history,
+    )
+    back = InlineKeyboardMarkup([[button(texts("nav.back"), f"my:p:{page}")]])
+    await respond(update, context, text, back)
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler("my", my_command),  # type: ignore[arg-type]
+        CallbackQueryHandler(my_page, pattern=r"^my:p:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(my_opinion, pattern=r"^my:o:"),  # type: ignore[arg-type]
+    ]

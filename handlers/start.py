@@ -1,0 +1,92 @@
+"""/start: greeting, the privacy notice with its agree button, and the deep links
+`?start=st_<station>` (a station's QR code) and `?start=inv_<code>` (a deputy invitation)."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.runtime.context import BotContext
+from bot.services.errors import DomainError
+from handlers.common import callback_args, guarded, respond, show_error
+from handlers.gate import consent_keyboard
+from handlers.station import bind_station, prompt_station
+
+PAYLOAD = re.compile(r"^(st_\d{1,9}|inv_[A-Za-z0-9_-]{1,64})$")
+
+
+def _payload(context: BotContext) -> str:
+    """The deep-link payload if it has a shape we make; anything else is ignored."""
+    raw = context.args[0] if context.args else ""
+    return raw if PAYLOAD.match(raw) else ""
+
+
+async def start(update: Update, context: BotContext) -> None:
+    payload = _payload(context)
+    texts = context.texts
+    if not context.user.consented:
+        await respond(
+            update,
+            context,
+            texts("start.greeting") + "\n\n" + texts("privacy.notice"),
+            consent_keyboard(context, payload),
+            edit=False,
+        )
+        return
+    await continue_start(update, context, payload)
+
+
+@guarded()
+async def agree(update: Update, context: BotContext) -> None:
+    (payload,) = callback_args(update, "consent", 1)
+    if payload and not PAYLOAD.match(payload):
+        payload = ""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    if not context.user.consented:
+        context.account = await context.services.users.consent(context.user.telegram_id)
+    await respond(update, context, context.texts("privacy.thanks"))
+    await continue_start(update, context, payload)
+
+
+async def continue_start(update: Update, context: BotContext, payload: str) -> None:
+    """After consent: follow the deep link, or ask for a station if there is none yet."""
+    texts = context.texts
+    try:
+        if payload.startswith("inv_"):
+            accepted = await context.services.invitations.accept(context.user, payload[4:])
+            context.account = await context.services.users.get(context.user.telegram_id)
+            await respond(
+                update,
+                context,
+                texts("invite.accepted", name=accepted.deputy.name, station=accepted.station_name),
+                edit=False,
+            )
+            return
+        if payload.startswith("st_"):
+            await bind_station(update, context, int(payload[3:]), edit=False)
+            return
+    except DomainError as error:
+        await show_error_message(update, context, error)
+        return
+    if context.user.station_id is None:
+        await prompt_station(update, context, edit=False, first_time=True)
+        return
+    await respond(update, context, texts("start.welcome_back"), edit=False)
+
+
+async def show_error_message(update: Update, context: BotContext, error: DomainError) -> None:
+    """Errors after a button tap here deserve a message, not just a fleeting alert."""
+    if update.callback_query is not None:
+        await respond(update, context, context.texts(error.key, **error.params), edit=False)
+    else:
+        await show_error(update, context, error)
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler("start", start),  # type: ignore[arg-type]
+        CallbackQueryHandler(agree, pattern=r"^consent:"),  # type: ignore[arg-type]
+    ]

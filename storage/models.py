@@ -1,0 +1,115 @@
+"""Pydantic models of the rows the repositories return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Role(StrEnum):
+    VOTER = "voter"
+    DEPUTY = "deputy"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class OpinionStatus(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class User(Row):
+    telegram_id: int
+    role: Role
+    locale: str
+    full_name: str = ""
+    username: str | None = None
+    station_id: int | None = None
+    consent_at: datetime | None = None
+    active: bool = True
+    created_at: datetime
+
+    @property
+    def consented(self) -> bool:
+        return self.consent_at is not None
+
+
+class Street(Row):
+    id: int
+    name: str
+    station_count: int = 0
+
+
+class Station(Row):
+    id: int
+    street_id: int
+    street_name: str = ""
+    name: str
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class Deputy(Row):
+    user_id: int
+    name: str
+    station_id: int
+    joined_at: datetime
+
+
+class Invitation(Row):
+    code: str
+    deputy_name: str
+    station_id: int
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None = None
+    used_at: datetime | None = None
+
+
+class Opinion(Row):
+    id: int
+    tracking_no: str
+    author_id: int
+    station_id: int
+    category: str
+    text: str
+    photos: list[str] = Field(default_factory=list)
+    latitude: float | None = None
+    longitude: float | None = None
+    show_name: bool
+    status: OpinionStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class OpinionEvent(Row):
+    id: int
+    opinion_id: int
+    at: datetime
+    actor_id: int | None = None
+    kind: str
+    note: str = ""
+
+
+class OpinionDraft(BaseModel):
+    """What a voter has entered so far; saved after every step of `/opinion`."""
+
+    category: str | None = None
+    text: str | None = None
+    photos: list[str] = Field(default_factory=list)
+    latitude: float | None = None
+    longitude: float | None = None
+    location_skipped: bool = False
+    show_name: bool | None = None
+    editing: bool = False

@@ -1,0 +1,1 @@
+"""Repositories: one per aggregate, each the only code that writes its tables."""

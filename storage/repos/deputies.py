@@ -1,0 +1,57 @@
+"""Deputies and the one-time invitations that bind a Telegram account to one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.db import Database, Tx
+from storage.models import Deputy, Invitation
+
+
+class DeputyRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, user_id: int) -> Deputy | None:
+        row = await self.db.fetchone("SELECT * FROM deputies WHERE user_id = ?", (user_id,))
+        return None if row is None else Deputy.model_validate(dict(row))
+
+    async def upsert(self, tx: Tx, user_id: int, name: str, station_id: int, now: datetime) -> None:
+        await tx.execute(
+            "INSERT INTO deputies (user_id, name, station_id, joined_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,"
+            " station_id = excluded.station_id",
+            (user_id, name, station_id, now.isoformat()),
+        )
+
+
+class InvitationRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert(
+        self,
+        tx: Tx,
+        code: str,
+        deputy_name: str,
+        station_id: int,
+        created_by: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO invitations (code, deputy_name, station_id, created_by, created_at,"
+            " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (code, deputy_name, station_id, created_by, now.isoformat(), expires_at.isoformat()),
+        )
+
+    async def get_for_update(self, tx: Tx, code: str) -> Invitation | None:
+        row = await tx.fetchone("SELECT * FROM invitations WHERE code = ?", (code,))
+        return None if row is None else Invitation.model_validate(dict(row))
+
+    async def mark_used(self, tx: Tx, code: str, user_id: int, now: datetime) -> bool:
+        changed = await tx.execute_count(
+            "UPDATE invitations SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL",
+            (user_id, now.isoformat(), code),
+        )
+        return changed == 1

@@ -1,0 +1,65 @@
+"""Opinion drafts and the conversation state that goes with them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, Tx
+from storage.models import OpinionDraft
+
+
+class DraftRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, user_id: int) -> OpinionDraft | None:
+        row = await self.db.fetchone(
+            "SELECT data FROM opinion_drafts WHERE user_id = ?", (user_id,)
+        )
+        return None if row is None else OpinionDraft.model_validate_json(row[0])
+
+    async def save(self, tx: Tx, user_id: int, draft: OpinionDraft, now: datetime) -> None:
+        await tx.execute(
+            "INSERT INTO opinion_drafts (user_id, data, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,"
+            " updated_at = excluded.updated_at",
+            (user_id, draft.model_dump_json(), now.isoformat()),
+        )
+
+    async def delete(self, tx: Tx, user_id: int) -> None:
+        await tx.execute("DELETE FROM opinion_drafts WHERE user_id = ?", (user_id,))
+
+
+class ConversationRepo:
+    """ConversationHandler states; keys are stored as JSON arrays, states as JSON values."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all(self, name: str) -> dict[tuple[int | str, ...], Any]:
+        rows = await self.db.fetchall(
+            "SELECT key, state FROM conversation_states WHERE name = ?", (name,)
+        )
+        return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
+
+    async def get(self, name: str, key: tuple[int | str, ...]) -> Any:
+        row = await self.db.fetchone(
+            "SELECT state FROM conversation_states WHERE name = ? AND key = ?",
+            (name, json.dumps(list(key))),
+        )
+        return None if row is None else json.loads(row[0])
+
+    async def put(self, tx: Tx, name: str, key: tuple[int | str, ...], state: Any) -> None:
+        if state is None:
+            await tx.execute(
+                "DELETE FROM conversation_states WHERE name = ? AND key = ?",
+                (name, json.dumps(list(key))),
+            )
+            return
+        await tx.execute(
+            "INSERT INTO conversation_states (name, key, state) VALUES (?, ?, ?)"
+            " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
+            (name, json.dumps(list(key)), json.dumps(state)),
+        )

@@ -1,0 +1,91 @@
+"""Streets (街镇) and their liaison stations (联络站)."""
+
+from __future__ import annotations
+
+from storage.db import Database, Tx
+from storage.models import Station, Street
+
+STATION_SELECT = (
+    "SELECT s.id, s.street_id, z.name AS street_name, s.name, s.address, s.latitude, s.longitude"
+    " FROM stations s JOIN streets z ON z.id = s.street_id"
+)
+
+
+class StationRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def count_streets(self) -> int:
+        return int(await self.db.scalar("SELECT count(*) FROM streets") or 0)
+
+    async def streets_page(self, offset: int, limit: int) -> list[Street]:
+        rows = await self.db.fetchall(
+            "SELECT z.id, z.name, count(s.id) AS station_count FROM streets z"
+            " LEFT JOIN stations s ON s.street_id = z.id GROUP BY z.id ORDER BY z.id"
+            " LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [Street.model_validate(dict(r)) for r in rows]
+
+    async def get_street(self, street_id: int) -> Street | None:
+        row = await self.db.fetchone("SELECT id, name FROM streets WHERE id = ?", (street_id,))
+        return None if row is None else Street.model_validate(dict(row))
+
+    async def count_stations(self, street_id: int) -> int:
+        return int(
+            await self.db.scalar("SELECT count(*) FROM stations WHERE street_id = ?", (street_id,))
+            or 0
+        )
+
+    async def stations_page(self, street_id: int, offset: int, limit: int) -> list[Station]:
+        rows = await self.db.fetchall(
+            f"{STATION_SELECT} WHERE s.street_id = ? ORDER BY s.id LIMIT ? OFFSET ?",
+            (street_id, limit, offset),
+        )
+        return [Station.model_validate(dict(r)) for r in rows]
+
+    async def get(self, station_id: int) -> Station | None:
+        row = await self.db.fetchone(f"{STATION_SELECT} WHERE s.id = ?", (station_id,))
+        return None if row is None else Station.model_validate(dict(row))
+
+    async def with_coordinates(self) -> list[Station]:
+        rows = await self.db.fetchall(
+            f"{STATION_SELECT} WHERE s.latitude IS NOT NULL AND s.longitude IS NOT NULL"
+        )
+        return [Station.model_validate(dict(r)) for r in rows]
+
+    async def upsert_street(self, tx: Tx, name: str) -> int:
+        await tx.execute("INSERT INTO streets (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
+        row = await tx.fetchone("SELECT id FROM streets WHERE name = ?", (name,))
+        assert row is not None
+        return int(row[0])
+
+    async def upsert_station(
+        self,
+        tx: Tx,
+        street_id: int,
+        name: str,
+        address: str,
+        latitude: float | None,
+        longitude: float | None,
+    ) -> bool:
+        """Create or update a station by (street, name); True when anything changed."""
+        existing = await tx.fetchone(
+            "SELECT address, latitude, longitude FROM stations WHERE street_id = ? AND name = ?",
+            (street_id, name),
+        )
+        if existing is None:
+            await tx.execute(
+                "INSERT INTO stations (street_id, name, address, latitude, longitude)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (street_id, name, address, latitude, longitude),
+            )
+            return True
+        if tuple(existing) == (address, latitude, longitude):
+            return False
+        await tx.execute(
+            "UPDATE stations SET address = ?, latitude = ?, longitude = ?"
+            " WHERE street_id = ? AND name = ?",
+            (address, latitude, longitude, street_id, name),
+        )
+        return True

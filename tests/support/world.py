@@ -1,0 +1,92 @@
+"""The real application, in-process, on a real SQLite file, over the fake Bot API."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, on_startup
+from bot.clock import FixedClock
+from bot.services import Services, build_services
+from bot.settings import load_settings
+from storage import Database
+from tests.support.botapi import FakeBotAPI
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+STATIONS_CSV = """street,station,address,latitude,longitude
+学院路街道,学院路第一联络站,学院路 1 号,39.99,116.35
+学院路街道,学院路第二联络站,学院路 20 号,39.995,116.355
+海淀街道,海淀街道联络站,海淀大街 8 号,39.98,116.31
+清河街道,清河联络站,清河中街 5 号,,
+"""
+
+
+class World:
+    """One deployment of the bot: database file, clock, fake Telegram and the Application."""
+
+    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+        self.tmp_path = tmp_path
+        self.db_path = tmp_path / "jiazhan.sqlite3"
+        self.clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
+        self.api = FakeBotAPI()
+        self.settings = load_settings(
+            _env_file=None,
+            bot_token=TOKEN,
+            database_path=self.db_path,
+            admin_ids=settings.pop("admin_ids", [1]),
+            **settings,
+        )
+        self._update_ids = itertools.count(1)
+        self._retired: list[tuple[Application, Database]] = []
+        self.app: Application
+        self.services: Services
+        self.db: Database
+
+    async def start(self) -> None:
+        self.db = Database(self.db_path)
+        await self.db.connect()
+        self.services = build_services(self.settings, self.db, self.clock)
+        self.app = build_application(self.services, request=self.api)
+        await self.app.initialize()
+        await on_startup(self.app)
+        await self.app.start()
+
+    async def stop(self) -> None:
+        await self.app.stop()
+        await self.app.shutdown()
+        await self.db.close()
+        for app, db in self._retired:
+            await app.stop()
+            await app.shutdown()
+            await db.close()
+        self._retired.clear()
+
+    async def crash_and_restart(self) -> None:
+        """Start a new Application on the same file without stopping the old one gracefully:
+        nothing the old one held in memory is flushed; it is shut down only at teardown."""
+        self._retired.append((self.app, self.db))
+        await self.start()
+
+    async def load_stations(self, text: str = STATIONS_CSV) -> None:
+        path = self.tmp_path / "stations.csv"
+        path.write_text(text, encoding="utf-8")
+        report = await self.services.stations.import_csv(path)
+        assert not report.errors, report.errors
+
+    def next_update_id(self) -> int:
+        return next(self._update_ids)
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Process one update through the real update processor, as polling would."""
+        update = Update.de_json(data, self.app.bot)
+        await self.app.update_processor.process_update(update, self.app.process_update(update))
+
+    async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self.db.fetchall(sql, params)]
