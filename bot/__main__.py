@@ -12,7 +12,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.error import InvalidToken
 
-from bot.app import build_application, on_startup
+from bot.app import build_application, on_shutdown, on_startup
 from bot.clock import SystemClock
 from bot.services import build_services
 from bot.settings import Settings, SettingsError, load_settings
@@ -97,6 +97,7 @@ async def run(settings: Settings) -> int:
             await stop.wait()
             log.info("stopping")
             await application.updater.stop()
+            await on_shutdown(application)
             await application.stop()
     except InvalidToken:
         print("error: setting JIAZHAN_BOT_TOKEN was refused by Telegram", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.services.errors import AccessDenied
+from bot.errors import AccessDenied
 from storage.models import Opinion, Role, User
 
 
@@ -15,6 +15,9 @@ class Action(StrEnum):
     INVITE_DEPUTY = "invite_deputy"
     MANAGE_STAFF = "manage_staff"
     VIEW_ALL_OPINIONS = "view_all_opinions"
+    HANDLE_OPINIONS = "handle_opinions"
+    BROADCAST = "broadcast"
+    SET_NOTICES = "set_notices"
 
 
 _EVERYONE = frozenset(Role)
@@ -26,6 +29,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CHOOSE_STATION: _EVERYONE,
     Action.INVITE_DEPUTY: _STAFF,
     Action.VIEW_ALL_OPINIONS: _STAFF,
+    Action.HANDLE_OPINIONS: _STAFF,
+    Action.BROADCAST: _STAFF,
+    Action.SET_NOTICES: _EVERYONE,
     Action.MANAGE_STAFF: frozenset({Role.ADMIN}),
 }
 

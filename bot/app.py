@@ -9,20 +9,24 @@ from typing import Any
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
-from telegram.warnings import PTBUserWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.runtime.context import SERVICES_KEY, BotContext
+from bot.runtime.dispatcher import OutboxDispatcher
 from bot.runtime.persistence import SqlitePersistence
 from bot.runtime.processor import ChatOrderedUpdateProcessor
 from bot.services import Services
 from handlers import (
+    broadcast,
     errors,
     fallback,
     gate,
+    handling,
     help,
     invite,
     language,
     my,
+    notices,
     opinion,
     staff,
     start,
@@ -30,11 +34,27 @@ from handlers import (
 )
 from handlers.commands import register_menus
 
-# Order matters inside group 0: the opinion conversation first (it owns every update of a
-# voter who is writing one), the catch-all fallback last.
-FEATURES = (opinion, start, station, my, language, help, staff, invite)
+# Order matters inside group 0: the conversations first (each owns every update of a person
+# in the middle of one), the catch-all fallback last.
+FEATURES = (
+    opinion,
+    broadcast,
+    handling,
+    start,
+    station,
+    my,
+    language,
+    help,
+    notices,
+    staff,
+    invite,
+)
 
+# Conversations here are per chat and user on purpose; and RetryAfter is read either way.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+warnings.filterwarnings(
+    "ignore", message="Deprecated since version v22.2", category=PTBDeprecationWarning
+)
 
 
 def build_application(
@@ -74,7 +94,20 @@ def build_application(
     return application
 
 
+DISPATCHER_KEY = "outbox_dispatcher"
+
+
 async def on_startup(application: Application) -> None:
-    """Work done once the bot is known to Telegram: the per-language command menus."""
+    """Work done once the bot is known to Telegram: command menus, the outbox dispatcher."""
     services: Services = application.bot_data[SERVICES_KEY]
     await register_menus(application.bot, services.i18n)
+    dispatcher = OutboxDispatcher(application.bot, services)
+    application.bot_data[DISPATCHER_KEY] = dispatcher
+    await dispatcher.start()
+
+
+async def on_shutdown(application: Application) -> None:
+    """Let the outbox finish the sends in flight, so their outcome is recorded."""
+    dispatcher: OutboxDispatcher | None = application.bot_data.pop(DISPATCHER_KEY, None)
+    if dispatcher is not None:
+        await dispatcher.stop()

@@ -4,13 +4,13 @@ place that formats dates and numbers for a locale in the configured time zone.""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -69,6 +69,11 @@ class Texts:
 
     def time(self, moment: datetime) -> str:
         return format_skeleton("Hm", moment, tzinfo=self.zone, locale=self._babel_locale)
+
+    def duration(self, seconds: float) -> str:
+        return format_timedelta(
+            timedelta(seconds=seconds), threshold=1.5, locale=self._babel_locale
+        )
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self._babel_locale)

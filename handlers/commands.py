@@ -7,8 +7,8 @@ from telegram import Bot, BotCommand
 from bot.i18n import I18n
 from storage.models import Role
 
-VOTER_COMMANDS = ("opinion", "my", "station", "language", "help", "cancel")
-STAFF_COMMANDS = ("invite",)
+VOTER_COMMANDS = ("opinion", "my", "station", "notices", "language", "help", "cancel")
+STAFF_COMMANDS = ("opinions", "broadcast", "broadcasts", "invite")
 ADMIN_COMMANDS = ("staff",)
 
 # Telegram names a menu's language by its two-letter code.

@@ -12,8 +12,8 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.access import Action, allowed
+from bot.errors import AccessDenied, DomainError
 from bot.runtime.context import BotContext
-from bot.services.errors import AccessDenied, DomainError
 
 log = logging.getLogger(__name__)
 

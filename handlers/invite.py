@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.access import Action
+from bot.errors import DomainError
 from bot.runtime.context import BotContext
-from bot.services.errors import DomainError
 from bot.services.invitations import DEEP_LINK_PREFIX
 from handlers.common import callback_args, guarded, int_arg, respond
 from handlers.keyboards import station_picker, street_picker

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.errors import AccessDenied
 from bot.runtime.context import BotContext
-from bot.services.errors import AccessDenied
 from handlers.common import callback_args, guarded, respond
 from handlers.keyboards import button
 

@@ -18,8 +18,8 @@ from telegram.ext import (
 )
 
 from bot.access import Action
+from bot.errors import DomainError
 from bot.runtime.context import BotContext
-from bot.services.errors import DomainError
 from bot.services.opinions import CATEGORIES, CATEGORY_LABELS, CONVERSATION, MAX_PHOTOS, clean_text
 from handlers.common import callback_args, guarded, respond, show_error
 from handlers.keyboards import button, rows_of

@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.access import Action
+from bot.errors import DomainError
 from bot.runtime.context import BotContext
-from bot.services.errors import DomainError
 from handlers.common import guarded, respond
 
 MAX_TELEGRAM_ID = 2**52

@@ -8,8 +8,8 @@ import re
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.errors import DomainError
 from bot.runtime.context import BotContext
-from bot.services.errors import DomainError
 from handlers.common import callback_args, guarded, respond, show_error
 from handlers.gate import consent_keyboard
 from handlers.station import bind_station, prompt_station

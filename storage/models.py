@@ -36,6 +36,7 @@ class User(Row):
     station_id: int | None = None
     consent_at: datetime | None = None
     active: bool = True
+    notices: bool = True
     created_at: datetime
 
     @property
@@ -113,3 +114,65 @@ class OpinionDraft(BaseModel):
     location_skipped: bool = False
     show_name: bool | None = None
     editing: bool = False
+
+
+class Audience(StrEnum):
+    VOTERS = "voters"
+    VOTERS_OF_STREET = "voters_street"
+    VOTERS_OF_STATION = "voters_station"
+    DEPUTIES = "deputies"
+    DEPUTIES_OF_STREET = "deputies_street"
+
+
+class BroadcastState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class Broadcast(Row):
+    id: int
+    created_by: int
+    audience: Audience
+    audience_ref: int | None = None
+    text: str
+    photo: str | None = None
+    document: str | None = None
+    state: BroadcastState
+    total: int
+    progress_chat_id: int | None = None
+    progress_message_id: int | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class BroadcastCounts(Row):
+    queued: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    skipped: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.queued + self.sending
+
+
+class OutboxItem(Row):
+    """A claimed outbox row with everything needed to send it."""
+
+    id: int
+    chat_id: int
+    attempts: int
+    broadcast_id: int | None = None
+    message_key: str | None = None
+    params: dict[str, object] = Field(default_factory=dict)
+    respects_opt_out: bool = False
+    locale: str | None = None
+    user_active: bool | None = None
+    user_notices: bool | None = None
+    text: str | None = None
+    photo: str | None = None
+    document: str | None = None

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.i18n import I18n
+from bot.services.broadcasts import BroadcastService
 from bot.services.flood import FloodGuard
 from bot.services.invitations import InvitationService
 from bot.services.opinions import OpinionService
+from bot.services.outbox import Outbox
 from bot.services.stations import StationService
 from bot.services.users import UserService
 from bot.settings import Settings
@@ -28,10 +30,13 @@ class Services:
     opinions: OpinionService
     invitations: InvitationService
     flood: FloodGuard
+    outbox: Outbox
+    broadcasts: BroadcastService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
     zone = settings.zone
+    outbox = Outbox(db, clock)
     return Services(
         settings=settings,
         db=db,
@@ -40,8 +45,10 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         users=UserService(db, clock, settings.admin_ids, settings.default_locale),
         stations=StationService(db),
         opinions=OpinionService(
-            db, clock, zone, settings.daily_opinion_limit, settings.tracking_prefix
+            db, clock, zone, settings.daily_opinion_limit, settings.tracking_prefix, outbox
         ),
         invitations=InvitationService(db, clock, settings.invitation_ttl_days),
         flood=FloodGuard(clock, settings.flood_max_updates, settings.flood_window_seconds),
+        outbox=outbox,
+        broadcasts=BroadcastService(db, clock, outbox),
     )

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot.access import Action, ensure
 from bot.clock import Clock
-from bot.services.errors import DomainError
+from bot.errors import DomainError
 from storage import Database
 from storage.models import Deputy, Invitation, Role, User
 from storage.repos.deputies import DeputyRepo, InvitationRepo

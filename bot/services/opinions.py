@@ -9,15 +9,18 @@ from zoneinfo import ZoneInfo
 
 from bot.access import Action, ensure, ensure_may_view_opinion
 from bot.clock import Clock
+from bot.errors import DomainError
 from bot.i18n import N_
-from bot.services.errors import DomainError
+from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
 from storage import Database, Tx
-from storage.models import Opinion, OpinionDraft, OpinionEvent, User
-from storage.repos.drafts import ConversationRepo, DraftRepo
+from storage.models import Opinion, OpinionDraft, OpinionEvent, OpinionStatus, User
+from storage.repos.drafts import ConversationRepo, DraftRepo, KindDraftRepo
 from storage.repos.opinions import OpinionRepo
 
 CONVERSATION = "opinion"
+REPLY_CONVERSATION = "reply"
+REPLY_DRAFT = "reply"
 TEXT_MIN = 10
 TEXT_MAX = 2000
 MAX_PHOTOS = 3
@@ -76,10 +79,47 @@ def conversation_key(chat_id: int, user_id: int) -> tuple[int, int]:
     return (chat_id, user_id)
 
 
+REPLY_MIN = 2
+REASON_MAX = 500
+ANSWER_MAX = 2000
+
+# status → the statuses it may move to, by action
+TRANSITIONS: dict[str, tuple[set[OpinionStatus], OpinionStatus, str]] = {
+    "accept": ({OpinionStatus.SUBMITTED}, OpinionStatus.ACCEPTED, "notify.opinion_accepted"),
+    "decline": (
+        {OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED},
+        OpinionStatus.DECLINED,
+        "notify.opinion_declined",
+    ),
+    "answer": (
+        {OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED},
+        OpinionStatus.ANSWERED,
+        "notify.opinion_answered",
+    ),
+}
+
+
+def clean_reply(raw: str | None, maximum: int) -> str:
+    """A reason or an answer typed by staff or a deputy."""
+    text = (raw or "").strip()
+    if len(text) < REPLY_MIN:
+        raise DomainError("handling.reply_too_short", minimum=REPLY_MIN)
+    if len(text) > maximum:
+        raise DomainError("handling.reply_too_long", maximum=maximum, count=len(text))
+    return text
+
+
 class OpinionService:
     def __init__(
-        self, db: Database, clock: Clock, zone: ZoneInfo, daily_limit: int, prefix: str
+        self,
+        db: Database,
+        clock: Clock,
+        zone: ZoneInfo,
+        daily_limit: int,
+        prefix: str,
+        outbox: Outbox,
     ) -> None:
+        self.outbox = outbox
         self.db = db
         self.clock = clock
         self.zone = zone
@@ -88,6 +128,7 @@ class OpinionService:
         self.repo = OpinionRepo(db)
         self.drafts = DraftRepo(db)
         self.conversations = ConversationRepo(db)
+        self.pending = KindDraftRepo(db)
 
     def _start_of_day(self, now: datetime) -> datetime:
         local = now.astimezone(self.zone)
@@ -175,3 +216,88 @@ class OpinionService:
             raise DomainError("error.not_your_record")
         ensure_may_view_opinion(actor, opinion)
         return OpinionDetail(opinion, await self.repo.events(opinion_id))
+
+    async def all(
+        self,
+        actor: User,
+        status: OpinionStatus | None,
+        street_id: int | None,
+        page: int,
+        per_page: int,
+    ) -> Page[Opinion]:
+        """Every opinion, newest first, filtered by status and street (staff)."""
+        ensure(actor, Action.VIEW_ALL_OPINIONS)
+        total = await self.repo.count_filtered(status, street_id)
+        page, pages = clamp_page(page, total, per_page)
+        return Page(
+            await self.repo.page_filtered(status, street_id, page * per_page, per_page),
+            page,
+            pages,
+        )
+
+    async def handle(self, actor: User, opinion_id: int, action: str, note: str = "") -> Opinion:
+        """Accept, decline (with a reason) or answer (with a reply): the status, a history
+        event and the author's notification change together."""
+        ensure(actor, Action.HANDLE_OPINIONS)
+        if action not in TRANSITIONS:
+            raise DomainError("error.stale_button")
+        sources, target, notice = TRANSITIONS[action]
+        if action == "decline":
+            note = clean_reply(note, REASON_MAX)
+        elif action == "answer":
+            note = clean_reply(note, ANSWER_MAX)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            opinion = await self.repo.get_in(tx, opinion_id)
+            if opinion is None:
+                raise DomainError("error.not_your_record")
+            if opinion.status not in sources:
+                raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
+            await self.repo.set_status(tx, opinion_id, target, now)
+            await self.repo.add_event(tx, opinion_id, now, actor.telegram_id, target.value, note)
+            await self.outbox.notify(
+                tx, opinion.author_id, notice, tracking_no=opinion.tracking_no, note=note
+            )
+        updated = await self.repo.get(opinion_id)
+        assert updated is not None
+        return updated
+
+    async def start_reply(
+        self, actor: User, chat_id: int, opinion_id: int, action: str, step: str
+    ) -> None:
+        """Remember which opinion a reason or answer is being typed for, restart-safe."""
+        ensure(actor, Action.HANDLE_OPINIONS)
+        if action not in ("decline", "answer"):
+            raise DomainError("error.stale_button")
+        opinion = await self.repo.get(opinion_id)
+        if opinion is None:
+            raise DomainError("error.not_your_record")
+        sources, _, _ = TRANSITIONS[action]
+        if opinion.status not in sources:
+            raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
+        async with self.db.transaction() as tx:
+            await self.pending.save(
+                tx,
+                actor.telegram_id,
+                REPLY_DRAFT,
+                {"opinion_id": opinion_id, "action": action},
+                self.clock.now(),
+            )
+            await self.conversations.put(
+                tx, REPLY_CONVERSATION, conversation_key(chat_id, actor.telegram_id), step
+            )
+
+    async def finish_reply(self, actor: User, chat_id: int, text: str) -> tuple[Opinion, str]:
+        pending = await self.pending.get(actor.telegram_id, REPLY_DRAFT)
+        if pending is None:
+            raise DomainError("opinion.no_draft")
+        opinion = await self.handle(actor, int(pending["opinion_id"]), pending["action"], text)
+        await self.drop_reply(actor, chat_id)
+        return opinion, str(pending["action"])
+
+    async def drop_reply(self, actor: User, chat_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await self.pending.delete(tx, actor.telegram_id, REPLY_DRAFT)
+            await self.conversations.put(
+                tx, REPLY_CONVERSATION, conversation_key(chat_id, actor.telegram_id), None
+            )

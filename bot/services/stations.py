@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.services.errors import DomainError
+from bot.errors import DomainError
 from bot.services.paging import Page, clamp_page
 from storage import Database
 from storage.models import Station, Street

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.access import Action, ensure
 from bot.clock import Clock
+from bot.errors import DomainError
 from bot.i18n import locale_for_language_code
-from bot.services.errors import DomainError
 from storage import Database
 from storage.models import Role, User
 from storage.repos.stations import StationRepo
@@ -29,6 +29,10 @@ class UserService:
             return user.model_copy(update={"role": Role.ADMIN})
         return user
 
+    def _role_out_of_date(self, user: User) -> bool:
+        """The stored role disagrees with the admin list in settings (either way)."""
+        return (user.telegram_id in self.admin_ids) != (user.role == Role.ADMIN)
+
     async def get(self, telegram_id: int) -> User | None:
         user = await self.users.get(telegram_id)
         return None if user is None else self._effective(user)
@@ -43,12 +47,18 @@ class UserService:
             or not user.active
             or user.full_name != full_name
             or user.username != username
+            or self._role_out_of_date(user)
         ):
             locale = locale_for_language_code(language_code, self.default_locale)
             async with self.db.transaction() as tx:
                 await self.users.upsert_seen(
                     tx, telegram_id, locale, full_name, username, self.clock.now()
                 )
+                # the stored role follows the admin list, so audiences never count admins
+                if telegram_id in self.admin_ids:
+                    await self.users.set_role(tx, telegram_id, Role.ADMIN)
+                elif user is not None and user.role == Role.ADMIN:
+                    await self.users.set_role(tx, telegram_id, Role.VOTER)
             user = await self.users.get(telegram_id)
             assert user is not None
         return self._effective(user)
@@ -85,6 +95,13 @@ class UserService:
                 raise DomainError("staff.target_not_staff")
             await self.users.set_role(tx, target_id, Role.STAFF if grant else Role.VOTER)
         return await self._require(target_id)
+
+    async def set_notices(self, actor: User, on: bool) -> User:
+        """Voters may stop broadcast notices; news about their own opinions still comes."""
+        ensure(actor, Action.SET_NOTICES)
+        async with self.db.transaction() as tx:
+            await self.users.set_notices(tx, actor.telegram_id, on)
+        return await self._require(actor.telegram_id)
 
     async def mark_unreachable(self, telegram_id: int) -> None:
         """The user blocked the bot: stop counting them as reachable."""

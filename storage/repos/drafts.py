@@ -63,3 +63,29 @@ class ConversationRepo:
             " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
             (name, json.dumps(list(key)), json.dumps(state)),
         )
+
+
+class KindDraftRepo:
+    """Short multi-step inputs (a broadcast being composed, a reason being typed), by kind."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, user_id: int, kind: str) -> dict[str, Any] | None:
+        row = await self.db.fetchone(
+            "SELECT data FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind)
+        )
+        return None if row is None else json.loads(row[0])
+
+    async def save(
+        self, tx: Tx, user_id: int, kind: str, data: dict[str, Any], now: datetime
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO drafts (user_id, kind, data, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id, kind) DO UPDATE SET data = excluded.data,"
+            " updated_at = excluded.updated_at",
+            (user_id, kind, json.dumps(data, ensure_ascii=False), now.isoformat()),
+        )
+
+    async def delete(self, tx: Tx, user_id: int, kind: str) -> None:
+        await tx.execute("DELETE FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind))

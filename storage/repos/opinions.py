@@ -103,6 +103,43 @@ class OpinionRepo:
         )
         return [_opinion(r) for r in rows]
 
+    async def set_status(
+        self, tx: Tx, opinion_id: int, status: OpinionStatus, now: datetime
+    ) -> None:
+        await tx.execute(
+            "UPDATE opinions SET status = ?, updated_at = ? WHERE id = ?",
+            (status, now.isoformat(), opinion_id),
+        )
+
+    async def get_in(self, tx: Tx, opinion_id: int) -> Opinion | None:
+        row = await tx.fetchone("SELECT * FROM opinions WHERE id = ?", (opinion_id,))
+        return None if row is None else _opinion(row)
+
+    @staticmethod
+    def _filter(status: OpinionStatus | None, street_id: int | None) -> tuple[str, list[object]]:
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        if street_id is not None:
+            clauses.append("station_id IN (SELECT id FROM stations WHERE street_id = ?)")
+            params.append(street_id)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    async def count_filtered(self, status: OpinionStatus | None, street_id: int | None) -> int:
+        where, params = self._filter(status, street_id)
+        return int(await self.db.scalar(f"SELECT count(*) FROM opinions{where}", params) or 0)
+
+    async def page_filtered(
+        self, status: OpinionStatus | None, street_id: int | None, offset: int, limit: int
+    ) -> list[Opinion]:
+        where, params = self._filter(status, street_id)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM opinions{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_opinion(r) for r in rows]
+
     async def events(self, opinion_id: int) -> list[OpinionEvent]:
         rows = await self.db.fetchall(
             "SELECT * FROM opinion_events WHERE opinion_id = ? ORDER BY id", (opinion_id,)

@@ -74,3 +74,8 @@ class UserRepo:
         await tx.execute(
             "UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id)
         )
+
+    async def set_notices(self, tx: Tx, telegram_id: int, on: bool) -> None:
+        await tx.execute(
+            "UPDATE users SET notices = ? WHERE telegram_id = ?", (int(on), telegram_id)
+        )

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_ID = 7000000001
@@ -47,7 +48,13 @@ class FakeBotAPI(BaseRequest):
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.blocked: set[int] = set()
         self.callback_queries: dict[str, Output] = {}
+        self.faults: dict[int, list[str]] = {}
         self._ids = itertools.count(1)
+
+    def fail(self, chat_id: int, *faults: str) -> None:
+        """The next sends to `chat_id` fail, one fault each: "429:<seconds>", "400:<why>",
+        "timeout", "network"; then sends succeed again."""
+        self.faults.setdefault(chat_id, []).extend(faults)
 
     @property
     def read_timeout(self) -> float | None:
@@ -121,6 +128,23 @@ class FakeBotAPI(BaseRequest):
         chat_id = int(params["chat_id"])
         if chat_id in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
+        if self.faults.get(chat_id):
+            fault = self.faults[chat_id].pop(0)
+            if fault == "timeout":
+                raise TimedOut("Timed out")
+            if fault == "network":
+                raise NetworkError("httpx.ConnectError: connection refused")
+            code, _, detail = fault.partition(":")
+            if code == "429":
+                return 429, json.dumps(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {detail}",
+                        "parameters": {"retry_after": int(detail)},
+                    }
+                ).encode()
+            return self._error(int(code), f"Bad Request: {detail}")
         markup = params.get("reply_markup")
         if isinstance(markup, str):
             markup = json.loads(markup)
@@ -142,6 +166,10 @@ class FakeBotAPI(BaseRequest):
         if not str(params.get("text", "")).strip():
             return self._error(400, "Bad Request: message text is empty")
         return self._send(params, "message", text=params["text"])
+
+    def _sendDocument(self, params: dict[str, Any]) -> tuple[int, bytes]:
+        document = {"file_id": str(params.get("document")), "file_unique_id": "d"}
+        return self._send(params, "document", document=document, caption=params.get("caption", ""))
 
     def _sendPhoto(self, params: dict[str, Any]) -> tuple[int, bytes]:
         photo = [

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, on_startup
+from bot.app import DISPATCHER_KEY, build_application, on_shutdown, on_startup
 from bot.clock import FixedClock
+from bot.runtime.dispatcher import OutboxDispatcher
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from storage import Database
@@ -58,11 +59,17 @@ class World:
         await on_startup(self.app)
         await self.app.start()
 
+    @property
+    def outbox(self) -> OutboxDispatcher:
+        return self.app.bot_data[DISPATCHER_KEY]  # type: ignore[no-any-return]
+
     async def stop(self) -> None:
+        await on_shutdown(self.app)
         await self.app.stop()
         await self.app.shutdown()
         await self.db.close()
         for app, db in self._retired:
+            await on_shutdown(app)
             await app.stop()
             await app.shutdown()
             await db.close()
@@ -71,6 +78,7 @@ class World:
     async def crash_and_restart(self) -> None:
         """Start a new Application on the same file without stopping the old one gracefully:
         nothing the old one held in memory is flushed; it is shut down only at teardown."""
+        await self.outbox.abort()
         self._retired.append((self.app, self.db))
         await self.start()
 

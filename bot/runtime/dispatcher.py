@@ -1,0 +1,257 @@
+"""The outbox dispatcher: sends queued messages under an overall rate and a per-chat
+interval, honours RetryAfter, retries network faults with backoff, and keeps each
+broadcast's progress message current. One task per application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import time
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.runtime.progress import progress_view
+from bot.services import Services
+from storage.models import BroadcastState, OutboxItem
+from storage.repos.outbox import BLOCKED, OutboxRepo
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 300
+
+
+class SendRate:
+    """Spaces sends: one slot every 1/rate seconds overall, one per interval per chat."""
+
+    def __init__(self, per_second: float, per_chat_interval: float) -> None:
+        self._gap = 1.0 / per_second
+        self._per_chat = per_chat_interval
+        self._next = 0.0
+        self._chat_next: dict[int, float] = {}
+
+    async def overall(self) -> None:
+        now = time.monotonic()
+        at = max(now, self._next)
+        self._next = at + self._gap
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    async def chat(self, chat_id: int) -> None:
+        if not self._per_chat:
+            return
+        now = time.monotonic()
+        at = max(now, self._chat_next.get(chat_id, 0.0))
+        self._chat_next[chat_id] = at + self._per_chat
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said RetryAfter: nothing goes out until then."""
+        self._next = max(self._next, time.monotonic() + seconds)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """`retry_after` is seconds in PTB 22 and becomes a timedelta later; accept either."""
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class OutboxDispatcher:
+    def __init__(self, bot: Bot, services: Services) -> None:
+        settings = services.settings
+        self.bot = bot
+        self.services = services
+        self.repo = OutboxRepo(services.db)
+        self.rate = SendRate(settings.outbox_rate, settings.outbox_per_chat_interval_seconds)
+        self.batch = max(1, int(settings.outbox_rate))
+        self.max_attempts = settings.outbox_max_attempts
+        self.progress_every = settings.broadcast_progress_seconds
+        self._slots = asyncio.Semaphore(32)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._last_progress = 0.0
+        self.retry_afters = 0
+
+    async def start(self) -> None:
+        requeued = await self.repo.reset_in_flight()
+        if requeued:
+            log.warning(
+                "outbox: %s messages were in flight at the last stop; sending again", requeued
+            )
+        self.services.outbox.on_enqueue(self._wake.set)
+        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        """Stop claiming, let sends in flight finish and record their outcome."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def abort(self) -> None:
+        """Stop at once, leaving sends in flight unrecorded, as a crash would."""
+        self._stopping = True
+        for task in [*self._in_flight, *([self._task] if self._task else [])]:
+            task.cancel()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._in_flight.clear()
+
+    async def drain(self, within: float = 30.0) -> None:
+        """Wait until nothing due is left and nothing is in flight, finishing broadcasts on
+        the way (tests, benchmarks)."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            self._wake.set()
+            await asyncio.sleep(0.01)
+            if await self._idle():
+                await self.report_progress(force=True)
+                if await self._idle():
+                    return
+        raise TimeoutError("outbox did not drain")
+
+    async def _idle(self) -> bool:
+        # checked in the order a row moves (queued → sending → task done), so a row moving
+        # on between two checks is still seen by the next one
+        return (
+            not await self.repo.has_due(self.services.clock.now())
+            and not await self.repo.sending_count()
+            and not self._in_flight
+        )
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                items = await self.repo.claim_due(self.services.clock.now(), self.batch)
+            except Exception:
+                log.exception("outbox: claiming failed")
+                items = []
+            for item in items:
+                if self._stopping:
+                    await self.repo.put_back(item.id)
+                    continue
+                await self._slots.acquire()
+                await self.rate.overall()
+                task = asyncio.create_task(self._deliver(item))
+                self._in_flight.add(task)
+                task.add_done_callback(self._done)
+            await self.report_progress()
+            if not items:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._slots.release()
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        now = self.services.clock.now
+        try:
+            if item.user_active is False:
+                await self.repo.finish(item.id, "skipped", now(), BLOCKED)
+                return
+            if item.respects_opt_out and item.user_notices is False:
+                await self.repo.finish(item.id, "skipped", now(), "opted_out")
+                return
+            if item.broadcast_id is not None and not await self._broadcast_running(item):
+                return
+            await self.rate.chat(item.chat_id)
+            await self._send(item)
+            await self.repo.finish(item.id, "sent", now())
+        except RetryAfter as exc:
+            self.retry_afters += 1
+            self.rate.pause(retry_after_seconds(exc))
+            await self.repo.put_back(item.id)
+        except Forbidden as exc:
+            await self.services.users.mark_unreachable(item.chat_id)
+            await self.repo.finish(item.id, "skipped", now(), BLOCKED)
+            log.info("outbox: chat %s blocked the bot (%s)", item.chat_id, exc.message)
+        except BadRequest as exc:
+            await self.repo.finish(item.id, "failed", now(), exc.message)
+        except NetworkError as exc:  # timeouts included
+            if item.attempts + 1 >= self.max_attempts:
+                await self.repo.finish(item.id, "failed", now(), f"network: {exc.message}")
+            else:
+                delay = min(2 ** (item.attempts + 1), MAX_BACKOFF_SECONDS)
+                await self.repo.retry_later(
+                    item.id, now() + timedelta(seconds=delay), f"network: {exc.message}"
+                )
+        except TelegramError as exc:
+            await self.repo.finish(item.id, "failed", now(), exc.message)
+        except Exception as exc:
+            log.exception("outbox: message %s failed", item.id)
+            await self.repo.finish(item.id, "failed", now(), repr(exc)[:200])
+
+    async def _broadcast_running(self, item: OutboxItem) -> bool:
+        """A broadcast paused or cancelled after this row was claimed: hold or drop it."""
+        assert item.broadcast_id is not None
+        broadcast = await self.services.broadcasts.repo.get(item.broadcast_id)
+        if broadcast is None or broadcast.state == BroadcastState.CANCELLED:
+            await self.repo.finish(item.id, "skipped", self.services.clock.now(), "cancelled")
+            return False
+        if broadcast.state != BroadcastState.RUNNING:
+            await self.repo.put_back(item.id)
+            return False
+        return True
+
+    async def _send(self, item: OutboxItem) -> None:
+        if item.broadcast_id is not None:
+            if item.photo:
+                await self.bot.send_photo(item.chat_id, item.photo, caption=item.text or None)
+            elif item.document:
+                await self.bot.send_document(item.chat_id, item.document, caption=item.text or None)
+            else:
+                await self.bot.send_message(item.chat_id, item.text or "")
+            return
+        texts = self.services.i18n.texts(item.locale)
+        params = {k: html.escape(v) if isinstance(v, str) else v for k, v in item.params.items()}
+        await self.bot.send_message(item.chat_id, texts(item.message_key or "", **params))
+
+    async def report_progress(self, force: bool = False) -> None:
+        """Edit each unfinished broadcast's progress message, at most every few seconds."""
+        if not force and time.monotonic() - self._last_progress < self.progress_every:
+            return
+        self._last_progress = time.monotonic()
+        broadcasts = self.services.broadcasts
+        for broadcast in await broadcasts.unfinished():
+            finished = await broadcasts.finish_if_done(broadcast.id)
+            current = finished or broadcast
+            await self.show_progress(current.id)
+            if finished:
+                self._wake.set()
+
+    async def show_progress(self, broadcast_id: int) -> None:
+        broadcasts = self.services.broadcasts
+        broadcast = await broadcasts.repo.get(broadcast_id)
+        if broadcast is None or broadcast.progress_message_id is None:
+            return
+        creator = await self.services.users.get(broadcast.created_by)
+        texts = self.services.i18n.texts(creator.locale if creator else None)
+        text, markup = progress_view(
+            texts,
+            broadcast,
+            await broadcasts.counts(broadcast.id),
+            self.services.settings.outbox_rate,
+        )
+        try:
+            await self.bot.edit_message_text(
+                text, broadcast.progress_chat_id, broadcast.progress_message_id, reply_markup=markup
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                log.warning("outbox: progress of broadcast %s: %s", broadcast.id, exc.message)
+        except TelegramError as exc:
+            log.warning("outbox: progress of broadcast %s: %s", broadcast.id, exc.message)

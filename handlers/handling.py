@@ -1,0 +1,256 @@
+"""/opinions for staff: every opinion, filtered by status and street, newest first; from an
+opinion's card accept it, decline it with a reason, or answer it."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.access import Action
+from bot.errors import DomainError
+from bot.runtime.context import BotContext
+from bot.services.opinions import CATEGORY_LABELS, EVENT_LABELS, REPLY_CONVERSATION, STATUS_LABELS
+from handlers.common import callback_args, guarded, int_arg, respond
+from handlers.keyboards import button, paged, rows_of, street_picker
+from storage.models import OpinionStatus
+
+PER_PAGE = 6
+PREVIEW_CHARS = 20
+TYPING = "typing"
+END = ConversationHandler.END
+STREET_FILTER = "sz"
+ALL = "*"
+
+
+def _status(raw: str) -> OpinionStatus | None:
+    if raw == ALL:
+        return None
+    try:
+        return OpinionStatus(raw)
+    except ValueError:
+        raise DomainError("error.stale_button") from None
+
+
+async def show_list(
+    update: Update, context: BotContext, status_raw: str, street_id: int, page: int
+) -> None:
+    texts = context.texts
+    services = context.services
+    status = _status(status_raw)
+    result = await services.opinions.all(context.user, status, street_id or None, page, PER_PAGE)
+    street_name = (
+        (await services.stations.street(street_id)).name
+        if street_id
+        else texts("handling.all_streets")
+    )
+    title = texts(
+        "handling.list_title",
+        status=texts(STATUS_LABELS[status]) if status else texts("handling.all_statuses"),
+        street=escape(street_name),
+    )
+    items = []
+    for opinion in result.items:
+        summary = opinion.text[:PREVIEW_CHARS] + ("…" if len(opinion.text) > PREVIEW_CHARS else "")
+        items.append(
+            button(
+                texts(
+                    "handling.item",
+                    tracking_no=opinion.tracking_no,
+                    status=texts(STATUS_LABELS[opinion.status]),
+                    summary=summary,
+                ),
+                f"so:o:{opinion.id}",
+            )
+        )
+    filters_row = [
+        button(texts("handling.all_statuses"), f"so:l:{ALL}:{street_id}:0"),
+        *(button(texts(STATUS_LABELS[s]), f"so:l:{s.value}:{street_id}:0") for s in OpinionStatus),
+    ]
+    markup = paged(
+        items, result.page, result.pages, lambda p: f"so:l:{status_raw}:{street_id}:{p}", texts
+    )
+    keyboard = [
+        *markup.inline_keyboard,
+        *rows_of(filters_row, 3),
+        [button(texts("handling.filter_street"), f"{STREET_FILTER}:z:0")],
+    ]
+    body = title if result.items else title + "\n" + texts("handling.empty")
+    await respond(update, context, body, InlineKeyboardMarkup(keyboard))
+
+
+@guarded(Action.VIEW_ALL_OPINIONS)
+async def opinions_command(update: Update, context: BotContext) -> None:
+    await show_list(update, context, ALL, 0, 0)
+
+
+@guarded(Action.VIEW_ALL_OPINIONS)
+async def list_page(update: Update, context: BotContext) -> None:
+    status_raw, street, page = callback_args(update, "so:l", 3)
+    await _answer(update)
+    await show_list(update, context, status_raw, int_arg(street), int_arg(page))
+
+
+@guarded(Action.VIEW_ALL_OPINIONS)
+async def street_filter_page(update: Update, context: BotContext) -> None:
+    (page,) = callback_args(update, f"{STREET_FILTER}:z", 1)
+    await _answer(update)
+    markup = await street_picker(context.services, context.texts, STREET_FILTER, int_arg(page))
+    await respond(update, context, context.texts("broadcast.pick_street"), markup)
+
+
+@guarded(Action.VIEW_ALL_OPINIONS)
+async def street_filter_chosen(update: Update, context: BotContext) -> None:
+    street_id, _ = (int_arg(a) for a in callback_args(update, f"{STREET_FILTER}:s", 2))
+    await context.services.stations.street(street_id)
+    await _answer(update)
+    await show_list(update, context, ALL, street_id, 0)
+
+
+async def _answer(update: Update) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def show_card(update: Update, context: BotContext, opinion_id: int) -> None:
+    services = context.services
+    texts = context.texts
+    detail = await services.opinions.detail(context.user, opinion_id)
+    opinion = detail.opinion
+    author = await services.users.get(opinion.author_id)
+    station = await services.stations.find(opinion.station_id)
+    history = "\n".join(
+        texts(
+            "my.event",
+            at=texts.datetime(e.at),
+            event=texts(EVENT_LABELS.get(e.kind, "event.other")),
+            note=(": " + escape(e.note)) if e.note else "",
+        )
+        for e in detail.events
+    )
+    text = texts(
+        "handling.card",
+        tracking_no=opinion.tracking_no,
+        status=texts(STATUS_LABELS[opinion.status]),
+        category=texts(CATEGORY_LABELS.get(opinion.category, "category.other")),
+        station=escape(station.name if station else "—"),
+        author=escape(author.full_name if author else str(opinion.author_id)),
+        anonymous="" if opinion.show_name else texts("handling.anonymous_mark"),
+        created=texts.datetime(opinion.created_at),
+        photos=texts.number(len(opinion.photos)),
+        text=escape(opinion.text),
+        history=history,
+    )
+    actions = []
+    if opinion.status == OpinionStatus.SUBMITTED:
+        actions.append(button(texts("handling.accept"), f"so:accept:{opinion.id}"))
+    if opinion.status in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED):
+        actions.append(button(texts("handling.answer"), f"so:answer:{opinion.id}"))
+        actions.append(button(texts("handling.decline"), f"so:decline:{opinion.id}"))
+    rows = [actions] if actions else []
+    rows.append([button(texts("nav.back"), f"so:l:{ALL}:0:0")])
+    await respond(update, context, text, InlineKeyboardMarkup(rows))
+
+
+@guarded(Action.VIEW_ALL_OPINIONS)
+async def card(update: Update, context: BotContext) -> None:
+    (opinion_id,) = callback_args(update, "so:o", 1)
+    await _answer(update)
+    await show_card(update, context, int_arg(opinion_id))
+
+
+@guarded(Action.HANDLE_OPINIONS)
+async def accept(update: Update, context: BotContext) -> None:
+    (opinion_id,) = callback_args(update, "so:accept", 1)
+    opinion = await context.services.opinions.handle(context.user, int_arg(opinion_id), "accept")
+    await _answer(update)
+    await respond(
+        update,
+        context,
+        context.texts("handling.done_accept", tracking_no=opinion.tracking_no),
+        edit=False,
+    )
+    await show_card(update, context, opinion.id)
+
+
+@guarded(Action.HANDLE_OPINIONS)
+async def ask_reply(update: Update, context: BotContext) -> str | None:
+    """Decline or answer: remember which, then wait for the text."""
+    data = update.callback_query.data if update.callback_query else ""
+    action = "decline" if str(data).startswith("so:decline:") else "answer"
+    (opinion_id,) = callback_args(update, f"so:{action}", 1)
+    assert update.effective_chat is not None
+    await context.services.opinions.start_reply(
+        context.user, update.effective_chat.id, int_arg(opinion_id), action, TYPING
+    )
+    await _answer(update)
+    key = "handling.ask_reason" if action == "decline" else "handling.ask_answer"
+    await respond(update, context, context.texts(key), edit=False)
+    return TYPING
+
+
+@guarded(Action.HANDLE_OPINIONS)
+async def receive_reply(update: Update, context: BotContext) -> int | None:
+    assert update.effective_message is not None and update.effective_chat is not None
+    opinion, action = await context.services.opinions.finish_reply(
+        context.user, update.effective_chat.id, update.effective_message.text or ""
+    )
+    await respond(
+        update,
+        context,
+        context.texts(f"handling.done_{action}", tracking_no=opinion.tracking_no),
+        edit=False,
+    )
+    return END
+
+
+async def bad_reply(update: Update, context: BotContext) -> None:
+    await respond(update, context, context.texts("handling.bad_reply"), edit=False)
+
+
+async def command_in_middle(update: Update, context: BotContext) -> None:
+    await respond(update, context, context.texts("handling.in_progress"), edit=False)
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    assert update.effective_chat is not None
+    await context.services.opinions.drop_reply(context.user, update.effective_chat.id)
+    await respond(update, context, context.texts("handling.cancelled"), edit=False)
+    return END
+
+
+def handlers() -> list[BaseHandler]:
+    typing = ConversationHandler(
+        entry_points=[
+            CallbackQueryHandler(ask_reply, pattern=r"^so:(decline|answer):\d+$"),  # type: ignore[arg-type]
+        ],
+        states={
+            TYPING: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, receive_reply),  # type: ignore[arg-type]
+                MessageHandler(~filters.COMMAND, bad_reply),  # type: ignore[arg-type]
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),  # type: ignore[arg-type]
+            MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
+        ],
+        name=REPLY_CONVERSATION,
+        persistent=True,
+    )
+    return [
+        typing,
+        CommandHandler("opinions", opinions_command),  # type: ignore[arg-type]
+        CallbackQueryHandler(list_page, pattern=r"^so:l:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(card, pattern=r"^so:o:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(accept, pattern=r"^so:accept:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(street_filter_page, pattern=rf"^{STREET_FILTER}:z:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(street_filter_chosen, pattern=rf"^{STREET_FILTER}:s:"),  # type: ignore[arg-type]
+    ]

@@ -1,0 +1,238 @@
+"""The outbox queue and the broadcasts that fill it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from storage.db import Database, Tx
+from storage.models import Audience, Broadcast, BroadcastCounts, BroadcastState, OutboxItem
+
+BLOCKED = "blocked"
+
+AUDIENCE_SQL: dict[Audience, str] = {
+    Audience.VOTERS: (
+        "SELECT telegram_id FROM users WHERE role = 'voter' AND consent_at IS NOT NULL"
+        " AND active = 1 AND notices = 1"
+    ),
+    Audience.VOTERS_OF_STREET: (
+        "SELECT telegram_id FROM users WHERE role = 'voter' AND consent_at IS NOT NULL"
+        " AND active = 1 AND notices = 1"
+        " AND station_id IN (SELECT id FROM stations WHERE street_id = ?)"
+    ),
+    Audience.VOTERS_OF_STATION: (
+        "SELECT telegram_id FROM users WHERE role = 'voter' AND consent_at IS NOT NULL"
+        " AND active = 1 AND notices = 1 AND station_id = ?"
+    ),
+    Audience.DEPUTIES: (
+        "SELECT u.telegram_id FROM users u JOIN deputies d ON d.user_id = u.telegram_id"
+        " WHERE u.role = 'deputy' AND u.active = 1"
+    ),
+    Audience.DEPUTIES_OF_STREET: (
+        "SELECT u.telegram_id FROM users u JOIN deputies d ON d.user_id = u.telegram_id"
+        " WHERE u.role = 'deputy' AND u.active = 1"
+        " AND d.station_id IN (SELECT id FROM stations WHERE street_id = ?)"
+    ),
+}
+
+AUDIENCE_NEEDS_REF = frozenset(
+    {Audience.VOTERS_OF_STREET, Audience.VOTERS_OF_STATION, Audience.DEPUTIES_OF_STREET}
+)
+
+
+class OutboxRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def enqueue_notice(
+        self,
+        tx: Tx,
+        chat_id: int,
+        key: str,
+        params: Mapping[str, object],
+        now: datetime,
+        *,
+        respects_opt_out: bool = False,
+        not_before: datetime | None = None,
+    ) -> int:
+        return await tx.execute(
+            "INSERT INTO outbox (chat_id, priority, message_key, params, respects_opt_out,"
+            " not_before, created_at) VALUES (?, 0, ?, ?, ?, ?, ?)",
+            (
+                chat_id,
+                key,
+                json.dumps(dict(params), ensure_ascii=False),
+                int(respects_opt_out),
+                (not_before or now).isoformat(),
+                now.isoformat(),
+            ),
+        )
+
+    async def enqueue_broadcast(
+        self, tx: Tx, broadcast_id: int, chat_ids: Iterable[int], now: datetime
+    ) -> None:
+        stamp = now.isoformat()
+        await tx.executemany(
+            "INSERT INTO outbox (chat_id, priority, broadcast_id, respects_opt_out, not_before,"
+            " created_at) VALUES (?, 1, ?, 1, ?, ?)",
+            ((chat_id, broadcast_id, stamp, stamp) for chat_id in chat_ids),
+        )
+
+    async def reset_in_flight(self) -> int:
+        """Rows left 'sending' by a crash go back to the queue (they may be sent twice)."""
+        async with self.db.transaction() as tx:
+            return await tx.execute_count(
+                "UPDATE outbox SET state = 'queued' WHERE state = 'sending'"
+            )
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """Mark up to `limit` due rows 'sending' and return them, personal notices first."""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT o.id, o.chat_id, o.attempts, o.broadcast_id, o.message_key, o.params,"
+                " o.respects_opt_out, u.locale, u.active AS user_active,"
+                " u.notices AS user_notices, b.text, b.photo, b.document"
+                " FROM outbox o"
+                " LEFT JOIN broadcasts b ON b.id = o.broadcast_id"
+                " LEFT JOIN users u ON u.telegram_id = o.chat_id"
+                " WHERE o.state = 'queued' AND o.not_before <= ?"
+                " AND (o.broadcast_id IS NULL OR b.state = 'running')"
+                " ORDER BY o.priority, o.id LIMIT ?",
+                (now.isoformat(), limit),
+            )
+            if not rows:
+                return []
+            ids = [r["id"] for r in rows]
+            await tx.execute(
+                f"UPDATE outbox SET state = 'sending' WHERE id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
+        items = []
+        for row in rows:
+            data = dict(row)
+            data["params"] = json.loads(data["params"])
+            items.append(OutboxItem.model_validate(data))
+        return items
+
+    async def finish(
+        self, item_id: int, state: str, now: datetime, reason: str | None = None
+    ) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET state = ?, reason = ?, sent_at = ? WHERE id = ?",
+                (state, reason, now.isoformat() if state == "sent" else None, item_id),
+            )
+
+    async def retry_later(self, item_id: int, not_before: datetime, reason: str) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET state = 'queued', attempts = attempts + 1, not_before = ?,"
+                " reason = ? WHERE id = ?",
+                (not_before.isoformat(), reason, item_id),
+            )
+
+    async def put_back(self, item_id: int) -> None:
+        """Return a claimed row to the queue untouched (a pause, a flood wait)."""
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE outbox SET state = 'queued' WHERE id = ?", (item_id,))
+
+    async def sending_count(self) -> int:
+        return int(await self.db.scalar("SELECT count(*) FROM outbox WHERE state = 'sending'") or 0)
+
+    async def has_due(self, now: datetime) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM outbox o LEFT JOIN broadcasts b ON b.id = o.broadcast_id"
+            " WHERE o.state = 'queued' AND o.not_before <= ?"
+            " AND (o.broadcast_id IS NULL OR b.state = 'running') LIMIT 1",
+            (now.isoformat(),),
+        )
+        return row is not None
+
+
+class BroadcastRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def audience_ids(
+        self, audience: Audience, ref: int | None, tx: Tx | None = None
+    ) -> list[int]:
+        """Who a broadcast to `audience` reaches now: reachable, consenting, not opted out."""
+        params = (ref,) if audience in AUDIENCE_NEEDS_REF else ()
+        source = tx if tx is not None else self.db
+        rows = await source.fetchall(AUDIENCE_SQL[audience] + " ORDER BY 1", params)
+        return [int(r[0]) for r in rows]
+
+    async def create(
+        self,
+        tx: Tx,
+        *,
+        created_by: int,
+        audience: Audience,
+        audience_ref: int | None,
+        text: str,
+        photo: str | None,
+        document: str | None,
+        total: int,
+        now: datetime,
+    ) -> int:
+        return await tx.execute(
+            "INSERT INTO broadcasts (created_by, audience, audience_ref, text, photo, document,"
+            " total, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (created_by, audience, audience_ref, text, photo, document, total, now.isoformat()),
+        )
+
+    async def get(self, broadcast_id: int, tx: Tx | None = None) -> Broadcast | None:
+        source = tx if tx is not None else self.db
+        row = await source.fetchone("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+        return None if row is None else Broadcast.model_validate(dict(row))
+
+    async def recent(self, offset: int, limit: int) -> list[Broadcast]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM broadcasts ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
+        )
+        return [Broadcast.model_validate(dict(r)) for r in rows]
+
+    async def count(self) -> int:
+        return int(await self.db.scalar("SELECT count(*) FROM broadcasts") or 0)
+
+    async def unfinished(self) -> list[Broadcast]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM broadcasts WHERE state IN ('running', 'paused') ORDER BY id"
+        )
+        return [Broadcast.model_validate(dict(r)) for r in rows]
+
+    async def set_state(
+        self, tx: Tx, broadcast_id: int, state: BroadcastState, now: datetime | None = None
+    ) -> None:
+        await tx.execute(
+            "UPDATE broadcasts SET state = ?, finished_at = ? WHERE id = ?",
+            (state, now.isoformat() if now else None, broadcast_id),
+        )
+
+    async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
+                (chat_id, message_id, broadcast_id),
+            )
+
+    async def skip_remaining(self, tx: Tx, broadcast_id: int, reason: str) -> int:
+        return await tx.execute_count(
+            "UPDATE outbox SET state = 'skipped', reason = ?"
+            " WHERE broadcast_id = ? AND state = 'queued'",
+            (reason, broadcast_id),
+        )
+
+    async def counts(self, broadcast_id: int, tx: Tx | None = None) -> BroadcastCounts:
+        source = tx if tx is not None else self.db
+        rows = await source.fetchall(
+            "SELECT state, reason = ? AS blocked, count(*) FROM outbox WHERE broadcast_id = ?"
+            " GROUP BY state, blocked",
+            (BLOCKED, broadcast_id),
+        )
+        totals: dict[str, int] = {}
+        for state, blocked, n in rows:
+            name = "blocked" if state == "skipped" and blocked else state
+            totals[name] = totals.get(name, 0) + n
+        return BroadcastCounts(**totals)
