@@ -18,6 +18,12 @@ class Action(StrEnum):
     HANDLE_OPINIONS = "handle_opinions"
     BROADCAST = "broadcast"
     SET_NOTICES = "set_notices"
+    VIEW_SCHEDULE = "view_schedule"
+    MANAGE_CALENDAR = "manage_calendar"
+    EXPORT_CALENDAR = "export_calendar"
+    LOG_VISIT = "log_visit"
+    VIEW_INBOX = "view_inbox"
+    RATE_OPINION = "rate_opinion"
 
 
 _EVERYONE = frozenset(Role)
@@ -32,6 +38,12 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.HANDLE_OPINIONS: _STAFF,
     Action.BROADCAST: _STAFF,
     Action.SET_NOTICES: _EVERYONE,
+    Action.VIEW_SCHEDULE: _EVERYONE,
+    Action.MANAGE_CALENDAR: _STAFF,
+    Action.EXPORT_CALENDAR: frozenset({Role.DEPUTY}),
+    Action.LOG_VISIT: frozenset({Role.DEPUTY}),
+    Action.VIEW_INBOX: frozenset({Role.DEPUTY, Role.STAFF, Role.ADMIN}),
+    Action.RATE_OPINION: _EVERYONE,
     Action.MANAGE_STAFF: frozenset({Role.ADMIN}),
 }
 

@@ -23,6 +23,7 @@ from handlers import (
     gate,
     handling,
     help,
+    inbox,
     invite,
     language,
     my,
@@ -31,6 +32,7 @@ from handlers import (
     staff,
     start,
     station,
+    visits,
 )
 from handlers.commands import register_menus
 
@@ -40,6 +42,8 @@ FEATURES = (
     opinion,
     broadcast,
     handling,
+    inbox,
+    visits,
     start,
     station,
     my,

@@ -7,8 +7,11 @@ from telegram import Bot, BotCommand
 from bot.i18n import I18n
 from storage.models import Role
 
-VOTER_COMMANDS = ("opinion", "my", "station", "notices", "language", "help", "cancel")
-STAFF_COMMANDS = ("opinions", "broadcast", "broadcasts", "invite")
+VOTER_COMMANDS = (
+    "opinion", "my", "schedule", "station", "notices", "language", "help", "cancel",
+)
+DEPUTY_COMMANDS = ("inbox", "visit", "visits", "calendar")
+STAFF_COMMANDS = ("opinions", "inbox", "duty", "broadcast", "broadcasts", "invite")
 ADMIN_COMMANDS = ("staff",)
 
 # Telegram names a menu's language by its two-letter code.
@@ -17,6 +20,8 @@ MENU_LANGUAGES = {"zh_CN": "zh", "en": "en"}
 
 def commands_for(role: Role) -> tuple[str, ...]:
     commands = VOTER_COMMANDS
+    if role == Role.DEPUTY:
+        commands += DEPUTY_COMMANDS
     if role in (Role.STAFF, Role.ADMIN):
         commands += STAFF_COMMANDS
     if role == Role.ADMIN:

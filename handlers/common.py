@@ -62,8 +62,11 @@ async def show_error(update: Update, context: BotContext, error: DomainError) ->
         )
     query = update.callback_query
     if query is not None:
-        await query.answer(text, show_alert=True)
-        return
+        try:
+            await query.answer(text, show_alert=True)
+            return
+        except BadRequest:  # the tap was already answered; say it in the chat instead
+            pass
     await respond(update, context, text, edit=False)
 
 

@@ -48,10 +48,11 @@ async def my_command(update: Update, context: BotContext) -> None:
 
 @guarded(Action.VIEW_OWN_OPINIONS)
 async def my_page(update: Update, context: BotContext) -> None:
-    (page,) = callback_args(update, "my:p", 1)
+    (raw,) = callback_args(update, "my:p", 1)
+    page = int_arg(raw)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await show_page(update, context, int_arg(page))
+    await show_page(update, context, page)
 
 
 @guarded(Action.VIEW_OWN_OPINIONS)

@@ -50,10 +50,11 @@ async def station_command(update: Update, context: BotContext) -> None:
 
 @guarded(Action.CHOOSE_STATION)
 async def street_page(update: Update, context: BotContext) -> None:
-    (page,) = callback_args(update, f"{PREFIX}:z", 1)
+    (raw,) = callback_args(update, f"{PREFIX}:z", 1)
+    page = int_arg(raw)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    markup = await street_picker(context.services, context.texts, PREFIX, int_arg(page))
+    markup = await street_picker(context.services, context.texts, PREFIX, page)
     await respond(update, context, context.texts("station.choose_street"), markup)
 
 
@@ -74,10 +75,11 @@ async def station_page(update: Update, context: BotContext) -> None:
 
 @guarded(Action.CHOOSE_STATION)
 async def pick(update: Update, context: BotContext) -> None:
-    (station_id,) = callback_args(update, f"{PREFIX}:p", 1)
+    (raw,) = callback_args(update, f"{PREFIX}:p", 1)
+    station_id = int_arg(raw)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await bind_station(update, context, int_arg(station_id))
+    await bind_station(update, context, station_id)
 
 
 @guarded(Action.CHOOSE_STATION)

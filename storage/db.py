@@ -28,17 +28,13 @@ class Tx:
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; returns the last inserted row id (or 0)."""
-        cursor = await self._conn.execute(sql, params)
-        rowid = cursor.lastrowid or 0
-        await cursor.close()
-        return rowid
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.lastrowid or 0
 
     async def execute_count(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
@@ -46,14 +42,13 @@ class Tx:
     async def fetchone(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self._conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
 
 class Database:
@@ -102,17 +97,18 @@ class Database:
             else:
                 await self._writer.execute("COMMIT")
 
+    # Each read runs, fetches and closes its statement in one call on the connection's
+    # thread: two reads interleaved on one connection would share a stale snapshot.
     async def fetchone(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:
-        async with self._read().execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self._read().execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[aiosqlite.Row]:
-        async with self._read().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._read().execute_fetchall(sql, params))
 
     async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -122,6 +118,13 @@ class Database:
         if self._reader is None:
             raise RuntimeError("database is not connected")
         return self._reader
+
+
+def stamp(moment: datetime) -> str:
+    """How every instant is stored: ISO 8601 in UTC, so text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are not stored")
+    return moment.astimezone(UTC).isoformat()
 
 
 def migration_files() -> list[tuple[int, str, str]]:

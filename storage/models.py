@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -176,3 +176,37 @@ class OutboxItem(Row):
     text: str | None = None
     photo: str | None = None
     document: str | None = None
+    # rows of (message id of the label, callback data)
+    buttons: list[list[tuple[str, str]]] = Field(default_factory=list)
+
+
+class TurnKind(StrEnum):
+    RECEPTION = "reception"
+    HOME_VISIT = "home_visit"
+    ANNUAL_ACCOUNT = "annual_account"
+
+
+class DutyRule(Row):
+    """A monthly reception rule: the nth weekday of every month at a station."""
+
+    id: int
+    station_id: int
+    week_of_month: int
+    weekday: int
+    starts: str
+    ends: str
+    valid_from: date
+    valid_until: date | None = None
+    deputy_ids: list[int] = Field(default_factory=list)
+
+
+class DutyTurn(Row):
+    id: int
+    kind: TurnKind
+    station_id: int | None = None
+    rule_id: int | None = None
+    starts_at: datetime
+    ends_at: datetime
+    uid: str
+    note: str = ""
+    deputy_ids: list[int] = Field(default_factory=list)

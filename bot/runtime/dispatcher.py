@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.runtime.progress import progress_view
@@ -218,7 +218,19 @@ class OutboxDispatcher:
             return
         texts = self.services.i18n.texts(item.locale)
         params = {k: html.escape(v) if isinstance(v, str) else v for k, v in item.params.items()}
-        await self.bot.send_message(item.chat_id, texts(item.message_key or "", **params))
+        markup = (
+            InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(texts(label), callback_data=data) for label, data in row]
+                    for row in item.buttons
+                ]
+            )
+            if item.buttons
+            else None
+        )
+        await self.bot.send_message(
+            item.chat_id, texts(item.message_key or "", **params), reply_markup=markup
+        )
 
     async def report_progress(self, force: bool = False) -> None:
         """Edit each unfinished broadcast's progress message, at most every few seconds."""

@@ -8,11 +8,13 @@ from bot.clock import Clock
 from bot.i18n import I18n
 from bot.services.broadcasts import BroadcastService
 from bot.services.flood import FloodGuard
+from bot.services.inbox import InboxService
 from bot.services.invitations import InvitationService
 from bot.services.opinions import OpinionService
 from bot.services.outbox import Outbox
 from bot.services.stations import StationService
 from bot.services.users import UserService
+from bot.services.visits import VisitService
 from bot.settings import Settings
 from storage import Database
 
@@ -32,6 +34,8 @@ class Services:
     flood: FloodGuard
     outbox: Outbox
     broadcasts: BroadcastService
+    visits: VisitService
+    inbox: InboxService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
@@ -51,4 +55,6 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         flood=FloodGuard(clock, settings.flood_max_updates, settings.flood_window_seconds),
         outbox=outbox,
         broadcasts=BroadcastService(db, clock, outbox),
+        visits=VisitService(db, clock),
+        inbox=InboxService(db, clock, outbox),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.db import Database, Tx
+from storage.db import Database, Tx, stamp
 from storage.models import Deputy, Invitation
 
 
@@ -21,7 +21,7 @@ class DeputyRepo:
             "INSERT INTO deputies (user_id, name, station_id, joined_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,"
             " station_id = excluded.station_id",
-            (user_id, name, station_id, now.isoformat()),
+            (user_id, name, station_id, stamp(now)),
         )
 
 
@@ -42,7 +42,7 @@ class InvitationRepo:
         await tx.execute(
             "INSERT INTO invitations (code, deputy_name, station_id, created_by, created_at,"
             " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (code, deputy_name, station_id, created_by, now.isoformat(), expires_at.isoformat()),
+            (code, deputy_name, station_id, created_by, stamp(now), stamp(expires_at)),
         )
 
     async def get_for_update(self, tx: Tx, code: str) -> Invitation | None:
@@ -52,6 +52,6 @@ class InvitationRepo:
     async def mark_used(self, tx: Tx, code: str, user_id: int, now: datetime) -> bool:
         changed = await tx.execute_count(
             "UPDATE invitations SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL",
-            (user_id, now.isoformat(), code),
+            (user_id, stamp(now), code),
         )
         return changed == 1

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, Tx
+from storage.db import Database, Tx, stamp
 from storage.models import OpinionDraft
 
 
@@ -25,7 +25,7 @@ class DraftRepo:
             "INSERT INTO opinion_drafts (user_id, data, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,"
             " updated_at = excluded.updated_at",
-            (user_id, draft.model_dump_json(), now.isoformat()),
+            (user_id, draft.model_dump_json(), stamp(now)),
         )
 
     async def delete(self, tx: Tx, user_id: int) -> None:
@@ -84,7 +84,7 @@ class KindDraftRepo:
             "INSERT INTO drafts (user_id, kind, data, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id, kind) DO UPDATE SET data = excluded.data,"
             " updated_at = excluded.updated_at",
-            (user_id, kind, json.dumps(data, ensure_ascii=False), now.isoformat()),
+            (user_id, kind, json.dumps(data, ensure_ascii=False), stamp(now)),
         )
 
     async def delete(self, tx: Tx, user_id: int, kind: str) -> None:

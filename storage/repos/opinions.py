@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from storage.db import Database, Tx
+from storage.db import Database, Tx, stamp
 from storage.models import Opinion, OpinionEvent, OpinionStatus
 
 
@@ -32,7 +32,7 @@ class OpinionRepo:
     async def count_by_author_since(self, tx: Tx, author_id: int, since: datetime) -> int:
         row = await tx.fetchone(
             "SELECT count(*) FROM opinions WHERE author_id = ? AND created_at >= ?",
-            (author_id, since.isoformat()),
+            (author_id, stamp(since)),
         )
         return int(row[0]) if row else 0
 
@@ -66,8 +66,8 @@ class OpinionRepo:
                 longitude,
                 int(show_name),
                 OpinionStatus.SUBMITTED,
-                now.isoformat(),
-                now.isoformat(),
+                stamp(now),
+                stamp(now),
             ),
         )
 
@@ -83,7 +83,7 @@ class OpinionRepo:
         await tx.execute(
             "INSERT INTO opinion_events (opinion_id, at, actor_id, kind, note)"
             " VALUES (?, ?, ?, ?, ?)",
-            (opinion_id, at.isoformat(), actor_id, kind, note),
+            (opinion_id, stamp(at), actor_id, kind, note),
         )
 
     async def get(self, opinion_id: int) -> Opinion | None:
@@ -108,7 +108,7 @@ class OpinionRepo:
     ) -> None:
         await tx.execute(
             "UPDATE opinions SET status = ?, updated_at = ? WHERE id = ?",
-            (status, now.isoformat(), opinion_id),
+            (status, stamp(now), opinion_id),
         )
 
     async def get_in(self, tx: Tx, opinion_id: int) -> Opinion | None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from storage.db import Database, Tx
+from storage.db import Database, Tx, stamp
 from storage.models import Audience, Broadcast, BroadcastCounts, BroadcastState, OutboxItem
 
 BLOCKED = "blocked"
@@ -64,19 +64,19 @@ class OutboxRepo:
                 key,
                 json.dumps(dict(params), ensure_ascii=False),
                 int(respects_opt_out),
-                (not_before or now).isoformat(),
-                now.isoformat(),
+                stamp(not_before or now),
+                stamp(now),
             ),
         )
 
     async def enqueue_broadcast(
         self, tx: Tx, broadcast_id: int, chat_ids: Iterable[int], now: datetime
     ) -> None:
-        stamp = now.isoformat()
+        when = stamp(now)
         await tx.executemany(
             "INSERT INTO outbox (chat_id, priority, broadcast_id, respects_opt_out, not_before,"
             " created_at) VALUES (?, 1, ?, 1, ?, ?)",
-            ((chat_id, broadcast_id, stamp, stamp) for chat_id in chat_ids),
+            ((chat_id, broadcast_id, when, when) for chat_id in chat_ids),
         )
 
     async def reset_in_flight(self) -> int:
@@ -92,14 +92,14 @@ class OutboxRepo:
             rows = await tx.fetchall(
                 "SELECT o.id, o.chat_id, o.attempts, o.broadcast_id, o.message_key, o.params,"
                 " o.respects_opt_out, u.locale, u.active AS user_active,"
-                " u.notices AS user_notices, b.text, b.photo, b.document"
+                " u.notices AS user_notices, b.text, b.photo, b.document, o.buttons"
                 " FROM outbox o"
                 " LEFT JOIN broadcasts b ON b.id = o.broadcast_id"
                 " LEFT JOIN users u ON u.telegram_id = o.chat_id"
                 " WHERE o.state = 'queued' AND o.not_before <= ?"
                 " AND (o.broadcast_id IS NULL OR b.state = 'running')"
                 " ORDER BY o.priority, o.id LIMIT ?",
-                (now.isoformat(), limit),
+                (stamp(now), limit),
             )
             if not rows:
                 return []
@@ -112,6 +112,7 @@ class OutboxRepo:
         for row in rows:
             data = dict(row)
             data["params"] = json.loads(data["params"])
+            data["buttons"] = json.loads(data["buttons"]) if data["buttons"] else []
             items.append(OutboxItem.model_validate(data))
         return items
 
@@ -121,7 +122,7 @@ class OutboxRepo:
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE outbox SET state = ?, reason = ?, sent_at = ? WHERE id = ?",
-                (state, reason, now.isoformat() if state == "sent" else None, item_id),
+                (state, reason, stamp(now) if state == "sent" else None, item_id),
             )
 
     async def retry_later(self, item_id: int, not_before: datetime, reason: str) -> None:
@@ -129,7 +130,7 @@ class OutboxRepo:
             await tx.execute(
                 "UPDATE outbox SET state = 'queued', attempts = attempts + 1, not_before = ?,"
                 " reason = ? WHERE id = ?",
-                (not_before.isoformat(), reason, item_id),
+                (stamp(not_before), reason, item_id),
             )
 
     async def put_back(self, item_id: int) -> None:
@@ -145,7 +146,7 @@ class OutboxRepo:
             "SELECT 1 FROM outbox o LEFT JOIN broadcasts b ON b.id = o.broadcast_id"
             " WHERE o.state = 'queued' AND o.not_before <= ?"
             " AND (o.broadcast_id IS NULL OR b.state = 'running') LIMIT 1",
-            (now.isoformat(),),
+            (stamp(now),),
         )
         return row is not None
 
@@ -179,7 +180,7 @@ class BroadcastRepo:
         return await tx.execute(
             "INSERT INTO broadcasts (created_by, audience, audience_ref, text, photo, document,"
             " total, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (created_by, audience, audience_ref, text, photo, document, total, now.isoformat()),
+            (created_by, audience, audience_ref, text, photo, document, total, stamp(now)),
         )
 
     async def get(self, broadcast_id: int, tx: Tx | None = None) -> Broadcast | None:
@@ -207,7 +208,7 @@ class BroadcastRepo:
     ) -> None:
         await tx.execute(
             "UPDATE broadcasts SET state = ?, finished_at = ? WHERE id = ?",
-            (state, now.isoformat() if now else None, broadcast_id),
+            (state, stamp(now) if now else None, broadcast_id),
         )
 
     async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:

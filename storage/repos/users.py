@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.db import Database, Tx
+from storage.db import Database, Tx, stamp
 from storage.models import Role, User
 
 
@@ -39,14 +39,14 @@ class UserRepo:
             " VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (telegram_id) DO UPDATE SET full_name = excluded.full_name,"
             " username = excluded.username, active = 1",
-            (telegram_id, locale, full_name, username, now.isoformat()),
+            (telegram_id, locale, full_name, username, stamp(now)),
         )
 
     async def ensure(self, tx: Tx, telegram_id: int, locale: str, now: datetime) -> None:
         await tx.execute(
             "INSERT INTO users (telegram_id, locale, created_at) VALUES (?, ?, ?)"
             " ON CONFLICT (telegram_id) DO NOTHING",
-            (telegram_id, locale, now.isoformat()),
+            (telegram_id, locale, stamp(now)),
         )
 
     async def role_in(self, tx: Tx, telegram_id: int) -> Role:
@@ -56,7 +56,7 @@ class UserRepo:
     async def set_consent(self, tx: Tx, telegram_id: int, at: datetime) -> None:
         await tx.execute(
             "UPDATE users SET consent_at = ? WHERE telegram_id = ? AND consent_at IS NULL",
-            (at.isoformat(), telegram_id),
+            (stamp(at), telegram_id),
         )
 
     async def set_locale(self, tx: Tx, telegram_id: int, locale: str) -> None:
