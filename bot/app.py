@@ -15,9 +15,11 @@ from bot.runtime.context import SERVICES_KEY, BotContext
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.runtime.persistence import SqlitePersistence
 from bot.runtime.processor import ChatOrderedUpdateProcessor
+from bot.runtime.scheduler import Scheduler
 from bot.services import Services
 from handlers import (
     broadcast,
+    duty,
     errors,
     fallback,
     gate,
@@ -29,6 +31,7 @@ from handlers import (
     my,
     notices,
     opinion,
+    schedule,
     staff,
     start,
     station,
@@ -44,12 +47,14 @@ FEATURES = (
     handling,
     inbox,
     visits,
+    duty,
     start,
     station,
     my,
     language,
     help,
     notices,
+    schedule,
     staff,
     invite,
 )
@@ -102,12 +107,14 @@ DISPATCHER_KEY = "outbox_dispatcher"
 
 
 async def on_startup(application: Application) -> None:
-    """Work done once the bot is known to Telegram: command menus, the outbox dispatcher."""
+    """Work done once the bot is known to Telegram: command menus, the outbox dispatcher,
+    and the timed jobs rebuilt from the database."""
     services: Services = application.bot_data[SERVICES_KEY]
     await register_menus(application.bot, services.i18n)
     dispatcher = OutboxDispatcher(application.bot, services)
     application.bot_data[DISPATCHER_KEY] = dispatcher
     await dispatcher.start()
+    await Scheduler(application, services).start()
 
 
 async def on_shutdown(application: Application) -> None:

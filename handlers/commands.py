@@ -8,7 +8,14 @@ from bot.i18n import I18n
 from storage.models import Role
 
 VOTER_COMMANDS = (
-    "opinion", "my", "schedule", "station", "notices", "language", "help", "cancel",
+    "opinion",
+    "my",
+    "schedule",
+    "station",
+    "notices",
+    "language",
+    "help",
+    "cancel",
 )
 DEPUTY_COMMANDS = ("inbox", "visit", "visits", "calendar")
 STAFF_COMMANDS = ("opinions", "inbox", "duty", "broadcast", "broadcasts", "invite")

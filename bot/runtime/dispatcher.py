@@ -9,11 +9,12 @@ import contextlib
 import html
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.i18n import Texts
 from bot.runtime.progress import progress_view
 from bot.services import Services
 from storage.models import BroadcastState, OutboxItem
@@ -61,6 +62,22 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     """`retry_after` is seconds in PTB 22 and becomes a timedelta later; accept either."""
     value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def render_params(texts: Texts, params: dict[str, object]) -> dict[str, object]:
+    """Parameters as the recipient reads them: `*_at` instants formatted for their locale,
+    `*_key` message ids translated (under the name without `_key`), other text escaped."""
+    rendered: dict[str, object] = {}
+    for name, value in params.items():
+        if name.endswith("_key") and isinstance(value, str):
+            rendered[name.removesuffix("_key")] = texts(value)
+        elif name.endswith("_at") and isinstance(value, str):
+            rendered[name] = texts.datetime(datetime.fromisoformat(value))
+        elif isinstance(value, str):
+            rendered[name] = html.escape(value)
+        else:
+            rendered[name] = value
+    return rendered
 
 
 class OutboxDispatcher:
@@ -217,7 +234,7 @@ class OutboxDispatcher:
                 await self.bot.send_message(item.chat_id, item.text or "")
             return
         texts = self.services.i18n.texts(item.locale)
-        params = {k: html.escape(v) if isinstance(v, str) else v for k, v in item.params.items()}
+        params = render_params(texts, item.params)
         markup = (
             InlineKeyboardMarkup(
                 [

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.i18n import I18n
 from bot.services.broadcasts import BroadcastService
+from bot.services.calendar import CalendarService
 from bot.services.flood import FloodGuard
 from bot.services.inbox import InboxService
 from bot.services.invitations import InvitationService
 from bot.services.opinions import OpinionService
 from bot.services.outbox import Outbox
+from bot.services.reminders import ReminderService
 from bot.services.stations import StationService
 from bot.services.users import UserService
 from bot.services.visits import VisitService
@@ -36,6 +38,8 @@ class Services:
     broadcasts: BroadcastService
     visits: VisitService
     inbox: InboxService
+    calendar: CalendarService
+    reminders: ReminderService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
@@ -57,4 +61,6 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         broadcasts=BroadcastService(db, clock, outbox),
         visits=VisitService(db, clock),
         inbox=InboxService(db, clock, outbox),
+        calendar=CalendarService(db, clock, zone),
+        reminders=ReminderService(db, clock, zone, outbox),
     )

@@ -33,11 +33,20 @@ class Outbox:
         key: str,
         *,
         respects_opt_out: bool = False,
+        buttons: list[list[tuple[str, str]]] | None = None,
         **params: object,
     ) -> None:
         """Queue a catalog message `key` for `chat_id`, inside the caller's transaction.
-        String parameters are HTML-escaped when the message is rendered."""
+        At render time string parameters are HTML-escaped, `*_at` ISO instants are
+        formatted and `*_key` message ids translated for the recipient; `buttons` are rows
+        of (label message id, callback data), labelled in the recipient's language."""
         await self.repo.enqueue_notice(
-            tx, chat_id, key, params, self.clock.now(), respects_opt_out=respects_opt_out
+            tx,
+            chat_id,
+            key,
+            params,
+            self.clock.now(),
+            respects_opt_out=respects_opt_out,
+            buttons=buttons,
         )
         self.wake()

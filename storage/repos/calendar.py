@@ -3,7 +3,7 @@ record of reminders already sent."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from storage.db import Database, Tx, stamp
@@ -157,6 +157,12 @@ class CalendarRepo:
         )
         return turn_id
 
+    async def turns_of_rule(self, rule_id: int) -> list[DutyTurn]:
+        rows = await self.db.fetchall(
+            f"{TURN_SELECT} WHERE t.rule_id = ? ORDER BY t.starts_at", (rule_id,)
+        )
+        return [_turn(r) for r in rows]
+
     async def get_turn(self, turn_id: int) -> DutyTurn | None:
         row = await self.db.fetchone(f"{TURN_SELECT} WHERE t.id = ?", (turn_id,))
         return None if row is None else _turn(row)
@@ -215,10 +221,16 @@ class CalendarRepo:
         )
         return row is not None
 
-    async def reminded(self, subject: str, since_id: int = 0) -> set[tuple[int, int, str]]:
+    async def reminded(
+        self, subject: str, subject_ids: Collection[int]
+    ) -> set[tuple[int, int, str]]:
+        """Which (subject id, recipient, kind) of these subjects were already handled."""
+        if not subject_ids:
+            return set()
+        ids = list(subject_ids)
         rows = await self.db.fetchall(
             "SELECT subject_id, recipient_id, kind FROM reminders_sent WHERE subject = ?"
-            " AND subject_id >= ?",
-            (subject, since_id),
+            f" AND subject_id IN ({','.join('?' * len(ids))})",
+            (subject, *ids),
         )
         return {(r[0], r[1], r[2]) for r in rows}

@@ -16,6 +16,16 @@ class DeputyRepo:
         row = await self.db.fetchone("SELECT * FROM deputies WHERE user_id = ?", (user_id,))
         return None if row is None else Deputy.model_validate(dict(row))
 
+    async def at_station(self, station_id: int) -> list[Deputy]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM deputies WHERE station_id = ? ORDER BY name", (station_id,)
+        )
+        return [Deputy.model_validate(dict(r)) for r in rows]
+
+    async def by_name(self, name: str) -> list[Deputy]:
+        rows = await self.db.fetchall("SELECT * FROM deputies WHERE name = ?", (name,))
+        return [Deputy.model_validate(dict(r)) for r in rows]
+
     async def upsert(self, tx: Tx, user_id: int, name: str, station_id: int, now: datetime) -> None:
         await tx.execute(
             "INSERT INTO deputies (user_id, name, station_id, joined_at) VALUES (?, ?, ?, ?)"

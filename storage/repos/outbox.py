@@ -55,10 +55,11 @@ class OutboxRepo:
         *,
         respects_opt_out: bool = False,
         not_before: datetime | None = None,
+        buttons: list[list[tuple[str, str]]] | None = None,
     ) -> int:
         return await tx.execute(
             "INSERT INTO outbox (chat_id, priority, message_key, params, respects_opt_out,"
-            " not_before, created_at) VALUES (?, 0, ?, ?, ?, ?, ?)",
+            " not_before, created_at, buttons) VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 key,
@@ -66,6 +67,7 @@ class OutboxRepo:
                 int(respects_opt_out),
                 stamp(not_before or now),
                 stamp(now),
+                json.dumps(buttons) if buttons else None,
             ),
         )
 

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.error import NetworkError, TimedOut
@@ -22,6 +22,7 @@ BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "家站", "username": BO
 class Call:
     method: str
     params: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,7 +79,10 @@ class FakeBotAPI(BaseRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(api_method, params))
+        files = {}
+        if request_data is not None and request_data.contains_files:
+            files = {name: part[1] for name, part in request_data.multipart_data.items()}
+        self.calls.append(Call(api_method, params, files))
         if self.latency:
             await asyncio.sleep(self.latency)
         handler = getattr(self, f"_{api_method}", None)

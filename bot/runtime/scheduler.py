@@ -1,0 +1,66 @@
+"""Timed work on PTB's JobQueue. Jobs live in memory, so each start rebuilds them from the
+database: it sends reminders missed while the bot was down, then plans a job at each
+reminder time of the next hours; periodic sweeps cover deadlines and the rule horizon."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, JobQueue
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+PLAN_AHEAD = timedelta(hours=2)
+PLAN_EVERY = timedelta(minutes=30)
+SWEEP_EVERY = timedelta(minutes=5)
+HORIZON_EVERY = timedelta(hours=24)
+
+
+class Scheduler:
+    def __init__(self, application: Application, services: Services) -> None:
+        if application.job_queue is None:
+            raise RuntimeError("the job-queue extra of python-telegram-bot is needed")
+        self.jobs: JobQueue[Any] = application.job_queue
+        self.services = services
+
+    async def start(self) -> int:
+        """Rebuild: send what was missed, plan what is coming; returns the jobs planned."""
+        await self.services.reminders.run_due()
+        planned = await self.plan()
+        self.jobs.run_repeating(self._plan, interval=PLAN_EVERY, first=PLAN_EVERY, name="plan")
+        self.jobs.run_repeating(self._sweep, interval=SWEEP_EVERY, first=60, name="sweep")
+        self.jobs.run_repeating(
+            self._extend, interval=HORIZON_EVERY, first=timedelta(hours=1), name="horizon"
+        )
+        return planned
+
+    async def plan(self) -> int:
+        """One job per distinct reminder time within PLAN_AHEAD, never two for one time."""
+        until = self.services.clock.now() + PLAN_AHEAD
+        planned = 0
+        for at in await self.services.reminders.upcoming(until):
+            name = f"reminders@{at.isoformat()}"
+            if not self.jobs.get_jobs_by_name(name):
+                self.jobs.run_once(self._fire, when=at, name=name)
+                planned += 1
+        return planned
+
+    async def _fire(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.services.reminders.run_due()
+
+    async def _plan(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.plan()
+
+    async def _sweep(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        """A safety net for reminders and the opinion deadlines."""
+        await self.services.reminders.run_due()
+        await self.services.inbox.run_due()
+
+    async def _extend(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        made = await self.services.calendar.extend_horizon()
+        if made:
+            log.info("calendar: %s turns added to reach the horizon", made)

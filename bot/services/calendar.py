@@ -1,0 +1,357 @@
+"""The duty calendar (月进站、季回家、年述职): monthly reception rules that produce dated
+turns, one-off turns, home visits and annual accounts; what deputies and voters see of it;
+and the .ics a phone's calendar imports."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from bot.access import Action, ensure
+from bot.clock import Clock
+from bot.errors import DomainError
+from bot.i18n import N_
+from storage import Database, Tx
+from storage.models import Deputy, DutyRule, DutyTurn, Station, TurnKind, User
+from storage.repos.calendar import CalendarRepo
+from storage.repos.deputies import DeputyRepo
+from storage.repos.drafts import ConversationRepo, KindDraftRepo
+from storage.repos.stations import StationRepo
+
+HORIZON_DAYS = 400  # rules produce turns this far ahead; a daily sweep extends it
+TIME_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至到]\s*(\d{1,2}):(\d{2})\s*$")
+WEEKS_OF_MONTH = (1, 2, 3, 4, -1)
+TURN_LABELS = {
+    TurnKind.RECEPTION: N_("turn.reception"),
+    TurnKind.HOME_VISIT: N_("turn.home_visit"),
+    TurnKind.ANNUAL_ACCOUNT: N_("turn.annual_account"),
+}
+
+
+def nth_weekday(year: int, month: int, week_of_month: int, weekday: int) -> date | None:
+    """The nth (1..5, or -1 for last) `weekday` (Monday = 0) of a month; None if absent."""
+    days = [
+        d
+        for d in month_calendar.Calendar().itermonthdates(year, month)
+        if d.month == month and d.weekday() == weekday
+    ]
+    if week_of_month == -1:
+        return days[-1]
+    return days[week_of_month - 1] if week_of_month <= len(days) else None
+
+
+def parse_time_range(raw: str) -> tuple[str, str]:
+    """'09:00-11:00' → ('09:00', '11:00'); the end must follow the start on the same day."""
+    match = TIME_RANGE.match(raw or "")
+    if not match:
+        raise DomainError("duty.bad_time_range")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if not (0 <= h1 < 24 and 0 <= h2 < 24 and m1 < 60 and m2 < 60) or (h2, m2) <= (h1, m1):
+        raise DomainError("duty.bad_time_range")
+    return f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
+
+
+def parse_date(raw: str, today: date) -> date:
+    """'2026-12-05' or '12-05' (this year, or next if already past)."""
+    text = (raw or "").strip().replace("/", "-").replace(".", "-")
+    try:
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+            return date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
+        if re.fullmatch(r"\d{1,2}-\d{1,2}", text):
+            month, day = (int(p) for p in text.split("-"))
+            candidate = date(today.year, month, day)
+            return candidate if candidate >= today else date(today.year + 1, month, day)
+    except ValueError:
+        pass
+    raise DomainError("duty.bad_date")
+
+
+@dataclass(frozen=True)
+class TurnView:
+    """A turn with what people are shown about it."""
+
+    turn: DutyTurn
+    station: Station | None
+    deputies: list[Deputy]
+
+
+DRAFT_KIND = "duty"
+CONVERSATION = "duty"
+
+
+class CalendarService:
+    def __init__(self, db: Database, clock: Clock, zone: ZoneInfo) -> None:
+        self.db = db
+        self.clock = clock
+        self.zone = zone
+        self.repo = CalendarRepo(db)
+        self.stations = StationRepo(db)
+        self.deputies = DeputyRepo(db)
+        self.drafts = KindDraftRepo(db)
+        self.conversations = ConversationRepo(db)
+
+    # --- the staff's draft while they set up a rule or a turn in chat -----------------------
+
+    async def draft(self, actor: User) -> dict[str, Any]:
+        ensure(actor, Action.MANAGE_CALENDAR)
+        return await self.drafts.get(actor.telegram_id, DRAFT_KIND) or {}
+
+    async def save_draft(
+        self, actor: User, chat_id: int, data: dict[str, Any], step: str | None
+    ) -> None:
+        """The draft and its conversation step together; `step` None discards both."""
+        ensure(actor, Action.MANAGE_CALENDAR)
+        async with self.db.transaction() as tx:
+            if step is None:
+                await self.drafts.delete(tx, actor.telegram_id, DRAFT_KIND)
+            else:
+                await self.drafts.save(tx, actor.telegram_id, DRAFT_KIND, data, self.clock.now())
+            await self.conversations.put(tx, CONVERSATION, (chat_id, actor.telegram_id), step)
+
+    def _at(self, day: date, hhmm: str) -> datetime:
+        hours, minutes = (int(p) for p in hhmm.split(":"))
+        return datetime.combine(day, time(hours, minutes), tzinfo=self.zone).astimezone(UTC)
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.zone).date()
+
+    async def _check(self, station_id: int | None, deputy_ids: Sequence[int]) -> None:
+        if station_id is not None and await self.stations.get(station_id) is None:
+            raise DomainError("station.unknown")
+        if not deputy_ids:
+            raise DomainError("duty.no_deputies")
+        for deputy_id in deputy_ids:
+            if await self.deputies.get(deputy_id) is None:
+                raise DomainError("duty.unknown_deputy")
+
+    # --- rules -----------------------------------------------------------------------------
+
+    async def add_rule(
+        self,
+        actor: User | None,
+        *,
+        station_id: int,
+        week_of_month: int,
+        weekday: int,
+        time_range: str,
+        deputy_ids: Sequence[int],
+        valid_from: date | None = None,
+    ) -> DutyRule:
+        """A monthly reception rule; its turns for the coming months are produced at once."""
+        if actor is not None:
+            ensure(actor, Action.MANAGE_CALENDAR)
+        if week_of_month not in WEEKS_OF_MONTH or not 0 <= weekday <= 6:
+            raise DomainError("duty.bad_rule")
+        starts, ends = parse_time_range(time_range)
+        await self._check(station_id, deputy_ids)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            rule_id = await self.repo.add_rule(
+                tx,
+                station_id=station_id,
+                week_of_month=week_of_month,
+                weekday=weekday,
+                starts=starts,
+                ends=ends,
+                valid_from=valid_from or self.today(),
+                deputy_ids=deputy_ids,
+                created_by=actor.telegram_id if actor else None,
+                now=now,
+            )
+            rule = await self.repo.get_rule(rule_id, tx)
+            assert rule is not None
+            await self._produce(tx, rule, now)
+        return rule
+
+    async def change_rule(
+        self,
+        actor: User,
+        rule_id: int,
+        *,
+        week_of_month: int,
+        weekday: int,
+        time_range: str,
+        deputy_ids: Sequence[int],
+    ) -> DutyRule:
+        """Change a rule from now on; the turns it already produced in the past stay."""
+        ensure(actor, Action.MANAGE_CALENDAR)
+        if week_of_month not in WEEKS_OF_MONTH or not 0 <= weekday <= 6:
+            raise DomainError("duty.bad_rule")
+        starts, ends = parse_time_range(time_range)
+        rule = await self._open_rule(rule_id)
+        await self._check(rule.station_id, deputy_ids)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await self.repo.update_rule(
+                tx,
+                rule_id,
+                week_of_month=week_of_month,
+                weekday=weekday,
+                starts=starts,
+                ends=ends,
+                deputy_ids=deputy_ids,
+            )
+            await self.repo.delete_rule_turns_from(tx, rule_id, now)
+            changed = await self.repo.get_rule(rule_id, tx)
+            assert changed is not None
+            await self._produce(tx, changed, now)
+        return changed
+
+    async def end_rule(self, actor: User, rule_id: int) -> DutyRule:
+        """No more turns from this rule after today; past and today's turns stay."""
+        ensure(actor, Action.MANAGE_CALENDAR)
+        await self._open_rule(rule_id)
+        now = self.clock.now()
+        today = self.today()
+        async with self.db.transaction() as tx:
+            await self.repo.end_rule(tx, rule_id, today)
+            end_of_today = self._at(today + timedelta(days=1), "00:00")
+            await self.repo.delete_rule_turns_from(tx, rule_id, max(now, end_of_today))
+            rule = await self.repo.get_rule(rule_id, tx)
+        assert rule is not None
+        return rule
+
+    async def _open_rule(self, rule_id: int) -> DutyRule:
+        rule = await self.repo.get_rule(rule_id)
+        if rule is None or rule.valid_until is not None:
+            raise DomainError("duty.rule_not_open")
+        return rule
+
+    async def rules(self, actor: User) -> list[DutyRule]:
+        ensure(actor, Action.MANAGE_CALENDAR)
+        return [r for r in await self.repo.rules() if r.valid_until is None]
+
+    async def _produce(self, tx: Tx, rule: DutyRule, now: datetime) -> int:
+        """Insert the rule's turns from now (or its start) up to the horizon; idempotent."""
+        first = max(rule.valid_from, now.astimezone(self.zone).date())
+        last = first + timedelta(days=HORIZON_DAYS)
+        if rule.valid_until is not None:
+            last = min(last, rule.valid_until)
+        made = 0
+        year, month = first.year, first.month
+        while date(year, month, 1) <= last:
+            day = nth_weekday(year, month, rule.week_of_month, rule.weekday)
+            if day is not None and first <= day <= last:
+                starts_at = self._at(day, rule.starts)
+                if starts_at > now:
+                    turn_id = await self.repo.add_turn(
+                        tx,
+                        kind=TurnKind.RECEPTION,
+                        station_id=rule.station_id,
+                        starts_at=starts_at,
+                        ends_at=self._at(day, rule.ends),
+                        deputy_ids=rule.deputy_ids,
+                        uid=f"turn-r{rule.id}-{day.isoformat()}@jiazhan",
+                        now=now,
+                        rule_id=rule.id,
+                    )
+                    made += turn_id is not None
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return made
+
+    async def extend_horizon(self) -> int:
+        """Produce turns of every open rule up to the horizon (a daily sweep)."""
+        now = self.clock.now()
+        made = 0
+        for rule in await self.repo.rules():
+            if rule.valid_until is None or rule.valid_until >= now.astimezone(self.zone).date():
+                async with self.db.transaction() as tx:
+                    made += await self._produce(tx, rule, now)
+        return made
+
+    # --- one-off turns ---------------------------------------------------------------------
+
+    async def add_turn(
+        self,
+        actor: User | None,
+        *,
+        kind: TurnKind,
+        station_id: int | None,
+        day: date,
+        time_range: str,
+        deputy_ids: Sequence[int],
+        note: str = "",
+    ) -> DutyTurn:
+        """A one-off reception turn, a home visit (回家) or an annual account (述职)."""
+        if actor is not None:
+            ensure(actor, Action.MANAGE_CALENDAR)
+        starts, ends = parse_time_range(time_range)
+        await self._check(station_id, deputy_ids)
+        now = self.clock.now()
+        starts_at = self._at(day, starts)
+        if starts_at <= now:
+            raise DomainError("duty.in_the_past")
+        async with self.db.transaction() as tx:
+            turn_id = await self.repo.add_turn(
+                tx,
+                kind=kind,
+                station_id=station_id,
+                starts_at=starts_at,
+                ends_at=self._at(day, ends),
+                deputy_ids=deputy_ids,
+                uid=f"turn-{uuid.uuid4()}@jiazhan",
+                now=now,
+                note=note,
+            )
+        assert turn_id is not None
+        turn = await self.repo.get_turn(turn_id)
+        assert turn is not None
+        return turn
+
+    # --- what people see -------------------------------------------------------------------
+
+    async def _view(self, turn: DutyTurn) -> TurnView:
+        station = await self.stations.get(turn.station_id) if turn.station_id else None
+        deputies = [d for d in [await self.deputies.get(i) for i in turn.deputy_ids] if d]
+        return TurnView(turn, station, deputies)
+
+    async def next_turns_of(self, deputy: User, limit: int = 5) -> list[TurnView]:
+        ensure(deputy, Action.EXPORT_CALENDAR)
+        turns = await self.repo.turns_of_deputy(deputy.telegram_id, self.clock.now(), limit=limit)
+        return [await self._view(t) for t in turns]
+
+    async def next_receptions_at(self, station_id: int, limit: int = 5) -> list[TurnView]:
+        turns = await self.repo.receptions_at(station_id, self.clock.now(), limit)
+        return [await self._view(t) for t in turns]
+
+    async def deputies_at(self, station_id: int) -> list[Deputy]:
+        return await self.deputies.at_station(station_id)
+
+    async def get_turn(self, turn_id: int) -> DutyTurn | None:
+        return await self.repo.get_turn(turn_id)
+
+    async def ics(self, deputy: User, titles: dict[TurnKind, str], calendar_name: str) -> bytes:
+        """The deputy's turns from 30 days ago on, one VEVENT each with a stable UID."""
+        ensure(deputy, Action.EXPORT_CALENDAR)
+        since = self.clock.now() - timedelta(days=30)
+        cal = icalendar.Calendar()
+        cal.add("prodid", "-//jiazhan//duty calendar//ZH")
+        cal.add("version", "2.0")
+        cal.add("x-wr-calname", calendar_name)
+        cal.add("x-wr-timezone", str(self.zone))
+        for turn in await self.repo.turns_of_deputy(deputy.telegram_id, since, limit=5000):
+            station = await self.stations.get(turn.station_id) if turn.station_id else None
+            event = icalendar.Event()
+            event.add("uid", turn.uid)
+            event.add("dtstamp", self.clock.now())
+            event.add("dtstart", turn.starts_at.astimezone(self.zone))
+            event.add("dtend", turn.ends_at.astimezone(self.zone))
+            title = titles[turn.kind]
+            event.add("summary", f"{title} · {station.name}" if station else title)
+            if station is not None:
+                event.add("location", station.address or station.name)
+                if station.latitude is not None and station.longitude is not None:
+                    event.add("geo", (station.latitude, station.longitude))
+            if turn.note:
+                event.add("description", turn.note)
+            cal.add_component(event)
+        cal.add_missing_timezones()
+        return cal.to_ical()
