@@ -15,6 +15,7 @@ from telegram.error import InvalidToken
 from bot.app import build_application, on_shutdown, on_startup
 from bot.clock import SystemClock
 from bot.services import build_services
+from bot.services.calendar_import import import_turns
 from bot.settings import Settings, SettingsError, load_settings
 from storage import Database
 
@@ -30,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     stations_sub = stations.add_subparsers(dest="action", required=True)
     imp = stations_sub.add_parser("import", help="create or update stations from a CSV file")
     imp.add_argument("file", type=Path)
+    turns = sub.add_parser("turns", help="manage the duty calendar")
+    turns_sub = turns.add_subparsers(dest="action", required=True)
+    timp = turns_sub.add_parser("import", help="add reception rules and dated turns from a CSV")
+    timp.add_argument("file", type=Path)
     return parser
 
 
@@ -40,12 +45,16 @@ def _configure_logging(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-async def import_stations(settings: Settings, path: Path) -> int:
+async def import_file(settings: Settings, what: str, path: Path) -> int:
+    """Stations or turns from a CSV: every bad line reported, then nothing written."""
     db = Database(settings.database_path)
     await db.connect()
     try:
         services = build_services(settings, db, SystemClock())
-        report = await services.stations.import_csv(path)
+        if what == "stations":
+            report = await services.stations.import_csv(path)
+        else:
+            report = await import_turns(services.calendar, path)
     finally:
         await db.close()
     if report.errors:
@@ -53,7 +62,7 @@ async def import_stations(settings: Settings, path: Path) -> int:
             print(f"error: {error}", file=sys.stderr)
         print(f"nothing imported from {path}", file=sys.stderr)
         return 1
-    print(f"stations: {report.created_or_updated} created or updated, {report.unchanged} unchanged")
+    print(f"{what}: {report.created_or_updated} created or updated, {report.unchanged} unchanged")
     return 0
 
 
@@ -115,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     _configure_logging(settings)
-    if args.command == "stations":
-        return asyncio.run(import_stations(settings, args.file))
+    if args.command in ("stations", "turns"):
+        return asyncio.run(import_file(settings, args.command, args.file))
     return asyncio.run(run(settings))
 
 

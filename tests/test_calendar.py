@@ -275,3 +275,52 @@ async def test_missed_reminders_sent_if_turn_not_begun_dropped_if_begun(
     assert texts == [
         "⏰ In one hour, Nov 29, 2026 09:00: Reception turn\nPlace: 学院路第一联络站 (学院路 1 号)"
     ]
+
+
+TURNS_CSV = """kind,street,station,date,week_of_month,weekday,time,deputies
+rule,学院路街道,学院路第一联络站,,2,6,09:00-11:00,吴代表;郑代表
+home_visit,学院路街道,学院路第一联络站,2027-01-15,,,14:00-16:00,吴代表
+annual_account,海淀街道,海淀街道联络站,2026-12-20,,,09:00-12:00,郑代表
+"""
+
+
+async def test_turns_import_is_all_or_nothing_and_idempotent(
+    world: World, person, admin, tmp_path
+) -> None:
+    from bot.services.calendar_import import import_turns
+
+    await invite_deputy(world, admin, person, 3008, "吴代表")
+    await invite_deputy(
+        world, admin, person, 3009, "郑代表", street="海淀街道", station="海淀街道联络站"
+    )
+    calendar = world.services.calendar
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        TURNS_CSV
+        + "rule,学院路街道,学院路第一联络站,,6,6,09:00-11:00,吴代表\n"
+        + "reception,学院路街道,不存在的站,2026-12-01,,,09:00-11:00,吴代表\n"
+        + "reception,学院路街道,学院路第一联络站,2026-12-01,,,11:00-09:00,吴代表\n"
+        + "reception,学院路街道,学院路第一联络站,2026-01-01,,,09:00-11:00,吴代表\n"
+        + "reception,学院路街道,学院路第一联络站,2026-12-01,,,09:00-11:00,无名氏\n",
+        encoding="utf-8",
+    )
+    report = await import_turns(calendar, bad)
+    assert [e.split(":")[0] for e in report.errors] == [
+        "line 5",
+        "line 6",
+        "line 7",
+        "line 8",
+        "line 9",
+    ]
+    assert await world.rows("SELECT * FROM duty_turns") == []
+
+    good = tmp_path / "good.csv"
+    good.write_text(TURNS_CSV, encoding="utf-8")
+    report = await import_turns(calendar, good)
+    assert (report.errors, report.created_or_updated, report.unchanged) == ([], 3, 0)
+    kinds = await world.rows("SELECT kind, count(*) AS n FROM duty_turns GROUP BY kind")
+    counts = {r["kind"]: r["n"] for r in kinds}
+    assert counts["home_visit"] == 1 and counts["annual_account"] == 1 and counts["reception"] >= 12
+    again = await import_turns(calendar, good)
+    assert (again.created_or_updated, again.unchanged) == (0, 3)
+    assert await world.rows("SELECT count(*) AS n FROM duty_turns") == [{"n": sum(counts.values())}]

@@ -116,9 +116,14 @@ class CalendarService:
                 await self.drafts.save(tx, actor.telegram_id, DRAFT_KIND, data, self.clock.now())
             await self.conversations.put(tx, CONVERSATION, (chat_id, actor.telegram_id), step)
 
-    def _at(self, day: date, hhmm: str) -> datetime:
+    def at(self, day: date, hhmm: str) -> datetime:
         hours, minutes = (int(p) for p in hhmm.split(":"))
         return datetime.combine(day, time(hours, minutes), tzinfo=self.zone).astimezone(UTC)
+
+    @staticmethod
+    def new_uid() -> str:
+        """A one-off turn's iCalendar UID; a rule's turns use rule and date instead."""
+        return f"turn-{uuid.uuid4()}@jiazhan"
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.zone).date()
@@ -168,7 +173,7 @@ class CalendarService:
             )
             rule = await self.repo.get_rule(rule_id, tx)
             assert rule is not None
-            await self._produce(tx, rule, now)
+            await self.produce(tx, rule, now)
         return rule
 
     async def change_rule(
@@ -202,7 +207,7 @@ class CalendarService:
             await self.repo.delete_rule_turns_from(tx, rule_id, now)
             changed = await self.repo.get_rule(rule_id, tx)
             assert changed is not None
-            await self._produce(tx, changed, now)
+            await self.produce(tx, changed, now)
         return changed
 
     async def end_rule(self, actor: User, rule_id: int) -> DutyRule:
@@ -213,7 +218,7 @@ class CalendarService:
         today = self.today()
         async with self.db.transaction() as tx:
             await self.repo.end_rule(tx, rule_id, today)
-            end_of_today = self._at(today + timedelta(days=1), "00:00")
+            end_of_today = self.at(today + timedelta(days=1), "00:00")
             await self.repo.delete_rule_turns_from(tx, rule_id, max(now, end_of_today))
             rule = await self.repo.get_rule(rule_id, tx)
         assert rule is not None
@@ -229,7 +234,7 @@ class CalendarService:
         ensure(actor, Action.MANAGE_CALENDAR)
         return [r for r in await self.repo.rules() if r.valid_until is None]
 
-    async def _produce(self, tx: Tx, rule: DutyRule, now: datetime) -> int:
+    async def produce(self, tx: Tx, rule: DutyRule, now: datetime) -> int:
         """Insert the rule's turns from now (or its start) up to the horizon; idempotent."""
         first = max(rule.valid_from, now.astimezone(self.zone).date())
         last = first + timedelta(days=HORIZON_DAYS)
@@ -240,14 +245,14 @@ class CalendarService:
         while date(year, month, 1) <= last:
             day = nth_weekday(year, month, rule.week_of_month, rule.weekday)
             if day is not None and first <= day <= last:
-                starts_at = self._at(day, rule.starts)
+                starts_at = self.at(day, rule.starts)
                 if starts_at > now:
                     turn_id = await self.repo.add_turn(
                         tx,
                         kind=TurnKind.RECEPTION,
                         station_id=rule.station_id,
                         starts_at=starts_at,
-                        ends_at=self._at(day, rule.ends),
+                        ends_at=self.at(day, rule.ends),
                         deputy_ids=rule.deputy_ids,
                         uid=f"turn-r{rule.id}-{day.isoformat()}@jiazhan",
                         now=now,
@@ -264,7 +269,7 @@ class CalendarService:
         for rule in await self.repo.rules():
             if rule.valid_until is None or rule.valid_until >= now.astimezone(self.zone).date():
                 async with self.db.transaction() as tx:
-                    made += await self._produce(tx, rule, now)
+                    made += await self.produce(tx, rule, now)
         return made
 
     # --- one-off turns ---------------------------------------------------------------------
@@ -286,7 +291,7 @@ class CalendarService:
         starts, ends = parse_time_range(time_range)
         await self._check(station_id, deputy_ids)
         now = self.clock.now()
-        starts_at = self._at(day, starts)
+        starts_at = self.at(day, starts)
         if starts_at <= now:
             raise DomainError("duty.in_the_past")
         async with self.db.transaction() as tx:
@@ -295,9 +300,9 @@ class CalendarService:
                 kind=kind,
                 station_id=station_id,
                 starts_at=starts_at,
-                ends_at=self._at(day, ends),
+                ends_at=self.at(day, ends),
                 deputy_ids=deputy_ids,
-                uid=f"turn-{uuid.uuid4()}@jiazhan",
+                uid=self.new_uid(),
                 now=now,
                 note=note,
             )

@@ -234,3 +234,22 @@ class CalendarRepo:
             (subject, *ids),
         )
         return {(r[0], r[1], r[2]) for r in rows}
+
+    async def same_open_rule(
+        self, tx: Tx, station_id: int, week_of_month: int, weekday: int, starts: str, ends: str
+    ) -> int | None:
+        row = await tx.fetchone(
+            "SELECT id FROM duty_rules WHERE station_id = ? AND week_of_month = ? AND weekday = ?"
+            " AND starts = ? AND ends = ? AND valid_until IS NULL",
+            (station_id, week_of_month, weekday, starts, ends),
+        )
+        return None if row is None else int(row[0])
+
+    async def same_turn(
+        self, tx: Tx, kind: TurnKind, station_id: int | None, starts_at: datetime
+    ) -> int | None:
+        row = await tx.fetchone(
+            "SELECT id FROM duty_turns WHERE kind = ? AND station_id IS ? AND starts_at = ?",
+            (kind, station_id, stamp(starts_at)),
+        )
+        return None if row is None else int(row[0])

@@ -89,3 +89,9 @@ class StationRepo:
             (address, latitude, longitude, street_id, name),
         )
         return True
+
+    async def by_names(self, street: str, station: str) -> Station | None:
+        row = await self.db.fetchone(
+            f"{STATION_SELECT} WHERE z.name = ? AND s.name = ?", (street, station)
+        )
+        return None if row is None else Station.model_validate(dict(row))
