@@ -3,7 +3,6 @@ stations import's rules: every bad line reported by number, and then nothing is 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,6 +13,7 @@ from bot.services.calendar import (
     CalendarService,
     parse_time_range,
 )
+from bot.services.csvfile import check_width, read_table
 from bot.services.stations import ImportReport
 from storage.models import TurnKind
 
@@ -35,8 +35,7 @@ class TurnRow:
 
 
 async def _parse_row(calendar: CalendarService, line: int, cells: list[str]) -> TurnRow:
-    if len(cells) != len(CSV_COLUMNS):
-        raise ValueError(f"line {line}: expected {len(CSV_COLUMNS)} columns, found {len(cells)}")
+    check_width(line, cells, CSV_COLUMNS)
     kind, street, station_name, raw_date, raw_week, raw_weekday, raw_time, raw_deputies = (
         c.strip() for c in cells
     )
@@ -89,21 +88,10 @@ def _int(raw: str, line: int, name: str) -> int:
 
 async def import_turns(calendar: CalendarService, path: Path) -> ImportReport:
     """Check every row first; write all of them in one transaction, or none."""
-    report = ImportReport()
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        report.errors.append(f"cannot read {path}: {exc}")
-        return report
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if header is None or tuple(h.strip().lower() for h in header) != CSV_COLUMNS:
-        report.errors.append(f"line 1: the header must be {','.join(CSV_COLUMNS)}")
-        return report
+    lines, errors = read_table(path, CSV_COLUMNS)
+    report = ImportReport(errors=errors)
     rows: list[TurnRow] = []
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
+    for line, cells in lines:
         try:
             rows.append(await _parse_row(calendar, line, cells))
         except ValueError as exc:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import DomainError
+from bot.services.csvfile import check_width, read_table
 from bot.services.paging import Page, clamp_page
 from storage import Database
 from storage.models import Station, Street
@@ -60,24 +60,11 @@ def _coordinate(raw: str, low: float, high: float, name: str, line: int) -> floa
 def parse_stations_csv(path: Path) -> tuple[list[StationRow], list[str]]:
     """Read and check every row; returns the rows and a list of errors (one per bad line)."""
     rows: list[StationRow] = []
-    errors: list[str] = []
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [f"cannot read {path}: {exc}"]
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if header is None or tuple(h.strip().lower() for h in header) != CSV_COLUMNS:
-        return [], [f"line 1: the header must be {','.join(CSV_COLUMNS)}"]
+    lines, errors = read_table(path, CSV_COLUMNS)
     seen: dict[tuple[str, str], int] = {}
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
+    for line, cells in lines:
         try:
-            if len(cells) != len(CSV_COLUMNS):
-                raise ValueError(
-                    f"line {line}: expected {len(CSV_COLUMNS)} columns, found {len(cells)}"
-                )
+            check_width(line, cells, CSV_COLUMNS)
             street, station, address = (c.strip() for c in cells[:3])
             if not street or not station:
                 raise ValueError(f"line {line}: street and station must not be empty")
