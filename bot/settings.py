@@ -106,6 +106,10 @@ def load_settings(*, need_token: bool = True, **overrides: object) -> Settings:
         reason = "is missing" if first["type"] == "missing" else first["msg"]
         reason = reason.removeprefix("Value error, ")
         raise SettingsError(f"setting {name} {reason}") from None
+    except UnicodeDecodeError:
+        raise SettingsError("the .env file is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise SettingsError(f"the .env file cannot be read: {exc.strerror}") from None
     if need_token and not settings.bot_token:
         raise SettingsError(f"setting {ENV_PREFIX}BOT_TOKEN is missing")
     if settings.mode == "webhook" and not settings.webhook_url:

@@ -43,11 +43,12 @@ def _pending_name(context: BotContext) -> str:
 
 @guarded(Action.INVITE_DEPUTY)
 async def street_page(update: Update, context: BotContext) -> None:
-    (page,) = callback_args(update, f"{PREFIX}:z", 1)
+    (raw,) = callback_args(update, f"{PREFIX}:z", 1)
+    page = int_arg(raw)
     name = _pending_name(context)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    markup = await street_picker(context.services, context.texts, PREFIX, int_arg(page))
+    markup = await street_picker(context.services, context.texts, PREFIX, page)
     await respond(
         update, context, context.texts("invite.choose_station", name=escape(name)), markup
     )

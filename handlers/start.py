@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -61,7 +62,11 @@ async def continue_start(update: Update, context: BotContext, payload: str) -> N
             await respond(
                 update,
                 context,
-                texts("invite.accepted", name=accepted.deputy.name, station=accepted.station_name),
+                texts(
+                    "invite.accepted",
+                    name=escape(accepted.deputy.name),
+                    station=escape(accepted.station_name),
+                ),
                 edit=False,
             )
             return

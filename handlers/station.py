@@ -76,10 +76,10 @@ async def station_page(update: Update, context: BotContext) -> None:
 @guarded(Action.CHOOSE_STATION)
 async def pick(update: Update, context: BotContext) -> None:
     (raw,) = callback_args(update, f"{PREFIX}:p", 1)
-    station_id = int_arg(raw)
+    station = await context.services.stations.get(int_arg(raw))
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await bind_station(update, context, station_id)
+    await bind_station(update, context, station.id)
 
 
 @guarded(Action.CHOOSE_STATION)

@@ -150,6 +150,7 @@ class OutboxDispatcher:
 
     async def _run(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before claiming, so a wake-up during the claim is not lost
             try:
                 items = await self.repo.claim_due(self.services.clock.now(), self.batch)
             except Exception:
@@ -166,7 +167,6 @@ class OutboxDispatcher:
                 task.add_done_callback(self._done)
             await self.report_progress()
             if not items:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
 

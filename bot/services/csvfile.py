@@ -12,10 +12,16 @@ def read_table(
     """The non-blank data lines with their line numbers, or the error that stops the file
     (unreadable, or not the expected header)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [f"cannot read {path}: {exc}"]
-    reader = csv.reader(text.splitlines())
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [f"cannot read {path}: {exc.strerror}"]
+    lines = []
+    for number, line in enumerate(raw.removeprefix(b"\xef\xbb\xbf").splitlines(), start=1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            return [], [f"line {number}: not UTF-8 text; save the file as UTF-8 CSV"]
+    reader = csv.reader(lines)
     header = next(reader, None)
     if header is None or tuple(h.strip().lower() for h in header) != columns:
         return [], [f"line 1: the header must be {','.join(columns)}"]

@@ -33,12 +33,16 @@ class UserRepo:
         username: str | None,
         now: datetime,
     ) -> None:
-        """Create the user on first contact; refresh name and mark active on later ones."""
+        """Create the user on first contact; refresh name and mark active on later ones.
+        A row made before the person ever wrote (e.g. by /staff add) takes their language
+        on that first contact."""
         await tx.execute(
             "INSERT INTO users (telegram_id, locale, full_name, username, created_at)"
             " VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (telegram_id) DO UPDATE SET full_name = excluded.full_name,"
-            " username = excluded.username, active = 1",
+            " username = excluded.username, active = 1,"
+            " locale = CASE WHEN users.full_name = '' AND users.consent_at IS NULL"
+            " THEN excluded.locale ELSE users.locale END",
             (telegram_id, locale, full_name, username, stamp(now)),
         )
 
