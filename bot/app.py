@@ -17,6 +17,9 @@ from bot.runtime.persistence import SqlitePersistence
 from bot.runtime.processor import ChatOrderedUpdateProcessor
 from bot.runtime.scheduler import Scheduler
 from bot.services import Services
+from bot.services.broadcasts import CONVERSATION as BROADCAST_CONVERSATION
+from bot.services.calendar import CONVERSATION as DUTY_CONVERSATION
+from bot.services.opinions import CONVERSATION as OPINION_CONVERSATION
 from handlers import (
     broadcast,
     duty,
@@ -59,6 +62,12 @@ FEATURES = (
     invite,
 )
 
+# These conversations save their state with their draft, in one transaction; the persistence
+# flush leaves them alone (see bot/runtime/persistence.py).
+SELF_MANAGED_CONVERSATIONS = frozenset(
+    {OPINION_CONVERSATION, BROADCAST_CONVERSATION, DUTY_CONVERSATION}
+)
+
 # Conversations here are per chat and user on purpose; and RetryAfter is read either way.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 warnings.filterwarnings(
@@ -81,7 +90,11 @@ def build_application(
         ApplicationBuilder()
         .token(settings.bot_token)
         .context_types(ContextTypes(context=BotContext))
-        .persistence(SqlitePersistence(services.db, settings.persistence_interval_seconds))
+        .persistence(
+            SqlitePersistence(
+                services.db, settings.persistence_interval_seconds, SELF_MANAGED_CONVERSATIONS
+            )
+        )
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
         .concurrent_updates(
             processor or ChatOrderedUpdateProcessor(settings.max_concurrent_updates)

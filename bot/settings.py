@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     flood_max_updates: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
     persistence_interval_seconds: float = Field(default=1.0, gt=0, le=60)
-    max_concurrent_updates: int = Field(default=512, ge=1)
+    max_concurrent_updates: int = Field(default=128, ge=1)
     outbox_rate: float = Field(default=25.0, gt=0, le=1000)
     outbox_per_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
     outbox_max_attempts: int = Field(default=6, ge=1, le=50)

@@ -1,9 +1,752 @@
-"""Placeholder until the feature lands."""
+"""/visit: log what a deputy did with voters (履职记录): kind → date → station → voters met →
+opinions received → things done → notes → photos, saved at the end. The "log this visit?"
+button of a duty turn (`vl:turn:<id>`) asks only the two numbers. /visits: the deputy's own
+log, newest first, with edit and delete for EDIT_DAYS days.
+
+Every step stores the draft and the next step in the database before answering, so a
+restart resumes where the deputy was (see VisitService.save)."""
 
 from __future__ import annotations
 
-from telegram.ext import BaseHandler
+from datetime import date, datetime, time, timedelta
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.access import Action
+from bot.errors import DomainError
+from bot.i18n import Texts
+from bot.runtime.context import BotContext
+from bot.services.visits import (
+    CONVERSATION,
+    EDIT_DAYS,
+    FIELDS,
+    KIND_LABELS,
+    KINDS,
+    MAX_COUNT,
+    MAX_PHOTOS,
+    TEXT_MAX,
+    VisitDraft,
+    clean_text,
+    parse_count,
+    parse_date,
+)
+from handlers.common import callback_args, guarded, int_arg, respond, show_error
+from handlers.keyboards import button, paged, rows_of, station_picker, street_picker
+from storage.models import Visit
+
+KIND, DATE, DATE_TYPED, STATION, VOTERS, OPINIONS, DONE, NOTES, PHOTOS = (
+    "kind",
+    "date",
+    "date_typed",
+    "station",
+    "voters",
+    "opinions",
+    "done",
+    "notes",
+    "photos",
+)
+END = ConversationHandler.END
+PER_PAGE = 5
+STATION_PREFIX = "vs"
+# The step where each editable field is entered again.
+FIELD_STEPS = {
+    "kind": KIND,
+    "date": DATE,
+    "station": STATION,
+    "voters": VOTERS,
+    "opinions": OPINIONS,
+    "done": DONE,
+    "notes": NOTES,
+    "photos": PHOTOS,
+}
+# Errors after which an edit cannot go on: the visit is gone or too old.
+EDIT_ENDED = ("visit.too_late", "error.not_your_record", "visit.no_draft")
+
+
+def _ids(update: Update) -> tuple[int, int]:
+    assert update.effective_user is not None and update.effective_chat is not None
+    return update.effective_user.id, update.effective_chat.id
+
+
+async def _save(update: Update, context: BotContext, draft: VisitDraft, step: str) -> str:
+    user_id, chat_id = _ids(update)
+    await context.services.visits.save(user_id, chat_id, draft, step)
+    return step
+
+
+async def _draft(update: Update, context: BotContext) -> VisitDraft:
+    user_id, _ = _ids(update)
+    return await context.services.visits.draft(user_id)
+
+
+async def _answer(update: Update) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+def _day(texts: Texts, value: date) -> str:
+    """A calendar date in the locale's format (Texts formats instants; noon is that day)."""
+    return texts.date(datetime.combine(value, time(12), tzinfo=texts.zone))
+
+
+def _cancel_row(context: BotContext) -> list[InlineKeyboardButton]:
+    return [button(context.texts("visit.cancel_button"), "vi:cancel")]
+
+
+async def _station_name(context: BotContext, station_id: int | None) -> str:
+    station = await context.services.visits.station(station_id)
+    return station.name if station is not None else context.texts("visit.no_station")
+
+
+async def _current(context: BotContext, draft: VisitDraft, field: str) -> str:
+    """The line that shows the value being edited, or nothing when not editing."""
+    if draft.editing is None or draft.field != field:
+        return ""
+    texts = context.texts
+    values = {
+        "kind": lambda: texts(KIND_LABELS.get(draft.kind or "", "visit.kind_other")),
+        "date": lambda: _day(texts, draft.visit_date) if draft.visit_date else "—",
+        "voters": lambda: texts.number(draft.voters_met or 0),
+        "opinions": lambda: texts.number(draft.opinions_received or 0),
+        "done": lambda: escape(draft.done_for_voters or "—"),
+        "notes": lambda: escape(draft.notes or "—"),
+    }
+    if field == "station":
+        value = escape(await _station_name(context, draft.station_id))
+    elif field in values:
+        value = values[field]()
+    else:
+        return ""
+    return "\n" + texts("visit.current_value", value=value)
+
+
+# --- prompts -----------------------------------------------------------------------------
+
+
+async def ask_kind(update: Update, context: BotContext, draft: VisitDraft) -> None:
+    texts = context.texts
+    buttons = [button(texts(label), f"vi:kind:{code}") for code, label in KINDS]
+    markup = InlineKeyboardMarkup([*rows_of(buttons, 2), _cancel_row(context)])
+    text = texts("visit.ask_kind") + await _current(context, draft, "kind")
+    await respond(update, context, text, markup)
+
+
+async def ask_date(update: Update, context: BotContext, draft: VisitDraft) -> None:
+    texts = context.texts
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                button(texts("visit.today"), "vi:date:today"),
+                button(texts("visit.yesterday"), "vi:date:yesterday"),
+            ],
+            [button(texts("visit.other_date"), "vi:date:other")],
+            _cancel_row(context),
+        ]
+    )
+    text = texts("visit.ask_date") + await _current(context, draft, "date")
+    await respond(update, context, text, markup)
+
+
+async def ask_date_typed(update: Update, context: BotContext) -> None:
+    today = context.services.visits.today()
+    markup = InlineKeyboardMarkup([_cancel_row(context)])
+    text = context.texts("visit.ask_date_typed", example=today.isoformat())
+    await respond(update, context, text, markup)
+
+
+async def _station_rows(context: BotContext) -> list[list[InlineKeyboardButton]]:
+    texts = context.texts
+    deputy = await context.services.visits.deputy(context.user)
+    own = await context.services.visits.station(deputy.station_id)
+    rows = []
+    if own is not None:
+        rows.append([button(texts("visit.own_station", station=own.name), "vi:st:own")])
+    return rows
+
+
+async def ask_station(update: Update, context: BotContext, draft: VisitDraft) -> None:
+    texts = context.texts
+    picker = await street_picker(context.services, texts, STATION_PREFIX, 0)
+    markup = InlineKeyboardMarkup(
+        [
+            *await _station_rows(context),
+            *picker.inline_keyboard,
+            [button(texts("visit.no_station"), "vi:st:none")],
+            _cancel_row(context),
+        ]
+    )
+    text = texts("visit.ask_station") + await _current(context, draft, "station")
+    await respond(update, context, text, markup)
+
+
+async def ask_count(update: Update, context: BotContext, draft: VisitDraft, step: str) -> None:
+    texts = context.texts
+    key = "visit.ask_voters" if step == VOTERS else "visit.ask_opinions"
+    markup = InlineKeyboardMarkup([_cancel_row(context)])
+    text = texts(key, maximum=MAX_COUNT) + await _current(context, draft, step)
+    await respond(update, context, text, markup)
+
+
+async def ask_text(update: Update, context: BotContext, draft: VisitDraft, step: str) -> None:
+    texts = context.texts
+    key = "visit.ask_done" if step == DONE else "visit.ask_notes"
+    skip = "visit.clear" if draft.editing is not None else "visit.skip"
+    markup = InlineKeyboardMarkup([[button(texts(skip), f"vi:skip:{step}")], _cancel_row(context)])
+    text = texts(key, maximum=TEXT_MAX) + await _current(context, draft, step)
+    await respond(update, context, text, markup)
+
+
+async def ask_photos(update: Update, context: BotContext, draft: VisitDraft) -> None:
+    texts = context.texts
+    count = len(draft.photos)
+    rows = []
+    if draft.editing is not None:
+        key = "visit.edit_photos"
+        rows.append([button(texts("visit.done"), "vi:photos_done")])
+        if count:
+            rows.append([button(texts("visit.photos_clear"), "vi:photos_clear")])
+    else:
+        key = "visit.photo_received" if count else "visit.ask_photos"
+        label = "visit.done" if count else "visit.skip"
+        rows.append([button(texts(label), "vi:photos_done")])
+    rows.append(_cancel_row(context))
+    await respond(
+        update,
+        context,
+        texts(key, count=count, maximum=MAX_PHOTOS),
+        InlineKeyboardMarkup(rows),
+        edit=update.callback_query is not None,
+    )
+
+
+async def prompt(update: Update, context: BotContext, draft: VisitDraft, step: str) -> None:
+    if step == KIND:
+        await ask_kind(update, context, draft)
+    elif step == DATE:
+        await ask_date(update, context, draft)
+    elif step == DATE_TYPED:
+        await ask_date_typed(update, context)
+    elif step == STATION:
+        await ask_station(update, context, draft)
+    elif step in (VOTERS, OPINIONS):
+        await ask_count(update, context, draft, step)
+    elif step in (DONE, NOTES):
+        await ask_text(update, context, draft, step)
+    else:
+        await ask_photos(update, context, draft)
+
+
+# --- the saved visit ---------------------------------------------------------------------
+
+
+async def render_card(context: BotContext, visit: Visit) -> str:
+    texts = context.texts
+    return texts(
+        "visit.card",
+        kind=texts(KIND_LABELS.get(visit.kind, "visit.kind_other")),
+        date=_day(texts, visit.visit_date),
+        station=escape(await _station_name(context, visit.station_id)),
+        voters=texts.number(visit.voters_met),
+        opinions=texts.number(visit.opinions_received),
+        done=escape(visit.done_for_voters) or "—",
+        notes=escape(visit.notes) or "—",
+        photos=texts.number(len(visit.photos)),
+        created=texts.datetime(visit.created_at),
+    )
+
+
+def card_markup(context: BotContext, visit: Visit, page: int) -> InlineKeyboardMarkup:
+    texts = context.texts
+    rows = []
+    if context.services.visits.may_change(context.user, visit):
+        rows.append(
+            [
+                button(texts("visit.edit"), f"vv:e:{visit.id}:{page}"),
+                button(texts("visit.delete"), f"vv:d:{visit.id}:{page}"),
+            ]
+        )
+    rows.append([button(texts("visits.back_to_list"), f"vv:l:{page}")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def show_card(
+    update: Update, context: BotContext, visit: Visit, page: int, head: str = "", *, edit: bool
+) -> None:
+    text = (head + "\n\n" if head else "") + await render_card(context, visit)
+    await respond(update, context, text, card_markup(context, visit, page), edit=edit)
+
+
+async def _finish(update: Update, context: BotContext, draft: VisitDraft) -> int:
+    """Save the new visit (or the edited field) and show it."""
+    user_id, chat_id = _ids(update)
+    visits = context.services.visits
+    texts = context.texts
+    try:
+        if draft.editing is not None:
+            visit = await visits.save_edit(context.user, chat_id, draft)
+            head = texts("visit.updated")
+        else:
+            visit = await visits.submit(context.user, chat_id)
+            saved = "visit.saved_from_turn" if visit.turn_id else "visit.saved"
+            head = texts(saved)
+    except DomainError as error:
+        if error.key in EDIT_ENDED or error.key == "visit.turn_already_logged":
+            await visits.discard(user_id, chat_id)
+            await show_error(update, context, error)
+            return END
+        raise
+    await _answer(update)
+    await show_card(update, context, visit, 0, head, edit=update.callback_query is not None)
+    return END
+
+
+async def _next(update: Update, context: BotContext, draft: VisitDraft, step: str) -> str | int:
+    """Go on to `step`; when a saved visit's field was being edited, save it instead."""
+    if draft.editing is not None:
+        return await _finish(update, context, draft)
+    await _save(update, context, draft, step)
+    await _answer(update)
+    await prompt(update, context, draft, step)
+    return step
+
+
+# --- entry points ------------------------------------------------------------------------
+
+
+@guarded(Action.LOG_VISIT)
+async def begin(update: Update, context: BotContext) -> str:
+    _, chat_id = _ids(update)
+    draft = await context.services.visits.begin(context.user, chat_id, KIND)
+    await ask_kind(update, context, draft)
+    return KIND
+
+
+@guarded(Action.LOG_VISIT)
+async def log_turn(update: Update, context: BotContext) -> str:
+    """The "log this visit?" button after a duty turn: one tap, then the two numbers."""
+    (raw,) = callback_args(update, "vl:turn", 1)
+    _, chat_id = _ids(update)
+    draft, turn = await context.services.visits.begin_from_turn(
+        context.user, chat_id, int_arg(raw), VOTERS
+    )
+    await _answer(update)
+    texts = context.texts
+    assert draft.kind is not None and draft.visit_date is not None
+    intro = texts(
+        "visit.from_turn",
+        kind=texts(KIND_LABELS[draft.kind]),
+        date=_day(texts, draft.visit_date),
+        station=escape(await _station_name(context, turn.station_id)),
+    )
+    question = texts("visit.ask_voters", maximum=MAX_COUNT)
+    markup = InlineKeyboardMarkup([_cancel_row(context)])
+    await respond(update, context, intro + "\n" + question, markup, edit=False)
+    return VOTERS
+
+
+@guarded(Action.LOG_VISIT)
+async def edit_field(update: Update, context: BotContext) -> str:
+    raw_id, field = callback_args(update, "vv:f", 2)
+    _, chat_id = _ids(update)
+    if field not in FIELD_STEPS:
+        raise DomainError("error.stale_button")
+    step = FIELD_STEPS[field]
+    draft = await context.services.visits.begin_edit(
+        context.user, chat_id, int_arg(raw_id), field, step
+    )
+    await _answer(update)
+    await prompt(update, context, draft, step)
+    return step
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+@guarded(Action.LOG_VISIT)
+async def choose_kind(update: Update, context: BotContext) -> str | int:
+    (code,) = callback_args(update, "vi:kind", 1)
+    if code not in KIND_LABELS:
+        raise DomainError("error.stale_button")
+    draft = await _draft(update, context)
+    draft.kind = code
+    return await _next(update, context, draft, DATE)
+
+
+@guarded(Action.LOG_VISIT)
+async def choose_date(update: Update, context: BotContext) -> str | int:
+    (choice,) = callback_args(update, "vi:date", 1)
+    if choice not in ("today", "yesterday", "other"):
+        raise DomainError("error.stale_button")
+    draft = await _draft(update, context)
+    if choice == "other":
+        await _save(update, context, draft, DATE_TYPED)
+        await _answer(update)
+        await ask_date_typed(update, context)
+        return DATE_TYPED
+    today = context.services.visits.today()
+    draft.visit_date = today if choice == "today" else today - timedelta(days=1)
+    return await _next(update, context, draft, STATION)
+
+
+@guarded(Action.LOG_VISIT)
+async def receive_date(update: Update, context: BotContext) -> str | int:
+    assert update.effective_message is not None
+    value = parse_date(update.effective_message.text, context.services.visits.today())
+    draft = await _draft(update, context)
+    draft.visit_date = value
+    return await _next(update, context, draft, STATION)
+
+
+@guarded(Action.LOG_VISIT)
+async def choose_own_or_no_station(update: Update, context: BotContext) -> str | int:
+    (choice,) = callback_args(update, "vi:st", 1)
+    if choice == "own":
+        station_id: int | None = (await context.services.visits.deputy(context.user)).station_id
+    elif choice == "none":
+        station_id = None
+    else:
+        raise DomainError("error.stale_button")
+    draft = await _draft(update, context)
+    draft.station_id = station_id
+    return await _next(update, context, draft, VOTERS)
+
+
+@guarded(Action.LOG_VISIT)
+async def street_page(update: Update, context: BotContext) -> None:
+    (raw,) = callback_args(update, f"{STATION_PREFIX}:z", 1)
+    page = int_arg(raw)
+    texts = context.texts
+    picker = await street_picker(context.services, texts, STATION_PREFIX, page)
+    markup = InlineKeyboardMarkup(
+        [
+            *await _station_rows(context),
+            *picker.inline_keyboard,
+            [button(texts("visit.no_station"), "vi:st:none")],
+            _cancel_row(context),
+        ]
+    )
+    await _answer(update)
+    await respond(update, context, texts("visit.ask_station"), markup)
+
+
+@guarded(Action.LOG_VISIT)
+async def station_page(update: Update, context: BotContext) -> None:
+    street_id, page = (int_arg(a) for a in callback_args(update, f"{STATION_PREFIX}:s", 2))
+    street = await context.services.stations.street(street_id)
+    picker = await station_picker(context.services, context.texts, STATION_PREFIX, street_id, page)
+    markup = InlineKeyboardMarkup([*picker.inline_keyboard, _cancel_row(context)])
+    await _answer(update)
+    text = context.texts("visit.ask_station_of", street=escape(street.name))
+    await respond(update, context, text, markup)
+
+
+@guarded(Action.LOG_VISIT)
+async def pick_station(update: Update, context: BotContext) -> str | int:
+    (raw,) = callback_args(update, f"{STATION_PREFIX}:p", 1)
+    station_id = await context.services.visits.check_station(int_arg(raw))
+    draft = await _draft(update, context)
+    draft.station_id = station_id
+    return await _next(update, context, draft, VOTERS)
+
+
+@guarded(Action.LOG_VISIT)
+async def receive_voters(update: Update, context: BotContext) -> str | int:
+    assert update.effective_message is not None
+    value = parse_count(update.effective_message.text)
+    draft = await _draft(update, context)
+    draft.voters_met = value
+    return await _next(update, context, draft, OPINIONS)
+
+
+@guarded(Action.LOG_VISIT)
+async def receive_opinions(update: Update, context: BotContext) -> str | int:
+    assert update.effective_message is not None
+    value = parse_count(update.effective_message.text)
+    draft = await _draft(update, context)
+    draft.opinions_received = value
+    if draft.turn_id is not None and draft.editing is None:
+        # From the turn's prompt: the two numbers are all that is asked.
+        await _save(update, context, draft, OPINIONS)
+        return await _finish(update, context, draft)
+    return await _next(update, context, draft, DONE)
+
+
+async def _set_text(update: Update, context: BotContext, step: str, value: str) -> str | int:
+    draft = await _draft(update, context)
+    if step == DONE:
+        draft.done_for_voters = value
+        return await _next(update, context, draft, NOTES)
+    draft.notes = value
+    return await _next(update, context, draft, PHOTOS)
+
+
+@guarded(Action.LOG_VISIT)
+async def receive_done(update: Update, context: BotContext) -> str | int:
+    assert update.effective_message is not None
+    return await _set_text(update, context, DONE, clean_text(update.effective_message.text))
+
+
+@guarded(Action.LOG_VISIT)
+async def receive_notes(update: Update, context: BotContext) -> str | int:
+    assert update.effective_message is not None
+    return await _set_text(update, context, NOTES, clean_text(update.effective_message.text))
+
+
+@guarded(Action.LOG_VISIT)
+async def skip_done(update: Update, context: BotContext) -> str | int:
+    return await _set_text(update, context, DONE, "")
+
+
+@guarded(Action.LOG_VISIT)
+async def skip_notes(update: Update, context: BotContext) -> str | int:
+    return await _set_text(update, context, NOTES, "")
+
+
+@guarded(Action.LOG_VISIT)
+async def receive_photo(update: Update, context: BotContext) -> str:
+    message = update.effective_message
+    assert message is not None and message.photo
+    draft = await _draft(update, context)
+    if len(draft.photos) >= MAX_PHOTOS:
+        raise DomainError("visit.too_many_photos", maximum=MAX_PHOTOS)
+    draft.photos.append(message.photo[-1].file_id)
+    await _save(update, context, draft, PHOTOS)
+    await ask_photos(update, context, draft)
+    return PHOTOS
+
+
+@guarded(Action.LOG_VISIT)
+async def clear_photos(update: Update, context: BotContext) -> str:
+    draft = await _draft(update, context)
+    draft.photos = []
+    await _save(update, context, draft, PHOTOS)
+    await _answer(update)
+    await ask_photos(update, context, draft)
+    return PHOTOS
+
+
+@guarded(Action.LOG_VISIT)
+async def photos_done(update: Update, context: BotContext) -> int:
+    draft = await _draft(update, context)
+    return await _finish(update, context, draft)
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    user_id, chat_id = _ids(update)
+    draft = await context.services.visits.draft(user_id)
+    await context.services.visits.discard(user_id, chat_id)
+    await _answer(update)
+    key = "visit.edit_cancelled" if draft.editing is not None else "visit.cancelled"
+    await respond(update, context, context.texts(key))
+    return END
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+BAD_INPUT = {
+    KIND: "visit.bad_kind",
+    DATE: "visit.bad_date",
+    DATE_TYPED: "visit.bad_date_typed",
+    STATION: "visit.bad_station",
+    VOTERS: "visit.bad_count",
+    OPINIONS: "visit.bad_count",
+    DONE: "visit.bad_text",
+    NOTES: "visit.bad_text",
+    PHOTOS: "visit.bad_photo",
+}
+
+
+def bad_input(step: str):
+    async def reply(update: Update, context: BotContext) -> None:
+        text = context.texts(BAD_INPUT[step], maximum=MAX_COUNT)
+        await respond(update, context, text, edit=False)
+        return None
+
+    return reply
+
+
+async def command_in_middle(update: Update, context: BotContext) -> None:
+    await respond(update, context, context.texts("visit.in_progress"), edit=False)
+
+
+async def busy(update: Update, context: BotContext) -> None:
+    """A log prompt or an edit tapped while another visit is being written."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(context.texts("visit.in_progress"), show_alert=True)
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(context.texts("error.stale_button"), show_alert=True)
+
+
+# --- /visits -----------------------------------------------------------------------------
+
+
+async def show_page(update: Update, context: BotContext, page: int, head: str = "") -> None:
+    texts = context.texts
+    result = await context.services.visits.mine(context.user, page, PER_PAGE)
+    prefix = head + "\n\n" if head else ""
+    if not result.items:
+        await respond(update, context, prefix + texts("visits.empty"))
+        return
+    buttons = [
+        button(
+            texts(
+                "visits.item",
+                date=_day(texts, visit.visit_date),
+                kind=texts(KIND_LABELS.get(visit.kind, "visit.kind_other")),
+                voters=texts.number(visit.voters_met),
+            ),
+            f"vv:o:{visit.id}:{result.page}",
+        )
+        for visit in result.items
+    ]
+    markup = paged(buttons, result.page, result.pages, lambda p: f"vv:l:{p}", texts)
+    await respond(update, context, prefix + texts("visits.title"), markup)
+
+
+@guarded(Action.LOG_VISIT)
+async def visits_command(update: Update, context: BotContext) -> None:
+    await show_page(update, context, 0)
+
+
+@guarded(Action.LOG_VISIT)
+async def list_page(update: Update, context: BotContext) -> None:
+    (raw,) = callback_args(update, "vv:l", 1)
+    page = int_arg(raw)
+    await _answer(update)
+    await show_page(update, context, page)
+
+
+@guarded(Action.LOG_VISIT)
+async def open_visit(update: Update, context: BotContext) -> None:
+    raw_id, raw_page = callback_args(update, "vv:o", 2)
+    visit = await context.services.visits.detail(context.user, int_arg(raw_id))
+    page = int_arg(raw_page)
+    await _answer(update)
+    await show_card(update, context, visit, page, edit=True)
+
+
+@guarded(Action.LOG_VISIT)
+async def edit_menu(update: Update, context: BotContext) -> None:
+    raw_id, raw_page = callback_args(update, "vv:e", 2)
+    visit = await context.services.visits.changeable(context.user, int_arg(raw_id))
+    page = int_arg(raw_page)
+    await _answer(update)
+    texts = context.texts
+    buttons = [button(texts(label), f"vv:f:{visit.id}:{field}") for field, label, _ in FIELDS]
+    markup = InlineKeyboardMarkup(
+        [*rows_of(buttons, 2), [button(texts("nav.back"), f"vv:o:{visit.id}:{page}")]]
+    )
+    await respond(update, context, texts("visit.edit_which", days=EDIT_DAYS), markup)
+
+
+@guarded(Action.LOG_VISIT)
+async def ask_delete(update: Update, context: BotContext) -> None:
+    raw_id, raw_page = callback_args(update, "vv:d", 2)
+    visit = await context.services.visits.changeable(context.user, int_arg(raw_id))
+    page = int_arg(raw_page)
+    await _answer(update)
+    texts = context.texts
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                button(texts("visit.delete_yes"), f"vv:dy:{visit.id}:{page}"),
+                button(texts("visit.delete_no"), f"vv:o:{visit.id}:{page}"),
+            ]
+        ]
+    )
+    text = texts("visit.confirm_delete") + "\n\n" + await render_card(context, visit)
+    await respond(update, context, text, markup)
+
+
+@guarded(Action.LOG_VISIT)
+async def confirm_delete(update: Update, context: BotContext) -> None:
+    raw_id, raw_page = callback_args(update, "vv:dy", 2)
+    page = int_arg(raw_page)
+    await context.services.visits.delete(context.user, int_arg(raw_id))
+    await _answer(update)
+    await show_page(update, context, page, context.texts("visit.deleted"))
 
 
 def handlers() -> list[BaseHandler]:
-    return []
+    def others(step: str) -> MessageHandler:
+        return MessageHandler(~filters.COMMAND, bad_input(step))  # type: ignore[arg-type]
+
+    def tap(callback, pattern: str) -> CallbackQueryHandler:  # type: ignore[no-untyped-def]
+        return CallbackQueryHandler(callback, pattern=pattern)
+
+    text = filters.TEXT & ~filters.COMMAND
+    conversation = ConversationHandler(
+        entry_points=[
+            CommandHandler("visit", begin),  # type: ignore[arg-type]
+            tap(log_turn, r"^vl:turn:"),
+            tap(edit_field, r"^vv:f:"),
+        ],
+        states={
+            KIND: [tap(choose_kind, r"^vi:kind:"), others(KIND)],
+            DATE: [
+                tap(choose_date, r"^vi:date:"),
+                MessageHandler(text, receive_date),  # type: ignore[arg-type]
+                others(DATE),
+            ],
+            DATE_TYPED: [
+                MessageHandler(text, receive_date),  # type: ignore[arg-type]
+                others(DATE_TYPED),
+            ],
+            STATION: [
+                tap(choose_own_or_no_station, r"^vi:st:"),
+                tap(street_page, rf"^{STATION_PREFIX}:z:"),
+                tap(station_page, rf"^{STATION_PREFIX}:s:"),
+                tap(pick_station, rf"^{STATION_PREFIX}:p:"),
+                others(STATION),
+            ],
+            VOTERS: [MessageHandler(text, receive_voters), others(VOTERS)],  # type: ignore[arg-type]
+            OPINIONS: [MessageHandler(text, receive_opinions), others(OPINIONS)],  # type: ignore[arg-type]
+            DONE: [
+                MessageHandler(text, receive_done),  # type: ignore[arg-type]
+                tap(skip_done, rf"^vi:skip:{DONE}$"),
+                others(DONE),
+            ],
+            NOTES: [
+                MessageHandler(text, receive_notes),  # type: ignore[arg-type]
+                tap(skip_notes, rf"^vi:skip:{NOTES}$"),
+                others(NOTES),
+            ],
+            PHOTOS: [
+                MessageHandler(filters.PHOTO, receive_photo),  # type: ignore[arg-type]
+                tap(photos_done, r"^vi:photos_done$"),
+                tap(clear_photos, r"^vi:photos_clear$"),
+                others(PHOTOS),
+            ],
+        },  # type: ignore[dict-item]
+        fallbacks=[
+            CommandHandler("cancel", cancel),  # type: ignore[arg-type]
+            tap(cancel, r"^vi:cancel$"),
+            MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
+            tap(busy, r"^(vl:turn|vv:f):"),
+            tap(stale_button, rf"^(vi|{STATION_PREFIX}):"),
+        ],
+        name=CONVERSATION,
+        persistent=True,
+        allow_reentry=False,
+    )
+    return [
+        conversation,
+        CommandHandler("visits", visits_command),  # type: ignore[arg-type]
+        tap(list_page, r"^vv:l:"),
+        tap(open_visit, r"^vv:o:"),
+        tap(edit_menu, r"^vv:e:"),
+        tap(ask_delete, r"^vv:d:"),
+        tap(confirm_delete, r"^vv:dy:"),
+    ]

@@ -26,15 +26,16 @@ class Tx:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
+    # One call on the connection's thread per statement: a writer holds the lock meanwhile.
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; returns the last inserted row id (or 0)."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+        row = await self._conn.execute_insert(sql, params)
+        return int(row[0]) if row and row[0] is not None else 0
 
     async def execute_count(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+        cursor = await self._conn.execute(sql, params)
+        return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)

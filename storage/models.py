@@ -92,6 +92,15 @@ class Opinion(Row):
     status: OpinionStatus
     created_at: datetime
     updated_at: datetime
+    # the inbox: who holds it, since when, and how the voter rated the answer
+    holder_id: int | None = None
+    claimed_at: datetime | None = None
+    answered_at: datetime | None = None
+    solved: str | None = None  # yes | partly | no
+    satisfaction: str | None = None  # satisfied | basically | unsatisfied | not_rated
+    rating_comment: str = ""
+    rated_at: datetime | None = None
+    looked_again: bool = False
 
 
 class OpinionEvent(Row):
@@ -210,3 +219,22 @@ class DutyTurn(Row):
     uid: str
     note: str = ""
     deputy_ids: list[int] = Field(default_factory=list)
+
+
+class Visit(Row):
+    """One entry of a deputy's visit log (履职记录); `deleted_at` is set by a soft delete."""
+
+    id: int
+    deputy_id: int
+    kind: str
+    visit_date: date
+    station_id: int | None = None
+    turn_id: int | None = None
+    voters_met: int
+    opinions_received: int
+    done_for_voters: str = ""
+    notes: str = ""
+    photos: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None

@@ -47,11 +47,6 @@ DYNAMIC: dict[str, Callable[[], Iterable[str]]] = {
 }
 
 
-# Ids the code uses that the catalogs lack today, each a known bug (see the xfail test below);
-# the other checks skip them so that they still catch every new omission.
-KNOWN_MISSING = frozenset({"cmd.inbox", "cmd.visit", "cmd.visits"})
-
-
 def _commands() -> tuple[str, ...]:
     """Every command of every role list (VOTER_COMMANDS, STAFF_COMMANDS, …)."""
     module = importlib.import_module("handlers.commands")
@@ -287,21 +282,8 @@ def test_no_message_id_is_built_from_an_unknown_list(usage: Usage) -> None:
 def test_every_used_id_is_translated_in_both_locales(
     usage: Usage, catalogs: dict[str, dict[str, Entry]]
 ) -> None:
-    problems = catalog_problems(usage.ids - KNOWN_MISSING, catalogs)
+    problems = catalog_problems(usage.ids, catalogs)
     assert problems == [], "\n".join(problems)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/commands.py lists the commands inbox, visit and visits (deputies, "
-    "and inbox for staff) but no catalog has cmd.inbox, cmd.visit or cmd.visits, so /help "
-    "shows the raw ids",
-)
-def test_the_known_missing_ids_are_translated(
-    usage: Usage, catalogs: dict[str, dict[str, Entry]]
-) -> None:
-    assert usage.ids >= KNOWN_MISSING  # still used, else drop them from KNOWN_MISSING
-    assert catalog_problems(set(KNOWN_MISSING), catalogs) == []
 
 
 def test_both_catalogs_hold_the_same_ids(catalogs: dict[str, dict[str, Entry]]) -> None:
@@ -333,7 +315,7 @@ def test_the_runtime_catalog_translates_every_used_id(usage: Usage, locale: str)
     """What the bot actually loads (compiled in memory) has every id, not the id itself."""
     translations = load_catalog(LOCALES_DIR / locale / "LC_MESSAGES")
     untranslated = sorted(
-        key for key in usage.ids - KNOWN_MISSING if translations.gettext(key) == key
+        key for key in usage.ids if translations.gettext(key) == key
     )
     assert untranslated == []
 

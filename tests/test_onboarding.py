@@ -457,28 +457,7 @@ async def test_help_lists_the_commands_of_the_users_role(
     assert "/opinion" in voter_help and "/help" in voter_help
 
 
-UNTRANSLATED_COMMANDS = (
-    "BUG: handlers/commands.py gives staff the command inbox and deputies inbox, visit and "
-    "visits, but the catalogs have no cmd.inbox, cmd.visit, cmd.visits: /help shows raw ids"
-)
-UNTRANSLATED = pytest.mark.xfail(strict=True, reason=UNTRANSLATED_COMMANDS)
-
-
-@pytest.mark.parametrize(
-    "role",
-    [
-        Role.VOTER,
-        pytest.param(
-            Role.DEPUTY, marks=pytest.mark.xfail(strict=True, reason=UNTRANSLATED_COMMANDS)
-        ),
-        pytest.param(
-            Role.STAFF, marks=pytest.mark.xfail(strict=True, reason=UNTRANSLATED_COMMANDS)
-        ),
-        pytest.param(
-            Role.ADMIN, marks=pytest.mark.xfail(strict=True, reason=UNTRANSLATED_COMMANDS)
-        ),
-    ],
-)
+@pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_help_describes_every_command_of_every_role(i18n: I18n, role: Role, locale: str) -> None:
     texts = i18n.texts(locale)

@@ -1,8 +1,9 @@
 """telegram.ext persistence on the bot's own SQLite database (no pickle files).
 
 Only conversation states are kept here; everything else the bot remembers lives in its own
-tables. The opinion conversation also writes its state itself with each draft step, so the
-interval flush is a second line of defence, not the only one."""
+tables. Conversations named in `self_managed` write their state themselves, in the same
+transaction as their draft; PTB's interval flush skips them, because a flush reads states
+when it starts and could write an older one back after the handler saved a newer one."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from storage.repos.drafts import ConversationRepo
 
 
 class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    def __init__(self, db: Database, update_interval: float = 1.0) -> None:
+    def __init__(
+        self, db: Database, update_interval: float = 1.0,
+        self_managed: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=False, callback_data=False
@@ -25,6 +29,7 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         )
         self.conversations = ConversationRepo(db)
         self.db = db
+        self.self_managed = self_managed
 
     async def get_conversations(self, name: str) -> ConversationDict:
         return await self.conversations.all(name)  # type: ignore[return-value]
@@ -32,6 +37,8 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
+        if name in self.self_managed:
+            return
         async with self.db.transaction() as tx:
             await self.conversations.put(tx, name, tuple(key), new_state)
 

@@ -59,7 +59,7 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         flood=FloodGuard(clock, settings.flood_max_updates, settings.flood_window_seconds),
         outbox=outbox,
         broadcasts=BroadcastService(db, clock, outbox),
-        visits=VisitService(db, clock),
+        visits=VisitService(db, clock, zone),
         inbox=InboxService(db, clock, outbox),
         calendar=CalendarService(db, clock, zone),
         reminders=ReminderService(db, clock, zone, outbox),

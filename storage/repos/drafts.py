@@ -44,6 +44,13 @@ class ConversationRepo:
         )
         return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
 
+    async def active_names(self, key: tuple[int | str, ...]) -> set[str]:
+        """The conversations this key is in the middle of."""
+        rows = await self.db.fetchall(
+            "SELECT name FROM conversation_states WHERE key = ?", (json.dumps(list(key)),)
+        )
+        return {r[0] for r in rows}
+
     async def get(self, name: str, key: tuple[int | str, ...]) -> Any:
         row = await self.db.fetchone(
             "SELECT state FROM conversation_states WHERE name = ? AND key = ?",
