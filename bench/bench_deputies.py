@@ -49,7 +49,7 @@ STATUSES = ("submitted", "accepted", "answered", "closed", "declined")
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def populate(services: Services, deputies: int, voters: int, opinions: int) -> None:
@@ -222,9 +222,10 @@ async def main() -> None:
     await populate(services, args.deputies, args.voters, args.opinions)
     turns = await db.scalar("SELECT count(*) FROM duty_turns")
     links = await db.scalar("SELECT count(*) FROM duty_turn_deputies")
+    built = time.perf_counter() - began
     print(
         f"data: {args.deputies} deputies, {turns} turns ({links} deputy-turns), "
-        f"{args.opinions} opinions, {args.voters} voters; built in {time.perf_counter() - began:.1f} s"
+        f"{args.opinions} opinions, {args.voters} voters; built in {built:.1f} s"
     )
 
     app = build_application(services, request=FakeBotAPI())
