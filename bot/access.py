@@ -23,6 +23,8 @@ class Action(StrEnum):
     EXPORT_CALENDAR = "export_calendar"
     LOG_VISIT = "log_visit"
     VIEW_INBOX = "view_inbox"
+    CLAIM_OPINION = "claim_opinion"
+    ASSIGN_OPINION = "assign_opinion"
     RATE_OPINION = "rate_opinion"
 
 
@@ -43,6 +45,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.EXPORT_CALENDAR: frozenset({Role.DEPUTY}),
     Action.LOG_VISIT: frozenset({Role.DEPUTY}),
     Action.VIEW_INBOX: frozenset({Role.DEPUTY, Role.STAFF, Role.ADMIN}),
+    Action.CLAIM_OPINION: frozenset({Role.DEPUTY}),
+    Action.ASSIGN_OPINION: _STAFF,
     Action.RATE_OPINION: _EVERYONE,
     Action.MANAGE_STAFF: frozenset({Role.ADMIN}),
 }
@@ -65,3 +69,76 @@ def ensure_may_view_opinion(user: User, opinion: Opinion) -> None:
     if allowed(user, Action.VIEW_ALL_OPINIONS):
         return
     raise AccessDenied("error.not_your_record")
+
+
+# --- the opinion inbox ---------------------------------------------------------------------
+# A deputy's own station comes from their `deputies` row (never the station they may pick as
+# a voter); callers pass it as `station_id`, None when the user is no deputy.
+
+
+def may_see_in_inbox(user: User, opinion: Opinion, station_id: int | None) -> bool:
+    """Staff see every opinion; a deputy those of their station and those they hold."""
+    if allowed(user, Action.VIEW_ALL_OPINIONS):
+        return True
+    if not allowed(user, Action.VIEW_INBOX):
+        return False
+    return opinion.holder_id == user.telegram_id or (
+        station_id is not None and opinion.station_id == station_id
+    )
+
+
+def ensure_may_see_in_inbox(user: User, opinion: Opinion, station_id: int | None) -> None:
+    if not allowed(user, Action.VIEW_INBOX):
+        raise AccessDenied()
+    if not may_see_in_inbox(user, opinion, station_id):
+        raise AccessDenied("error.not_your_record")
+
+
+def may_claim(user: User, opinion: Opinion, station_id: int | None) -> bool:
+    """Only a deputy of the opinion's own station claims it."""
+    return (
+        allowed(user, Action.CLAIM_OPINION)
+        and station_id is not None
+        and opinion.station_id == station_id
+    )
+
+
+def ensure_may_claim(user: User, opinion: Opinion, station_id: int | None) -> None:
+    if not allowed(user, Action.CLAIM_OPINION):
+        raise AccessDenied()
+    if not may_claim(user, opinion, station_id):
+        raise AccessDenied("inbox.not_your_station")
+
+
+def may_act_as_holder(user: User, opinion: Opinion) -> bool:
+    """The holder asks, answers, declines and releases; staff may do all of it for them."""
+    if allowed(user, Action.HANDLE_OPINIONS):
+        return True
+    return allowed(user, Action.VIEW_INBOX) and opinion.holder_id == user.telegram_id
+
+
+def ensure_may_act_as_holder(user: User, opinion: Opinion) -> None:
+    if not allowed(user, Action.VIEW_INBOX):
+        raise AccessDenied()
+    if not may_act_as_holder(user, opinion):
+        raise AccessDenied("inbox.not_holder")
+
+
+def ensure_may_assign(user: User) -> None:
+    ensure(user, Action.ASSIGN_OPINION)
+
+
+def ensure_is_author(user: User, opinion: Opinion) -> None:
+    """The voter's side of the inbox (replying, rating, asking to look again): the author only."""
+    ensure(user, Action.RATE_OPINION)
+    if opinion.author_id != user.telegram_id:
+        raise AccessDenied("error.not_your_record")
+
+
+def may_see_author(user: User, opinion: Opinion) -> bool:
+    """An author who stayed anonymous is named to staff only, never to deputies."""
+    return (
+        opinion.show_name
+        or opinion.author_id == user.telegram_id
+        or allowed(user, Action.VIEW_ALL_OPINIONS)
+    )

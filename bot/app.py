@@ -20,6 +20,7 @@ from bot.services import Services
 from bot.services.broadcasts import CONVERSATION as BROADCAST_CONVERSATION
 from bot.services.calendar import CONVERSATION as DUTY_CONVERSATION
 from bot.services.opinions import CONVERSATION as OPINION_CONVERSATION
+from bot.services.opinions import REPLY_CONVERSATION
 from bot.services.visits import CONVERSATION as VISIT_CONVERSATION
 from handlers import (
     broadcast,
@@ -66,7 +67,13 @@ FEATURES = (
 # These conversations save their state with their draft, in one transaction; the persistence
 # flush leaves them alone (see bot/runtime/persistence.py).
 SELF_MANAGED_CONVERSATIONS = frozenset(
-    {OPINION_CONVERSATION, BROADCAST_CONVERSATION, DUTY_CONVERSATION, VISIT_CONVERSATION}
+    {
+        OPINION_CONVERSATION,
+        REPLY_CONVERSATION,
+        BROADCAST_CONVERSATION,
+        DUTY_CONVERSATION,
+        VISIT_CONVERSATION,
+    }
 )
 
 # Conversations here are per chat and user on purpose; and RetryAfter is read either way.

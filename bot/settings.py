@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     outbox_per_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
     outbox_max_attempts: int = Field(default=6, ge=1, le=50)
     broadcast_progress_seconds: float = Field(default=3.0, gt=0, le=600)
+    unclaimed_remind_days: int = Field(default=3, ge=1, le=90)
+    unclaimed_alert_days: int = Field(default=7, ge=1, le=90)
+    unanswered_days: int = Field(default=15, ge=1, le=180)
+    rating_remind_days: int = Field(default=7, ge=1, le=90)
+    rating_close_days: int = Field(default=14, ge=2, le=180)
 
     @field_validator("bot_token")
     @classmethod
@@ -112,6 +117,16 @@ def load_settings(*, need_token: bool = True, **overrides: object) -> Settings:
         raise SettingsError(f"the .env file cannot be read: {exc.strerror}") from None
     if need_token and not settings.bot_token:
         raise SettingsError(f"setting {ENV_PREFIX}BOT_TOKEN is missing")
+    if settings.rating_close_days <= settings.rating_remind_days:
+        raise SettingsError(
+            f"setting {ENV_PREFIX}RATING_CLOSE_DAYS must be more than "
+            f"{ENV_PREFIX}RATING_REMIND_DAYS"
+        )
+    if settings.unclaimed_alert_days <= settings.unclaimed_remind_days:
+        raise SettingsError(
+            f"setting {ENV_PREFIX}UNCLAIMED_ALERT_DAYS must be more than "
+            f"{ENV_PREFIX}UNCLAIMED_REMIND_DAYS"
+        )
     if settings.mode == "webhook" and not settings.webhook_url:
         raise SettingsError(f"setting {ENV_PREFIX}WEBHOOK_URL is missing (needed in webhook mode)")
     return settings

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from html import escape
 from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -50,9 +51,15 @@ async def say(update: Update, context: BotContext, key: str, **params: object) -
     await respond(update, context, context.texts(key, **params), edit=False)
 
 
+def error_text(context: BotContext, error: DomainError) -> str:
+    """A rule's refusal in the user's language; its parameters may hold user text."""
+    params = {k: escape(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    return context.texts(error.key, **params)
+
+
 async def show_error(update: Update, context: BotContext, error: DomainError) -> None:
     """Tell the user what rule stopped them, as an alert for a button or a message for text."""
-    text = context.texts(error.key, **error.params)
+    text = error_text(context, error)
     if isinstance(error, AccessDenied):
         log.warning(
             "refused %s for user %s: %s",

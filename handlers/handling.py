@@ -1,32 +1,25 @@
 """/opinions for staff: every opinion, filtered by status and street, newest first; from an
-opinion's card accept it, decline it with a reason, or answer it."""
+opinion's card accept it, decline it with a reason, answer it, ask the voter, release it, or
+give it to a deputy of its station."""
 
 from __future__ import annotations
 
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.access import Action
 from bot.errors import DomainError
 from bot.runtime.context import BotContext
-from bot.services.opinions import CATEGORY_LABELS, EVENT_LABELS, REPLY_CONVERSATION, STATUS_LABELS
+from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
 from handlers.common import callback_args, guarded, int_arg, respond
+from handlers.inbox import assign_to, deputy_picker, render_history, render_rating
 from handlers.keyboards import button, paged, rows_of, street_picker
 from storage.models import OpinionStatus
 
 PER_PAGE = 6
 PREVIEW_CHARS = 20
-TYPING = "typing"
-END = ConversationHandler.END
 STREET_FILTER = "sz"
 ALL = "*"
 
@@ -127,15 +120,7 @@ async def show_card(update: Update, context: BotContext, opinion_id: int) -> Non
     opinion = detail.opinion
     author = await services.users.get(opinion.author_id)
     station = await services.stations.find(opinion.station_id)
-    history = "\n".join(
-        texts(
-            "my.event",
-            at=texts.datetime(e.at),
-            event=texts(EVENT_LABELS.get(e.kind, "event.other")),
-            note=(": " + escape(e.note)) if e.note else "",
-        )
-        for e in detail.events
-    )
+    holder = await services.inbox.holder_name(opinion)
     text = texts(
         "handling.card",
         tracking_no=opinion.tracking_no,
@@ -147,15 +132,32 @@ async def show_card(update: Update, context: BotContext, opinion_id: int) -> Non
         created=texts.datetime(opinion.created_at),
         photos=texts.number(len(opinion.photos)),
         text=escape(opinion.text),
-        history=history,
+        history=render_history(texts, detail.events),
     )
+    text += "\n" + texts(
+        "inbox.holder_line", holder=escape(holder) if holder else texts("inbox.unclaimed")
+    )
+    text += render_rating(texts, opinion)
+    rows = []
     actions = []
     if opinion.status == OpinionStatus.SUBMITTED:
         actions.append(button(texts("handling.accept"), f"so:accept:{opinion.id}"))
     if opinion.status in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED):
         actions.append(button(texts("handling.answer"), f"so:answer:{opinion.id}"))
         actions.append(button(texts("handling.decline"), f"so:decline:{opinion.id}"))
-    rows = [actions] if actions else []
+    if actions:
+        rows.append(actions)
+    # staff act as the holder would, and give the opinion to a deputy of its station
+    if opinion.status == OpinionStatus.ACCEPTED:
+        rows.append(
+            [
+                button(texts("inbox.ask_button"), f"ib:ask:{opinion.id}"),
+                button(texts("inbox.release_button"), f"so:rel:{opinion.id}"),
+            ]
+        )
+    if opinion.status in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED):
+        label = "inbox.reassign_button" if opinion.holder_id else "inbox.assign_button"
+        rows.append([button(texts(label), f"so:asg:{opinion.id}")])
     rows.append([button(texts("nav.back"), f"so:l:{ALL}:0:0")])
     await respond(update, context, text, InlineKeyboardMarkup(rows))
 
@@ -182,75 +184,44 @@ async def accept(update: Update, context: BotContext) -> None:
 
 
 @guarded(Action.HANDLE_OPINIONS)
-async def ask_reply(update: Update, context: BotContext) -> str | None:
-    """Decline or answer: remember which, then wait for the text."""
-    data = update.callback_query.data if update.callback_query else ""
-    action = "decline" if str(data).startswith("so:decline:") else "answer"
-    (opinion_id,) = callback_args(update, f"so:{action}", 1)
-    assert update.effective_chat is not None
-    await context.services.opinions.start_reply(
-        context.user, update.effective_chat.id, int_arg(opinion_id), action, TYPING
-    )
+async def release(update: Update, context: BotContext) -> None:
+    (opinion_id,) = callback_args(update, "so:rel", 1)
+    opinion = await context.services.inbox.release(context.user, int_arg(opinion_id))
     await _answer(update)
-    key = "handling.ask_reason" if action == "decline" else "handling.ask_answer"
-    await respond(update, context, context.texts(key), edit=False)
-    return TYPING
-
-
-@guarded(Action.HANDLE_OPINIONS)
-async def receive_reply(update: Update, context: BotContext) -> int | None:
-    assert update.effective_message is not None and update.effective_chat is not None
-    opinion, action = await context.services.opinions.finish_reply(
-        context.user, update.effective_chat.id, update.effective_message.text or ""
-    )
     await respond(
         update,
         context,
-        context.texts(f"handling.done_{action}", tracking_no=opinion.tracking_no),
+        context.texts("inbox.released", tracking_no=opinion.tracking_no),
         edit=False,
     )
-    return END
+    await show_card(update, context, opinion.id)
 
 
-async def bad_reply(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("handling.bad_reply"), edit=False)
+@guarded(Action.ASSIGN_OPINION)
+async def pick_deputy(update: Update, context: BotContext) -> None:
+    (opinion_id,) = callback_args(update, "so:asg", 1)
+    opinion = int_arg(opinion_id)
+    await deputy_picker(update, context, opinion, "so", f"so:o:{opinion}")
+    await _answer(update)
 
 
-async def command_in_middle(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("handling.in_progress"), edit=False)
-
-
-async def cancel(update: Update, context: BotContext) -> int:
-    assert update.effective_chat is not None
-    await context.services.opinions.drop_reply(context.user, update.effective_chat.id)
-    await respond(update, context, context.texts("handling.cancelled"), edit=False)
-    return END
+@guarded(Action.ASSIGN_OPINION)
+async def assign(update: Update, context: BotContext) -> None:
+    opinion = await assign_to(update, context, "so")
+    await show_card(update, context, opinion.id)
 
 
 def handlers() -> list[BaseHandler]:
-    typing = ConversationHandler(
-        entry_points=[
-            CallbackQueryHandler(ask_reply, pattern=r"^so:(decline|answer):\d+$"),  # type: ignore[arg-type]
-        ],
-        states={
-            TYPING: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, receive_reply),  # type: ignore[arg-type]
-                MessageHandler(~filters.COMMAND, bad_reply),  # type: ignore[arg-type]
-            ],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel),  # type: ignore[arg-type]
-            MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
-        ],
-        name=REPLY_CONVERSATION,
-        persistent=True,
-    )
+    # Answering and declining are typed: that conversation lives in handlers.inbox, with
+    # everything else typed about an opinion.
     return [
-        typing,
         CommandHandler("opinions", opinions_command),  # type: ignore[arg-type]
         CallbackQueryHandler(list_page, pattern=r"^so:l:"),  # type: ignore[arg-type]
         CallbackQueryHandler(card, pattern=r"^so:o:"),  # type: ignore[arg-type]
         CallbackQueryHandler(accept, pattern=r"^so:accept:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(release, pattern=r"^so:rel:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(pick_deputy, pattern=r"^so:asg:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(assign, pattern=r"^so:to:"),  # type: ignore[arg-type]
         CallbackQueryHandler(street_filter_page, pattern=rf"^{STREET_FILTER}:z:"),  # type: ignore[arg-type]
         CallbackQueryHandler(street_filter_chosen, pattern=rf"^{STREET_FILTER}:s:"),  # type: ignore[arg-type]
     ]

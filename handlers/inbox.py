@@ -1,9 +1,526 @@
-"""Placeholder until the feature lands."""
+"""/inbox: the opinions of a deputy's station (every opinion for staff), newest first; the
+card of one with claim, ask the voter, answer, decline, release and (staff) assign; the
+voter's side: replying to a question and rating an answer.
+
+Everything typed about an opinion — an answer or a reason (from here or from the staff's
+/opinions card), a question to the voter, the voter's reply, the voter's comment — is one
+persistent conversation, so a person is never typing two things at once and a restart
+resumes where they were (see InboxService.start_typing)."""
 
 from __future__ import annotations
 
-from telegram.ext import BaseHandler
+import contextlib
+import re
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.access import Action, allowed
+from bot.errors import AccessDenied, DomainError
+from bot.i18n import N_, Texts
+from bot.runtime.context import BotContext
+from bot.services.inbox import TYPING, VIEWS
+from bot.services.opinions import (
+    CATEGORY_LABELS,
+    EVENT_LABELS,
+    REPLY_CONVERSATION,
+    SATISFACTION_CHOICES,
+    SATISFACTION_LABELS,
+    SOLVED_LABELS,
+    STATUS_LABELS,
+)
+from handlers.common import callback_args, guarded, int_arg, respond, show_error
+from handlers.keyboards import button, paged
+from storage.models import Opinion, OpinionEvent
+
+PER_PAGE = 6
+PREVIEW_CHARS = 20
+END = ConversationHandler.END
+
+VIEW_LABELS = {
+    "all": N_("inbox.view_all"),
+    "new": N_("inbox.view_new"),
+    "open": N_("inbox.view_open"),
+}
+STAFF_VIEW_LABELS = {**VIEW_LABELS, "open": N_("inbox.view_open_staff")}
+
+# what a person is asked when they start typing, told while typing, and told when done
+PROMPTS = {
+    "answer": "handling.ask_answer",
+    "decline": "handling.ask_reason",
+    "ask": "inbox.ask_question",
+    "reply": "inbox.ask_reply",
+}
+IN_PROGRESS = {
+    "answer": "handling.in_progress",
+    "decline": "handling.in_progress",
+    "ask": "inbox.in_progress_ask",
+    "reply": "inbox.in_progress_reply",
+    "comment": "inbox.in_progress_comment",
+}
+DONE = {
+    "answer": "handling.done_answer",
+    "decline": "handling.done_decline",
+    "ask": "inbox.done_ask",
+    "reply": "inbox.done_reply",
+    "comment": "rate.done_comment",
+}
+ENTRY = re.compile(r"^(?:so|ib):(answer|decline|ask):(\d+)$")
+
+
+# --- shared rendering (also used by /my and /opinions) ------------------------------------
+
+
+def render_history(texts: Texts, events: list[OpinionEvent]) -> str:
+    return "\n".join(
+        texts(
+            "my.event",
+            at=texts.datetime(e.at),
+            event=texts(EVENT_LABELS.get(e.kind, "event.other")),
+            note=(": " + escape(e.note)) if e.note else "",
+        )
+        for e in events
+    )
+
+
+def render_rating(texts: Texts, opinion: Opinion) -> str:
+    """The rating lines of a card ('' while there is none)."""
+    if opinion.satisfaction is None:
+        return ""
+    text = "\n\n" + texts(
+        "rate.summary",
+        solved=texts(SOLVED_LABELS[opinion.solved]) if opinion.solved else "—",
+        satisfaction=texts(SATISFACTION_LABELS[opinion.satisfaction]),
+    )
+    if opinion.rating_comment:
+        text += "\n" + texts("rate.summary_comment", comment=escape(opinion.rating_comment))
+    return text
+
+
+def rating_rows(texts: Texts, opinion: Opinion) -> list[list[InlineKeyboardButton]]:
+    """What the author may still do about the answer: rate it, or ask to look again."""
+    if opinion.status == "answered" and opinion.satisfaction is None:
+        if opinion.solved is None:
+            return [
+                [button(texts(label), f"rt:s:{opinion.id}:{code}")]
+                for code, label in SOLVED_LABELS.items()
+            ]
+        return [
+            [button(texts(SATISFACTION_LABELS[code]), f"rt:f:{opinion.id}:{code}")]
+            for code in SATISFACTION_CHOICES
+        ]
+    if opinion.status == "closed" and opinion.solved == "no" and not opinion.looked_again:
+        return [[button(texts("rate.look_again_button"), f"rt:again:{opinion.id}")]]
+    return []
+
+
+# --- the list and the card ----------------------------------------------------------------
+
+
+async def _answer(update: Update) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+def _chat_id(update: Update) -> int:
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
+async def show_list(update: Update, context: BotContext, view: str, page: int) -> None:
+    texts = context.texts
+    result = await context.services.inbox.page(context.user, view, page, PER_PAGE)
+    labels = STAFF_VIEW_LABELS if allowed(context.user, Action.VIEW_ALL_OPINIONS) else VIEW_LABELS
+    items = []
+    for opinion in result.items:
+        summary = opinion.text[:PREVIEW_CHARS] + ("…" if len(opinion.text) > PREVIEW_CHARS else "")
+        items.append(
+            button(
+                texts(
+                    "inbox.item",
+                    tracking_no=opinion.tracking_no,
+                    status=texts(STATUS_LABELS[opinion.status]),
+                    summary=summary,
+                ),
+                f"ib:o:{opinion.id}",
+            )
+        )
+    markup = paged(items, result.page, result.pages, lambda p: f"ib:l:{view}:{p}", texts)
+    views = [button(("· " if v == view else "") + texts(labels[v]), f"ib:l:{v}:0") for v in VIEWS]
+    title = texts("inbox.title", view=texts(labels[view]))
+    body = title if result.items else title + "\n" + texts("inbox.empty")
+    await respond(update, context, body, InlineKeyboardMarkup([*markup.inline_keyboard, views]))
+
+
+async def show_card(
+    update: Update, context: BotContext, opinion_id: int, *, edit: bool = True
+) -> None:
+    """The card replaces the list it was opened from (edit) or comes as a new message."""
+    texts = context.texts
+    card = await context.services.inbox.card(context.user, opinion_id)
+    opinion = card.opinion
+    if card.author_name is None:
+        author = texts("inbox.anonymous_voter")
+    else:
+        author = escape(card.author_name)
+        if not opinion.show_name:
+            author += texts("handling.anonymous_mark")
+    text = texts(
+        "inbox.card",
+        tracking_no=opinion.tracking_no,
+        status=texts(STATUS_LABELS[opinion.status]),
+        category=texts(CATEGORY_LABELS.get(opinion.category, "category.other")),
+        station=escape(card.station_name),
+        author=author,
+        holder=escape(card.holder_name) if card.holder_name else texts("inbox.unclaimed"),
+        created=texts.datetime(opinion.created_at),
+        photos=texts.number(len(opinion.photos)),
+        text=escape(opinion.text),
+        history=render_history(texts, card.events),
+    ) + render_rating(texts, opinion)
+    rows = []
+    if card.may_claim:
+        rows.append([button(texts("inbox.claim_button"), f"ib:claim:{opinion.id}")])
+    if card.may_act:
+        rows.append(
+            [
+                button(texts("inbox.ask_button"), f"ib:ask:{opinion.id}"),
+                button(texts("handling.answer"), f"ib:answer:{opinion.id}"),
+            ]
+        )
+        rows.append(
+            [
+                button(texts("handling.decline"), f"ib:decline:{opinion.id}"),
+                button(texts("inbox.release_button"), f"ib:rel:{opinion.id}"),
+            ]
+        )
+    if card.may_assign:
+        label = "inbox.reassign_button" if opinion.holder_id else "inbox.assign_button"
+        rows.append([button(texts(label), f"ib:asg:{opinion.id}")])
+    rows.append([button(texts("nav.back"), "ib:l:all:0")])
+    await respond(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
+
+
+@guarded(Action.VIEW_INBOX)
+async def inbox_command(update: Update, context: BotContext) -> None:
+    await show_list(update, context, "all", 0)
+
+
+@guarded(Action.VIEW_INBOX)
+async def list_page(update: Update, context: BotContext) -> None:
+    view, page = callback_args(update, "ib:l", 2)
+    if view not in VIEWS:
+        raise AccessDenied("error.stale_button")
+    await show_list(update, context, view, int_arg(page))
+    await _answer(update)
+
+
+@guarded(Action.VIEW_INBOX)
+async def card(update: Update, context: BotContext) -> None:
+    (opinion_id,) = callback_args(update, "ib:o", 1)
+    await show_card(update, context, int_arg(opinion_id))
+    await _answer(update)
+
+
+@guarded(Action.VIEW_INBOX)
+async def view(update: Update, context: BotContext) -> None:
+    """'Open' under a notice: the card comes below it, and the notice stays as it was."""
+    (opinion_id,) = callback_args(update, "ib:v", 1)
+    await show_card(update, context, int_arg(opinion_id), edit=False)
+    await _answer(update)
+
+
+@guarded(Action.VIEW_INBOX)
+async def claim(update: Update, context: BotContext) -> None:
+    (opinion_id,) = callback_args(update, "ib:claim", 1)
+    opinion = await context.services.inbox.claim(context.user, int_arg(opinion_id))
+    await _answer(update)
+    await respond(
+        update,
+        context,
+        context.texts("inbox.claimed", tracking_no=opinion.tracking_no),
+        edit=False,
+    )
+    await show_card(update, context, opinion.id)
+
+
+@guarded(Action.VIEW_INBOX)
+async def release(update: Update, context: BotContext) -> None:
+    (opinion_id,) = callback_args(update, "ib:rel", 1)
+    opinion = await context.services.inbox.release(context.user, int_arg(opinion_id))
+    await _answer(update)
+    await respond(
+        update,
+        context,
+        context.texts("inbox.released", tracking_no=opinion.tracking_no),
+        edit=False,
+    )
+    await show_card(update, context, opinion.id)
+
+
+async def deputy_picker(
+    update: Update, context: BotContext, opinion_id: int, prefix: str, back: str
+) -> None:
+    """Staff pick the deputy of the opinion's station to give it to."""
+    texts = context.texts
+    opinion, deputies = await context.services.inbox.assignable(context.user, opinion_id)
+    rows = [
+        [
+            button(
+                ("✓ " if d.user_id == opinion.holder_id else "") + d.name,
+                f"{prefix}:to:{opinion.id}:{d.user_id}",
+            )
+        ]
+        for d in deputies
+    ]
+    rows.append([button(texts("nav.back"), back)])
+    key = "inbox.pick_deputy" if deputies else "inbox.no_deputies"
+    await respond(
+        update,
+        context,
+        texts(key, tracking_no=opinion.tracking_no),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+async def assign_to(update: Update, context: BotContext, prefix: str) -> Opinion:
+    opinion_id, deputy_id = (int_arg(a) for a in callback_args(update, f"{prefix}:to", 2))
+    opinion = await context.services.inbox.assign(context.user, opinion_id, deputy_id)
+    await _answer(update)
+    name = await context.services.inbox.holder_name(opinion)
+    await respond(
+        update,
+        context,
+        context.texts("inbox.assigned", tracking_no=opinion.tracking_no, name=escape(name or "")),
+        edit=False,
+    )
+    return opinion
+
+
+@guarded(Action.ASSIGN_OPINION)
+async def pick_deputy(update: Update, context: BotContext) -> None:
+    (opinion_id,) = callback_args(update, "ib:asg", 1)
+    opinion = int_arg(opinion_id)
+    await deputy_picker(update, context, opinion, "ib", f"ib:o:{opinion}")
+    await _answer(update)
+
+
+@guarded(Action.ASSIGN_OPINION)
+async def assign(update: Update, context: BotContext) -> None:
+    opinion = await assign_to(update, context, "ib")
+    await show_card(update, context, opinion.id)
+
+
+# --- typing: answer, reason, question, reply, comment -------------------------------------
+
+
+@guarded()
+async def begin_typing(update: Update, context: BotContext) -> str | None:
+    """An answer, a reason or a question about an opinion (holder or staff)."""
+    data = update.callback_query.data if update.callback_query else None
+    match = ENTRY.match(data) if isinstance(data, str) else None
+    if match is None:
+        raise AccessDenied("error.stale_button")
+    action, opinion_id = match.group(1), int(match.group(2))
+    opinion = await context.services.inbox.start_typing(
+        context.user, _chat_id(update), opinion_id, action
+    )
+    await _answer(update)
+    await respond(
+        update,
+        context,
+        context.texts(PROMPTS[action], tracking_no=opinion.tracking_no),
+        edit=False,
+    )
+    return TYPING
+
+
+@guarded()
+async def begin_reply(update: Update, context: BotContext) -> str | None:
+    """The voter answers a deputy's question."""
+    (opinion_id,) = callback_args(update, "rp", 1)
+    opinion = await context.services.inbox.start_typing(
+        context.user, _chat_id(update), int_arg(opinion_id), "reply"
+    )
+    await _answer(update)
+    await respond(
+        update,
+        context,
+        context.texts("inbox.ask_reply", tracking_no=opinion.tracking_no),
+        edit=False,
+    )
+    return TYPING
+
+
+def _after_rating_markup(texts: Texts, opinion: Opinion, skip: bool) -> InlineKeyboardMarkup | None:
+    """Skip (while a comment may come) and, after 'not solved', ask to look again."""
+    rows = []
+    if skip:
+        rows.append([button(texts("rate.skip_button"), f"rt:skip:{opinion.id}")])
+    rows += rating_rows(texts, opinion)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+@guarded()
+async def rate_solved(update: Update, context: BotContext) -> None:
+    """First question answered; the second comes as a new message."""
+    raw_id, solved = callback_args(update, "rt:s", 2)
+    opinion = await context.services.inbox.rate_solved(context.user, int_arg(raw_id), solved)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    # the buttons of the answer go; an old message that cannot change does not matter
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(reply_markup=None)
+    texts = context.texts
+    await respond(
+        update,
+        context,
+        texts(
+            "rate.ask_satisfaction",
+            tracking_no=opinion.tracking_no,
+            solved=texts(SOLVED_LABELS[solved]),
+        ),
+        InlineKeyboardMarkup(rating_rows(texts, opinion)),
+        edit=False,
+    )
+
+
+@guarded()
+async def rate_satisfaction(update: Update, context: BotContext) -> str | None:
+    raw_id, satisfaction = callback_args(update, "rt:f", 2)
+    opinion, commenting = await context.services.inbox.rate_satisfaction(
+        context.user, _chat_id(update), int_arg(raw_id), satisfaction
+    )
+    await _answer(update)
+    texts = context.texts
+    params = {
+        "tracking_no": opinion.tracking_no,
+        "solved": texts(SOLVED_LABELS[opinion.solved or "yes"]),
+        "satisfaction": texts(SATISFACTION_LABELS[satisfaction]),
+    }
+    key = "rate.thanks" if commenting else "rate.thanks_no_comment"
+    await respond(
+        update, context, texts(key, **params), _after_rating_markup(texts, opinion, commenting)
+    )
+    # busy with something else: the rating is saved and that conversation goes on
+    return TYPING if commenting else None
+
+
+@guarded()
+async def skip_comment(update: Update, context: BotContext) -> int | None:
+    (raw_id,) = callback_args(update, "rt:skip", 1)
+    opinion = await context.services.inbox.skip_comment(
+        context.user, _chat_id(update), int_arg(raw_id)
+    )
+    await _answer(update)
+    texts = context.texts
+    await respond(
+        update,
+        context,
+        texts("rate.skipped", tracking_no=opinion.tracking_no),
+        _after_rating_markup(texts, opinion, skip=False),
+    )
+    return END
+
+
+@guarded()
+async def look_again(update: Update, context: BotContext) -> int | None:
+    (raw_id,) = callback_args(update, "rt:again", 1)
+    opinion = await context.services.inbox.look_again(
+        context.user, _chat_id(update), int_arg(raw_id)
+    )
+    await _answer(update)
+    await respond(
+        update, context, context.texts("rate.look_again_sent", tracking_no=opinion.tracking_no)
+    )
+    # it ends the comment on this opinion; anything else being typed goes on
+    return END if await context.services.inbox.typing(context.user) is None else None
+
+
+@guarded()
+async def receive_text(update: Update, context: BotContext) -> int | None:
+    assert update.effective_message is not None
+    inbox = context.services.inbox
+    try:
+        opinion, action = await inbox.finish_typing(
+            context.user, _chat_id(update), update.effective_message.text or ""
+        )
+    except DomainError as error:
+        await show_error(update, context, error)
+        # a text to fix keeps the typing open; an opinion that moved on has ended it
+        return None if await inbox.typing(context.user) else END
+    texts = context.texts
+    markup = _after_rating_markup(texts, opinion, skip=False) if action == "comment" else None
+    await respond(
+        update, context, texts(DONE[action], tracking_no=opinion.tracking_no), markup, edit=False
+    )
+    return END
+
+
+async def bad_input(update: Update, context: BotContext) -> None:
+    await respond(update, context, context.texts("handling.bad_reply"), edit=False)
+
+
+async def command_in_middle(update: Update, context: BotContext) -> int | None:
+    pending = await context.services.inbox.typing(context.user)
+    if pending is None:
+        await context.services.inbox.drop_typing(context.user, _chat_id(update))
+        await respond(update, context, context.texts("handling.cancelled"), edit=False)
+        return END
+    await respond(update, context, context.texts(IN_PROGRESS[pending[1]]), edit=False)
+    return None
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    await context.services.inbox.drop_typing(context.user, _chat_id(update))
+    await respond(update, context, context.texts("handling.cancelled"), edit=False)
+    return END
 
 
 def handlers() -> list[BaseHandler]:
-    return []
+    typing = ConversationHandler(
+        entry_points=[
+            CallbackQueryHandler(begin_typing, pattern=r"^(so|ib):(decline|answer|ask):\d+$"),  # type: ignore[arg-type]
+            CallbackQueryHandler(begin_reply, pattern=r"^rp:"),  # type: ignore[arg-type]
+            CallbackQueryHandler(rate_satisfaction, pattern=r"^rt:f:"),  # type: ignore[arg-type]
+        ],
+        states={
+            TYPING: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, receive_text),  # type: ignore[arg-type]
+                CallbackQueryHandler(skip_comment, pattern=r"^rt:skip:"),  # type: ignore[arg-type]
+                MessageHandler(~filters.COMMAND, bad_input),  # type: ignore[arg-type]
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),  # type: ignore[arg-type]
+            CallbackQueryHandler(look_again, pattern=r"^rt:again:"),  # type: ignore[arg-type]
+            MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
+        ],
+        name=REPLY_CONVERSATION,
+        persistent=True,
+        allow_reentry=True,
+    )
+    return [
+        typing,
+        CommandHandler("inbox", inbox_command),  # type: ignore[arg-type]
+        CallbackQueryHandler(list_page, pattern=r"^ib:l:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(card, pattern=r"^ib:o:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(view, pattern=r"^ib:v:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(claim, pattern=r"^ib:claim:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(release, pattern=r"^ib:rel:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(pick_deputy, pattern=r"^ib:asg:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(assign, pattern=r"^ib:to:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(rate_solved, pattern=r"^rt:s:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(skip_comment, pattern=r"^rt:skip:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(look_again, pattern=r"^rt:again:"),  # type: ignore[arg-type]
+    ]

@@ -1,4 +1,5 @@
-"""/my: the voter's own opinions, newest first, paged; tap one for its text and history."""
+"""/my: the voter's own opinions, newest first, paged; tap one for its text, its history, its
+holder and rating, and the buttons to rate an answer or ask the deputy to look again."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.access import Action
 from bot.runtime.context import BotContext
-from bot.services.opinions import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS
+from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
 from handlers.common import callback_args, guarded, int_arg, respond
+from handlers.inbox import rating_rows, render_history, render_rating
 from handlers.keyboards import button, paged
 
 PER_PAGE = 5
@@ -63,15 +65,6 @@ async def my_opinion(update: Update, context: BotContext) -> None:
     await update.callback_query.answer()
     texts = context.texts
     opinion = detail.opinion
-    history = "\n".join(
-        texts(
-            "my.event",
-            at=texts.datetime(event.at),
-            event=texts(EVENT_LABELS.get(event.kind, "event.other")),
-            note=(": " + escape(event.note)) if event.note else "",
-        )
-        for event in detail.events
-    )
     text = texts(
         "my.detail",
         tracking_no=opinion.tracking_no,
@@ -80,10 +73,14 @@ async def my_opinion(update: Update, context: BotContext) -> None:
         created=texts.datetime(opinion.created_at),
         text=escape(opinion.text),
         photos=texts.number(len(opinion.photos)),
-        history=history,
+        history=render_history(texts, detail.events),
     )
-    back = InlineKeyboardMarkup([[button(texts("nav.back"), f"my:p:{page}")]])
-    await respond(update, context, text, back)
+    holder = await context.services.inbox.holder_name(opinion)
+    if holder:
+        text += "\n" + texts("inbox.holder_line", holder=escape(holder))
+    text += render_rating(texts, opinion)
+    rows = [*rating_rows(texts, opinion), [button(texts("nav.back"), f"my:p:{page}")]]
+    await respond(update, context, text, InlineKeyboardMarkup(rows))
 
 
 def handlers() -> list[BaseHandler]:

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.errors import DomainError
 from bot.runtime.context import BotContext
-from handlers.common import callback_args, guarded, respond, show_error
+from handlers.common import callback_args, error_text, guarded, respond, show_error
 from handlers.gate import consent_keyboard
 from handlers.station import bind_station, prompt_station
 
@@ -85,7 +85,7 @@ async def continue_start(update: Update, context: BotContext, payload: str) -> N
 async def show_error_message(update: Update, context: BotContext, error: DomainError) -> None:
     """Errors after a button tap here deserve a message, not just a fleeting alert."""
     if update.callback_query is not None:
-        await respond(update, context, context.texts(error.key, **error.params), edit=False)
+        await respond(update, context, error_text(context, error), edit=False)
     else:
         await show_error(update, context, error)
 

@@ -50,9 +50,12 @@ async def test_accept_then_answer_notifies_voter_in_chinese(world: World, person
     await admin.send("已联系街道，<本周>内修好。")
     assert "已答复 HD-2026-000001" in admin.last
     await world.outbox.drain()
+    # the answer carries the first rating question (see tests/test_inbox.py)
     assert notices_to(world, voter)[-1] == (
         "您的意见建议 <b>HD-2026-000001</b> 已答复：\n已联系街道，&lt;本周&gt;内修好。"
+        "\n\n您反映的问题解决了吗？请点下面的按钮。"
     )
+    assert voter.buttons()[:3] == ["已解决", "部分解决", "未解决"]
     rows = await world.rows("SELECT status FROM opinions")
     assert rows[0]["status"] == "answered"
     events = await world.rows("SELECT kind, note FROM opinion_events ORDER BY id")

@@ -24,7 +24,9 @@ async def test_opening_a_second_conversation_is_refused(world: World, person) ->
     assert "请选择类别" in staff.last
 
 
-async def test_the_same_conversation_keeps_its_own_in_progress_message(world: World, person) -> None:
+async def test_the_same_conversation_keeps_its_own_in_progress_message(
+    world: World, person
+) -> None:
     voter = person(5101, "Ann", "en")
     await onboard(voter)
     await voter.send("/opinion")

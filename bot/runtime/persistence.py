@@ -18,7 +18,9 @@ from storage.repos.drafts import ConversationRepo
 
 class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     def __init__(
-        self, db: Database, update_interval: float = 1.0,
+        self,
+        db: Database,
+        update_interval: float = 1.0,
         self_managed: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(

@@ -60,7 +60,16 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         outbox=outbox,
         broadcasts=BroadcastService(db, clock, outbox),
         visits=VisitService(db, clock, zone),
-        inbox=InboxService(db, clock, outbox),
+        inbox=InboxService(
+            db,
+            clock,
+            outbox,
+            unclaimed_remind_days=settings.unclaimed_remind_days,
+            unclaimed_alert_days=settings.unclaimed_alert_days,
+            unanswered_days=settings.unanswered_days,
+            rating_remind_days=settings.rating_remind_days,
+            rating_close_days=settings.rating_close_days,
+        ),
         calendar=CalendarService(db, clock, zone),
         reminders=ReminderService(db, clock, zone, outbox),
     )

@@ -1,19 +1,741 @@
 """The deputies' opinion inbox: claim, ask, answer, decline, release; the voter's rating;
-and the deadlines that remind deputies and alert staff."""
+and the deadlines that remind deputies and alert staff.
+
+Everything typed about an opinion (an answer, a reason, a question to the voter, the voter's
+reply, the voter's comment on the answer) goes through one restart-safe typing step: the
+draft (which opinion, which action) and the conversation state are written together, and
+finishing writes the change, its history event and its notifications in one transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.access import (
+    Action,
+    allowed,
+    ensure,
+    ensure_is_author,
+    ensure_may_act_as_holder,
+    ensure_may_assign,
+    ensure_may_claim,
+    ensure_may_see_in_inbox,
+    may_act_as_holder,
+    may_claim,
+    may_see_author,
+)
 from bot.clock import Clock
+from bot.errors import AccessDenied, DomainError
+from bot.i18n import N_
+from bot.services.opinions import (
+    ANSWER_MAX,
+    EVENT_LABELS,
+    REASON_MAX,
+    REPLY_CONVERSATION,
+    REPLY_DRAFT,
+    SATISFACTION_CHOICES,
+    SATISFACTION_LABELS,
+    SOLVED_LABELS,
+    TRANSITIONS,
+    apply_transition,
+    clean_reply,
+    conversation_key,
+    satisfaction_buttons,
+    solved_buttons,
+    translated,
+)
 from bot.services.outbox import Outbox
-from storage import Database
+from bot.services.paging import Page, clamp_page
+from storage import Database, Tx
+from storage.models import Deputy, Opinion, OpinionEvent, OpinionStatus, User
+from storage.repos.calendar import CalendarRepo
+from storage.repos.drafts import ConversationRepo, KindDraftRepo
+from storage.repos.opinions import OpinionRepo
+from storage.repos.stations import StationRepo
+from storage.repos.users import UserRepo
+
+TYPING = "typing"
+VIEWS = ("all", "new", "open")
+QUESTION_MAX = 1000
+COMMENT_MAX = 500
+
+# What a typed text is for, and what the person is asked / told while typing it.
+TYPED = ("answer", "decline", "ask", "reply", "comment")
+TYPED_BY_BUTTON = ("answer", "decline", "ask", "reply")
+TEXT_MAXIMUM = {
+    "answer": ANSWER_MAX,
+    "decline": REASON_MAX,
+    "ask": QUESTION_MAX,
+    "reply": QUESTION_MAX,
+    "comment": COMMENT_MAX,
+}
+
+# reminders_sent: subject, the recipient of a reminder that found nobody, and the kinds
+SUBJECT = "opinion"
+NOBODY = 0
+UNCLAIMED = "unclaimed"
+UNCLAIMED_ALERT = "unclaimed_alert"
+UNANSWERED = "unanswered@"  # + the holding's claimed_at
+RATING_REMINDER = "rating@"  # + the answer's answered_at
+
+
+@dataclass(frozen=True)
+class InboxCard:
+    """One opinion as a deputy or staff member sees it in the inbox."""
+
+    opinion: Opinion
+    events: list[OpinionEvent]
+    station_name: str
+    holder_name: str | None
+    author_name: str | None  # None: the author stayed anonymous to this viewer
+    may_claim: bool
+    may_act: bool
+    may_assign: bool
+
+
+def _open(opinion_id: int) -> list[list[tuple[str, str]]]:
+    """The button under a notice that shows the opinion's inbox card as a new message."""
+    return [[("inbox.open_button", f"ib:v:{opinion_id}")]]
 
 
 class InboxService:
-    def __init__(self, db: Database, clock: Clock, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        outbox: Outbox,
+        *,
+        unclaimed_remind_days: int = 3,
+        unclaimed_alert_days: int = 7,
+        unanswered_days: int = 15,
+        rating_remind_days: int = 7,
+        rating_close_days: int = 14,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.outbox = outbox
+        self.unclaimed_remind_days = unclaimed_remind_days
+        self.unclaimed_alert_days = unclaimed_alert_days
+        self.unanswered_days = unanswered_days
+        self.rating_remind_days = rating_remind_days
+        self.rating_close_days = rating_close_days
+        self.repo = OpinionRepo(db)
+        self.stations = StationRepo(db)
+        self.users = UserRepo(db)
+        self.marks = CalendarRepo(db)
+        self.pending = KindDraftRepo(db)
+        self.conversations = ConversationRepo(db)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def _station_of(self, user: User, tx: Tx | None = None) -> int | None:
+        """A deputy's own station, from their deputies row; None for anyone else."""
+        if not allowed(user, Action.CLAIM_OPINION):
+            return None
+        deputy = await self.repo.deputy(user.telegram_id, tx)
+        return deputy.station_id if deputy else None
+
+    async def _get(self, opinion_id: int, tx: Tx | None = None) -> Opinion:
+        opinion = await self.repo.get_in(tx, opinion_id) if tx else await self.repo.get(opinion_id)
+        if opinion is None:
+            raise DomainError("error.not_your_record")
+        return opinion
+
+    async def page(self, actor: User, view: str, page: int, per_page: int) -> Page[Opinion]:
+        """Staff: every opinion; a deputy: their station's and those they hold. Newest first."""
+        ensure(actor, Action.VIEW_INBOX)
+        if view not in VIEWS:
+            raise AccessDenied("error.stale_button")
+        if allowed(actor, Action.VIEW_ALL_OPINIONS):
+            station_id, user_id = None, None
+        else:
+            station_id, user_id = await self._station_of(actor), actor.telegram_id
+        total = await self.repo.count_inbox(station_id, user_id, view)
+        page, pages = clamp_page(page, total, per_page)
+        items = await self.repo.page_inbox(station_id, user_id, view, page * per_page, per_page)
+        return Page(items, page, pages)
+
+    async def card(self, actor: User, opinion_id: int) -> InboxCard:
+        opinion = await self._get(opinion_id)
+        station_id = await self._station_of(actor)
+        ensure_may_see_in_inbox(actor, opinion, station_id)
+        station = await self.stations.get(opinion.station_id)
+        author_name = None
+        if may_see_author(actor, opinion):
+            author = await self.users.get(opinion.author_id)
+            author_name = author.full_name if author and author.full_name else "—"
+        return InboxCard(
+            opinion=opinion,
+            events=await self.repo.events(opinion_id),
+            station_name=station.name if station else "—",
+            holder_name=(
+                await self.repo.deputy_name(opinion.holder_id) if opinion.holder_id else None
+            ),
+            author_name=author_name,
+            may_claim=opinion.status == OpinionStatus.SUBMITTED
+            and opinion.holder_id is None
+            and may_claim(actor, opinion, station_id),
+            may_act=opinion.status == OpinionStatus.ACCEPTED and may_act_as_holder(actor, opinion),
+            may_assign=allowed(actor, Action.ASSIGN_OPINION)
+            and opinion.status in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED),
+        )
+
+    async def holder_name(self, opinion: Opinion) -> str | None:
+        return await self.repo.deputy_name(opinion.holder_id) if opinion.holder_id else None
+
+    async def assignable(self, actor: User, opinion_id: int) -> tuple[Opinion, list[Deputy]]:
+        """The deputies of the opinion's station, for staff to pick from."""
+        ensure_may_assign(actor)
+        opinion = await self._get(opinion_id)
+        if opinion.status not in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED):
+            raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
+        return opinion, await self.repo.station_deputies(opinion.station_id)
+
+    # --- claim, assign, release ------------------------------------------------------------
+
+    async def claim(self, actor: User, opinion_id: int) -> Opinion:
+        """Exactly one deputy holds an opinion: the conditional UPDATE decides, and the
+        history event and the voter's notification commit with it or not at all."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            ensure_may_claim(actor, opinion, await self._station_of(actor, tx))
+            if not await self.repo.claim(tx, opinion_id, actor.telegram_id, now):
+                await self._refuse_taken(tx, actor, opinion_id)
+            name = await self.repo.deputy_name(actor.telegram_id, tx)
+            await self.repo.add_event(tx, opinion_id, now, actor.telegram_id, "accepted", name)
+            await self.outbox.notify(
+                tx,
+                opinion.author_id,
+                "inbox.notify_claimed",
+                tracking_no=opinion.tracking_no,
+                deputy=name,
+            )
+        return await self._get(opinion_id)
+
+    async def _refuse_taken(self, tx: Tx, actor: User, opinion_id: int) -> None:
+        current = await self._get(opinion_id, tx)
+        if current.holder_id == actor.telegram_id:
+            raise DomainError("inbox.already_yours", tracking_no=current.tracking_no)
+        if current.holder_id is not None:
+            holder = await self.repo.deputy_name(current.holder_id, tx)
+            raise DomainError("inbox.held_by", tracking_no=current.tracking_no, name=holder)
+        raise DomainError("handling.wrong_status", tracking_no=current.tracking_no)
+
+    async def assign(self, actor: User, opinion_id: int, deputy_id: int) -> Opinion:
+        """Staff give an opinion to a deputy of its station, or move it to another one."""
+        ensure_may_assign(actor)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            deputy = await self.repo.deputy(deputy_id, tx)
+            if deputy is None or deputy.station_id != opinion.station_id:
+                raise AccessDenied("inbox.not_station_deputy")
+            if opinion.status not in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED):
+                raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
+            if opinion.holder_id == deputy_id:
+                raise DomainError("inbox.already_holder", name=deputy.name)
+            await self.repo.assign(tx, opinion_id, deputy_id, now)
+            await self.repo.add_event(
+                tx, opinion_id, now, actor.telegram_id, "assigned", deputy.name
+            )
+            await self.outbox.notify(
+                tx,
+                deputy_id,
+                "inbox.notify_assigned",
+                buttons=_open(opinion_id),
+                tracking_no=opinion.tracking_no,
+            )
+            if opinion.holder_id is not None:
+                await self.outbox.notify(
+                    tx,
+                    opinion.holder_id,
+                    "inbox.notify_done_for_you",
+                    tracking_no=opinion.tracking_no,
+                    **translated(event=EVENT_LABELS["assigned"]),
+                )
+            if opinion.status == OpinionStatus.SUBMITTED:
+                await self.outbox.notify(
+                    tx,
+                    opinion.author_id,
+                    "inbox.notify_claimed",
+                    tracking_no=opinion.tracking_no,
+                    deputy=deputy.name,
+                )
+        return await self._get(opinion_id)
+
+    async def release(self, actor: User, opinion_id: int) -> Opinion:
+        """The holder (or staff) gives an opinion back to the station's deputies."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            ensure_may_act_as_holder(actor, opinion)
+            if not await self.repo.release(tx, opinion_id, now):
+                raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
+            await self.repo.add_event(tx, opinion_id, now, actor.telegram_id, "released")
+            await self.outbox.notify(
+                tx, opinion.author_id, "inbox.notify_released", tracking_no=opinion.tracking_no
+            )
+            if opinion.holder_id is not None and opinion.holder_id != actor.telegram_id:
+                await self.outbox.notify(
+                    tx,
+                    opinion.holder_id,
+                    "inbox.notify_done_for_you",
+                    tracking_no=opinion.tracking_no,
+                    **translated(event=EVENT_LABELS["released"]),
+                )
+        return await self._get(opinion_id)
+
+    # --- typing: answer, reason, question, reply, comment ----------------------------------
+
+    async def _check_typing(
+        self, actor: User, opinion: Opinion, action: str, tx: Tx | None = None
+    ) -> None:
+        """May `actor` type `action` for `opinion` now? Raises the reason if not."""
+        if action in ("answer", "decline", "ask"):
+            ensure_may_act_as_holder(actor, opinion)
+            sources = TRANSITIONS[action][0] if action != "ask" else {OpinionStatus.ACCEPTED}
+            if opinion.status not in sources:
+                raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
+        elif action == "reply":
+            ensure_is_author(actor, opinion)
+            asked = await self.repo.last_asker(opinion.id, tx)
+            if opinion.status != OpinionStatus.ACCEPTED or asked is None:
+                raise DomainError("inbox.no_question", tracking_no=opinion.tracking_no)
+        elif action == "comment":
+            ensure_is_author(actor, opinion)
+            if (
+                opinion.status != OpinionStatus.CLOSED
+                or opinion.rated_at is None
+                or opinion.rating_comment
+            ):
+                raise DomainError("rate.comment_closed", tracking_no=opinion.tracking_no)
+        else:
+            raise AccessDenied("error.stale_button")
+
+    async def _save_typing(
+        self, tx: Tx, actor: User, chat_id: int, opinion_id: int, action: str
+    ) -> None:
+        await self.pending.save(
+            tx,
+            actor.telegram_id,
+            REPLY_DRAFT,
+            {"opinion_id": opinion_id, "action": action},
+            self.clock.now(),
+        )
+        await self.conversations.put(
+            tx, REPLY_CONVERSATION, conversation_key(chat_id, actor.telegram_id), TYPING
+        )
+
+    async def _drop_typing(self, tx: Tx, actor: User, chat_id: int) -> None:
+        await self.pending.delete(tx, actor.telegram_id, REPLY_DRAFT)
+        await self.conversations.put(
+            tx, REPLY_CONVERSATION, conversation_key(chat_id, actor.telegram_id), None
+        )
+
+    async def _busy_elsewhere(self, actor: User, chat_id: int) -> bool:
+        """In the middle of another multi-step conversation (one at a time)."""
+        key = conversation_key(chat_id, actor.telegram_id)
+        return bool(await self.conversations.active_names(key) - {REPLY_CONVERSATION})
+
+    async def start_typing(
+        self, actor: User, chat_id: int, opinion_id: int, action: str
+    ) -> Opinion:
+        """Remember which opinion a text is being typed for, and what for; restart-safe."""
+        if action not in TYPED_BY_BUTTON:
+            raise AccessDenied("error.stale_button")
+        opinion = await self._get(opinion_id)
+        await self._check_typing(actor, opinion, action)
+        if await self._busy_elsewhere(actor, chat_id):
+            raise DomainError("conversation.busy")
+        async with self.db.transaction() as tx:
+            await self._save_typing(tx, actor, chat_id, opinion_id, action)
+        return opinion
+
+    async def typing(self, actor: User) -> tuple[int, str] | None:
+        """(opinion, action) being typed, or None."""
+        pending = await self.pending.get(actor.telegram_id, REPLY_DRAFT)
+        if pending is None or pending.get("action") not in TYPED:
+            return None
+        return int(pending["opinion_id"]), str(pending["action"])
+
+    async def drop_typing(self, actor: User, chat_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await self._drop_typing(tx, actor, chat_id)
+
+    async def finish_typing(self, actor: User, chat_id: int, text: str) -> tuple[Opinion, str]:
+        """Apply the typed text. A text that is too short or long keeps the typing open;
+        an opinion that moved on meanwhile ends it (the error says why)."""
+        pending = await self.typing(actor)
+        if pending is None:
+            await self.drop_typing(actor, chat_id)
+            raise DomainError("inbox.nothing_typed")
+        opinion_id, action = pending
+        note = clean_reply(text, TEXT_MAXIMUM[action])
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as tx:
+                opinion = await self._get(opinion_id, tx)
+                if action in ("answer", "decline"):
+                    await apply_transition(
+                        tx, self.repo, self.outbox, actor, opinion, action, note, now
+                    )
+                else:
+                    await self._check_typing(actor, opinion, action, tx)
+                    if action == "ask":
+                        await self._ask(tx, actor, opinion, note, now)
+                    elif action == "reply":
+                        await self._reply(tx, actor, opinion, note, now)
+                    else:
+                        await self._comment(tx, actor, opinion, note, now)
+                await self._drop_typing(tx, actor, chat_id)
+        except DomainError:
+            await self.drop_typing(actor, chat_id)
+            raise
+        return await self._get(opinion_id), action
+
+    async def _ask(
+        self, tx: Tx, actor: User, opinion: Opinion, question: str, now: datetime
+    ) -> None:
+        await self.repo.add_event(tx, opinion.id, now, actor.telegram_id, "asked", question)
+        deputy = await self.repo.deputy(actor.telegram_id, tx)
+        asker: dict[str, object] = (
+            {"asker": deputy.name} if deputy else translated(asker=N_("inbox.staff_asker"))
+        )
+        await self.outbox.notify(
+            tx,
+            opinion.author_id,
+            "inbox.notify_question",
+            buttons=[[("inbox.reply_button", f"rp:{opinion.id}")]],
+            tracking_no=opinion.tracking_no,
+            question=question,
+            **asker,
+        )
+
+    async def _reply(
+        self, tx: Tx, actor: User, opinion: Opinion, reply: str, now: datetime
+    ) -> None:
+        """The voter's reply goes to whoever asked, and to the holder if that is someone else;
+        the voter's name only to those allowed to see it."""
+        await self.repo.add_event(tx, opinion.id, now, actor.telegram_id, "replied", reply)
+        recipients = []
+        for someone in (await self.repo.last_asker(opinion.id, tx), opinion.holder_id):
+            if someone is not None and someone not in recipients:
+                recipients.append(someone)
+        for recipient_id in recipients:
+            recipient = await self.users.get(recipient_id)
+            named = recipient is not None and may_see_author(recipient, opinion)
+            author: dict[str, object] = (
+                {"author": actor.full_name or "—"}
+                if named
+                else translated(author=N_("inbox.anonymous_voter"))
+            )
+            await self.outbox.notify(
+                tx,
+                recipient_id,
+                "inbox.notify_reply",
+                buttons=[
+                    [
+                        ("inbox.open_button", f"ib:v:{opinion.id}"),
+                        ("inbox.ask_again_button", f"ib:ask:{opinion.id}"),
+                    ]
+                ],
+                tracking_no=opinion.tracking_no,
+                reply=reply,
+                **author,
+            )
+
+    async def _comment(
+        self, tx: Tx, actor: User, opinion: Opinion, comment: str, now: datetime
+    ) -> None:
+        if not await self.repo.set_comment(tx, opinion.id, comment, now):
+            raise DomainError("rate.comment_closed", tracking_no=opinion.tracking_no)
+        await self.repo.add_event(tx, opinion.id, now, actor.telegram_id, "commented", comment)
+        if opinion.holder_id is not None:
+            await self.outbox.notify(
+                tx,
+                opinion.holder_id,
+                "inbox.notify_comment",
+                buttons=_open(opinion.id),
+                tracking_no=opinion.tracking_no,
+                comment=comment,
+            )
+
+    # --- the voter's rating ----------------------------------------------------------------
+
+    @staticmethod
+    def _ensure_rateable(opinion: Opinion) -> None:
+        if opinion.status == OpinionStatus.ANSWERED and opinion.satisfaction is None:
+            return
+        if opinion.status == OpinionStatus.CLOSED:
+            raise DomainError("rate.already_rated", tracking_no=opinion.tracking_no)
+        raise DomainError("rate.not_answered", tracking_no=opinion.tracking_no)
+
+    async def rate_solved(self, actor: User, opinion_id: int, solved: str) -> Opinion:
+        """First question: was the problem solved? It may be changed until the second."""
+        if solved not in SOLVED_LABELS:
+            raise AccessDenied("error.stale_button")
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            ensure_is_author(actor, opinion)
+            self._ensure_rateable(opinion)
+            await self.repo.set_solved(tx, opinion_id, solved, self.clock.now())
+        return await self._get(opinion_id)
+
+    async def rate_satisfaction(
+        self, actor: User, chat_id: int, opinion_id: int, satisfaction: str
+    ) -> tuple[Opinion, bool]:
+        """Second question: how satisfied? Stores the rating, closes the opinion, tells the
+        holder, and opens the optional comment unless the voter is in the middle of
+        something else; returns the opinion and whether a comment is awaited."""
+        if satisfaction not in SATISFACTION_CHOICES:
+            raise AccessDenied("error.stale_button")
+        comment = not await self._busy_elsewhere(actor, chat_id)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            ensure_is_author(actor, opinion)
+            self._ensure_rateable(opinion)
+            if opinion.solved is None:
+                raise DomainError("rate.solved_first", tracking_no=opinion.tracking_no)
+            if not await self.repo.rate(tx, opinion_id, satisfaction, now):
+                raise DomainError("rate.already_rated", tracking_no=opinion.tracking_no)
+            await self.repo.add_event(
+                tx, opinion_id, now, actor.telegram_id, f"solved_{opinion.solved}"
+            )
+            await self.repo.add_event(
+                tx, opinion_id, now, actor.telegram_id, f"rated_{satisfaction}"
+            )
+            if opinion.holder_id is not None:
+                await self.outbox.notify(
+                    tx,
+                    opinion.holder_id,
+                    "inbox.notify_rated",
+                    buttons=_open(opinion_id),
+                    tracking_no=opinion.tracking_no,
+                    **translated(
+                        solved=SOLVED_LABELS[opinion.solved],
+                        satisfaction=SATISFACTION_LABELS[satisfaction],
+                    ),
+                )
+            if comment:
+                await self._save_typing(tx, actor, chat_id, opinion_id, "comment")
+        return await self._get(opinion_id), comment
+
+    async def skip_comment(self, actor: User, chat_id: int, opinion_id: int) -> Opinion:
+        opinion = await self._get(opinion_id)
+        ensure_is_author(actor, opinion)
+        await self.drop_typing(actor, chat_id)
+        return opinion
+
+    @staticmethod
+    def may_look_again(opinion: Opinion) -> bool:
+        return (
+            opinion.status == OpinionStatus.CLOSED
+            and opinion.solved == "no"
+            and not opinion.looked_again
+        )
+
+    async def look_again(self, actor: User, chat_id: int, opinion_id: int) -> Opinion:
+        """'Not solved': the voter asks the same holder to look again, once."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            ensure_is_author(actor, opinion)
+            if opinion.looked_again:
+                raise DomainError("rate.looked_again_once", tracking_no=opinion.tracking_no)
+            if not self.may_look_again(opinion) or not await self.repo.reopen(tx, opinion_id, now):
+                raise DomainError("rate.look_again_refused", tracking_no=opinion.tracking_no)
+            await self.repo.add_event(tx, opinion_id, now, actor.telegram_id, "reopened")
+            if opinion.holder_id is not None:
+                await self.outbox.notify(
+                    tx,
+                    opinion.holder_id,
+                    "inbox.notify_look_again",
+                    buttons=_open(opinion_id),
+                    tracking_no=opinion.tracking_no,
+                )
+            else:
+                for staff_id in await self.repo.staff_ids(tx):
+                    await self.outbox.notify(
+                        tx,
+                        staff_id,
+                        "inbox.notify_look_again",
+                        buttons=_open(opinion_id),
+                        tracking_no=opinion.tracking_no,
+                    )
+            pending = await self.typing(actor)
+            if pending is not None and pending[0] == opinion_id:
+                await self._drop_typing(tx, actor, chat_id)
+        return await self._get(opinion_id)
+
+    # --- deadlines -------------------------------------------------------------------------
 
     async def run_due(self) -> int:
-        """Send the deadline reminders and rating follow-ups that are due; returns how many."""
-        return 0
+        """Send every deadline reminder, staff alert, rating reminder and rating closure that
+        is due now, each once (reminders_sent records them, in the transaction that queues
+        them); returns how many messages were queued."""
+        now = self.clock.now()
+        sent = 0
+        for opinion_id in await self.repo.due_unclaimed(
+            now - timedelta(days=self.unclaimed_remind_days), UNCLAIMED
+        ):
+            sent += await self._unclaimed(opinion_id, UNCLAIMED, now)
+        for opinion_id in await self.repo.due_unclaimed(
+            now - timedelta(days=self.unclaimed_alert_days), UNCLAIMED_ALERT
+        ):
+            sent += await self._unclaimed(opinion_id, UNCLAIMED_ALERT, now)
+        for opinion_id, kind in await self.repo.due_unanswered(
+            now - timedelta(days=self.unanswered_days), UNANSWERED
+        ):
+            sent += await self._unanswered(opinion_id, kind, now)
+        # closures first: an opinion past both deadlines is closed, not reminded
+        for opinion_id in await self.repo.due_closures(
+            now - timedelta(days=self.rating_close_days)
+        ):
+            sent += await self._close_unrated(opinion_id, now)
+        for opinion_id, kind in await self.repo.due_rating_reminders(
+            now - timedelta(days=self.rating_remind_days), RATING_REMINDER
+        ):
+            sent += await self._remind_rating(opinion_id, kind, now)
+        return sent
+
+    async def _send_once(
+        self,
+        tx: Tx,
+        opinion_id: int,
+        kind: str,
+        recipients: list[int],
+        key: str,
+        buttons: list[list[tuple[str, str]]] | None,
+        now: datetime,
+        **params: object,
+    ) -> int:
+        """`key` to each recipient not yet reminded of `kind`; nobody at all is recorded as
+        dropped, so the opinion is not looked at again for this kind."""
+        if not recipients:
+            await self.marks.mark_reminded(tx, SUBJECT, opinion_id, NOBODY, kind, "dropped", now)
+            return 0
+        sent = 0
+        for recipient in dict.fromkeys(recipients):
+            if await self.marks.mark_reminded(
+                tx, SUBJECT, opinion_id, recipient, kind, "sent", now
+            ):
+                await self.outbox.notify(tx, recipient, key, buttons=buttons, **params)
+                sent += 1
+        return sent
+
+    async def _unclaimed(self, opinion_id: int, kind: str, now: datetime) -> int:
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            if opinion.status != OpinionStatus.SUBMITTED:
+                return 0
+            station = await self.stations.get(opinion.station_id)
+            params: dict[str, object] = {
+                "tracking_no": opinion.tracking_no,
+                "station": station.name if station else "—",
+            }
+            if kind == UNCLAIMED:
+                deputies = await self.repo.station_deputies(opinion.station_id, tx)
+                return await self._send_once(
+                    tx,
+                    opinion_id,
+                    kind,
+                    [d.user_id for d in deputies],
+                    "inbox.remind_unclaimed",
+                    [
+                        [
+                            ("inbox.claim_button", f"ib:claim:{opinion_id}"),
+                            ("inbox.open_button", f"ib:v:{opinion_id}"),
+                        ]
+                    ],
+                    now,
+                    days=self.unclaimed_remind_days,
+                    **params,
+                )
+            return await self._send_once(
+                tx,
+                opinion_id,
+                kind,
+                await self.repo.staff_ids(tx),
+                "inbox.alert_unclaimed",
+                _open(opinion_id),
+                now,
+                days=self.unclaimed_alert_days,
+                **params,
+            )
+
+    async def _unanswered(self, opinion_id: int, kind: str, now: datetime) -> int:
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            held_since = await self.repo.stamp_of(tx, opinion_id, "claimed_at")
+            if opinion.status != OpinionStatus.ACCEPTED or kind != UNANSWERED + str(held_since):
+                return 0  # answered, released or handed on since the query
+            sent = 0
+            if opinion.holder_id is not None:
+                sent += await self._send_once(
+                    tx,
+                    opinion_id,
+                    kind,
+                    [opinion.holder_id],
+                    "inbox.remind_unanswered",
+                    _open(opinion_id),
+                    now,
+                    tracking_no=opinion.tracking_no,
+                    days=self.unanswered_days,
+                )
+            holder = (
+                await self.repo.deputy_name(opinion.holder_id, tx) if opinion.holder_id else "—"
+            )
+            staff = [s for s in await self.repo.staff_ids(tx) if s != opinion.holder_id]
+            if staff or opinion.holder_id is None:
+                sent += await self._send_once(
+                    tx,
+                    opinion_id,
+                    kind,
+                    staff,
+                    "inbox.alert_unanswered",
+                    _open(opinion_id),
+                    now,
+                    tracking_no=opinion.tracking_no,
+                    days=self.unanswered_days,
+                    holder=holder,
+                )
+            return sent
+
+    async def _remind_rating(self, opinion_id: int, kind: str, now: datetime) -> int:
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            answered = await self.repo.stamp_of(tx, opinion_id, "answered_at")
+            if opinion.status != OpinionStatus.ANSWERED or kind != RATING_REMINDER + str(answered):
+                return 0
+            buttons = (
+                solved_buttons(opinion_id)
+                if opinion.solved is None
+                else satisfaction_buttons(opinion_id)
+            )
+            return await self._send_once(
+                tx,
+                opinion_id,
+                kind,
+                [opinion.author_id],
+                "rate.remind",
+                buttons,
+                now,
+                tracking_no=opinion.tracking_no,
+                waited=self.rating_remind_days,
+                days=self.rating_close_days - self.rating_remind_days,
+            )
+
+    async def _close_unrated(self, opinion_id: int, now: datetime) -> int:
+        """No rating in time: closed as 'not rated', which never counts as satisfied."""
+        cutoff = now - timedelta(days=self.rating_close_days)
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            if not await self.repo.close_unrated(tx, opinion_id, cutoff, now):
+                return 0
+            await self.repo.add_event(tx, opinion_id, now, None, "not_rated")
+            await self.outbox.notify(
+                tx, opinion.author_id, "rate.notify_not_rated", tracking_no=opinion.tracking_no
+            )
+            return 1

@@ -1,5 +1,6 @@
 """Opinions (意见建议): the draft a voter writes step by step, submission with a tracking
-number, and the voter's own list and history."""
+number, the voter's own list and history, and the handling transitions (accept, decline,
+answer) shared by the staff's /opinions and the deputies' inbox (bot/services/inbox.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.access import Action, ensure, ensure_may_view_opinion
+from bot.access import Action, ensure, ensure_may_act_as_holder, ensure_may_view_opinion
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import N_
@@ -15,7 +16,7 @@ from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
 from storage import Database, Tx
 from storage.models import Opinion, OpinionDraft, OpinionEvent, OpinionStatus, User
-from storage.repos.drafts import ConversationRepo, DraftRepo, KindDraftRepo
+from storage.repos.drafts import ConversationRepo, DraftRepo
 from storage.repos.opinions import OpinionRepo
 
 CONVERSATION = "opinion"
@@ -53,7 +54,50 @@ EVENT_LABELS = {
     "declined": N_("event.declined"),
     "answered": N_("event.answered"),
     "closed": N_("event.closed"),
+    "assigned": N_("event.assigned"),
+    "released": N_("event.released"),
+    "asked": N_("event.asked"),
+    "replied": N_("event.replied"),
+    "solved_yes": N_("event.solved_yes"),
+    "solved_partly": N_("event.solved_partly"),
+    "solved_no": N_("event.solved_no"),
+    "rated_satisfied": N_("event.rated_satisfied"),
+    "rated_basically": N_("event.rated_basically"),
+    "rated_unsatisfied": N_("event.rated_unsatisfied"),
+    "commented": N_("event.commented"),
+    "reopened": N_("event.reopened"),
+    "not_rated": N_("event.not_rated"),
 }
+
+# The voter's rating of an answer: two separate questions (code stored, label message id).
+SOLVED_LABELS = {
+    "yes": N_("rate.solved_yes"),
+    "partly": N_("rate.solved_partly"),
+    "no": N_("rate.solved_no"),
+}
+SATISFACTION_LABELS = {
+    "satisfied": N_("rate.satisfied"),
+    "basically": N_("rate.basically"),
+    "unsatisfied": N_("rate.unsatisfied"),
+    "not_rated": N_("rate.not_rated"),
+}
+SATISFACTION_CHOICES = ("satisfied", "basically", "unsatisfied")
+
+
+def translated(**message_ids: str) -> dict[str, object]:
+    """Notice parameters that the dispatcher translates into the recipient's language:
+    `event=<message id>` is sent as `event_key` and rendered as `{event}`."""
+    return {f"{name}_key": message_id for name, message_id in message_ids.items()}
+
+
+def solved_buttons(opinion_id: int) -> list[list[tuple[str, str]]]:
+    """Buttons (label id, callback data) for "was the problem solved?"."""
+    return [[(label, f"rt:s:{opinion_id}:{code}") for code, label in SOLVED_LABELS.items()]]
+
+
+def satisfaction_buttons(opinion_id: int) -> list[list[tuple[str, str]]]:
+    """Buttons (label id, callback data) for "how satisfied are you?"."""
+    return [[(SATISFACTION_LABELS[c], f"rt:f:{opinion_id}:{c}") for c in SATISFACTION_CHOICES]]
 
 
 @dataclass(frozen=True)
@@ -94,7 +138,7 @@ TRANSITIONS: dict[str, tuple[set[OpinionStatus], OpinionStatus, str]] = {
     "answer": (
         {OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED},
         OpinionStatus.ANSWERED,
-        "notify.opinion_answered",
+        "inbox.notify_answered",
     ),
 }
 
@@ -107,6 +151,55 @@ def clean_reply(raw: str | None, maximum: int) -> str:
     if len(text) > maximum:
         raise DomainError("handling.reply_too_long", maximum=maximum, count=len(text))
     return text
+
+
+async def apply_transition(
+    tx: Tx,
+    repo: OpinionRepo,
+    outbox: Outbox,
+    actor: User,
+    opinion: Opinion,
+    action: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """Accept (staff), decline or answer (the holder, or staff for them): the status, a
+    history event and the notifications change together, inside the caller's transaction.
+    `note` is already cleaned."""
+    sources, target, notice = TRANSITIONS[action]
+    if action == "accept":
+        ensure(actor, Action.HANDLE_OPINIONS)
+    else:
+        ensure_may_act_as_holder(actor, opinion)
+    if opinion.status not in sources:
+        raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
+    if action == "accept":
+        await repo.accept_unheld(tx, opinion.id, now)
+    elif action == "answer":
+        await repo.mark_answered(tx, opinion.id, now)
+    else:
+        await repo.set_status(tx, opinion.id, target, now)
+    await repo.add_event(tx, opinion.id, now, actor.telegram_id, target.value, note)
+    buttons = solved_buttons(opinion.id) if action == "answer" else None
+    await outbox.notify(
+        tx,
+        opinion.author_id,
+        notice,
+        buttons=buttons,
+        tracking_no=opinion.tracking_no,
+        note=note,
+    )
+    holder = opinion.holder_id
+    if action != "accept" and holder is not None and holder != actor.telegram_id:
+        # staff acted for the holder: the holder hears of it
+        await outbox.notify(
+            tx,
+            holder,
+            "inbox.notify_done_for_you",
+            buttons=[[("inbox.open_button", f"ib:v:{opinion.id}")]],
+            tracking_no=opinion.tracking_no,
+            **translated(event=EVENT_LABELS[target.value]),
+        )
 
 
 class OpinionService:
@@ -128,17 +221,16 @@ class OpinionService:
         self.repo = OpinionRepo(db)
         self.drafts = DraftRepo(db)
         self.conversations = ConversationRepo(db)
-        self.pending = KindDraftRepo(db)
 
     def _start_of_day(self, now: datetime) -> datetime:
         local = now.astimezone(self.zone)
         return datetime.combine(local.date(), time(0), tzinfo=self.zone)
 
     async def check_daily_limit(self, author: User) -> None:
-        async with self.db.transaction() as tx:
-            await self._check_limit(tx, author.telegram_id)
+        """A plain read: submit checks again inside its own transaction."""
+        await self._check_limit(None, author.telegram_id)
 
-    async def _check_limit(self, tx: Tx, author_id: int) -> None:
+    async def _check_limit(self, tx: Tx | None, author_id: int) -> None:
         since = self._start_of_day(self.clock.now())
         count = await self.repo.count_by_author_since(tx, author_id, since)
         if count >= self.daily_limit:
@@ -238,10 +330,8 @@ class OpinionService:
     async def handle(self, actor: User, opinion_id: int, action: str, note: str = "") -> Opinion:
         """Accept, decline (with a reason) or answer (with a reply): the status, a history
         event and the author's notification change together."""
-        ensure(actor, Action.HANDLE_OPINIONS)
         if action not in TRANSITIONS:
             raise DomainError("error.stale_button")
-        sources, target, notice = TRANSITIONS[action]
         if action == "decline":
             note = clean_reply(note, REASON_MAX)
         elif action == "answer":
@@ -251,53 +341,7 @@ class OpinionService:
             opinion = await self.repo.get_in(tx, opinion_id)
             if opinion is None:
                 raise DomainError("error.not_your_record")
-            if opinion.status not in sources:
-                raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
-            await self.repo.set_status(tx, opinion_id, target, now)
-            await self.repo.add_event(tx, opinion_id, now, actor.telegram_id, target.value, note)
-            await self.outbox.notify(
-                tx, opinion.author_id, notice, tracking_no=opinion.tracking_no, note=note
-            )
+            await apply_transition(tx, self.repo, self.outbox, actor, opinion, action, note, now)
         updated = await self.repo.get(opinion_id)
         assert updated is not None
         return updated
-
-    async def start_reply(
-        self, actor: User, chat_id: int, opinion_id: int, action: str, step: str
-    ) -> None:
-        """Remember which opinion a reason or answer is being typed for, restart-safe."""
-        ensure(actor, Action.HANDLE_OPINIONS)
-        if action not in ("decline", "answer"):
-            raise DomainError("error.stale_button")
-        opinion = await self.repo.get(opinion_id)
-        if opinion is None:
-            raise DomainError("error.not_your_record")
-        sources, _, _ = TRANSITIONS[action]
-        if opinion.status not in sources:
-            raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
-        async with self.db.transaction() as tx:
-            await self.pending.save(
-                tx,
-                actor.telegram_id,
-                REPLY_DRAFT,
-                {"opinion_id": opinion_id, "action": action},
-                self.clock.now(),
-            )
-            await self.conversations.put(
-                tx, REPLY_CONVERSATION, conversation_key(chat_id, actor.telegram_id), step
-            )
-
-    async def finish_reply(self, actor: User, chat_id: int, text: str) -> tuple[Opinion, str]:
-        pending = await self.pending.get(actor.telegram_id, REPLY_DRAFT)
-        if pending is None:
-            raise DomainError("opinion.no_draft")
-        opinion = await self.handle(actor, int(pending["opinion_id"]), pending["action"], text)
-        await self.drop_reply(actor, chat_id)
-        return opinion, str(pending["action"])
-
-    async def drop_reply(self, actor: User, chat_id: int) -> None:
-        async with self.db.transaction() as tx:
-            await self.pending.delete(tx, actor.telegram_id, REPLY_DRAFT)
-            await self.conversations.put(
-                tx, REPLY_CONVERSATION, conversation_key(chat_id, actor.telegram_id), None
-            )

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from storage.db import Database, Tx, stamp
-from storage.models import Opinion, OpinionEvent, OpinionStatus
+from storage.models import Deputy, Opinion, OpinionEvent, OpinionStatus
 
 
 def _opinion(row: object) -> Opinion:
@@ -29,8 +29,9 @@ class OpinionRepo:
         assert row is not None
         return int(row[0])
 
-    async def count_by_author_since(self, tx: Tx, author_id: int, since: datetime) -> int:
-        row = await tx.fetchone(
+    async def count_by_author_since(self, tx: Tx | None, author_id: int, since: datetime) -> int:
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
             "SELECT count(*) FROM opinions WHERE author_id = ? AND created_at >= ?",
             (author_id, stamp(since)),
         )
@@ -145,3 +146,232 @@ class OpinionRepo:
             "SELECT * FROM opinion_events WHERE opinion_id = ? ORDER BY id", (opinion_id,)
         )
         return [OpinionEvent.model_validate(dict(r)) for r in rows]
+
+    # --- the inbox -------------------------------------------------------------------------
+
+    async def claim(self, tx: Tx, opinion_id: int, holder_id: int, now: datetime) -> bool:
+        """Take an unheld, submitted opinion; False when someone else was first."""
+        changed = await tx.execute_count(
+            "UPDATE opinions SET holder_id = ?, claimed_at = ?, status = 'accepted',"
+            " updated_at = ? WHERE id = ? AND holder_id IS NULL AND status = 'submitted'",
+            (holder_id, stamp(now), stamp(now), opinion_id),
+        )
+        return changed == 1
+
+    async def assign(self, tx: Tx, opinion_id: int, holder_id: int, now: datetime) -> bool:
+        """Give a submitted or accepted opinion to `holder_id` (staff assigning it)."""
+        changed = await tx.execute_count(
+            "UPDATE opinions SET holder_id = ?, claimed_at = ?, status = 'accepted',"
+            " updated_at = ? WHERE id = ? AND status IN ('submitted', 'accepted')",
+            (holder_id, stamp(now), stamp(now), opinion_id),
+        )
+        return changed == 1
+
+    async def release(self, tx: Tx, opinion_id: int, now: datetime) -> bool:
+        """Back to submitted and unheld, for any deputy of the station to claim."""
+        changed = await tx.execute_count(
+            "UPDATE opinions SET holder_id = NULL, claimed_at = NULL, status = 'submitted',"
+            " updated_at = ? WHERE id = ? AND status = 'accepted'",
+            (stamp(now), opinion_id),
+        )
+        return changed == 1
+
+    async def accept_unheld(self, tx: Tx, opinion_id: int, now: datetime) -> bool:
+        """Staff accept an opinion without giving it to a deputy."""
+        changed = await tx.execute_count(
+            "UPDATE opinions SET status = 'accepted', claimed_at = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'submitted'",
+            (stamp(now), stamp(now), opinion_id),
+        )
+        return changed == 1
+
+    async def mark_answered(self, tx: Tx, opinion_id: int, now: datetime) -> None:
+        await tx.execute(
+            "UPDATE opinions SET status = 'answered', answered_at = ?, updated_at = ? WHERE id = ?",
+            (stamp(now), stamp(now), opinion_id),
+        )
+
+    async def set_solved(self, tx: Tx, opinion_id: int, solved: str, now: datetime) -> bool:
+        changed = await tx.execute_count(
+            "UPDATE opinions SET solved = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'answered' AND satisfaction IS NULL",
+            (solved, stamp(now), opinion_id),
+        )
+        return changed == 1
+
+    async def rate(self, tx: Tx, opinion_id: int, satisfaction: str, now: datetime) -> bool:
+        """Store the satisfaction and close the opinion; once, after `solved`."""
+        changed = await tx.execute_count(
+            "UPDATE opinions SET satisfaction = ?, rated_at = ?, status = 'closed',"
+            " updated_at = ? WHERE id = ? AND status = 'answered' AND solved IS NOT NULL"
+            " AND satisfaction IS NULL",
+            (satisfaction, stamp(now), stamp(now), opinion_id),
+        )
+        return changed == 1
+
+    async def set_comment(self, tx: Tx, opinion_id: int, comment: str, now: datetime) -> bool:
+        changed = await tx.execute_count(
+            "UPDATE opinions SET rating_comment = ?, updated_at = ? WHERE id = ?"
+            " AND status = 'closed' AND rated_at IS NOT NULL AND rating_comment = ''",
+            (comment, stamp(now), opinion_id),
+        )
+        return changed == 1
+
+    async def reopen(self, tx: Tx, opinion_id: int, now: datetime) -> bool:
+        """'Not solved': back to the same holder, once; the next answer is rated afresh."""
+        changed = await tx.execute_count(
+            "UPDATE opinions SET status = 'accepted', claimed_at = ?, answered_at = NULL,"
+            " solved = NULL, satisfaction = NULL, rating_comment = '', rated_at = NULL,"
+            " looked_again = 1, updated_at = ? WHERE id = ? AND status = 'closed'"
+            " AND solved = 'no' AND looked_again = 0",
+            (stamp(now), stamp(now), opinion_id),
+        )
+        return changed == 1
+
+    async def close_unrated(
+        self, tx: Tx, opinion_id: int, answered_before: datetime, now: datetime
+    ) -> bool:
+        changed = await tx.execute_count(
+            "UPDATE opinions SET status = 'closed', satisfaction = 'not_rated', updated_at = ?"
+            " WHERE id = ? AND status = 'answered' AND answered_at <= ?",
+            (stamp(now), opinion_id, stamp(answered_before)),
+        )
+        return changed == 1
+
+    async def last_asker(self, opinion_id: int, tx: Tx | None = None) -> int | None:
+        """Who asked the voter the latest question (their reply goes back to them)."""
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
+            "SELECT actor_id FROM opinion_events WHERE opinion_id = ? AND kind = 'asked'"
+            " ORDER BY id DESC LIMIT 1",
+            (opinion_id,),
+        )
+        return None if row is None or row[0] is None else int(row[0])
+
+    @staticmethod
+    def _inbox_filter(
+        station_id: int | None, user_id: int | None, view: str
+    ) -> tuple[str, list[object]]:
+        """`user_id` None: every opinion (staff). Otherwise the deputy's station and what
+        they hold. Views: all, new (waiting for a deputy), open (being handled)."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if user_id is None:
+            if view == "new":
+                clauses.append("status = 'submitted'")
+            elif view == "open":
+                clauses.append("status = 'accepted'")
+        elif view == "new":
+            clauses.append("station_id = ? AND status = 'submitted'")
+            params.append(station_id)
+        elif view == "open":
+            clauses.append("holder_id = ? AND status = 'accepted'")
+            params.append(user_id)
+        else:
+            clauses.append("(station_id = ? OR holder_id = ?)")
+            params.extend([station_id, user_id])
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    async def count_inbox(self, station_id: int | None, user_id: int | None, view: str) -> int:
+        where, params = self._inbox_filter(station_id, user_id, view)
+        return int(await self.db.scalar(f"SELECT count(*) FROM opinions{where}", params) or 0)
+
+    async def page_inbox(
+        self, station_id: int | None, user_id: int | None, view: str, offset: int, limit: int
+    ) -> list[Opinion]:
+        where, params = self._inbox_filter(station_id, user_id, view)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM opinions{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_opinion(r) for r in rows]
+
+    # --- people the inbox writes to ----------------------------------------------------------
+
+    async def deputy(self, user_id: int, tx: Tx | None = None) -> Deputy | None:
+        """The deputy behind an account, only while the account still has the deputy role."""
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
+            "SELECT d.* FROM deputies d JOIN users u ON u.telegram_id = d.user_id"
+            " WHERE d.user_id = ? AND u.role = 'deputy'",
+            (user_id,),
+        )
+        return None if row is None else Deputy.model_validate(dict(row))
+
+    async def deputy_name(self, user_id: int, tx: Tx | None = None) -> str:
+        """The name a holder goes by: their deputy name, else their Telegram name."""
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
+            "SELECT coalesce(d.name, u.full_name) FROM users u"
+            " LEFT JOIN deputies d ON d.user_id = u.telegram_id WHERE u.telegram_id = ?",
+            (user_id,),
+        )
+        return str(row[0]) if row is not None and row[0] else str(user_id)
+
+    async def station_deputies(self, station_id: int, tx: Tx | None = None) -> list[Deputy]:
+        source = tx if tx is not None else self.db
+        rows = await source.fetchall(
+            "SELECT d.* FROM deputies d JOIN users u ON u.telegram_id = d.user_id"
+            " WHERE d.station_id = ? AND u.role = 'deputy' ORDER BY d.name, d.user_id",
+            (station_id,),
+        )
+        return [Deputy.model_validate(dict(r)) for r in rows]
+
+    async def staff_ids(self, tx: Tx) -> list[int]:
+        rows = await tx.fetchall(
+            "SELECT telegram_id FROM users WHERE role IN ('staff', 'admin')"
+            " AND consent_at IS NOT NULL ORDER BY telegram_id"
+        )
+        return [int(r[0]) for r in rows]
+
+    # --- deadlines: each query reads the (status, created_at) index ------------------------
+    # Every instant below is at or after created_at, so `created_at <= cutoff` bounds the
+    # range scanned without changing the answer. A reminder already recorded in
+    # reminders_sent (subject 'opinion', with its kind) is not due any more.
+
+    async def due_unclaimed(self, cutoff: datetime, kind: str) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT o.id FROM opinions o WHERE o.status = 'submitted' AND o.created_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.subject = 'opinion'"
+            " AND r.subject_id = o.id AND r.kind = ?) ORDER BY o.created_at",
+            (stamp(cutoff), kind),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def due_unanswered(self, cutoff: datetime, prefix: str) -> list[tuple[int, str]]:
+        """Held too long without an answer: (opinion, kind); the kind names the holding
+        (its claimed_at), so a new holder or a second look is reminded afresh."""
+        rows = await self.db.fetchall(
+            "SELECT o.id, ? || o.claimed_at FROM opinions o WHERE o.status = 'accepted'"
+            " AND o.created_at <= ? AND o.claimed_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.subject = 'opinion'"
+            " AND r.subject_id = o.id AND r.kind = ? || o.claimed_at) ORDER BY o.created_at",
+            (prefix, stamp(cutoff), stamp(cutoff), prefix),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    async def due_rating_reminders(self, cutoff: datetime, prefix: str) -> list[tuple[int, str]]:
+        """Answered, not rated since `cutoff`: (opinion, kind naming the answer)."""
+        rows = await self.db.fetchall(
+            "SELECT o.id, ? || o.answered_at FROM opinions o WHERE o.status = 'answered'"
+            " AND o.created_at <= ? AND o.answered_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.subject = 'opinion'"
+            " AND r.subject_id = o.id AND r.kind = ? || o.answered_at) ORDER BY o.created_at",
+            (prefix, stamp(cutoff), stamp(cutoff), prefix),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    async def due_closures(self, cutoff: datetime) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT o.id FROM opinions o WHERE o.status = 'answered' AND o.created_at <= ?"
+            " AND o.answered_at <= ? ORDER BY o.created_at",
+            (stamp(cutoff), stamp(cutoff)),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def stamp_of(self, tx: Tx, opinion_id: int, column: str) -> str | None:
+        """An instant exactly as stored, to compare with a kind built from it."""
+        if column not in ("claimed_at", "answered_at"):
+            raise ValueError(column)
+        row = await tx.fetchone(f"SELECT {column} FROM opinions WHERE id = ?", (opinion_id,))
+        return None if row is None or row[0] is None else str(row[0])
