@@ -5,51 +5,81 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
 
 
 class Tx:
-    """An open write transaction; every statement in it commits or rolls back together."""
+    """An open write transaction; every statement in it commits or rolls back together.
+
+    Statements whose result is not needed are `defer`red: they run in order with the next
+    statement that returns something, or with COMMIT, in one call on the connection's
+    thread (BEGIN goes with the first). A transaction of deferred writes is one call, and
+    the write lock is held for as short a time as possible."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self._pending: list[tuple[str, Sequence[Any] | dict[str, Any]]] = []
+        self.begun = False
 
-    # One call on the connection's thread per statement: a writer holds the lock meanwhile.
+    def defer(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
+        """Queue a write whose result nobody waits for."""
+        self._pending.append((sql, params))
+
+    async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        pending, self._pending = self._pending, []
+        begin = not self.begun
+        self.begun = True
+
+        def run(conn: sqlite3.Connection) -> T:
+            if begin:
+                conn.execute("BEGIN IMMEDIATE")
+            for sql, params in pending:
+                conn.execute(sql, params)
+            return work(conn)
+
+        # aiosqlite has no public "run this on the connection's thread"; this is its own
+        # mechanism for every call, used here so that a batch costs one round trip.
+        return await self._conn._execute(run, self._conn._conn)
+
+    async def commit(self) -> None:
+        if self.begun or self._pending:
+            await self._call(lambda conn: conn.execute("COMMIT"))
+
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; returns the last inserted row id (or 0)."""
-        row = await self._conn.execute_insert(sql, params)
-        return int(row[0]) if row and row[0] is not None else 0
+        return await self._call(lambda conn: conn.execute(sql, params).lastrowid or 0)
 
     async def execute_count(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        cursor = await self._conn.execute(sql, params)
-        return cursor.rowcount
+        return await self._call(lambda conn: conn.execute(sql, params).rowcount)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
+        batch = list(rows)
+        await self._call(lambda conn: conn.executemany(sql, batch))
 
     async def fetchone(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:
-        rows = await self._conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return await self._call(lambda conn: conn.execute(sql, params).fetchone())
 
     async def fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[aiosqlite.Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        return await self._call(lambda conn: conn.execute(sql, params).fetchall())
 
 
 class Database:
@@ -89,14 +119,14 @@ class Database:
         if self._writer is None:
             raise RuntimeError("database is not connected")
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            tx = Tx(self._writer)
             try:
-                yield Tx(self._writer)
+                yield tx
+                await tx.commit()
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
                 raise
-            else:
-                await self._writer.execute("COMMIT")
 
     # Each read runs, fetches and closes its statement in one call on the connection's
     # thread: two reads interleaved on one connection would share a stale snapshot.

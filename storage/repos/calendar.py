@@ -93,19 +93,19 @@ class CalendarRepo:
         ends: str,
         deputy_ids: Sequence[int],
     ) -> None:
-        await tx.execute(
+        tx.defer(
             "UPDATE duty_rules SET week_of_month = ?, weekday = ?, starts = ?, ends = ?"
             " WHERE id = ?",
             (week_of_month, weekday, starts, ends, rule_id),
         )
-        await tx.execute("DELETE FROM duty_rule_deputies WHERE rule_id = ?", (rule_id,))
+        tx.defer("DELETE FROM duty_rule_deputies WHERE rule_id = ?", (rule_id,))
         await tx.executemany(
             "INSERT INTO duty_rule_deputies (rule_id, deputy_id) VALUES (?, ?)",
             [(rule_id, d) for d in deputy_ids],
         )
 
     async def end_rule(self, tx: Tx, rule_id: int, until: date) -> None:
-        await tx.execute(
+        tx.defer(
             "UPDATE duty_rules SET valid_until = ? WHERE id = ?", (until.isoformat(), rule_id)
         )
 

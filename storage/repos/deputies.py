@@ -27,7 +27,7 @@ class DeputyRepo:
         return [Deputy.model_validate(dict(r)) for r in rows]
 
     async def upsert(self, tx: Tx, user_id: int, name: str, station_id: int, now: datetime) -> None:
-        await tx.execute(
+        tx.defer(
             "INSERT INTO deputies (user_id, name, station_id, joined_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,"
             " station_id = excluded.station_id",
@@ -49,7 +49,7 @@ class InvitationRepo:
         now: datetime,
         expires_at: datetime,
     ) -> None:
-        await tx.execute(
+        tx.defer(
             "INSERT INTO invitations (code, deputy_name, station_id, created_by, created_at,"
             " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
             (code, deputy_name, station_id, created_by, stamp(now), stamp(expires_at)),

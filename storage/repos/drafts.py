@@ -21,7 +21,7 @@ class DraftRepo:
         return None if row is None else OpinionDraft.model_validate_json(row[0])
 
     async def save(self, tx: Tx, user_id: int, draft: OpinionDraft, now: datetime) -> None:
-        await tx.execute(
+        tx.defer(
             "INSERT INTO opinion_drafts (user_id, data, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,"
             " updated_at = excluded.updated_at",
@@ -29,7 +29,7 @@ class DraftRepo:
         )
 
     async def delete(self, tx: Tx, user_id: int) -> None:
-        await tx.execute("DELETE FROM opinion_drafts WHERE user_id = ?", (user_id,))
+        tx.defer("DELETE FROM opinion_drafts WHERE user_id = ?", (user_id,))
 
 
 class ConversationRepo:
@@ -60,12 +60,12 @@ class ConversationRepo:
 
     async def put(self, tx: Tx, name: str, key: tuple[int | str, ...], state: Any) -> None:
         if state is None:
-            await tx.execute(
+            tx.defer(
                 "DELETE FROM conversation_states WHERE name = ? AND key = ?",
                 (name, json.dumps(list(key))),
             )
             return
-        await tx.execute(
+        tx.defer(
             "INSERT INTO conversation_states (name, key, state) VALUES (?, ?, ?)"
             " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
             (name, json.dumps(list(key)), json.dumps(state)),
@@ -87,7 +87,7 @@ class KindDraftRepo:
     async def save(
         self, tx: Tx, user_id: int, kind: str, data: dict[str, Any], now: datetime
     ) -> None:
-        await tx.execute(
+        tx.defer(
             "INSERT INTO drafts (user_id, kind, data, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id, kind) DO UPDATE SET data = excluded.data,"
             " updated_at = excluded.updated_at",
@@ -95,4 +95,4 @@ class KindDraftRepo:
         )
 
     async def delete(self, tx: Tx, user_id: int, kind: str) -> None:
-        await tx.execute("DELETE FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind))
+        tx.defer("DELETE FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind))

@@ -81,7 +81,7 @@ class OpinionRepo:
         kind: str,
         note: str = "",
     ) -> None:
-        await tx.execute(
+        tx.defer(
             "INSERT INTO opinion_events (opinion_id, at, actor_id, kind, note)"
             " VALUES (?, ?, ?, ?, ?)",
             (opinion_id, stamp(at), actor_id, kind, note),
@@ -107,7 +107,7 @@ class OpinionRepo:
     async def set_status(
         self, tx: Tx, opinion_id: int, status: OpinionStatus, now: datetime
     ) -> None:
-        await tx.execute(
+        tx.defer(
             "UPDATE opinions SET status = ?, updated_at = ? WHERE id = ?",
             (status, stamp(now), opinion_id),
         )
@@ -186,7 +186,7 @@ class OpinionRepo:
         return changed == 1
 
     async def mark_answered(self, tx: Tx, opinion_id: int, now: datetime) -> None:
-        await tx.execute(
+        tx.defer(
             "UPDATE opinions SET status = 'answered', answered_at = ?, updated_at = ? WHERE id = ?",
             (stamp(now), stamp(now), opinion_id),
         )

@@ -106,7 +106,7 @@ class OutboxRepo:
             if not rows:
                 return []
             ids = [r["id"] for r in rows]
-            await tx.execute(
+            tx.defer(
                 f"UPDATE outbox SET state = 'sending' WHERE id IN ({','.join('?' * len(ids))})",
                 ids,
             )
@@ -122,14 +122,14 @@ class OutboxRepo:
         self, item_id: int, state: str, now: datetime, reason: str | None = None
     ) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute(
+            tx.defer(
                 "UPDATE outbox SET state = ?, reason = ?, sent_at = ? WHERE id = ?",
                 (state, reason, stamp(now) if state == "sent" else None, item_id),
             )
 
     async def retry_later(self, item_id: int, not_before: datetime, reason: str) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute(
+            tx.defer(
                 "UPDATE outbox SET state = 'queued', attempts = attempts + 1, not_before = ?,"
                 " reason = ? WHERE id = ?",
                 (stamp(not_before), reason, item_id),
@@ -138,7 +138,7 @@ class OutboxRepo:
     async def put_back(self, item_id: int) -> None:
         """Return a claimed row to the queue untouched (a pause, a flood wait)."""
         async with self.db.transaction() as tx:
-            await tx.execute("UPDATE outbox SET state = 'queued' WHERE id = ?", (item_id,))
+            tx.defer("UPDATE outbox SET state = 'queued' WHERE id = ?", (item_id,))
 
     async def sending_count(self) -> int:
         return int(await self.db.scalar("SELECT count(*) FROM outbox WHERE state = 'sending'") or 0)
@@ -208,14 +208,14 @@ class BroadcastRepo:
     async def set_state(
         self, tx: Tx, broadcast_id: int, state: BroadcastState, now: datetime | None = None
     ) -> None:
-        await tx.execute(
+        tx.defer(
             "UPDATE broadcasts SET state = ?, finished_at = ? WHERE id = ?",
             (state, stamp(now) if now else None, broadcast_id),
         )
 
     async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute(
+            tx.defer(
                 "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
                 (chat_id, message_id, broadcast_id),
             )

@@ -55,7 +55,7 @@ class StationRepo:
         return [Station.model_validate(dict(r)) for r in rows]
 
     async def upsert_street(self, tx: Tx, name: str) -> int:
-        await tx.execute("INSERT INTO streets (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
+        tx.defer("INSERT INTO streets (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
         row = await tx.fetchone("SELECT id FROM streets WHERE name = ?", (name,))
         assert row is not None
         return int(row[0])
@@ -75,7 +75,7 @@ class StationRepo:
             (street_id, name),
         )
         if existing is None:
-            await tx.execute(
+            tx.defer(
                 "INSERT INTO stations (street_id, name, address, latitude, longitude)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (street_id, name, address, latitude, longitude),
@@ -83,7 +83,7 @@ class StationRepo:
             return True
         if tuple(existing) == (address, latitude, longitude):
             return False
-        await tx.execute(
+        tx.defer(
             "UPDATE stations SET address = ?, latitude = ?, longitude = ?"
             " WHERE street_id = ? AND name = ?",
             (address, latitude, longitude, street_id, name),

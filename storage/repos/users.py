@@ -36,7 +36,7 @@ class UserRepo:
         """Create the user on first contact; refresh name and mark active on later ones.
         A row made before the person ever wrote (e.g. by /staff add) takes their language
         on that first contact."""
-        await tx.execute(
+        tx.defer(
             "INSERT INTO users (telegram_id, locale, full_name, username, created_at)"
             " VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (telegram_id) DO UPDATE SET full_name = excluded.full_name,"
@@ -47,7 +47,7 @@ class UserRepo:
         )
 
     async def ensure(self, tx: Tx, telegram_id: int, locale: str, now: datetime) -> None:
-        await tx.execute(
+        tx.defer(
             "INSERT INTO users (telegram_id, locale, created_at) VALUES (?, ?, ?)"
             " ON CONFLICT (telegram_id) DO NOTHING",
             (telegram_id, locale, stamp(now)),
@@ -58,28 +58,28 @@ class UserRepo:
         return Role(row[0]) if row else Role.VOTER
 
     async def set_consent(self, tx: Tx, telegram_id: int, at: datetime) -> None:
-        await tx.execute(
+        tx.defer(
             "UPDATE users SET consent_at = ? WHERE telegram_id = ? AND consent_at IS NULL",
             (stamp(at), telegram_id),
         )
 
     async def set_locale(self, tx: Tx, telegram_id: int, locale: str) -> None:
-        await tx.execute("UPDATE users SET locale = ? WHERE telegram_id = ?", (locale, telegram_id))
+        tx.defer("UPDATE users SET locale = ? WHERE telegram_id = ?", (locale, telegram_id))
 
     async def set_station(self, tx: Tx, telegram_id: int, station_id: int) -> None:
-        await tx.execute(
+        tx.defer(
             "UPDATE users SET station_id = ? WHERE telegram_id = ?", (station_id, telegram_id)
         )
 
     async def set_role(self, tx: Tx, telegram_id: int, role: Role) -> None:
-        await tx.execute("UPDATE users SET role = ? WHERE telegram_id = ?", (role, telegram_id))
+        tx.defer("UPDATE users SET role = ? WHERE telegram_id = ?", (role, telegram_id))
 
     async def set_active(self, tx: Tx, telegram_id: int, active: bool) -> None:
-        await tx.execute(
+        tx.defer(
             "UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id)
         )
 
     async def set_notices(self, tx: Tx, telegram_id: int, on: bool) -> None:
-        await tx.execute(
+        tx.defer(
             "UPDATE users SET notices = ? WHERE telegram_id = ?", (int(on), telegram_id)
         )

@@ -120,7 +120,7 @@ class VisitRepo:
             raise ValueError(f"not editable: {sorted(unknown) or 'nothing given'}")
         columns = sorted(values)
         assignments = ", ".join(f"{c} = ?" for c in columns)
-        await tx.execute(
+        tx.defer(
             f"UPDATE visits SET {assignments}, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
             (*(_column_value(c, values[c]) for c in columns), stamp(now), visit_id),
         )
