@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 300
+CATCH_UP_SLOTS = 2
 
 
 class SendRate:
@@ -37,7 +38,9 @@ class SendRate:
 
     async def overall(self) -> None:
         now = time.monotonic()
-        at = max(now, self._next)
+        # a loop that woke late may catch up by a few slots, so the average holds the rate;
+        # the credit is bounded, so no second ever sees more than rate + CATCH_UP sends
+        at = max(now - self._gap * CATCH_UP_SLOTS, self._next)
         self._next = at + self._gap
         if at > now:
             await asyncio.sleep(at - now)
