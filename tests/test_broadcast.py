@@ -6,19 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.people import Person
+from tests.support.scenarios import ADMIN, onboard
 from tests.support.world import World
-
-ADMIN = 1
-
-
-async def onboard(
-    voter: Person, street: str = "学院路街道", station: str = "学院路第一联络站"
-) -> None:
-    await voter.send("/start")
-    agree = "✅ 同意并继续" if voter.language_code.startswith("zh") else "✅ I agree"
-    await voter.tap(agree)
-    await voter.tap(street)
-    await voter.tap(station)
 
 
 async def compose(staff: Person, text: str, audience: str, *picks: str) -> None:

@@ -13,30 +13,10 @@ from bot.errors import DomainError
 from bot.services.calendar import nth_weekday, parse_time_range
 from storage.models import TurnKind
 from tests.support.people import Person
+from tests.support.scenarios import ADMIN, invite_deputy, onboard
 from tests.support.world import World
-from tests.test_broadcast import ADMIN, onboard
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-async def invite_deputy(
-    world: World,
-    admin: Person,
-    person,
-    user_id: int,
-    name: str,
-    street: str = "学院路街道",
-    station: str = "学院路第一联络站",
-    language_code: str = "zh-hans",
-) -> Person:
-    await admin.send(f"/invite {name}")
-    await admin.tap(street)
-    await admin.tap(station)
-    link = admin.last.split("start=")[1].split()[0]
-    deputy = person(user_id, name, language_code)
-    await deputy.send(f"/start {link}")
-    await deputy.tap("✅ 同意并继续" if language_code.startswith("zh") else "✅ I agree")
-    return deputy
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.people import Person
+from tests.support.scenarios import ADMIN, onboard
 from tests.support.world import World
-from tests.test_broadcast import ADMIN, onboard
 
 
 async def submit(voter: Person, text: str = "小区路灯坏了一个多月，晚上很不安全。") -> None:

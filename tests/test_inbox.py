@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from bot.runtime.dispatcher import render_params
-from tests.support.botapi import BOT_USERNAME
 from tests.support.people import Person
+from tests.support.scenarios import ADMIN, invite_deputy, onboard, say
 from tests.support.world import World
-from tests.test_broadcast import ADMIN, onboard
 
-LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(inv_[A-Za-z0-9_-]+)")
 NO = "HD-2026-000001"
 LANGS = {"zh_CN": "zh-hans", "en": "en"}
 
@@ -30,36 +27,6 @@ def t(world: World, locale: str, key: str, **params: object) -> str:
 
 def locale_of(person: Person) -> str:
     return "zh_CN" if person.language_code.startswith("zh") else "en"
-
-
-def say(person: Person, key: str, **params: object) -> str:
-    """A catalog message as this person reads it."""
-    return t(person.world, locale_of(person), key, **params)
-
-
-async def invite_deputy(
-    world: World,
-    admin: Person,
-    person,
-    user_id: int,
-    name: str,
-    street: str = "学院路街道",
-    station: str = "学院路第一联络站",
-    language_code: str = "zh-hans",
-) -> Person:
-    """A deputy made the real way: staff /invite → street → station, the deputy opens the
-    one-time link and agrees."""
-    await admin.send(f"/invite {name}")
-    await admin.tap(street)
-    await admin.tap(station)
-    match = LINK.search(admin.last)
-    assert match, admin.last
-    deputy = person(user_id, name, language_code)
-    await deputy.send(f"/start {match.group(1)}")
-    await deputy.tap(say(deputy, "privacy.agree"))
-    rows = await world.rows("SELECT role FROM users WHERE telegram_id = ?", (user_id,))
-    assert rows[0]["role"] == "deputy"
-    return deputy
 
 
 async def submit(voter: Person, text: str, *, anonymous: bool = True) -> None:

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tests.support.scenarios import ADMIN, onboard
 from tests.support.world import World
-from tests.test_broadcast import ADMIN, onboard
 from tests.test_inbox import NO, Cast, invite_deputy, make_cast, opinion_row, refused, say, submit
 
 SECOND = timedelta(seconds=1)

@@ -3,8 +3,8 @@ clear message until they finish or /cancel, whatever order the handlers are trie
 
 from __future__ import annotations
 
+from tests.support.scenarios import ADMIN, onboard
 from tests.support.world import World
-from tests.test_broadcast import ADMIN, onboard
 
 
 async def test_opening_a_second_conversation_is_refused(world: World, person) -> None:
