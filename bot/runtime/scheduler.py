@@ -30,10 +30,11 @@ class Scheduler:
     async def start(self) -> int:
         """Rebuild: send what was missed, plan what is coming; returns the jobs planned."""
         await self.services.reminders.run_due()
-        await self.services.inbox.run_due()
         planned = await self.plan()
         self.jobs.run_repeating(self._plan, interval=PLAN_EVERY, first=PLAN_EVERY, name="plan")
-        self.jobs.run_repeating(self._sweep, interval=SWEEP_EVERY, first=60, name="sweep")
+        # opinion deadlines missed while down may be many: caught up by the first sweep,
+        # soon after start, so they never hold up the start itself
+        self.jobs.run_repeating(self._sweep, interval=SWEEP_EVERY, first=5, name="sweep")
         self.jobs.run_repeating(
             self._extend, interval=HORIZON_EVERY, first=timedelta(hours=1), name="horizon"
         )

@@ -313,19 +313,30 @@ class CalendarService:
 
     # --- what people see -------------------------------------------------------------------
 
-    async def _view(self, turn: DutyTurn) -> TurnView:
-        station = await self.stations.get(turn.station_id) if turn.station_id else None
-        deputies = [d for d in [await self.deputies.get(i) for i in turn.deputy_ids] if d]
-        return TurnView(turn, station, deputies)
+    async def _views(self, turns: list[DutyTurn]) -> list[TurnView]:
+        """Turns with their stations and deputies, fetched once for the whole list."""
+        stations = {
+            station_id: await self.stations.get(station_id)
+            for station_id in {t.station_id for t in turns if t.station_id is not None}
+        }
+        deputies = await self.deputies.get_many({d for t in turns for d in t.deputy_ids})
+        return [
+            TurnView(
+                turn,
+                stations.get(turn.station_id) if turn.station_id is not None else None,
+                [deputies[d] for d in turn.deputy_ids if d in deputies],
+            )
+            for turn in turns
+        ]
 
     async def next_turns_of(self, deputy: User, limit: int = 5) -> list[TurnView]:
         ensure(deputy, Action.EXPORT_CALENDAR)
         turns = await self.repo.turns_of_deputy(deputy.telegram_id, self.clock.now(), limit=limit)
-        return [await self._view(t) for t in turns]
+        return await self._views(turns)
 
     async def next_receptions_at(self, station_id: int, limit: int = 5) -> list[TurnView]:
         turns = await self.repo.receptions_at(station_id, self.clock.now(), limit)
-        return [await self._view(t) for t in turns]
+        return await self._views(turns)
 
     async def deputies_at(self, station_id: int) -> list[Deputy]:
         return await self.deputies.at_station(station_id)

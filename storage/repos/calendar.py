@@ -105,9 +105,7 @@ class CalendarRepo:
         )
 
     async def end_rule(self, tx: Tx, rule_id: int, until: date) -> None:
-        tx.defer(
-            "UPDATE duty_rules SET valid_until = ? WHERE id = ?", (until.isoformat(), rule_id)
-        )
+        tx.defer("UPDATE duty_rules SET valid_until = ? WHERE id = ?", (until.isoformat(), rule_id))
 
     async def delete_rule_turns_from(self, tx: Tx, rule_id: int, moment: datetime) -> int:
         """Drop a rule's turns that have not begun; the past stays as it was."""

@@ -16,6 +16,15 @@ class DeputyRepo:
         row = await self.db.fetchone("SELECT * FROM deputies WHERE user_id = ?", (user_id,))
         return None if row is None else Deputy.model_validate(dict(row))
 
+    async def get_many(self, user_ids: set[int]) -> dict[int, Deputy]:
+        if not user_ids:
+            return {}
+        ids = sorted(user_ids)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM deputies WHERE user_id IN ({','.join('?' * len(ids))})", ids
+        )
+        return {r["user_id"]: Deputy.model_validate(dict(r)) for r in rows}
+
     async def at_station(self, station_id: int) -> list[Deputy]:
         rows = await self.db.fetchall(
             "SELECT * FROM deputies WHERE station_id = ? ORDER BY name", (station_id,)

@@ -67,19 +67,13 @@ class UserRepo:
         tx.defer("UPDATE users SET locale = ? WHERE telegram_id = ?", (locale, telegram_id))
 
     async def set_station(self, tx: Tx, telegram_id: int, station_id: int) -> None:
-        tx.defer(
-            "UPDATE users SET station_id = ? WHERE telegram_id = ?", (station_id, telegram_id)
-        )
+        tx.defer("UPDATE users SET station_id = ? WHERE telegram_id = ?", (station_id, telegram_id))
 
     async def set_role(self, tx: Tx, telegram_id: int, role: Role) -> None:
         tx.defer("UPDATE users SET role = ? WHERE telegram_id = ?", (role, telegram_id))
 
     async def set_active(self, tx: Tx, telegram_id: int, active: bool) -> None:
-        tx.defer(
-            "UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id)
-        )
+        tx.defer("UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id))
 
     async def set_notices(self, tx: Tx, telegram_id: int, on: bool) -> None:
-        tx.defer(
-            "UPDATE users SET notices = ? WHERE telegram_id = ?", (int(on), telegram_id)
-        )
+        tx.defer("UPDATE users SET notices = ? WHERE telegram_id = ?", (int(on), telegram_id))
