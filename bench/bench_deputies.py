@@ -117,32 +117,45 @@ async def populate(services: Services, deputies: int, voters: int, opinions: int
     rng = random.Random(7)
     batch = []
     for n in range(1, opinions + 1):
-        created = now - timedelta(minutes=opinions - n)
-        status = rng.choice(STATUSES)
+        # a year of opinions; the older ones were handled in time, as in a district that
+        # keeps its deadlines, so the deadline sweep has only its usual few to do
+        created = now - timedelta(minutes=5 * (opinions - n))
+        age = now - created
+        if age < timedelta(days=3):
+            status = rng.choice(STATUSES)
+        elif age < timedelta(days=7):
+            status = rng.choice(("accepted", "answered", "closed", "declined"))
+        else:
+            status = rng.choice(("closed", "declined"))
         station = rng.randrange(stations) + 1
         holder = (
             FIRST_DEPUTY + (station - 1) if status != "submitted" and station <= deputies else None
         )
+        answered = stamp(created + timedelta(hours=1)) if status in ("answered", "closed") else None
+        claimed = stamp(created) if holder else None
+        text = f"第 {n} 条意见：小区门口的路灯坏了，晚上很不安全。"
         batch.append(
             (
                 f"HD-2026-{n:06d}",
                 FIRST_VOTER + rng.randrange(voters),
                 station,
                 rng.choice(CATEGORIES),
-                f"第 {n} 条意见：小区门口的路灯坏了，晚上很不安全。",
+                text,
                 json.dumps([]),
                 int(rng.random() < 0.5),
                 status,
                 stamp(created),
                 stamp(created),
                 holder,
+                claimed,
+                answered,
             )
         )
     async with db.transaction() as tx:
         await tx.executemany(
             "INSERT INTO opinions (tracking_no, author_id, station_id, category, text, photos,"
-            " show_name, status, created_at, updated_at, holder_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " show_name, status, created_at, updated_at, holder_id, claimed_at, answered_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             batch,
         )
         await tx.execute(
@@ -235,11 +248,15 @@ async def main() -> None:
     began = time.perf_counter()
     planned = await Scheduler(app, services).start()
     rebuild = time.perf_counter() - began
+    began = time.perf_counter()
+    deadlines = await services.inbox.run_due()
+    sweep = time.perf_counter() - began
     naive, naive_jobs = await naive_plan(services, app)
     print()
     print(f"{'start-up rebuild':40} {'seconds':>8} {'jobs':>8}")
     print(f"{'windowed (this bot)':40} {rebuild:8.3f} {planned:8d}")
     print(f"{'baseline: a job per reminder of the year':40} {naive:8.3f} {naive_jobs:8d}")
+    print(f"(the first opinion-deadline sweep after start: {sweep:.3f} s, {deadlines} notices)")
 
     await app.start()
     rng = random.Random(3)
