@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from telegram import Update
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application, on_shutdown, on_startup
 from bot.clock import SystemClock
@@ -20,6 +20,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from storage import Database
 
 EXIT_CONFIG = 2
+EXIT_UNREACHABLE = 1
 log = logging.getLogger("bot")
 
 
@@ -111,6 +112,12 @@ async def run(settings: Settings) -> int:
     except InvalidToken:
         print("error: setting JIAZHAN_BOT_TOKEN was refused by Telegram", file=sys.stderr)
         return EXIT_CONFIG
+    except NetworkError as exc:
+        where = settings.bot_api_base_url or "api.telegram.org"
+        print(
+            f"error: cannot reach the Telegram Bot API at {where}: {exc.message}", file=sys.stderr
+        )
+        return EXIT_UNREACHABLE
     finally:
         await db.close()
     return 0

@@ -204,3 +204,28 @@ def test_every_setting_is_documented_in_env_example() -> None:
     documented = (ROOT / ".env.example").read_text(encoding="utf-8")
     for name in Settings.model_fields:
         assert f"{ENV_PREFIX}{name.upper()}=" in documented, name
+
+
+def test_an_unreachable_bot_api_stops_with_one_clear_line(tmp_path: Path) -> None:
+    """Nothing listens on the discard port of the loopback: the start says so, no traceback."""
+    env = clean_env(
+        JIAZHAN_BOT_TOKEN="123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0",
+        JIAZHAN_BOT_API_BASE_URL="http://127.0.0.1:9",
+        JIAZHAN_DATABASE_PATH=str(tmp_path / "db.sqlite3"),
+        JIAZHAN_LOG_LEVEL="ERROR",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: cannot reach the Telegram Bot API at http://127.0.0.1:9: "
+        "httpx.ConnectError: All connection attempts failed"
+    ]
