@@ -188,3 +188,50 @@ async def test_broadcasts_list_and_english(world: World, person, admin) -> None:
     assert "#1" in admin.last and "sent 1" in admin.last
     await english.send("/notices off")
     assert "Notices are off" in english.last
+
+
+async def test_photo_and_document_broadcasts_keep_their_caption(
+    world: World, person, admin
+) -> None:
+    voter = person(1001, "选民")
+    await onboard(voter)
+    await admin.send("/broadcast")
+    await admin._message(
+        photo=[{"file_id": "poster", "file_unique_id": "p", "width": 800, "height": 600}],
+        caption="周六 <接待日> 海报",
+    )
+    await admin.tap("全体选民")
+    assert "收件人数：<b>1</b>" in admin.last
+    await admin.tap("✅ 确认发送")
+    await world.outbox.drain()
+    photos = [
+        c.params for c in world.api.calls_to("sendPhoto") if int(c.params["chat_id"]) == voter.id
+    ]
+    assert photos == [
+        {
+            "chat_id": voter.id,
+            "photo": "poster",
+            "caption": "周六 &lt;接待日&gt; 海报",
+            "parse_mode": "HTML",
+        }
+    ]
+
+    await admin.send("/broadcast")
+    await admin._message(document={"file_id": "agenda.pdf", "file_unique_id": "a"}, caption="议程")
+    await admin.tap("全体选民")
+    await admin.tap("✅ 确认发送")
+    await world.outbox.drain()
+    documents = [
+        c.params for c in world.api.calls_to("sendDocument") if int(c.params["chat_id"]) == voter.id
+    ]
+    assert [(d["document"], d["caption"]) for d in documents] == [("agenda.pdf", "议程")]
+
+
+async def test_an_empty_or_unsupported_notice_keeps_the_step(world: World, person, admin) -> None:
+    await admin.send("/broadcast")
+    await admin.send_sticker()
+    assert "请发送文字、照片或文件" in admin.last
+    await admin.send("x" * 4097)
+    assert "内容太长（4097 字），最多 4096 字" in admin.last
+    await admin.send("下周一议事会")
+    assert "发给谁" in admin.last
