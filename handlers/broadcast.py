@@ -3,6 +3,8 @@ progress message with Pause, Resume and Cancel; /broadcasts lists past ones."""
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
@@ -30,7 +32,9 @@ from storage.models import Audience, BroadcastState
 
 END = ConversationHandler.END
 AUDIENCE_LABELS = {a: f"audience.{a.value}" for a in Audience}
-STREET_PICK = "bcz"  # choosing the street of a street-wide audience
+# choosing the street of a street-wide audience; the prefix says whose
+STREET_PICKS = {"bzv": Audience.VOTERS_OF_STREET, "bzd": Audience.DEPUTIES_OF_STREET}
+STREET_PREFIX = {audience: prefix for prefix, audience in STREET_PICKS.items()}
 STATION_PICK = "bcs"  # choosing the station of a station audience
 PER_PAGE = 5
 
@@ -58,10 +62,10 @@ async def _audience_name(context: BotContext, draft: BroadcastDraft) -> str:
     name = texts(AUDIENCE_LABELS[draft.audience])
     if draft.audience == Audience.VOTERS_OF_STATION and draft.audience_ref is not None:
         station = await context.services.stations.get(draft.audience_ref)
-        return f"{name}: {station.name}"
+        return f"{name}: {escape(station.name)}"
     if draft.audience_ref is not None:
         street = await context.services.stations.street(draft.audience_ref)
-        return f"{name}: {street.name}"
+        return f"{name}: {escape(street.name)}"
     return name
 
 
@@ -102,9 +106,8 @@ async def choose_audience(update: Update, context: BotContext) -> str | None:
         raise DomainError("error.stale_button") from None
     await _answer(update)
     texts = context.texts
-    if audience in (Audience.VOTERS_OF_STREET, Audience.DEPUTIES_OF_STREET):
-        context.user_data["bc_audience"] = audience.value  # type: ignore[index]
-        markup = await street_picker(context.services, texts, STREET_PICK, 0)
+    if audience in STREET_PREFIX:
+        markup = await street_picker(context.services, texts, STREET_PREFIX[audience], 0)
         await respond(update, context, texts("broadcast.pick_street"), markup)
         return STEP_AUDIENCE
     if audience == Audience.VOTERS_OF_STATION:
@@ -117,21 +120,23 @@ async def choose_audience(update: Update, context: BotContext) -> str | None:
 @guarded(Action.BROADCAST)
 async def street_pages(update: Update, context: BotContext) -> str:
     """Paging through streets, for either picker."""
-    data = update.callback_query.data if update.callback_query else ""
-    prefix = STREET_PICK if str(data).startswith(STREET_PICK) else STATION_PICK
-    (page,) = callback_args(update, f"{prefix}:z", 1)
+    data = str(update.callback_query.data if update.callback_query else "")
+    prefix = data.split(":", 1)[0]
+    (raw,) = callback_args(update, f"{prefix}:z", 1)
+    page = int_arg(raw)
     await _answer(update)
-    markup = await street_picker(context.services, context.texts, prefix, int_arg(page))
-    key = "broadcast.pick_street" if prefix == STREET_PICK else "broadcast.pick_station"
+    markup = await street_picker(context.services, context.texts, prefix, page)
+    key = "broadcast.pick_street" if prefix in STREET_PICKS else "broadcast.pick_station"
     await respond(update, context, context.texts(key), markup)
     return STEP_AUDIENCE
 
 
 @guarded(Action.BROADCAST)
 async def street_chosen(update: Update, context: BotContext) -> str | None:
-    street_id, _ = (int_arg(a) for a in callback_args(update, f"{STREET_PICK}:s", 2))
-    raw = (context.user_data or {}).get("bc_audience", Audience.VOTERS_OF_STREET.value)
-    audience = Audience(raw)
+    data = str(update.callback_query.data if update.callback_query else "")
+    prefix = data.split(":", 1)[0]
+    street_id, _ = (int_arg(a) for a in callback_args(update, f"{prefix}:s", 2))
+    audience = STREET_PICKS[prefix]
     await _answer(update)
     return await _preview(update, context, audience, street_id)
 
@@ -305,8 +310,8 @@ def handlers() -> list[BaseHandler]:
             ],
             STEP_AUDIENCE: [
                 CallbackQueryHandler(choose_audience, pattern=r"^bc:aud:"),
-                CallbackQueryHandler(street_pages, pattern=rf"^({STREET_PICK}|{STATION_PICK}):z:"),
-                CallbackQueryHandler(street_chosen, pattern=rf"^{STREET_PICK}:s:"),
+                CallbackQueryHandler(street_pages, pattern=r"^(bzv|bzd|bcs):z:"),
+                CallbackQueryHandler(street_chosen, pattern=r"^(bzv|bzd):s:"),
                 CallbackQueryHandler(station_pages, pattern=rf"^{STATION_PICK}:s:"),
                 CallbackQueryHandler(station_chosen, pattern=rf"^{STATION_PICK}:p:"),
                 MessageHandler(not_command, use_buttons),

@@ -51,6 +51,11 @@ async def say(update: Update, context: BotContext, key: str, **params: object) -
     await respond(update, context, context.texts(key, **params), edit=False)
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking a cut. Clip before escaping."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def error_text(context: BotContext, error: DomainError) -> str:
     """A rule's refusal in the user's language; its parameters may hold user text."""
     params = {k: escape(v) if isinstance(v, str) else v for k, v in error.params.items()}
@@ -59,7 +64,6 @@ def error_text(context: BotContext, error: DomainError) -> str:
 
 async def show_error(update: Update, context: BotContext, error: DomainError) -> None:
     """Tell the user what rule stopped them, as an alert for a button or a message for text."""
-    text = error_text(context, error)
     if isinstance(error, AccessDenied):
         log.warning(
             "refused %s for user %s: %s",
@@ -69,12 +73,12 @@ async def show_error(update: Update, context: BotContext, error: DomainError) ->
         )
     query = update.callback_query
     if query is not None:
-        try:
-            await query.answer(text, show_alert=True)
+        try:  # an alert is plain text: no escaping there
+            await query.answer(context.texts(error.key, **error.params), show_alert=True)
             return
         except BadRequest:  # the tap was already answered; say it in the chat instead
             pass
-    await respond(update, context, text, edit=False)
+    await respond(update, context, error_text(context, error), edit=False)
 
 
 def describe(update: Update) -> str:

@@ -13,8 +13,8 @@ from bot.access import Action
 from bot.errors import DomainError
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
-from handlers.common import callback_args, guarded, int_arg, respond
-from handlers.inbox import assign_to, deputy_picker, render_history, render_rating
+from handlers.common import callback_args, clip, guarded, int_arg, respond
+from handlers.inbox import CARD_TEXT_CHARS, assign_to, deputy_picker, render_history, render_rating
 from handlers.keyboards import button, paged, rows_of, street_picker
 from storage.models import OpinionStatus
 
@@ -131,7 +131,7 @@ async def show_card(update: Update, context: BotContext, opinion_id: int) -> Non
         anonymous="" if opinion.show_name else texts("handling.anonymous_mark"),
         created=texts.datetime(opinion.created_at),
         photos=texts.number(len(opinion.photos)),
-        text=escape(opinion.text),
+        text=escape(clip(opinion.text, CARD_TEXT_CHARS)),
         history=render_history(texts, detail.events),
     )
     text += "\n" + texts(

@@ -38,7 +38,7 @@ from bot.services.opinions import (
     SOLVED_LABELS,
     STATUS_LABELS,
 )
-from handlers.common import callback_args, guarded, int_arg, respond, show_error
+from handlers.common import callback_args, clip, guarded, int_arg, respond, show_error
 from handlers.keyboards import button, paged
 from storage.models import Opinion, OpinionEvent
 
@@ -79,17 +79,31 @@ ENTRY = re.compile(r"^(?:so|ib):(answer|decline|ask):(\d+)$")
 
 # --- shared rendering (also used by /my and /opinions) ------------------------------------
 
+# A card holds the opinion (up to 2,000 characters) and its history, whose notes (answers,
+# questions, replies) may be as long; these bounds keep it under Telegram's 4,096.
+CARD_TEXT_CHARS = 1500
+NOTE_CHARS = 200
+HISTORY_EVENTS = 8
+
 
 def render_history(texts: Texts, events: list[OpinionEvent]) -> str:
-    return "\n".join(
+    """The latest events, each note clipped, so a card stays within Telegram's length."""
+    shown = events[-HISTORY_EVENTS:]
+    lines = (
+        [texts("history.earlier", count=len(events) - len(shown))]
+        if events[:-HISTORY_EVENTS]
+        else []
+    )
+    lines += [
         texts(
             "my.event",
             at=texts.datetime(e.at),
             event=texts(EVENT_LABELS.get(e.kind, "event.other")),
-            note=(": " + escape(e.note)) if e.note else "",
+            note=(": " + escape(clip(e.note, NOTE_CHARS))) if e.note else "",
         )
-        for e in events
-    )
+        for e in shown
+    ]
+    return "\n".join(lines)
 
 
 def render_rating(texts: Texts, opinion: Opinion) -> str:
@@ -184,7 +198,7 @@ async def show_card(
         holder=escape(card.holder_name) if card.holder_name else texts("inbox.unclaimed"),
         created=texts.datetime(opinion.created_at),
         photos=texts.number(len(opinion.photos)),
-        text=escape(opinion.text),
+        text=escape(clip(opinion.text, CARD_TEXT_CHARS)),
         history=render_history(texts, card.events),
     ) + render_rating(texts, opinion)
     rows = []

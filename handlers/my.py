@@ -11,8 +11,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.access import Action
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
-from handlers.common import callback_args, guarded, int_arg, respond
-from handlers.inbox import rating_rows, render_history, render_rating
+from handlers.common import callback_args, clip, guarded, int_arg, respond
+from handlers.inbox import CARD_TEXT_CHARS, rating_rows, render_history, render_rating
 from handlers.keyboards import button, paged
 
 PER_PAGE = 5
@@ -71,7 +71,7 @@ async def my_opinion(update: Update, context: BotContext) -> None:
         category=texts(CATEGORY_LABELS.get(opinion.category, "category.other")),
         status=texts(STATUS_LABELS[opinion.status]),
         created=texts.datetime(opinion.created_at),
-        text=escape(opinion.text),
+        text=escape(clip(opinion.text, CARD_TEXT_CHARS)),
         photos=texts.number(len(opinion.photos)),
         history=render_history(texts, detail.events),
     )

@@ -31,7 +31,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     flooding chat cannot hold every concurrency slot while the rest of the city waits.
     """
 
-    def __init__(self, max_concurrent_updates: int, max_backlog: int = 50) -> None:
+    def __init__(self, max_concurrent_updates: int, max_backlog: int = 10) -> None:
         super().__init__(max_concurrent_updates)
         self.max_backlog = max_backlog
         self._locks: dict[int, asyncio.Lock] = {}

@@ -168,15 +168,17 @@ class BroadcastService:
 
     async def set_state(self, actor: User, broadcast_id: int, state: BroadcastState) -> Broadcast:
         """Pause, resume or cancel; finished broadcasts stay as they are."""
-        broadcast = await self.get(actor, broadcast_id)
+        await self.get(actor, broadcast_id)
         allowed = {
             BroadcastState.PAUSED: {BroadcastState.RUNNING},
             BroadcastState.RUNNING: {BroadcastState.PAUSED},
             BroadcastState.CANCELLED: {BroadcastState.RUNNING, BroadcastState.PAUSED},
         }
-        if broadcast.state not in allowed.get(state, set()):
-            raise DomainError("broadcast.not_now")
         async with self.db.transaction() as tx:
+            # checked inside the write, so a broadcast finishing meanwhile is not cancelled
+            broadcast = await self.repo.get(broadcast_id, tx)
+            if broadcast is None or broadcast.state not in allowed.get(state, set()):
+                raise DomainError("broadcast.not_now")
             if state == BroadcastState.CANCELLED:
                 await self.repo.skip_remaining(tx, broadcast_id, "cancelled")
                 await self.repo.set_state(tx, broadcast_id, state, self.clock.now())

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from bot.clock import Clock
 
+PRUNE_EVERY = 10_000  # checks between sweeps of idle users, so memory stays bounded
+
 
 class FloodGuard:
     """Allows at most `limit` updates per user within `window`; tells when to warn once."""
@@ -17,10 +19,14 @@ class FloodGuard:
         self._window = timedelta(seconds=window_seconds)
         self._seen: dict[int, deque] = {}
         self._warned: set[int] = set()
+        self._checks = 0
 
     def check(self, user_id: int) -> tuple[bool, bool]:
         """Returns (allowed, warn): warn is True for the first refused update of a burst."""
         now = self._clock.now()
+        self._checks += 1
+        if self._checks % PRUNE_EVERY == 0:
+            self.forget_idle()
         seen = self._seen.setdefault(user_id, deque())
         while seen and now - seen[0] >= self._window:
             seen.popleft()

@@ -490,7 +490,10 @@ class InboxService:
         something else; returns the opinion and whether a comment is awaited."""
         if satisfaction not in SATISFACTION_CHOICES:
             raise AccessDenied("error.stale_button")
-        comment = not await self._busy_elsewhere(actor, chat_id)
+        # no comment step while anything else is being typed, a pending reply included:
+        # the next message would otherwise land as a comment on this opinion
+        key = conversation_key(chat_id, actor.telegram_id)
+        comment = not await self.conversations.active_names(key)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             opinion = await self._get(opinion_id, tx)

@@ -79,7 +79,12 @@ class ReminderService:
         hour_due = {(d.turn.id, d.deputy_id) for d in due if d.kind == HOUR}
         for item in due:
             begun = now >= item.turn.starts_at
-            superseded = item.kind == EVENING and (item.turn.id, item.deputy_id) in hour_due
+            # "tomorrow at …" is wrong once the turn's own day has come
+            superseded = item.kind == EVENING and (
+                (item.turn.id, item.deputy_id) in hour_due
+                or now.astimezone(self.zone).date()
+                >= item.turn.starts_at.astimezone(self.zone).date()
+            )
             send = item.kind == LOG_PROMPT or not (begun or superseded)
             async with self.db.transaction() as tx:
                 fresh = await self.repo.mark_reminded(

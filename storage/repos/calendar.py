@@ -108,7 +108,13 @@ class CalendarRepo:
         tx.defer("UPDATE duty_rules SET valid_until = ? WHERE id = ?", (until.isoformat(), rule_id))
 
     async def delete_rule_turns_from(self, tx: Tx, rule_id: int, moment: datetime) -> int:
-        """Drop a rule's turns that have not begun; the past stays as it was."""
+        """Drop a rule's turns that have not begun; the past stays as it was. SQLite may
+        give a dropped turn's id to a new one, so its reminder records go with it."""
+        tx.defer(
+            "DELETE FROM reminders_sent WHERE subject = 'turn' AND subject_id IN"
+            " (SELECT id FROM duty_turns WHERE rule_id = ? AND starts_at > ?)",
+            (rule_id, stamp(moment)),
+        )
         return await tx.execute_count(
             "DELETE FROM duty_turns WHERE rule_id = ? AND starts_at > ?",
             (rule_id, stamp(moment)),

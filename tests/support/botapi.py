@@ -14,6 +14,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_ID = 7000000001
+MAX_TEXT = 4096
 BOT_USERNAME = "jiazhan_test_bot"
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "家站", "username": BOT_USERNAME}
 
@@ -169,6 +170,8 @@ class FakeBotAPI(BaseRequest):
     def _sendMessage(self, params: dict[str, Any]) -> tuple[int, bytes]:
         if not str(params.get("text", "")).strip():
             return self._error(400, "Bad Request: message text is empty")
+        if len(str(params["text"])) > MAX_TEXT:  # stricter than Telegram: tags count too
+            return self._error(400, "Bad Request: message is too long")
         return self._send(params, "message", text=params["text"])
 
     def _sendDocument(self, params: dict[str, Any]) -> tuple[int, bytes]:
@@ -200,6 +203,8 @@ class FakeBotAPI(BaseRequest):
         if isinstance(markup, str):
             markup = json.loads(markup)
         new_text = message.get("text", "") if text is None else text
+        if len(new_text) > MAX_TEXT:
+            return self._error(400, "Bad Request: message is too long")
         if new_text == message.get("text") and markup == message.get("reply_markup"):
             return self._error(
                 400,
