@@ -213,9 +213,7 @@ async def confirm(update: Update, context: BotContext) -> int:
     text, markup = progress_view(context.texts, broadcast, counts, services.settings.outbox_rate)
     message = await respond(update, context, text, markup)
     if message is not None:
-        await services.broadcasts.repo.set_progress_message(
-            broadcast.id, message.chat_id, message.message_id
-        )
+        await services.broadcasts.track_progress(broadcast.id, message.chat_id, message.message_id)
     return END
 
 

@@ -296,7 +296,7 @@ async def save(update: Update, context: BotContext) -> str | int:
             time_range=data["time"],
             deputy_ids=data["deputies"],
         )
-        count = len(await calendar.repo.turns_of_rule(rule.id))
+        count = await calendar.turns_of_rule(rule.id)
         text = texts("duty.saved_rule", number=rule.id, count=texts.number(count))
     elif mode == "change":
         rule = await calendar.change_rule(
@@ -370,9 +370,7 @@ async def show_rules(update: Update, context: BotContext) -> str | int:
 @guarded(Action.MANAGE_CALENDAR)
 async def change_rule(update: Update, context: BotContext) -> str | int:
     (raw,) = callback_args(update, "dt:chg", 1)
-    rule = await context.services.calendar.repo.get_rule(int_arg(raw))
-    if rule is None or rule.valid_until is not None:
-        raise DomainError("duty.rule_not_open")
+    rule = await context.services.calendar.open_rule(context.user, int_arg(raw))
     await _answer(update)
     data = {
         "mode": "change",

@@ -188,6 +188,10 @@ class BroadcastService:
         self.outbox.wake()
         return await self.get(actor, broadcast_id)
 
+    async def track_progress(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        """The message the dispatcher keeps editing with the broadcast's progress."""
+        await self.repo.set_progress_message(broadcast_id, chat_id, message_id)
+
     async def counts(self, broadcast_id: int) -> BroadcastCounts:
         return await self.repo.counts(broadcast_id)
 

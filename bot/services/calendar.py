@@ -224,6 +224,15 @@ class CalendarService:
         assert rule is not None
         return rule
 
+    async def open_rule(self, actor: User, rule_id: int) -> DutyRule:
+        """A rule that still runs, for staff to change or end."""
+        ensure(actor, Action.MANAGE_CALENDAR)
+        return await self._open_rule(rule_id)
+
+    async def turns_of_rule(self, rule_id: int) -> int:
+        """How many turns a rule has produced."""
+        return len(await self.repo.turns_of_rule(rule_id))
+
     async def _open_rule(self, rule_id: int) -> DutyRule:
         rule = await self.repo.get_rule(rule_id)
         if rule is None or rule.valid_until is not None:
