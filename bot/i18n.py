@@ -13,7 +13,7 @@ from babel import Locale
 from babel.dates import format_skeleton, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -77,9 +77,6 @@ class Texts:
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self._babel_locale)
-
-    def percent(self, value: float) -> str:
-        return format_percent(value, locale=self._babel_locale)
 
 
 class I18n:
