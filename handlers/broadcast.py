@@ -26,7 +26,7 @@ from bot.services.broadcasts import (
     STEP_PREVIEW,
     BroadcastDraft,
 )
-from handlers.common import callback_args, guarded, int_arg, respond
+from handlers.common import answer_tap, callback_args, chat_id_of, guarded, int_arg, respond
 from handlers.keyboards import button, paged, station_picker, street_picker
 from storage.models import Audience, BroadcastState
 
@@ -37,16 +37,6 @@ STREET_PICKS = {"bzv": Audience.VOTERS_OF_STREET, "bzd": Audience.DEPUTIES_OF_ST
 STREET_PREFIX = {audience: prefix for prefix, audience in STREET_PICKS.items()}
 STATION_PICK = "bcs"  # choosing the station of a station audience
 PER_PAGE = 5
-
-
-def _chat_id(update: Update) -> int:
-    assert update.effective_chat is not None
-    return update.effective_chat.id
-
-
-async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
 
 
 def _audience_keyboard(context: BotContext) -> InlineKeyboardMarkup:
@@ -71,7 +61,7 @@ async def _audience_name(context: BotContext, draft: BroadcastDraft) -> str:
 
 @guarded(Action.BROADCAST)
 async def begin(update: Update, context: BotContext) -> str:
-    await context.services.broadcasts.begin(context.user, _chat_id(update))
+    await context.services.broadcasts.begin(context.user, chat_id_of(update))
     await respond(update, context, context.texts("broadcast.ask_content"), edit=False)
     return STEP_COMPOSE
 
@@ -85,7 +75,7 @@ async def receive_content(update: Update, context: BotContext) -> str:
     # text_html keeps the staff member's formatting and escapes everything else
     text = (message.caption_html or "") if (photo or document) else (message.text_html or "")
     await context.services.broadcasts.set_content(
-        context.user, _chat_id(update), text, photo, document
+        context.user, chat_id_of(update), text, photo, document
     )
     await respond(
         update,
@@ -104,7 +94,7 @@ async def choose_audience(update: Update, context: BotContext) -> str | None:
         audience = Audience(raw)
     except ValueError:
         raise DomainError("error.stale_button") from None
-    await _answer(update)
+    await answer_tap(update)
     texts = context.texts
     if audience in STREET_PREFIX:
         markup = await street_picker(context.services, texts, STREET_PREFIX[audience], 0)
@@ -124,7 +114,7 @@ async def street_pages(update: Update, context: BotContext) -> str:
     prefix = data.split(":", 1)[0]
     (raw,) = callback_args(update, f"{prefix}:z", 1)
     page = int_arg(raw)
-    await _answer(update)
+    await answer_tap(update)
     markup = await street_picker(context.services, context.texts, prefix, page)
     key = "broadcast.pick_street" if prefix in STREET_PICKS else "broadcast.pick_station"
     await respond(update, context, context.texts(key), markup)
@@ -137,7 +127,7 @@ async def street_chosen(update: Update, context: BotContext) -> str | None:
     prefix = data.split(":", 1)[0]
     street_id, _ = (int_arg(a) for a in callback_args(update, f"{prefix}:s", 2))
     audience = STREET_PICKS[prefix]
-    await _answer(update)
+    await answer_tap(update)
     return await _preview(update, context, audience, street_id)
 
 
@@ -145,7 +135,7 @@ async def street_chosen(update: Update, context: BotContext) -> str | None:
 async def station_pages(update: Update, context: BotContext) -> str:
     street_id, page = (int_arg(a) for a in callback_args(update, f"{STATION_PICK}:s", 2))
     await context.services.stations.street(street_id)
-    await _answer(update)
+    await answer_tap(update)
     markup = await station_picker(context.services, context.texts, STATION_PICK, street_id, page)
     await respond(update, context, context.texts("broadcast.pick_station"), markup)
     return STEP_AUDIENCE
@@ -154,16 +144,16 @@ async def station_pages(update: Update, context: BotContext) -> str:
 @guarded(Action.BROADCAST)
 async def station_chosen(update: Update, context: BotContext) -> str | None:
     (station_id,) = callback_args(update, f"{STATION_PICK}:p", 1)
-    await _answer(update)
+    await answer_tap(update)
     return await _preview(update, context, Audience.VOTERS_OF_STATION, int_arg(station_id))
 
 
 async def _preview(update: Update, context: BotContext, audience: Audience, ref: int | None) -> str:
     """Show the notice exactly as recipients will see it, then the count and Confirm."""
     services = context.services
-    count = await services.broadcasts.set_audience(context.user, _chat_id(update), audience, ref)
+    count = await services.broadcasts.set_audience(context.user, chat_id_of(update), audience, ref)
     draft = await services.broadcasts.draft(context.user)
-    chat_id = _chat_id(update)
+    chat_id = chat_id_of(update)
     if draft.photo:
         await context.bot.send_photo(chat_id, draft.photo, caption=draft.text or None)
     elif draft.document:
@@ -196,8 +186,8 @@ async def _preview(update: Update, context: BotContext, audience: Audience, ref:
 
 @guarded(Action.BROADCAST)
 async def change_audience(update: Update, context: BotContext) -> str:
-    await context.services.broadcasts.set_audience(context.user, _chat_id(update), None, None)
-    await _answer(update)
+    await context.services.broadcasts.set_audience(context.user, chat_id_of(update), None, None)
+    await answer_tap(update)
     await respond(
         update, context, context.texts("broadcast.choose_audience"), _audience_keyboard(context)
     )
@@ -207,8 +197,8 @@ async def change_audience(update: Update, context: BotContext) -> str:
 @guarded(Action.BROADCAST)
 async def confirm(update: Update, context: BotContext) -> int:
     services = context.services
-    broadcast = await services.broadcasts.confirm(context.user, _chat_id(update))
-    await _answer(update)
+    broadcast = await services.broadcasts.confirm(context.user, chat_id_of(update))
+    await answer_tap(update)
     counts = await services.broadcasts.counts(broadcast.id)
     text, markup = progress_view(context.texts, broadcast, counts, services.settings.outbox_rate)
     message = await respond(update, context, text, markup)
@@ -218,8 +208,8 @@ async def confirm(update: Update, context: BotContext) -> int:
 
 
 async def discard(update: Update, context: BotContext) -> int:
-    await context.services.broadcasts.discard(context.user, _chat_id(update))
-    await _answer(update)
+    await context.services.broadcasts.discard(context.user, chat_id_of(update))
+    await answer_tap(update)
     await respond(update, context, context.texts("broadcast.discarded"))
     return END
 
@@ -252,7 +242,7 @@ async def control(update: Update, context: BotContext) -> None:
         raise DomainError("error.stale_button")
     services = context.services
     broadcast = await services.broadcasts.set_state(context.user, int_arg(raw_id), CONTROL[action])
-    await _answer(update)
+    await answer_tap(update)
     counts = await services.broadcasts.counts(broadcast.id)
     text, markup = progress_view(context.texts, broadcast, counts, services.settings.outbox_rate)
     await respond(update, context, text, markup)
@@ -292,7 +282,7 @@ async def list_command(update: Update, context: BotContext) -> None:
 @guarded(Action.BROADCAST)
 async def list_page(update: Update, context: BotContext) -> None:
     (page,) = callback_args(update, "bcl", 1)
-    await _answer(update)
+    await answer_tap(update)
     await show_list(update, context, int_arg(page))
 
 

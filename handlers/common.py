@@ -46,6 +46,17 @@ async def respond(
     return await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
+async def answer_tap(update: Update) -> None:
+    """Stop the button's spinner; a no-op for anything but a tap."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+def chat_id_of(update: Update) -> int:
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
 async def say(update: Update, context: BotContext, key: str, **params: object) -> None:
     """Send one catalog message as a new message."""
     await respond(update, context, context.texts(key, **params), edit=False)

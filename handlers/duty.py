@@ -28,7 +28,7 @@ from bot.services.calendar import (
     parse_date,
     parse_time_range,
 )
-from handlers.common import callback_args, guarded, int_arg, respond
+from handlers.common import answer_tap, callback_args, chat_id_of, guarded, int_arg, respond
 from handlers.keyboards import button, rows_of, station_picker, street_picker
 from storage.models import DutyRule, TurnKind
 
@@ -53,20 +53,10 @@ MODES = {
 }
 
 
-def _chat(update: Update) -> int:
-    assert update.effective_chat is not None
-    return update.effective_chat.id
-
-
-async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-
-
 async def _step(
     update: Update, context: BotContext, data: dict[str, Any], step: str | None
 ) -> str | int:
-    await context.services.calendar.save_draft(context.user, _chat(update), data, step)
+    await context.services.calendar.save_draft(context.user, chat_id_of(update), data, step)
     return END if step is None else step
 
 
@@ -93,11 +83,11 @@ async def begin(update: Update, context: BotContext) -> str | int:
 async def choose_mode(update: Update, context: BotContext) -> str | int:
     (mode,) = callback_args(update, "dt:m", 1)
     if mode == "rules":
-        await _answer(update)
+        await answer_tap(update)
         return await show_rules(update, context)
     if mode not in MODES:
         raise DomainError("error.stale_button")
-    await _answer(update)
+    await answer_tap(update)
     markup = await street_picker(context.services, context.texts, PICK, 0)
     await respond(update, context, context.texts("duty.pick_street"), markup)
     return await _step(update, context, {"mode": mode}, STATION)
@@ -110,7 +100,7 @@ async def choose_mode(update: Update, context: BotContext) -> str | int:
 async def street_page(update: Update, context: BotContext) -> None:
     (raw,) = callback_args(update, f"{PICK}:z", 1)
     page = int_arg(raw)
-    await _answer(update)
+    await answer_tap(update)
     markup = await street_picker(context.services, context.texts, PICK, page)
     await respond(update, context, context.texts("duty.pick_street"), markup)
 
@@ -119,7 +109,7 @@ async def street_page(update: Update, context: BotContext) -> None:
 async def station_page(update: Update, context: BotContext) -> None:
     street_id, page = (int_arg(a) for a in callback_args(update, f"{PICK}:s", 2))
     await context.services.stations.street(street_id)
-    await _answer(update)
+    await answer_tap(update)
     markup = await station_picker(context.services, context.texts, PICK, street_id, page)
     await respond(update, context, context.texts("duty.pick_station"), markup)
 
@@ -131,7 +121,7 @@ async def station_chosen(update: Update, context: BotContext) -> str | int | Non
     data = await context.services.calendar.draft(context.user)
     if not await context.services.calendar.deputies_at(station.id):
         raise DomainError("duty.no_deputies_here")
-    await _answer(update)
+    await answer_tap(update)
     data["station_id"] = station.id
     data["deputies"] = []
     if data.get("mode") == "rule":
@@ -158,7 +148,7 @@ async def choose_week(update: Update, context: BotContext) -> str | int:
     week = int_arg(raw)
     if week not in WEEKS_OF_MONTH:
         raise DomainError("error.stale_button")
-    await _answer(update)
+    await answer_tap(update)
     data = await context.services.calendar.draft(context.user)
     data["week"] = week
     texts = context.texts
@@ -175,7 +165,7 @@ async def choose_weekday(update: Update, context: BotContext) -> str | int:
     weekday = int_arg(raw)
     if not 0 <= weekday <= 6:
         raise DomainError("error.stale_button")
-    await _answer(update)
+    await answer_tap(update)
     data = await context.services.calendar.draft(context.user)
     data["weekday"] = weekday
     await respond(update, context, context.texts("duty.ask_time"))
@@ -231,7 +221,7 @@ async def toggle_deputy(update: Update, context: BotContext) -> str | int:
     here = {d.user_id for d in await context.services.calendar.deputies_at(int(data["station_id"]))}
     if deputy_id not in here:
         raise DomainError("duty.unknown_deputy")
-    await _answer(update)
+    await answer_tap(update)
     chosen = set(data.get("deputies", []))
     chosen ^= {deputy_id}
     data["deputies"] = sorted(chosen)
@@ -243,7 +233,7 @@ async def deputies_done(update: Update, context: BotContext) -> str | int:
     data = await context.services.calendar.draft(context.user)
     if not data.get("deputies"):
         raise DomainError("duty.no_deputies")
-    await _answer(update)
+    await answer_tap(update)
     texts = context.texts
     station = await context.services.stations.get(int(data["station_id"]))
     names = "、".join(
@@ -320,7 +310,7 @@ async def save(update: Update, context: BotContext) -> str | int:
         text = texts(
             "duty.saved_turn", kind=texts(TURN_LABELS[turn.kind]), date=texts.date(turn.starts_at)
         )
-    await _answer(update)
+    await answer_tap(update)
     await respond(update, context, text)
     return await _step(update, context, {}, None)
 
@@ -371,7 +361,7 @@ async def show_rules(update: Update, context: BotContext) -> str | int:
 async def change_rule(update: Update, context: BotContext) -> str | int:
     (raw,) = callback_args(update, "dt:chg", 1)
     rule = await context.services.calendar.open_rule(context.user, int_arg(raw))
-    await _answer(update)
+    await answer_tap(update)
     data = {
         "mode": "change",
         "rule_id": rule.id,
@@ -385,7 +375,7 @@ async def change_rule(update: Update, context: BotContext) -> str | int:
 async def end_rule(update: Update, context: BotContext) -> str | int:
     (raw,) = callback_args(update, "dt:end", 1)
     rule_id = int_arg(raw)
-    await _answer(update)
+    await answer_tap(update)
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [
@@ -403,7 +393,7 @@ async def end_rule(update: Update, context: BotContext) -> str | int:
 async def end_rule_confirmed(update: Update, context: BotContext) -> str | int:
     (raw,) = callback_args(update, "dt:endok", 1)
     rule = await context.services.calendar.end_rule(context.user, int_arg(raw))
-    await _answer(update)
+    await answer_tap(update)
     await respond(update, context, context.texts("duty.ended_rule", number=rule.id))
     return await _step(update, context, {}, None)
 
@@ -412,8 +402,8 @@ async def end_rule_confirmed(update: Update, context: BotContext) -> str | int:
 
 
 async def discard(update: Update, context: BotContext) -> int:
-    await context.services.calendar.save_draft(context.user, _chat(update), {}, None)
-    await _answer(update)
+    await context.services.calendar.save_draft(context.user, chat_id_of(update), {}, None)
+    await answer_tap(update)
     await respond(update, context, context.texts("duty.discarded"))
     return END
 

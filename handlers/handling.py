@@ -13,7 +13,7 @@ from bot.access import Action
 from bot.errors import DomainError
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
-from handlers.common import callback_args, clip, guarded, int_arg, respond
+from handlers.common import answer_tap, callback_args, clip, guarded, int_arg, respond
 from handlers.inbox import CARD_TEXT_CHARS, assign_to, deputy_picker, render_history, render_rating
 from handlers.keyboards import button, paged, rows_of, street_picker
 from storage.models import OpinionStatus
@@ -88,14 +88,14 @@ async def opinions_command(update: Update, context: BotContext) -> None:
 @guarded(Action.VIEW_ALL_OPINIONS)
 async def list_page(update: Update, context: BotContext) -> None:
     status_raw, street, page = callback_args(update, "so:l", 3)
-    await _answer(update)
+    await answer_tap(update)
     await show_list(update, context, status_raw, int_arg(street), int_arg(page))
 
 
 @guarded(Action.VIEW_ALL_OPINIONS)
 async def street_filter_page(update: Update, context: BotContext) -> None:
     (page,) = callback_args(update, f"{STREET_FILTER}:z", 1)
-    await _answer(update)
+    await answer_tap(update)
     markup = await street_picker(context.services, context.texts, STREET_FILTER, int_arg(page))
     await respond(update, context, context.texts("broadcast.pick_street"), markup)
 
@@ -104,13 +104,8 @@ async def street_filter_page(update: Update, context: BotContext) -> None:
 async def street_filter_chosen(update: Update, context: BotContext) -> None:
     street_id, _ = (int_arg(a) for a in callback_args(update, f"{STREET_FILTER}:s", 2))
     await context.services.stations.street(street_id)
-    await _answer(update)
+    await answer_tap(update)
     await show_list(update, context, ALL, street_id, 0)
-
-
-async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
 
 
 async def show_card(update: Update, context: BotContext, opinion_id: int) -> None:
@@ -165,7 +160,7 @@ async def show_card(update: Update, context: BotContext, opinion_id: int) -> Non
 @guarded(Action.VIEW_ALL_OPINIONS)
 async def card(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "so:o", 1)
-    await _answer(update)
+    await answer_tap(update)
     await show_card(update, context, int_arg(opinion_id))
 
 
@@ -173,7 +168,7 @@ async def card(update: Update, context: BotContext) -> None:
 async def accept(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "so:accept", 1)
     opinion = await context.services.opinions.handle(context.user, int_arg(opinion_id), "accept")
-    await _answer(update)
+    await answer_tap(update)
     await respond(
         update,
         context,
@@ -187,7 +182,7 @@ async def accept(update: Update, context: BotContext) -> None:
 async def release(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "so:rel", 1)
     opinion = await context.services.inbox.release(context.user, int_arg(opinion_id))
-    await _answer(update)
+    await answer_tap(update)
     await respond(
         update,
         context,
@@ -202,7 +197,7 @@ async def pick_deputy(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "so:asg", 1)
     opinion = int_arg(opinion_id)
     await deputy_picker(update, context, opinion, "so", f"so:o:{opinion}")
-    await _answer(update)
+    await answer_tap(update)
 
 
 @guarded(Action.ASSIGN_OPINION)

@@ -38,7 +38,16 @@ from bot.services.opinions import (
     SOLVED_LABELS,
     STATUS_LABELS,
 )
-from handlers.common import callback_args, clip, guarded, int_arg, respond, show_error
+from handlers.common import (
+    answer_tap,
+    callback_args,
+    chat_id_of,
+    clip,
+    guarded,
+    int_arg,
+    respond,
+    show_error,
+)
 from handlers.keyboards import button, paged
 from storage.models import Opinion, OpinionEvent
 
@@ -140,16 +149,6 @@ def rating_rows(texts: Texts, opinion: Opinion) -> list[list[InlineKeyboardButto
 # --- the list and the card ----------------------------------------------------------------
 
 
-async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-
-
-def _chat_id(update: Update) -> int:
-    assert update.effective_chat is not None
-    return update.effective_chat.id
-
-
 async def show_list(update: Update, context: BotContext, view: str, page: int) -> None:
     texts = context.texts
     result = await context.services.inbox.page(context.user, view, page, PER_PAGE)
@@ -235,14 +234,14 @@ async def list_page(update: Update, context: BotContext) -> None:
     if view not in VIEWS:
         raise AccessDenied("error.stale_button")
     await show_list(update, context, view, int_arg(page))
-    await _answer(update)
+    await answer_tap(update)
 
 
 @guarded(Action.VIEW_INBOX)
 async def card(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "ib:o", 1)
     await show_card(update, context, int_arg(opinion_id))
-    await _answer(update)
+    await answer_tap(update)
 
 
 @guarded(Action.VIEW_INBOX)
@@ -250,14 +249,14 @@ async def view(update: Update, context: BotContext) -> None:
     """'Open' under a notice: the card comes below it, and the notice stays as it was."""
     (opinion_id,) = callback_args(update, "ib:v", 1)
     await show_card(update, context, int_arg(opinion_id), edit=False)
-    await _answer(update)
+    await answer_tap(update)
 
 
 @guarded(Action.VIEW_INBOX)
 async def claim(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "ib:claim", 1)
     opinion = await context.services.inbox.claim(context.user, int_arg(opinion_id))
-    await _answer(update)
+    await answer_tap(update)
     await respond(
         update,
         context,
@@ -271,7 +270,7 @@ async def claim(update: Update, context: BotContext) -> None:
 async def release(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "ib:rel", 1)
     opinion = await context.services.inbox.release(context.user, int_arg(opinion_id))
-    await _answer(update)
+    await answer_tap(update)
     await respond(
         update,
         context,
@@ -309,7 +308,7 @@ async def deputy_picker(
 async def assign_to(update: Update, context: BotContext, prefix: str) -> Opinion:
     opinion_id, deputy_id = (int_arg(a) for a in callback_args(update, f"{prefix}:to", 2))
     opinion = await context.services.inbox.assign(context.user, opinion_id, deputy_id)
-    await _answer(update)
+    await answer_tap(update)
     name = await context.services.inbox.holder_name(opinion)
     await respond(
         update,
@@ -325,7 +324,7 @@ async def pick_deputy(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "ib:asg", 1)
     opinion = int_arg(opinion_id)
     await deputy_picker(update, context, opinion, "ib", f"ib:o:{opinion}")
-    await _answer(update)
+    await answer_tap(update)
 
 
 @guarded(Action.ASSIGN_OPINION)
@@ -346,9 +345,9 @@ async def begin_typing(update: Update, context: BotContext) -> str | None:
         raise AccessDenied("error.stale_button")
     action, opinion_id = match.group(1), int(match.group(2))
     opinion = await context.services.inbox.start_typing(
-        context.user, _chat_id(update), opinion_id, action
+        context.user, chat_id_of(update), opinion_id, action
     )
-    await _answer(update)
+    await answer_tap(update)
     await respond(
         update,
         context,
@@ -363,9 +362,9 @@ async def begin_reply(update: Update, context: BotContext) -> str | None:
     """The voter answers a deputy's question."""
     (opinion_id,) = callback_args(update, "rp", 1)
     opinion = await context.services.inbox.start_typing(
-        context.user, _chat_id(update), int_arg(opinion_id), "reply"
+        context.user, chat_id_of(update), int_arg(opinion_id), "reply"
     )
-    await _answer(update)
+    await answer_tap(update)
     await respond(
         update,
         context,
@@ -413,9 +412,9 @@ async def rate_solved(update: Update, context: BotContext) -> None:
 async def rate_satisfaction(update: Update, context: BotContext) -> str | None:
     raw_id, satisfaction = callback_args(update, "rt:f", 2)
     opinion, commenting = await context.services.inbox.rate_satisfaction(
-        context.user, _chat_id(update), int_arg(raw_id), satisfaction
+        context.user, chat_id_of(update), int_arg(raw_id), satisfaction
     )
-    await _answer(update)
+    await answer_tap(update)
     texts = context.texts
     params = {
         "tracking_no": opinion.tracking_no,
@@ -434,9 +433,9 @@ async def rate_satisfaction(update: Update, context: BotContext) -> str | None:
 async def skip_comment(update: Update, context: BotContext) -> int | None:
     (raw_id,) = callback_args(update, "rt:skip", 1)
     opinion = await context.services.inbox.skip_comment(
-        context.user, _chat_id(update), int_arg(raw_id)
+        context.user, chat_id_of(update), int_arg(raw_id)
     )
-    await _answer(update)
+    await answer_tap(update)
     texts = context.texts
     await respond(
         update,
@@ -451,9 +450,9 @@ async def skip_comment(update: Update, context: BotContext) -> int | None:
 async def look_again(update: Update, context: BotContext) -> int | None:
     (raw_id,) = callback_args(update, "rt:again", 1)
     opinion = await context.services.inbox.look_again(
-        context.user, _chat_id(update), int_arg(raw_id)
+        context.user, chat_id_of(update), int_arg(raw_id)
     )
-    await _answer(update)
+    await answer_tap(update)
     await respond(
         update, context, context.texts("rate.look_again_sent", tracking_no=opinion.tracking_no)
     )
@@ -467,7 +466,7 @@ async def receive_text(update: Update, context: BotContext) -> int | None:
     inbox = context.services.inbox
     try:
         opinion, action = await inbox.finish_typing(
-            context.user, _chat_id(update), update.effective_message.text or ""
+            context.user, chat_id_of(update), update.effective_message.text or ""
         )
     except DomainError as error:
         await show_error(update, context, error)
@@ -488,7 +487,7 @@ async def bad_input(update: Update, context: BotContext) -> None:
 async def command_in_middle(update: Update, context: BotContext) -> int | None:
     pending = await context.services.inbox.typing(context.user)
     if pending is None:
-        await context.services.inbox.drop_typing(context.user, _chat_id(update))
+        await context.services.inbox.drop_typing(context.user, chat_id_of(update))
         await respond(update, context, context.texts("handling.cancelled"), edit=False)
         return END
     await respond(update, context, context.texts(IN_PROGRESS[pending[1]]), edit=False)
@@ -496,7 +495,7 @@ async def command_in_middle(update: Update, context: BotContext) -> int | None:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    await context.services.inbox.drop_typing(context.user, _chat_id(update))
+    await context.services.inbox.drop_typing(context.user, chat_id_of(update))
     await respond(update, context, context.texts("handling.cancelled"), edit=False)
     return END
 

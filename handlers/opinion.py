@@ -21,7 +21,7 @@ from bot.access import Action
 from bot.errors import DomainError
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORIES, CATEGORY_LABELS, CONVERSATION, MAX_PHOTOS, clean_text
-from handlers.common import callback_args, guarded, respond, show_error
+from handlers.common import answer_tap, callback_args, guarded, respond, show_error
 from handlers.keyboards import button, rows_of
 from handlers.station import prompt_station
 from storage.models import OpinionDraft
@@ -47,11 +47,6 @@ async def _save(update: Update, context: BotContext, draft: OpinionDraft, step: 
     user_id, chat_id = _ids(update)
     await context.services.opinions.save(user_id, chat_id, draft, step)
     return step
-
-
-async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
 
 
 def _cancel_button(context: BotContext) -> list:
@@ -185,7 +180,7 @@ async def choose_category(update: Update, context: BotContext) -> str:
     (code,) = callback_args(update, "op:cat", 1)
     if code not in CATEGORY_LABELS:
         raise DomainError("error.stale_button")
-    await _answer(update)
+    await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
     draft.category = code
@@ -218,7 +213,7 @@ async def receive_photo(update: Update, context: BotContext) -> str | None:
 
 @guarded(Action.SUBMIT_OPINION)
 async def photos_done(update: Update, context: BotContext) -> str:
-    await _answer(update)
+    await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
     return await _next_after(update, context, draft, LOCATION)
@@ -237,7 +232,7 @@ async def receive_location(update: Update, context: BotContext) -> str:
 
 @guarded(Action.SUBMIT_OPINION)
 async def skip_location(update: Update, context: BotContext) -> str:
-    await _answer(update)
+    await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
     draft.latitude = draft.longitude = None
@@ -250,7 +245,7 @@ async def choose_name(update: Update, context: BotContext) -> str:
     (choice,) = callback_args(update, "op:name", 1)
     if choice not in ("0", "1"):
         raise DomainError("error.stale_button")
-    await _answer(update)
+    await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
     draft.show_name = choice == "1"
@@ -262,7 +257,7 @@ async def choose_name(update: Update, context: BotContext) -> str:
 async def send(update: Update, context: BotContext) -> int | None:
     _, chat_id = _ids(update)
     opinion = await context.services.opinions.submit(context.user, chat_id)
-    await _answer(update)
+    await answer_tap(update)
     await respond(update, context, context.texts("opinion.sent", tracking_no=opinion.tracking_no))
     return END
 
@@ -278,7 +273,7 @@ EDIT_FIELDS = (
 
 @guarded(Action.SUBMIT_OPINION)
 async def edit_menu(update: Update, context: BotContext) -> str:
-    await _answer(update)
+    await answer_tap(update)
     texts = context.texts
     buttons = [button(texts(label), f"op:edit:{field}") for field, label, _ in EDIT_FIELDS]
     markup = InlineKeyboardMarkup(
@@ -296,7 +291,7 @@ async def edit_field(update: Update, context: BotContext) -> str:
     steps = {name: step for name, _, step in EDIT_FIELDS}
     if field not in steps:
         raise DomainError("error.stale_button")
-    await _answer(update)
+    await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
     draft.editing = field != "name"
@@ -313,7 +308,7 @@ async def edit_field(update: Update, context: BotContext) -> str:
 
 @guarded(Action.SUBMIT_OPINION)
 async def back_to_preview(update: Update, context: BotContext) -> str:
-    await _answer(update)
+    await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
     draft.editing = False
@@ -325,7 +320,7 @@ async def back_to_preview(update: Update, context: BotContext) -> str:
 async def cancel(update: Update, context: BotContext) -> int:
     user_id, chat_id = _ids(update)
     await context.services.opinions.discard(user_id, chat_id)
-    await _answer(update)
+    await answer_tap(update)
     await respond(update, context, context.texts("opinion.cancelled"))
     return END
 

@@ -39,7 +39,7 @@ from bot.services.visits import (
     parse_count,
     parse_date,
 )
-from handlers.common import callback_args, guarded, int_arg, respond, show_error
+from handlers.common import answer_tap, callback_args, guarded, int_arg, respond, show_error
 from handlers.keyboards import button, paged, rows_of, station_picker, street_picker
 from storage.models import Visit
 
@@ -86,11 +86,6 @@ async def _save(update: Update, context: BotContext, draft: VisitDraft, step: st
 async def _draft(update: Update, context: BotContext) -> VisitDraft:
     user_id, _ = _ids(update)
     return await context.services.visits.draft(user_id)
-
-
-async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
 
 
 def _day(texts: Texts, value: date) -> str:
@@ -304,7 +299,7 @@ async def _finish(update: Update, context: BotContext, draft: VisitDraft) -> int
             await show_error(update, context, error)
             return END
         raise
-    await _answer(update)
+    await answer_tap(update)
     await show_card(update, context, visit, 0, head, edit=update.callback_query is not None)
     return END
 
@@ -314,7 +309,7 @@ async def _next(update: Update, context: BotContext, draft: VisitDraft, step: st
     if draft.editing is not None:
         return await _finish(update, context, draft)
     await _save(update, context, draft, step)
-    await _answer(update)
+    await answer_tap(update)
     await prompt(update, context, draft, step)
     return step
 
@@ -338,7 +333,7 @@ async def log_turn(update: Update, context: BotContext) -> str:
     draft, turn = await context.services.visits.begin_from_turn(
         context.user, chat_id, int_arg(raw), VOTERS
     )
-    await _answer(update)
+    await answer_tap(update)
     texts = context.texts
     assert draft.kind is not None and draft.visit_date is not None
     intro = texts(
@@ -363,7 +358,7 @@ async def edit_field(update: Update, context: BotContext) -> str:
     draft = await context.services.visits.begin_edit(
         context.user, chat_id, int_arg(raw_id), field, step
     )
-    await _answer(update)
+    await answer_tap(update)
     await prompt(update, context, draft, step)
     return step
 
@@ -389,7 +384,7 @@ async def choose_date(update: Update, context: BotContext) -> str | int:
     draft = await _draft(update, context)
     if choice == "other":
         await _save(update, context, draft, DATE_TYPED)
-        await _answer(update)
+        await answer_tap(update)
         await ask_date_typed(update, context)
         return DATE_TYPED
     today = context.services.visits.today()
@@ -434,7 +429,7 @@ async def street_page(update: Update, context: BotContext) -> None:
             _cancel_row(context),
         ]
     )
-    await _answer(update)
+    await answer_tap(update)
     await respond(update, context, texts("visit.ask_station"), markup)
 
 
@@ -444,7 +439,7 @@ async def station_page(update: Update, context: BotContext) -> None:
     street = await context.services.stations.street(street_id)
     picker = await station_picker(context.services, context.texts, STATION_PREFIX, street_id, page)
     markup = InlineKeyboardMarkup([*picker.inline_keyboard, _cancel_row(context)])
-    await _answer(update)
+    await answer_tap(update)
     text = context.texts("visit.ask_station_of", street=escape(street.name))
     await respond(update, context, text, markup)
 
@@ -529,7 +524,7 @@ async def clear_photos(update: Update, context: BotContext) -> str:
     draft = await _draft(update, context)
     draft.photos = []
     await _save(update, context, draft, PHOTOS)
-    await _answer(update)
+    await answer_tap(update)
     await ask_photos(update, context, draft)
     return PHOTOS
 
@@ -544,7 +539,7 @@ async def cancel(update: Update, context: BotContext) -> int:
     user_id, chat_id = _ids(update)
     draft = await context.services.visits.draft(user_id)
     await context.services.visits.discard(user_id, chat_id)
-    await _answer(update)
+    await answer_tap(update)
     key = "visit.edit_cancelled" if draft.editing is not None else "visit.cancelled"
     await respond(update, context, context.texts(key))
     return END
@@ -624,7 +619,7 @@ async def visits_command(update: Update, context: BotContext) -> None:
 async def list_page(update: Update, context: BotContext) -> None:
     (raw,) = callback_args(update, "vv:l", 1)
     page = int_arg(raw)
-    await _answer(update)
+    await answer_tap(update)
     await show_page(update, context, page)
 
 
@@ -633,7 +628,7 @@ async def open_visit(update: Update, context: BotContext) -> None:
     raw_id, raw_page = callback_args(update, "vv:o", 2)
     visit = await context.services.visits.detail(context.user, int_arg(raw_id))
     page = int_arg(raw_page)
-    await _answer(update)
+    await answer_tap(update)
     await show_card(update, context, visit, page, edit=True)
 
 
@@ -642,7 +637,7 @@ async def edit_menu(update: Update, context: BotContext) -> None:
     raw_id, raw_page = callback_args(update, "vv:e", 2)
     visit = await context.services.visits.changeable(context.user, int_arg(raw_id))
     page = int_arg(raw_page)
-    await _answer(update)
+    await answer_tap(update)
     texts = context.texts
     buttons = [button(texts(label), f"vv:f:{visit.id}:{field}") for field, label, _ in FIELDS]
     markup = InlineKeyboardMarkup(
@@ -656,7 +651,7 @@ async def ask_delete(update: Update, context: BotContext) -> None:
     raw_id, raw_page = callback_args(update, "vv:d", 2)
     visit = await context.services.visits.changeable(context.user, int_arg(raw_id))
     page = int_arg(raw_page)
-    await _answer(update)
+    await answer_tap(update)
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [
@@ -675,7 +670,7 @@ async def confirm_delete(update: Update, context: BotContext) -> None:
     raw_id, raw_page = callback_args(update, "vv:dy", 2)
     page = int_arg(raw_page)
     await context.services.visits.delete(context.user, int_arg(raw_id))
-    await _answer(update)
+    await answer_tap(update)
     await show_page(update, context, page, context.texts("visit.deleted"))
 
 
