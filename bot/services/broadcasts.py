@@ -13,11 +13,10 @@ from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
 from storage import Database, Tx
 from storage.models import Audience, Broadcast, BroadcastCounts, BroadcastState, User
-from storage.repos.drafts import ConversationRepo, KindDraftRepo
+from storage.repos.drafts import ConversationDrafts
 from storage.repos.outbox import AUDIENCE_NEEDS_REF, BroadcastRepo, OutboxRepo
 from storage.repos.stations import StationRepo
 
-DRAFT_KIND = "broadcast"
 CONVERSATION = "broadcast"
 STEP_COMPOSE, STEP_AUDIENCE, STEP_PREVIEW = "compose", "audience", "preview"
 TEXT_MAX = 4096
@@ -62,26 +61,21 @@ class BroadcastService:
         self.outbox = outbox
         self.repo = BroadcastRepo(db)
         self.queue = OutboxRepo(db)
-        self.drafts = KindDraftRepo(db)
-        self.conversations = ConversationRepo(db)
+        self.steps = ConversationDrafts(db, CONVERSATION)
         self.stations = StationRepo(db)
 
     async def draft(self, actor: User) -> BroadcastDraft:
         ensure(actor, Action.BROADCAST)
-        return BroadcastDraft.from_data(await self.drafts.get(actor.telegram_id, DRAFT_KIND))
+        return BroadcastDraft.from_data(await self.steps.get(actor.telegram_id))
 
     async def _store(
         self, actor: User, chat_id: int, draft: BroadcastDraft, step: str | None
     ) -> None:
         """The draft and the conversation step it is at, written together."""
         async with self.db.transaction() as tx:
-            if step is None:
-                await self.drafts.delete(tx, actor.telegram_id, DRAFT_KIND)
-            else:
-                await self.drafts.save(
-                    tx, actor.telegram_id, DRAFT_KIND, draft.to_data(), self.clock.now()
-                )
-            await self.conversations.put(tx, CONVERSATION, (chat_id, actor.telegram_id), step)
+            await self.steps.put(
+                tx, chat_id, actor.telegram_id, draft.to_data(), step, self.clock.now()
+            )
 
     async def begin(self, actor: User, chat_id: int) -> None:
         ensure(actor, Action.BROADCAST)
@@ -152,8 +146,7 @@ class BroadcastService:
                 now=now,
             )
             await self.queue.enqueue_broadcast(tx, broadcast_id, recipients, now)
-            await self.drafts.delete(tx, actor.telegram_id, DRAFT_KIND)
-            await self.conversations.put(tx, CONVERSATION, (chat_id, actor.telegram_id), None)
+            await self.steps.put(tx, chat_id, actor.telegram_id, None, None, now)
         self.outbox.wake()
         broadcast = await self.repo.get(broadcast_id)
         assert broadcast is not None

@@ -23,7 +23,7 @@ from storage import Database, Tx
 from storage.models import Deputy, DutyRule, DutyTurn, Station, TurnKind, User
 from storage.repos.calendar import CalendarRepo
 from storage.repos.deputies import DeputyRepo
-from storage.repos.drafts import ConversationRepo, KindDraftRepo
+from storage.repos.drafts import ConversationDrafts
 from storage.repos.stations import StationRepo
 
 HORIZON_DAYS = 400  # rules produce turns this far ahead; a daily sweep extends it
@@ -83,7 +83,6 @@ class TurnView:
     deputies: list[Deputy]
 
 
-DRAFT_KIND = "duty"
 CONVERSATION = "duty"
 
 
@@ -95,14 +94,13 @@ class CalendarService:
         self.repo = CalendarRepo(db)
         self.stations = StationRepo(db)
         self.deputies = DeputyRepo(db)
-        self.drafts = KindDraftRepo(db)
-        self.conversations = ConversationRepo(db)
+        self.steps = ConversationDrafts(db, CONVERSATION)
 
     # --- the staff's draft while they set up a rule or a turn in chat -----------------------
 
     async def draft(self, actor: User) -> dict[str, Any]:
         ensure(actor, Action.MANAGE_CALENDAR)
-        return await self.drafts.get(actor.telegram_id, DRAFT_KIND) or {}
+        return await self.steps.get(actor.telegram_id) or {}
 
     async def save_draft(
         self, actor: User, chat_id: int, data: dict[str, Any], step: str | None
@@ -110,11 +108,7 @@ class CalendarService:
         """The draft and its conversation step together; `step` None discards both."""
         ensure(actor, Action.MANAGE_CALENDAR)
         async with self.db.transaction() as tx:
-            if step is None:
-                await self.drafts.delete(tx, actor.telegram_id, DRAFT_KIND)
-            else:
-                await self.drafts.save(tx, actor.telegram_id, DRAFT_KIND, data, self.clock.now())
-            await self.conversations.put(tx, CONVERSATION, (chat_id, actor.telegram_id), step)
+            await self.steps.put(tx, chat_id, actor.telegram_id, data, step, self.clock.now())
 
     def at(self, day: date, hhmm: str) -> datetime:
         hours, minutes = (int(p) for p in hhmm.split(":"))

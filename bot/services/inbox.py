@@ -32,14 +32,12 @@ from bot.services.opinions import (
     EVENT_LABELS,
     REASON_MAX,
     REPLY_CONVERSATION,
-    REPLY_DRAFT,
     SATISFACTION_CHOICES,
     SATISFACTION_LABELS,
     SOLVED_LABELS,
     TRANSITIONS,
     apply_transition,
     clean_reply,
-    conversation_key,
     satisfaction_buttons,
     solved_buttons,
     translated,
@@ -49,7 +47,7 @@ from bot.services.paging import Page, clamp_page
 from storage import Database, Tx
 from storage.models import Deputy, Opinion, OpinionEvent, OpinionStatus, User
 from storage.repos.calendar import CalendarRepo
-from storage.repos.drafts import ConversationRepo, KindDraftRepo
+from storage.repos.drafts import ConversationDrafts, ConversationRepo, conversation_key
 from storage.repos.opinions import OpinionRepo
 from storage.repos.stations import StationRepo
 from storage.repos.users import UserRepo
@@ -123,7 +121,7 @@ class InboxService:
         self.stations = StationRepo(db)
         self.users = UserRepo(db)
         self.marks = CalendarRepo(db)
-        self.pending = KindDraftRepo(db)
+        self.replies = ConversationDrafts(db, REPLY_CONVERSATION)
         self.conversations = ConversationRepo(db)
 
     # --- reading ---------------------------------------------------------------------------
@@ -316,22 +314,17 @@ class InboxService:
     async def _save_typing(
         self, tx: Tx, actor: User, chat_id: int, opinion_id: int, action: str
     ) -> None:
-        await self.pending.save(
+        await self.replies.put(
             tx,
+            chat_id,
             actor.telegram_id,
-            REPLY_DRAFT,
             {"opinion_id": opinion_id, "action": action},
+            TYPING,
             self.clock.now(),
-        )
-        await self.conversations.put(
-            tx, REPLY_CONVERSATION, conversation_key(chat_id, actor.telegram_id), TYPING
         )
 
     async def _drop_typing(self, tx: Tx, actor: User, chat_id: int) -> None:
-        await self.pending.delete(tx, actor.telegram_id, REPLY_DRAFT)
-        await self.conversations.put(
-            tx, REPLY_CONVERSATION, conversation_key(chat_id, actor.telegram_id), None
-        )
+        await self.replies.put(tx, chat_id, actor.telegram_id, None, None, self.clock.now())
 
     async def _busy_elsewhere(self, actor: User, chat_id: int) -> bool:
         """In the middle of another multi-step conversation (one at a time)."""
@@ -354,7 +347,7 @@ class InboxService:
 
     async def typing(self, actor: User) -> tuple[int, str] | None:
         """(opinion, action) being typed, or None."""
-        pending = await self.pending.get(actor.telegram_id, REPLY_DRAFT)
+        pending = await self.replies.get(actor.telegram_id)
         if pending is None or pending.get("action") not in TYPED:
             return None
         return int(pending["opinion_id"]), str(pending["action"])

@@ -16,12 +16,11 @@ from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
 from storage import Database, Tx
 from storage.models import Opinion, OpinionDraft, OpinionEvent, OpinionStatus, User
-from storage.repos.drafts import ConversationRepo, DraftRepo
+from storage.repos.drafts import ConversationRepo, DraftRepo, conversation_key
 from storage.repos.opinions import OpinionRepo
 
 CONVERSATION = "opinion"
 REPLY_CONVERSATION = "reply"
-REPLY_DRAFT = "reply"
 TEXT_MIN = 10
 TEXT_MAX = 2000
 MAX_PHOTOS = 3
@@ -116,11 +115,6 @@ def clean_text(raw: str | None) -> str:
     if len(text) > TEXT_MAX:
         raise DomainError("opinion.text_too_long", maximum=TEXT_MAX, count=len(text))
     return text
-
-
-def conversation_key(chat_id: int, user_id: int) -> tuple[int, int]:
-    """The key PTB's ConversationHandler uses with per_chat and per_user."""
-    return (chat_id, user_id)
 
 
 REPLY_MIN = 2

@@ -24,12 +24,11 @@ from storage import Database
 from storage.models import Deputy, DutyTurn, Station, TurnKind, User, Visit
 from storage.repos.calendar import CalendarRepo
 from storage.repos.deputies import DeputyRepo
-from storage.repos.drafts import ConversationRepo, KindDraftRepo
+from storage.repos.drafts import ConversationDrafts, conversation_key
 from storage.repos.stations import StationRepo
 from storage.repos.visits import VisitRepo
 
 CONVERSATION = "visit"
-DRAFT_KIND = "visit"
 MAX_COUNT = 10_000
 TEXT_MAX = 1_000
 MAX_PHOTOS = 5
@@ -148,11 +147,6 @@ def clean_text(raw: str | None) -> str:
     return text
 
 
-def conversation_key(chat_id: int, user_id: int) -> tuple[int, int]:
-    """The key PTB's ConversationHandler uses with per_chat and per_user."""
-    return (chat_id, user_id)
-
-
 class VisitService:
     def __init__(self, db: Database, clock: Clock, zone: ZoneInfo | None = None) -> None:
         self.db = db
@@ -162,8 +156,7 @@ class VisitService:
         self.deputies = DeputyRepo(db)
         self.stations = StationRepo(db)
         self.calendar = CalendarRepo(db)
-        self.drafts = KindDraftRepo(db)
-        self.conversations = ConversationRepo(db)
+        self.steps = ConversationDrafts(db, CONVERSATION)
 
     # --- time ------------------------------------------------------------------------------
 
@@ -194,7 +187,7 @@ class VisitService:
 
     async def _check_free(self, actor: User, chat_id: int) -> None:
         key = conversation_key(chat_id, actor.telegram_id)
-        if await self.repo.other_conversations(key, CONVERSATION):
+        if await self.steps.states.active_names(key) - {CONVERSATION}:
             raise DomainError("visit.busy_elsewhere")
 
     async def station(self, station_id: int | None) -> Station | None:
@@ -208,21 +201,19 @@ class VisitService:
     # --- the draft ------------------------------------------------------------------------
 
     async def draft(self, user_id: int) -> VisitDraft:
-        data = await self.drafts.get(user_id, DRAFT_KIND)
+        data = await self.steps.get(user_id)
         return VisitDraft() if data is None else VisitDraft.model_validate(data)
 
     async def save(self, user_id: int, chat_id: int, draft: VisitDraft, step: str) -> None:
         """Store the draft and the step it is at, together, so a crash loses at most one step."""
         async with self.db.transaction() as tx:
-            await self.drafts.save(
-                tx, user_id, DRAFT_KIND, draft.model_dump(mode="json"), self.clock.now()
+            await self.steps.put(
+                tx, chat_id, user_id, draft.model_dump(mode="json"), step, self.clock.now()
             )
-            await self.conversations.put(tx, CONVERSATION, conversation_key(chat_id, user_id), step)
 
     async def discard(self, user_id: int, chat_id: int) -> None:
         async with self.db.transaction() as tx:
-            await self.drafts.delete(tx, user_id, DRAFT_KIND)
-            await self.conversations.put(tx, CONVERSATION, conversation_key(chat_id, user_id), None)
+            await self.steps.put(tx, chat_id, user_id, None, None, self.clock.now())
 
     async def begin(self, actor: User, chat_id: int, step: str) -> VisitDraft:
         """A new visit from /visit: an empty draft at `step`."""
@@ -291,10 +282,7 @@ class VisitService:
                 photos=draft.photos,
                 now=now,
             )
-            await self.drafts.delete(tx, actor.telegram_id, DRAFT_KIND)
-            await self.conversations.put(
-                tx, CONVERSATION, conversation_key(chat_id, actor.telegram_id), None
-            )
+            await self.steps.put(tx, chat_id, actor.telegram_id, None, None, now)
         visit = await self.repo.get(visit_id)
         assert visit is not None
         return visit
@@ -373,10 +361,7 @@ class VisitService:
             refusal = self._refusal(actor, await self.repo.get_in(tx, draft.editing))
             if refusal is None:
                 await self.repo.update(tx, draft.editing, {column: value}, now)
-            await self.drafts.delete(tx, actor.telegram_id, DRAFT_KIND)
-            await self.conversations.put(
-                tx, CONVERSATION, conversation_key(chat_id, actor.telegram_id), None
-            )
+            await self.steps.put(tx, chat_id, actor.telegram_id, None, None, now)
         if refusal is not None:
             raise refusal
         visit = await self.repo.get(draft.editing)

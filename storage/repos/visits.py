@@ -131,11 +131,3 @@ class VisitRepo:
             (stamp(now), stamp(now), visit_id),
         )
         return changed == 1
-
-    async def other_conversations(self, key: Sequence[int], name: str) -> list[str]:
-        """The names of the conversations other than `name` this chat and user are in."""
-        rows = await self.db.fetchall(
-            "SELECT name FROM conversation_states WHERE key = ? AND name != ? ORDER BY name",
-            (json.dumps(list(key)), name),
-        )
-        return [str(r[0]) for r in rows]
