@@ -15,7 +15,6 @@ from handlers.common import callback_args, guarded, int_arg, respond
 from handlers.keyboards import station_picker, street_picker
 
 PREFIX = "iv"
-PENDING_NAME = "invite_name"
 
 
 @guarded(Action.INVITE_DEPUTY)
@@ -23,7 +22,7 @@ async def invite_command(update: Update, context: BotContext) -> None:
     name = " ".join(context.args or [])
     if not name:
         raise DomainError("invite.usage")
-    context.user_data[PENDING_NAME] = name  # type: ignore[index]
+    name = await context.services.invitations.start(context.user, name)
     markup = await street_picker(context.services, context.texts, PREFIX, 0)
     await respond(
         update,
@@ -34,18 +33,15 @@ async def invite_command(update: Update, context: BotContext) -> None:
     )
 
 
-def _pending_name(context: BotContext) -> str:
-    name = (context.user_data or {}).get(PENDING_NAME)
-    if not name:
-        raise DomainError("invite.usage")
-    return str(name)
+async def _pending_name(context: BotContext) -> str:
+    return await context.services.invitations.pending_name(context.user)
 
 
 @guarded(Action.INVITE_DEPUTY)
 async def street_page(update: Update, context: BotContext) -> None:
     (raw,) = callback_args(update, f"{PREFIX}:z", 1)
     page = int_arg(raw)
-    name = _pending_name(context)
+    name = await _pending_name(context)
     assert update.callback_query is not None
     await update.callback_query.answer()
     markup = await street_picker(context.services, context.texts, PREFIX, page)
@@ -57,7 +53,7 @@ async def street_page(update: Update, context: BotContext) -> None:
 @guarded(Action.INVITE_DEPUTY)
 async def station_page(update: Update, context: BotContext) -> None:
     street_id, page = (int_arg(a) for a in callback_args(update, f"{PREFIX}:s", 2))
-    name = _pending_name(context)
+    name = await _pending_name(context)
     await context.services.stations.street(street_id)
     assert update.callback_query is not None
     await update.callback_query.answer()
@@ -70,10 +66,9 @@ async def station_page(update: Update, context: BotContext) -> None:
 @guarded(Action.INVITE_DEPUTY)
 async def pick(update: Update, context: BotContext) -> None:
     (station_id,) = callback_args(update, f"{PREFIX}:p", 1)
-    name = _pending_name(context)
+    name = await _pending_name(context)
     invitation = await context.services.invitations.create(context.user, name, int_arg(station_id))
     station = await context.services.stations.get(invitation.station_id)
-    context.user_data.pop(PENDING_NAME, None)  # type: ignore[union-attr]
     assert update.callback_query is not None
     await update.callback_query.answer()
     link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_PREFIX}{invitation.code}"

@@ -111,3 +111,12 @@ async def test_names_are_plain_in_alerts_and_escaped_in_messages(
     alert = li.seen[-1]
     assert alert.kind == "alert" and "O'Neil <张>" in alert.text
     assert say(li, "inbox.held_by", tracking_no="HD-2026-000001", name="O'Neil <张>") == alert.text
+
+
+async def test_an_invitation_in_the_making_survives_a_restart(world: World, person, admin) -> None:
+    await admin.send("/invite 钱代表")
+    await world.crash_and_restart()
+    await admin.tap("学院路街道")
+    await admin.tap("学院路第一联络站")
+    assert "已为代表 <b>钱代表</b>（学院路第一联络站）生成邀请" in admin.last
+    assert await world.rows("SELECT kind FROM drafts") == []

@@ -12,12 +12,14 @@ from bot.errors import DomainError
 from storage import Database
 from storage.models import Deputy, Invitation, Role, User
 from storage.repos.deputies import DeputyRepo, InvitationRepo
+from storage.repos.drafts import KindDraftRepo
 from storage.repos.stations import StationRepo
 from storage.repos.users import UserRepo
 
 CODE_BYTES = 12
 MAX_NAME = 60
 DEEP_LINK_PREFIX = "inv_"
+PENDING = "invite"  # drafts kind: the name typed with /invite, until a station is picked
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,37 @@ class InvitationService:
         self.deputies = DeputyRepo(db)
         self.stations = StationRepo(db)
         self.users = UserRepo(db)
+        self.pending = KindDraftRepo(db)
 
-    async def create(self, actor: User, deputy_name: str, station_id: int) -> Invitation:
-        ensure(actor, Action.INVITE_DEPUTY)
-        name = " ".join(deputy_name.split())
+    @staticmethod
+    def _clean_name(raw: str) -> str:
+        name = " ".join(raw.split())
         if not name:
             raise DomainError("invite.name_empty")
         if len(name) > MAX_NAME:
             raise DomainError("invite.name_too_long", maximum=MAX_NAME)
+        return name
+
+    async def start(self, actor: User, deputy_name: str) -> str:
+        """Remember the name while staff pick the station (kept in the database)."""
+        ensure(actor, Action.INVITE_DEPUTY)
+        name = self._clean_name(deputy_name)
+        async with self.db.transaction() as tx:
+            await self.pending.save(
+                tx, actor.telegram_id, PENDING, {"name": name}, self.clock.now()
+            )
+        return name
+
+    async def pending_name(self, actor: User) -> str:
+        ensure(actor, Action.INVITE_DEPUTY)
+        data = await self.pending.get(actor.telegram_id, PENDING)
+        if not data:
+            raise DomainError("invite.usage")
+        return str(data["name"])
+
+    async def create(self, actor: User, deputy_name: str, station_id: int) -> Invitation:
+        ensure(actor, Action.INVITE_DEPUTY)
+        name = self._clean_name(deputy_name)
         if await self.stations.get(station_id) is None:
             raise DomainError("station.unknown")
         now = self.clock.now()
@@ -51,6 +76,7 @@ class InvitationService:
             await self.invitations.insert(
                 tx, code, name, station_id, actor.telegram_id, now, now + self.ttl
             )
+            await self.pending.delete(tx, actor.telegram_id, PENDING)
             invitation = await self.invitations.get_for_update(tx, code)
         assert invitation is not None
         return invitation
