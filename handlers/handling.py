@@ -14,7 +14,14 @@ from bot.errors import DomainError
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
 from handlers.common import answer_tap, callback_args, clip, guarded, int_arg, respond
-from handlers.inbox import CARD_TEXT_CHARS, assign_to, deputy_picker, render_history, render_rating
+from handlers.inbox import (
+    CARD_TEXT_CHARS,
+    acted,
+    assign_to,
+    deputy_picker,
+    render_history,
+    render_rating,
+)
 from handlers.keyboards import button, paged, rows_of, street_picker
 from storage.models import OpinionStatus
 
@@ -168,28 +175,14 @@ async def card(update: Update, context: BotContext) -> None:
 async def accept(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "so:accept", 1)
     opinion = await context.services.opinions.handle(context.user, int_arg(opinion_id), "accept")
-    await answer_tap(update)
-    await respond(
-        update,
-        context,
-        context.texts("handling.done_accept", tracking_no=opinion.tracking_no),
-        edit=False,
-    )
-    await show_card(update, context, opinion.id)
+    await acted(update, context, "handling.done_accept", opinion, show_card)
 
 
 @guarded(Action.HANDLE_OPINIONS)
 async def release(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "so:rel", 1)
     opinion = await context.services.inbox.release(context.user, int_arg(opinion_id))
-    await answer_tap(update)
-    await respond(
-        update,
-        context,
-        context.texts("inbox.released", tracking_no=opinion.tracking_no),
-        edit=False,
-    )
-    await show_card(update, context, opinion.id)
+    await acted(update, context, "inbox.released", opinion, show_card)
 
 
 @guarded(Action.ASSIGN_OPINION)

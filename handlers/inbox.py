@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Awaitable, Callable
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -256,28 +257,27 @@ async def view(update: Update, context: BotContext) -> None:
 async def claim(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "ib:claim", 1)
     opinion = await context.services.inbox.claim(context.user, int_arg(opinion_id))
-    await answer_tap(update)
-    await respond(
-        update,
-        context,
-        context.texts("inbox.claimed", tracking_no=opinion.tracking_no),
-        edit=False,
-    )
-    await show_card(update, context, opinion.id)
+    await acted(update, context, "inbox.claimed", opinion, show_card)
 
 
 @guarded(Action.VIEW_INBOX)
 async def release(update: Update, context: BotContext) -> None:
     (opinion_id,) = callback_args(update, "ib:rel", 1)
     opinion = await context.services.inbox.release(context.user, int_arg(opinion_id))
+    await acted(update, context, "inbox.released", opinion, show_card)
+
+
+async def acted(
+    update: Update,
+    context: BotContext,
+    key: str,
+    opinion: Opinion,
+    show: Callable[[Update, BotContext, int], Awaitable[None]],
+) -> None:
+    """After a step on an opinion: stop the spinner, say what was done, show the card."""
     await answer_tap(update)
-    await respond(
-        update,
-        context,
-        context.texts("inbox.released", tracking_no=opinion.tracking_no),
-        edit=False,
-    )
-    await show_card(update, context, opinion.id)
+    await respond(update, context, context.texts(key, tracking_no=opinion.tracking_no), edit=False)
+    await show(update, context, opinion.id)
 
 
 async def deputy_picker(
