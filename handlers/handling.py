@@ -19,6 +19,7 @@ from handlers.inbox import (
     acted,
     assign_to,
     deputy_picker,
+    opinion_button,
     render_history,
     render_rating,
 )
@@ -57,20 +58,10 @@ async def show_list(
         status=texts(STATUS_LABELS[status]) if status else texts("handling.all_statuses"),
         street=escape(street_name),
     )
-    items = []
-    for opinion in result.items:
-        summary = opinion.text[:PREVIEW_CHARS] + ("…" if len(opinion.text) > PREVIEW_CHARS else "")
-        items.append(
-            button(
-                texts(
-                    "handling.item",
-                    tracking_no=opinion.tracking_no,
-                    status=texts(STATUS_LABELS[opinion.status]),
-                    summary=summary,
-                ),
-                f"so:o:{opinion.id}",
-            )
-        )
+    items = [
+        opinion_button(texts, "handling.item", opinion, PREVIEW_CHARS, f"so:o:{opinion.id}")
+        for opinion in result.items
+    ]
     filters_row = [
         button(texts("handling.all_statuses"), f"so:l:{ALL}:{street_id}:0"),
         *(button(texts(STATUS_LABELS[s]), f"so:l:{s.value}:{street_id}:0") for s in OpinionStatus),

@@ -96,6 +96,20 @@ NOTE_CHARS = 200
 HISTORY_EVENTS = 8
 
 
+def opinion_button(
+    texts: Texts, key: str, opinion: Opinion, preview_chars: int, data: str
+) -> InlineKeyboardButton:
+    """One opinion in a list: tracking number, status and the start of its text."""
+    summary = opinion.text[:preview_chars] + ("…" if len(opinion.text) > preview_chars else "")
+    label = texts(
+        key,
+        tracking_no=opinion.tracking_no,
+        status=texts(STATUS_LABELS[opinion.status]),
+        summary=summary,
+    )
+    return button(label, data)
+
+
 def render_history(texts: Texts, events: list[OpinionEvent]) -> str:
     """The latest events, each note clipped, so a card stays within Telegram's length."""
     shown = events[-HISTORY_EVENTS:]
@@ -154,20 +168,10 @@ async def show_list(update: Update, context: BotContext, view: str, page: int) -
     texts = context.texts
     result = await context.services.inbox.page(context.user, view, page, PER_PAGE)
     labels = STAFF_VIEW_LABELS if allowed(context.user, Action.VIEW_ALL_OPINIONS) else VIEW_LABELS
-    items = []
-    for opinion in result.items:
-        summary = opinion.text[:PREVIEW_CHARS] + ("…" if len(opinion.text) > PREVIEW_CHARS else "")
-        items.append(
-            button(
-                texts(
-                    "inbox.item",
-                    tracking_no=opinion.tracking_no,
-                    status=texts(STATUS_LABELS[opinion.status]),
-                    summary=summary,
-                ),
-                f"ib:o:{opinion.id}",
-            )
-        )
+    items = [
+        opinion_button(texts, "inbox.item", opinion, PREVIEW_CHARS, f"ib:o:{opinion.id}")
+        for opinion in result.items
+    ]
     markup = paged(items, result.page, result.pages, lambda p: f"ib:l:{view}:{p}", texts)
     views = [button(("· " if v == view else "") + texts(labels[v]), f"ib:l:{v}:0") for v in VIEWS]
     title = texts("inbox.title", view=texts(labels[view]))

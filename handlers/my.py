@@ -12,7 +12,13 @@ from bot.access import Action
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
 from handlers.common import callback_args, clip, guarded, int_arg, respond
-from handlers.inbox import CARD_TEXT_CHARS, rating_rows, render_history, render_rating
+from handlers.inbox import (
+    CARD_TEXT_CHARS,
+    opinion_button,
+    rating_rows,
+    render_history,
+    render_rating,
+)
 from handlers.keyboards import button, paged
 
 PER_PAGE = 5
@@ -27,18 +33,8 @@ async def show_page(update: Update, context: BotContext, page: int) -> None:
         return
     buttons = []
     for opinion in result.items:
-        summary = (
-            opinion.text
-            if len(opinion.text) <= PREVIEW_CHARS
-            else (opinion.text[:PREVIEW_CHARS] + "…")
-        )
-        label = texts(
-            "my.item",
-            tracking_no=opinion.tracking_no,
-            status=texts(STATUS_LABELS[opinion.status]),
-            summary=summary,
-        )
-        buttons.append(button(label, f"my:o:{opinion.id}:{result.page}"))
+        data = f"my:o:{opinion.id}:{result.page}"
+        buttons.append(opinion_button(texts, "my.item", opinion, PREVIEW_CHARS, data))
     markup = paged(buttons, result.page, result.pages, lambda p: f"my:p:{p}", texts)
     await respond(update, context, texts("my.title"), markup)
 
