@@ -1,0 +1,19 @@
+-- Hardening: idempotent opinion submission, conversation expiry, nothing personal before
+-- consent.
+
+-- The draft an opinion was submitted from: a repeated Send finds the same opinion.
+ALTER TABLE opinions ADD COLUMN draft_token TEXT;
+CREATE UNIQUE INDEX opinions_draft_token ON opinions(draft_token) WHERE draft_token IS NOT NULL;
+
+-- When a conversation last moved, so an abandoned one expires; old rows count from now.
+ALTER TABLE conversation_states ADD COLUMN updated_at TEXT;
+UPDATE conversation_states
+   SET updated_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')
+ WHERE updated_at IS NULL;
+CREATE INDEX conversation_states_updated ON conversation_states(updated_at);
+CREATE INDEX drafts_updated ON drafts(updated_at);
+CREATE INDEX opinion_drafts_updated ON opinion_drafts(updated_at);
+
+-- The privacy notice was shown (the only thing kept about a stranger besides their id).
+ALTER TABLE users ADD COLUMN notice_shown_at TEXT;
+CREATE INDEX users_unconsented ON users(created_at) WHERE consent_at IS NULL;
