@@ -7,13 +7,17 @@ from collections.abc import Callable, Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Texts
+from bot.runtime.buttons import CallbackData, Picker, StationPicked, StreetPage, StreetStations
 from bot.services import Services
 
 PER_PAGE = 8
 
 
-def button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
+def button(label: str, data: CallbackData | str) -> InlineKeyboardButton:
+    """An inline button; its data is one of the declared kinds (bot.runtime.buttons)."""
+    if isinstance(data, CallbackData):
+        return data.button(label)
+    return InlineKeyboardButton(label, callback_data=data)  # TRANSITION: removed below
 
 
 def rows_of(
@@ -26,7 +30,7 @@ def paged(
     buttons: Sequence[InlineKeyboardButton],
     page: int,
     pages: int,
-    nav: Callable[[int], str],
+    nav: Callable[[int], CallbackData | str],
     texts: Texts,
     *,
     columns: int = 1,
@@ -48,25 +52,52 @@ def paged(
 
 
 async def street_picker(
-    services: Services, texts: Texts, prefix: str, page: int
+    services: Services, texts: Texts, purpose: Picker | str, page: int
 ) -> InlineKeyboardMarkup:
-    """Streets (街镇); tapping one opens its stations. Data: `<prefix>:z:<page>`."""
+    """Streets (街镇); tapping one opens its stations (StreetStations)."""
     result = await services.stations.streets(page, PER_PAGE)
-    buttons = [button(s.name, f"{prefix}:s:{s.id}:0") for s in result.items]
-    return paged(buttons, result.page, result.pages, lambda p: f"{prefix}:z:{p}", texts, columns=2)
-
-
-async def station_picker(
-    services: Services, texts: Texts, prefix: str, street_id: int, page: int
-) -> InlineKeyboardMarkup:
-    """The stations of one street. Data: `<prefix>:s:<street>:<page>` and `<prefix>:p:<id>`."""
-    result = await services.stations.stations(street_id, page, PER_PAGE)
-    buttons = [button(s.name, f"{prefix}:p:{s.id}") for s in result.items]
+    if isinstance(purpose, str) and not isinstance(purpose, Picker):  # TRANSITION
+        prefix = purpose
+        legacy = [button(s.name, f"{prefix}:s:{s.id}:0") for s in result.items]
+        return paged(
+            legacy, result.page, result.pages, lambda p: f"{prefix}:z:{p}", texts, columns=2
+        )
+    buttons = [
+        button(s.name, StreetStations(purpose=purpose, street=s.id, page=0))
+        for s in result.items
+    ]
     return paged(
         buttons,
         result.page,
         result.pages,
-        lambda p: f"{prefix}:s:{street_id}:{p}",
+        lambda p: StreetPage(purpose=purpose, page=p),
         texts,
-        extra=[button(texts("nav.back"), f"{prefix}:z:0")],
+        columns=2,
+    )
+
+
+async def station_picker(
+    services: Services, texts: Texts, purpose: Picker | str, street_id: int, page: int
+) -> InlineKeyboardMarkup:
+    """The stations of one street (StationPicked), with a way back to the streets."""
+    result = await services.stations.stations(street_id, page, PER_PAGE)
+    if isinstance(purpose, str) and not isinstance(purpose, Picker):  # TRANSITION
+        prefix = purpose
+        legacy = [button(s.name, f"{prefix}:p:{s.id}") for s in result.items]
+        return paged(
+            legacy,
+            result.page,
+            result.pages,
+            lambda p: f"{prefix}:s:{street_id}:{p}",
+            texts,
+            extra=[button(texts("nav.back"), f"{prefix}:z:0")],
+        )
+    buttons = [button(s.name, StationPicked(purpose=purpose, station=s.id)) for s in result.items]
+    return paged(
+        buttons,
+        result.page,
+        result.pages,
+        lambda p: StreetStations(purpose=purpose, street=street_id, page=p),
+        texts,
+        extra=[button(texts("nav.back"), StreetPage(purpose=purpose, page=0))],
     )

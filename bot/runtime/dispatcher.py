@@ -10,13 +10,16 @@ import html
 import logging
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.i18n import Texts
+from bot.runtime.buttons import for_notice, unpack_any
 from bot.runtime.progress import progress_view
 from bot.services import Services
+from bot.services.outbox import NoticeButton
 from storage.models import BroadcastState, OutboxItem
 from storage.repos.outbox import BLOCKED, OutboxRepo
 
@@ -238,16 +241,7 @@ class OutboxDispatcher:
             return
         texts = self.services.i18n.texts(item.locale)
         params = render_params(texts, item.params)
-        markup = (
-            InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(texts(label), callback_data=data) for label, data in row]
-                    for row in item.buttons
-                ]
-            )
-            if item.buttons
-            else None
-        )
+        markup = notice_markup(texts, item.buttons)
         await self.bot.send_message(
             item.chat_id, texts(item.message_key or "", **params), reply_markup=markup
         )
@@ -287,3 +281,24 @@ class OutboxDispatcher:
                 log.warning("outbox: progress of broadcast %s: %s", broadcast.id, exc.message)
         except TelegramError as exc:
             log.warning("outbox: progress of broadcast %s: %s", broadcast.id, exc.message)
+
+
+def notice_markup(texts: Texts, rows: list[list[Any]]) -> InlineKeyboardMarkup | None:
+    """A queued notice's typed actions as buttons in the recipient's language. Rows queued
+    by an older version hold [label, data]; their data is kept only if it still unpacks."""
+    keyboard: list[list[InlineKeyboardButton]] = []
+    for row in rows:
+        buttons = []
+        for entry in row:
+            try:
+                if isinstance(entry, dict):
+                    notice = NoticeButton.model_validate(entry)
+                    buttons.append(for_notice(notice).button(texts(notice.label)))
+                else:
+                    label, data = entry
+                    buttons.append(unpack_any(data).button(texts(label)))
+            except (ValueError, TypeError, KeyError):
+                log.warning("outbox: dropped a button that no longer exists")
+        if buttons:
+            keyboard.append(buttons)
+    return InlineKeyboardMarkup(keyboard) if keyboard else None

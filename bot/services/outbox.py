@@ -5,10 +5,40 @@ message inside the same transaction as the change that causes it; the dispatcher
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
 
 from bot.clock import Clock
 from storage import Database, Tx
 from storage.repos.outbox import OutboxRepo
+
+
+class Intent(StrEnum):
+    """What a button under a notice does. The Telegram layer turns each into its button
+    (bot.runtime.buttons); services never write callback data."""
+
+    OPEN_OPINION = "open_opinion"  # show the opinion's inbox card
+    REPLY_TO_QUESTION = "reply_to_question"  # the voter answers a deputy's question
+    ASK_AGAIN = "ask_again"  # the deputy asks the voter another question
+    CLAIM_OPINION = "claim_opinion"
+    RATE_SOLVED = "rate_solved"  # `choice`: the solved code
+    RATE_SATISFACTION = "rate_satisfaction"  # `choice`: the satisfaction code
+    LOG_VISIT = "log_visit"  # `target` is the duty turn
+
+
+class NoticeButton(BaseModel):
+    """A button under a queued notice: its label's message id and a typed action."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str
+    intent: Intent
+    target: int
+    choice: str = ""
+
+
+NoticeButtons = list[list[NoticeButton]]
 
 
 class Outbox:
@@ -33,13 +63,13 @@ class Outbox:
         key: str,
         *,
         respects_opt_out: bool = False,
-        buttons: list[list[tuple[str, str]]] | None = None,
+        buttons: NoticeButtons | None = None,
         **params: object,
     ) -> None:
         """Queue a catalog message `key` for `chat_id`, inside the caller's transaction.
         At render time string parameters are HTML-escaped, `*_at` ISO instants are
         formatted and `*_key` message ids translated for the recipient; `buttons` are rows
-        of (label message id, callback data), labelled in the recipient's language."""
+        of typed actions, labelled in the recipient's language."""
         await self.repo.enqueue_notice(
             tx,
             chat_id,
@@ -47,6 +77,8 @@ class Outbox:
             params,
             self.clock.now(),
             respects_opt_out=respects_opt_out,
-            buttons=buttons,
+            buttons=[[b.model_dump(mode="json") for b in row] for row in buttons]
+            if buttons
+            else None,
         )
         self.wake()

@@ -55,7 +55,7 @@ class OutboxRepo:
         *,
         respects_opt_out: bool = False,
         not_before: datetime | None = None,
-        buttons: list[list[tuple[str, str]]] | None = None,
+        buttons: list[list[dict[str, object]]] | None = None,
     ) -> int:
         return await tx.execute(
             "INSERT INTO outbox (chat_id, priority, message_key, params, respects_opt_out,"
@@ -67,7 +67,7 @@ class OutboxRepo:
                 int(respects_opt_out),
                 stamp(not_before or now),
                 stamp(now),
-                json.dumps(buttons) if buttons else None,
+                json.dumps(buttons, ensure_ascii=False) if buttons else None,
             ),
         )
 

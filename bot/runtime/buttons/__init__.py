@@ -1,0 +1,32 @@
+"""The one registry of every button the bot shows: each kind is declared once, in the module
+of its feature, as a typed `CallbackData`; importing this package declares them all."""
+
+from bot.runtime.buttons import pickers, start
+from bot.runtime.buttons.base import (
+    NOTICE_ACTIONS,
+    REGISTRY,
+    ButtonFilter,
+    CallbackData,
+    MalformedButton,
+    any_of,
+    for_notice,
+    unpack_any,
+)
+from bot.runtime.buttons.pickers import Picker, StationPicked, StreetPage, StreetStations
+
+__all__ = [
+    "NOTICE_ACTIONS",
+    "REGISTRY",
+    "ButtonFilter",
+    "CallbackData",
+    "MalformedButton",
+    "Picker",
+    "StationPicked",
+    "StreetPage",
+    "StreetStations",
+    "any_of",
+    "for_notice",
+    "pickers",
+    "start",
+    "unpack_any",
+]

@@ -1,0 +1,24 @@
+"""Buttons before and around consent: agreeing to the privacy notice, choosing a language."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from bot.runtime.buttons.base import CallbackData
+
+# A deep link as the bot makes them: a station's QR code or a deputy's invitation.
+DeepLink = Annotated[
+    str, Field(max_length=36, pattern=r"^(|st_[0-9]{1,9}|inv_[A-Za-z0-9_-]{1,32})$")
+]
+
+
+class Consent(CallbackData, prefix="ok"):
+    """I agree to the privacy notice; `link` is the deep link to follow afterwards."""
+
+    link: DeepLink = ""
+
+
+class Language(CallbackData, prefix="lg"):
+    code: Annotated[str, Field(max_length=5, pattern=r"^[a-z]{2}(_[A-Z]{2})?$")]
