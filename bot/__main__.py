@@ -14,6 +14,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application, on_shutdown, on_startup
 from bot.clock import SystemClock
+from bot.runtime.logs import configure_logging, redact, secrets_of
 from bot.services import build_services
 from bot.services.calendar_import import import_turns
 from bot.settings import Settings, SettingsError, load_settings
@@ -37,13 +38,6 @@ def _parser() -> argparse.ArgumentParser:
     timp = turns_sub.add_parser("import", help="add reception rules and dated turns from a CSV")
     timp.add_argument("file", type=Path)
     return parser
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 async def import_file(settings: Settings, what: str, path: Path) -> int:
@@ -114,9 +108,8 @@ async def run(settings: Settings) -> int:
         return EXIT_CONFIG
     except NetworkError as exc:
         where = settings.bot_api_base_url or "api.telegram.org"
-        print(
-            f"error: cannot reach the Telegram Bot API at {where}: {exc.message}", file=sys.stderr
-        )
+        line = f"error: cannot reach the Telegram Bot API at {where}: {exc.message}"
+        print(redact(line, secrets_of(settings)), file=sys.stderr)
         return EXIT_UNREACHABLE
     finally:
         await db.close()
@@ -130,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    _configure_logging(settings)
+    configure_logging(settings)
     if args.command in ("stations", "turns"):
         return asyncio.run(import_file(settings, args.command, args.file))
     return asyncio.run(run(settings))

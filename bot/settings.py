@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    wire_log: bool = False
     daily_opinion_limit: int = Field(default=5, ge=1, le=1000)
     tracking_prefix: str = Field(default="HD", pattern=r"^[A-Z]{1,6}$")
     invitation_ttl_days: int = Field(default=7, ge=1, le=365)
@@ -54,6 +55,8 @@ class Settings(BaseSettings):
     unanswered_days: int = Field(default=15, ge=1, le=180)
     rating_remind_days: int = Field(default=7, ge=1, le=90)
     rating_close_days: int = Field(default=14, ge=2, le=180)
+    conversation_timeout_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    unconsented_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("bot_token")
     @classmethod

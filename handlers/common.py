@@ -93,11 +93,31 @@ async def show_error(update: Update, context: BotContext, error: DomainError) ->
 
 
 def describe(update: Update) -> str:
-    if update.callback_query is not None:
-        return f"button {update.callback_query.data!r}"
-    if update.effective_message is not None and update.effective_message.text:
-        return f"message {update.effective_message.text[:40]!r}"
-    return f"update {update.update_id}"
+    """The kind of an update for a log line, never its free text (no personal data): a
+    button's kind (its data up to the first colon), a command word, or the kind of message."""
+
+    def plain(word: str) -> bool:  # a short ASCII identifier, nothing a person wrote
+        return (
+            0 < len(word) <= 32
+            and word.isascii()
+            and word[0].isalpha()
+            and all(c.isalnum() or c in "_.-" for c in word)
+        )
+
+    query = update.callback_query
+    if query is not None:
+        kind = query.data.split(":", 1)[0] if isinstance(query.data, str) else ""
+        return f"button {kind}" if plain(kind) else "button with unrecognised data"
+    message = update.effective_message
+    if message is None:
+        return f"update {update.update_id}"
+    if message.text:
+        command = message.text.split(maxsplit=1)[0].split("@", 1)[0]
+        return f"command {command}" if command[:1] == "/" and plain(command[1:]) else "text"
+    for kind in ("photo", "location", "contact", "document", "voice", "video", "sticker"):
+        if getattr(message, kind, None):
+            return kind
+    return "message"
 
 
 def guarded(action: Action | None = None) -> Callable[[Callback[R]], Callback[R | None]]:

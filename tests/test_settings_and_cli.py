@@ -152,6 +152,24 @@ def test_defaults_with_just_a_token(no_env: pytest.MonkeyPatch) -> None:
     assert settings.mode == "polling"
 
 
+def test_wire_log_timeout_and_unconsented_days_defaults_and_values(
+    no_env: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings(need_token=False)
+    assert settings.wire_log is False
+    assert settings.conversation_timeout_hours == 24
+    assert settings.unconsented_days == 30
+    no_env.setenv("JIAZHAN_WIRE_LOG", "true")
+    no_env.setenv("JIAZHAN_CONVERSATION_TIMEOUT_HOURS", "0.5")
+    no_env.setenv("JIAZHAN_UNCONSENTED_DAYS", "1")
+    settings = load_settings(need_token=False)
+    assert settings.wire_log is True
+    assert settings.conversation_timeout_hours == 0.5
+    assert settings.unconsented_days == 1
+    no_env.setenv("JIAZHAN_WIRE_LOG", "false")
+    assert load_settings(need_token=False).wire_log is False
+
+
 def test_admin_ids_are_read_from_a_comma_separated_list(no_env: pytest.MonkeyPatch) -> None:
     no_env.setenv("JIAZHAN_ADMIN_IDS", " 1, 22 ,333,")
     assert load_settings(need_token=False).admin_ids == [1, 22, 333]
@@ -185,6 +203,15 @@ def test_the_token_is_only_required_to_run(no_env: pytest.MonkeyPatch) -> None:
         ({"JIAZHAN_WEBHOOK_PORT": "99999"}, "JIAZHAN_WEBHOOK_PORT"),
         ({"JIAZHAN_LOG_LEVEL": "LOUD"}, "JIAZHAN_LOG_LEVEL"),
         ({"JIAZHAN_BOT_TOKEN": "123:abc"}, "JIAZHAN_BOT_TOKEN"),
+        ({"JIAZHAN_WIRE_LOG": "maybe"}, "JIAZHAN_WIRE_LOG"),
+        ({"JIAZHAN_CONVERSATION_TIMEOUT_HOURS": "0"}, "JIAZHAN_CONVERSATION_TIMEOUT_HOURS"),
+        ({"JIAZHAN_CONVERSATION_TIMEOUT_HOURS": "-1"}, "JIAZHAN_CONVERSATION_TIMEOUT_HOURS"),
+        ({"JIAZHAN_CONVERSATION_TIMEOUT_HOURS": "a day"}, "JIAZHAN_CONVERSATION_TIMEOUT_HOURS"),
+        ({"JIAZHAN_CONVERSATION_TIMEOUT_HOURS": "inf"}, "JIAZHAN_CONVERSATION_TIMEOUT_HOURS"),
+        ({"JIAZHAN_CONVERSATION_TIMEOUT_HOURS": "nan"}, "JIAZHAN_CONVERSATION_TIMEOUT_HOURS"),
+        ({"JIAZHAN_UNCONSENTED_DAYS": "0"}, "JIAZHAN_UNCONSENTED_DAYS"),
+        ({"JIAZHAN_UNCONSENTED_DAYS": "1.5"}, "JIAZHAN_UNCONSENTED_DAYS"),
+        ({"JIAZHAN_UNCONSENTED_DAYS": "a month"}, "JIAZHAN_UNCONSENTED_DAYS"),
     ],
 )
 def test_settings_error_is_one_line_naming_the_setting(

@@ -1,0 +1,142 @@
+"""Logging setup: the bot token never reaches a log line, and the libraries that log whole
+updates, requests and SQL parameters (personal data) stay at INFO unless wire logs are asked
+for with JIAZHAN_WIRE_LOG."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+
+from bot.settings import Settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+REDACTED = "<redacted>"
+HANDLER_NAME = "jiazhan"
+
+# Anything shaped like a bot token, its colon possibly percent-encoded as in a URL.
+TOKEN_SHAPE = r"\d{3,}(?::|%3[Aa])[A-Za-z0-9_-]{30,}"
+# Secrets shorter than this are not searched for on their own: they would mangle ordinary text.
+MIN_SECRET_LENGTH = 8
+
+# Loggers that write what goes over the wire: whole updates with names and texts (telegram),
+# request URLs with the token (httpx, httpcore), SQL with its parameters (aiosqlite), jobs.
+# Each is held at its floor unless wire logs are on.
+WIRE_LOGGERS: dict[str, int] = {
+    "telegram": logging.INFO,
+    "telegram.ext": logging.INFO,
+    "httpx": logging.WARNING,  # at INFO it writes one line per request
+    "httpcore": logging.INFO,
+    "apscheduler": logging.INFO,
+    "aiosqlite": logging.INFO,
+    "hpack": logging.INFO,  # HTTP/2 headers, should httpx ever speak it
+}
+
+_FORMATTER = logging.Formatter()  # only its formatException, the standard traceback text
+
+
+def _pattern(secrets: Iterable[str | None]) -> re.Pattern[str]:
+    """One regex for every known secret (a token also as `id%3Asecret` and as its secret part)
+    and for anything token-shaped; longer alternatives first."""
+    words: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        words.add(secret)
+        bot_id, colon, key = secret.partition(":")
+        if colon:
+            words.add(f"{bot_id}%3A{key}")
+            words.add(f"{bot_id}%3a{key}")
+            words.add(key)
+    longest_first = sorted(words, key=len, reverse=True)
+    known = [re.escape(w) for w in longest_first if len(w) >= MIN_SECRET_LENGTH]
+    return re.compile("|".join([*known, TOKEN_SHAPE]))
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with every secret and anything token-shaped replaced by <redacted>."""
+    return _pattern(secrets).sub(REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record so that its message, exception text and stack hold no secret.
+
+    The message is formatted here (args merged into msg), so nothing secret is left in
+    `record.args` for a later handler or a failing format to print."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        super().__init__()
+        self.set_secrets(secrets)
+
+    def set_secrets(self, secrets: Iterable[str | None]) -> None:
+        """Replace the secrets searched for (the generic token shape is always searched)."""
+        self._pattern = _pattern(secrets)
+
+    def _clean(self, text: str) -> str:
+        return self._pattern.sub(REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # args that do not fit: keep the text, never the arguments
+            message = f"{record.msg} (its arguments did not fit the message and were dropped)"
+        record.msg = self._clean(message)
+        record.args = ()
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = _FORMATTER.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
+        return True
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """What must never be logged: the bot token and the webhook secret."""
+    return [s for s in (settings.bot_token, settings.webhook_secret) if s]
+
+
+def hold_wire_loggers(level: int, wire_log: bool) -> None:
+    """Wire loggers follow `level` when wire logs are on; otherwise never below their floor."""
+    for name, floor in WIRE_LOGGERS.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.NOTSET if wire_log else max(level, floor))
+
+
+def configure_logging(
+    settings: Settings, *, handler: logging.Handler | None = None
+) -> logging.Handler:
+    """Set up the root logger from the settings and return the handler it writes through.
+
+    Without `handler` a stderr handler is made (replacing one made by an earlier call). Every
+    root handler, this one and any already there, gets the redacting filter."""
+    root = logging.getLogger()
+    level = logging.getLevelName(settings.log_level)
+    assert isinstance(level, int)
+    if handler is None:
+        for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+            root.removeHandler(old)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.set_name(HANDLER_NAME)
+    if handler.formatter is None:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    if handler not in root.handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    secrets = secrets_of(settings)
+    for each in root.handlers:
+        install_filter(each, secrets)
+    hold_wire_loggers(level, settings.wire_log)
+    return handler
+
+
+def install_filter(handler: logging.Handler, secrets: Iterable[str | None]) -> RedactingFilter:
+    """Put the redacting filter on `handler` (or update the one already there)."""
+    for existing in handler.filters:
+        if isinstance(existing, RedactingFilter):
+            existing.set_secrets(secrets)
+            return existing
+    added = RedactingFilter(secrets)
+    handler.addFilter(added)
+    return added
