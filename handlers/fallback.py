@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.runtime.context import BotContext
-from handlers.common import respond
+from handlers.common import describe, respond
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +17,8 @@ async def unknown_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     log.warning(
-        "refused unknown or stale button %r from user %s",
-        query.data,
+        "refused unknown or stale %s from user %s",
+        describe(update),
         update.effective_user.id if update.effective_user else None,
     )
     await query.answer(context.texts("error.stale_button"), show_alert=True)
