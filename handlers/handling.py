@@ -10,10 +10,21 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.access import Action
-from bot.errors import DomainError
+from bot.runtime.buttons import Picker, StreetPage, StreetStations
+from bot.runtime.buttons.inbox import (
+    Accept,
+    AssignTo,
+    Compose,
+    OpinionCard,
+    PickDeputy,
+    Release,
+    Side,
+    StaffList,
+    StatusFilter,
+)
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
-from handlers.common import answer_tap, callback_args, clip, guarded, int_arg, respond
+from handlers.common import answer_tap, clip, guarded, respond
 from handlers.inbox import (
     CARD_TEXT_CHARS,
     acted,
@@ -28,25 +39,17 @@ from storage.models import OpinionStatus
 
 PER_PAGE = 6
 PREVIEW_CHARS = 20
-STREET_FILTER = "sz"
-ALL = "*"
-
-
-def _status(raw: str) -> OpinionStatus | None:
-    if raw == ALL:
-        return None
-    try:
-        return OpinionStatus(raw)
-    except ValueError:
-        raise DomainError("error.stale_button") from None
+PURPOSE = Picker.OPINION_FILTER
+ALL = StatusFilter.ALL
 
 
 async def show_list(
-    update: Update, context: BotContext, status_raw: str, street_id: int, page: int
+    update: Update, context: BotContext, status_filter: StatusFilter, street_id: int, page: int
 ) -> None:
+    """A page of every opinion with this status (or any) in this street (0: any)."""
     texts = context.texts
     services = context.services
-    status = _status(status_raw)
+    status = status_filter.status
     result = await services.opinions.all(context.user, status, street_id or None, page, PER_PAGE)
     street_name = (
         (await services.stations.street(street_id)).name
@@ -59,20 +62,33 @@ async def show_list(
         street=escape(street_name),
     )
     items = [
-        opinion_button(texts, "handling.item", opinion, PREVIEW_CHARS, f"so:o:{opinion.id}")
+        opinion_button(
+            texts,
+            "handling.item",
+            opinion,
+            PREVIEW_CHARS,
+            OpinionCard(side=Side.STAFF, opinion=opinion.id),
+        )
         for opinion in result.items
     ]
     filters_row = [
-        button(texts("handling.all_statuses"), f"so:l:{ALL}:{street_id}:0"),
-        *(button(texts(STATUS_LABELS[s]), f"so:l:{s.value}:{street_id}:0") for s in OpinionStatus),
+        button(
+            texts(STATUS_LABELS[f.value]) if f.status else texts("handling.all_statuses"),
+            StaffList(status=f, street=street_id, page=0),
+        )
+        for f in StatusFilter
     ]
     markup = paged(
-        items, result.page, result.pages, lambda p: f"so:l:{status_raw}:{street_id}:{p}", texts
+        items,
+        result.page,
+        result.pages,
+        lambda p: StaffList(status=status_filter, street=street_id, page=p),
+        texts,
     )
     keyboard = [
         *markup.inline_keyboard,
         *rows_of(filters_row, 3),
-        [button(texts("handling.filter_street"), f"{STREET_FILTER}:z:0")],
+        [button(texts("handling.filter_street"), StreetPage(purpose=PURPOSE, page=0))],
     ]
     body = title if result.items else title + "\n" + texts("handling.empty")
     await respond(update, context, body, InlineKeyboardMarkup(keyboard))
@@ -85,28 +101,34 @@ async def opinions_command(update: Update, context: BotContext) -> None:
 
 @guarded(Action.VIEW_ALL_OPINIONS)
 async def list_page(update: Update, context: BotContext) -> None:
-    status_raw, street, page = callback_args(update, "so:l", 3)
+    """Another page, status or street of the list."""
+    tapped = StaffList.of(update)
+    if tapped.street:  # a street that no longer exists is refused before anything is shown
+        await context.services.stations.street(tapped.street)
     await answer_tap(update)
-    await show_list(update, context, status_raw, int_arg(street), int_arg(page))
+    await show_list(update, context, tapped.status, tapped.street, tapped.page)
 
 
 @guarded(Action.VIEW_ALL_OPINIONS)
 async def street_filter_page(update: Update, context: BotContext) -> None:
-    (page,) = callback_args(update, f"{STREET_FILTER}:z", 1)
+    """A page of the streets to filter by (the shared picker)."""
+    page = StreetPage.of(update).page
     await answer_tap(update)
-    markup = await street_picker(context.services, context.texts, STREET_FILTER, int_arg(page))
+    markup = await street_picker(context.services, context.texts, PURPOSE, page)
     await respond(update, context, context.texts("broadcast.pick_street"), markup)
 
 
 @guarded(Action.VIEW_ALL_OPINIONS)
 async def street_filter_chosen(update: Update, context: BotContext) -> None:
-    street_id, _ = (int_arg(a) for a in callback_args(update, f"{STREET_FILTER}:s", 2))
+    """A street tapped: every opinion of it (its stations are not asked for)."""
+    street_id = StreetStations.of(update).street
     await context.services.stations.street(street_id)
     await answer_tap(update)
     await show_list(update, context, ALL, street_id, 0)
 
 
 async def show_card(update: Update, context: BotContext, opinion_id: int) -> None:
+    """An opinion's card with what staff may do about it now."""
     services = context.services
     texts = context.texts
     detail = await services.opinions.detail(context.user, opinion_id)
@@ -134,59 +156,62 @@ async def show_card(update: Update, context: BotContext, opinion_id: int) -> Non
     rows = []
     actions = []
     if opinion.status == OpinionStatus.SUBMITTED:
-        actions.append(button(texts("handling.accept"), f"so:accept:{opinion.id}"))
+        actions.append(button(texts("handling.accept"), Accept(opinion=opinion.id)))
     if opinion.status in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED):
-        actions.append(button(texts("handling.answer"), f"so:answer:{opinion.id}"))
-        actions.append(button(texts("handling.decline"), f"so:decline:{opinion.id}"))
+        actions.append(button(texts("handling.answer"), Compose(step="answer", opinion=opinion.id)))
+        actions.append(
+            button(texts("handling.decline"), Compose(step="decline", opinion=opinion.id))
+        )
     if actions:
         rows.append(actions)
     # staff act as the holder would, and give the opinion to a deputy of its station
     if opinion.status == OpinionStatus.ACCEPTED:
         rows.append(
             [
-                button(texts("inbox.ask_button"), f"ib:ask:{opinion.id}"),
-                button(texts("inbox.release_button"), f"so:rel:{opinion.id}"),
+                button(texts("inbox.ask_button"), Compose(step="ask", opinion=opinion.id)),
+                button(texts("inbox.release_button"), Release(side=Side.STAFF, opinion=opinion.id)),
             ]
         )
     if opinion.status in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED):
         label = "inbox.reassign_button" if opinion.holder_id else "inbox.assign_button"
-        rows.append([button(texts(label), f"so:asg:{opinion.id}")])
-    rows.append([button(texts("nav.back"), f"so:l:{ALL}:0:0")])
+        rows.append([button(texts(label), PickDeputy(side=Side.STAFF, opinion=opinion.id))])
+    rows.append([button(texts("nav.back"), StaffList(status=ALL, street=0, page=0))])
     await respond(update, context, text, InlineKeyboardMarkup(rows))
 
 
 @guarded(Action.VIEW_ALL_OPINIONS)
 async def card(update: Update, context: BotContext) -> None:
-    (opinion_id,) = callback_args(update, "so:o", 1)
+    """An opinion's card in place of the list."""
+    await show_card(update, context, OpinionCard.of(update).opinion)
     await answer_tap(update)
-    await show_card(update, context, int_arg(opinion_id))
 
 
 @guarded(Action.HANDLE_OPINIONS)
 async def accept(update: Update, context: BotContext) -> None:
-    (opinion_id,) = callback_args(update, "so:accept", 1)
-    opinion = await context.services.opinions.handle(context.user, int_arg(opinion_id), "accept")
+    """Staff accept a submitted opinion; the voter hears of it."""
+    opinion_id = Accept.of(update).opinion
+    opinion = await context.services.opinions.handle(context.user, opinion_id, "accept")
     await acted(update, context, "handling.done_accept", opinion, show_card)
 
 
 @guarded(Action.HANDLE_OPINIONS)
 async def release(update: Update, context: BotContext) -> None:
-    (opinion_id,) = callback_args(update, "so:rel", 1)
-    opinion = await context.services.inbox.release(context.user, int_arg(opinion_id))
+    """Staff give the opinion back to the station's deputies."""
+    opinion = await context.services.inbox.release(context.user, Release.of(update).opinion)
     await acted(update, context, "inbox.released", opinion, show_card)
 
 
 @guarded(Action.ASSIGN_OPINION)
 async def pick_deputy(update: Update, context: BotContext) -> None:
-    (opinion_id,) = callback_args(update, "so:asg", 1)
-    opinion = int_arg(opinion_id)
-    await deputy_picker(update, context, opinion, "so", f"so:o:{opinion}")
+    """Whom to give the opinion to: the deputies of its station."""
+    await deputy_picker(update, context, PickDeputy.of(update).opinion, Side.STAFF)
     await answer_tap(update)
 
 
 @guarded(Action.ASSIGN_OPINION)
 async def assign(update: Update, context: BotContext) -> None:
-    opinion = await assign_to(update, context, "so")
+    """Give the opinion to the deputy chosen, then show its card again."""
+    opinion = await assign_to(update, context)
     await show_card(update, context, opinion.id)
 
 
@@ -195,12 +220,15 @@ def handlers() -> list[BaseHandler]:
     # everything else typed about an opinion.
     return [
         CommandHandler("opinions", opinions_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(list_page, pattern=r"^so:l:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(card, pattern=r"^so:o:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(accept, pattern=r"^so:accept:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(release, pattern=r"^so:rel:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(pick_deputy, pattern=r"^so:asg:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(assign, pattern=r"^so:to:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(street_filter_page, pattern=rf"^{STREET_FILTER}:z:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(street_filter_chosen, pattern=rf"^{STREET_FILTER}:s:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(list_page, pattern=StaffList.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(card, pattern=OpinionCard.filter(side=Side.STAFF)),  # type: ignore[arg-type]
+        CallbackQueryHandler(accept, pattern=Accept.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(release, pattern=Release.filter(side=Side.STAFF)),  # type: ignore[arg-type]
+        CallbackQueryHandler(pick_deputy, pattern=PickDeputy.filter(side=Side.STAFF)),  # type: ignore[arg-type]
+        CallbackQueryHandler(assign, pattern=AssignTo.filter(side=Side.STAFF)),  # type: ignore[arg-type]
+        CallbackQueryHandler(street_filter_page, pattern=StreetPage.filter(purpose=PURPOSE)),  # type: ignore[arg-type]
+        CallbackQueryHandler(
+            street_filter_chosen,  # type: ignore[arg-type]
+            pattern=StreetStations.filter(purpose=PURPOSE),
+        ),
     ]

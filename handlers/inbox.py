@@ -10,7 +10,6 @@ resumes where they were (see InboxService.start_typing)."""
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Awaitable, Callable
 from html import escape
 
@@ -26,8 +25,26 @@ from telegram.ext import (
 )
 
 from bot.access import Action, allowed
-from bot.errors import AccessDenied, DomainError
+from bot.errors import DomainError
 from bot.i18n import N_, Texts
+from bot.runtime.buttons import CallbackData
+from bot.runtime.buttons.inbox import (
+    AssignTo,
+    Claim,
+    Compose,
+    InboxList,
+    InboxOpen,
+    LookAgain,
+    OpinionCard,
+    PickDeputy,
+    RateSatisfaction,
+    RateSolved,
+    Release,
+    ReplyToQuestion,
+    Side,
+    SkipComment,
+    View,
+)
 from bot.runtime.context import BotContext
 from bot.services.inbox import TYPING, VIEWS
 from bot.services.opinions import (
@@ -41,11 +58,9 @@ from bot.services.opinions import (
 )
 from handlers.common import (
     answer_tap,
-    callback_args,
     chat_id_of,
     clip,
     guarded,
-    int_arg,
     respond,
     show_error,
 )
@@ -84,7 +99,6 @@ DONE = {
     "reply": "inbox.done_reply",
     "comment": "rate.done_comment",
 }
-ENTRY = re.compile(r"^(?:so|ib):(answer|decline|ask):(\d+)$")
 
 
 # --- shared rendering (also used by /my and /opinions) ------------------------------------
@@ -97,7 +111,7 @@ HISTORY_EVENTS = 8
 
 
 def opinion_button(
-    texts: Texts, key: str, opinion: Opinion, preview_chars: int, data: str
+    texts: Texts, key: str, opinion: Opinion, preview_chars: int, data: CallbackData
 ) -> InlineKeyboardButton:
     """One opinion in a list: tracking number, status and the start of its text."""
     summary = opinion.text[:preview_chars] + ("…" if len(opinion.text) > preview_chars else "")
@@ -149,31 +163,51 @@ def rating_rows(texts: Texts, opinion: Opinion) -> list[list[InlineKeyboardButto
     if opinion.status == "answered" and opinion.satisfaction is None:
         if opinion.solved is None:
             return [
-                [button(texts(label), f"rt:s:{opinion.id}:{code}")]
+                [
+                    button(
+                        texts(label),
+                        RateSolved.model_validate({"opinion": opinion.id, "solved": code}),
+                    )
+                ]
                 for code, label in SOLVED_LABELS.items()
             ]
         return [
-            [button(texts(SATISFACTION_LABELS[code]), f"rt:f:{opinion.id}:{code}")]
+            [
+                button(
+                    texts(SATISFACTION_LABELS[code]),
+                    RateSatisfaction.model_validate({"opinion": opinion.id, "satisfaction": code}),
+                )
+            ]
             for code in SATISFACTION_CHOICES
         ]
     if opinion.status == "closed" and opinion.solved == "no" and not opinion.looked_again:
-        return [[button(texts("rate.look_again_button"), f"rt:again:{opinion.id}")]]
+        return [[button(texts("rate.look_again_button"), LookAgain(opinion=opinion.id))]]
     return []
 
 
 # --- the list and the card ----------------------------------------------------------------
 
 
-async def show_list(update: Update, context: BotContext, view: str, page: int) -> None:
+async def show_list(update: Update, context: BotContext, view: View, page: int) -> None:
+    """A page of one view of the inbox, with the views to switch to."""
     texts = context.texts
     result = await context.services.inbox.page(context.user, view, page, PER_PAGE)
     labels = STAFF_VIEW_LABELS if allowed(context.user, Action.VIEW_ALL_OPINIONS) else VIEW_LABELS
     items = [
-        opinion_button(texts, "inbox.item", opinion, PREVIEW_CHARS, f"ib:o:{opinion.id}")
+        opinion_button(
+            texts,
+            "inbox.item",
+            opinion,
+            PREVIEW_CHARS,
+            OpinionCard(side=Side.INBOX, opinion=opinion.id),
+        )
         for opinion in result.items
     ]
-    markup = paged(items, result.page, result.pages, lambda p: f"ib:l:{view}:{p}", texts)
-    views = [button(("· " if v == view else "") + texts(labels[v]), f"ib:l:{v}:0") for v in VIEWS]
+    markup = paged(items, result.page, result.pages, lambda p: InboxList(view=view, page=p), texts)
+    views = [
+        button(("· " if v == view else "") + texts(labels[v]), InboxList(view=v, page=0))
+        for v in VIEWS
+    ]
     title = texts("inbox.title", view=texts(labels[view]))
     body = title if result.items else title + "\n" + texts("inbox.empty")
     await respond(update, context, body, InlineKeyboardMarkup([*markup.inline_keyboard, views]))
@@ -207,24 +241,27 @@ async def show_card(
     ) + render_rating(texts, opinion)
     rows = []
     if card.may_claim:
-        rows.append([button(texts("inbox.claim_button"), f"ib:claim:{opinion.id}")])
+        rows.append([button(texts("inbox.claim_button"), Claim(opinion=opinion.id))])
     if card.may_act:
         rows.append(
             [
-                button(texts("inbox.ask_button"), f"ib:ask:{opinion.id}"),
-                button(texts("handling.answer"), f"ib:answer:{opinion.id}"),
+                button(texts("inbox.ask_button"), Compose(step="ask", opinion=opinion.id)),
+                button(texts("handling.answer"), Compose(step="answer", opinion=opinion.id)),
             ]
         )
         rows.append(
             [
-                button(texts("handling.decline"), f"ib:decline:{opinion.id}"),
-                button(texts("inbox.release_button"), f"ib:rel:{opinion.id}"),
+                button(texts("handling.decline"), Compose(step="decline", opinion=opinion.id)),
+                button(
+                    texts("inbox.release_button"),
+                    Release(side=Side.INBOX, opinion=opinion.id),
+                ),
             ]
         )
     if card.may_assign:
         label = "inbox.reassign_button" if opinion.holder_id else "inbox.assign_button"
-        rows.append([button(texts(label), f"ib:asg:{opinion.id}")])
-    rows.append([button(texts("nav.back"), "ib:l:all:0")])
+        rows.append([button(texts(label), PickDeputy(side=Side.INBOX, opinion=opinion.id))])
+    rows.append([button(texts("nav.back"), InboxList(view="all", page=0))])
     await respond(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
 
 
@@ -235,39 +272,37 @@ async def inbox_command(update: Update, context: BotContext) -> None:
 
 @guarded(Action.VIEW_INBOX)
 async def list_page(update: Update, context: BotContext) -> None:
-    view, page = callback_args(update, "ib:l", 2)
-    if view not in VIEWS:
-        raise AccessDenied("error.stale_button")
-    await show_list(update, context, view, int_arg(page))
+    """Another page, or another view, of the inbox."""
+    tapped = InboxList.of(update)
+    await show_list(update, context, tapped.view, tapped.page)
     await answer_tap(update)
 
 
 @guarded(Action.VIEW_INBOX)
 async def card(update: Update, context: BotContext) -> None:
-    (opinion_id,) = callback_args(update, "ib:o", 1)
-    await show_card(update, context, int_arg(opinion_id))
+    """An opinion's card in place of the inbox list."""
+    await show_card(update, context, OpinionCard.of(update).opinion)
     await answer_tap(update)
 
 
 @guarded(Action.VIEW_INBOX)
 async def view(update: Update, context: BotContext) -> None:
     """'Open' under a notice: the card comes below it, and the notice stays as it was."""
-    (opinion_id,) = callback_args(update, "ib:v", 1)
-    await show_card(update, context, int_arg(opinion_id), edit=False)
+    await show_card(update, context, InboxOpen.of(update).opinion, edit=False)
     await answer_tap(update)
 
 
 @guarded(Action.VIEW_INBOX)
 async def claim(update: Update, context: BotContext) -> None:
-    (opinion_id,) = callback_args(update, "ib:claim", 1)
-    opinion = await context.services.inbox.claim(context.user, int_arg(opinion_id))
+    """A deputy takes the opinion on (exactly one wins)."""
+    opinion = await context.services.inbox.claim(context.user, Claim.of(update).opinion)
     await acted(update, context, "inbox.claimed", opinion, show_card)
 
 
 @guarded(Action.VIEW_INBOX)
 async def release(update: Update, context: BotContext) -> None:
-    (opinion_id,) = callback_args(update, "ib:rel", 1)
-    opinion = await context.services.inbox.release(context.user, int_arg(opinion_id))
+    """The holder gives the opinion back to the station's deputies."""
+    opinion = await context.services.inbox.release(context.user, Release.of(update).opinion)
     await acted(update, context, "inbox.released", opinion, show_card)
 
 
@@ -284,22 +319,21 @@ async def acted(
     await show(update, context, opinion.id)
 
 
-async def deputy_picker(
-    update: Update, context: BotContext, opinion_id: int, prefix: str, back: str
-) -> None:
-    """Staff pick the deputy of the opinion's station to give it to."""
+async def deputy_picker(update: Update, context: BotContext, opinion_id: int, side: Side) -> None:
+    """Staff pick the deputy of the opinion's station to give it to; back is the card of
+    the same `side`."""
     texts = context.texts
     opinion, deputies = await context.services.inbox.assignable(context.user, opinion_id)
     rows = [
         [
             button(
                 ("✓ " if d.user_id == opinion.holder_id else "") + d.name,
-                f"{prefix}:to:{opinion.id}:{d.user_id}",
+                AssignTo(side=side, opinion=opinion.id, deputy=d.user_id),
             )
         ]
         for d in deputies
     ]
-    rows.append([button(texts("nav.back"), back)])
+    rows.append([button(texts("nav.back"), OpinionCard(side=side, opinion=opinion.id))])
     key = "inbox.pick_deputy" if deputies else "inbox.no_deputies"
     await respond(
         update,
@@ -309,9 +343,10 @@ async def deputy_picker(
     )
 
 
-async def assign_to(update: Update, context: BotContext, prefix: str) -> Opinion:
-    opinion_id, deputy_id = (int_arg(a) for a in callback_args(update, f"{prefix}:to", 2))
-    opinion = await context.services.inbox.assign(context.user, opinion_id, deputy_id)
+async def assign_to(update: Update, context: BotContext) -> Opinion:
+    """Give the opinion to the deputy tapped (AssignTo) and say so; the caller shows the card."""
+    tapped = AssignTo.of(update)
+    opinion = await context.services.inbox.assign(context.user, tapped.opinion, tapped.deputy)
     await answer_tap(update)
     name = await context.services.inbox.holder_name(opinion)
     await respond(
@@ -325,15 +360,15 @@ async def assign_to(update: Update, context: BotContext, prefix: str) -> Opinion
 
 @guarded(Action.ASSIGN_OPINION)
 async def pick_deputy(update: Update, context: BotContext) -> None:
-    (opinion_id,) = callback_args(update, "ib:asg", 1)
-    opinion = int_arg(opinion_id)
-    await deputy_picker(update, context, opinion, "ib", f"ib:o:{opinion}")
+    """Staff, from the inbox card: whom to give the opinion to."""
+    await deputy_picker(update, context, PickDeputy.of(update).opinion, Side.INBOX)
     await answer_tap(update)
 
 
 @guarded(Action.ASSIGN_OPINION)
 async def assign(update: Update, context: BotContext) -> None:
-    opinion = await assign_to(update, context, "ib")
+    """Staff, from the inbox card: give the opinion to the deputy chosen."""
+    opinion = await assign_to(update, context)
     await show_card(update, context, opinion.id)
 
 
@@ -343,19 +378,15 @@ async def assign(update: Update, context: BotContext) -> None:
 @guarded()
 async def begin_typing(update: Update, context: BotContext) -> str | None:
     """An answer, a reason or a question about an opinion (holder or staff)."""
-    data = update.callback_query.data if update.callback_query else None
-    match = ENTRY.match(data) if isinstance(data, str) else None
-    if match is None:
-        raise AccessDenied("error.stale_button")
-    action, opinion_id = match.group(1), int(match.group(2))
+    tapped = Compose.of(update)
     opinion = await context.services.inbox.start_typing(
-        context.user, chat_id_of(update), opinion_id, action
+        context.user, chat_id_of(update), tapped.opinion, tapped.step
     )
     await answer_tap(update)
     await respond(
         update,
         context,
-        context.texts(PROMPTS[action], tracking_no=opinion.tracking_no),
+        context.texts(PROMPTS[tapped.step], tracking_no=opinion.tracking_no),
         edit=False,
     )
     return TYPING
@@ -364,9 +395,8 @@ async def begin_typing(update: Update, context: BotContext) -> str | None:
 @guarded()
 async def begin_reply(update: Update, context: BotContext) -> str | None:
     """The voter answers a deputy's question."""
-    (opinion_id,) = callback_args(update, "rp", 1)
     opinion = await context.services.inbox.start_typing(
-        context.user, chat_id_of(update), int_arg(opinion_id), "reply"
+        context.user, chat_id_of(update), ReplyToQuestion.of(update).opinion, "reply"
     )
     await answer_tap(update)
     await respond(
@@ -382,7 +412,7 @@ def _after_rating_markup(texts: Texts, opinion: Opinion, skip: bool) -> InlineKe
     """Skip (while a comment may come) and, after 'not solved', ask to look again."""
     rows = []
     if skip:
-        rows.append([button(texts("rate.skip_button"), f"rt:skip:{opinion.id}")])
+        rows.append([button(texts("rate.skip_button"), SkipComment(opinion=opinion.id))])
     rows += rating_rows(texts, opinion)
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -390,8 +420,9 @@ def _after_rating_markup(texts: Texts, opinion: Opinion, skip: bool) -> InlineKe
 @guarded()
 async def rate_solved(update: Update, context: BotContext) -> None:
     """First question answered; the second comes as a new message."""
-    raw_id, solved = callback_args(update, "rt:s", 2)
-    opinion = await context.services.inbox.rate_solved(context.user, int_arg(raw_id), solved)
+    tapped = RateSolved.of(update)
+    solved = tapped.solved
+    opinion = await context.services.inbox.rate_solved(context.user, tapped.opinion, solved)
     query = update.callback_query
     assert query is not None
     await query.answer()
@@ -414,9 +445,11 @@ async def rate_solved(update: Update, context: BotContext) -> None:
 
 @guarded()
 async def rate_satisfaction(update: Update, context: BotContext) -> str | None:
-    raw_id, satisfaction = callback_args(update, "rt:f", 2)
+    """Second question answered: the rating is stored and a comment may follow."""
+    tapped = RateSatisfaction.of(update)
+    satisfaction = tapped.satisfaction
     opinion, commenting = await context.services.inbox.rate_satisfaction(
-        context.user, chat_id_of(update), int_arg(raw_id), satisfaction
+        context.user, chat_id_of(update), tapped.opinion, satisfaction
     )
     await answer_tap(update)
     texts = context.texts
@@ -435,9 +468,9 @@ async def rate_satisfaction(update: Update, context: BotContext) -> str | None:
 
 @guarded()
 async def skip_comment(update: Update, context: BotContext) -> int | None:
-    (raw_id,) = callback_args(update, "rt:skip", 1)
+    """No comment on the rating: the comment step ends."""
     opinion = await context.services.inbox.skip_comment(
-        context.user, chat_id_of(update), int_arg(raw_id)
+        context.user, chat_id_of(update), SkipComment.of(update).opinion
     )
     await answer_tap(update)
     texts = context.texts
@@ -452,9 +485,9 @@ async def skip_comment(update: Update, context: BotContext) -> int | None:
 
 @guarded()
 async def look_again(update: Update, context: BotContext) -> int | None:
-    (raw_id,) = callback_args(update, "rt:again", 1)
+    """'Not solved': the voter asks the holder to look again, once."""
     opinion = await context.services.inbox.look_again(
-        context.user, chat_id_of(update), int_arg(raw_id)
+        context.user, chat_id_of(update), LookAgain.of(update).opinion
     )
     await answer_tap(update)
     await respond(
@@ -507,20 +540,20 @@ async def cancel(update: Update, context: BotContext) -> int:
 def handlers() -> list[BaseHandler]:
     typing = ConversationHandler(
         entry_points=[
-            CallbackQueryHandler(begin_typing, pattern=r"^(so|ib):(decline|answer|ask):\d+$"),  # type: ignore[arg-type]
-            CallbackQueryHandler(begin_reply, pattern=r"^rp:"),  # type: ignore[arg-type]
-            CallbackQueryHandler(rate_satisfaction, pattern=r"^rt:f:"),  # type: ignore[arg-type]
+            CallbackQueryHandler(begin_typing, pattern=Compose.filter()),  # type: ignore[arg-type]
+            CallbackQueryHandler(begin_reply, pattern=ReplyToQuestion.filter()),  # type: ignore[arg-type]
+            CallbackQueryHandler(rate_satisfaction, pattern=RateSatisfaction.filter()),  # type: ignore[arg-type]
         ],
         states={
             TYPING: [
                 MessageHandler(filters.TEXT & ~filters.COMMAND, receive_text),  # type: ignore[arg-type]
-                CallbackQueryHandler(skip_comment, pattern=r"^rt:skip:"),  # type: ignore[arg-type]
+                CallbackQueryHandler(skip_comment, pattern=SkipComment.filter()),  # type: ignore[arg-type]
                 MessageHandler(~filters.COMMAND, bad_input),  # type: ignore[arg-type]
             ],
         },
         fallbacks=[
             CommandHandler("cancel", cancel),  # type: ignore[arg-type]
-            CallbackQueryHandler(look_again, pattern=r"^rt:again:"),  # type: ignore[arg-type]
+            CallbackQueryHandler(look_again, pattern=LookAgain.filter()),  # type: ignore[arg-type]
             MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
         ],
         name=REPLY_CONVERSATION,
@@ -530,14 +563,14 @@ def handlers() -> list[BaseHandler]:
     return [
         typing,
         CommandHandler("inbox", inbox_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(list_page, pattern=r"^ib:l:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(card, pattern=r"^ib:o:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(view, pattern=r"^ib:v:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(claim, pattern=r"^ib:claim:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(release, pattern=r"^ib:rel:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(pick_deputy, pattern=r"^ib:asg:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(assign, pattern=r"^ib:to:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(rate_solved, pattern=r"^rt:s:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(skip_comment, pattern=r"^rt:skip:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(look_again, pattern=r"^rt:again:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(list_page, pattern=InboxList.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(card, pattern=OpinionCard.filter(side=Side.INBOX)),  # type: ignore[arg-type]
+        CallbackQueryHandler(view, pattern=InboxOpen.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(claim, pattern=Claim.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(release, pattern=Release.filter(side=Side.INBOX)),  # type: ignore[arg-type]
+        CallbackQueryHandler(pick_deputy, pattern=PickDeputy.filter(side=Side.INBOX)),  # type: ignore[arg-type]
+        CallbackQueryHandler(assign, pattern=AssignTo.filter(side=Side.INBOX)),  # type: ignore[arg-type]
+        CallbackQueryHandler(rate_solved, pattern=RateSolved.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(skip_comment, pattern=SkipComment.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(look_again, pattern=LookAgain.filter()),  # type: ignore[arg-type]
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.runtime.buttons.inbox import Accept, Compose, OpinionCard, Side
 from tests.support.people import Person
 from tests.support.scenarios import ADMIN, onboard
 from tests.support.world import World
@@ -81,7 +82,7 @@ async def test_decline_with_reason_in_english(world: World, person, admin) -> No
         "Your opinion <b>HD-2026-000001</b> was declined.\nReason: 属于市级事权，已转交市交通委。"
     )
     # a declined opinion cannot be answered any more, even by a replayed button
-    await admin.tap_data("so:answer:1")
+    await admin.tap_data(Compose(step="answer", opinion=1).pack())
     assert "当前的状态不允许" in admin.last
 
 
@@ -120,9 +121,9 @@ async def test_filters_and_access(world: World, person, admin) -> None:
 
     await a.send("/opinions")
     assert "您没有权限" in a.last
-    await a.tap_data("so:accept:2")
+    await a.tap_data(Accept(opinion=2).pack())
     assert "您没有权限" in a.last
-    await a.tap_data("so:o:2")
+    await a.tap_data(OpinionCard(side=Side.STAFF, opinion=2).pack())
     assert "您没有权限" in a.last
     rows = await world.rows("SELECT status FROM opinions WHERE id = 2")
     assert rows[0]["status"] == "submitted"

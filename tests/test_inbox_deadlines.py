@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.runtime.buttons.inbox import Claim, Compose
 from tests.support.scenarios import ADMIN, onboard
 from tests.support.world import World
 from tests.test_inbox import NO, Cast, invite_deputy, make_cast, opinion_row, refused, say, submit
@@ -40,7 +41,7 @@ async def test_unclaimed_opinion_reminds_its_deputies_at_3_days_and_staff_at_7_o
     zhao = await invite_deputy(world, admin_, person, 3009, "赵六", "海淀街道", "海淀街道联络站")
     # a second opinion that is claimed at once is never reminded about
     await submit(person(2002, "刘洋"), "西门的路面坑洼，下雨天积水很深。")
-    await li.tap_data("ib:claim:2")
+    await li.tap_data(Claim(opinion=2).pack())
     await cast.mail.take()
     t0 = await created_at(cast)
 
@@ -87,9 +88,9 @@ async def test_a_late_sweep_sends_both_unclaimed_notices_and_a_claim_stops_them(
     assert len(await cast.mail.take()) == 6
     assert await run(cast, t0 + 10 * DAY + SECOND) == 0
     # an opinion claimed before its deadline is never reminded about
-    await cast.zhang.tap_data("ib:claim:1")
+    await cast.zhang.tap_data(Claim(opinion=1).pack())
     await submit(person(2003, "陈晨"), "南门的自行车棚顶漏雨，车都淋湿了。")
-    await cast.li.tap_data("ib:claim:3")
+    await cast.li.tap_data(Claim(opinion=3).pack())
     await cast.mail.take()
     t3 = await created_at(cast, 3)
     assert await run(cast, t3 + 8 * DAY) == 0
@@ -100,7 +101,7 @@ async def test_held_without_answer_for_15_days_reminds_holder_and_alerts_staff_o
     cast: Cast,
 ) -> None:
     world, admin_, zhang, li = cast.world, cast.admin, cast.zhang, cast.li
-    await zhang.tap_data("ib:claim:1")
+    await zhang.tap_data(Claim(opinion=1).pack())
     await cast.mail.take()
     held = datetime.fromisoformat((await opinion_row(world))["claimed_at"])
 
@@ -129,7 +130,7 @@ async def test_held_without_answer_for_15_days_reminds_holder_and_alerts_staff_o
         (admin_.id, say(admin_, "inbox.alert_unanswered", tracking_no=NO, days=15, holder="李四")),
     ]
     # once answered, nothing more is due about it
-    await li.tap_data("ib:answer:1")
+    await li.tap_data(Compose(step="answer", opinion=1).pack())
     await li.send("已修好。")
     await cast.mail.take()
     assert await run(cast, held + 16 * DAY) == 0
@@ -137,8 +138,8 @@ async def test_held_without_answer_for_15_days_reminds_holder_and_alerts_staff_o
 
 async def test_no_rating_reminds_at_7_days_and_closes_as_not_rated_at_14(cast: Cast) -> None:
     world, zhang, voter = cast.world, cast.zhang, cast.voter
-    await zhang.tap_data("ib:claim:1")
-    await zhang.tap_data("ib:answer:1")
+    await zhang.tap_data(Claim(opinion=1).pack())
+    await zhang.tap_data(Compose(step="answer", opinion=1).pack())
     await zhang.send("已联系物业修好。")
     await cast.mail.take()
     answered = datetime.fromisoformat((await opinion_row(world))["answered_at"])
@@ -179,8 +180,8 @@ async def test_no_rating_reminds_at_7_days_and_closes_as_not_rated_at_14(cast: C
 
 async def test_a_rating_given_from_the_reminder_stops_the_closure(cast: Cast) -> None:
     world, zhang, voter = cast.world, cast.zhang, cast.voter
-    await zhang.tap_data("ib:claim:1")
-    await zhang.tap_data("ib:answer:1")
+    await zhang.tap_data(Claim(opinion=1).pack())
+    await zhang.tap_data(Compose(step="answer", opinion=1).pack())
     await zhang.send("已联系物业修好。")
     await cast.mail.take()
     await voter.tap(say(voter, "rate.solved_yes"))  # the first question only
@@ -231,3 +232,29 @@ async def test_the_deadline_queries_read_an_index(cast: Cast) -> None:
         plan = [str(r[3]) for r in await original("EXPLAIN QUERY PLAN " + sql, params)]
         assert any("USING" in p and "INDEX opinions_status_created" in p for p in plan), plan
         assert not [p for p in plan if p.startswith("SCAN")], plan
+
+
+async def test_a_rating_reminder_after_the_first_question_asks_the_second(cast: Cast) -> None:
+    """The reminder carries the question still open; its typed buttons rate through the
+    outbox like the answer's own."""
+    world, zhang, voter = cast.world, cast.zhang, cast.voter
+    await zhang.tap_data(Claim(opinion=1).pack())
+    await zhang.tap_data(Compose(step="answer", opinion=1).pack())
+    await zhang.send("已联系物业修好。")
+    await cast.mail.take()
+    await voter.tap(say(voter, "rate.solved_partly"))
+    answered = datetime.fromisoformat((await opinion_row(world))["answered_at"])
+    assert await run(cast, answered + 7 * DAY) == 1
+    assert await cast.mail.take() == [
+        (voter.id, say(voter, "rate.remind", tracking_no=NO, waited=7, days=7))
+    ]
+    reminder = world.api.chat_messages(voter.id)[-1]
+    labels = [b["text"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == [
+        say(voter, "rate.satisfied"),
+        say(voter, "rate.basically"),
+        say(voter, "rate.unsatisfied"),
+    ]
+    await voter.tap(say(voter, "rate.basically"))
+    row = await opinion_row(world)
+    assert (row["status"], row["solved"], row["satisfaction"]) == ("closed", "partly", "basically")

@@ -42,7 +42,7 @@ from bot.services.opinions import (
     solved_buttons,
     translated,
 )
-from bot.services.outbox import Outbox
+from bot.services.outbox import Intent, NoticeButton, NoticeButtons, Outbox
 from bot.services.paging import Page, clamp_page
 from storage import Database, Tx
 from storage.models import Deputy, Opinion, OpinionEvent, OpinionStatus, User
@@ -91,9 +91,14 @@ class InboxCard:
     may_assign: bool
 
 
-def _open(opinion_id: int) -> list[list[tuple[str, str]]]:
-    """The button under a notice that shows the opinion's inbox card as a new message."""
-    return [[("inbox.open_button", f"ib:v:{opinion_id}")]]
+def _open_button(opinion_id: int) -> NoticeButton:
+    """'Open' under a notice: the opinion's inbox card as a new message."""
+    return NoticeButton(label="inbox.open_button", intent=Intent.OPEN_OPINION, target=opinion_id)
+
+
+def _open(opinion_id: int) -> NoticeButtons:
+    """The one button under a notice about an opinion: open its card."""
+    return [[_open_button(opinion_id)]]
 
 
 class InboxService:
@@ -399,7 +404,15 @@ class InboxService:
             tx,
             opinion.author_id,
             "inbox.notify_question",
-            buttons=[[("inbox.reply_button", f"rp:{opinion.id}")]],
+            buttons=[
+                [
+                    NoticeButton(
+                        label="inbox.reply_button",
+                        intent=Intent.REPLY_TO_QUESTION,
+                        target=opinion.id,
+                    )
+                ]
+            ],
             tracking_no=opinion.tracking_no,
             question=question,
             **asker,
@@ -429,8 +442,12 @@ class InboxService:
                 "inbox.notify_reply",
                 buttons=[
                     [
-                        ("inbox.open_button", f"ib:v:{opinion.id}"),
-                        ("inbox.ask_again_button", f"ib:ask:{opinion.id}"),
+                        _open_button(opinion.id),
+                        NoticeButton(
+                            label="inbox.ask_again_button",
+                            intent=Intent.ASK_AGAIN,
+                            target=opinion.id,
+                        ),
                     ]
                 ],
                 tracking_no=opinion.tracking_no,
@@ -603,7 +620,7 @@ class InboxService:
         kind: str,
         recipients: list[int],
         key: str,
-        buttons: list[list[tuple[str, str]]] | None,
+        buttons: NoticeButtons | None,
         now: datetime,
         **params: object,
     ) -> int:
@@ -641,8 +658,12 @@ class InboxService:
                     "inbox.remind_unclaimed",
                     [
                         [
-                            ("inbox.claim_button", f"ib:claim:{opinion_id}"),
-                            ("inbox.open_button", f"ib:v:{opinion_id}"),
+                            NoticeButton(
+                                label="inbox.claim_button",
+                                intent=Intent.CLAIM_OPINION,
+                                target=opinion_id,
+                            ),
+                            _open_button(opinion_id),
                         ]
                     ],
                     now,
