@@ -38,6 +38,7 @@ async def gate(update: Update, context: BotContext) -> None:
     if sender is None or sender.is_bot or (chat is not None and chat.type != chat.PRIVATE):
         raise ApplicationHandlerStop
     services = context.services
+    # before consent this stores the id only; the name waits for consent (see handlers.start)
     context.account = await services.users.touch(
         sender.id, sender.language_code, sender.full_name, sender.username
     )
@@ -60,6 +61,7 @@ async def gate(update: Update, context: BotContext) -> None:
             context.texts("privacy.required") + "\n\n" + context.texts("privacy.notice"),
             reply_markup=consent_keyboard(context),
         )
+        context.account = await services.users.notice_shown(context.user)
     raise ApplicationHandlerStop
 
 

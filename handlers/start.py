@@ -35,6 +35,7 @@ async def start(update: Update, context: BotContext) -> None:
             consent_keyboard(context, payload),
             edit=False,
         )
+        context.account = await context.services.users.notice_shown(context.user)
         return
     await continue_start(update, context, payload)
 
@@ -47,7 +48,12 @@ async def agree(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
     await update.callback_query.answer()
     if not context.user.consented:
-        context.account = await context.services.users.consent(context.user.telegram_id)
+        # only now may the name and the language be kept, stored with the consent itself
+        sender = update.effective_user
+        assert sender is not None
+        context.account = await context.services.users.consent(
+            context.user.telegram_id, sender.full_name, sender.username, context.user.locale
+        )
     await respond(update, context, context.texts("privacy.thanks"))
     await continue_start(update, context, payload)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +30,10 @@ class Row(BaseModel):
 
 
 class User(Row):
+    """A Telegram account. Before consent only the id, a default locale, `created_at`,
+    `notice_shown_at` and an explicit /language choice are stored (PIPL); `locale` then
+    carries the language of the current update, worked out at run time, not the stored one."""
+
     telegram_id: int
     role: Role
     locale: str
@@ -38,6 +44,8 @@ class User(Row):
     active: bool = True
     notices: bool = True
     created_at: datetime
+    notice_shown_at: datetime | None = None
+    locale_chosen: bool = False
 
     @property
     def consented(self) -> bool:
@@ -112,9 +120,16 @@ class OpinionEvent(Row):
     note: str = ""
 
 
-class OpinionDraft(BaseModel):
-    """What a voter has entered so far; saved after every step of `/opinion`."""
+def new_draft_token() -> str:
+    """A random name for one draft: its Send button carries it, its opinion keeps it."""
+    return secrets.token_urlsafe(12)
 
+
+class OpinionDraft(BaseModel):
+    """What a voter has entered so far; saved after every step of `/opinion`. `token` names
+    this draft, so a repeated Send finds the opinion it became instead of making another."""
+
+    token: str = Field(default_factory=new_draft_token)
     category: str | None = None
     text: str | None = None
     photos: list[str] = Field(default_factory=list)
@@ -185,8 +200,8 @@ class OutboxItem(Row):
     text: str | None = None
     photo: str | None = None
     document: str | None = None
-    # rows of (message id of the label, callback data)
-    buttons: list[list[tuple[str, str]]] = Field(default_factory=list)
+    # rows of typed actions (dicts); rows queued by older versions hold [label, data] pairs
+    buttons: list[list[Any]] = Field(default_factory=list)
 
 
 class TurnKind(StrEnum):

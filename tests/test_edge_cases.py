@@ -7,6 +7,9 @@ from datetime import datetime
 
 import pytest
 
+from bot.clock import FixedClock
+from bot.runtime.buttons.inbox import Claim
+from bot.services.flood import FloodGuard
 from storage.models import TurnKind
 from tests.support.people import Person
 from tests.support.scenarios import ADMIN, invite_deputy, onboard, say
@@ -106,8 +109,8 @@ async def test_names_are_plain_in_alerts_and_escaped_in_messages(
     li = await invite_deputy(world, admin, person, 6007, "李四")
     voter = person(6008)
     await submit(voter, "小区路灯坏了一个多月，晚上很不安全。")
-    await zhang.tap_data("ib:claim:1")
-    await li.tap_data("ib:claim:1")
+    await zhang.tap_data(Claim(opinion=1).pack())
+    await li.tap_data(Claim(opinion=1).pack())
     alert = li.seen[-1]
     assert alert.kind == "alert" and "O'Neil <张>" in alert.text
     assert say(li, "inbox.held_by", tracking_no="HD-2026-000001", name="O'Neil <张>") == alert.text
@@ -120,3 +123,45 @@ async def test_an_invitation_in_the_making_survives_a_restart(world: World, pers
     await admin.tap("学院路第一联络站")
     assert "已为代表 <b>钱代表</b>（学院路第一联络站）生成邀请" in admin.last
     assert await world.rows("SELECT kind FROM drafts") == []
+
+
+# --- the flood guard's memory -----------------------------------------------------------------
+
+
+def test_flood_guard_records_expire_on_time() -> None:
+    """A burst of users does not keep its records until later traffic: one check after the
+    window has passed drops them all."""
+    clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
+    guard = FloodGuard(clock, limit=20, window_seconds=10)
+    for user_id in range(5_000):
+        assert guard.check(user_id) == (True, False)
+    assert guard.tracked() == 5_000
+
+    clock.advance(seconds=9.999)
+    guard.check(5_000)
+    assert guard.tracked() == 5_001  # still inside the window: nothing forgotten early
+
+    clock.advance(seconds=10)
+    assert guard.check(6_000) == (True, False)
+    assert guard.tracked() == 1
+
+
+def test_flood_guard_limits_then_forgets_a_flooder() -> None:
+    clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
+    guard = FloodGuard(clock, limit=3, window_seconds=3)
+    assert [guard.check(1) for _ in range(5)] == [(True, False)] * 3 + [
+        (False, True),
+        (False, False),
+    ]
+    clock.advance(seconds=2.999999)
+    assert guard.check(1) == (False, False)  # exactly to the microsecond
+    clock.advance(microseconds=1)
+    assert guard.check(1) == (True, False)
+    clock.advance(seconds=3)
+    guard.forget_idle()
+    assert guard.tracked() == 0
+    # a clock set back in time does not lock anyone out
+    for _ in range(3):
+        guard.check(2)
+    clock.advance(days=-1)
+    assert guard.check(2) == (True, False)

@@ -87,7 +87,9 @@ async def test_start_greets_and_shows_the_privacy_notice(
     assert reply.buttons() == [t(world, locale, "privacy.agree")]
     row = await user_row(world, 1001)
     assert row["consent_at"] is None
-    assert row["locale"] == locale
+    # before consent the Telegram language is used, not stored: the row has the default
+    assert row["locale"] == world.settings.default_locale
+    assert (row["full_name"], row["username"]) == ("", None)
     assert row["station_id"] is None
 
 
@@ -353,8 +355,11 @@ async def test_language_comes_from_telegrams_language_code(
 ) -> None:
     newcomer: Person = person(1020, "Lee", code)
     reply = only(await newcomer.send("/start"))
-    assert (await user_row(world, 1020))["locale"] == locale
     assert reply.text.startswith(t(world, locale, "start.greeting"))
+    # the language is stored with the consent, not before
+    assert (await user_row(world, 1020))["locale"] == world.settings.default_locale
+    await newcomer.tap(t(world, locale, "privacy.agree"))
+    assert (await user_row(world, 1020))["locale"] == locale
 
 
 @pytest.fixture
@@ -417,6 +422,11 @@ async def test_language_can_be_chosen_before_consent(world: World, person) -> No
     reply = only(await newcomer.send("/start"))
     assert t(world, "en", "privacy.notice") in reply.text
     assert reply.buttons() == [t(world, "en", "privacy.agree")]
+
+    # the choice outlives consent, though Telegram still says zh-hans
+    await newcomer.tap(t(world, "en", "privacy.agree"))
+    assert (await user_row(world, 1023))["locale"] == "en"
+    assert only(await newcomer.send("/help")).text.startswith(t(world, "en", "help.title"))
 
 
 # --- /help and the command menus --------------------------------------------------------------

@@ -40,5 +40,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     @property
     def texts(self) -> Texts:
+        """Messages in the account's locale: for someone who has not consented, the language
+        of this update's Telegram client, never stored (see UserService.touch)."""
         locale = self.account.locale if self.account else None
         return self.services.i18n.texts(locale)

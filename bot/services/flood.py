@@ -1,13 +1,28 @@
-"""A per-user flood guard: a sliding window of recent updates, on the injected clock."""
+"""A per-user flood guard: a sliding window of recent updates, on the injected clock.
+
+Memory follows recent traffic, not history: a user's record is dropped as soon as the last
+update in it has left the window. Records are kept in order of their last accepted update,
+so every check first drops the expired records at the front; each record is dropped once,
+which keeps a check O(1) on average however many users came before. A record holds at most
+`limit` timestamps as 8-byte integers (microseconds), about 200 bytes per active user in all.
+"""
 
 from __future__ import annotations
 
-from collections import deque
-from datetime import timedelta
+from array import array
+from bisect import bisect_right
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
 
-PRUNE_EVERY = 10_000  # checks between sweeps of idle users, so memory stays bounded
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    """An instant as whole microseconds since the epoch: exact, unlike a float timestamp."""
+    return (moment - EPOCH) // MICROSECOND
 
 
 class FloodGuard:
@@ -16,22 +31,27 @@ class FloodGuard:
     def __init__(self, clock: Clock, limit: int, window_seconds: float) -> None:
         self._clock = clock
         self._limit = limit
-        self._window = timedelta(seconds=window_seconds)
-        self._seen: dict[int, deque] = {}
+        self._window = timedelta(seconds=window_seconds) // MICROSECOND
+        # user id -> accepted update times (ascending), oldest last update first
+        self._seen: OrderedDict[int, array[int]] = OrderedDict()
         self._warned: set[int] = set()
-        self._checks = 0
 
     def check(self, user_id: int) -> tuple[bool, bool]:
         """Returns (allowed, warn): warn is True for the first refused update of a burst."""
-        now = self._clock.now()
-        self._checks += 1
-        if self._checks % PRUNE_EVERY == 0:
-            self.forget_idle()
-        seen = self._seen.setdefault(user_id, deque())
-        while seen and now - seen[0] >= self._window:
-            seen.popleft()
+        now = _micros(self._clock.now())
+        self._expire(now)
+        seen = self._seen.get(user_id)
+        if seen is not None and seen[-1] > now:
+            # the clock went back: start this user afresh rather than lock them out
+            del self._seen[user_id]
+            seen = None
+        if seen is None:
+            seen = self._seen[user_id] = array("q")
+        else:
+            del seen[: bisect_right(seen, now - self._window)]
         if len(seen) < self._limit:
             seen.append(now)
+            self._seen.move_to_end(user_id)
             self._warned.discard(user_id)
             return True, False
         first = user_id not in self._warned
@@ -39,8 +59,20 @@ class FloodGuard:
         return False, first
 
     def forget_idle(self) -> None:
-        """Drop users with nothing in their window, so memory stays bounded."""
-        now = self._clock.now()
-        for user_id in [u for u, s in self._seen.items() if not s or now - s[-1] >= self._window]:
-            del self._seen[user_id]
+        """Drop every user with nothing left in their window (check() also does this)."""
+        self._expire(_micros(self._clock.now()))
+
+    def tracked(self) -> int:
+        """How many users the guard holds a record for (to observe that records expire)."""
+        return len(self._seen)
+
+    def _expire(self, now: int) -> None:
+        """Drop the records whose last accepted update has left the window, oldest first."""
+        horizon = now - self._window
+        seen = self._seen
+        while seen:
+            user_id, times = next(iter(seen.items()))
+            if times and times[-1] > horizon:
+                return
+            del seen[user_id]
             self._warned.discard(user_id)

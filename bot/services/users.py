@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
@@ -11,6 +13,8 @@ from storage.models import Role, User
 from storage.repos.drafts import ConversationRepo
 from storage.repos.stations import StationRepo
 from storage.repos.users import UserRepo
+
+FORGET_BATCH = 500  # users deleted per transaction by forget_unconsented
 
 
 class UserService:
@@ -42,20 +46,22 @@ class UserService:
     async def touch(
         self, telegram_id: int, language_code: str | None, full_name: str, username: str | None
     ) -> User:
-        """The user behind an update: created on first contact, refreshed only when changed."""
+        """The user behind an update, created on first contact. Before consent only the id
+        and the default locale are stored (PIPL): the name is ignored and the language is
+        taken from this update each time. After consent the name is refreshed when it
+        changes. Writes nothing when nothing changed."""
         user = await self.users.get(telegram_id)
-        if (
+        stale = (
             user is None
             or not user.active
-            or user.full_name != full_name
-            or user.username != username
             or self._role_out_of_date(user)
-        ):
-            locale = locale_for_language_code(language_code, self.default_locale)
+            or (user.consented and (user.full_name, user.username) != (full_name, username))
+        )
+        if stale:
             async with self.db.transaction() as tx:
-                await self.users.upsert_seen(
-                    tx, telegram_id, locale, full_name, username, self.clock.now()
-                )
+                await self.users.ensure(tx, telegram_id, self.default_locale, self.clock.now())
+                await self.users.set_active(tx, telegram_id, True)
+                await self.users.refresh_seen(tx, telegram_id, full_name, username)
                 # the stored role follows the admin list, so audiences never count admins
                 if telegram_id in self.admin_ids:
                     await self.users.set_role(tx, telegram_id, Role.ADMIN)
@@ -63,12 +69,58 @@ class UserService:
                     await self.users.set_role(tx, telegram_id, Role.VOTER)
             user = await self.users.get(telegram_id)
             assert user is not None
-        return self._effective(user)
+        return self._speaking(self._effective(user), language_code)
 
-    async def consent(self, telegram_id: int) -> User:
+    def _speaking(self, user: User, language_code: str | None) -> User:
+        """Someone who has neither consented nor picked a language is spoken to in the
+        language of their Telegram client, worked out now and never stored."""
+        if user.consented or user.locale_chosen:
+            return user
+        locale = locale_for_language_code(language_code, self.default_locale)
+        return user if locale == user.locale else user.model_copy(update={"locale": locale})
+
+    async def notice_shown(self, user: User) -> User:
+        """Record that the privacy notice was shown (the first time only; no write after)."""
+        if user.notice_shown_at is not None:
+            return user
+        now = self.clock.now()
         async with self.db.transaction() as tx:
-            await self.users.set_consent(tx, telegram_id, self.clock.now())
+            await self.users.set_notice_shown(tx, user.telegram_id, now)
+        return user.model_copy(update={"notice_shown_at": now})
+
+    async def consent(
+        self,
+        telegram_id: int,
+        full_name: str = "",
+        username: str | None = None,
+        locale: str | None = None,
+    ) -> User:
+        """The person agreed to the privacy notice: store the consent together with the
+        name, username and locale (from the update) that it now allows us to keep. A
+        language they picked with /language is kept."""
+        async with self.db.transaction() as tx:
+            await self.users.set_consent(
+                tx,
+                telegram_id,
+                self.clock.now(),
+                full_name,
+                username,
+                locale or self.default_locale,
+            )
         return await self._require(telegram_id)
+
+    async def forget_unconsented(self, older_than_days: int) -> int:
+        """Delete voters who never consented and first wrote more than `older_than_days`
+        ago, unless another table refers to them; returns how many were deleted. Runs in
+        short batches so other writers are not held up."""
+        cutoff = self.clock.now() - timedelta(days=older_than_days)
+        deleted = 0
+        while True:
+            async with self.db.transaction() as tx:
+                batch = await self.users.delete_unconsented(tx, cutoff, FORGET_BATCH)
+            deleted += batch
+            if batch < FORGET_BATCH:
+                return deleted
 
     async def set_locale(self, telegram_id: int, locale: str) -> User:
         async with self.db.transaction() as tx:

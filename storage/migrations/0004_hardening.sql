@@ -17,3 +17,19 @@ CREATE INDEX opinion_drafts_updated ON opinion_drafts(updated_at);
 -- The privacy notice was shown (the only thing kept about a stranger besides their id).
 ALTER TABLE users ADD COLUMN notice_shown_at TEXT;
 CREATE INDEX users_unconsented ON users(created_at) WHERE consent_at IS NULL;
+
+-- A language picked with /language before consent is kept; otherwise a stranger is spoken
+-- to in their Telegram language, which is not stored. Names taken before this rule go.
+ALTER TABLE users ADD COLUMN locale_chosen INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET full_name = '', username = NULL WHERE consent_at IS NULL;
+
+-- Who is in which conversation is asked on every update.
+CREATE INDEX conversation_states_key ON conversation_states(key);
+
+-- A conversation the nightly sweep ended: told once, on the person's next message.
+CREATE TABLE conversation_expiries (
+    name        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    expired_at  TEXT NOT NULL,
+    PRIMARY KEY (name, key)
+);

@@ -24,26 +24,15 @@ class UserRepo:
         rows = await self.db.fetchall(f"SELECT * FROM users WHERE telegram_id IN ({marks})", ids)
         return {r["telegram_id"]: User.model_validate(dict(r)) for r in rows}
 
-    async def upsert_seen(
-        self,
-        tx: Tx,
-        telegram_id: int,
-        locale: str,
-        full_name: str,
-        username: str | None,
-        now: datetime,
+    async def refresh_seen(
+        self, tx: Tx, telegram_id: int, full_name: str, username: str | None
     ) -> None:
-        """Create the user on first contact; refresh name and mark active on later ones.
-        A row made before the person ever wrote (e.g. by /staff add) takes their language
-        on that first contact."""
+        """A consented person wrote again: keep their name current and mark them reachable.
+        Never touches a row without consent, so nothing personal is stored before it."""
         tx.defer(
-            "INSERT INTO users (telegram_id, locale, full_name, username, created_at)"
-            " VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (telegram_id) DO UPDATE SET full_name = excluded.full_name,"
-            " username = excluded.username, active = 1,"
-            " locale = CASE WHEN users.full_name = '' AND users.consent_at IS NULL"
-            " THEN excluded.locale ELSE users.locale END",
-            (telegram_id, locale, full_name, username, stamp(now)),
+            "UPDATE users SET full_name = ?, username = ?, active = 1"
+            " WHERE telegram_id = ? AND consent_at IS NOT NULL",
+            (full_name, username, telegram_id),
         )
 
     async def ensure(self, tx: Tx, telegram_id: int, locale: str, now: datetime) -> None:
@@ -57,14 +46,62 @@ class UserRepo:
         row = await tx.fetchone("SELECT role FROM users WHERE telegram_id = ?", (telegram_id,))
         return Role(row[0]) if row else Role.VOTER
 
-    async def set_consent(self, tx: Tx, telegram_id: int, at: datetime) -> None:
+    async def set_consent(
+        self,
+        tx: Tx,
+        telegram_id: int,
+        at: datetime,
+        full_name: str,
+        username: str | None,
+        locale: str,
+    ) -> None:
+        """Record consent with the name, username and locale it allows us to keep; a language
+        picked with /language wins over `locale`. Creates the row if a sweep removed it, and
+        changes nothing for someone who already consented."""
         tx.defer(
-            "UPDATE users SET consent_at = ? WHERE telegram_id = ? AND consent_at IS NULL",
+            "INSERT INTO users (telegram_id, locale, full_name, username, consent_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (telegram_id) DO UPDATE SET consent_at = excluded.consent_at,"
+            " full_name = excluded.full_name, username = excluded.username, active = 1,"
+            " locale = CASE WHEN users.locale_chosen THEN users.locale ELSE excluded.locale END"
+            " WHERE users.consent_at IS NULL",
+            (telegram_id, locale, full_name, username, stamp(at), stamp(at)),
+        )
+
+    async def set_notice_shown(self, tx: Tx, telegram_id: int, at: datetime) -> None:
+        """The first time the privacy notice was shown; later showings change nothing."""
+        tx.defer(
+            "UPDATE users SET notice_shown_at = ?"
+            " WHERE telegram_id = ? AND notice_shown_at IS NULL",
             (stamp(at), telegram_id),
         )
 
+    async def delete_unconsented(self, tx: Tx, created_before: datetime, limit: int) -> int:
+        """Delete up to `limit` voters who never consented and were created before the given
+        time, skipping anyone a foreign key refers to; returns how many went. The referring
+        columns are read from the schema, so a table added later is respected too."""
+        references = await tx.fetchall(
+            'SELECT m.name AS tbl, f."from" AS col FROM sqlite_master m,'
+            " pragma_foreign_key_list(m.name) f"
+            " WHERE m.type = 'table' AND f.\"table\" = 'users' ORDER BY m.name, f.\"from\""
+        )
+        unreferenced = "".join(
+            f' AND NOT EXISTS (SELECT 1 FROM "{r["tbl"]}" x WHERE x."{r["col"]}" = u.telegram_id)'
+            for r in references
+        )
+        return await tx.execute_count(
+            "DELETE FROM users WHERE telegram_id IN (SELECT u.telegram_id FROM users u"
+            " WHERE u.consent_at IS NULL AND u.created_at < ? AND u.role = 'voter'"
+            f"{unreferenced} LIMIT ?)",
+            (stamp(created_before), limit),
+        )
+
     async def set_locale(self, tx: Tx, telegram_id: int, locale: str) -> None:
-        tx.defer("UPDATE users SET locale = ? WHERE telegram_id = ?", (locale, telegram_id))
+        """A language the person picked themselves: kept even before consent."""
+        tx.defer(
+            "UPDATE users SET locale = ?, locale_chosen = 1 WHERE telegram_id = ?",
+            (locale, telegram_id),
+        )
 
     async def set_station(self, tx: Tx, telegram_id: int, station_id: int) -> None:
         tx.defer("UPDATE users SET station_id = ? WHERE telegram_id = ?", (station_id, telegram_id))
