@@ -1,14 +1,17 @@
 """Every message id the code uses has a non-empty translation in both catalogs, both catalogs
-hold the same ids, and a message has the same {placeholders} in both languages."""
+hold the same ids, a message has the same {placeholders} in both languages, and every message,
+filled in, is text Telegram can parse in HTML mode (the app's default parse mode)."""
 
 from __future__ import annotations
 
 import ast
 import importlib
+import re
 import string
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -16,6 +19,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import load_catalog
+from tests.support.telegram_html import TelegramHTMLError, parse_html
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("bot", "handlers")
@@ -237,6 +241,50 @@ def call_problems(
     return problems
 
 
+# Placeholders filled with a number when their name or format looks numeric, else a word;
+# both are safe in HTML, so whatever fails to parse is the catalog's own text.
+NUMERIC_NAMES = re.compile(
+    r"(?:^|_)(count|number|days|hours|km|total|maximum|minimum|limit|sent|failed|blocked|"
+    r"skipped|remaining|page|pages|waited|voters|opinions|photos|id)$"
+)
+NUMERIC_FORMAT = re.compile(r"[,_]|[bcdeEfFgGnoxX%]$")
+SAMPLE_NUMBER = 7
+SAMPLE_WORD = "Sample"
+
+
+class SampleFormatter(string.Formatter):
+    """Fills every placeholder with a safe sample value, whatever its name."""
+
+    def get_field(
+        self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> tuple[Any, str]:
+        return field_name, field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        name = re.split(r"[.\[]", str(value), maxsplit=1)[0]
+        if NUMERIC_NAMES.search(name) or NUMERIC_FORMAT.search(format_spec):
+            return format(SAMPLE_NUMBER, format_spec)
+        return format(SAMPLE_WORD, format_spec)
+
+
+def html_problems(catalogs: dict[str, dict[str, Entry]]) -> list[str]:
+    """Each message, its placeholders filled with sample values, parsed as Telegram parses
+    parse_mode=HTML: one line per message Telegram would refuse, with Telegram's reason.
+
+    Plain-text messages (button labels, alerts) are checked too; none needs a literal "<" or
+    "&", and one that did would have to leave this check's scope explicitly."""
+    problems = []
+    for locale, entries in catalogs.items():
+        for key, entry in sorted(entries.items()):
+            try:
+                parse_html(SampleFormatter().format(entry.text))
+            except TelegramHTMLError as error:
+                problems.append(f"{locale}: {key!r} is not Telegram HTML: {error}")
+            except (ValueError, IndexError, KeyError) as error:  # a broken {placeholder}
+                problems.append(f"{locale}: {key!r} cannot be filled in: {error}")
+    return problems
+
+
 # --- the real code and catalogs -------------------------------------------------------------
 
 
@@ -318,6 +366,14 @@ def test_the_runtime_catalog_translates_every_used_id(usage: Usage, locale: str)
     translations = load_catalog(LOCALES_DIR / locale / "LC_MESSAGES")
     untranslated = sorted(key for key in usage.ids if translations.gettext(key) == key)
     assert untranslated == []
+
+
+def test_every_message_filled_in_is_valid_telegram_html(
+    catalogs: dict[str, dict[str, Entry]],
+) -> None:
+    assert sum(len(entries) for entries in catalogs.values()) > 160
+    problems = html_problems(catalogs)
+    assert problems == [], "\n".join(problems)
 
 
 # --- the checker can fail -------------------------------------------------------------------
@@ -413,3 +469,35 @@ def test_the_extraction_finds_ids_in_every_form_and_flags_unknown_f_strings(
     assert "demo.kind_{…}" in usage.unknown_dynamic[0]
     assert ("pkg/feature.py:5", "demo.hello", frozenset({"who"})) in usage.calls
     assert ("pkg/feature.py:14", "demo.notice", frozenset({"when"})) in usage.calls
+
+
+def test_the_html_checker_reports_every_message_telegram_would_refuse() -> None:
+    def entry(text: str) -> Entry:
+        return Entry(text, False, "synthetic.po")
+
+    catalogs = {
+        "zh_CN": {
+            "a.ok": entry("<b>{name}</b> 已有 {count} 条 &lt;示例&gt; &amp; {link}"),
+            "a.tag": entry("用法：/invite <代表姓名>"),
+            "a.amp": entry("问 & 答"),
+        },
+        "en": {
+            "a.ok": entry("<b>{name}</b> has {count:,} &lt;samples&gt; &amp; {link}"),
+            "a.tag": entry("Usage: /staff add <Telegram id>"),
+            "a.amp": entry("Q & A"),
+            "a.open": entry("<b>{name}"),
+            "a.entity": entry("{count}&nbsp;items"),
+            "a.brace": entry("{name"),
+        },
+    }
+
+    assert html_problems(catalogs) == [
+        "zh_CN: 'a.amp' is not Telegram HTML: Unescaped \"&\" at byte offset 4",
+        "zh_CN: 'a.tag' is not Telegram HTML: Unsupported start tag \"代表姓名\" at byte offset 17",
+        "en: 'a.amp' is not Telegram HTML: Unescaped \"&\" at byte offset 2",
+        "en: 'a.brace' cannot be filled in: expected '}' before end of string",
+        "en: 'a.entity' is not Telegram HTML: Unsupported HTML entity \"&nbsp;\" at byte offset 1",
+        "en: 'a.open' is not Telegram HTML: Can't find end tag corresponding to start tag \"b\"",
+        "en: 'a.tag' is not Telegram HTML: Unsupported start tag \"telegram\" at byte offset 18",
+    ]
+    assert SampleFormatter().format("{count:,} {days} {name} {when!r}") == "7 7 Sample Sample"

@@ -1,5 +1,12 @@
 """A fake Telegram Bot API at the HTTP boundary: a `telegram.request.BaseRequest` that records
-every call and answers the way the Bot API does. It is the only fake in the test suite."""
+every call and answers the way the Bot API does. It is the only fake in the test suite.
+
+It refuses what Telegram refuses, with Telegram's answer (HTTP 400 and its description): text
+and captions sent with parse_mode HTML that Telegram cannot parse (`tests.support.telegram_html`),
+message text that is empty or longer than 4,096 and captions longer than 1,024 UTF-16 code units
+after entity parsing, inline keyboards with more than 100 buttons, buttons without text or
+action, callback data outside 1-64 bytes, and callback answers longer than 200 characters. What
+it records (`Output.text`, the stored messages) is the raw text as sent."""
 
 from __future__ import annotations
 
@@ -13,8 +20,27 @@ from typing import Any
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from tests.support.telegram_html import TelegramHTMLError, parse_html, utf16_length
+
 BOT_ID = 7000000001
-MAX_TEXT = 4096
+MAX_TEXT = 4096  # UTF-16 code units of a message's text after entity parsing
+MAX_CAPTION = 1024  # the same for a caption
+MAX_CALLBACK_DATA = 64  # bytes of UTF-8
+MAX_CALLBACK_ANSWER = 200  # characters (UTF-16 code units) of answerCallbackQuery's text
+MAX_INLINE_BUTTONS = 100
+TEXT_METHODS = frozenset({"sendMessage", "editMessageText"})
+CAPTION_METHODS = frozenset(
+    {
+        "sendPhoto",
+        "sendDocument",
+        "sendVideo",
+        "sendAudio",
+        "sendAnimation",
+        "sendVoice",
+        "copyMessage",
+        "editMessageCaption",
+    }
+)
 BOT_USERNAME = "jiazhan_test_bot"
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "家站", "username": BOT_USERNAME}
 
@@ -24,6 +50,15 @@ class Call:
     method: str
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class Refusal:
+    """A request the fake refused as Telegram would, with Telegram's full description."""
+
+    method: str
+    params: dict[str, Any]
+    description: str
 
 
 @dataclass
@@ -42,6 +77,93 @@ class Output:
         return [b["text"] for row in rows for b in row]
 
 
+class Refused(Exception):
+    """A request Telegram answers with 400 Bad Request; the message is its description."""
+
+
+def shown_text(text: str, parse_mode: str | None) -> str:
+    """The text Telegram shows for `text` sent with `parse_mode`: entities parsed for HTML.
+
+    Raises Refused with Telegram's description when the HTML cannot be parsed."""
+    if parse_mode is None:
+        return text
+    if parse_mode.upper() != "HTML":
+        raise NotImplementedError(f"the fake Bot API parses only HTML, not {parse_mode!r}")
+    try:
+        return parse_html(text)
+    except TelegramHTMLError as error:
+        raise Refused(f"Bad Request: can't parse entities: {error}") from error
+
+
+def check_text(text: str, parse_mode: str | None) -> None:
+    """A message text: parseable, and 1-4096 UTF-16 code units once parsed and trimmed."""
+    shown = shown_text(text, parse_mode).strip()
+    if not shown:
+        raise Refused("Bad Request: message text is empty")
+    if utf16_length(shown) > MAX_TEXT:
+        raise Refused("Bad Request: message is too long")
+
+
+def check_caption(caption: str, parse_mode: str | None) -> None:
+    """A caption: parseable, and at most 1024 UTF-16 code units once parsed and trimmed."""
+    if utf16_length(shown_text(caption, parse_mode).strip()) > MAX_CAPTION:
+        raise Refused("Bad Request: message caption is too long")
+
+
+def check_markup(markup: dict[str, Any] | None) -> None:
+    """A reply_markup: at most 100 inline buttons, each with text and exactly what Telegram
+    needs to act on it; callback_data of 1-64 bytes."""
+    if not markup:
+        return
+    if "inline_keyboard" in markup:
+        buttons = [button for row in markup["inline_keyboard"] for button in row]
+        if len(buttons) > MAX_INLINE_BUTTONS:
+            raise Refused("Bad Request: reply markup is too long")
+        for button in buttons:
+            if not str(button.get("text", "")).strip():
+                raise Refused("Bad Request: BUTTON_TEXT_INVALID")
+            if not any(value not in (None, "") for key, value in button.items() if key != "text"):
+                raise Refused(
+                    "Bad Request: can't parse inline keyboard button: Text buttons are "
+                    "unallowed in the inline keyboard"
+                )
+            data = button.get("callback_data")
+            if data is not None and len(str(data).encode("utf-8")) > MAX_CALLBACK_DATA:
+                raise Refused("Bad Request: BUTTON_DATA_INVALID")
+    for row in markup.get("keyboard", []):
+        for button in row:
+            text = button if isinstance(button, str) else button.get("text", "")
+            if not str(text).strip():
+                raise Refused("Bad Request: BUTTON_TEXT_INVALID")
+
+
+def check_request(method: str, params: dict[str, Any]) -> None:
+    """Everything Telegram checks before it acts on a request; raises Refused."""
+    parse_mode = params.get("parse_mode")
+    if method in TEXT_METHODS:
+        check_text(_string(params.get("text")), parse_mode)
+    if method in CAPTION_METHODS:
+        check_caption(_string(params.get("caption")), parse_mode)
+    if "reply_markup" in params:
+        check_markup(_markup(params))
+    answer = _string(params.get("text")) if method == "answerCallbackQuery" else ""
+    if utf16_length(answer) > MAX_CALLBACK_ANSWER:
+        raise Refused("Bad Request: MESSAGE_TOO_LONG")
+
+
+def _string(value: Any) -> str:
+    """A text parameter as a string; PTB sends an empty string as an empty list."""
+    return "" if value is None or value == [] else str(value)
+
+
+def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The request's reply_markup as a dict (PTB sends it JSON-encoded)."""
+    markup: Any = params.get("reply_markup")
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return markup
+
+
 class FakeBotAPI(BaseRequest):
     def __init__(self, latency: float = 0.0) -> None:
         self.latency = latency
@@ -51,6 +173,7 @@ class FakeBotAPI(BaseRequest):
         self.blocked: set[int] = set()
         self.callback_queries: dict[str, Output] = {}
         self.faults: dict[int, list[str]] = {}
+        self.refusals: list[Refusal] = []
         self._ids = itertools.count(1)
 
     def fail(self, chat_id: int, *faults: str) -> None:
@@ -86,6 +209,11 @@ class FakeBotAPI(BaseRequest):
         self.calls.append(Call(api_method, params, files))
         if self.latency:
             await asyncio.sleep(self.latency)
+        try:
+            check_request(api_method, params)
+        except Refused as refused:
+            self.refusals.append(Refusal(api_method, params, str(refused)))
+            return self._error(400, str(refused))
         handler = getattr(self, f"_{api_method}", None)
         if handler is None:
             if api_method in ANSWERS_TRUE:
@@ -150,9 +278,7 @@ class FakeBotAPI(BaseRequest):
                     }
                 ).encode()
             return self._error(int(code), f"Bad Request: {detail}")
-        markup = params.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
+        markup = _markup(params)
         if markup is not None and "inline_keyboard" in markup:
             content["reply_markup"] = markup
         message = self._new_message(chat_id, **content)
@@ -168,10 +294,6 @@ class FakeBotAPI(BaseRequest):
         return self._ok(message)
 
     def _sendMessage(self, params: dict[str, Any]) -> tuple[int, bytes]:
-        if not str(params.get("text", "")).strip():
-            return self._error(400, "Bad Request: message text is empty")
-        if len(str(params["text"])) > MAX_TEXT:  # stricter than Telegram: tags count too
-            return self._error(400, "Bad Request: message is too long")
         return self._send(params, "message", text=params["text"])
 
     def _sendDocument(self, params: dict[str, Any]) -> tuple[int, bytes]:
@@ -199,12 +321,8 @@ class FakeBotAPI(BaseRequest):
         message = self.messages.get(key)
         if message is None:
             return self._error(400, "Bad Request: message to edit not found")
-        markup = params.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
+        markup = _markup(params)
         new_text = message.get("text", "") if text is None else text
-        if len(new_text) > MAX_TEXT:
-            return self._error(400, "Bad Request: message is too long")
         if new_text == message.get("text") and markup == message.get("reply_markup"):
             return self._error(
                 400,
