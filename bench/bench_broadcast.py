@@ -580,9 +580,11 @@ async def queue_broadcast(db_path: Path) -> tuple[int, int]:
         await broadcasts.begin(actor, STAFF_ID)
         await broadcasts.set_content(actor, STAFF_ID, BROADCAST_TEXT, None, None)
         count = await broadcasts.set_audience(actor, STAFF_ID, Audience.VOTERS, None)
-        broadcast = await broadcasts.confirm(actor, STAFF_ID)
-        # the handler would have sent the progress message; the dispatcher edits it
-        await broadcasts.repo.set_progress_message(broadcast.id, STAFF_ID, PROGRESS_MESSAGE_ID)
+        created = await broadcasts.create(actor, STAFF_ID)
+        # the handler would have shown the progress message first; the dispatcher edits it
+        broadcast = await broadcasts.start(
+            actor, STAFF_ID, created.id, STAFF_ID, PROGRESS_MESSAGE_ID
+        )
     finally:
         await db.close()
     return broadcast.id, count

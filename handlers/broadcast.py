@@ -1,11 +1,16 @@
 """/broadcast for staff: compose → audience → preview with the exact count → confirm, then a
-progress message with Pause, Resume and Cancel; /broadcasts lists past ones."""
+progress message with Pause, Resume and Cancel, recorded before anything is queued;
+/broadcasts lists past ones, with the same controls on those still running or paused.
+Buttons: bot.runtime.buttons.broadcast."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from html import escape
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -17,8 +22,19 @@ from telegram.ext import (
 
 from bot.access import Action
 from bot.errors import DomainError
+from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
+from bot.runtime.buttons.broadcast import (
+    BroadcastAudience,
+    BroadcastChangeAudience,
+    BroadcastConfirm,
+    BroadcastControl,
+    BroadcastDiscard,
+    BroadcastListControl,
+    BroadcastListPage,
+    Control,
+)
 from bot.runtime.context import BotContext
-from bot.runtime.progress import STATE_LABELS, progress_view
+from bot.runtime.progress import STATE_LABELS, controls, progress_view
 from bot.services.broadcasts import (
     CONVERSATION,
     STEP_AUDIENCE,
@@ -26,23 +42,37 @@ from bot.services.broadcasts import (
     STEP_PREVIEW,
     BroadcastDraft,
 )
-from handlers.common import answer_tap, callback_args, chat_id_of, guarded, int_arg, respond
+from handlers.common import answer_tap, chat_id_of, guarded, respond
 from handlers.keyboards import button, paged, station_picker, street_picker
-from storage.models import Audience, BroadcastState
+from storage.models import Audience, Broadcast, BroadcastCounts
+
+log = logging.getLogger(__name__)
 
 END = ConversationHandler.END
 AUDIENCE_LABELS = {a: f"audience.{a.value}" for a in Audience}
-# choosing the street of a street-wide audience; the prefix says whose
-STREET_PICKS = {"bzv": Audience.VOTERS_OF_STREET, "bzd": Audience.DEPUTIES_OF_STREET}
-STREET_PREFIX = {audience: prefix for prefix, audience in STREET_PICKS.items()}
-STATION_PICK = "bcs"  # choosing the station of a station audience
+# choosing the street of a street-wide audience; the picker's purpose says whose
+STREET_PICKS = {
+    Picker.VOTERS_STREET: Audience.VOTERS_OF_STREET,
+    Picker.DEPUTIES_STREET: Audience.DEPUTIES_OF_STREET,
+}
+STREET_PURPOSE = {audience: purpose for purpose, audience in STREET_PICKS.items()}
+STATION_PICK = Picker.BROADCAST_STATION  # choosing the station of a station audience
+PICKS = (*STREET_PICKS, STATION_PICK)
 PER_PAGE = 5
+LIST_CONTROL_LABELS = {  # each gets the broadcast's {number}
+    Control.PAUSE: "broadcast.list_pause",
+    Control.RESUME: "broadcast.list_resume",
+    Control.CANCEL: "broadcast.list_cancel",
+}
 
 
 def _audience_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     texts = context.texts
-    rows = [[button(texts(label), f"bc:aud:{a.value}")] for a, label in AUDIENCE_LABELS.items()]
-    rows.append([button(texts("broadcast.discard"), "bc:discard")])
+    rows = [
+        [button(texts(label), BroadcastAudience(audience=a))]
+        for a, label in AUDIENCE_LABELS.items()
+    ]
+    rows.append([button(texts("broadcast.discard"), BroadcastDiscard())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -89,15 +119,11 @@ async def receive_content(update: Update, context: BotContext) -> str:
 
 @guarded(Action.BROADCAST)
 async def choose_audience(update: Update, context: BotContext) -> str | None:
-    (raw,) = callback_args(update, "bc:aud", 1)
-    try:
-        audience = Audience(raw)
-    except ValueError:
-        raise DomainError("error.stale_button") from None
+    audience = BroadcastAudience.of(update).audience
     await answer_tap(update)
     texts = context.texts
-    if audience in STREET_PREFIX:
-        markup = await street_picker(context.services, texts, STREET_PREFIX[audience], 0)
+    if audience in STREET_PURPOSE:
+        markup = await street_picker(context.services, texts, STREET_PURPOSE[audience], 0)
         await respond(update, context, texts("broadcast.pick_street"), markup)
         return STEP_AUDIENCE
     if audience == Audience.VOTERS_OF_STATION:
@@ -109,43 +135,40 @@ async def choose_audience(update: Update, context: BotContext) -> str | None:
 
 @guarded(Action.BROADCAST)
 async def street_pages(update: Update, context: BotContext) -> str:
-    """Paging through streets, for either picker."""
-    data = str(update.callback_query.data if update.callback_query else "")
-    prefix = data.split(":", 1)[0]
-    (raw,) = callback_args(update, f"{prefix}:z", 1)
-    page = int_arg(raw)
+    """Paging through streets, for any of the three pickers."""
+    tapped = StreetPage.of(update)
     await answer_tap(update)
-    markup = await street_picker(context.services, context.texts, prefix, page)
-    key = "broadcast.pick_street" if prefix in STREET_PICKS else "broadcast.pick_station"
+    markup = await street_picker(context.services, context.texts, tapped.purpose, tapped.page)
+    key = "broadcast.pick_street" if tapped.purpose in STREET_PICKS else "broadcast.pick_station"
     await respond(update, context, context.texts(key), markup)
     return STEP_AUDIENCE
 
 
 @guarded(Action.BROADCAST)
 async def street_chosen(update: Update, context: BotContext) -> str | None:
-    data = str(update.callback_query.data if update.callback_query else "")
-    prefix = data.split(":", 1)[0]
-    street_id, _ = (int_arg(a) for a in callback_args(update, f"{prefix}:s", 2))
-    audience = STREET_PICKS[prefix]
+    """The street of a street-wide audience."""
+    tapped = StreetStations.of(update)
     await answer_tap(update)
-    return await _preview(update, context, audience, street_id)
+    return await _preview(update, context, STREET_PICKS[tapped.purpose], tapped.street)
 
 
 @guarded(Action.BROADCAST)
 async def station_pages(update: Update, context: BotContext) -> str:
-    street_id, page = (int_arg(a) for a in callback_args(update, f"{STATION_PICK}:s", 2))
-    await context.services.stations.street(street_id)
+    tapped = StreetStations.of(update)
+    await context.services.stations.street(tapped.street)
     await answer_tap(update)
-    markup = await station_picker(context.services, context.texts, STATION_PICK, street_id, page)
+    markup = await station_picker(
+        context.services, context.texts, STATION_PICK, tapped.street, tapped.page
+    )
     await respond(update, context, context.texts("broadcast.pick_station"), markup)
     return STEP_AUDIENCE
 
 
 @guarded(Action.BROADCAST)
 async def station_chosen(update: Update, context: BotContext) -> str | None:
-    (station_id,) = callback_args(update, f"{STATION_PICK}:p", 1)
+    station_id = StationPicked.of(update).station
     await answer_tap(update)
-    return await _preview(update, context, Audience.VOTERS_OF_STATION, int_arg(station_id))
+    return await _preview(update, context, Audience.VOTERS_OF_STATION, station_id)
 
 
 async def _preview(update: Update, context: BotContext, audience: Audience, ref: int | None) -> str:
@@ -163,10 +186,10 @@ async def _preview(update: Update, context: BotContext, audience: Audience, ref:
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [
-            [button(texts("broadcast.confirm"), "bc:confirm")],
+            [button(texts("broadcast.confirm"), BroadcastConfirm())],
             [
-                button(texts("broadcast.change_audience"), "bc:audience"),
-                button(texts("broadcast.discard"), "bc:discard"),
+                button(texts("broadcast.change_audience"), BroadcastChangeAudience()),
+                button(texts("broadcast.discard"), BroadcastDiscard()),
             ],
         ]
     )
@@ -196,15 +219,48 @@ async def change_audience(update: Update, context: BotContext) -> str:
 
 @guarded(Action.BROADCAST)
 async def confirm(update: Update, context: BotContext) -> int:
+    """Create the broadcast, show its progress message with Pause and Cancel, and only then
+    queue it (BroadcastService.start). When the controls cannot be shown at all, nothing is
+    queued: the broadcast is withdrawn and the draft stays, so Confirm can be tapped again."""
     services = context.services
-    broadcast = await services.broadcasts.confirm(context.user, chat_id_of(update))
-    await answer_tap(update)
-    counts = await services.broadcasts.counts(broadcast.id)
-    text, markup = progress_view(context.texts, broadcast, counts, services.settings.outbox_rate)
-    message = await respond(update, context, text, markup)
-    if message is not None:
-        await services.broadcasts.track_progress(broadcast.id, message.chat_id, message.message_id)
+    chat_id = chat_id_of(update)
+    broadcast = await services.broadcasts.create(context.user, chat_id)
+    with contextlib.suppress(TelegramError):  # a spinner left turning must not stop it
+        await answer_tap(update)
+    try:
+        message = await _show_controls(update, context, broadcast)
+    except TelegramError:
+        await services.broadcasts.withdraw(context.user, broadcast.id)
+        raise
+    await services.broadcasts.start(
+        context.user, chat_id, broadcast.id, message.chat_id, message.message_id
+    )
     return END
+
+
+async def _show_controls(update: Update, context: BotContext, broadcast: Broadcast) -> Message:
+    """The confirmation becomes the progress message; when it cannot be edited, the
+    progress message is sent anew. Returns the message shown."""
+    counts = BroadcastCounts(queued=broadcast.total)  # what it is about to be
+    rate = context.services.settings.outbox_rate
+    text, markup = progress_view(context.texts, broadcast, counts, rate)
+    message: Message | None = None
+    try:
+        message = await respond(update, context, text, markup)
+    except TelegramError as exc:
+        log.warning("broadcast %s: confirmation not edited (%s); sent anew", broadcast.id, exc)
+    if message is None:
+        message = await context.bot.send_message(chat_id_of(update), text, reply_markup=markup)
+    return message
+
+
+@guarded(Action.BROADCAST)
+async def confirmed_already(update: Update, context: BotContext) -> None:
+    """Confirm tapped again once the draft has gone: say which broadcast it became."""
+    number = await context.services.broadcasts.sent_as(context.user)
+    if number is None:
+        raise DomainError("broadcast.no_draft")
+    raise DomainError("broadcast.already_sent", number=number)
 
 
 async def discard(update: Update, context: BotContext) -> int:
@@ -228,33 +284,66 @@ async def command_in_middle(update: Update, context: BotContext) -> None:
 
 # --- progress buttons and the list -------------------------------------------------------
 
-CONTROL = {
-    "pause": BroadcastState.PAUSED,
-    "resume": BroadcastState.RUNNING,
-    "cancel": BroadcastState.CANCELLED,
-}
-
 
 @guarded(Action.BROADCAST)
 async def control(update: Update, context: BotContext) -> None:
-    action, raw_id = callback_args(update, "bc", 2)
-    if action not in CONTROL:
-        raise DomainError("error.stale_button")
+    """Pause, Resume or Cancel under a progress message."""
+    tapped = BroadcastControl.of(update)
     services = context.services
-    broadcast = await services.broadcasts.set_state(context.user, int_arg(raw_id), CONTROL[action])
+    broadcast = await services.broadcasts.set_state(
+        context.user, tapped.broadcast, tapped.action.state
+    )
     await answer_tap(update)
     counts = await services.broadcasts.counts(broadcast.id)
     text, markup = progress_view(context.texts, broadcast, counts, services.settings.outbox_rate)
     await respond(update, context, text, markup)
+    message = update.effective_message
+    if message is None or message.message_id != broadcast.progress_message_id:
+        await _refresh_progress(context, broadcast)  # tapped on an older copy
+
+
+@guarded(Action.BROADCAST)
+async def list_control(update: Update, context: BotContext) -> None:
+    """Pause, Resume or Cancel from /broadcasts; the list is shown again."""
+    tapped = BroadcastListControl.of(update)
+    broadcast = await context.services.broadcasts.set_state(
+        context.user, tapped.broadcast, tapped.action.state
+    )
+    await answer_tap(update)
+    await _refresh_progress(context, broadcast)
+    await show_list(update, context, tapped.page)
+
+
+async def _refresh_progress(context: BotContext, broadcast: Broadcast) -> None:
+    """Bring the broadcast's progress message up to date (in its author's language): a
+    cancelled broadcast is no longer edited by the dispatcher."""
+    if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
+        return
+    services = context.services
+    author = await services.users.get(broadcast.created_by)
+    texts = services.i18n.texts(author.locale if author else None)
+    counts = await services.broadcasts.counts(broadcast.id)
+    text, markup = progress_view(texts, broadcast, counts, services.settings.outbox_rate)
+    try:
+        await context.bot.edit_message_text(
+            text, broadcast.progress_chat_id, broadcast.progress_message_id, reply_markup=markup
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            log.warning("progress of broadcast %s: %s", broadcast.id, exc.message)
+    except TelegramError as exc:
+        log.warning("progress of broadcast %s: %s", broadcast.id, exc.message)
 
 
 async def show_list(update: Update, context: BotContext, page: int) -> None:
+    """Recent broadcasts with their counts; running and paused ones get their controls."""
     texts = context.texts
     result = await context.services.broadcasts.recent(context.user, page, PER_PAGE)
     if not result.items:
         await respond(update, context, texts("broadcast.list_empty"))
         return
     lines = [texts("broadcast.list_title")]
+    buttons = []
     for b in result.items:
         counts = await context.services.broadcasts.counts(b.id)
         lines.append(
@@ -270,7 +359,22 @@ async def show_list(update: Update, context: BotContext, page: int) -> None:
                 blocked=texts.number(counts.blocked),
             )
         )
-    markup = paged([], result.page, result.pages, lambda p: f"bcl:{p}", texts)
+        buttons.extend(
+            button(
+                texts(LIST_CONTROL_LABELS[action], number=b.id),
+                BroadcastListControl(action=action, broadcast=b.id, page=result.page),
+            )
+            for action in controls(b.state)
+        )
+    # each running or paused broadcast has two controls: one row each
+    markup = paged(
+        buttons,
+        result.page,
+        result.pages,
+        lambda p: BroadcastListPage(page=p),
+        texts,
+        columns=2,
+    )
     await respond(update, context, "\n\n".join(lines), markup)
 
 
@@ -281,9 +385,9 @@ async def list_command(update: Update, context: BotContext) -> None:
 
 @guarded(Action.BROADCAST)
 async def list_page(update: Update, context: BotContext) -> None:
-    (page,) = callback_args(update, "bcl", 1)
+    page = BroadcastListPage.of(update).page
     await answer_tap(update)
-    await show_list(update, context, int_arg(page))
+    await show_list(update, context, page)
 
 
 def handlers() -> list[BaseHandler]:
@@ -297,22 +401,32 @@ def handlers() -> list[BaseHandler]:
                 MessageHandler(not_command, bad_content),
             ],
             STEP_AUDIENCE: [
-                CallbackQueryHandler(choose_audience, pattern=r"^bc:aud:"),
-                CallbackQueryHandler(street_pages, pattern=r"^(bzv|bzd|bcs):z:"),
-                CallbackQueryHandler(street_chosen, pattern=r"^(bzv|bzd):s:"),
-                CallbackQueryHandler(station_pages, pattern=rf"^{STATION_PICK}:s:"),
-                CallbackQueryHandler(station_chosen, pattern=rf"^{STATION_PICK}:p:"),
+                CallbackQueryHandler(choose_audience, pattern=BroadcastAudience.filter()),
+                *(
+                    CallbackQueryHandler(street_pages, pattern=StreetPage.filter(purpose=pick))
+                    for pick in PICKS
+                ),
+                *(
+                    CallbackQueryHandler(street_chosen, pattern=StreetStations.filter(purpose=pick))
+                    for pick in STREET_PICKS
+                ),
+                CallbackQueryHandler(
+                    station_pages, pattern=StreetStations.filter(purpose=STATION_PICK)
+                ),
+                CallbackQueryHandler(
+                    station_chosen, pattern=StationPicked.filter(purpose=STATION_PICK)
+                ),
                 MessageHandler(not_command, use_buttons),
             ],
             STEP_PREVIEW: [
-                CallbackQueryHandler(confirm, pattern=r"^bc:confirm$"),
-                CallbackQueryHandler(change_audience, pattern=r"^bc:audience$"),
+                CallbackQueryHandler(confirm, pattern=BroadcastConfirm.filter()),
+                CallbackQueryHandler(change_audience, pattern=BroadcastChangeAudience.filter()),
                 MessageHandler(not_command, use_buttons),
             ],
         },  # type: ignore[dict-item]
         fallbacks=[
             CommandHandler("cancel", discard),  # type: ignore[arg-type]
-            CallbackQueryHandler(discard, pattern=r"^bc:discard$"),  # type: ignore[arg-type]
+            CallbackQueryHandler(discard, pattern=BroadcastDiscard.filter()),  # type: ignore[arg-type]
             MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
         ],
         name=CONVERSATION,
@@ -320,7 +434,9 @@ def handlers() -> list[BaseHandler]:
     )
     return [
         conversation,
-        CallbackQueryHandler(control, pattern=r"^bc:(pause|resume|cancel):"),  # type: ignore[arg-type]
+        CallbackQueryHandler(confirmed_already, pattern=BroadcastConfirm.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(control, pattern=BroadcastControl.filter()),  # type: ignore[arg-type]
         CommandHandler("broadcasts", list_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(list_page, pattern=r"^bcl:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(list_page, pattern=BroadcastListPage.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(list_control, pattern=BroadcastListControl.filter()),  # type: ignore[arg-type]
     ]

@@ -20,6 +20,20 @@ from telegram.ext import (
 from bot.access import Action
 from bot.errors import DomainError
 from bot.i18n import Texts
+from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
+from bot.runtime.buttons.duty import (
+    DutyDeputiesDone,
+    DutyDeputy,
+    DutyDiscard,
+    DutyMenu,
+    DutyMode,
+    DutyRuleControl,
+    DutySave,
+    DutyWeek,
+    DutyWeekday,
+    RuleAction,
+    WeekOfMonth,
+)
 from bot.runtime.context import BotContext
 from bot.services.calendar import (
     CONVERSATION,
@@ -28,7 +42,7 @@ from bot.services.calendar import (
     parse_date,
     parse_time_range,
 )
-from handlers.common import answer_tap, callback_args, chat_id_of, guarded, int_arg, respond
+from handlers.common import answer_tap, chat_id_of, guarded, respond
 from handlers.keyboards import button, rows_of, station_picker, street_picker
 from storage.models import DutyRule, TurnKind
 
@@ -44,12 +58,12 @@ MENU, STATION, WEEK, WEEKDAY, DATE, TIME, DEPUTIES, CONFIRM, RULES = (
     "rules",
 )
 END = ConversationHandler.END
-PICK = "dts"
+PICK = Picker.DUTY
 MODES = {
-    "rule": "duty.new_rule",
-    "reception": "duty.new_reception",
-    "home_visit": "duty.new_home_visit",
-    "annual_account": "duty.new_annual_account",
+    DutyMode.RULE: "duty.new_rule",
+    DutyMode.RECEPTION: "duty.new_reception",
+    DutyMode.HOME_VISIT: "duty.new_home_visit",
+    DutyMode.ANNUAL_ACCOUNT: "duty.new_annual_account",
 }
 
 
@@ -70,10 +84,10 @@ def _week_label(texts: Texts, week: int) -> str:
 @guarded(Action.MANAGE_CALENDAR)
 async def begin(update: Update, context: BotContext) -> str | int:
     texts = context.texts
-    buttons = [button(texts(label), f"dt:m:{mode}") for mode, label in MODES.items()]
-    buttons.append(button(texts("duty.list_rules"), "dt:m:rules"))
+    buttons = [button(texts(label), DutyMenu(mode=mode)) for mode, label in MODES.items()]
+    buttons.append(button(texts("duty.list_rules"), DutyMenu(mode=DutyMode.RULES)))
     markup = InlineKeyboardMarkup(
-        [*rows_of(buttons, 1), [button(texts("duty.discard"), "dt:discard")]]
+        [*rows_of(buttons, 1), [button(texts("duty.discard"), DutyDiscard())]]
     )
     await respond(update, context, texts("duty.menu"), markup, edit=False)
     return await _step(update, context, {}, MENU)
@@ -81,16 +95,13 @@ async def begin(update: Update, context: BotContext) -> str | int:
 
 @guarded(Action.MANAGE_CALENDAR)
 async def choose_mode(update: Update, context: BotContext) -> str | int:
-    (mode,) = callback_args(update, "dt:m", 1)
-    if mode == "rules":
-        await answer_tap(update)
-        return await show_rules(update, context)
-    if mode not in MODES:
-        raise DomainError("error.stale_button")
+    mode = DutyMenu.of(update).mode
     await answer_tap(update)
+    if mode == DutyMode.RULES:
+        return await show_rules(update, context)
     markup = await street_picker(context.services, context.texts, PICK, 0)
     await respond(update, context, context.texts("duty.pick_street"), markup)
-    return await _step(update, context, {"mode": mode}, STATION)
+    return await _step(update, context, {"mode": mode.value}, STATION)
 
 
 # --- station -----------------------------------------------------------------------------
@@ -98,8 +109,7 @@ async def choose_mode(update: Update, context: BotContext) -> str | int:
 
 @guarded(Action.MANAGE_CALENDAR)
 async def street_page(update: Update, context: BotContext) -> None:
-    (raw,) = callback_args(update, f"{PICK}:z", 1)
-    page = int_arg(raw)
+    page = StreetPage.of(update).page
     await answer_tap(update)
     markup = await street_picker(context.services, context.texts, PICK, page)
     await respond(update, context, context.texts("duty.pick_street"), markup)
@@ -107,7 +117,8 @@ async def street_page(update: Update, context: BotContext) -> None:
 
 @guarded(Action.MANAGE_CALENDAR)
 async def station_page(update: Update, context: BotContext) -> None:
-    street_id, page = (int_arg(a) for a in callback_args(update, f"{PICK}:s", 2))
+    tapped = StreetStations.of(update)
+    street_id, page = tapped.street, tapped.page
     await context.services.stations.street(street_id)
     await answer_tap(update)
     markup = await station_picker(context.services, context.texts, PICK, street_id, page)
@@ -116,8 +127,7 @@ async def station_page(update: Update, context: BotContext) -> None:
 
 @guarded(Action.MANAGE_CALENDAR)
 async def station_chosen(update: Update, context: BotContext) -> str | int | None:
-    (raw,) = callback_args(update, f"{PICK}:p", 1)
-    station = await context.services.stations.get(int_arg(raw))
+    station = await context.services.stations.get(StationPicked.of(update).station)
     data = await context.services.calendar.draft(context.user)
     if not await context.services.calendar.deputies_at(station.id):
         raise DomainError("duty.no_deputies_here")
@@ -135,7 +145,9 @@ async def station_chosen(update: Update, context: BotContext) -> str | int | Non
 
 async def ask_week(update: Update, context: BotContext, data: dict[str, Any]) -> str | int:
     texts = context.texts
-    buttons = [button(_week_label(texts, w), f"dt:w:{w}") for w in WEEKS_OF_MONTH]
+    buttons = [
+        button(_week_label(texts, w), DutyWeek(week=WeekOfMonth.of(w))) for w in WEEKS_OF_MONTH
+    ]
     await respond(
         update, context, texts("duty.pick_week"), InlineKeyboardMarkup(rows_of(buttons, 3))
     )
@@ -144,15 +156,12 @@ async def ask_week(update: Update, context: BotContext, data: dict[str, Any]) ->
 
 @guarded(Action.MANAGE_CALENDAR)
 async def choose_week(update: Update, context: BotContext) -> str | int:
-    (raw,) = callback_args(update, "dt:w", 1)
-    week = int_arg(raw)
-    if week not in WEEKS_OF_MONTH:
-        raise DomainError("error.stale_button")
+    week = DutyWeek.of(update).week.number
     await answer_tap(update)
     data = await context.services.calendar.draft(context.user)
     data["week"] = week
     texts = context.texts
-    buttons = [button(texts(f"weekday.{d}"), f"dt:d:{d}") for d in range(7)]
+    buttons = [button(texts(f"weekday.{d}"), DutyWeekday(weekday=d)) for d in range(7)]
     await respond(
         update, context, texts("duty.pick_weekday"), InlineKeyboardMarkup(rows_of(buttons, 4))
     )
@@ -161,10 +170,7 @@ async def choose_week(update: Update, context: BotContext) -> str | int:
 
 @guarded(Action.MANAGE_CALENDAR)
 async def choose_weekday(update: Update, context: BotContext) -> str | int:
-    (raw,) = callback_args(update, "dt:d", 1)
-    weekday = int_arg(raw)
-    if not 0 <= weekday <= 6:
-        raise DomainError("error.stale_button")
+    weekday = DutyWeekday.of(update).weekday
     await answer_tap(update)
     data = await context.services.calendar.draft(context.user)
     data["weekday"] = weekday
@@ -176,7 +182,7 @@ async def choose_weekday(update: Update, context: BotContext) -> str | int:
 async def receive_date(update: Update, context: BotContext) -> str | int:
     assert update.effective_message is not None
     services = context.services
-    day = parse_date(update.effective_message.text or "", services.calendar.today())
+    day = parse_date(update.effective_message.text, services.calendar.today())
     if day < services.calendar.today():
         raise DomainError("duty.in_the_past")
     data = await services.calendar.draft(context.user)
@@ -188,7 +194,7 @@ async def receive_date(update: Update, context: BotContext) -> str | int:
 @guarded(Action.MANAGE_CALENDAR)
 async def receive_time(update: Update, context: BotContext) -> str | int:
     assert update.effective_message is not None
-    starts, ends = parse_time_range(update.effective_message.text or "")
+    starts, ends = parse_time_range(update.effective_message.text)
     data = await context.services.calendar.draft(context.user)
     data["time"] = f"{starts}-{ends}"
     return await ask_deputies(update, context, data)
@@ -201,11 +207,11 @@ async def ask_deputies(update: Update, context: BotContext, data: dict[str, Any]
     texts = context.texts
     chosen = set(data.get("deputies", []))
     buttons = [
-        button(("✓ " if d.user_id in chosen else "") + d.name, f"dt:dep:{d.user_id}")
+        button(("✓ " if d.user_id in chosen else "") + d.name, DutyDeputy(deputy=d.user_id))
         for d in await context.services.calendar.deputies_at(int(data["station_id"]))
     ]
     markup = InlineKeyboardMarkup(
-        [*rows_of(buttons, 2), [button(texts("duty.done"), "dt:dep_done")]]
+        [*rows_of(buttons, 2), [button(texts("duty.done"), DutyDeputiesDone())]]
     )
     await respond(
         update, context, texts("duty.pick_deputies"), markup, edit=update.callback_query is not None
@@ -215,8 +221,7 @@ async def ask_deputies(update: Update, context: BotContext, data: dict[str, Any]
 
 @guarded(Action.MANAGE_CALENDAR)
 async def toggle_deputy(update: Update, context: BotContext) -> str | int:
-    (raw,) = callback_args(update, "dt:dep", 1)
-    deputy_id = int_arg(raw)
+    deputy_id = DutyDeputy.of(update).deputy
     data = await context.services.calendar.draft(context.user)
     here = {d.user_id for d in await context.services.calendar.deputies_at(int(data["station_id"]))}
     if deputy_id not in here:
@@ -263,7 +268,7 @@ async def deputies_done(update: Update, context: BotContext) -> str | int:
             deputies=escape(names),
         )
     markup = InlineKeyboardMarkup(
-        [[button(texts("duty.save"), "dt:save"), button(texts("duty.discard"), "dt:discard")]]
+        [[button(texts("duty.save"), DutySave()), button(texts("duty.discard"), DutyDiscard())]]
     )
     await respond(update, context, summary, markup)
     return await _step(update, context, data, CONFIRM)
@@ -347,20 +352,24 @@ async def show_rules(update: Update, context: BotContext) -> str | int:
     lines = [texts("duty.rules_title")] + [await _rule_line(context, r) for r in rules]
     rows = [
         [
-            button(texts("duty.change", number=r.id), f"dt:chg:{r.id}"),
-            button(texts("duty.end", number=r.id), f"dt:end:{r.id}"),
+            button(
+                texts("duty.change", number=r.id),
+                DutyRuleControl(action=RuleAction.CHANGE, rule=r.id),
+            ),
+            button(
+                texts("duty.end", number=r.id), DutyRuleControl(action=RuleAction.END, rule=r.id)
+            ),
         ]
         for r in rules
     ]
-    rows.append([button(texts("duty.discard"), "dt:discard")])
+    rows.append([button(texts("duty.discard"), DutyDiscard())])
     await respond(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
     return await _step(update, context, {}, RULES)
 
 
 @guarded(Action.MANAGE_CALENDAR)
 async def change_rule(update: Update, context: BotContext) -> str | int:
-    (raw,) = callback_args(update, "dt:chg", 1)
-    rule = await context.services.calendar.open_rule(context.user, int_arg(raw))
+    rule = await context.services.calendar.open_rule(context.user, DutyRuleControl.of(update).rule)
     await answer_tap(update)
     data = {
         "mode": "change",
@@ -373,15 +382,18 @@ async def change_rule(update: Update, context: BotContext) -> str | int:
 
 @guarded(Action.MANAGE_CALENDAR)
 async def end_rule(update: Update, context: BotContext) -> str | int:
-    (raw,) = callback_args(update, "dt:end", 1)
-    rule_id = int_arg(raw)
+    rule_id = DutyRuleControl.of(update).rule
+    await context.services.calendar.open_rule(context.user, rule_id)
     await answer_tap(update)
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [
             [
-                button(texts("duty.confirm_end_yes"), f"dt:endok:{rule_id}"),
-                button(texts("duty.discard"), "dt:discard"),
+                button(
+                    texts("duty.confirm_end_yes"),
+                    DutyRuleControl(action=RuleAction.END_CONFIRMED, rule=rule_id),
+                ),
+                button(texts("duty.discard"), DutyDiscard()),
             ]
         ]
     )
@@ -391,8 +403,7 @@ async def end_rule(update: Update, context: BotContext) -> str | int:
 
 @guarded(Action.MANAGE_CALENDAR)
 async def end_rule_confirmed(update: Update, context: BotContext) -> str | int:
-    (raw,) = callback_args(update, "dt:endok", 1)
-    rule = await context.services.calendar.end_rule(context.user, int_arg(raw))
+    rule = await context.services.calendar.end_rule(context.user, DutyRuleControl.of(update).rule)
     await answer_tap(update)
     await respond(update, context, context.texts("duty.ended_rule", number=rule.id))
     return await _step(update, context, {}, None)
@@ -420,35 +431,42 @@ def handlers() -> list[BaseHandler]:
     text = filters.TEXT & ~filters.COMMAND
     others = MessageHandler(~filters.COMMAND, use_buttons)
     picker = [
-        CallbackQueryHandler(street_page, pattern=rf"^{PICK}:z:"),
-        CallbackQueryHandler(station_page, pattern=rf"^{PICK}:s:"),
-        CallbackQueryHandler(station_chosen, pattern=rf"^{PICK}:p:"),
+        CallbackQueryHandler(street_page, pattern=StreetPage.filter(purpose=PICK)),
+        CallbackQueryHandler(station_page, pattern=StreetStations.filter(purpose=PICK)),
+        CallbackQueryHandler(station_chosen, pattern=StationPicked.filter(purpose=PICK)),
     ]
     conversation = ConversationHandler(
         entry_points=[CommandHandler("duty", begin)],  # type: ignore[arg-type]
         states={
-            MENU: [CallbackQueryHandler(choose_mode, pattern=r"^dt:m:"), others],
+            MENU: [CallbackQueryHandler(choose_mode, pattern=DutyMenu.filter()), others],
             STATION: [*picker, others],
-            WEEK: [CallbackQueryHandler(choose_week, pattern=r"^dt:w:"), others],
-            WEEKDAY: [CallbackQueryHandler(choose_weekday, pattern=r"^dt:d:"), others],
+            WEEK: [CallbackQueryHandler(choose_week, pattern=DutyWeek.filter()), others],
+            WEEKDAY: [CallbackQueryHandler(choose_weekday, pattern=DutyWeekday.filter()), others],
             DATE: [MessageHandler(text, receive_date), others],
             TIME: [MessageHandler(text, receive_time), others],
             DEPUTIES: [
-                CallbackQueryHandler(toggle_deputy, pattern=r"^dt:dep:"),
-                CallbackQueryHandler(deputies_done, pattern=r"^dt:dep_done$"),
+                CallbackQueryHandler(toggle_deputy, pattern=DutyDeputy.filter()),
+                CallbackQueryHandler(deputies_done, pattern=DutyDeputiesDone.filter()),
                 others,
             ],
-            CONFIRM: [CallbackQueryHandler(save, pattern=r"^dt:save$"), others],
+            CONFIRM: [CallbackQueryHandler(save, pattern=DutySave.filter()), others],
             RULES: [
-                CallbackQueryHandler(change_rule, pattern=r"^dt:chg:"),
-                CallbackQueryHandler(end_rule, pattern=r"^dt:end:"),
-                CallbackQueryHandler(end_rule_confirmed, pattern=r"^dt:endok:"),
+                CallbackQueryHandler(
+                    change_rule, pattern=DutyRuleControl.filter(action=RuleAction.CHANGE)
+                ),
+                CallbackQueryHandler(
+                    end_rule, pattern=DutyRuleControl.filter(action=RuleAction.END)
+                ),
+                CallbackQueryHandler(
+                    end_rule_confirmed,
+                    pattern=DutyRuleControl.filter(action=RuleAction.END_CONFIRMED),
+                ),
                 others,
             ],
         },  # type: ignore[dict-item]
         fallbacks=[
             CommandHandler("cancel", discard),  # type: ignore[arg-type]
-            CallbackQueryHandler(discard, pattern=r"^dt:discard$"),  # type: ignore[arg-type]
+            CallbackQueryHandler(discard, pattern=DutyDiscard.filter()),  # type: ignore[arg-type]
             MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
         ],
         name=CONVERSATION,

@@ -1,7 +1,7 @@
 """/visit: log what a deputy did with voters (履职记录): kind → date → station → voters met →
 opinions received → things done → notes → photos, saved at the end. The "log this visit?"
-button of a duty turn (`vl:turn:<id>`) asks only the two numbers. /visits: the deputy's own
-log, newest first, with edit and delete for EDIT_DAYS days.
+button of a duty turn (VisitFromTurn) asks only the two numbers. /visits: the deputy's own
+log, newest first, with edit and delete for EDIT_DAYS days. Buttons: bot.runtime.buttons.visits.
 
 Every step stores the draft and the next step in the database before answering, so a
 restart resumes where the deputy was (see VisitService.save)."""
@@ -24,6 +24,33 @@ from telegram.ext import (
 from bot.access import Action
 from bot.errors import DomainError
 from bot.i18n import Texts
+from bot.runtime.buttons import (
+    ButtonFilter,
+    Picker,
+    StationPicked,
+    StreetPage,
+    StreetStations,
+    any_of,
+)
+from bot.runtime.buttons.visits import (
+    DateChoice,
+    PhotosAction,
+    StationChoice,
+    TextStep,
+    VisitCancel,
+    VisitDate,
+    VisitDelete,
+    VisitDeleteConfirmed,
+    VisitEditField,
+    VisitEditMenu,
+    VisitFromTurn,
+    VisitKindChosen,
+    VisitListPage,
+    VisitOpen,
+    VisitPhotos,
+    VisitSkip,
+    VisitStation,
+)
 from bot.runtime.context import BotContext
 from bot.services.visits import (
     CONVERSATION,
@@ -35,11 +62,12 @@ from bot.services.visits import (
     MAX_PHOTOS,
     TEXT_MAX,
     VisitDraft,
-    clean_text,
+    VisitField,
     parse_count,
     parse_date,
+    visit_text,
 )
-from handlers.common import answer_tap, callback_args, guarded, int_arg, respond, show_error
+from handlers.common import answer_tap, guarded, respond, show_error
 from handlers.keyboards import button, paged, rows_of, station_picker, street_picker
 from storage.models import Visit
 
@@ -56,18 +84,19 @@ KIND, DATE, DATE_TYPED, STATION, VOTERS, OPINIONS, DONE, NOTES, PHOTOS = (
 )
 END = ConversationHandler.END
 PER_PAGE = 5
-STATION_PREFIX = "vs"
+PICK = Picker.VISIT
 # The step where each editable field is entered again.
 FIELD_STEPS = {
-    "kind": KIND,
-    "date": DATE,
-    "station": STATION,
-    "voters": VOTERS,
-    "opinions": OPINIONS,
-    "done": DONE,
-    "notes": NOTES,
-    "photos": PHOTOS,
+    VisitField.KIND: KIND,
+    VisitField.DATE: DATE,
+    VisitField.STATION: STATION,
+    VisitField.VOTERS: VOTERS,
+    VisitField.OPINIONS: OPINIONS,
+    VisitField.DONE: DONE,
+    VisitField.NOTES: NOTES,
+    VisitField.PHOTOS: PHOTOS,
 }
+TEXT_STEPS = {TextStep.DONE: DONE, TextStep.NOTES: NOTES}
 # Errors after which an edit cannot go on: the visit is gone or too old.
 EDIT_ENDED = ("visit.too_late", "error.not_your_record", "visit.no_draft")
 
@@ -94,7 +123,7 @@ def _day(texts: Texts, value: date) -> str:
 
 
 def _cancel_row(context: BotContext) -> list[InlineKeyboardButton]:
-    return [button(context.texts("visit.cancel_button"), "vi:cancel")]
+    return [button(context.texts("visit.cancel_button"), VisitCancel())]
 
 
 async def _station_name(context: BotContext, station_id: int | None) -> str:
@@ -129,7 +158,7 @@ async def _current(context: BotContext, draft: VisitDraft, field: str) -> str:
 
 async def ask_kind(update: Update, context: BotContext, draft: VisitDraft) -> None:
     texts = context.texts
-    buttons = [button(texts(label), f"vi:kind:{code}") for code, label in KINDS]
+    buttons = [button(texts(label), VisitKindChosen(kind=code)) for code, label in KINDS]
     markup = InlineKeyboardMarkup([*rows_of(buttons, 2), _cancel_row(context)])
     text = texts("visit.ask_kind") + await _current(context, draft, "kind")
     await respond(update, context, text, markup)
@@ -140,10 +169,10 @@ async def ask_date(update: Update, context: BotContext, draft: VisitDraft) -> No
     markup = InlineKeyboardMarkup(
         [
             [
-                button(texts("visit.today"), "vi:date:today"),
-                button(texts("visit.yesterday"), "vi:date:yesterday"),
+                button(texts("visit.today"), VisitDate(choice=DateChoice.TODAY)),
+                button(texts("visit.yesterday"), VisitDate(choice=DateChoice.YESTERDAY)),
             ],
-            [button(texts("visit.other_date"), "vi:date:other")],
+            [button(texts("visit.other_date"), VisitDate(choice=DateChoice.OTHER))],
             _cancel_row(context),
         ]
     )
@@ -164,18 +193,19 @@ async def _station_rows(context: BotContext) -> list[list[InlineKeyboardButton]]
     own = await context.services.visits.station(deputy.station_id)
     rows = []
     if own is not None:
-        rows.append([button(texts("visit.own_station", station=own.name), "vi:st:own")])
+        own_button = VisitStation(choice=StationChoice.OWN)
+        rows.append([button(texts("visit.own_station", station=own.name), own_button)])
     return rows
 
 
 async def ask_station(update: Update, context: BotContext, draft: VisitDraft) -> None:
     texts = context.texts
-    picker = await street_picker(context.services, texts, STATION_PREFIX, 0)
+    picker = await street_picker(context.services, texts, PICK, 0)
     markup = InlineKeyboardMarkup(
         [
             *await _station_rows(context),
             *picker.inline_keyboard,
-            [button(texts("visit.no_station"), "vi:st:none")],
+            [button(texts("visit.no_station"), VisitStation(choice=StationChoice.NONE))],
             _cancel_row(context),
         ]
     )
@@ -195,7 +225,8 @@ async def ask_text(update: Update, context: BotContext, draft: VisitDraft, step:
     texts = context.texts
     key = "visit.ask_done" if step == DONE else "visit.ask_notes"
     skip = "visit.clear" if draft.editing is not None else "visit.skip"
-    markup = InlineKeyboardMarkup([[button(texts(skip), f"vi:skip:{step}")], _cancel_row(context)])
+    skip_button = VisitSkip(step=TextStep(step))
+    markup = InlineKeyboardMarkup([[button(texts(skip), skip_button)], _cancel_row(context)])
     text = texts(key, maximum=TEXT_MAX) + await _current(context, draft, step)
     await respond(update, context, text, markup)
 
@@ -206,13 +237,14 @@ async def ask_photos(update: Update, context: BotContext, draft: VisitDraft) -> 
     rows = []
     if draft.editing is not None:
         key = "visit.edit_photos"
-        rows.append([button(texts("visit.done"), "vi:photos_done")])
+        rows.append([button(texts("visit.done"), VisitPhotos(action=PhotosAction.DONE))])
         if count:
-            rows.append([button(texts("visit.photos_clear"), "vi:photos_clear")])
+            clear = VisitPhotos(action=PhotosAction.CLEAR)
+            rows.append([button(texts("visit.photos_clear"), clear)])
     else:
         key = "visit.photo_received" if count else "visit.ask_photos"
         label = "visit.done" if count else "visit.skip"
-        rows.append([button(texts(label), "vi:photos_done")])
+        rows.append([button(texts(label), VisitPhotos(action=PhotosAction.DONE))])
     rows.append(_cancel_row(context))
     await respond(
         update,
@@ -265,11 +297,11 @@ def card_markup(context: BotContext, visit: Visit, page: int) -> InlineKeyboardM
     if context.services.visits.may_change(context.user, visit):
         rows.append(
             [
-                button(texts("visit.edit"), f"vv:e:{visit.id}:{page}"),
-                button(texts("visit.delete"), f"vv:d:{visit.id}:{page}"),
+                button(texts("visit.edit"), VisitEditMenu(visit=visit.id, page=page)),
+                button(texts("visit.delete"), VisitDelete(visit=visit.id, page=page)),
             ]
         )
-    rows.append([button(texts("visits.back_to_list"), f"vv:l:{page}")])
+    rows.append([button(texts("visits.back_to_list"), VisitListPage(page=page))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -328,10 +360,10 @@ async def begin(update: Update, context: BotContext) -> str:
 @guarded(Action.LOG_VISIT)
 async def log_turn(update: Update, context: BotContext) -> str:
     """The "log this visit?" button after a duty turn: one tap, then the two numbers."""
-    (raw,) = callback_args(update, "vl:turn", 1)
+    turn_id = VisitFromTurn.of(update).turn
     _, chat_id = _ids(update)
     draft, turn = await context.services.visits.begin_from_turn(
-        context.user, chat_id, int_arg(raw), VOTERS
+        context.user, chat_id, turn_id, VOTERS
     )
     await answer_tap(update)
     texts = context.texts
@@ -350,13 +382,11 @@ async def log_turn(update: Update, context: BotContext) -> str:
 
 @guarded(Action.LOG_VISIT)
 async def edit_field(update: Update, context: BotContext) -> str:
-    raw_id, field = callback_args(update, "vv:f", 2)
+    tapped = VisitEditField.of(update)
     _, chat_id = _ids(update)
-    if field not in FIELD_STEPS:
-        raise DomainError("error.stale_button")
-    step = FIELD_STEPS[field]
+    step = FIELD_STEPS[tapped.field]
     draft = await context.services.visits.begin_edit(
-        context.user, chat_id, int_arg(raw_id), field, step
+        context.user, chat_id, tapped.visit, tapped.field.value, step
     )
     await answer_tap(update)
     await prompt(update, context, draft, step)
@@ -368,27 +398,23 @@ async def edit_field(update: Update, context: BotContext) -> str:
 
 @guarded(Action.LOG_VISIT)
 async def choose_kind(update: Update, context: BotContext) -> str | int:
-    (code,) = callback_args(update, "vi:kind", 1)
-    if code not in KIND_LABELS:
-        raise DomainError("error.stale_button")
+    kind = VisitKindChosen.of(update).kind
     draft = await _draft(update, context)
-    draft.kind = code
+    draft.kind = kind.value
     return await _next(update, context, draft, DATE)
 
 
 @guarded(Action.LOG_VISIT)
 async def choose_date(update: Update, context: BotContext) -> str | int:
-    (choice,) = callback_args(update, "vi:date", 1)
-    if choice not in ("today", "yesterday", "other"):
-        raise DomainError("error.stale_button")
+    choice = VisitDate.of(update).choice
     draft = await _draft(update, context)
-    if choice == "other":
+    if choice == DateChoice.OTHER:
         await _save(update, context, draft, DATE_TYPED)
         await answer_tap(update)
         await ask_date_typed(update, context)
         return DATE_TYPED
     today = context.services.visits.today()
-    draft.visit_date = today if choice == "today" else today - timedelta(days=1)
+    draft.visit_date = today if choice == DateChoice.TODAY else today - timedelta(days=1)
     return await _next(update, context, draft, STATION)
 
 
@@ -403,13 +429,10 @@ async def receive_date(update: Update, context: BotContext) -> str | int:
 
 @guarded(Action.LOG_VISIT)
 async def choose_own_or_no_station(update: Update, context: BotContext) -> str | int:
-    (choice,) = callback_args(update, "vi:st", 1)
-    if choice == "own":
-        station_id: int | None = (await context.services.visits.deputy(context.user)).station_id
-    elif choice == "none":
-        station_id = None
-    else:
-        raise DomainError("error.stale_button")
+    choice = VisitStation.of(update).choice
+    station_id: int | None = None
+    if choice == StationChoice.OWN:
+        station_id = (await context.services.visits.deputy(context.user)).station_id
     draft = await _draft(update, context)
     draft.station_id = station_id
     return await _next(update, context, draft, VOTERS)
@@ -417,15 +440,14 @@ async def choose_own_or_no_station(update: Update, context: BotContext) -> str |
 
 @guarded(Action.LOG_VISIT)
 async def street_page(update: Update, context: BotContext) -> None:
-    (raw,) = callback_args(update, f"{STATION_PREFIX}:z", 1)
-    page = int_arg(raw)
+    page = StreetPage.of(update).page
     texts = context.texts
-    picker = await street_picker(context.services, texts, STATION_PREFIX, page)
+    picker = await street_picker(context.services, texts, PICK, page)
     markup = InlineKeyboardMarkup(
         [
             *await _station_rows(context),
             *picker.inline_keyboard,
-            [button(texts("visit.no_station"), "vi:st:none")],
+            [button(texts("visit.no_station"), VisitStation(choice=StationChoice.NONE))],
             _cancel_row(context),
         ]
     )
@@ -435,9 +457,9 @@ async def street_page(update: Update, context: BotContext) -> None:
 
 @guarded(Action.LOG_VISIT)
 async def station_page(update: Update, context: BotContext) -> None:
-    street_id, page = (int_arg(a) for a in callback_args(update, f"{STATION_PREFIX}:s", 2))
-    street = await context.services.stations.street(street_id)
-    picker = await station_picker(context.services, context.texts, STATION_PREFIX, street_id, page)
+    tapped = StreetStations.of(update)
+    street = await context.services.stations.street(tapped.street)
+    picker = await station_picker(context.services, context.texts, PICK, street.id, tapped.page)
     markup = InlineKeyboardMarkup([*picker.inline_keyboard, _cancel_row(context)])
     await answer_tap(update)
     text = context.texts("visit.ask_station_of", street=escape(street.name))
@@ -446,8 +468,7 @@ async def station_page(update: Update, context: BotContext) -> None:
 
 @guarded(Action.LOG_VISIT)
 async def pick_station(update: Update, context: BotContext) -> str | int:
-    (raw,) = callback_args(update, f"{STATION_PREFIX}:p", 1)
-    station_id = await context.services.visits.check_station(int_arg(raw))
+    station_id = await context.services.visits.check_station(StationPicked.of(update).station)
     draft = await _draft(update, context)
     draft.station_id = station_id
     return await _next(update, context, draft, VOTERS)
@@ -487,23 +508,19 @@ async def _set_text(update: Update, context: BotContext, step: str, value: str) 
 @guarded(Action.LOG_VISIT)
 async def receive_done(update: Update, context: BotContext) -> str | int:
     assert update.effective_message is not None
-    return await _set_text(update, context, DONE, clean_text(update.effective_message.text))
+    return await _set_text(update, context, DONE, visit_text(update.effective_message.text))
 
 
 @guarded(Action.LOG_VISIT)
 async def receive_notes(update: Update, context: BotContext) -> str | int:
     assert update.effective_message is not None
-    return await _set_text(update, context, NOTES, clean_text(update.effective_message.text))
+    return await _set_text(update, context, NOTES, visit_text(update.effective_message.text))
 
 
 @guarded(Action.LOG_VISIT)
-async def skip_done(update: Update, context: BotContext) -> str | int:
-    return await _set_text(update, context, DONE, "")
-
-
-@guarded(Action.LOG_VISIT)
-async def skip_notes(update: Update, context: BotContext) -> str | int:
-    return await _set_text(update, context, NOTES, "")
+async def skip_text(update: Update, context: BotContext) -> str | int:
+    """Skip (or, editing, clear) the text step the button belongs to."""
+    return await _set_text(update, context, TEXT_STEPS[VisitSkip.of(update).step], "")
 
 
 @guarded(Action.LOG_VISIT)
@@ -602,11 +619,11 @@ async def show_page(update: Update, context: BotContext, page: int, head: str = 
                 kind=texts(KIND_LABELS.get(visit.kind, "visit.kind_other")),
                 voters=texts.number(visit.voters_met),
             ),
-            f"vv:o:{visit.id}:{result.page}",
+            VisitOpen(visit=visit.id, page=result.page),
         )
         for visit in result.items
     ]
-    markup = paged(buttons, result.page, result.pages, lambda p: f"vv:l:{p}", texts)
+    markup = paged(buttons, result.page, result.pages, lambda p: VisitListPage(page=p), texts)
     await respond(update, context, prefix + texts("visits.title"), markup)
 
 
@@ -617,47 +634,48 @@ async def visits_command(update: Update, context: BotContext) -> None:
 
 @guarded(Action.LOG_VISIT)
 async def list_page(update: Update, context: BotContext) -> None:
-    (raw,) = callback_args(update, "vv:l", 1)
-    page = int_arg(raw)
+    page = VisitListPage.of(update).page
     await answer_tap(update)
     await show_page(update, context, page)
 
 
 @guarded(Action.LOG_VISIT)
 async def open_visit(update: Update, context: BotContext) -> None:
-    raw_id, raw_page = callback_args(update, "vv:o", 2)
-    visit = await context.services.visits.detail(context.user, int_arg(raw_id))
-    page = int_arg(raw_page)
+    tapped = VisitOpen.of(update)
+    visit = await context.services.visits.detail(context.user, tapped.visit)
     await answer_tap(update)
-    await show_card(update, context, visit, page, edit=True)
+    await show_card(update, context, visit, tapped.page, edit=True)
 
 
 @guarded(Action.LOG_VISIT)
 async def edit_menu(update: Update, context: BotContext) -> None:
-    raw_id, raw_page = callback_args(update, "vv:e", 2)
-    visit = await context.services.visits.changeable(context.user, int_arg(raw_id))
-    page = int_arg(raw_page)
+    tapped = VisitEditMenu.of(update)
+    visit = await context.services.visits.changeable(context.user, tapped.visit)
     await answer_tap(update)
     texts = context.texts
-    buttons = [button(texts(label), f"vv:f:{visit.id}:{field}") for field, label, _ in FIELDS]
-    markup = InlineKeyboardMarkup(
-        [*rows_of(buttons, 2), [button(texts("nav.back"), f"vv:o:{visit.id}:{page}")]]
-    )
+    buttons = [
+        button(texts(label), VisitEditField(visit=visit.id, field=field))
+        for field, label, _ in FIELDS
+    ]
+    back = VisitOpen(visit=visit.id, page=tapped.page)
+    markup = InlineKeyboardMarkup([*rows_of(buttons, 2), [button(texts("nav.back"), back)]])
     await respond(update, context, texts("visit.edit_which", days=EDIT_DAYS), markup)
 
 
 @guarded(Action.LOG_VISIT)
 async def ask_delete(update: Update, context: BotContext) -> None:
-    raw_id, raw_page = callback_args(update, "vv:d", 2)
-    visit = await context.services.visits.changeable(context.user, int_arg(raw_id))
-    page = int_arg(raw_page)
+    tapped = VisitDelete.of(update)
+    visit = await context.services.visits.changeable(context.user, tapped.visit)
     await answer_tap(update)
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [
             [
-                button(texts("visit.delete_yes"), f"vv:dy:{visit.id}:{page}"),
-                button(texts("visit.delete_no"), f"vv:o:{visit.id}:{page}"),
+                button(
+                    texts("visit.delete_yes"),
+                    VisitDeleteConfirmed(visit=visit.id, page=tapped.page),
+                ),
+                button(texts("visit.delete_no"), VisitOpen(visit=visit.id, page=tapped.page)),
             ]
         ]
     )
@@ -667,31 +685,30 @@ async def ask_delete(update: Update, context: BotContext) -> None:
 
 @guarded(Action.LOG_VISIT)
 async def confirm_delete(update: Update, context: BotContext) -> None:
-    raw_id, raw_page = callback_args(update, "vv:dy", 2)
-    page = int_arg(raw_page)
-    await context.services.visits.delete(context.user, int_arg(raw_id))
+    tapped = VisitDeleteConfirmed.of(update)
+    await context.services.visits.delete(context.user, tapped.visit)
     await answer_tap(update)
-    await show_page(update, context, page, context.texts("visit.deleted"))
+    await show_page(update, context, tapped.page, context.texts("visit.deleted"))
 
 
 def handlers() -> list[BaseHandler]:
     def others(step: str) -> MessageHandler:
         return MessageHandler(~filters.COMMAND, bad_input(step))  # type: ignore[arg-type]
 
-    def tap(callback, pattern: str) -> CallbackQueryHandler:  # type: ignore[no-untyped-def]
-        return CallbackQueryHandler(callback, pattern=pattern)
-
     text = filters.TEXT & ~filters.COMMAND
     conversation = ConversationHandler(
         entry_points=[
             CommandHandler("visit", begin),  # type: ignore[arg-type]
-            tap(log_turn, r"^vl:turn:"),
-            tap(edit_field, r"^vv:f:"),
+            CallbackQueryHandler(log_turn, pattern=VisitFromTurn.filter()),
+            CallbackQueryHandler(edit_field, pattern=VisitEditField.filter()),
         ],
         states={
-            KIND: [tap(choose_kind, r"^vi:kind:"), others(KIND)],
+            KIND: [
+                CallbackQueryHandler(choose_kind, pattern=VisitKindChosen.filter()),
+                others(KIND),
+            ],
             DATE: [
-                tap(choose_date, r"^vi:date:"),
+                CallbackQueryHandler(choose_date, pattern=VisitDate.filter()),
                 MessageHandler(text, receive_date),  # type: ignore[arg-type]
                 others(DATE),
             ],
@@ -700,37 +717,51 @@ def handlers() -> list[BaseHandler]:
                 others(DATE_TYPED),
             ],
             STATION: [
-                tap(choose_own_or_no_station, r"^vi:st:"),
-                tap(street_page, rf"^{STATION_PREFIX}:z:"),
-                tap(station_page, rf"^{STATION_PREFIX}:s:"),
-                tap(pick_station, rf"^{STATION_PREFIX}:p:"),
+                CallbackQueryHandler(choose_own_or_no_station, pattern=VisitStation.filter()),
+                CallbackQueryHandler(street_page, pattern=StreetPage.filter(purpose=PICK)),
+                CallbackQueryHandler(station_page, pattern=StreetStations.filter(purpose=PICK)),
+                CallbackQueryHandler(pick_station, pattern=StationPicked.filter(purpose=PICK)),
                 others(STATION),
             ],
             VOTERS: [MessageHandler(text, receive_voters), others(VOTERS)],  # type: ignore[arg-type]
             OPINIONS: [MessageHandler(text, receive_opinions), others(OPINIONS)],  # type: ignore[arg-type]
             DONE: [
                 MessageHandler(text, receive_done),  # type: ignore[arg-type]
-                tap(skip_done, rf"^vi:skip:{DONE}$"),
+                CallbackQueryHandler(skip_text, pattern=VisitSkip.filter(step=TextStep.DONE)),
                 others(DONE),
             ],
             NOTES: [
                 MessageHandler(text, receive_notes),  # type: ignore[arg-type]
-                tap(skip_notes, rf"^vi:skip:{NOTES}$"),
+                CallbackQueryHandler(skip_text, pattern=VisitSkip.filter(step=TextStep.NOTES)),
                 others(NOTES),
             ],
             PHOTOS: [
                 MessageHandler(filters.PHOTO, receive_photo),  # type: ignore[arg-type]
-                tap(photos_done, r"^vi:photos_done$"),
-                tap(clear_photos, r"^vi:photos_clear$"),
+                CallbackQueryHandler(
+                    photos_done, pattern=VisitPhotos.filter(action=PhotosAction.DONE)
+                ),
+                CallbackQueryHandler(
+                    clear_photos, pattern=VisitPhotos.filter(action=PhotosAction.CLEAR)
+                ),
                 others(PHOTOS),
             ],
         },  # type: ignore[dict-item]
         fallbacks=[
             CommandHandler("cancel", cancel),  # type: ignore[arg-type]
-            tap(cancel, r"^vi:cancel$"),
+            CallbackQueryHandler(cancel, pattern=VisitCancel.filter()),
             MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
-            tap(busy, r"^(vl:turn|vv:f):"),
-            tap(stale_button, rf"^(vi|{STATION_PREFIX}):"),
+            CallbackQueryHandler(busy, pattern=any_of(VisitFromTurn, VisitEditField)),
+            # buttons of a step the deputy has left: refused as stale, the step stays
+            CallbackQueryHandler(
+                stale_button,
+                pattern=any_of(VisitKindChosen, VisitDate, VisitStation, VisitSkip, VisitPhotos),
+            ),
+            CallbackQueryHandler(
+                stale_button,
+                pattern=ButtonFilter(
+                    (StreetPage, StreetStations, StationPicked), {"purpose": PICK}
+                ),
+            ),
         ],
         name=CONVERSATION,
         persistent=True,
@@ -739,9 +770,9 @@ def handlers() -> list[BaseHandler]:
     return [
         conversation,
         CommandHandler("visits", visits_command),  # type: ignore[arg-type]
-        tap(list_page, r"^vv:l:"),
-        tap(open_visit, r"^vv:o:"),
-        tap(edit_menu, r"^vv:e:"),
-        tap(ask_delete, r"^vv:d:"),
-        tap(confirm_delete, r"^vv:dy:"),
+        CallbackQueryHandler(list_page, pattern=VisitListPage.filter()),
+        CallbackQueryHandler(open_visit, pattern=VisitOpen.filter()),
+        CallbackQueryHandler(edit_menu, pattern=VisitEditMenu.filter()),
+        CallbackQueryHandler(ask_delete, pattern=VisitDelete.filter()),
+        CallbackQueryHandler(confirm_delete, pattern=VisitDeleteConfirmed.filter()),
     ]

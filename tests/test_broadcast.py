@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.runtime.buttons.broadcast import BroadcastControl, Control
 from tests.support.people import Person
 from tests.support.scenarios import ADMIN, onboard
 from tests.support.world import World
@@ -110,7 +111,7 @@ async def test_pause_resume_and_cancel(world: World, person, admin) -> None:
     states = await world.rows("SELECT state, reason FROM outbox WHERE broadcast_id = 1")
     assert {(r["state"], r["reason"]) for r in states} == {("skipped", "cancelled")}
     # a stale Pause button of the cancelled broadcast does nothing but say so
-    await admin.tap_data("bc:pause:1")
+    await admin.tap_data(BroadcastControl(action=Control.PAUSE, broadcast=1).pack())
     assert "这条群发现在不能这样操作" in admin.last
 
 
@@ -123,7 +124,7 @@ async def test_only_staff_broadcast_and_forged_controls_refused(
     assert "您没有权限" in voter.last
     await voter.send("/broadcasts")
     assert "您没有权限" in voter.last
-    await voter.tap_data("bc:cancel:1")
+    await voter.tap_data(BroadcastControl(action=Control.CANCEL, broadcast=1).pack())
     assert "您没有权限" in voter.last
     assert await world.rows("SELECT * FROM broadcasts") == []
 

@@ -12,6 +12,20 @@ from typing import Any
 
 import pytest
 
+from bot.runtime.buttons import Picker, StationPicked
+from bot.runtime.buttons.visits import (
+    TextStep,
+    VisitDelete,
+    VisitDeleteConfirmed,
+    VisitEditField,
+    VisitEditMenu,
+    VisitFromTurn,
+    VisitKindChosen,
+    VisitListPage,
+    VisitOpen,
+    VisitSkip,
+)
+from bot.services.visits import VisitField, VisitKind
 from storage.models import TurnKind
 from storage.repos.calendar import CalendarRepo
 from tests.support.botapi import BOT_USERNAME, Output
@@ -421,7 +435,7 @@ async def test_a_command_in_the_middle_is_answered_and_the_step_stays(
     assert await state_of(world, 3005) == "voters"
     # A "log this visit?" button tapped now is answered the same way.
     turn = await add_turn(world, [3005])
-    out = await deputy.tap_data(f"vl:turn:{turn}")
+    out = await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     assert alerts(out) == [t(world, lang, "visit.in_progress")]
     assert (await draft_of(world, 3005))["turn_id"] is None
     await deputy.send("9")
@@ -446,7 +460,7 @@ async def test_voters_and_staff_are_refused(world: World, lang: str) -> None:
         for command in ("/visit", "/visits"):
             out = await person.send(command)
             assert [o.text for o in out] == [L[lang]["forbidden"]], (person.id, command)
-        out = await person.tap_data(f"vl:turn:{turn}")
+        out = await person.tap_data(VisitFromTurn(turn=turn).pack())
         assert alerts(out) == [L[lang]["forbidden"]]
         assert await state_of(world, person.id) is None
     assert await world.rows("SELECT * FROM drafts WHERE kind = 'visit'") == []
@@ -473,7 +487,7 @@ async def test_the_prompt_takes_one_tap_and_two_numbers(world: World, lang: str)
     deputy = await make_deputy(world, 3201, lang)
     turn = await add_turn(world, [3201])
 
-    out = await deputy.tap_data(f"vl:turn:{turn}")
+    out = await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     intro = t(
         world,
         lang,
@@ -501,7 +515,7 @@ async def test_the_prompt_takes_one_tap_and_two_numbers(world: World, lang: str)
     assert await state_of(world, 3201) is None and await draft_of(world, 3201) is None
 
     # Tapped again: already logged; nothing new is started or written.
-    out = await deputy.tap_data(f"vl:turn:{turn}")
+    out = await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     assert alerts(out) == [t(world, lang, "visit.turn_already_logged", date="2026-11-25")]
     assert await state_of(world, 3201) is None
     assert len(await visits(world)) == 1
@@ -542,7 +556,7 @@ async def test_the_prompt_maps_the_turn_kind_and_its_local_date(
 ) -> None:
     deputy = await make_deputy(world, 3202)
     turn = await add_turn(world, [3202], kind=kind, starts_at=local_start)
-    await deputy.tap_data(f"vl:turn:{turn}")
+    await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     await deputy.send("3")
     await deputy.send("1")
     row = (await visits(world))[0]
@@ -553,17 +567,17 @@ async def test_the_prompt_is_refused_to_a_deputy_who_was_not_on_the_turn(world: 
     on_duty = await make_deputy(world, 3203, name="张三")
     other = await make_deputy(world, 3204, name="李四")
     turn = await add_turn(world, [on_duty.id])
-    out = await other.tap_data(f"vl:turn:{turn}")
+    out = await other.tap_data(VisitFromTurn(turn=turn).pack())
     assert alerts(out) == [t(world, "zh-hans", "visit.not_your_turn")]
     assert await state_of(world, 3204) is None and await draft_of(world, 3204) is None
-    out = await other.tap_data("vl:turn:9999")
+    out = await other.tap_data(VisitFromTurn(turn=9999).pack())
     assert alerts(out) == [t(world, "zh-hans", "visit.turn_unknown")]
-    out = await other.tap_data("vl:turn:abc")
+    out = await other.tap_data(f"{VisitFromTurn.prefix}:turn:abc")
     assert alerts(out) == [t(world, "zh-hans", "error.stale_button")]
     future = await add_turn(
         world, [other.id], starts_at=datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
     )
-    out = await other.tap_data(f"vl:turn:{future}")
+    out = await other.tap_data(VisitFromTurn(turn=future).pack())
     assert alerts(out) == [t(world, "zh-hans", "visit.turn_not_started")]
     assert await visits(world) == []
 
@@ -571,12 +585,12 @@ async def test_the_prompt_is_refused_to_a_deputy_who_was_not_on_the_turn(world: 
 async def test_a_deleted_visit_of_a_turn_may_be_logged_again(world: World) -> None:
     deputy = await make_deputy(world, 3205)
     turn = await add_turn(world, [3205])
-    await deputy.tap_data(f"vl:turn:{turn}")
+    await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     await deputy.send("3")
     await deputy.send("1")
     await deputy.tap(L["zh-hans"]["delete"])
     await deputy.tap(L["zh-hans"]["delete_yes"])
-    await deputy.tap_data(f"vl:turn:{turn}")
+    await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     assert await state_of(world, 3205) == "voters"
 
 
@@ -584,7 +598,7 @@ async def test_the_prompt_is_refused_in_the_middle_of_an_opinion(world: World) -
     deputy = await make_deputy(world, 3206)
     turn = await add_turn(world, [3206])
     await deputy.send("/opinion")
-    out = await deputy.tap_data(f"vl:turn:{turn}")
+    out = await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     assert alerts(out) == [t(world, "zh-hans", "visit.busy_elsewhere")]
     assert await state_of(world, 3206) is None
 
@@ -717,6 +731,47 @@ async def test_bad_text_and_photos_keep_the_step(world: World, lang: str) -> Non
     assert row["voters_met"] == 12 and row["notes"] == "字" * 1000
 
 
+@LANGS
+async def test_invisible_text_is_refused_and_stripped_from_real_text(
+    world: World, lang: str
+) -> None:
+    """Zero-width characters pass `.strip()`: what was done and the notes are cleaned first
+    (bot.services.text), so text made only of them is empty, and inside real text they go."""
+    lbl = L[lang]
+    deputy = await make_deputy(world, 3310, lang)
+    await deputy.send("/visit")
+    await deputy.tap(lbl["inspection"])
+    await deputy.tap(lbl["today"])
+    await deputy.tap(lbl["own"])
+    await deputy.send("12")
+    await deputy.send("3")
+    before = await draft_of(world, 3310)
+    empty = t(world, lang, "visit.text_empty")
+    for step in ("done", "notes"):
+        for invisible in ("\u200b", "\u200b\u200c\u200d", "\u2060 \ufeff", "\ufeff\n\u200b"):
+            out = await deputy.send(invisible)
+            assert [o.text for o in out] == [empty], (step, invisible)
+            assert await state_of(world, 3310) == step
+            assert await draft_of(world, 3310) == before
+        await deputy.send("协调\u200b解决了\u2060停车难\u200d" if step == "done" else "\ufeff备注")
+        before = await draft_of(world, 3310)
+    assert before["done_for_voters"] == "协调解决了停车难"
+    assert before["notes"] == "备注"
+    await deputy.tap(lbl["skip"])  # no photos
+    row = (await visits(world))[0]
+    assert (row["done_for_voters"], row["notes"]) == ("协调解决了停车难", "备注")
+
+    # The same when a saved visit's notes are edited: nothing invisible replaces them.
+    await deputy.send("/visits")
+    await deputy.tap(deputy.buttons()[0])
+    await deputy.tap(lbl["edit"])
+    await deputy.tap(lbl["field_notes"])
+    out = await deputy.send("\u200b\u200b")
+    assert [o.text for o in out] == [empty]
+    assert (await visits(world))[0]["notes"] == "备注"
+    assert await state_of(world, 3310) == "notes"
+
+
 async def test_an_old_button_of_an_earlier_step_is_stale(world: World) -> None:
     lbl = L["zh-hans"]
     deputy = await make_deputy(world, 3305)
@@ -727,9 +782,11 @@ async def test_an_old_button_of_an_earlier_step_is_stale(world: World) -> None:
     await deputy.send("1")
     await deputy.send("1")
     await deputy.tap(lbl["skip"])  # done → notes
-    out = await deputy.tap_data("vi:skip:done")  # the first Skip, tapped again
+    out = await deputy.tap_data(
+        VisitSkip(step=TextStep.DONE).pack()
+    )  # the first Skip, tapped again
     assert alerts(out) == [t(world, "zh-hans", "error.stale_button")]
-    out = await deputy.tap_data("vi:kind:research")
+    out = await deputy.tap_data(VisitKindChosen(kind=VisitKind.RESEARCH).pack())
     assert alerts(out) == [t(world, "zh-hans", "error.stale_button")]
     assert await state_of(world, 3305) == "notes"
     assert (await draft_of(world, 3305))["kind"] == "inspection"
@@ -740,9 +797,9 @@ async def test_a_forged_station_is_refused(world: World) -> None:
     await deputy.send("/visit")
     await deputy.tap(L["zh-hans"]["inspection"])
     await deputy.tap(L["zh-hans"]["today"])
-    out = await deputy.tap_data("vs:p:9999")
+    out = await deputy.tap_data(StationPicked(purpose=Picker.VISIT, station=9999).pack())
     assert alerts(out) == [t(world, "zh-hans", "station.unknown")]
-    out = await deputy.tap_data("vs:p:x")
+    out = await deputy.tap_data(f"{StationPicked.prefix}:{Picker.VISIT}:x")
     assert alerts(out) == [t(world, "zh-hans", "error.stale_button")]
     assert await state_of(world, 3306) == "station"
     assert (await draft_of(world, 3306))["station_id"] is None
@@ -780,7 +837,7 @@ async def test_a_restart_in_the_middle_loses_nothing(world: World, lang: str) ->
 async def test_a_restart_in_the_prompt_path_and_in_an_edit(world: World) -> None:
     deputy = await make_deputy(world, 3402)
     turn = await add_turn(world, [3402])
-    await deputy.tap_data(f"vl:turn:{turn}")
+    await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     await world.crash_and_restart()
     await deputy.send("11")
     await world.crash_and_restart()
@@ -841,7 +898,7 @@ async def test_visits_lists_newest_first_five_a_page(world: World) -> None:
     assert item(date(2026, 11, 20), 99) not in deputy.buttons()
     out = await deputy.tap(lbl["prev"])
     assert out[-1].buttons()[0] == item(date(2026, 11, 25), 4)
-    out = await deputy.tap_data("vv:l:99")  # past the end: the last page
+    out = await deputy.tap_data(VisitListPage(page=99).pack())  # past the end: the last page
     assert out[-1].buttons()[0] == item(date(2026, 11, 1), 5)
 
     out = await other.send("/visits")
@@ -855,7 +912,7 @@ async def test_visits_empty_and_the_detail_card(world: World, lang: str) -> None
     out = await deputy.send("/visits")
     assert [o.text for o in out] == [t(world, lang, "visits.empty")]
     turn = await add_turn(world, [3503])
-    await deputy.tap_data(f"vl:turn:{turn}")
+    await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     await deputy.send("8")
     await deputy.send("1")
     row = (await visits(world))[0]
@@ -883,7 +940,7 @@ async def test_visits_empty_and_the_detail_card(world: World, lang: str) -> None
 
 async def make_visit(world: World, deputy: Person) -> dict[str, Any]:
     turn = await add_turn(world, [deputy.id])
-    await deputy.tap_data(f"vl:turn:{turn}")
+    await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     await deputy.send("20")
     await deputy.send("3")
     return (await visits(world))[-1]
@@ -992,9 +1049,9 @@ async def test_delete_within_seven_days(world: World, lang: str) -> None:
     assert rows[0]["deleted_at"] is None
     assert rows[1]["deleted_at"] == world.clock.now().isoformat()
     assert len(out[-1].buttons()) == 1  # only the first visit is listed
-    out = await deputy.tap_data(f"vv:o:{rows[1]['id']}:0")
+    out = await deputy.tap_data(VisitOpen(visit=rows[1]["id"], page=0).pack())
     assert alerts(out) == [L[lang]["not_yours"]]
-    out = await deputy.tap_data(f"vv:dy:{rows[1]['id']}:0")
+    out = await deputy.tap_data(VisitDeleteConfirmed(visit=rows[1]["id"], page=0).pack())
     assert alerts(out) == [L[lang]["not_yours"]]
 
 
@@ -1008,7 +1065,12 @@ async def test_edit_and_delete_are_refused_after_seven_days(world: World, lang: 
     assert out[-1].buttons() == [t(world, lang, "visits.back_to_list")]
     too_late = t(world, lang, "visit.too_late", days=7)
     vid = row["id"]
-    for data in (f"vv:e:{vid}:0", f"vv:f:{vid}:voters", f"vv:d:{vid}:0", f"vv:dy:{vid}:0"):
+    for data in (
+        VisitEditMenu(visit=vid, page=0).pack(),
+        VisitEditField(visit=vid, field=VisitField.VOTERS).pack(),
+        VisitDelete(visit=vid, page=0).pack(),
+        VisitDeleteConfirmed(visit=vid, page=0).pack(),
+    ):
         out = await deputy.tap_data(data)
         assert alerts(out) == [too_late], data
     assert await visits(world) == [row]
@@ -1039,12 +1101,12 @@ async def test_another_deputy_cannot_see_edit_or_delete_with_forged_buttons(
     row = await make_visit(world, owner)
     vid = row["id"]
     for data in (
-        f"vv:o:{vid}:0",
-        f"vv:e:{vid}:0",
-        f"vv:f:{vid}:voters",
-        f"vv:f:{vid}:notes",
-        f"vv:d:{vid}:0",
-        f"vv:dy:{vid}:0",
+        VisitOpen(visit=vid, page=0).pack(),
+        VisitEditMenu(visit=vid, page=0).pack(),
+        VisitEditField(visit=vid, field=VisitField.VOTERS).pack(),
+        VisitEditField(visit=vid, field=VisitField.NOTES).pack(),
+        VisitDelete(visit=vid, page=0).pack(),
+        VisitDeleteConfirmed(visit=vid, page=0).pack(),
     ):
         out = await intruder.tap_data(data)
         assert alerts(out) == [L[lang]["not_yours"]], data
@@ -1052,7 +1114,7 @@ async def test_another_deputy_cannot_see_edit_or_delete_with_forged_buttons(
     assert await visits(world) == [row]
     assert await state_of(world, 3607) is None and await draft_of(world, 3607) is None
     # The owner still can.
-    out = await owner.tap_data(f"vv:o:{vid}:0")
+    out = await owner.tap_data(VisitOpen(visit=vid, page=0).pack())
     assert L[lang]["edit"] in out[-1].buttons()
 
 
@@ -1061,11 +1123,11 @@ async def test_forged_shapes_of_list_buttons_are_refused(world: World) -> None:
     row = await make_visit(world, deputy)
     stale = t(world, "zh-hans", "error.stale_button")
     for data in (
-        "vv:o:x:0",
-        f"vv:o:{row['id']}",
-        f"vv:f:{row['id']}:deputy_id",
-        "vv:l:x",
-        f"vv:dy:{row['id']}:0:1",
+        f"{VisitOpen.prefix}:x:0",
+        f"{VisitOpen.prefix}:{row['id']}",
+        f"{VisitEditField.prefix}:{row['id']}:deputy_id",
+        f"{VisitListPage.prefix}:x",
+        VisitDeleteConfirmed(visit=row["id"], page=0).pack() + ":1",
     ):
         out = await deputy.tap_data(data)
         assert alerts(out) == [stale], data
@@ -1081,7 +1143,9 @@ async def test_a_visit_deleted_during_its_edit_is_not_changed(world: World) -> N
     await deputy.tap(L["zh-hans"]["edit"])
     await deputy.tap(L["zh-hans"]["field_voters"])
     assert await state_of(world, 3609) == "voters"
-    await deputy.tap_data(f"vv:dy:{row['id']}:0")  # from an older message, mid-edit
+    await deputy.tap_data(
+        VisitDeleteConfirmed(visit=row["id"], page=0).pack()
+    )  # from an older message, mid-edit
     deleted = (await visits(world))[0]
     assert deleted["deleted_at"] is not None
     out = await deputy.send("30")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
-from bot.i18n import Texts
+from bot.i18n import N_, Texts
+from bot.runtime.buttons.broadcast import BroadcastControl, Control
 from storage.models import Broadcast, BroadcastCounts, BroadcastState
 
 STATE_LABELS = {
@@ -12,6 +13,11 @@ STATE_LABELS = {
     BroadcastState.PAUSED: "broadcast.state_paused",
     BroadcastState.CANCELLED: "broadcast.state_cancelled",
     BroadcastState.DONE: "broadcast.state_done",
+}
+CONTROL_LABELS = {
+    Control.PAUSE: N_("broadcast.pause"),
+    Control.RESUME: N_("broadcast.resume"),
+    Control.CANCEL: N_("broadcast.cancel"),
 }
 
 
@@ -31,21 +37,19 @@ def progress_view(
         remaining=texts.number(counts.remaining),
         eta=texts.duration(eta) if counts.remaining else "—",
     )
-    buttons = []
-    if broadcast.state == BroadcastState.RUNNING:
-        buttons.append(
-            InlineKeyboardButton(texts("broadcast.pause"), callback_data=f"bc:pause:{broadcast.id}")
+    buttons = [
+        BroadcastControl(action=action, broadcast=broadcast.id).button(
+            texts(CONTROL_LABELS[action])
         )
-    elif broadcast.state == BroadcastState.PAUSED:
-        buttons.append(
-            InlineKeyboardButton(
-                texts("broadcast.resume"), callback_data=f"bc:resume:{broadcast.id}"
-            )
-        )
-    if broadcast.state in (BroadcastState.RUNNING, BroadcastState.PAUSED):
-        buttons.append(
-            InlineKeyboardButton(
-                texts("broadcast.cancel"), callback_data=f"bc:cancel:{broadcast.id}"
-            )
-        )
+        for action in controls(broadcast.state)
+    ]
     return text, InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def controls(state: BroadcastState) -> list[Control]:
+    """The controls a broadcast in `state` offers: Pause or Resume, then Cancel."""
+    if state == BroadcastState.RUNNING:
+        return [Control.PAUSE, Control.CANCEL]
+    if state == BroadcastState.PAUSED:
+        return [Control.RESUME, Control.CANCEL]
+    return []

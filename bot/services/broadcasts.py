@@ -1,9 +1,16 @@
 """Staff broadcasts: compose, choose an audience, preview the exact count, confirm; then
-pause, resume or cancel while the outbox sends it."""
+pause, resume or cancel while the outbox sends it.
+
+Confirming is two steps, so a broadcast never runs without its controls: `create` writes
+the broadcast with nothing queued, the Telegram layer shows its progress message (Pause,
+Cancel), and `start` records that message and queues the recipients in one transaction."""
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.access import Action, ensure
@@ -11,16 +18,33 @@ from bot.clock import Clock
 from bot.errors import DomainError
 from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
+from bot.services.text import clean
 from storage import Database, Tx
 from storage.models import Audience, Broadcast, BroadcastCounts, BroadcastState, User
-from storage.repos.drafts import ConversationDrafts
+from storage.repos.drafts import ConversationDrafts, conversation_key
 from storage.repos.outbox import AUDIENCE_NEEDS_REF, BroadcastRepo, OutboxRepo
 from storage.repos.stations import StationRepo
 
 CONVERSATION = "broadcast"
 STEP_COMPOSE, STEP_AUDIENCE, STEP_PREVIEW = "compose", "audience", "preview"
-TEXT_MAX = 4096
-CAPTION_MAX = 1024
+TEXT_MAX = 4096  # Telegram's limit on a message's text, after entity parsing
+CAPTION_MAX = 1024  # the same for a photo's or a document's caption
+# A broadcast created but never started (the process stopped between the two steps) is
+# withdrawn after this long; nothing of it was queued.
+START_WITHIN = timedelta(minutes=10)
+TAG = re.compile(r"<[^>]*>")
+
+
+def shown_text(markup: str) -> str:
+    """What Telegram shows of an HTML text: the tags dropped, the entities decoded. The text
+    comes from Telegram's own entities (`text_html`), so every '<' in it opens a tag."""
+    return html.unescape(TAG.sub("", markup))
+
+
+def telegram_length(text: str) -> int:
+    """A length as Telegram counts it, in UTF-16 code units: a character outside the Basic
+    Multilingual Plane (most emoji) counts two."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass
@@ -54,6 +78,12 @@ class BroadcastDraft:
         }
 
 
+def _not_started(broadcast: Broadcast, counts: BroadcastCounts) -> bool:
+    """Created, but its progress message is not recorded and nothing of it is queued."""
+    queued_ever = counts.remaining + counts.sent + counts.failed + counts.blocked + counts.skipped
+    return broadcast.progress_message_id is None and queued_ever == 0
+
+
 class BroadcastService:
     def __init__(self, db: Database, clock: Clock, outbox: Outbox) -> None:
         self.db = db
@@ -84,13 +114,21 @@ class BroadcastService:
     async def set_content(
         self, actor: User, chat_id: int, text: str, photo: str | None, document: str | None
     ) -> None:
+        """Keep the notice: `text` is the message's text (or caption) as HTML, formatting
+        kept and everything else escaped. It is cleaned (bot.services.text) and measured as
+        Telegram measures it: the text shown, not the HTML, so '&' counts one, not five."""
         ensure(actor, Action.BROADCAST)
+        markup = clean(text)
+        shown = shown_text(markup)
         limit = CAPTION_MAX if (photo or document) else TEXT_MAX
-        if len(text) > limit:
-            raise DomainError("broadcast.too_long", maximum=limit, count=len(text))
-        if not text.strip() and not (photo or document):
+        length = telegram_length(shown)
+        if length > limit:
+            raise DomainError("broadcast.too_long", maximum=limit, count=length)
+        if not shown.strip() and not (photo or document):
             raise DomainError("broadcast.empty")
-        draft = BroadcastDraft(text=text, photo=photo, document=document)
+        if not shown.strip():
+            markup = ""  # a caption of nothing visible: none
+        draft = BroadcastDraft(text=markup, photo=photo, document=document)
         await self._store(actor, chat_id, draft, STEP_AUDIENCE)
 
     async def set_audience(
@@ -123,13 +161,13 @@ class BroadcastService:
             elif await self.stations.get_street(ref) is None:
                 raise DomainError("station.unknown")
 
-    async def confirm(self, actor: User, chat_id: int) -> Broadcast:
-        """Create the broadcast and queue one outbox row per recipient, in one transaction."""
+    async def create(self, actor: User, chat_id: int) -> Broadcast:
+        """The broadcast of the previewed draft, with nothing queued yet: its progress
+        message must be shown and recorded first (`start`). The draft stays until then."""
         draft = await self.draft(actor)
         if draft.audience is None or not (draft.text.strip() or draft.photo or draft.document):
             raise DomainError("broadcast.no_draft")
         await self.check_audience(draft.audience, draft.audience_ref)
-        now = self.clock.now()
         async with self.db.transaction() as tx:
             recipients = await self.repo.audience_ids(draft.audience, draft.audience_ref, tx)
             if not recipients:
@@ -143,14 +181,58 @@ class BroadcastService:
                 photo=draft.photo,
                 document=draft.document,
                 total=len(recipients),
-                now=now,
+                now=self.clock.now(),
             )
-            await self.queue.enqueue_broadcast(tx, broadcast_id, recipients, now)
-            await self.steps.put(tx, chat_id, actor.telegram_id, None, None, now)
-        self.outbox.wake()
         broadcast = await self.repo.get(broadcast_id)
         assert broadcast is not None
         return broadcast
+
+    async def start(
+        self, actor: User, chat_id: int, broadcast_id: int, progress_chat: int, progress_id: int
+    ) -> Broadcast:
+        """Record the progress message (its Pause and Cancel), then queue one outbox row per
+        recipient and drop the draft, all in one transaction: a broadcast is never sent
+        without its controls, and once it is queued Confirm cannot send it again."""
+        ensure(actor, Action.BROADCAST)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            broadcast = await self.repo.get(broadcast_id, tx)
+            if broadcast is None or broadcast.progress_message_id is not None:
+                raise DomainError("broadcast.not_now")
+            await self.repo.set_progress_message(tx, broadcast_id, progress_chat, progress_id)
+            if broadcast.state != BroadcastState.CANCELLED:
+                recipients = await self.repo.audience_ids(
+                    broadcast.audience, broadcast.audience_ref, tx
+                )
+                await self.queue.enqueue_broadcast(tx, broadcast_id, recipients, now)
+                await self.repo.set_total(tx, broadcast_id, len(recipients))
+            await self._end_as_sent(tx, chat_id, actor.telegram_id, broadcast_id)
+        self.outbox.wake()
+        started = await self.repo.get(broadcast_id)
+        assert started is not None
+        return started
+
+    async def _end_as_sent(self, tx: Tx, chat_id: int, user_id: int, broadcast_id: int) -> None:
+        """End the conversation; in place of the draft, remember which broadcast it became."""
+        now = self.clock.now()
+        memo = {"sent_as": broadcast_id}
+        await self.steps.drafts.save(tx, user_id, CONVERSATION, memo, now)
+        await self.steps.states.put(tx, CONVERSATION, conversation_key(chat_id, user_id), None, now)
+
+    async def withdraw(self, actor: User, broadcast_id: int) -> None:
+        """A created broadcast whose controls could not be shown anywhere: cancelled before
+        anything is queued. The draft stays at its preview, so Confirm can be tapped again."""
+        ensure(actor, Action.BROADCAST)
+        async with self.db.transaction() as tx:
+            await self.repo.withdraw(tx, broadcast_id, self.clock.now())
+
+    async def sent_as(self, actor: User) -> int | None:
+        """The broadcast the actor's last confirmed draft became, while no new one is begun:
+        what a Confirm tapped again is answered with."""
+        ensure(actor, Action.BROADCAST)
+        data = await self.steps.get(actor.telegram_id) or {}
+        sent = data.get("sent_as")
+        return sent if isinstance(sent, int) else None
 
     async def get(self, actor: User, broadcast_id: int) -> Broadcast:
         ensure(actor, Action.BROADCAST)
@@ -181,10 +263,6 @@ class BroadcastService:
         self.outbox.wake()
         return await self.get(actor, broadcast_id)
 
-    async def track_progress(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
-        """The message the dispatcher keeps editing with the broadcast's progress."""
-        await self.repo.set_progress_message(broadcast_id, chat_id, message_id)
-
     async def counts(self, broadcast_id: int) -> BroadcastCounts:
         return await self.repo.counts(broadcast_id)
 
@@ -198,10 +276,17 @@ class BroadcastService:
 
     async def finish_if_done(self, broadcast_id: int) -> Broadcast | None:
         """Mark a running broadcast done once nothing is left and queue the delivery report
-        to its author; returns the broadcast when it has just finished."""
+        to its author; returns the broadcast when it has just finished. One not started
+        yet is left alone, or withdrawn when it was never started (START_WITHIN)."""
+        now = self.clock.now()
         async with self.db.transaction() as tx:
             broadcast = await self.repo.get(broadcast_id, tx)
             counts = await self.repo.counts(broadcast_id, tx)
+            if broadcast is not None and _not_started(broadcast, counts):
+                if now - broadcast.created_at < START_WITHIN:
+                    return None
+                await self.repo.withdraw(tx, broadcast_id, now)
+                return await self.repo.get(broadcast_id, tx)
             if broadcast is None or broadcast.state != BroadcastState.RUNNING or counts.remaining:
                 return None
             await self.repo.set_state(tx, broadcast_id, BroadcastState.DONE, self.clock.now())

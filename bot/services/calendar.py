@@ -19,6 +19,7 @@ from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import N_
+from bot.services.text import clean
 from storage import Database, Tx
 from storage.models import Deputy, DutyRule, DutyTurn, Station, TurnKind, User
 from storage.repos.calendar import CalendarRepo
@@ -48,9 +49,10 @@ def nth_weekday(year: int, month: int, week_of_month: int, weekday: int) -> date
     return days[week_of_month - 1] if week_of_month <= len(days) else None
 
 
-def parse_time_range(raw: str) -> tuple[str, str]:
-    """'09:00-11:00' → ('09:00', '11:00'); the end must follow the start on the same day."""
-    match = TIME_RANGE.match(raw or "")
+def parse_time_range(raw: str | None) -> tuple[str, str]:
+    """'09:00-11:00' → ('09:00', '11:00'); the end must follow the start on the same day.
+    Typed text is cleaned first (bot.services.text), so invisible characters do not count."""
+    match = TIME_RANGE.match(clean(raw))
     if not match:
         raise DomainError("duty.bad_time_range")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
@@ -59,9 +61,9 @@ def parse_time_range(raw: str) -> tuple[str, str]:
     return f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
 
 
-def parse_date(raw: str, today: date) -> date:
-    """'2026-12-05' or '12-05' (this year, or next if already past)."""
-    text = (raw or "").strip().replace("/", "-").replace(".", "-")
+def parse_date(raw: str | None, today: date) -> date:
+    """'2026-12-05' or '12-05' (this year, or next if already past), typed text cleaned."""
+    text = clean(raw).replace("/", "-").replace(".", "-")
     try:
         if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
             return date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))

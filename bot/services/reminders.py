@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.calendar import TURN_LABELS
-from bot.services.outbox import Outbox
+from bot.services.outbox import Intent, NoticeButton, Outbox
 from storage import Database, Tx
 from storage.models import DutyTurn
 from storage.repos.calendar import CalendarRepo
@@ -114,7 +114,15 @@ class ReminderService:
                 tx,
                 item.deputy_id,
                 "reminder.log_prompt",
-                buttons=[[("reminder.log_button", f"vl:turn:{item.turn.id}")]],
+                buttons=[
+                    [
+                        NoticeButton(
+                            label="reminder.log_button",
+                            intent=Intent.LOG_VISIT,
+                            target=item.turn.id,
+                        )
+                    ]
+                ],
                 **params,
             )
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -20,6 +21,7 @@ from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError
 from bot.i18n import N_
 from bot.services.paging import Page, clamp_page
+from bot.services.text import clean, typed
 from storage import Database
 from storage.models import Deputy, DutyTurn, Station, TurnKind, User, Visit
 from storage.repos.calendar import CalendarRepo
@@ -37,35 +39,62 @@ EARLIEST = date(2000, 1, 1)
 # Used only until the application passes settings.zone (see VisitService.__init__).
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 
+
+class VisitKind(StrEnum):
+    """The kinds of visit, as stored in visits.kind."""
+
+    RECEPTION = "reception"
+    HOME_VISIT = "home_visit"
+    INSPECTION = "inspection"
+    RESEARCH = "research"
+    LAW_ENFORCEMENT = "law_enforcement"
+    TRAINING = "training"
+    MEETING = "meeting"
+    OTHER = "other"
+
+
+class VisitField(StrEnum):
+    """The fields of a saved visit that can be edited."""
+
+    KIND = "kind"
+    DATE = "date"
+    STATION = "station"
+    VOTERS = "voters"
+    OPINIONS = "opinions"
+    DONE = "done"
+    NOTES = "notes"
+    PHOTOS = "photos"
+
+
 # (code stored in visits.kind, message id of its label)
-KINDS: tuple[tuple[str, str], ...] = (
-    ("reception", N_("visit.kind_reception")),
-    ("home_visit", N_("visit.kind_home_visit")),
-    ("inspection", N_("visit.kind_inspection")),
-    ("research", N_("visit.kind_research")),
-    ("law_enforcement", N_("visit.kind_law_enforcement")),
-    ("training", N_("visit.kind_training")),
-    ("meeting", N_("visit.kind_meeting")),
-    ("other", N_("visit.kind_other")),
+KINDS: tuple[tuple[VisitKind, str], ...] = (
+    (VisitKind.RECEPTION, N_("visit.kind_reception")),
+    (VisitKind.HOME_VISIT, N_("visit.kind_home_visit")),
+    (VisitKind.INSPECTION, N_("visit.kind_inspection")),
+    (VisitKind.RESEARCH, N_("visit.kind_research")),
+    (VisitKind.LAW_ENFORCEMENT, N_("visit.kind_law_enforcement")),
+    (VisitKind.TRAINING, N_("visit.kind_training")),
+    (VisitKind.MEETING, N_("visit.kind_meeting")),
+    (VisitKind.OTHER, N_("visit.kind_other")),
 )
-KIND_LABELS = dict(KINDS)
+KIND_LABELS: dict[str, str] = dict(KINDS)
 
 TURN_KINDS = {
-    TurnKind.RECEPTION: "reception",
-    TurnKind.HOME_VISIT: "home_visit",
-    TurnKind.ANNUAL_ACCOUNT: "meeting",
+    TurnKind.RECEPTION: VisitKind.RECEPTION,
+    TurnKind.HOME_VISIT: VisitKind.HOME_VISIT,
+    TurnKind.ANNUAL_ACCOUNT: VisitKind.MEETING,
 }
 
 # The fields of a saved visit that can be edited: (field, message id of its label, column).
-FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("kind", N_("visit.field_kind"), "kind"),
-    ("date", N_("visit.field_date"), "visit_date"),
-    ("station", N_("visit.field_station"), "station_id"),
-    ("voters", N_("visit.field_voters"), "voters_met"),
-    ("opinions", N_("visit.field_opinions"), "opinions_received"),
-    ("done", N_("visit.field_done"), "done_for_voters"),
-    ("notes", N_("visit.field_notes"), "notes"),
-    ("photos", N_("visit.field_photos"), "photos"),
+FIELDS: tuple[tuple[VisitField, str, str], ...] = (
+    (VisitField.KIND, N_("visit.field_kind"), "kind"),
+    (VisitField.DATE, N_("visit.field_date"), "visit_date"),
+    (VisitField.STATION, N_("visit.field_station"), "station_id"),
+    (VisitField.VOTERS, N_("visit.field_voters"), "voters_met"),
+    (VisitField.OPINIONS, N_("visit.field_opinions"), "opinions_received"),
+    (VisitField.DONE, N_("visit.field_done"), "done_for_voters"),
+    (VisitField.NOTES, N_("visit.field_notes"), "notes"),
+    (VisitField.PHOTOS, N_("visit.field_photos"), "photos"),
 )
 FIELD_COLUMNS = {field: column for field, _, column in FIELDS}
 
@@ -94,7 +123,7 @@ class VisitDraft(BaseModel):
 def parse_count(raw: str | None) -> int:
     """A number of people or opinions: a whole number from 0 to MAX_COUNT ("1,200" and
     "12人" are understood; full-width digits too)."""
-    text = unicodedata.normalize("NFKC", raw or "").strip().replace(" ", "")
+    text = unicodedata.normalize("NFKC", clean(raw)).replace(" ", "")
     text = text.rstrip(COUNT_UNITS)
     negative = text[:1] in ("-", "−")
     digits = text[1:] if text[:1] in ("-", "−", "+") else text
@@ -113,7 +142,7 @@ def parse_count(raw: str | None) -> int:
 
 def parse_date(raw: str | None, today: date) -> date:
     """YYYY-MM-DD or MM-DD (this year); a date in the future or before EARLIEST is refused."""
-    text = unicodedata.normalize("NFKC", raw or "").strip()
+    text = unicodedata.normalize("NFKC", clean(raw)).strip()
     full, short = DATE_FULL.match(text), DATE_SHORT.match(text)
     try:
         if full:
@@ -137,14 +166,10 @@ def check_date(value: date, today: date) -> None:
         raise DomainError("visit.date_too_old", earliest=EARLIEST.isoformat())
 
 
-def clean_text(raw: str | None) -> str:
-    """Things done for voters, or notes: not empty (Skip is a button), at most TEXT_MAX."""
-    text = (raw or "").strip()
-    if not text:
-        raise DomainError("visit.text_empty")
-    if len(text) > TEXT_MAX:
-        raise DomainError("visit.text_too_long", maximum=TEXT_MAX, count=len(text))
-    return text
+def visit_text(raw: str | None) -> str:
+    """Things done for voters, or notes, cleaned (bot.services.text): not empty once the
+    invisible characters are gone (Skip is a button), at most TEXT_MAX characters."""
+    return typed(raw, maximum=TEXT_MAX, empty="visit.text_empty", too_long="visit.text_too_long")
 
 
 class VisitService:
