@@ -1,4 +1,5 @@
-"""/invite <name>: staff pick the deputy's station and get a one-time deep link."""
+"""/invite <name>: staff pick the deputy's station and get a one-time deep link. The lists
+are the shared picker with purpose Picker.INVITE; the name waits in the database."""
 
 from __future__ import annotations
 
@@ -9,21 +10,23 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.access import Action
 from bot.errors import DomainError
+from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
 from bot.runtime.context import BotContext
 from bot.services.invitations import DEEP_LINK_PREFIX
-from handlers.common import callback_args, guarded, int_arg, respond
+from handlers.common import guarded, respond
 from handlers.keyboards import station_picker, street_picker
 
-PREFIX = "iv"
+PURPOSE = Picker.INVITE
 
 
 @guarded(Action.INVITE_DEPUTY)
 async def invite_command(update: Update, context: BotContext) -> None:
+    """Remember the name (cleaned by the service) and show the streets."""
     name = " ".join(context.args or [])
     if not name:
         raise DomainError("invite.usage")
     name = await context.services.invitations.start(context.user, name)
-    markup = await street_picker(context.services, context.texts, PREFIX, 0)
+    markup = await street_picker(context.services, context.texts, PURPOSE, 0)
     await respond(
         update,
         context,
@@ -34,17 +37,18 @@ async def invite_command(update: Update, context: BotContext) -> None:
 
 
 async def _pending_name(context: BotContext) -> str:
+    """The name typed with /invite, waiting for its station."""
     return await context.services.invitations.pending_name(context.user)
 
 
 @guarded(Action.INVITE_DEPUTY)
 async def street_page(update: Update, context: BotContext) -> None:
-    (raw,) = callback_args(update, f"{PREFIX}:z", 1)
-    page = int_arg(raw)
+    """Another page of the streets."""
+    page = StreetPage.of(update).page
     name = await _pending_name(context)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    markup = await street_picker(context.services, context.texts, PREFIX, page)
+    markup = await street_picker(context.services, context.texts, PURPOSE, page)
     await respond(
         update, context, context.texts("invite.choose_station", name=escape(name)), markup
     )
@@ -52,12 +56,15 @@ async def street_page(update: Update, context: BotContext) -> None:
 
 @guarded(Action.INVITE_DEPUTY)
 async def station_page(update: Update, context: BotContext) -> None:
-    street_id, page = (int_arg(a) for a in callback_args(update, f"{PREFIX}:s", 2))
+    """A page of one street's stations."""
+    tapped = StreetStations.of(update)
     name = await _pending_name(context)
-    await context.services.stations.street(street_id)
+    await context.services.stations.street(tapped.street)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    markup = await station_picker(context.services, context.texts, PREFIX, street_id, page)
+    markup = await station_picker(
+        context.services, context.texts, PURPOSE, tapped.street, tapped.page
+    )
     await respond(
         update, context, context.texts("invite.choose_station", name=escape(name)), markup
     )
@@ -65,9 +72,10 @@ async def station_page(update: Update, context: BotContext) -> None:
 
 @guarded(Action.INVITE_DEPUTY)
 async def pick(update: Update, context: BotContext) -> None:
-    (station_id,) = callback_args(update, f"{PREFIX}:p", 1)
+    """The station is chosen: make the invitation and show its one-time link."""
+    station_id = StationPicked.of(update).station
     name = await _pending_name(context)
-    invitation = await context.services.invitations.create(context.user, name, int_arg(station_id))
+    invitation = await context.services.invitations.create(context.user, name, station_id)
     station = await context.services.stations.get(invitation.station_id)
     assert update.callback_query is not None
     await update.callback_query.answer()
@@ -87,9 +95,19 @@ async def pick(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list[BaseHandler]:
+    """/invite and its picker (purpose INVITE)."""
     return [
         CommandHandler("invite", invite_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(street_page, pattern=rf"^{PREFIX}:z:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(station_page, pattern=rf"^{PREFIX}:s:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(pick, pattern=rf"^{PREFIX}:p:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(
+            street_page,  # type: ignore[arg-type]
+            pattern=StreetPage.filter(purpose=PURPOSE),
+        ),
+        CallbackQueryHandler(
+            station_page,  # type: ignore[arg-type]
+            pattern=StreetStations.filter(purpose=PURPOSE),
+        ),
+        CallbackQueryHandler(
+            pick,  # type: ignore[arg-type]
+            pattern=StationPicked.filter(purpose=PURPOSE),
+        ),
     ]

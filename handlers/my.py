@@ -9,9 +9,10 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.access import Action
+from bot.runtime.buttons.opinion import MyOpinion, MyPage
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
-from handlers.common import callback_args, clip, guarded, int_arg, respond
+from handlers.common import clip, guarded, respond
 from handlers.inbox import (
     CARD_TEXT_CHARS,
     opinion_button,
@@ -26,6 +27,7 @@ PREVIEW_CHARS = 24
 
 
 async def show_page(update: Update, context: BotContext, page: int) -> None:
+    """One page of the voter's opinions (a page past the end shows the last one)."""
     texts = context.texts
     result = await context.services.opinions.mine(context.user, page, PER_PAGE)
     if not result.items:
@@ -33,21 +35,22 @@ async def show_page(update: Update, context: BotContext, page: int) -> None:
         return
     buttons = []
     for opinion in result.items:
-        data = f"my:o:{opinion.id}:{result.page}"
+        data = MyOpinion(opinion=opinion.id, page=result.page)
         buttons.append(opinion_button(texts, "my.item", opinion, PREVIEW_CHARS, data))
-    markup = paged(buttons, result.page, result.pages, lambda p: f"my:p:{p}", texts)
+    markup = paged(buttons, result.page, result.pages, lambda p: MyPage(page=p), texts)
     await respond(update, context, texts("my.title"), markup)
 
 
 @guarded(Action.VIEW_OWN_OPINIONS)
 async def my_command(update: Update, context: BotContext) -> None:
+    """/my: the first page."""
     await show_page(update, context, 0)
 
 
 @guarded(Action.VIEW_OWN_OPINIONS)
 async def my_page(update: Update, context: BotContext) -> None:
-    (raw,) = callback_args(update, "my:p", 1)
-    page = int_arg(raw)
+    """Another page of the list."""
+    page = MyPage.of(update).page
     assert update.callback_query is not None
     await update.callback_query.answer()
     await show_page(update, context, page)
@@ -55,8 +58,9 @@ async def my_page(update: Update, context: BotContext) -> None:
 
 @guarded(Action.VIEW_OWN_OPINIONS)
 async def my_opinion(update: Update, context: BotContext) -> None:
-    opinion_id, page = (int_arg(a) for a in callback_args(update, "my:o", 2))
-    detail = await context.services.opinions.detail(context.user, opinion_id)
+    """One of the voter's opinions: its text, status, history and rating buttons."""
+    tapped = MyOpinion.of(update)
+    detail = await context.services.opinions.detail(context.user, tapped.opinion)
     assert update.callback_query is not None
     await update.callback_query.answer()
     texts = context.texts
@@ -75,13 +79,14 @@ async def my_opinion(update: Update, context: BotContext) -> None:
     if holder:
         text += "\n" + texts("inbox.holder_line", holder=escape(holder))
     text += render_rating(texts, opinion)
-    rows = [*rating_rows(texts, opinion), [button(texts("nav.back"), f"my:p:{page}")]]
+    rows = [*rating_rows(texts, opinion), [button(texts("nav.back"), MyPage(page=tapped.page))]]
     await respond(update, context, text, InlineKeyboardMarkup(rows))
 
 
 def handlers() -> list[BaseHandler]:
+    """/my and its two buttons."""
     return [
         CommandHandler("my", my_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(my_page, pattern=r"^my:p:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(my_opinion, pattern=r"^my:o:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(my_page, pattern=MyPage.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(my_opinion, pattern=MyOpinion.filter()),  # type: ignore[arg-type]
     ]

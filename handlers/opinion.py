@@ -5,9 +5,13 @@ restart resumes where the voter was (see OpinionService.save)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from html import escape
+from typing import cast
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -19,9 +23,31 @@ from telegram.ext import (
 
 from bot.access import Action
 from bot.errors import DomainError
+from bot.runtime.buttons import any_of
+from bot.runtime.buttons.opinion import (
+    OPINION_BUTTONS,
+    CategoryCode,
+    EditField,
+    OpinionBackToPreview,
+    OpinionCancel,
+    OpinionCategory,
+    OpinionEditField,
+    OpinionEditMenu,
+    OpinionName,
+    OpinionPhotosDone,
+    OpinionSend,
+    OpinionSkipLocation,
+)
 from bot.runtime.context import BotContext
-from bot.services.opinions import CATEGORIES, CATEGORY_LABELS, CONVERSATION, MAX_PHOTOS, clean_text
-from handlers.common import answer_tap, callback_args, guarded, respond, show_error
+from bot.services.opinions import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    CONVERSATION,
+    MAX_PHOTOS,
+    Submission,
+    opinion_text,
+)
+from handlers.common import answer_tap, guarded, respond, show_error
 from handlers.keyboards import button, rows_of
 from handlers.station import prompt_station
 from storage.models import OpinionDraft
@@ -37,43 +63,54 @@ CATEGORY, TEXT, PHOTOS, LOCATION, NAME, PREVIEW, EDIT = (
 )
 END = ConversationHandler.END
 
+log = logging.getLogger(__name__)
+
 
 def _ids(update: Update) -> tuple[int, int]:
+    """The voter and their chat (private chats: the same number)."""
     assert update.effective_user is not None and update.effective_chat is not None
     return update.effective_user.id, update.effective_chat.id
 
 
 async def _save(update: Update, context: BotContext, draft: OpinionDraft, step: str) -> str:
+    """Store the draft at `step` (one transaction) and return the step for PTB."""
     user_id, chat_id = _ids(update)
     await context.services.opinions.save(user_id, chat_id, draft, step)
     return step
 
 
-def _cancel_button(context: BotContext) -> list:
-    return [button(context.texts("opinion.cancel_button"), "op:cancel")]
+def _cancel_button(context: BotContext) -> list[InlineKeyboardButton]:
+    """The row with the Cancel button every step shows."""
+    return [button(context.texts("opinion.cancel_button"), OpinionCancel())]
 
 
 # --- prompts -----------------------------------------------------------------------------
 
 
 async def ask_category(update: Update, context: BotContext) -> None:
+    """The first step: the categories, two a row."""
     texts = context.texts
-    buttons = [button(texts(label), f"op:cat:{code}") for code, label in CATEGORIES]
+    buttons = [
+        button(texts(label), OpinionCategory(code=cast(CategoryCode, code)))
+        for code, label in CATEGORIES
+    ]
     markup = InlineKeyboardMarkup([*rows_of(buttons, 2), _cancel_button(context)])
     await respond(update, context, texts("opinion.ask_category"), markup)
 
 
 async def ask_text(update: Update, context: BotContext) -> None:
+    """Ask for the text (10 to 2,000 characters once cleaned)."""
     markup = InlineKeyboardMarkup([_cancel_button(context)])
     await respond(update, context, context.texts("opinion.ask_text"), markup)
 
 
 async def ask_photos(update: Update, context: BotContext, count: int) -> None:
+    """Ask for photos, or say how many came; the button skips or finishes."""
     texts = context.texts
     key = "opinion.photo_received" if count else "opinion.ask_photos"
     label = "opinion.photos_done" if count else "opinion.skip"
     markup = InlineKeyboardMarkup(
-        [[button(texts(label), "op:photos_done")], _cancel_button(context)]
+        [[button(texts(label), OpinionPhotosDone())], _cancel_button(context)]
     )
     await respond(
         update,
@@ -85,19 +122,21 @@ async def ask_photos(update: Update, context: BotContext, count: int) -> None:
 
 
 async def ask_location(update: Update, context: BotContext) -> None:
+    """Ask for a location, which may be skipped."""
     texts = context.texts
     markup = InlineKeyboardMarkup(
-        [[button(texts("opinion.skip"), "op:loc_skip")], _cancel_button(context)]
+        [[button(texts("opinion.skip"), OpinionSkipLocation())], _cancel_button(context)]
     )
     await respond(update, context, texts("opinion.ask_location"), markup)
 
 
 async def ask_name(update: Update, context: BotContext) -> None:
+    """Ask whether the deputies see the voter's name."""
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [
-            [button(texts("opinion.show_name"), "op:name:1")],
-            [button(texts("opinion.anonymous"), "op:name:0")],
+            [button(texts("opinion.show_name"), OpinionName(show=True))],
+            [button(texts("opinion.anonymous"), OpinionName(show=False))],
             _cancel_button(context),
         ]
     )
@@ -105,6 +144,7 @@ async def ask_name(update: Update, context: BotContext) -> None:
 
 
 def render_preview(context: BotContext, draft: OpinionDraft) -> str:
+    """The whole draft as the voter checks it before sending (their text escaped)."""
     texts = context.texts
     location = (
         texts("opinion.location_given")
@@ -123,13 +163,14 @@ def render_preview(context: BotContext, draft: OpinionDraft) -> str:
 
 
 async def show_preview(update: Update, context: BotContext, draft: OpinionDraft) -> None:
+    """The preview with Send (carrying the draft's token), Edit and Cancel."""
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [
-            [button(texts("opinion.send"), "op:send")],
+            [button(texts("opinion.send"), OpinionSend(draft=draft.token))],
             [
-                button(texts("opinion.edit"), "op:edit"),
-                button(texts("opinion.cancel_button"), "op:cancel"),
+                button(texts("opinion.edit"), OpinionEditMenu()),
+                button(texts("opinion.cancel_button"), OpinionCancel()),
             ],
         ]
     )
@@ -163,6 +204,7 @@ async def _next_after(update: Update, context: BotContext, draft: OpinionDraft, 
 
 @guarded(Action.SUBMIT_OPINION)
 async def begin(update: Update, context: BotContext) -> str | int:
+    """/opinion: check station and daily limit, then start a new draft (a new token)."""
     try:
         await context.services.opinions.begin(context.user)
     except DomainError as error:
@@ -177,9 +219,8 @@ async def begin(update: Update, context: BotContext) -> str | int:
 
 @guarded(Action.SUBMIT_OPINION)
 async def choose_category(update: Update, context: BotContext) -> str:
-    (code,) = callback_args(update, "op:cat", 1)
-    if code not in CATEGORY_LABELS:
-        raise DomainError("error.stale_button")
+    """The category tapped goes into the draft."""
+    code = OpinionCategory.of(update).code
     await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
@@ -189,8 +230,9 @@ async def choose_category(update: Update, context: BotContext) -> str:
 
 @guarded(Action.SUBMIT_OPINION)
 async def receive_text(update: Update, context: BotContext) -> str | None:
+    """The text, cleaned and measured by the service, goes into the draft."""
     assert update.effective_message is not None
-    text = clean_text(update.effective_message.text)
+    text = opinion_text(update.effective_message.text)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
     draft.text = text
@@ -199,6 +241,7 @@ async def receive_text(update: Update, context: BotContext) -> str | None:
 
 @guarded(Action.SUBMIT_OPINION)
 async def receive_photo(update: Update, context: BotContext) -> str | None:
+    """One more photo (the largest size), up to MAX_PHOTOS."""
     message = update.effective_message
     assert message is not None and message.photo
     user_id, _ = _ids(update)
@@ -213,6 +256,7 @@ async def receive_photo(update: Update, context: BotContext) -> str | None:
 
 @guarded(Action.SUBMIT_OPINION)
 async def photos_done(update: Update, context: BotContext) -> str:
+    """No more photos: on to the location."""
     await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
@@ -221,6 +265,7 @@ async def photos_done(update: Update, context: BotContext) -> str:
 
 @guarded(Action.SUBMIT_OPINION)
 async def receive_location(update: Update, context: BotContext) -> str:
+    """The shared location goes into the draft."""
     message = update.effective_message
     assert message is not None and message.location is not None
     user_id, _ = _ids(update)
@@ -232,6 +277,7 @@ async def receive_location(update: Update, context: BotContext) -> str:
 
 @guarded(Action.SUBMIT_OPINION)
 async def skip_location(update: Update, context: BotContext) -> str:
+    """No location."""
     await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
@@ -242,27 +288,77 @@ async def skip_location(update: Update, context: BotContext) -> str:
 
 @guarded(Action.SUBMIT_OPINION)
 async def choose_name(update: Update, context: BotContext) -> str:
-    (choice,) = callback_args(update, "op:name", 1)
-    if choice not in ("0", "1"):
-        raise DomainError("error.stale_button")
+    """Named or anonymous; the preview follows."""
+    show = OpinionName.of(update).show
     await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
-    draft.show_name = choice == "1"
+    draft.show_name = show
     draft.editing = False
     return await _next_after(update, context, draft, PREVIEW)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def send(update: Update, context: BotContext) -> int | None:
+async def send(update: Update, context: BotContext) -> str | int:
+    """Send the draft the button names. The opinion commits first (with a held-back
+    receipt); then the tap is answered. The conversation ends whatever Telegram says; a
+    repeated tap answers with the same number and leaves the conversation where it is."""
+    token = OpinionSend.of(update).draft
     _, chat_id = _ids(update)
-    opinion = await context.services.opinions.submit(context.user, chat_id)
-    await answer_tap(update)
-    await respond(update, context, context.texts("opinion.sent", tracking_no=opinion.tracking_no))
-    return END
+    sent = await context.services.opinions.submit(context.user, chat_id, token)
+    await confirm(update, context, sent)
+    return END if sent.step is None else sent.step
 
 
-EDIT_FIELDS = (
+@guarded(Action.SUBMIT_OPINION)
+async def send_again(update: Update, context: BotContext) -> None:
+    """A Send tapped at another step of /opinion: the number of the opinion that draft
+    became; any other Send is stale there."""
+    token = OpinionSend.of(update).draft
+    _, chat_id = _ids(update)
+    sent = await context.services.opinions.sent_before(context.user, chat_id, token)
+    await confirm(update, context, sent)
+
+
+async def confirm(update: Update, context: BotContext, sent: Submission) -> None:
+    """Show the tracking number. A new opinion's receipt is then withdrawn (the voter saw
+    the number) or released at once (they did not: it reaches them through the outbox)."""
+    shown = await _show_sent(update, context, sent)
+    if sent.receipt is None:
+        return
+    outbox = context.services.outbox
+    try:
+        if shown:
+            await outbox.withdraw(sent.receipt)
+        else:
+            await outbox.release_now(sent.receipt)
+    except Exception:  # committed already: the receipt goes out at its time instead
+        log.exception("opinion %s: its receipt stays as queued", sent.opinion.id)
+
+
+async def _show_sent(update: Update, context: BotContext, sent: Submission) -> bool:
+    """Answer the tap and turn the preview into the confirmation; False when Telegram did
+    not take the confirmation (an unanswered tap alone does not hide the number)."""
+    query = update.callback_query
+    assert query is not None
+    texts = context.texts
+    number = sent.opinion.tracking_no
+    try:
+        if sent.repeated:
+            await query.answer(texts("opinion.already_sent", tracking_no=number), show_alert=True)
+        else:
+            await query.answer()
+    except TelegramError as error:
+        log.warning("opinion %s: the tap was not answered: %s", sent.opinion.id, error)
+    try:
+        await respond(update, context, texts("opinion.sent", tracking_no=number))
+    except TelegramError as error:
+        log.warning("opinion %s: the confirmation was not shown: %s", sent.opinion.id, error)
+        return False
+    return True
+
+
+EDIT_FIELDS: tuple[tuple[EditField, str, str], ...] = (
     ("category", "opinion.edit_category", CATEGORY),
     ("text", "opinion.edit_text", TEXT),
     ("photos", "opinion.edit_photos", PHOTOS),
@@ -273,11 +369,14 @@ EDIT_FIELDS = (
 
 @guarded(Action.SUBMIT_OPINION)
 async def edit_menu(update: Update, context: BotContext) -> str:
+    """From the preview: which field to change."""
     await answer_tap(update)
     texts = context.texts
-    buttons = [button(texts(label), f"op:edit:{field}") for field, label, _ in EDIT_FIELDS]
+    buttons = [
+        button(texts(label), OpinionEditField(field=field)) for field, label, _ in EDIT_FIELDS
+    ]
     markup = InlineKeyboardMarkup(
-        [*rows_of(buttons, 2), [button(texts("opinion.back_to_preview"), "op:preview")]]
+        [*rows_of(buttons, 2), [button(texts("opinion.back_to_preview"), OpinionBackToPreview())]]
     )
     await respond(update, context, texts("opinion.edit_which"), markup)
     user_id, _ = _ids(update)
@@ -287,10 +386,9 @@ async def edit_menu(update: Update, context: BotContext) -> str:
 
 @guarded(Action.SUBMIT_OPINION)
 async def edit_field(update: Update, context: BotContext) -> str:
-    (field,) = callback_args(update, "op:edit", 1)
+    """Ask for one field again; the answer leads back to the preview."""
+    field = OpinionEditField.of(update).field
     steps = {name: step for name, _, step in EDIT_FIELDS}
-    if field not in steps:
-        raise DomainError("error.stale_button")
     await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
@@ -308,6 +406,7 @@ async def edit_field(update: Update, context: BotContext) -> str:
 
 @guarded(Action.SUBMIT_OPINION)
 async def back_to_preview(update: Update, context: BotContext) -> str:
+    """Leave the edit menu unchanged."""
     await answer_tap(update)
     user_id, _ = _ids(update)
     draft = await context.services.opinions.draft(user_id)
@@ -318,6 +417,7 @@ async def back_to_preview(update: Update, context: BotContext) -> str:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
+    """/cancel or the Cancel button: drop the draft and leave the conversation."""
     user_id, chat_id = _ids(update)
     await context.services.opinions.discard(user_id, chat_id)
     await answer_tap(update)
@@ -338,8 +438,11 @@ BAD_INPUT = {
 }
 
 
-def bad_input(step: str):
+def bad_input(step: str) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """A reply for input the step does not take; the step stays."""
+
     async def reply(update: Update, context: BotContext) -> None:
+        """Say what the step expects."""
         await respond(update, context, context.texts(BAD_INPUT[step]), edit=False)
         return None
 
@@ -347,16 +450,21 @@ def bad_input(step: str):
 
 
 async def command_in_middle(update: Update, context: BotContext) -> None:
+    """Another command while writing: finish or /cancel first."""
     await respond(update, context, context.texts("opinion.in_progress"), edit=False)
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
+    """An /opinion button of another step: refused with an alert, the step stays."""
     assert update.callback_query is not None
     await update.callback_query.answer(context.texts("error.stale_button"), show_alert=True)
 
 
 def handlers() -> list[BaseHandler]:
+    """The /opinion conversation, and Send outside it for a repeated tap."""
+
     def others(step: str) -> MessageHandler:
+        """Anything but a command that this step does not take."""
         return MessageHandler(~filters.COMMAND, bad_input(step))  # type: ignore[arg-type]
 
     text = filters.TEXT & ~filters.COMMAND
@@ -364,40 +472,47 @@ def handlers() -> list[BaseHandler]:
         entry_points=[CommandHandler("opinion", begin)],  # type: ignore[arg-type]
         states={
             CATEGORY: [
-                CallbackQueryHandler(choose_category, pattern=r"^op:cat:"),
+                CallbackQueryHandler(choose_category, pattern=OpinionCategory.filter()),
                 others(CATEGORY),
             ],
             TEXT: [MessageHandler(text, receive_text), others(TEXT)],
             PHOTOS: [
                 MessageHandler(filters.PHOTO, receive_photo),
-                CallbackQueryHandler(photos_done, pattern=r"^op:photos_done$"),
+                CallbackQueryHandler(photos_done, pattern=OpinionPhotosDone.filter()),
                 others(PHOTOS),
             ],
             LOCATION: [
                 MessageHandler(filters.LOCATION, receive_location),
-                CallbackQueryHandler(skip_location, pattern=r"^op:loc_skip$"),
+                CallbackQueryHandler(skip_location, pattern=OpinionSkipLocation.filter()),
                 others(LOCATION),
             ],
-            NAME: [CallbackQueryHandler(choose_name, pattern=r"^op:name:"), others(NAME)],
+            NAME: [CallbackQueryHandler(choose_name, pattern=OpinionName.filter()), others(NAME)],
             PREVIEW: [
-                CallbackQueryHandler(send, pattern=r"^op:send$"),
-                CallbackQueryHandler(edit_menu, pattern=r"^op:edit$"),
+                CallbackQueryHandler(send, pattern=OpinionSend.filter()),
+                CallbackQueryHandler(edit_menu, pattern=OpinionEditMenu.filter()),
                 others(PREVIEW),
             ],
             EDIT: [
-                CallbackQueryHandler(edit_field, pattern=r"^op:edit:"),
-                CallbackQueryHandler(back_to_preview, pattern=r"^op:preview$"),
+                CallbackQueryHandler(edit_field, pattern=OpinionEditField.filter()),
+                CallbackQueryHandler(back_to_preview, pattern=OpinionBackToPreview.filter()),
                 others(EDIT),
             ],
         },  # type: ignore[dict-item]
         fallbacks=[
             CommandHandler("cancel", cancel),  # type: ignore[arg-type]
-            CallbackQueryHandler(cancel, pattern=r"^op:cancel$"),  # type: ignore[arg-type]
+            CallbackQueryHandler(cancel, pattern=OpinionCancel.filter()),  # type: ignore[arg-type]
             MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
-            CallbackQueryHandler(stale_button, pattern=r"^op:"),  # type: ignore[arg-type]
+            CallbackQueryHandler(send_again, pattern=OpinionSend.filter()),  # type: ignore[arg-type]
+            CallbackQueryHandler(
+                stale_button,  # type: ignore[arg-type]
+                pattern=any_of(*OPINION_BUTTONS),
+            ),
         ],
         name=CONVERSATION,
         persistent=True,
         allow_reentry=False,
     )
-    return [conversation]
+    # Send tapped after the conversation ended (a reply that failed, a restart): the same
+    # tracking number again, nothing new made.
+    sent_already = CallbackQueryHandler(send, pattern=OpinionSend.filter())  # type: ignore[arg-type]
+    return [conversation, sent_already]

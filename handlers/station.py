@@ -1,5 +1,5 @@
 """/station: choose a liaison station from paged street and station lists, or the nearest
-ones to a shared location."""
+ones to a shared location. The lists are the shared picker with purpose Picker.STATION."""
 
 from __future__ import annotations
 
@@ -9,25 +9,33 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Action
+from bot.errors import DomainError
+from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
+from bot.runtime.buttons.base import SQLITE_MAX_INT
 from bot.runtime.context import BotContext
-from handlers.common import callback_args, guarded, int_arg, respond
+from handlers.common import guarded, respond
 from handlers.keyboards import button, station_picker, street_picker
 
-PREFIX = "st"
+PURPOSE = Picker.STATION
 
 
 async def prompt_station(
     update: Update, context: BotContext, *, edit: bool = True, first_time: bool = False
 ) -> None:
+    """Ask for the station: the first page of streets, or a shared location."""
     texts = context.texts
     intro = texts("station.first_time") if first_time else texts("station.choose_street")
-    markup = await street_picker(context.services, texts, PREFIX, 0)
+    markup = await street_picker(context.services, texts, PURPOSE, 0)
     await respond(update, context, intro + "\n" + texts("station.or_location"), markup, edit=edit)
 
 
 async def bind_station(
     update: Update, context: BotContext, station_id: int, *, edit: bool = True
 ) -> None:
+    """Make `station_id` the person's station and say which it is; an id that cannot be a
+    station (from a deep link, say) is refused like a missing one, never sent to SQLite."""
+    if not 1 <= station_id <= SQLITE_MAX_INT:
+        raise DomainError("station.unknown")
     context.account = await context.services.users.choose_station(context.user, station_id)
     station = await context.services.stations.get(station_id)
     await respond(
@@ -45,26 +53,30 @@ async def bind_station(
 
 @guarded(Action.CHOOSE_STATION)
 async def station_command(update: Update, context: BotContext) -> None:
+    """/station: choose another station."""
     await prompt_station(update, context, edit=False)
 
 
 @guarded(Action.CHOOSE_STATION)
 async def street_page(update: Update, context: BotContext) -> None:
-    (raw,) = callback_args(update, f"{PREFIX}:z", 1)
-    page = int_arg(raw)
+    """Another page of the streets."""
+    page = StreetPage.of(update).page
     assert update.callback_query is not None
     await update.callback_query.answer()
-    markup = await street_picker(context.services, context.texts, PREFIX, page)
+    markup = await street_picker(context.services, context.texts, PURPOSE, page)
     await respond(update, context, context.texts("station.choose_street"), markup)
 
 
 @guarded(Action.CHOOSE_STATION)
 async def station_page(update: Update, context: BotContext) -> None:
-    street_id, page = (int_arg(a) for a in callback_args(update, f"{PREFIX}:s", 2))
-    street = await context.services.stations.street(street_id)
+    """A page of one street's stations."""
+    tapped = StreetStations.of(update)
+    street = await context.services.stations.street(tapped.street)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    markup = await station_picker(context.services, context.texts, PREFIX, street_id, page)
+    markup = await station_picker(
+        context.services, context.texts, PURPOSE, tapped.street, tapped.page
+    )
     await respond(
         update,
         context,
@@ -75,8 +87,8 @@ async def station_page(update: Update, context: BotContext) -> None:
 
 @guarded(Action.CHOOSE_STATION)
 async def pick(update: Update, context: BotContext) -> None:
-    (raw,) = callback_args(update, f"{PREFIX}:p", 1)
-    station = await context.services.stations.get(int_arg(raw))
+    """The station tapped becomes the person's station."""
+    station = await context.services.stations.get(StationPicked.of(update).station)
     assert update.callback_query is not None
     await update.callback_query.answer()
     await bind_station(update, context, station.id)
@@ -84,6 +96,7 @@ async def pick(update: Update, context: BotContext) -> None:
 
 @guarded(Action.CHOOSE_STATION)
 async def nearest(update: Update, context: BotContext) -> None:
+    """The stations nearest to a shared location, nearest first."""
     message = update.effective_message
     assert message is not None and message.location is not None
     found = await context.services.stations.nearest(
@@ -97,7 +110,7 @@ async def nearest(update: Update, context: BotContext) -> None:
         [
             button(
                 texts("station.nearest_item", station=s.name, km=texts.number(round(km, 1))),
-                f"{PREFIX}:p:{s.id}",
+                StationPicked(purpose=PURPOSE, station=s.id),
             )
         ]
         for s, km in found
@@ -108,10 +121,20 @@ async def nearest(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list[BaseHandler]:
+    """/station, its picker (purpose STATION) and a shared location."""
     return [
         CommandHandler("station", station_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(street_page, pattern=rf"^{PREFIX}:z:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(station_page, pattern=rf"^{PREFIX}:s:"),  # type: ignore[arg-type]
-        CallbackQueryHandler(pick, pattern=rf"^{PREFIX}:p:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(
+            street_page,  # type: ignore[arg-type]
+            pattern=StreetPage.filter(purpose=PURPOSE),
+        ),
+        CallbackQueryHandler(
+            station_page,  # type: ignore[arg-type]
+            pattern=StreetStations.filter(purpose=PURPOSE),
+        ),
+        CallbackQueryHandler(
+            pick,  # type: ignore[arg-type]
+            pattern=StationPicked.filter(purpose=PURPOSE),
+        ),
         MessageHandler(filters.LOCATION, nearest),  # type: ignore[arg-type]
     ]

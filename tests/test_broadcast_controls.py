@@ -9,7 +9,6 @@ import html
 from typing import Any
 
 import pytest
-from telegram.error import TimedOut
 
 from bot.runtime.buttons.broadcast import BroadcastListControl, Control
 from tests.support.people import Person
@@ -38,20 +37,9 @@ async def compose(staff: Person, text: str, audience: str = "全体选民") -> N
 
 
 def fail_next_edit(world: World, chat_id: int, fault: str) -> None:
-    """The next editMessageText in `chat_id` fails: "400" is refused as an old message is,
-    "timeout" times out. (The fake's `fail()` faults hit only sends.)"""
-    api = world.api
-    original = api._editMessageText
-
-    def failing(params: dict[str, Any]) -> tuple[int, bytes]:
-        if int(params["chat_id"]) != chat_id:
-            return original(params)
-        del api._editMessageText  # one fault only: the class's method answers again
-        if fault == "timeout":
-            raise TimedOut("Timed out")
-        return api._error(400, "Bad Request: message can't be edited")
-
-    api._editMessageText = failing  # type: ignore[method-assign]
+    """The next edit in `chat_id` fails: "400" as an old message is refused, or "timeout"."""
+    fault = "400:message can't be edited" if fault == "400" else fault
+    world.api.fail_replies(chat_id, fault, method="editMessageText")
 
 
 async def broadcast_rows(world: World) -> list[dict[str, Any]]:

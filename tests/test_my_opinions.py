@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.runtime.buttons.opinion import MyOpinion, MyPage
 from tests.support.people import Person
 from tests.support.world import SHANGHAI, World
 from tests.test_opinion_flow import LANGS, T, send_quick_opinion, to_preview, voter_with_station
@@ -127,11 +128,13 @@ async def test_newest_first_five_a_page(make_world, lang: str) -> None:
     await voter.tap("1/2")
     assert keyboard(world, voter) == [*page_one, "1/2", m["next"]]
 
-    # Page numbers out of range are brought back in range.
-    await voter.tap_data("my:p:99")
+    # A page past the end shows the last one; a page no button can carry is stale.
+    await voter.tap_data(MyPage(page=99).pack())
     assert keyboard(world, voter)[:2] == [item(lang, 2), item(lang, 1)]
-    await voter.tap_data("my:p:-3")
-    assert keyboard(world, voter)[:5] == page_one
+    for forged in ("myp:-3", "myp:100000", "myp:99999999999999999999999"):
+        new = await voter.tap_data(forged)
+        assert [(o.kind, o.text) for o in new] == [("alert", T[lang]["stale"])]
+    assert keyboard(world, voter)[:2] == [item(lang, 2), item(lang, 1)]
 
 
 @LANGS
@@ -227,10 +230,14 @@ async def test_another_voters_opinion_is_refused(world: World, lang: str) -> Non
     other = await voter_with_station(world, 4007, lang, "旁人")
     author_outputs = len([o for o in world.api.outputs if o.chat_id == 4006])
 
-    for data in (f"my:o:{opinion_id}:0", f"my:o:{opinion_id}:1", "my:o:999:0"):
-        new = await other.tap_data(data)
+    for button in (
+        MyOpinion(opinion=opinion_id, page=0),
+        MyOpinion(opinion=opinion_id, page=1),
+        MyOpinion(opinion=999, page=0),
+    ):
+        new = await other.tap_data(button.pack())
         assert [(o.kind, o.text, o.show_alert) for o in new] == [("alert", t["not_yours"], True)]
-    for data in ("my:o:abc:0", f"my:o:{opinion_id}", f"my:o:{opinion_id}:0:0"):
+    for data in ("myo:abc:0", f"myo:{opinion_id}", f"myo:{opinion_id}:0:0", f"my:o:{opinion_id}:0"):
         new = await other.tap_data(data)
         assert [(o.kind, o.text, o.show_alert) for o in new] == [("alert", t["stale"], True)]
 
@@ -254,5 +261,5 @@ async def test_forged_page_number_is_refused(world: World, lang: str) -> None:
     voter = await voter_with_station(world, 4008, lang)
     await send_quick_opinion(voter)
     await voter.send("/my")
-    new = await voter.tap_data("my:p:x")
+    new = await voter.tap_data("myp:x")
     assert [(o.kind, o.text, o.show_alert) for o in new] == [("alert", t["stale"], True)]

@@ -7,10 +7,12 @@ opinion test files (test_opinion_bad_input, test_my_opinions, test_restart_and_c
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
+from bot.runtime.buttons.opinion import OpinionSend
 from tests.support.people import Person
 from tests.support.world import World
 
@@ -64,6 +66,7 @@ T: dict[str, dict[str, str]] = {
         "bad_edit": "请点击要修改的项目。",
         "in_progress": "您正在填写意见建议。请先完成，或发送 /cancel 退出。",
         "stale": "这个按钮已失效，请重新操作。",
+        "already_sent": "这条意见建议已经提交过了，编号：{no}。",
         "not_yours": "找不到这条记录，或它不属于您。",
         "slow_down": "您的操作太频繁了，请稍等片刻再试。",
         "no_station": "请先选择您的联络站。",
@@ -117,6 +120,7 @@ T: dict[str, dict[str, str]] = {
         "bad_edit": "Please tap what you want to change.",
         "in_progress": "You are writing an opinion. Finish it first, or send /cancel to leave.",
         "stale": "This button is no longer valid. Please start again.",
+        "already_sent": "This opinion was already sent. Its tracking number is {no}.",
         "not_yours": "That record does not exist or is not yours.",
         "slow_down": "You are sending messages too fast. Please wait a moment.",
         "no_station": "Please choose your liaison station first.",
@@ -192,6 +196,16 @@ async def send_quick_opinion(voter: Person, text: str | None = None) -> str:
     await to_preview(voter, text)
     await voter.tap(T[voter.language_code]["send"])
     return voter.last
+
+
+def send_data(world: World, voter: Person) -> str:
+    """The callback data of the Send button on the voter's latest preview."""
+    for message in reversed(world.api.chat_messages(voter.id)):
+        for row in message.get("reply_markup", {}).get("inline_keyboard", []):
+            for b in row:
+                if b["text"] == T[voter.language_code]["send"]:
+                    return str(b["callback_data"])
+    raise AssertionError("no Send button")
 
 
 async def draft_of(world: World, user_id: int) -> dict[str, Any] | None:
@@ -284,7 +298,10 @@ async def test_each_step_is_written_to_the_draft(world: World, lang: str) -> Non
     t = T[lang]
     voter = await voter_with_station(world, 2002, lang)
     await voter.send("/opinion")
-    assert await draft_of(world, 2002) == {
+    draft = await draft_of(world, 2002)
+    token = draft.pop("token")  # names this draft; the Send button carries it
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16}", token)
+    assert draft == {
         "category": None,
         "text": None,
         "photos": [],
@@ -313,6 +330,8 @@ async def test_each_step_is_written_to_the_draft(world: World, lang: str) -> Non
     assert (await draft_of(world, 2002))["show_name"] is False
     assert await state_of(world, 2002) == "preview"
     assert voter.last == preview(lang, t["elderly"], TEXT[lang], 1, False, False)
+    assert (await draft_of(world, 2002))["token"] == token  # the same draft all along
+    assert send_data(world, voter) == OpinionSend(draft=token).pack()
 
 
 @LANGS

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
 from storage.models import Role
 from tests.support.botapi import BOT_USERNAME, Output
 from tests.support.people import Person
@@ -151,8 +152,12 @@ async def test_staff_granted_before_first_contact_still_get_their_telegram_langu
 
     newcomer: Person = person(2003, "Alex", "en")
     reply = only(await newcomer.send("/start"))
-    assert (await user_row(world, 2003))["locale"] == "en"  # type: ignore[index]
     assert reply.buttons() == [t(world, "en", "privacy.agree")]
+    # the Telegram language is kept only once they agree (nothing personal before consent)
+    assert (await user_row(world, 2003))["locale"] == "zh_CN"  # type: ignore[index]
+    await newcomer.tap(t(world, "en", "privacy.agree"))
+    assert (await user_row(world, 2003))["locale"] == "en"  # type: ignore[index]
+    assert await role_of(world, 2003) == "staff"
 
 
 BAD_STAFF_USAGE = (
@@ -397,6 +402,38 @@ async def test_invite_without_a_name_explains_usage(
     assert await world.rows("SELECT * FROM invitations") == []
 
 
+INVISIBLE_NAMES = (
+    "\u200b",
+    "\u200c\u200d",
+    "\u2060\u2060",
+    "\ufeff",
+    "\u200b\u200c\u200d\u2060\ufeff",
+)
+
+
+def code_points(text: str) -> str:
+    return "+".join(f"U{ord(c):04X}" for c in text)
+
+
+@pytest.mark.parametrize("name", INVISIBLE_NAMES, ids=code_points)
+async def test_an_invisible_name_is_refused(world: World, person, name: str) -> None:
+    staff = await make_staff(world, person, 3075, "en", "en")
+    before = await db_snapshot(world)
+    reply = only(await staff.send(f"/invite {name}"))
+    assert reply.text == t(world, "en", "invite.name_empty")
+    assert await db_snapshot(world) == before  # no pending name, no invitation
+
+
+async def test_invisible_characters_inside_a_name_are_dropped(world: World, person) -> None:
+    staff = await make_staff(world, person, 3076, "zh-hans", "zh_CN")
+    reply = only(await staff.send("/invite \ufeff王\u200b五\u2060"))
+    assert reply.text == t(world, "zh_CN", "invite.choose_station", name="王五")
+    await staff.tap("学院路街道")
+    await staff.tap("学院路第一联络站")
+    rows = await world.rows("SELECT deputy_name FROM invitations")
+    assert rows == [{"deputy_name": "王五"}]
+
+
 async def test_the_welcome_of_an_invited_deputy_escapes_the_name(world: World, person) -> None:
     staff = await make_staff(world, person, 3081, "zh-hans", "zh_CN")
     invite_code, created = await invite(world, staff, "王五 <市代表>")
@@ -411,20 +448,25 @@ async def test_the_welcome_of_an_invited_deputy_escapes_the_name(world: World, p
 
 # --- buttons the bot never made -------------------------------------------------------------
 
+INVITE, STATION = Picker.INVITE, Picker.STATION
 FORGED_BY_A_VOTER = (
-    ("iv:p:1", ("error.forbidden",)),
-    ("iv:z:0", ("error.forbidden",)),
-    ("iv:s:1:0", ("error.forbidden",)),
+    # staff's buttons, well made: refused for the role
+    (StationPicked(purpose=INVITE, station=1).pack(), ("error.forbidden",)),
+    (StreetPage(purpose=INVITE, page=0).pack(), ("error.forbidden",)),
+    (StreetStations(purpose=INVITE, street=1, page=0).pack(), ("error.forbidden",)),
+    # malformed, or the shapes of an older version
     ("lang:xx", ("error.stale_button",)),
     ("lang:", ("error.stale_button",)),
     ("garbage", ("error.stale_button",)),
-    ("my:o:abc:0", ("error.stale_button",)),
-    ("my:o:1", ("error.stale_button",)),
+    ("myo:abc:0", ("error.stale_button",)),
+    ("myo:1", ("error.stale_button",)),
+    ("my:o:1:0", ("error.stale_button",)),
     ("consent:st_1:extra", ("error.stale_button",)),
-    ("st:s:999999:0", ("station.unknown", "error.stale_button")),
-    ("st:s:x:0", ("error.stale_button",)),
-    ("st:p:abc", ("error.stale_button",)),
-    ("st:z:abc", ("error.stale_button",)),
+    (StreetStations(purpose=STATION, street=999999, page=0).pack(), ("station.unknown",)),
+    ("ps:st:x:0", ("error.stale_button",)),
+    ("pp:st:abc", ("error.stale_button",)),
+    ("pz:st:abc", ("error.stale_button",)),
+    ("st:p:1", ("error.stale_button",)),
 )
 
 
@@ -457,7 +499,7 @@ async def test_a_forged_button_for_a_missing_station_is_refused_clearly(
 ) -> None:
     voter = await voter_with_station(world, person, "zh-hans", "zh_CN")
     before = await db_snapshot(world)
-    reply = only(await voter.tap_data("st:p:999999"))
+    reply = only(await voter.tap_data(StationPicked(purpose=STATION, station=999999).pack()))
     assert reply.text == t(world, "zh_CN", "station.unknown")  # not error.internal
     assert await db_snapshot(world) == before
 
@@ -466,17 +508,20 @@ async def test_a_forged_button_for_a_missing_station_is_refused_with_an_alert(
     world: World, person
 ) -> None:
     voter = await voter_with_station(world, person, "zh-hans", "zh_CN")
-    assert_refused(world, "zh_CN", only(await voter.tap_data("st:p:999999")), ("station.unknown",))
+    data = StationPicked(purpose=STATION, station=999999).pack()
+    assert_refused(world, "zh_CN", only(await voter.tap_data(data)), ("station.unknown",))
 
 
 @pytest.mark.parametrize(
     ("data", "key"),
     [
-        ("iv:p:999999", "station.unknown"),
-        ("iv:p:abc", "error.stale_button"),
-        ("iv:s:999999:0", "station.unknown"),
-        ("iv:s:1:x", "error.stale_button"),
-        ("iv:z:abc", "error.stale_button"),
+        (StationPicked(purpose=INVITE, station=999999).pack(), "station.unknown"),
+        ("pp:iv:abc", "error.stale_button"),
+        (StreetStations(purpose=INVITE, street=999999, page=0).pack(), "station.unknown"),
+        ("ps:iv:1:x", "error.stale_button"),
+        ("pz:iv:abc", "error.stale_button"),
+        ("pp:iv:99999999999999999999", "error.stale_button"),
+        ("iv:p:1", "error.stale_button"),
     ],
 )
 async def test_staff_with_a_forged_invitation_button_is_refused(
@@ -496,7 +541,7 @@ async def test_an_invitation_button_without_a_pending_name_explains_usage(
 ) -> None:
     staff = await make_staff(world, person, 4021, "zh-hans", "zh_CN")
     before = await db_snapshot(world)
-    reply = only(await staff.tap_data("iv:p:1"))
+    reply = only(await staff.tap_data(StationPicked(purpose=INVITE, station=1).pack()))
     assert (reply.kind, reply.text) == ("alert", t(world, "zh_CN", "invite.usage"))
     assert await db_snapshot(world) == before
 
@@ -506,4 +551,4 @@ async def test_a_forged_invitation_page_button_is_refused_with_an_alert(
 ) -> None:
     staff = await make_staff(world, person, 4031, "en", "en")
     await staff.send("/invite 王五")
-    assert_refused(world, "en", only(await staff.tap_data("iv:z:abc")), ("error.stale_button",))
+    assert_refused(world, "en", only(await staff.tap_data("pz:iv:abc")), ("error.stale_button",))

@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
+from bot.services.text import clean, typed
 from storage import Database
 from storage.models import Deputy, Invitation, Role, User
 from storage.repos.deputies import DeputyRepo, InvitationRepo
@@ -41,12 +42,13 @@ class InvitationService:
 
     @staticmethod
     def _clean_name(raw: str) -> str:
-        name = " ".join(raw.split())
-        if not name:
-            raise DomainError("invite.name_empty")
-        if len(name) > MAX_NAME:
-            raise DomainError("invite.name_too_long", maximum=MAX_NAME)
-        return name
+        """The deputy's name as typed: no invisible characters, single spaces, not too long."""
+        return typed(
+            " ".join(clean(raw).split()),
+            maximum=MAX_NAME,
+            empty="invite.name_empty",
+            too_long="invite.name_too_long",
+        )
 
     async def start(self, actor: User, deputy_name: str) -> str:
         """Remember the name while staff pick the station (kept in the database)."""

@@ -5,15 +5,16 @@ answer) shared by the staff's /opinions and the deputies' inbox (bot/services/in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.access import Action, ensure, ensure_may_act_as_holder, ensure_may_view_opinion
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import N_
-from bot.services.outbox import Outbox
+from bot.services.outbox import Intent, NoticeButton, NoticeButtons, Outbox
 from bot.services.paging import Page, clamp_page
+from bot.services.text import typed
 from storage import Database, Tx
 from storage.models import Opinion, OpinionDraft, OpinionEvent, OpinionStatus, User
 from storage.repos.drafts import ConversationRepo, DraftRepo, conversation_key
@@ -24,6 +25,9 @@ REPLY_CONVERSATION = "reply"
 TEXT_MIN = 10
 TEXT_MAX = 2000
 MAX_PHOTOS = 3
+# How long the receipt of a new opinion waits for the direct reply to reach the voter; after
+# that (a failed reply, a process that died) the outbox sends the tracking number itself.
+RECEIPT_DELAY = timedelta(seconds=60)
 
 # (code stored in the database, message id of its label)
 CATEGORIES: tuple[tuple[str, str], ...] = (
@@ -89,14 +93,29 @@ def translated(**message_ids: str) -> dict[str, object]:
     return {f"{name}_key": message_id for name, message_id in message_ids.items()}
 
 
-def solved_buttons(opinion_id: int) -> list[list[tuple[str, str]]]:
-    """Buttons (label id, callback data) for "was the problem solved?"."""
-    return [[(label, f"rt:s:{opinion_id}:{code}") for code, label in SOLVED_LABELS.items()]]
+def solved_buttons(opinion_id: int) -> NoticeButtons:
+    """The typed actions under a notice for "was the problem solved?", one per answer."""
+    return [
+        [
+            NoticeButton(label=label, intent=Intent.RATE_SOLVED, target=opinion_id, choice=code)
+            for code, label in SOLVED_LABELS.items()
+        ]
+    ]
 
 
-def satisfaction_buttons(opinion_id: int) -> list[list[tuple[str, str]]]:
-    """Buttons (label id, callback data) for "how satisfied are you?"."""
-    return [[(SATISFACTION_LABELS[c], f"rt:f:{opinion_id}:{c}") for c in SATISFACTION_CHOICES]]
+def satisfaction_buttons(opinion_id: int) -> NoticeButtons:
+    """The typed actions under a notice for "how satisfied are you?", one per answer."""
+    return [
+        [
+            NoticeButton(
+                label=SATISFACTION_LABELS[code],
+                intent=Intent.RATE_SATISFACTION,
+                target=opinion_id,
+                choice=code,
+            )
+            for code in SATISFACTION_CHOICES
+        ]
+    ]
 
 
 @dataclass(frozen=True)
@@ -105,16 +124,28 @@ class OpinionDetail:
     events: list[OpinionEvent]
 
 
-def clean_text(raw: str | None) -> str:
-    """The opinion's text, stripped and checked for length."""
-    text = (raw or "").strip()
-    if not text:
-        raise DomainError("opinion.text_empty")
-    if len(text) < TEXT_MIN:
-        raise DomainError("opinion.text_too_short", minimum=TEXT_MIN, count=len(text))
-    if len(text) > TEXT_MAX:
-        raise DomainError("opinion.text_too_long", maximum=TEXT_MAX, count=len(text))
-    return text
+@dataclass(frozen=True)
+class Submission:
+    """What a Send tap did. `repeated`: the draft was sent before and nothing new was made;
+    `receipt`: the outbox id of the held-back receipt (a new opinion only); `step`: where the
+    voter's /opinion conversation is now (None: not in one)."""
+
+    opinion: Opinion
+    repeated: bool
+    receipt: int | None
+    step: str | None
+
+
+def opinion_text(raw: str | None) -> str:
+    """The opinion's text as typed, cleaned of invisible characters and checked for length."""
+    return typed(
+        raw,
+        minimum=TEXT_MIN,
+        maximum=TEXT_MAX,
+        empty="opinion.text_empty",
+        too_short="opinion.text_too_short",
+        too_long="opinion.text_too_long",
+    )
 
 
 REPLY_MIN = 2
@@ -138,13 +169,16 @@ TRANSITIONS: dict[str, tuple[set[OpinionStatus], OpinionStatus, str]] = {
 
 
 def clean_reply(raw: str | None, maximum: int) -> str:
-    """A reason or an answer typed by staff or a deputy."""
-    text = (raw or "").strip()
-    if len(text) < REPLY_MIN:
-        raise DomainError("handling.reply_too_short", minimum=REPLY_MIN)
-    if len(text) > maximum:
-        raise DomainError("handling.reply_too_long", maximum=maximum, count=len(text))
-    return text
+    """Anything typed about an opinion (an answer, a reason, a question, the voter's reply or
+    comment), cleaned of invisible characters and measured after cleaning."""
+    return typed(
+        raw,
+        minimum=REPLY_MIN,
+        maximum=maximum,
+        empty="handling.reply_empty",
+        too_short="handling.reply_too_short",
+        too_long="handling.reply_too_long",
+    )
 
 
 async def apply_transition(
@@ -190,7 +224,13 @@ async def apply_transition(
             tx,
             holder,
             "inbox.notify_done_for_you",
-            buttons=[[("inbox.open_button", f"ib:v:{opinion.id}")]],
+            buttons=[
+                [
+                    NoticeButton(
+                        label="inbox.open_button", intent=Intent.OPEN_OPINION, target=opinion.id
+                    )
+                ]
+            ],
             tracking_no=opinion.tracking_no,
             **translated(event=EVENT_LABELS[target.value]),
         )
@@ -242,33 +282,60 @@ class OpinionService:
 
     async def save(self, user_id: int, chat_id: int, draft: OpinionDraft, step: str) -> None:
         """Store the draft and the step it is at, together, so a crash loses at most one step."""
+        now = self.clock.now()
         async with self.db.transaction() as tx:
-            await self.drafts.save(tx, user_id, draft, self.clock.now())
-            await self.conversations.put(tx, CONVERSATION, conversation_key(chat_id, user_id), step)
+            await self.drafts.save(tx, user_id, draft, now)
+            await self.conversations.put(
+                tx, CONVERSATION, conversation_key(chat_id, user_id), step, now
+            )
 
     async def discard(self, user_id: int, chat_id: int) -> None:
         async with self.db.transaction() as tx:
             await self.drafts.delete(tx, user_id)
             await self.conversations.put(tx, CONVERSATION, conversation_key(chat_id, user_id), None)
 
-    async def submit(self, author: User, chat_id: int) -> Opinion:
-        """Write the opinion and its first history event in one transaction."""
+    async def _sent_from(self, author: User, token: str, tx: Tx | None = None) -> Opinion | None:
+        """The author's opinion made from the draft named `token` (another's is not found)."""
+        opinion = await self.repo.by_draft_token(token, tx)
+        return opinion if opinion is not None and opinion.author_id == author.telegram_id else None
+
+    async def sent_before(self, author: User, chat_id: int, token: str) -> Submission:
+        """A Send tapped again while the voter is elsewhere in /opinion: the opinion that
+        draft became; any other Send button there is stale."""
         ensure(author, Action.SUBMIT_OPINION)
-        draft = await self.drafts.get(author.telegram_id)
-        if draft is None:
-            raise DomainError("opinion.no_draft")
-        if draft.category is None or draft.text is None or draft.show_name is None:
-            raise DomainError("opinion.incomplete")
-        if author.station_id is None:
-            raise DomainError("opinion.no_station")
+        opinion = await self._sent_from(author, token)
+        if opinion is None:
+            raise DomainError("error.stale_button")
+        key = conversation_key(chat_id, author.telegram_id)
+        return Submission(opinion, True, None, await self.conversations.get(CONVERSATION, key))
+
+    async def submit(self, author: User, chat_id: int, token: str) -> Submission:
+        """Send the draft named `token`, once. In one transaction: the opinion (keeping the
+        token), its first event, the end of the draft and of the conversation, and a receipt
+        of the tracking number held back in the outbox (RECEIPT_DELAY) in case the direct
+        reply never arrives. A draft sent before gives back the same opinion, making nothing."""
+        ensure(author, Action.SUBMIT_OPINION)
         now = self.clock.now()
         year = now.astimezone(self.zone).year
+        key = conversation_key(chat_id, author.telegram_id)
         async with self.db.transaction() as tx:
+            earlier = await self._sent_from(author, token, tx)
+            if earlier is not None:
+                step = await self.conversations.get(CONVERSATION, key, tx)
+                return Submission(earlier, True, None, step)
+            draft = await self.drafts.get(author.telegram_id, tx)
+            if draft is None or draft.token != token:  # that draft was given up (or forged)
+                raise DomainError("opinion.no_draft")
+            if draft.category is None or draft.text is None or draft.show_name is None:
+                raise DomainError("opinion.incomplete")
+            if author.station_id is None:
+                raise DomainError("opinion.no_station")
             await self._check_limit(tx, author.telegram_id)
             sequence = await self.repo.next_sequence(tx, year)
+            tracking_no = f"{self.prefix}-{year}-{sequence:06d}"
             opinion_id = await self.repo.insert(
                 tx,
-                tracking_no=f"{self.prefix}-{year}-{sequence:06d}",
+                tracking_no=tracking_no,
                 author_id=author.telegram_id,
                 station_id=author.station_id,
                 category=draft.category,
@@ -278,15 +345,21 @@ class OpinionService:
                 longitude=draft.longitude,
                 show_name=draft.show_name,
                 now=now,
+                draft_token=token,
             )
             await self.repo.add_event(tx, opinion_id, now, author.telegram_id, "submitted")
             await self.drafts.delete(tx, author.telegram_id)
-            await self.conversations.put(
-                tx, CONVERSATION, conversation_key(chat_id, author.telegram_id), None
+            await self.conversations.put(tx, CONVERSATION, key, None)
+            receipt = await self.outbox.notify_later(
+                tx,
+                author.telegram_id,
+                "opinion.sent",
+                delay=RECEIPT_DELAY,
+                tracking_no=tracking_no,
             )
-        opinion = await self.repo.get(opinion_id)
+            opinion = await self.repo.get_in(tx, opinion_id)
         assert opinion is not None
-        return opinion
+        return Submission(opinion, False, receipt, None)
 
     async def mine(self, author: User, page: int, per_page: int) -> Page[Opinion]:
         ensure(author, Action.VIEW_OWN_OPINIONS)

@@ -5,6 +5,7 @@ message inside the same transaction as the change that causes it; the dispatcher
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -82,3 +83,23 @@ class Outbox:
             else None,
         )
         self.wake()
+
+    async def notify_later(
+        self, tx: Tx, chat_id: int, key: str, *, delay: timedelta, **params: object
+    ) -> int:
+        """Queue a catalog message that goes out only after `delay` unless withdrawn first:
+        the safety net of a direct reply that may never arrive. Returns its id."""
+        now = self.clock.now()
+        return await self.repo.enqueue_notice(tx, chat_id, key, params, now, not_before=now + delay)
+
+    async def withdraw(self, item_id: int) -> None:
+        """The direct reply arrived: the held-back message is not sent."""
+        async with self.db.transaction() as tx:
+            await self.repo.withdraw(tx, item_id)
+
+    async def release_now(self, item_id: int) -> None:
+        """The direct reply failed: the held-back message goes out at once."""
+        async with self.db.transaction() as tx:
+            released = await self.repo.release_now(tx, item_id, self.clock.now())
+        if released:
+            self.wake()

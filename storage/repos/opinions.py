@@ -51,11 +51,13 @@ class OpinionRepo:
         longitude: float | None,
         show_name: bool,
         now: datetime,
+        draft_token: str | None = None,
     ) -> int:
+        """A new submitted opinion; `draft_token` names the draft it came from (unique)."""
         return await tx.execute(
             "INSERT INTO opinions (tracking_no, author_id, station_id, category, text, photos,"
-            " latitude, longitude, show_name, status, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " latitude, longitude, show_name, status, created_at, updated_at, draft_token)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 tracking_no,
                 author_id,
@@ -69,8 +71,15 @@ class OpinionRepo:
                 OpinionStatus.SUBMITTED,
                 stamp(now),
                 stamp(now),
+                draft_token,
             ),
         )
+
+    async def by_draft_token(self, draft_token: str, tx: Tx | None = None) -> Opinion | None:
+        """The opinion submitted from the draft named `draft_token`, if any (a repeated Send)."""
+        source = tx if tx is not None else self.db
+        row = await source.fetchone("SELECT * FROM opinions WHERE draft_token = ?", (draft_token,))
+        return None if row is None else _opinion(row)
 
     async def add_event(
         self,

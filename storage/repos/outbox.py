@@ -152,6 +152,26 @@ class OutboxRepo:
         )
         return row is not None
 
+    async def withdraw(self, tx: Tx, item_id: int) -> bool:
+        """A queued notice no longer needed (its content reached the person another way)
+        is skipped; False when it was already claimed or finished."""
+        changed = await tx.execute_count(
+            "UPDATE outbox SET state = 'skipped', reason = 'withdrawn'"
+            " WHERE id = ? AND state = 'queued'",
+            (item_id,),
+        )
+        return changed == 1
+
+    async def release_now(self, tx: Tx, item_id: int, now: datetime) -> bool:
+        """A queued notice held back until later becomes due at `now`; False when it was
+        already due, claimed or finished."""
+        changed = await tx.execute_count(
+            "UPDATE outbox SET not_before = ? WHERE id = ? AND state = 'queued'"
+            " AND not_before > ?",
+            (stamp(now), item_id, stamp(now)),
+        )
+        return changed == 1
+
 
 class BroadcastRepo:
     def __init__(self, db: Database) -> None:
@@ -213,12 +233,29 @@ class BroadcastRepo:
             (state, stamp(now) if now else None, broadcast_id),
         )
 
-    async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
-        async with self.db.transaction() as tx:
-            tx.defer(
-                "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
-                (chat_id, message_id, broadcast_id),
-            )
+    async def set_progress_message(
+        self, tx: Tx, broadcast_id: int, chat_id: int, message_id: int
+    ) -> None:
+        """The message that shows the broadcast's progress and its controls."""
+        tx.defer(
+            "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
+            (chat_id, message_id, broadcast_id),
+        )
+
+    async def set_total(self, tx: Tx, broadcast_id: int, total: int) -> None:
+        """The number of recipients queued."""
+        tx.defer("UPDATE broadcasts SET total = ? WHERE id = ?", (total, broadcast_id))
+
+    async def withdraw(self, tx: Tx, broadcast_id: int, now: datetime) -> bool:
+        """Cancel a broadcast that was never started: no progress message, nothing queued.
+        False when it had started after all."""
+        changed = await tx.execute_count(
+            "UPDATE broadcasts SET state = 'cancelled', finished_at = ?"
+            " WHERE id = ? AND state IN ('running', 'paused') AND progress_message_id IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM outbox WHERE broadcast_id = broadcasts.id)",
+            (stamp(now), broadcast_id),
+        )
+        return changed == 1
 
     async def skip_remaining(self, tx: Tx, broadcast_id: int, reason: str) -> int:
         return await tx.execute_count(

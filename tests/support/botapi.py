@@ -173,13 +173,32 @@ class FakeBotAPI(BaseRequest):
         self.blocked: set[int] = set()
         self.callback_queries: dict[str, Output] = {}
         self.faults: dict[int, list[str]] = {}
+        self.reply_faults: dict[tuple[int, str | None], list[str]] = {}
+        self.hanging: set[int] = set()
+        self._released = asyncio.Event()
         self.refusals: list[Refusal] = []
         self._ids = itertools.count(1)
 
     def fail(self, chat_id: int, *faults: str) -> None:
         """The next sends to `chat_id` fail, one fault each: "429:<seconds>", "400:<why>",
-        "timeout", "network"; then sends succeed again."""
+        "500:<why>", "timeout", "network"; then sends succeed again."""
         self.faults.setdefault(chat_id, []).extend(faults)
+
+    def fail_replies(self, chat_id: int, *faults: str, method: str | None = None) -> None:
+        """The same for the calls that answer in place: answering a tap and editing a
+        message (answerCallbackQuery, editMessageText, editMessageReplyMarkup), or only
+        `method` of them."""
+        self.reply_faults.setdefault((chat_id, method), []).extend(faults)
+
+    def hang(self, chat_id: int) -> None:
+        """Calls that answer in place in `chat_id` never return (until `release`), as when
+        Telegram is unreachable and the process dies waiting."""
+        self.hanging.add(chat_id)
+
+    def release(self) -> None:
+        """Let every hanging call go (and hang no more)."""
+        self.hanging.clear()
+        self._released.set()
 
     @property
     def read_timeout(self) -> float | None:
@@ -214,6 +233,13 @@ class FakeBotAPI(BaseRequest):
         except Refused as refused:
             self.refusals.append(Refusal(api_method, params, str(refused)))
             return self._error(400, str(refused))
+        if api_method in IN_PLACE:
+            chat_id = _chat_of(api_method, params)
+            if chat_id in self.hanging:
+                await self._released.wait()
+            for key in ((chat_id, api_method), (chat_id, None)):
+                if self.reply_faults.get(key):
+                    return self._fault(self.reply_faults[key].pop(0))
         handler = getattr(self, f"_{api_method}", None)
         if handler is None:
             if api_method in ANSWERS_TRUE:
@@ -232,6 +258,27 @@ class FakeBotAPI(BaseRequest):
         return code, json.dumps(
             {"ok": False, "error_code": code, "description": description}
         ).encode()
+
+    @classmethod
+    def _fault(cls, fault: str) -> tuple[int, bytes]:
+        """An injected fault, answered as Telegram (or the network) would."""
+        if fault == "timeout":
+            raise TimedOut("Timed out")
+        if fault == "network":
+            raise NetworkError("httpx.ConnectError: connection refused")
+        code, _, detail = fault.partition(":")
+        if code == "429":
+            return 429, json.dumps(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {detail}",
+                    "parameters": {"retry_after": int(detail)},
+                }
+            ).encode()
+        if code == "400":
+            return cls._error(400, f"Bad Request: {detail}")
+        return cls._error(int(code), detail or "Internal Server Error")
 
     def _getMe(self, params: dict[str, Any]) -> tuple[int, bytes]:
         return self._ok(
@@ -262,22 +309,7 @@ class FakeBotAPI(BaseRequest):
         if chat_id in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
         if self.faults.get(chat_id):
-            fault = self.faults[chat_id].pop(0)
-            if fault == "timeout":
-                raise TimedOut("Timed out")
-            if fault == "network":
-                raise NetworkError("httpx.ConnectError: connection refused")
-            code, _, detail = fault.partition(":")
-            if code == "429":
-                return 429, json.dumps(
-                    {
-                        "ok": False,
-                        "error_code": 429,
-                        "description": f"Too Many Requests: retry after {detail}",
-                        "parameters": {"retry_after": int(detail)},
-                    }
-                ).encode()
-            return self._error(int(code), f"Bad Request: {detail}")
+            return self._fault(self.faults[chat_id].pop(0))
         markup = _markup(params)
         if markup is not None and "inline_keyboard" in markup:
             content["reply_markup"] = markup
@@ -365,6 +397,17 @@ class FakeBotAPI(BaseRequest):
     def chat_messages(self, chat_id: int) -> list[dict[str, Any]]:
         """The chat's messages as they are now (after edits), oldest first."""
         return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id]
+
+
+# The calls that answer in place rather than send a new message.
+IN_PLACE = frozenset({"answerCallbackQuery", "editMessageText", "editMessageReplyMarkup"})
+
+
+def _chat_of(method: str, params: dict[str, Any]) -> int:
+    """The chat a call is for; a tap's query id starts with its chat (see people.py)."""
+    if method == "answerCallbackQuery":
+        return int(str(params["callback_query_id"]).split("-")[0])
+    return int(params.get("chat_id", 0))
 
 
 ANSWERS_TRUE = {
