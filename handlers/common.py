@@ -1,5 +1,5 @@
-"""What every feature handler shares: replying in the user's language, callback data,
-domain errors, and the permission check for commands and buttons."""
+"""What every feature handler shares: replying in the user's language, domain errors, and
+the permission check for commands and buttons (their data: bot.runtime.buttons)."""
 
 from __future__ import annotations
 
@@ -137,22 +137,3 @@ def guarded(action: Action | None = None) -> Callable[[Callback[R]], Callback[R 
         return wrapper
 
     return decorate
-
-
-def callback_args(update: Update, prefix: str, count: int) -> list[str]:
-    """The fields after `prefix:` in the tapped button's data; a forged shape is refused."""
-    data = update.callback_query.data if update.callback_query else None
-    if not isinstance(data, str) or not data.startswith(prefix + ":"):
-        raise AccessDenied("error.stale_button")
-    parts = data[len(prefix) + 1 :].split(":")
-    if len(parts) != count:
-        raise AccessDenied("error.stale_button")
-    return parts
-
-
-def int_arg(raw: str) -> int:
-    """A numeric field of callback data; anything else was not made by this bot."""
-    try:
-        return int(raw)
-    except ValueError:
-        raise AccessDenied("error.stale_button") from None

@@ -13,11 +13,9 @@ from bot.services import Services
 PER_PAGE = 8
 
 
-def button(label: str, data: CallbackData | str) -> InlineKeyboardButton:
+def button(label: str, data: CallbackData) -> InlineKeyboardButton:
     """An inline button; its data is one of the declared kinds (bot.runtime.buttons)."""
-    if isinstance(data, CallbackData):
-        return data.button(label)
-    return InlineKeyboardButton(label, callback_data=data)  # TRANSITION: removed below
+    return data.button(label)
 
 
 def rows_of(
@@ -30,7 +28,7 @@ def paged(
     buttons: Sequence[InlineKeyboardButton],
     page: int,
     pages: int,
-    nav: Callable[[int], CallbackData | str],
+    nav: Callable[[int], CallbackData],
     texts: Texts,
     *,
     columns: int = 1,
@@ -52,16 +50,10 @@ def paged(
 
 
 async def street_picker(
-    services: Services, texts: Texts, purpose: Picker | str, page: int
+    services: Services, texts: Texts, purpose: Picker, page: int
 ) -> InlineKeyboardMarkup:
     """Streets (街镇); tapping one opens its stations (StreetStations)."""
     result = await services.stations.streets(page, PER_PAGE)
-    if isinstance(purpose, str) and not isinstance(purpose, Picker):  # TRANSITION
-        prefix = purpose
-        legacy = [button(s.name, f"{prefix}:s:{s.id}:0") for s in result.items]
-        return paged(
-            legacy, result.page, result.pages, lambda p: f"{prefix}:z:{p}", texts, columns=2
-        )
     buttons = [
         button(s.name, StreetStations(purpose=purpose, street=s.id, page=0))
         for s in result.items
@@ -77,21 +69,10 @@ async def street_picker(
 
 
 async def station_picker(
-    services: Services, texts: Texts, purpose: Picker | str, street_id: int, page: int
+    services: Services, texts: Texts, purpose: Picker, street_id: int, page: int
 ) -> InlineKeyboardMarkup:
     """The stations of one street (StationPicked), with a way back to the streets."""
     result = await services.stations.stations(street_id, page, PER_PAGE)
-    if isinstance(purpose, str) and not isinstance(purpose, Picker):  # TRANSITION
-        prefix = purpose
-        legacy = [button(s.name, f"{prefix}:p:{s.id}") for s in result.items]
-        return paged(
-            legacy,
-            result.page,
-            result.pages,
-            lambda p: f"{prefix}:s:{street_id}:{p}",
-            texts,
-            extra=[button(texts("nav.back"), f"{prefix}:z:0")],
-        )
     buttons = [button(s.name, StationPicked(purpose=purpose, station=s.id)) for s in result.items]
     return paged(
         buttons,

@@ -5,24 +5,24 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.errors import AccessDenied
+from bot.runtime.buttons.start import Language
 from bot.runtime.context import BotContext
-from handlers.common import callback_args, guarded, respond
+from handlers.common import guarded, respond
 from handlers.keyboards import button
 
 NAMES = {"zh_CN": "中文", "en": "English"}
 
 
 async def language_command(update: Update, context: BotContext) -> None:
-    markup = InlineKeyboardMarkup([[button(name, f"lang:{code}") for code, name in NAMES.items()]])
+    markup = InlineKeyboardMarkup(
+        [[button(name, Language(code=code)) for code, name in NAMES.items()]]
+    )
     await respond(update, context, context.texts("language.choose"), markup, edit=False)
 
 
 @guarded()
 async def choose(update: Update, context: BotContext) -> None:
-    (code,) = callback_args(update, "lang", 1)
-    if code not in NAMES:
-        raise AccessDenied("error.stale_button")
+    code = Language.of(update).code
     context.account = await context.services.users.set_locale(context.user.telegram_id, code)
     assert update.callback_query is not None
     await update.callback_query.answer()
@@ -32,5 +32,5 @@ async def choose(update: Update, context: BotContext) -> None:
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler("language", language_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(choose, pattern=r"^lang:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(choose, pattern=Language.filter()),  # type: ignore[arg-type]
     ]

@@ -3,25 +3,24 @@
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.errors import DomainError
+from bot.runtime.buttons.start import Consent, is_deep_link
 from bot.runtime.context import BotContext
-from handlers.common import callback_args, error_text, guarded, respond, show_error
+from handlers.common import error_text, guarded, respond, show_error
 from handlers.gate import consent_keyboard
 from handlers.station import bind_station, prompt_station
 
-PAYLOAD = re.compile(r"^(st_\d{1,9}|inv_[A-Za-z0-9_-]{1,64})$")
-
 
 def _payload(context: BotContext) -> str:
-    """The deep-link payload if it has a shape we make; anything else is ignored."""
+    """The deep-link payload if it has a shape we make (one the consent button can carry);
+    anything else is ignored."""
     raw = context.args[0] if context.args else ""
-    return raw if PAYLOAD.match(raw) else ""
+    return raw if is_deep_link(raw) else ""
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -42,9 +41,7 @@ async def start(update: Update, context: BotContext) -> None:
 
 @guarded()
 async def agree(update: Update, context: BotContext) -> None:
-    (payload,) = callback_args(update, "consent", 1)
-    if payload and not PAYLOAD.match(payload):
-        payload = ""
+    payload = Consent.of(update).link
     assert update.callback_query is not None
     await update.callback_query.answer()
     if not context.user.consented:
@@ -99,5 +96,5 @@ async def show_error_message(update: Update, context: BotContext, error: DomainE
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler("start", start),  # type: ignore[arg-type]
-        CallbackQueryHandler(agree, pattern=r"^consent:"),  # type: ignore[arg-type]
+        CallbackQueryHandler(agree, pattern=Consent.filter()),  # type: ignore[arg-type]
     ]

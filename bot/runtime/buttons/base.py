@@ -84,8 +84,12 @@ class CallbackData(BaseModel):
         if prefix != cls.prefix:
             raise MalformedButton(f"not a {cls.__name__}")
         names = list(cls.model_fields)
-        raw = rest.split(SEPARATOR) if names else []
-        if (not names and rest) or len(raw) != len(names):
+        if not names:
+            if data != cls.prefix:  # a button without fields packs to its prefix alone
+                raise MalformedButton(f"{cls.__name__}: takes no fields")
+            return cls()
+        raw = rest.split(SEPARATOR)
+        if len(raw) != len(names):
             raise MalformedButton(f"{cls.__name__}: wrong number of fields")
         values: dict[str, object] = {}
         for name, text in zip(names, raw, strict=True):

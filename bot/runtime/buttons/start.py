@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from bot.runtime.buttons.base import CallbackData
 
@@ -20,5 +20,14 @@ class Consent(CallbackData, prefix="ok"):
     link: DeepLink = ""
 
 
+def is_deep_link(raw: str) -> bool:
+    """True for a /start payload of a shape the bot makes and the consent button can carry."""
+    try:
+        Consent(link=raw)
+    except ValidationError:
+        return False
+    return bool(raw)
+
+
 class Language(CallbackData, prefix="lg"):
-    code: Annotated[str, Field(max_length=5, pattern=r"^[a-z]{2}(_[A-Z]{2})?$")]
+    code: Literal["zh_CN", "en"]
