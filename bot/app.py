@@ -12,16 +12,12 @@ from telegram.request import BaseRequest
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.runtime.context import SERVICES_KEY, BotContext
+from bot.runtime.conversation import KEEPER_KEY, SELF_MANAGED, ConversationKeeper
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.runtime.persistence import SqlitePersistence
 from bot.runtime.processor import ChatOrderedUpdateProcessor
 from bot.runtime.scheduler import Scheduler
 from bot.services import Services
-from bot.services.broadcasts import CONVERSATION as BROADCAST_CONVERSATION
-from bot.services.calendar import CONVERSATION as DUTY_CONVERSATION
-from bot.services.opinions import CONVERSATION as OPINION_CONVERSATION
-from bot.services.opinions import REPLY_CONVERSATION
-from bot.services.visits import CONVERSATION as VISIT_CONVERSATION
 from handlers import (
     broadcast,
     duty,
@@ -64,18 +60,6 @@ FEATURES = (
     invite,
 )
 
-# These conversations save their state with their draft, in one transaction; the persistence
-# flush leaves them alone (see bot/runtime/persistence.py).
-SELF_MANAGED_CONVERSATIONS = frozenset(
-    {
-        OPINION_CONVERSATION,
-        REPLY_CONVERSATION,
-        BROADCAST_CONVERSATION,
-        DUTY_CONVERSATION,
-        VISIT_CONVERSATION,
-    }
-)
-
 # Conversations here are per chat and user on purpose; and RetryAfter is read either way.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 warnings.filterwarnings(
@@ -100,7 +84,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .persistence(
             SqlitePersistence(
-                services.db, settings.persistence_interval_seconds, SELF_MANAGED_CONVERSATIONS
+                services.db, settings.persistence_interval_seconds, SELF_MANAGED
             )
         )
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
@@ -121,6 +105,7 @@ def build_application(
         application.add_handlers(feature.handlers(), group=0)
     application.add_handlers(fallback.handlers(), group=0)
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    application.bot_data[KEEPER_KEY] = ConversationKeeper(application, services)
     return application
 
 

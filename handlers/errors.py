@@ -1,12 +1,13 @@
-"""The one error handler: log the update id and exception, tell the user briefly, never a
-traceback. A Forbidden from Telegram means the user blocked the bot: mark them inactive."""
+"""The one error handler: log the update id and exception, tell the user briefly (as an
+alert that stops a tap's spinner, or a message), never a traceback. A Forbidden from
+Telegram means the user blocked the bot: mark them inactive."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TelegramError
 
 from bot.runtime.context import BotContext
 
@@ -27,7 +28,16 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     account = await context.services.users.get(user.id) if user else None
     texts = context.services.i18n.texts(account.locale if account else None)
+    apology = texts("error.internal")
+    query = update.callback_query
+    if query is not None:
+        # a tap nobody answered keeps spinning: the apology stops it, as an alert
+        try:
+            await query.answer(apology, show_alert=True)
+            return
+        except TelegramError:  # answered already or too old: say it in the chat instead
+            pass
     try:
-        await context.bot.send_message(update.effective_chat.id, texts("error.internal"))
+        await context.bot.send_message(update.effective_chat.id, apology)
     except Exception:  # the apology itself failed; the error above is already logged
         log.warning("could not tell chat %s about the error", update.effective_chat.id)

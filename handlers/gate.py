@@ -1,31 +1,29 @@
-"""Runs before every feature handler: loads the account, applies the flood guard, and lets
-nothing but /start, the consent button and /language through before consent."""
+"""Runs before every feature handler: loads the account, applies the flood guard, lets
+nothing but /start, the consent button and /language through before consent, ends a
+conversation that expired or whose person lost its role, and keeps one at a time."""
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
+from bot.runtime.buttons import any_of
+from bot.runtime.buttons.start import Consent, Language
 from bot.runtime.context import BotContext
-from bot.services.broadcasts import CONVERSATION as BROADCAST_CONVERSATION
-from bot.services.calendar import CONVERSATION as DUTY_CONVERSATION
-from bot.services.opinions import CONVERSATION as OPINION_CONVERSATION
-from bot.services.visits import CONVERSATION as VISIT_CONVERSATION
+from bot.runtime.conversation import KEEPER_KEY, OPENED_BY, ConversationKeeper
 from handlers.keyboards import button
 
 ALLOWED_BEFORE_CONSENT_COMMANDS = ("/start", "/language")
-ALLOWED_BEFORE_CONSENT_BUTTONS = ("consent:", "lang:")
+ALLOWED_BEFORE_CONSENT_BUTTONS = any_of(Consent, Language)
 
 
-def consent_keyboard(context: BotContext, payload: str = "") -> InlineKeyboardMarkup:
-    data = f"consent:{payload}" if payload else "consent:"
-    return InlineKeyboardMarkup([[button(context.texts("privacy.agree"), data)]])
+def consent_keyboard(context: BotContext, link: str = "") -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(context.texts("privacy.agree"), Consent(link=link))]])
 
 
 def _allowed_before_consent(update: Update) -> bool:
     if update.callback_query is not None:
-        data = update.callback_query.data or ""
-        return data.startswith(ALLOWED_BEFORE_CONSENT_BUTTONS)
+        return ALLOWED_BEFORE_CONSENT_BUTTONS(update.callback_query.data)
     message = update.effective_message
     text = message.text if message is not None and message.text else ""
     command = text.split(maxsplit=1)[0].split("@")[0] if text.startswith("/") else ""
@@ -50,8 +48,11 @@ async def gate(update: Update, context: BotContext) -> None:
             elif chat is not None:
                 await context.bot.send_message(chat.id, context.texts("flood.slow_down"))
         raise ApplicationHandlerStop
-    if context.account.consented or _allowed_before_consent(update):
+    if context.account.consented:
+        await _review_conversations(update, context)
         await _one_conversation_at_a_time(update, context)
+        return
+    if _allowed_before_consent(update):
         return
     if update.callback_query is not None:
         await update.callback_query.answer(context.texts("privacy.required"), show_alert=True)
@@ -65,24 +66,32 @@ async def gate(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-# The command that opens each multi-step conversation. Conversation handlers are tried in
-# order, so without this check an earlier one's command would open a second conversation
-# on top of a later one the person is still in.
-OPENED_BY = {
-    "opinion": OPINION_CONVERSATION,
-    "broadcast": BROADCAST_CONVERSATION,
-    "duty": DUTY_CONVERSATION,
-    "visit": VISIT_CONVERSATION,
-}
-
-
 def _command(update: Update) -> str:
     message = update.effective_message
     text = message.text if message is not None and message.text else ""
     return text.split(maxsplit=1)[0].split("@")[0].lstrip("/") if text.startswith("/") else ""
 
 
+async def _review_conversations(update: Update, context: BotContext) -> None:
+    """End a conversation that expired or that the person may no longer continue, and say
+    so once; another command then goes on to do what it says, anything else stops here."""
+    keeper: ConversationKeeper = context.application.bot_data[KEEPER_KEY]
+    key = await keeper.review(update, context.user)
+    chat = update.effective_chat
+    if key is None or chat is None:
+        return
+    hours = context.services.settings.conversation_timeout_hours
+    await context.bot.send_message(chat.id, context.texts(key, hours=f"{hours:g}"))
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        raise ApplicationHandlerStop
+    if _command(update) in ("", "cancel"):  # what they typed or tapped belonged to it
+        raise ApplicationHandlerStop
+
+
 async def _one_conversation_at_a_time(update: Update, context: BotContext) -> None:
+    """Conversation handlers are tried in order, so without this check an earlier one's
+    command would open a second conversation on top of a later one the person is in."""
     opened = OPENED_BY.get(_command(update))
     chat = update.effective_chat
     if opened is None or chat is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, JobQueue
 
+from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ PLAN_AHEAD = timedelta(hours=2)
 PLAN_EVERY = timedelta(minutes=30)
 SWEEP_EVERY = timedelta(minutes=5)
 HORIZON_EVERY = timedelta(hours=24)
+EXPIRY_EVERY = timedelta(hours=24)
 
 
 class Scheduler:
@@ -26,6 +28,7 @@ class Scheduler:
             raise RuntimeError("the job-queue extra of python-telegram-bot is needed")
         self.jobs: JobQueue[Any] = application.job_queue
         self.services = services
+        self.keeper: ConversationKeeper = application.bot_data[KEEPER_KEY]
 
     async def start(self) -> int:
         """Rebuild: send what was missed, plan what is coming; returns the jobs planned."""
@@ -37,6 +40,11 @@ class Scheduler:
         self.jobs.run_repeating(self._sweep, interval=SWEEP_EVERY, first=5, name="sweep")
         self.jobs.run_repeating(
             self._extend, interval=HORIZON_EVERY, first=timedelta(hours=1), name="horizon"
+        )
+        # abandoned drafts and strangers who never consented: first soon after start, so a
+        # bot restarted daily still sweeps
+        self.jobs.run_repeating(
+            self._expire, interval=EXPIRY_EVERY, first=timedelta(minutes=10), name="expiry"
         )
         return planned
 
@@ -66,3 +74,6 @@ class Scheduler:
         made = await self.services.calendar.extend_horizon()
         if made:
             log.info("calendar: %s turns added to reach the horizon", made)
+
+    async def _expire(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.keeper.sweep()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.i18n import I18n
 from bot.services.broadcasts import BroadcastService
 from bot.services.calendar import CalendarService
+from bot.services.conversations import ConversationService
 from bot.services.flood import FloodGuard
 from bot.services.inbox import InboxService
 from bot.services.invitations import InvitationService
@@ -40,6 +42,7 @@ class Services:
     inbox: InboxService
     calendar: CalendarService
     reminders: ReminderService
+    conversations: ConversationService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
@@ -72,4 +75,7 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         ),
         calendar=CalendarService(db, clock, zone),
         reminders=ReminderService(db, clock, zone, outbox),
+        conversations=ConversationService(
+            db, clock, timedelta(hours=settings.conversation_timeout_hours)
+        ),
     )

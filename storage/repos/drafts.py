@@ -19,10 +19,10 @@ class DraftRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def get(self, user_id: int) -> OpinionDraft | None:
-        row = await self.db.fetchone(
-            "SELECT data FROM opinion_drafts WHERE user_id = ?", (user_id,)
-        )
+    async def get(self, user_id: int, tx: Tx | None = None) -> OpinionDraft | None:
+        """The voter's draft; inside `tx` when given (submission reads and deletes it there)."""
+        source = tx if tx is not None else self.db
+        row = await source.fetchone("SELECT data FROM opinion_drafts WHERE user_id = ?", (user_id,))
         return None if row is None else OpinionDraft.model_validate_json(row[0])
 
     async def save(self, tx: Tx, user_id: int, draft: OpinionDraft, now: datetime) -> None:
@@ -56,14 +56,25 @@ class ConversationRepo:
         )
         return {r[0] for r in rows}
 
-    async def get(self, name: str, key: tuple[int | str, ...]) -> Any:
-        row = await self.db.fetchone(
+    async def get(self, name: str, key: tuple[int | str, ...], tx: Tx | None = None) -> Any:
+        """The step `key` is at in conversation `name` (None: not in it); inside `tx` if given."""
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
             "SELECT state FROM conversation_states WHERE name = ? AND key = ?",
             (name, json.dumps(list(key))),
         )
         return None if row is None else json.loads(row[0])
 
-    async def put(self, tx: Tx, name: str, key: tuple[int | str, ...], state: Any) -> None:
+    async def put(
+        self,
+        tx: Tx,
+        name: str,
+        key: tuple[int | str, ...],
+        state: Any,
+        now: datetime | None = None,
+    ) -> None:
+        """Store or (state None) end a conversation; `now` is when it last moved, from the
+        caller's clock, so an abandoned one expires on time."""
         if state is None:
             tx.defer(
                 "DELETE FROM conversation_states WHERE name = ? AND key = ?",
@@ -71,9 +82,10 @@ class ConversationRepo:
             )
             return
         tx.defer(
-            "INSERT INTO conversation_states (name, key, state) VALUES (?, ?, ?)"
-            " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
-            (name, json.dumps(list(key)), json.dumps(state)),
+            "INSERT INTO conversation_states (name, key, state, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state,"
+            " updated_at = COALESCE(excluded.updated_at, conversation_states.updated_at)",
+            (name, json.dumps(list(key)), json.dumps(state), stamp(now) if now else None),
         )
 
 
@@ -129,4 +141,6 @@ class ConversationDrafts:
             await self.drafts.delete(tx, user_id, self.conversation)
         else:
             await self.drafts.save(tx, user_id, self.conversation, data or {}, now)
-        await self.states.put(tx, self.conversation, conversation_key(chat_id, user_id), step)
+        await self.states.put(
+            tx, self.conversation, conversation_key(chat_id, user_id), step, now
+        )
