@@ -33,6 +33,14 @@ from telegram.ext import BaseUpdateProcessor, SimpleUpdateProcessor
 
 from bot.app import build_application, on_shutdown, on_startup
 from bot.clock import FixedClock
+from bot.runtime.buttons.opinion import (
+    MyPage,
+    OpinionCategory,
+    OpinionName,
+    OpinionPhotosDone,
+    OpinionSend,
+    OpinionSkipLocation,
+)
 from bot.runtime.processor import ChatOrderedUpdateProcessor, chat_key
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
@@ -50,27 +58,31 @@ ANCHOR_ID = 900_000_000
 OPINION_TEXT = "小区门口的红绿灯时间太短，老人过马路来不及。"
 WAIT_LIMIT_SECONDS = 300.0
 
+# Send carries the draft's token, which exists only once /opinion has begun: the stream
+# holds this placeholder, and the chat's turn fills in the token its client would show.
+SEND = "<send>"
+
 # What one voter does, in order: two opinions sent, /my in between, a list page, and a
 # third opinion abandoned with /cancel. 20 updates.
 SCRIPT: tuple[tuple[str, str], ...] = (
     ("text", "/opinion"),
-    ("tap", "op:cat:traffic"),
+    ("tap", OpinionCategory(code="traffic").pack()),
     ("text", OPINION_TEXT),
-    ("tap", "op:photos_done"),
-    ("tap", "op:loc_skip"),
-    ("tap", "op:name:0"),
-    ("tap", "op:send"),
+    ("tap", OpinionPhotosDone().pack()),
+    ("tap", OpinionSkipLocation().pack()),
+    ("tap", OpinionName(show=False).pack()),
+    ("tap", SEND),
     ("text", "/my"),
     ("text", "/opinion"),
-    ("tap", "op:cat:traffic"),
+    ("tap", OpinionCategory(code="traffic").pack()),
     ("text", OPINION_TEXT),
-    ("tap", "op:photos_done"),
-    ("tap", "op:loc_skip"),
-    ("tap", "op:name:0"),
-    ("tap", "op:send"),
-    ("tap", "my:p:0"),
+    ("tap", OpinionPhotosDone().pack()),
+    ("tap", OpinionSkipLocation().pack()),
+    ("tap", OpinionName(show=False).pack()),
+    ("tap", SEND),
+    ("tap", MyPage(page=0).pack()),
     ("text", "/opinion"),
-    ("tap", "op:cat:environment"),
+    ("tap", OpinionCategory(code="environment").pack()),
     ("text", OPINION_TEXT),
     ("text", "/cancel"),
 )
@@ -151,13 +163,18 @@ class Record:
     finished: float
 
 
+Resolve = Callable[[Update], Awaitable[Awaitable[Any] | None]]
+
+
 class Recorder:
-    """Collects one Record per update, in completion order; `done` is set after `expected`."""
+    """Collects one Record per update, in completion order; `done` is set after `expected`.
+    `resolve` may swap an update for another when its chat's turn comes (the Send token)."""
 
     def __init__(self, expected: int) -> None:
         self.expected = expected
         self.records: list[Record] = []
         self.done = asyncio.Event()
+        self.resolve: Resolve | None = None
 
     async def around(
         self,
@@ -171,7 +188,15 @@ class Recorder:
         async def timed() -> None:
             nonlocal started
             started = time.perf_counter()
-            await coroutine
+            replacement = None
+            if self.resolve is not None and isinstance(update, Update):
+                replacement = await self.resolve(update)
+            if replacement is None:
+                await coroutine
+                return
+            if asyncio.iscoroutine(coroutine):
+                coroutine.close()
+            await replacement
 
         wrapped = timed()
         try:
@@ -354,6 +379,18 @@ async def run_mode(
 
     recorder = Recorder(len(stream_data))
     app = build_application(services, request=api, processor=factory(settings, recorder))
+
+    async def fill_in_send(update: Update) -> Awaitable[Any] | None:
+        """The Send tap with the token of the draft the voter is looking at."""
+        query = update.callback_query
+        if query is None or query.data != SEND or query.from_user is None:
+            return None
+        draft = await services.opinions.draft(query.from_user.id)
+        data = update.to_dict()
+        data["callback_query"]["data"] = OpinionSend(draft=draft.token).pack()
+        return app.process_update(Update.de_json(data, app.bot))
+
+    recorder.resolve = fill_in_send
     await app.initialize()
     await on_startup(app)  # as bot/__main__.py does: command menus, outbox dispatcher
     await app.start()
@@ -392,10 +429,10 @@ async def run_mode(
     dropped = sum(1 for r in records if r.started is None)
     if dropped:
         problems.append(f"{dropped} updates dropped by the processor")
-    sends = sum(1 for d in stream_data if d.get("callback_query", {}).get("data") == "op:send")
+    sends = sum(1 for d in stream_data if d.get("callback_query", {}).get("data") == SEND)
     stored = await db.scalar("SELECT COUNT(*) FROM opinions")
     if stored != sends:
-        problems.append(f"{stored} opinions stored for {sends} op:send taps")
+        problems.append(f"{stored} opinions stored for {sends} Send taps")
     alerts = [o.text for o in api.outputs if o.kind == "alert" and o.text]
     if alerts:
         problems.append(f"{len(alerts)} button alerts, e.g. {alerts[0][:60]!r}")
