@@ -200,3 +200,32 @@ async def test_the_sweep_forgets_strangers_who_never_consented(world: World, per
     ids = [r["telegram_id"] for r in await world.rows("SELECT telegram_id FROM users")]
     assert 7001 not in ids
     assert 7002 in ids
+
+
+async def test_a_deputy_who_loses_the_role_while_typing_an_answer_is_let_out(
+    world: World, person
+) -> None:
+    admin = person(ADMIN, "管理员")
+    await onboard(admin)
+    deputy = await invite_deputy(world, admin, person, 3101, "张代表")
+    voter = person(2101, "王芳")
+    await onboard(voter)
+    await voter.send("/opinion")
+    await voter.tap(say(voter, "category.urban"))
+    await voter.send("小区路灯坏了一个多月，晚上很不安全。")
+    await voter.tap(say(voter, "opinion.skip"))
+    await voter.tap(say(voter, "opinion.skip"))
+    await voter.tap(say(voter, "opinion.anonymous"))
+    await voter.tap(say(voter, "opinion.send"))
+    await deputy.send("/inbox")
+    await deputy.tap(next(b for b in deputy.buttons() if b.startswith("HD-2026-")))
+    await deputy.tap(say(deputy, "inbox.claim_button"))
+    await deputy.tap(say(deputy, "handling.answer"))
+    assert await states(world) == ["reply"]
+    await set_role(world, 3101, Role.VOTER)
+
+    await deputy.send("已联系物业，本周内修好。")
+    assert deputy.last == say(deputy, "conversation.role_lost")
+    assert await states(world) == []
+    answered = await world.rows("SELECT status FROM opinions")
+    assert answered == [{"status": "accepted"}]
