@@ -10,7 +10,7 @@ import logging
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -34,7 +34,7 @@ from bot.runtime.buttons.broadcast import (
     Control,
 )
 from bot.runtime.context import BotContext
-from bot.runtime.progress import STATE_LABELS, controls, progress_view
+from bot.runtime.progress import STATE_LABELS, controls, progress_view, show_progress
 from bot.services.broadcasts import (
     CONVERSATION,
     STEP_AUDIENCE,
@@ -299,7 +299,7 @@ async def control(update: Update, context: BotContext) -> None:
     await respond(update, context, text, markup)
     message = update.effective_message
     if message is None or message.message_id != broadcast.progress_message_id:
-        await _refresh_progress(context, broadcast)  # tapped on an older copy
+        await show_progress(context.bot, context.services, broadcast)  # tapped on an older copy
 
 
 @guarded(Action.BROADCAST)
@@ -310,29 +310,8 @@ async def list_control(update: Update, context: BotContext) -> None:
         context.user, tapped.broadcast, tapped.action.state
     )
     await answer_tap(update)
-    await _refresh_progress(context, broadcast)
+    await show_progress(context.bot, context.services, broadcast)
     await show_list(update, context, tapped.page)
-
-
-async def _refresh_progress(context: BotContext, broadcast: Broadcast) -> None:
-    """Bring the broadcast's progress message up to date (in its author's language): a
-    cancelled broadcast is no longer edited by the dispatcher."""
-    if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
-        return
-    services = context.services
-    author = await services.users.get(broadcast.created_by)
-    texts = services.i18n.texts(author.locale if author else None)
-    counts = await services.broadcasts.counts(broadcast.id)
-    text, markup = progress_view(texts, broadcast, counts, services.settings.outbox_rate)
-    try:
-        await context.bot.edit_message_text(
-            text, broadcast.progress_chat_id, broadcast.progress_message_id, reply_markup=markup
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            log.warning("progress of broadcast %s: %s", broadcast.id, exc.message)
-    except TelegramError as exc:
-        log.warning("progress of broadcast %s: %s", broadcast.id, exc.message)
 
 
 async def show_list(update: Update, context: BotContext, page: int) -> None:

@@ -43,7 +43,7 @@ from bot.services.calendar import (
     parse_time_range,
 )
 from handlers.common import answer_tap, chat_id_of, guarded, respond
-from handlers.keyboards import button, rows_of, station_picker, street_picker
+from handlers.keyboards import button, picker_handlers, rows_of, station_picker, street_picker
 from storage.models import DutyRule, TurnKind
 
 MENU, STATION, WEEK, WEEKDAY, DATE, TIME, DEPUTIES, CONFIRM, RULES = (
@@ -430,11 +430,7 @@ async def command_in_middle(update: Update, context: BotContext) -> None:
 def handlers() -> list[BaseHandler]:
     text = filters.TEXT & ~filters.COMMAND
     others = MessageHandler(~filters.COMMAND, use_buttons)
-    picker = [
-        CallbackQueryHandler(street_page, pattern=StreetPage.filter(purpose=PICK)),
-        CallbackQueryHandler(station_page, pattern=StreetStations.filter(purpose=PICK)),
-        CallbackQueryHandler(station_chosen, pattern=StationPicked.filter(purpose=PICK)),
-    ]
+    picker = picker_handlers(PICK, street_page, station_page, station_chosen)
     conversation = ConversationHandler(
         entry_points=[CommandHandler("duty", begin)],  # type: ignore[arg-type]
         states={

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot.access import Action
 from bot.errors import DomainError
@@ -14,7 +14,7 @@ from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStation
 from bot.runtime.context import BotContext
 from bot.services.invitations import DEEP_LINK_PREFIX
 from handlers.common import guarded, respond
-from handlers.keyboards import station_picker, street_picker
+from handlers.keyboards import picker_handlers, station_picker, street_picker
 
 PURPOSE = Picker.INVITE
 
@@ -98,16 +98,5 @@ def handlers() -> list[BaseHandler]:
     """/invite and its picker (purpose INVITE)."""
     return [
         CommandHandler("invite", invite_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(
-            street_page,  # type: ignore[arg-type]
-            pattern=StreetPage.filter(purpose=PURPOSE),
-        ),
-        CallbackQueryHandler(
-            station_page,  # type: ignore[arg-type]
-            pattern=StreetStations.filter(purpose=PURPOSE),
-        ),
-        CallbackQueryHandler(
-            pick,  # type: ignore[arg-type]
-            pattern=StationPicked.filter(purpose=PURPOSE),
-        ),
+        *picker_handlers(PURPOSE, street_page, station_page, pick),
     ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler
 
 from bot.i18n import Texts
 from bot.runtime.buttons import CallbackData, Picker, StationPicked, StreetPage, StreetStations
@@ -82,3 +84,18 @@ async def station_picker(
         texts,
         extra=[button(texts("nav.back"), StreetPage(purpose=purpose, page=0))],
     )
+
+
+def picker_handlers(
+    purpose: Picker,
+    streets: Callable[..., Any],
+    stations: Callable[..., Any],
+    picked: Callable[..., Any],
+) -> list[CallbackQueryHandler[Any, Any]]:
+    """The picker's three taps for one feature: a page of streets, a street's stations,
+    the station picked."""
+    return [
+        CallbackQueryHandler(streets, pattern=StreetPage.filter(purpose=purpose)),
+        CallbackQueryHandler(stations, pattern=StreetStations.filter(purpose=purpose)),
+        CallbackQueryHandler(picked, pattern=StationPicked.filter(purpose=purpose)),
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Action
 from bot.errors import DomainError
@@ -14,7 +14,7 @@ from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStation
 from bot.runtime.buttons.base import SQLITE_MAX_INT
 from bot.runtime.context import BotContext
 from handlers.common import guarded, respond
-from handlers.keyboards import button, station_picker, street_picker
+from handlers.keyboards import button, picker_handlers, station_picker, street_picker
 
 PURPOSE = Picker.STATION
 
@@ -124,17 +124,6 @@ def handlers() -> list[BaseHandler]:
     """/station, its picker (purpose STATION) and a shared location."""
     return [
         CommandHandler("station", station_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(
-            street_page,  # type: ignore[arg-type]
-            pattern=StreetPage.filter(purpose=PURPOSE),
-        ),
-        CallbackQueryHandler(
-            station_page,  # type: ignore[arg-type]
-            pattern=StreetStations.filter(purpose=PURPOSE),
-        ),
-        CallbackQueryHandler(
-            pick,  # type: ignore[arg-type]
-            pattern=StationPicked.filter(purpose=PURPOSE),
-        ),
+        *picker_handlers(PURPOSE, street_page, station_page, pick),
         MessageHandler(filters.LOCATION, nearest),  # type: ignore[arg-type]
     ]

@@ -68,7 +68,14 @@ from bot.services.visits import (
     visit_text,
 )
 from handlers.common import answer_tap, guarded, respond, show_error
-from handlers.keyboards import button, paged, rows_of, station_picker, street_picker
+from handlers.keyboards import (
+    button,
+    paged,
+    picker_handlers,
+    rows_of,
+    station_picker,
+    street_picker,
+)
 from storage.models import Visit
 
 KIND, DATE, DATE_TYPED, STATION, VOTERS, OPINIONS, DONE, NOTES, PHOTOS = (
@@ -718,9 +725,7 @@ def handlers() -> list[BaseHandler]:
             ],
             STATION: [
                 CallbackQueryHandler(choose_own_or_no_station, pattern=VisitStation.filter()),
-                CallbackQueryHandler(street_page, pattern=StreetPage.filter(purpose=PICK)),
-                CallbackQueryHandler(station_page, pattern=StreetStations.filter(purpose=PICK)),
-                CallbackQueryHandler(pick_station, pattern=StationPicked.filter(purpose=PICK)),
+                *picker_handlers(PICK, street_page, station_page, pick_station),
                 others(STATION),
             ],
             VOTERS: [MessageHandler(text, receive_voters), others(VOTERS)],  # type: ignore[arg-type]

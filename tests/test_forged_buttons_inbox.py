@@ -141,18 +141,6 @@ async def cast(world: World, person) -> Cast:
     return await make_cast(world, person, admin)
 
 
-async def db_snapshot(world: World) -> dict[str, list[str]]:
-    """Every row of every table, to show that nothing at all was written."""
-    tables = await world.rows(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    )
-    snapshot = {}
-    for table in tables:
-        rows = await world.rows(f'SELECT * FROM "{table["name"]}"')
-        snapshot[table["name"]] = sorted(repr(sorted(r.items())) for r in rows)
-    return snapshot
-
-
 def assert_stale_alert(person: Person, new: list[Output], data: str) -> None:
     """Exactly one answer, the stale-button alert: no apology, no message."""
     expected = ("alert", say(person, "error.stale_button"), True)
@@ -224,25 +212,25 @@ async def test_forged_taps_get_the_stale_alert_and_change_nothing(
 ) -> None:
     world = cast.world
     await claimed_and_asked(cast)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     for person in (cast.voter, cast.zhang, cast.admin):
         for data in forged_taps(kind):
             assert_stale_alert(person, await person.tap_data(data), data)
         assert_no_apology(world, person)
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 async def test_the_taps_the_tester_sent_get_the_stale_alert(cast: Cast) -> None:
     world = cast.world
     await claimed_and_asked(cast)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     for person in (cast.voter, cast.zhang, cast.admin):
         for data in LEGACY:
             answered = len(world.api.calls_to("answerCallbackQuery"))
             assert_stale_alert(person, await person.tap_data(data), data)
             assert len(world.api.calls_to("answerCallbackQuery")) == answered + 1, data
         assert_no_apology(world, person)
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 @pytest.mark.parametrize(
@@ -257,7 +245,7 @@ async def test_the_largest_ids_a_button_may_carry_reach_the_database_safely(
     it is (no such opinion, street or deputy, or not allowed); SQLite binds every value."""
     world = cast.world
     await claimed_and_asked(cast)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     for base in valid_buttons(kind)[:1] if not _has_side(kind) else valid_buttons(kind):
         values = base.model_dump()
         for name in kind.model_fields:
@@ -274,7 +262,7 @@ async def test_the_largest_ids_a_button_may_carry_reach_the_database_safely(
             stale = say(person, "error.stale_button")
             assert all(o.text != stale for o in alerts), (data, person.id)
             assert len(alerts) <= 1 and new, (data, person.id, new)
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 async def test_a_forged_tap_while_typing_leaves_the_typing_as_it_was(cast: Cast) -> None:

@@ -65,18 +65,6 @@ STATION_FORGED = (
 )
 
 
-async def db_snapshot(world: World) -> dict[str, list[str]]:
-    """Every row of every table, to show that nothing at all was written."""
-    tables = await world.rows(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    )
-    snapshot = {}
-    for table in tables:
-        rows = await world.rows(f'SELECT * FROM "{table["name"]}"')
-        snapshot[table["name"]] = sorted(repr(sorted(r.items())) for r in rows)
-    return snapshot
-
-
 def assert_alert(voter: Person, new: list[Output], key: str, data: str) -> None:
     """Exactly one answer: the alert `key`, nothing else (no apology message)."""
     expected = say(voter, key)
@@ -93,11 +81,11 @@ async def test_forged_my_buttons_get_the_stale_alert(world: World, lang: str) ->
     voter = await voter_with_station(world, 7001, lang)
     await send_quick_opinion(voter)
     await voter.send("/my")
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     for data in MY_FORGED:
         assert_alert(voter, await voter.tap_data(data), "error.stale_button", data)
     assert_no_apology(world, voter)
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 @LANGS
@@ -107,7 +95,7 @@ async def test_the_largest_ids_a_button_may_carry_reach_the_database_safely(
     voter = await voter_with_station(world, 7002, lang)
     await send_quick_opinion(voter)
     await voter.send("/my")
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     largest = MyOpinion(opinion=SQLITE_MAX_INT, page=0).pack()
     assert_alert(voter, await voter.tap_data(largest), "error.not_your_record", largest)
     for button in (
@@ -121,18 +109,18 @@ async def test_the_largest_ids_a_button_may_carry_reach_the_database_safely(
     assert [o for o in new if o.kind == "alert"] == []
     assert world.api.chat_messages(7002)[-1]["text"] == say(voter, "my.title")
     assert_no_apology(world, voter)
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 @LANGS
 async def test_forged_station_picks_get_the_stale_alert(world: World, lang: str) -> None:
     voter = await voter_with_station(world, 7003, lang)
     await voter.send("/station")
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     for data in STATION_FORGED:
         assert_alert(voter, await voter.tap_data(data), "error.stale_button", data)
     assert_no_apology(world, voter)
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
     # the picker itself still works, and changes the station
     await voter.tap("海淀街道")
     await voter.tap("海淀街道联络站")

@@ -36,18 +36,6 @@ def t(world: World, locale: str, key: str, **params: object) -> str:
     return world.services.i18n.texts(locale)(key, **params)
 
 
-async def db_snapshot(world: World) -> dict[str, list[str]]:
-    """Every row of every table, to show that nothing at all was written."""
-    tables = await world.rows(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    )
-    snapshot = {}
-    for table in tables:
-        rows = await world.rows(f'SELECT * FROM "{table["name"]}"')
-        snapshot[table["name"]] = sorted(repr(sorted(r.items())) for r in rows)
-    return snapshot
-
-
 async def user_row(world: World, user_id: int) -> dict[str, Any]:
     rows = await world.rows("SELECT * FROM users WHERE telegram_id = ?", (user_id,))
     assert len(rows) == 1, rows
@@ -99,7 +87,7 @@ async def test_nothing_but_consent_works_before_agreeing(
 ) -> None:
     newcomer: Person = person(1002, "王芳", code)
     await newcomer.send("/start")
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     required = t(world, locale, "privacy.required")
     notice = t(world, locale, "privacy.notice")
 
@@ -117,7 +105,7 @@ async def test_nothing_but_consent_works_before_agreeing(
         reply = only(await newcomer.tap_data(data))
         assert (reply.kind, reply.text, reply.show_alert) == ("alert", required, True), data
 
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
     assert (await user_row(world, 1002))["consent_at"] is None
 
 
@@ -530,7 +518,7 @@ async def test_an_unknown_command_gets_a_clear_message(
 ) -> None:
     voter: Person = person(1041, "沈七", code)
     await consent(world, voter, locale)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
 
     reply = only(await voter.send("/frobnicate"))
     assert reply.text == t(world, locale, "error.unknown_command")
@@ -539,4 +527,4 @@ async def test_an_unknown_command_gets_a_clear_message(
     assert reply.text == t(world, locale, "cancel.nothing")
     reply = only(await voter.send("随便说一句"))
     assert reply.text == t(world, locale, "error.stray_message")
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before

@@ -27,18 +27,6 @@ def t(world: World, locale: str, key: str, **params: object) -> str:
     return world.services.i18n.texts(locale)(key, **params)
 
 
-async def db_snapshot(world: World) -> dict[str, list[str]]:
-    """Every row of every table, to show that nothing at all was written."""
-    tables = await world.rows(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    )
-    snapshot = {}
-    for table in tables:
-        rows = await world.rows(f'SELECT * FROM "{table["name"]}"')
-        snapshot[table["name"]] = sorted(repr(sorted(r.items())) for r in rows)
-    return snapshot
-
-
 async def user_row(world: World, user_id: int) -> dict[str, Any] | None:
     rows = await world.rows("SELECT * FROM users WHERE telegram_id = ?", (user_id,))
     return rows[0] if rows else None
@@ -180,11 +168,11 @@ async def test_staff_command_with_bad_usage_explains_itself(
 ) -> None:
     admin: Person = person(ADMIN_ID, "管理员", code)
     await consent(world, admin, locale)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     for command in BAD_STAFF_USAGE:
         reply = only(await admin.send(command))
         assert reply.text == t(world, locale, "staff.usage"), command
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 @pytest.mark.parametrize(("code", "locale"), LANGS)
@@ -200,7 +188,7 @@ async def test_staff_rules_for_admins_deputies_and_non_staff(
     await deputy.send(f"/start inv_{invite_code}")
     voter: Person = person(2012, "选民", code)
     await consent(world, voter, locale)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
 
     assert only(await admin.send(f"/staff add {ADMIN_ID}")).text == t(
         world, locale, "staff.target_is_admin"
@@ -217,7 +205,7 @@ async def test_staff_rules_for_admins_deputies_and_non_staff(
     assert only(await admin.send("/staff remove 2011")).text == t(
         world, locale, "staff.target_not_staff"
     )
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
     assert await role_of(world, 2011) == "deputy"
 
 
@@ -226,7 +214,7 @@ async def test_non_admins_cannot_manage_staff(world: World, person, code: str, l
     staff = await make_staff(world, person, 2020, code, locale)
     voter: Person = person(2021, "选民", code)
     await consent(world, voter, locale)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
 
     forbidden = t(world, locale, "error.forbidden")
     assert only(await voter.send("/staff add 2021")).text == forbidden
@@ -234,7 +222,7 @@ async def test_non_admins_cannot_manage_staff(world: World, person, code: str, l
     assert only(await staff.send("/staff add 2021")).text == forbidden
     assert only(await staff.send("/staff remove 2020")).text == forbidden
     assert only(await voter.send("/staff")).text == forbidden
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 # --- deputy invitations ---------------------------------------------------------------------
@@ -328,12 +316,12 @@ async def test_a_used_link_is_refused_for_everyone_and_changes_nothing(
 
     someone_else: Person = person(3023, "路人", code)
     await consent(world, someone_else, locale)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
 
     used = t(world, locale, "invite.used")
     assert only(await someone_else.send(f"/start inv_{invite_code}")).text == used
     assert only(await deputy.send(f"/start inv_{invite_code}")).text == used
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
     assert await role_of(world, 3023) == "voter"
 
 
@@ -344,11 +332,11 @@ async def test_an_expired_link_is_refused(world: World, person, code: str, local
     late: Person = person(3032, "张伟", code)
     await consent(world, late, locale)
     world.clock.advance(days=8)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
 
     reply = only(await late.send(f"/start inv_{invite_code}"))
     assert reply.text == t(world, locale, "invite.expired")
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
     assert await role_of(world, 3032) == "voter"
 
 
@@ -366,30 +354,30 @@ async def test_a_link_still_works_just_before_it_expires(world: World, person) -
 async def test_a_wrong_code_is_refused(world: World, person, code: str, locale: str) -> None:
     visitor: Person = person(3041, "访客", code)
     await consent(world, visitor, locale)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     for payload in ("inv_NoSuchCode123456", "inv_x"):
         reply = only(await visitor.send(f"/start {payload}"))
         assert reply.text == t(world, locale, "invite.unknown"), payload
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 async def test_staff_cannot_become_a_deputy_through_a_link(world: World, person) -> None:
     staff = await make_staff(world, person, 3051, "zh-hans", "zh_CN")
     invite_code, _ = await invite(world, staff, "王五")
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     reply = only(await staff.send(f"/start inv_{invite_code}"))
     assert reply.text == t(world, "zh_CN", "invite.staff_cannot_accept")
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 @pytest.mark.parametrize(("code", "locale"), LANGS)
 async def test_a_voter_cannot_invite(world: World, person, code: str, locale: str) -> None:
     voter: Person = person(3061, "选民", code)
     await consent(world, voter, locale)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     reply = only(await voter.send("/invite 王五"))
     assert reply.text == t(world, locale, "error.forbidden")
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 @pytest.mark.parametrize(("code", "locale"), LANGS)
@@ -418,10 +406,10 @@ def code_points(text: str) -> str:
 @pytest.mark.parametrize("name", INVISIBLE_NAMES, ids=code_points)
 async def test_an_invisible_name_is_refused(world: World, person, name: str) -> None:
     staff = await make_staff(world, person, 3075, "en", "en")
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     reply = only(await staff.send(f"/invite {name}"))
     assert reply.text == t(world, "en", "invite.name_empty")
-    assert await db_snapshot(world) == before  # no pending name, no invitation
+    assert await world.snapshot() == before  # no pending name, no invitation
 
 
 async def test_invisible_characters_inside_a_name_are_dropped(world: World, person) -> None:
@@ -488,20 +476,20 @@ async def test_a_voter_with_a_forged_button_is_refused_with_an_alert(
     world: World, person, code: str, locale: str
 ) -> None:
     voter = await voter_with_station(world, person, code, locale)
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     for data, keys in FORGED_BY_A_VOTER:
         assert_refused(world, locale, only(await voter.tap_data(data)), keys)
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 async def test_a_forged_button_for_a_missing_station_is_refused_clearly(
     world: World, person
 ) -> None:
     voter = await voter_with_station(world, person, "zh-hans", "zh_CN")
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     reply = only(await voter.tap_data(StationPicked(purpose=STATION, station=999999).pack()))
     assert reply.text == t(world, "zh_CN", "station.unknown")  # not error.internal
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 async def test_a_forged_button_for_a_missing_station_is_refused_with_an_alert(
@@ -529,21 +517,21 @@ async def test_staff_with_a_forged_invitation_button_is_refused(
 ) -> None:
     staff = await make_staff(world, person, 4011, "en", "en")
     await staff.send("/invite 王五")
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     reply = only(await staff.tap_data(data))
     assert reply.text == t(world, "en", key)
     assert (reply.kind, reply.show_alert) == ("alert", True)
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 async def test_an_invitation_button_without_a_pending_name_explains_usage(
     world: World, person
 ) -> None:
     staff = await make_staff(world, person, 4021, "zh-hans", "zh_CN")
-    before = await db_snapshot(world)
+    before = await world.snapshot()
     reply = only(await staff.tap_data(StationPicked(purpose=INVITE, station=1).pack()))
     assert (reply.kind, reply.text) == ("alert", t(world, "zh_CN", "invite.usage"))
-    assert await db_snapshot(world) == before
+    assert await world.snapshot() == before
 
 
 async def test_a_forged_invitation_page_button_is_refused_with_an_alert(

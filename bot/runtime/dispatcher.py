@@ -17,7 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.i18n import Texts
 from bot.runtime.buttons import for_notice, unpack_any
-from bot.runtime.progress import progress_view
+from bot.runtime.progress import show_progress
 from bot.services import Services
 from bot.services.outbox import NoticeButton
 from storage.models import BroadcastState, OutboxItem
@@ -260,27 +260,9 @@ class OutboxDispatcher:
                 self._wake.set()
 
     async def show_progress(self, broadcast_id: int) -> None:
-        broadcasts = self.services.broadcasts
-        broadcast = await broadcasts.repo.get(broadcast_id)
-        if broadcast is None or broadcast.progress_message_id is None:
-            return
-        creator = await self.services.users.get(broadcast.created_by)
-        texts = self.services.i18n.texts(creator.locale if creator else None)
-        text, markup = progress_view(
-            texts,
-            broadcast,
-            await broadcasts.counts(broadcast.id),
-            self.services.settings.outbox_rate,
-        )
-        try:
-            await self.bot.edit_message_text(
-                text, broadcast.progress_chat_id, broadcast.progress_message_id, reply_markup=markup
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                log.warning("outbox: progress of broadcast %s: %s", broadcast.id, exc.message)
-        except TelegramError as exc:
-            log.warning("outbox: progress of broadcast %s: %s", broadcast.id, exc.message)
+        broadcast = await self.services.broadcasts.repo.get(broadcast_id)
+        if broadcast is not None:
+            await show_progress(self.bot, self.services, broadcast)
 
 
 def notice_markup(texts: Texts, rows: list[list[Any]]) -> InlineKeyboardMarkup | None:

@@ -1,12 +1,19 @@
-"""How a broadcast's progress message looks, shared by /broadcast and the dispatcher."""
+"""A broadcast's progress message: how it looks and bringing it up to date, shared by
+/broadcast and the dispatcher."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, TelegramError
 
 from bot.i18n import N_, Texts
 from bot.runtime.buttons.broadcast import BroadcastControl, Control
+from bot.services import Services
 from storage.models import Broadcast, BroadcastCounts, BroadcastState
+
+log = logging.getLogger(__name__)
 
 STATE_LABELS = {
     BroadcastState.RUNNING: "broadcast.state_running",
@@ -53,3 +60,23 @@ def controls(state: BroadcastState) -> list[Control]:
     if state == BroadcastState.PAUSED:
         return [Control.RESUME, Control.CANCEL]
     return []
+
+
+async def show_progress(bot: Bot, services: Services, broadcast: Broadcast) -> None:
+    """Edit the broadcast's progress message to its present state, in its author's
+    language; a failed edit is logged, never raised (the next one catches up)."""
+    if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
+        return
+    author = await services.users.get(broadcast.created_by)
+    texts = services.i18n.texts(author.locale if author else None)
+    counts = await services.broadcasts.counts(broadcast.id)
+    text, markup = progress_view(texts, broadcast, counts, services.settings.outbox_rate)
+    try:
+        await bot.edit_message_text(
+            text, broadcast.progress_chat_id, broadcast.progress_message_id, reply_markup=markup
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            log.warning("progress of broadcast %s: %s", broadcast.id, exc.message)
+    except TelegramError as exc:
+        log.warning("progress of broadcast %s: %s", broadcast.id, exc.message)

@@ -98,3 +98,14 @@ class World:
 
     async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in await self.db.fetchall(sql, params)]
+
+    async def snapshot(self) -> dict[str, list[str]]:
+        """Every row of every table, to show that nothing at all was written."""
+        tables = await self.rows(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        snapshot = {}
+        for table in tables:
+            rows = await self.rows(f'SELECT * FROM "{table["name"]}"')
+            snapshot[table["name"]] = sorted(repr(sorted(r.items())) for r in rows)
+        return snapshot
