@@ -84,7 +84,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .persistence(
             SqlitePersistence(
-                services.db, settings.persistence_interval_seconds, SELF_MANAGED
+                services.db, settings.persistence_interval_seconds, SELF_MANAGED, services.clock
             )
         )
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))

@@ -50,7 +50,6 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if context.account.consented:
         await _review_conversations(update, context)
-        await _one_conversation_at_a_time(update, context)
         return
     if _allowed_before_consent(update):
         return
@@ -74,30 +73,26 @@ def _command(update: Update) -> str:
 
 async def _review_conversations(update: Update, context: BotContext) -> None:
     """End a conversation that expired or that the person may no longer continue, and say
-    so once; another command then goes on to do what it says, anything else stops here."""
+    so once; another command then goes on to do what it says, anything else stops here.
+    A command that opens a conversation waits until the person is in no other (one at a
+    time: conversation handlers are tried in order, so without this an earlier one's
+    command would open a second conversation on top of a later one)."""
     keeper: ConversationKeeper = context.application.bot_data[KEEPER_KEY]
-    key = await keeper.review(update, context.user)
+    review = await keeper.review(update, context.user)
     chat = update.effective_chat
-    if key is None or chat is None:
+    if chat is None:
         return
-    hours = context.services.settings.conversation_timeout_hours
-    await context.bot.send_message(chat.id, context.texts(key, hours=f"{hours:g}"))
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        raise ApplicationHandlerStop
-    if _command(update) in ("", "cancel"):  # what they typed or tapped belonged to it
-        raise ApplicationHandlerStop
-
-
-async def _one_conversation_at_a_time(update: Update, context: BotContext) -> None:
-    """Conversation handlers are tried in order, so without this check an earlier one's
-    command would open a second conversation on top of a later one the person is in."""
-    opened = OPENED_BY.get(_command(update))
-    chat = update.effective_chat
-    if opened is None or chat is None:
-        return
-    active = await context.services.users.conversations_of(chat.id, context.user.telegram_id)
-    if active and opened not in active:
+    command = _command(update)
+    if review.tell is not None:
+        hours = context.services.settings.conversation_timeout_hours
+        await context.bot.send_message(chat.id, context.texts(review.tell, hours=f"{hours:g}"))
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+            raise ApplicationHandlerStop
+        if command in ("", "cancel"):  # what they typed or tapped belonged to it
+            raise ApplicationHandlerStop
+    opening = OPENED_BY.get(command)
+    if opening is not None and not await keeper.make_room(update, opening, review.left):
         await context.bot.send_message(chat.id, context.texts("conversation.busy"))
         raise ApplicationHandlerStop
 

@@ -46,7 +46,7 @@ from bot.runtime.buttons.inbox import (
     View,
 )
 from bot.runtime.context import BotContext
-from bot.services.inbox import TYPING, VIEWS
+from bot.services.inbox import COMMENTING, TYPING, VIEWS
 from bot.services.opinions import (
     CATEGORY_LABELS,
     EVENT_LABELS,
@@ -463,7 +463,7 @@ async def rate_satisfaction(update: Update, context: BotContext) -> str | None:
         update, context, texts(key, **params), _after_rating_markup(texts, opinion, commenting)
     )
     # busy with something else: the rating is saved and that conversation goes on
-    return TYPING if commenting else None
+    return COMMENTING if commenting else None
 
 
 @guarded()
@@ -538,19 +538,18 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 
 def handlers() -> list[BaseHandler]:
+    typing_step = [
+        MessageHandler(filters.TEXT & ~filters.COMMAND, receive_text),  # type: ignore[arg-type]
+        CallbackQueryHandler(skip_comment, pattern=SkipComment.filter()),  # type: ignore[arg-type]
+        MessageHandler(~filters.COMMAND, bad_input),  # type: ignore[arg-type]
+    ]
     typing = ConversationHandler(
         entry_points=[
             CallbackQueryHandler(begin_typing, pattern=Compose.filter()),  # type: ignore[arg-type]
             CallbackQueryHandler(begin_reply, pattern=ReplyToQuestion.filter()),  # type: ignore[arg-type]
             CallbackQueryHandler(rate_satisfaction, pattern=RateSatisfaction.filter()),  # type: ignore[arg-type]
         ],
-        states={
-            TYPING: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, receive_text),  # type: ignore[arg-type]
-                CallbackQueryHandler(skip_comment, pattern=SkipComment.filter()),  # type: ignore[arg-type]
-                MessageHandler(~filters.COMMAND, bad_input),  # type: ignore[arg-type]
-            ],
-        },
+        states={step: typing_step for step in (TYPING, COMMENTING)},
         fallbacks=[
             CommandHandler("cancel", cancel),  # type: ignore[arg-type]
             CallbackQueryHandler(look_again, pattern=LookAgain.filter()),  # type: ignore[arg-type]

@@ -202,9 +202,8 @@ async def test_the_sweep_forgets_strangers_who_never_consented(world: World, per
     assert 7002 in ids
 
 
-async def test_a_deputy_who_loses_the_role_while_typing_an_answer_is_let_out(
-    world: World, person
-) -> None:
+async def answered_opinion(world: World, person) -> tuple[Person, Person]:
+    """A voter's opinion, claimed by a deputy of the station, who starts typing the answer."""
     admin = person(ADMIN, "管理员")
     await onboard(admin)
     deputy = await invite_deputy(world, admin, person, 3101, "张代表")
@@ -221,6 +220,13 @@ async def test_a_deputy_who_loses_the_role_while_typing_an_answer_is_let_out(
     await deputy.tap(next(b for b in deputy.buttons() if b.startswith("HD-2026-")))
     await deputy.tap(say(deputy, "inbox.claim_button"))
     await deputy.tap(say(deputy, "handling.answer"))
+    return voter, deputy
+
+
+async def test_a_deputy_who_loses_the_role_while_typing_an_answer_is_let_out(
+    world: World, person
+) -> None:
+    _, deputy = await answered_opinion(world, person)
     assert await states(world) == ["reply"]
     await set_role(world, 3101, Role.VOTER)
 
@@ -229,3 +235,43 @@ async def test_a_deputy_who_loses_the_role_while_typing_an_answer_is_let_out(
     assert await states(world) == []
     answered = await world.rows("SELECT status FROM opinions")
     assert answered == [{"status": "accepted"}]
+
+
+async def rated_with_a_comment_pending(world: World, person) -> Person:
+    voter, deputy = await answered_opinion(world, person)
+    await deputy.send("已联系物业，本周内修好。")
+    await world.outbox.drain()
+    await voter.tap(say(voter, "rate.solved_partly"))
+    await voter.tap(say(voter, "rate.basically"))
+    assert await states(world) == ["reply"]  # the comment may follow
+    return voter
+
+
+async def test_the_optional_comment_does_not_make_a_voter_busy(world: World, person) -> None:
+    voter = await rated_with_a_comment_pending(world, person)
+    await voter.send("/opinion")
+    assert say(voter, "opinion.ask_category") in voter.last
+    assert await states(world) == ["opinion"]
+    rating = await world.rows("SELECT satisfaction, rating_comment FROM opinions")
+    assert rating == [{"satisfaction": "basically", "rating_comment": ""}]
+
+
+async def test_walking_away_from_the_optional_comment_is_never_called_expired(
+    world: World, person
+) -> None:
+    voter = await rated_with_a_comment_pending(world, person)
+    world.clock.advance(days=3)
+    await voter.send("/my")
+    assert all(o.text != say(voter, "conversation.expired", hours=24) for o in voter.seen)
+    assert await states(world) == []
+
+
+async def test_the_sweep_ends_the_optional_comment_without_a_notice(
+    world: World, person
+) -> None:
+    voter = await rated_with_a_comment_pending(world, person)
+    world.clock.advance(days=3)
+    assert await keeper(world).sweep() == 1
+    assert await world.rows("SELECT * FROM conversation_expiries") == []
+    await voter.send("/my")
+    assert all(o.text != say(voter, "conversation.expired", hours=24) for o in voter.seen)

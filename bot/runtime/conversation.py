@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
@@ -16,6 +16,7 @@ from bot.access import Action, allowed
 from bot.services import Services
 from bot.services.broadcasts import CONVERSATION as BROADCAST
 from bot.services.calendar import CONVERSATION as DUTY
+from bot.services.inbox import COMMENTING
 from bot.services.opinions import CONVERSATION as OPINION
 from bot.services.opinions import REPLY_CONVERSATION as REPLY
 from bot.services.visits import CONVERSATION as VISIT
@@ -50,6 +51,8 @@ class ConversationSpec:
     name: str
     opened_by: str | None  # the command that opens it
     may_continue: MayContinue
+    # steps one may simply walk away from: no "busy", no word when they end
+    optional_steps: frozenset[str] = frozenset()
 
 
 CONVERSATIONS = (
@@ -57,7 +60,10 @@ CONVERSATIONS = (
     ConversationSpec(BROADCAST, "broadcast", needs(Action.BROADCAST)),
     ConversationSpec(DUTY, "duty", needs(Action.MANAGE_CALENDAR)),
     ConversationSpec(VISIT, "visit", needs(Action.LOG_VISIT)),
-    ConversationSpec(REPLY, None, may_keep_typing),
+    ConversationSpec(REPLY, None, may_keep_typing, frozenset({COMMENTING})),
+)
+QUIET = frozenset(
+    (spec.name, step) for spec in CONVERSATIONS for step in spec.optional_steps
 )
 BY_NAME = {spec.name: spec for spec in CONVERSATIONS}
 OPENED_BY = {spec.opened_by: spec.name for spec in CONVERSATIONS if spec.opened_by}
@@ -72,6 +78,15 @@ def _walk(handlers: Iterable[BaseHandler[Any, Any, Any]]) -> Iterable[Conversati
             yield handler
 
 
+@dataclass(frozen=True)
+class Review:
+    """What the gate learns: a message to tell the person once (or None), and the
+    conversations still under way (name → step)."""
+
+    tell: str | None = None
+    left: dict[str, Any] = field(default_factory=dict)
+
+
 class ConversationKeeper:
     """Ends conversations for the gate (on a person's next update) and the nightly sweep."""
 
@@ -80,8 +95,9 @@ class ConversationKeeper:
         self.handlers: dict[str, ConversationHandler] = {}
         for group in application.handlers.values():
             for handler in _walk(group):
-                if handler.name in BY_NAME:
-                    self.handlers[handler.name] = handler
+                if handler.name not in BY_NAME:
+                    raise RuntimeError(f"conversation {handler.name!r} is not declared here")
+                self.handlers[handler.name] = handler
         missing = set(BY_NAME) - set(self.handlers)
         if missing:
             raise RuntimeError(f"conversations declared but not registered: {sorted(missing)}")
@@ -98,34 +114,47 @@ class ConversationKeeper:
         for name in names:
             self.forget(name, (chat_id, user_id))
 
-    async def review(self, update: Update, user: User) -> str | None:
-        """End what the person may no longer continue; returns the message id to tell them
-        (or None). Runs before any feature handler sees the update."""
+    async def review(self, update: Update, user: User) -> Review:
+        """End what the person may no longer continue, and say what is left. Runs before
+        any feature handler sees the update."""
         chat, sender = update.effective_chat, update.effective_user
         if chat is None or sender is None:
-            return None
-        where = await self.services.conversations.whereabouts(chat.id, sender.id)
+            return Review()
+        conversations = self.services.conversations
+        where = await conversations.whereabouts(chat.id, sender.id)
         if not where.active and not where.swept:
-            return None
-        expired = [n for n, at in where.active.items() if self.services.conversations.expired(at)]
+            return Review()
+        expired = [n for n, (at, _) in where.active.items() if conversations.expired(at)]
         lost = [
             name
             for name in where.active
-            if name not in expired
-            and name in BY_NAME
-            and not await BY_NAME[name].may_continue(self.services, user)
+            if name not in expired and not await BY_NAME[name].may_continue(self.services, user)
         ]
+        left = {n: step for n, (_, step) in where.active.items() if n not in expired + lost}
         if not (expired or lost or where.swept):
-            return None
+            return Review(left=left)
         await self.end(expired + lost, chat.id, sender.id)
         if lost:
             log.info("user %s lost the role for %s; ended", sender.id, ", ".join(lost))
-            return "conversation.role_lost"
-        return "conversation.expired"
+            return Review("conversation.role_lost", left)
+        told = [n for n in expired if (n, where.active[n][1]) not in QUIET] + where.swept
+        return Review("conversation.expired" if told else None, left)
+
+    async def make_room(
+        self, update: Update, opening: str, left: dict[str, Any]
+    ) -> bool:
+        """Before `opening` starts: end the optional steps of others silently; False when
+        another conversation is really under way (one at a time)."""
+        chat, sender = update.effective_chat, update.effective_user
+        others = {n: step for n, step in left.items() if n != opening}
+        optional = [n for n, step in others.items() if (n, step) in QUIET]
+        if optional and chat is not None and sender is not None:
+            await self.end(optional, chat.id, sender.id)
+        return len(optional) == len(others)
 
     async def sweep(self) -> int:
         """The nightly sweep: abandoned conversations and drafts, never-consented strangers."""
-        ended = await self.services.conversations.sweep()
+        ended = await self.services.conversations.sweep(QUIET)
         for name, key in ended:
             self.forget(name, key)
         removed = await self.services.users.forget_unconsented(

@@ -8,6 +8,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 from bot.settings import Settings
 
@@ -59,6 +60,13 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     return _pattern(secrets).sub(REDACTED, text)
 
 
+# What every LogRecord has; anything else on a record came with `extra=`.
+STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+}
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites a record so that its message, exception text and stack hold no secret.
 
@@ -85,10 +93,16 @@ class RedactingFilter(logging.Filter):
         record.args = ()
         if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
             record.exc_text = _FORMATTER.formatException(record.exc_info)
+        # a formatter that renders the exception itself (JSON, error trackers) would print
+        # it raw: only the redacted text is kept
+        record.exc_info = None
         if record.exc_text:
             record.exc_text = self._clean(record.exc_text)
         if record.stack_info:
             record.stack_info = self._clean(record.stack_info)
+        for name, value in list(vars(record).items()):  # fields given with `extra=`
+            if name not in STANDARD_FIELDS and isinstance(value, str):
+                setattr(record, name, self._clean(value))
         return True
 
 
@@ -128,7 +142,17 @@ def configure_logging(
     for each in root.handlers:
         install_filter(each, secrets)
     hold_wire_loggers(level, settings.wire_log)
+    sys.excepthook = _log_uncaught
     return handler
+
+
+def _log_uncaught(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    """An exception nothing caught goes through the log, and so through the redaction,
+    instead of straight to stderr."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, tb)
+        return
+    logging.getLogger("jiazhan").critical("uncaught exception", exc_info=(kind, value, tb))
 
 
 def install_filter(handler: logging.Handler, secrets: Iterable[str | None]) -> RedactingFilter:

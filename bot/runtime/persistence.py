@@ -12,6 +12,7 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from bot.clock import Clock, SystemClock
 from storage import Database
 from storage.repos.drafts import ConversationRepo
 
@@ -22,6 +23,7 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         db: Database,
         update_interval: float = 1.0,
         self_managed: frozenset[str] = frozenset(),
+        clock: Clock | None = None,
     ) -> None:
         super().__init__(
             store_data=PersistenceInput(
@@ -32,6 +34,7 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         self.conversations = ConversationRepo(db)
         self.db = db
         self.self_managed = self_managed
+        self.clock: Clock = clock or SystemClock()
 
     async def get_conversations(self, name: str) -> ConversationDict:
         return await self.conversations.all(name)  # type: ignore[return-value]
@@ -42,7 +45,7 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         if name in self.self_managed:
             return
         async with self.db.transaction() as tx:
-            await self.conversations.put(tx, name, tuple(key), new_state)
+            await self.conversations.put(tx, name, tuple(key), new_state, self.clock.now())
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         return {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.clock import Clock
 from storage import Database
@@ -18,7 +19,7 @@ NOTICE_KEPT = timedelta(days=30)  # how long "your draft expired" waits for its 
 class Whereabouts:
     """What a person is in the middle of, as one read tells it."""
 
-    active: dict[str, datetime | None] = field(default_factory=dict)
+    active: dict[str, tuple[datetime, Any]] = field(default_factory=dict)  # (moved, step)
     swept: list[str] = field(default_factory=list)  # ended by the sweep, not yet told
 
 
@@ -33,9 +34,9 @@ class ConversationService:
         active, swept = await self.repo.of(conversation_key(chat_id, user_id))
         return Whereabouts(active, swept)
 
-    def expired(self, last_moved: datetime | None) -> bool:
+    def expired(self, last_moved: datetime) -> bool:
         """True when a conversation has not moved for longer than the timeout."""
-        return last_moved is not None and self.clock.now() - last_moved > self.timeout
+        return self.clock.now() - last_moved > self.timeout
 
     async def end(
         self, names: list[str], chat_id: int, user_id: int, opinion: str | None = None
@@ -48,11 +49,12 @@ class ConversationService:
                 await self.repo.end(tx, name, key, user_id, opinion_draft=name == opinion)
             await self.repo.told(tx, key)
 
-    async def sweep(self) -> list[tuple[str, Key]]:
+    async def sweep(self, quiet: frozenset[tuple[str, Any]] = frozenset()) -> list[tuple[str, Key]]:
         """End every conversation idle longer than the timeout and drop old drafts; returns
-        the (name, key) of the conversations ended so the caller can forget them too."""
+        the (name, key) of the conversations ended so the caller can forget them too. A
+        person is told later unless the (name, step) was `quiet` (an optional step)."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            ended = await self.repo.sweep(tx, now - self.timeout, now)
+            ended = await self.repo.sweep(tx, now - self.timeout, now, quiet)
             await self.repo.forget_notices(tx, now - NOTICE_KEPT)
         return ended

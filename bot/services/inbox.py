@@ -53,6 +53,9 @@ from storage.repos.stations import StationRepo
 from storage.repos.users import UserRepo
 
 TYPING = "typing"
+# The comment after a rating is optional: a step of its own, so that leaving it (another
+# command, or walking away) ends it without a word.
+COMMENTING = "commenting"
 VIEWS = ("all", "new", "open")
 QUESTION_MAX = 1000
 COMMENT_MAX = 500
@@ -324,7 +327,7 @@ class InboxService:
             chat_id,
             actor.telegram_id,
             {"opinion_id": opinion_id, "action": action},
-            TYPING,
+            COMMENTING if action == "comment" else TYPING,
             self.clock.now(),
         )
 

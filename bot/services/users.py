@@ -10,7 +10,6 @@ from bot.errors import DomainError
 from bot.i18n import locale_for_language_code
 from storage import Database
 from storage.models import Role, User
-from storage.repos.drafts import ConversationRepo
 from storage.repos.stations import StationRepo
 from storage.repos.users import UserRepo
 
@@ -27,7 +26,6 @@ class UserService:
         self.default_locale = default_locale
         self.users = UserRepo(db)
         self.stations = StationRepo(db)
-        self.conversations = ConversationRepo(db)
 
     def _effective(self, user: User) -> User:
         """Admins come from settings, whatever the stored role says."""
@@ -156,10 +154,6 @@ class UserService:
         async with self.db.transaction() as tx:
             await self.users.set_notices(tx, actor.telegram_id, on)
         return await self._require(actor.telegram_id)
-
-    async def conversations_of(self, chat_id: int, telegram_id: int) -> set[str]:
-        """The multi-step conversations this person is in the middle of."""
-        return await self.conversations.active_names((chat_id, telegram_id))
 
     async def mark_unreachable(self, telegram_id: int) -> None:
         """The user blocked the bot: stop counting them as reachable."""

@@ -5,11 +5,12 @@
 ALTER TABLE opinions ADD COLUMN draft_token TEXT;
 CREATE UNIQUE INDEX opinions_draft_token ON opinions(draft_token) WHERE draft_token IS NOT NULL;
 
--- When a conversation last moved, so an abandoned one expires; old rows count from now.
+-- When a conversation last moved, so an abandoned one expires. Conversations and drafts
+-- there before this count from now, together, so the first sweep keeps the pairs whole.
 ALTER TABLE conversation_states ADD COLUMN updated_at TEXT;
-UPDATE conversation_states
-   SET updated_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')
- WHERE updated_at IS NULL;
+UPDATE conversation_states SET updated_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now');
+UPDATE drafts SET updated_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now');
+UPDATE opinion_drafts SET updated_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now');
 CREATE INDEX conversation_states_updated ON conversation_states(updated_at);
 CREATE INDEX drafts_updated ON drafts(updated_at);
 CREATE INDEX opinion_drafts_updated ON opinion_drafts(updated_at);
@@ -28,8 +29,9 @@ CREATE INDEX conversation_states_key ON conversation_states(key);
 
 -- A conversation the nightly sweep ended: told once, on the person's next message.
 CREATE TABLE conversation_expiries (
-    name        TEXT NOT NULL,
     key         TEXT NOT NULL,
+    name        TEXT NOT NULL,
     expired_at  TEXT NOT NULL,
-    PRIMARY KEY (name, key)
+    PRIMARY KEY (key, name)
 );
+CREATE INDEX conversation_expiries_at ON conversation_expiries(expired_at);

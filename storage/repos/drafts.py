@@ -74,18 +74,20 @@ class ConversationRepo:
         now: datetime | None = None,
     ) -> None:
         """Store or (state None) end a conversation; `now` is when it last moved, from the
-        caller's clock, so an abandoned one expires on time."""
+        caller's clock, so an abandoned one expires on time (needed unless ending)."""
         if state is None:
             tx.defer(
                 "DELETE FROM conversation_states WHERE name = ? AND key = ?",
                 (name, json.dumps(list(key))),
             )
             return
+        if now is None:
+            raise ValueError("a conversation's state is stored with the time it moved")
         tx.defer(
             "INSERT INTO conversation_states (name, key, state, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state,"
-            " updated_at = COALESCE(excluded.updated_at, conversation_states.updated_at)",
-            (name, json.dumps(list(key)), json.dumps(state), stamp(now) if now else None),
+            " updated_at = excluded.updated_at",
+            (name, json.dumps(list(key)), json.dumps(state), stamp(now)),
         )
 
 

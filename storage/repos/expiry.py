@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from storage.db import Database, Tx, stamp
 
@@ -15,17 +16,18 @@ class ConversationExpiryRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def of(self, key: Key) -> tuple[dict[str, datetime | None], list[str]]:
-        """The conversations `key` is in (name → when it last moved), and the ones the
-        sweep ended that the person was not yet told about; one read."""
+    async def of(self, key: Key) -> tuple[dict[str, tuple[datetime, Any]], list[str]]:
+        """The conversations `key` is in (name → when it last moved and its step), and the
+        ones the sweep ended that the person was not yet told about; one read."""
         rows = await self.db.fetchall(
-            "SELECT 'active' AS kind, name, updated_at FROM conversation_states WHERE key = ?"
+            "SELECT 'active' AS kind, name, updated_at AS at, state FROM conversation_states"
+            " WHERE key = ?"
             " UNION ALL"
-            " SELECT 'expired', name, expired_at FROM conversation_expiries WHERE key = ?",
+            " SELECT 'expired', name, expired_at, NULL FROM conversation_expiries WHERE key = ?",
             (json.dumps(list(key)), json.dumps(list(key))),
         )
         active = {
-            r["name"]: datetime.fromisoformat(r["updated_at"]) if r["updated_at"] else None
+            r["name"]: (datetime.fromisoformat(r["at"]), json.loads(r["state"]))
             for r in rows
             if r["kind"] == "active"
         }
@@ -46,19 +48,25 @@ class ConversationExpiryRepo:
         """The person was told about every conversation the sweep ended."""
         tx.defer("DELETE FROM conversation_expiries WHERE key = ?", (json.dumps(list(key)),))
 
-    async def sweep(self, tx: Tx, cutoff: datetime, now: datetime) -> list[tuple[str, Key]]:
+    async def sweep(
+        self, tx: Tx, cutoff: datetime, now: datetime, quiet: frozenset[tuple[str, Any]]
+    ) -> list[tuple[str, Key]]:
         """End every conversation that has not moved since `cutoff`, remember to tell its
-        person, and drop drafts older than that; returns the conversations ended."""
+        person (unless its (name, step) is `quiet`), and drop drafts older than that;
+        returns the conversations ended."""
         rows = await tx.fetchall(
-            "DELETE FROM conversation_states WHERE updated_at IS NULL OR updated_at < ?"
-            " RETURNING name, key",
+            "DELETE FROM conversation_states WHERE updated_at < ? RETURNING name, key, state",
             (stamp(cutoff),),
         )
         ended = [(r["name"], tuple(json.loads(r["key"]))) for r in rows]
         await tx.executemany(
             "INSERT INTO conversation_expiries (name, key, expired_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (name, key) DO UPDATE SET expired_at = excluded.expired_at",
-            [(name, json.dumps(list(key)), stamp(now)) for name, key in ended],
+            " ON CONFLICT (key, name) DO UPDATE SET expired_at = excluded.expired_at",
+            [
+                (r["name"], r["key"], stamp(now))
+                for r in rows
+                if (r["name"], json.loads(r["state"])) not in quiet
+            ],
         )
         tx.defer("DELETE FROM drafts WHERE updated_at < ?", (stamp(cutoff),))
         tx.defer("DELETE FROM opinion_drafts WHERE updated_at < ?", (stamp(cutoff),))
