@@ -580,7 +580,8 @@ async def queue_broadcast(db_path: Path) -> tuple[int, int]:
         await broadcasts.begin(actor, STAFF_ID)
         await broadcasts.set_content(actor, STAFF_ID, BROADCAST_TEXT, None, None)
         count = await broadcasts.set_audience(actor, STAFF_ID, Audience.VOTERS, None)
-        created = await broadcasts.create(actor, STAFF_ID)
+        preview = (await broadcasts.draft(actor)).preview
+        created = await broadcasts.create(actor, STAFF_ID, preview)
         # the handler would have shown the progress message first; the dispatcher edits it
         broadcast = await broadcasts.start(
             actor, STAFF_ID, created.id, STAFF_ID, PROGRESS_MESSAGE_ID

@@ -186,7 +186,7 @@ async def _preview(update: Update, context: BotContext, audience: Audience, ref:
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [
-            [button(texts("broadcast.confirm"), BroadcastConfirm())],
+            [button(texts("broadcast.confirm"), BroadcastConfirm(preview=draft.preview))],
             [
                 button(texts("broadcast.change_audience"), BroadcastChangeAudience()),
                 button(texts("broadcast.discard"), BroadcastDiscard()),
@@ -224,7 +224,8 @@ async def confirm(update: Update, context: BotContext) -> int:
     queued: the broadcast is withdrawn and the draft stays, so Confirm can be tapped again."""
     services = context.services
     chat_id = chat_id_of(update)
-    broadcast = await services.broadcasts.create(context.user, chat_id)
+    preview = BroadcastConfirm.of(update).preview
+    broadcast = await services.broadcasts.create(context.user, chat_id, preview)
     with contextlib.suppress(TelegramError):  # a spinner left turning must not stop it
         await answer_tap(update)
     try:

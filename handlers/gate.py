@@ -42,11 +42,10 @@ async def gate(update: Update, context: BotContext) -> None:
     )
     passed, warn = services.flood.check(sender.id)
     if not passed:
-        if warn:
-            if update.callback_query is not None:
-                await update.callback_query.answer(context.texts("flood.slow_down"))
-            elif chat is not None:
-                await context.bot.send_message(chat.id, context.texts("flood.slow_down"))
+        if update.callback_query is not None:  # warned or not, no tap is left spinning
+            await update.callback_query.answer(context.texts("flood.slow_down") if warn else None)
+        elif warn and chat is not None:
+            await context.bot.send_message(chat.id, context.texts("flood.slow_down"))
         raise ApplicationHandlerStop
     if context.account.consented:
         await _review_conversations(update, context)

@@ -141,7 +141,8 @@ async def test_a_broadcast_left_unstarted_by_a_crash_is_withdrawn(
     await compose(admin, "崩溃之前")
     staff = await world.services.users.get(ADMIN)
     assert staff is not None
-    orphan = await world.services.broadcasts.create(staff, ADMIN)  # and then the crash
+    preview = (await world.services.broadcasts.draft(staff)).preview
+    orphan = await world.services.broadcasts.create(staff, ADMIN, preview)  # then the crash
     broadcasts = world.services.broadcasts
     assert await broadcasts.finish_if_done(orphan.id) is None  # a moment later: left alone
     world.clock.advance(minutes=11)
@@ -276,3 +277,49 @@ async def test_zero_width_characters_inside_a_notice_are_removed(
     assert received[-1] == "周六上午议事会"
     rows = await world.rows("SELECT text FROM broadcasts")
     assert rows == [{"text": "周六上午议事会"}]
+
+
+def confirm_of_last_preview(world: World, staff: Person) -> tuple[str, dict[str, Any]]:
+    """The Confirm data and message of the preview just shown."""
+    label = say(staff, "broadcast.confirm")
+    for output in reversed(staff.seen):
+        for row in (output.markup or {}).get("inline_keyboard", []):
+            for button in row:
+                if button["text"] == label:
+                    return button["callback_data"], stored(world, staff.id, output.message_id)
+    raise AssertionError("no preview with Confirm was shown")
+
+
+async def test_the_confirm_of_an_older_preview_sends_nothing(
+    world: World, admin: Person, person
+) -> None:
+    await voters(person, 9100, 3)
+    await compose(admin, "旧的通知：周三停水。")
+    old_data, old_message = confirm_of_last_preview(world, admin)
+    await admin.send("/cancel")
+    await compose(admin, "新的通知：周五停电。")
+
+    replies = await admin.tap_data(old_data, old_message)
+    assert [o.text for o in replies if o.kind == "alert"] == [
+        say(admin, "broadcast.old_preview")
+    ]
+    assert await broadcast_rows(world) == []
+
+    await admin.tap(say(admin, "broadcast.confirm"))  # the latest preview's Confirm sends
+    rows = await broadcast_rows(world)
+    assert [r["text"] for r in rows] == ["新的通知：周五停电。"]
+
+
+async def test_a_preview_before_the_audience_changed_sends_nothing(
+    world: World, admin: Person, person
+) -> None:
+    await voters(person, 9200, 2)
+    await compose(admin, "通知：社区活动。")
+    old_data, old_message = confirm_of_last_preview(world, admin)
+    await admin.tap(say(admin, "broadcast.change_audience"))
+    await admin.tap("全体选民")
+    replies = await admin.tap_data(old_data, old_message)
+    assert [o.text for o in replies if o.kind == "alert"] == [
+        say(admin, "broadcast.old_preview")
+    ]
+    assert await broadcast_rows(world) == []

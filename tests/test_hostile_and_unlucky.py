@@ -54,3 +54,17 @@ async def test_a_failing_tap_that_was_already_answered_apologises_in_the_chat(
     replies = await voter.tap("交通出行")  # the handler answers the tap, then its edit fails
     assert replies[-1].kind == "message"
     assert replies[-1].text == say(voter, "error.internal")
+
+
+async def test_a_tap_refused_by_the_flood_guard_does_not_spin(world: World, person) -> None:
+    voter = person(8401)
+    await onboard(voter)
+    await voter.send("/language")
+    message = world.api.chat_messages(voter.id)[-1]
+    data = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    limit = world.settings.flood_max_updates
+    for _ in range(limit + 3):
+        await voter.tap_data(data, message, think=0)
+    taps = [c for c in world.api.calls if c.method == "answerCallbackQuery"]
+    assert len(taps) >= limit + 3  # every tap answered, the refused ones too
+

@@ -5,7 +5,7 @@ needs — in the database and in PTB's memory — and tells the person once."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,9 @@ class ConversationKeeper:
             for handler in _walk(group):
                 if handler.name not in BY_NAME:
                     raise RuntimeError(f"conversation {handler.name!r} is not declared here")
+                if not isinstance(getattr(handler, "_conversations", None), MutableMapping):
+                    # fail at start, not on the first expired conversation, if PTB changed
+                    raise RuntimeError("ConversationHandler keeps its states elsewhere now")
                 self.handlers[handler.name] = handler
         missing = set(BY_NAME) - set(self.handlers)
         if missing:

@@ -20,7 +20,14 @@ from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.text import clean
 from storage import Database, Tx
-from storage.models import Audience, Broadcast, BroadcastCounts, BroadcastState, User
+from storage.models import (
+    Audience,
+    Broadcast,
+    BroadcastCounts,
+    BroadcastState,
+    User,
+    new_draft_token,
+)
 from storage.repos.drafts import ConversationDrafts, conversation_key
 from storage.repos.outbox import AUDIENCE_NEEDS_REF, BroadcastRepo, OutboxRepo
 from storage.repos.stations import StationRepo
@@ -54,6 +61,9 @@ class BroadcastDraft:
     document: str | None = None
     audience: Audience | None = None
     audience_ref: int | None = None
+    # names the preview last shown: only its Confirm sends (an older one showed another
+    # text or audience)
+    preview: str = ""
 
     @classmethod
     def from_data(cls, data: dict[str, Any] | None) -> BroadcastDraft:
@@ -66,6 +76,7 @@ class BroadcastDraft:
             document=data.get("document"),
             audience=Audience(audience) if audience else None,
             audience_ref=data.get("audience_ref"),
+            preview=data.get("preview", ""),
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -75,6 +86,7 @@ class BroadcastDraft:
             "document": self.document,
             "audience": self.audience.value if self.audience else None,
             "audience_ref": self.audience_ref,
+            "preview": self.preview,
         }
 
 
@@ -134,17 +146,19 @@ class BroadcastService:
     async def set_audience(
         self, actor: User, chat_id: int, audience: Audience | None, ref: int | None
     ) -> int:
-        """Choose the audience (None: back to choosing); returns the exact recipient count."""
+        """Choose the audience (None: back to choosing); returns the exact recipient count.
+        Choosing one makes a new preview (`draft.preview` names it for its Confirm)."""
         draft = await self.draft(actor)
         if not (draft.text.strip() or draft.photo or draft.document):
             raise DomainError("broadcast.no_draft")
         if audience is None:
-            draft.audience, draft.audience_ref = None, None
+            draft.audience, draft.audience_ref, draft.preview = None, None, ""
             await self._store(actor, chat_id, draft, STEP_AUDIENCE)
             return 0
         await self.check_audience(audience, ref)
         count = len(await self.repo.audience_ids(audience, ref))
         draft.audience, draft.audience_ref = audience, ref
+        draft.preview = new_draft_token()
         await self._store(actor, chat_id, draft, STEP_PREVIEW)
         return count
 
@@ -161,12 +175,15 @@ class BroadcastService:
             elif await self.stations.get_street(ref) is None:
                 raise DomainError("station.unknown")
 
-    async def create(self, actor: User, chat_id: int) -> Broadcast:
-        """The broadcast of the previewed draft, with nothing queued yet: its progress
-        message must be shown and recorded first (`start`). The draft stays until then."""
+    async def create(self, actor: User, chat_id: int, preview: str) -> Broadcast:
+        """The broadcast of the draft as `preview` showed it, with nothing queued yet: its
+        progress message must be shown and recorded first (`start`). The draft stays until
+        then. The Confirm of an older preview is refused: it showed something else."""
         draft = await self.draft(actor)
         if draft.audience is None or not (draft.text.strip() or draft.photo or draft.document):
             raise DomainError("broadcast.no_draft")
+        if preview != draft.preview:
+            raise DomainError("broadcast.old_preview")
         await self.check_audience(draft.audience, draft.audience_ref)
         async with self.db.transaction() as tx:
             recipients = await self.repo.audience_ids(draft.audience, draft.audience_ref, tx)

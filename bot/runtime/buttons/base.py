@@ -26,7 +26,7 @@ Count = Annotated[int, Field(ge=0, le=99_999)]
 Token = Annotated[str, Field(max_length=24, pattern=r"^[A-Za-z0-9_-]{1,24}$")]
 
 PREFIX_SHAPE = re.compile(r"^[a-z][a-z0-9]{0,5}$")
-DIGITS = re.compile(r"^[0-9]{1,19}$")
+DIGITS = re.compile(r"[0-9]{1,19}")
 
 REGISTRY: dict[str, type[CallbackData]] = {}
 NOTICE_ACTIONS: dict[Intent, Callable[[NoticeButton], CallbackData]] = {}
@@ -99,7 +99,7 @@ class CallbackData(BaseModel):
                     raise MalformedButton(f"{cls.__name__}.{name}")
                 values[name] = text == "1"
             elif annotation is int:
-                if not DIGITS.match(text):
+                if not DIGITS.fullmatch(text):
                     raise MalformedButton(f"{cls.__name__}.{name}")
                 values[name] = int(text)
             else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.runtime.buttons.base import CallbackData, Id, Page
+from bot.runtime.buttons.base import CallbackData, Id, Page, Token
 from storage.models import Audience, BroadcastState
 
 
@@ -39,7 +39,10 @@ class BroadcastAudience(CallbackData, prefix="bca"):
 
 
 class BroadcastConfirm(CallbackData, prefix="bcok"):
-    """Send the previewed draft. Tapped again after it went, it says which broadcast it is."""
+    """Send the draft as this preview showed it. Tapped again after it went, it says which
+    broadcast it is; the Confirm of an older preview is refused."""
+
+    preview: Token
 
 
 class BroadcastChangeAudience(CallbackData, prefix="bcch"):
