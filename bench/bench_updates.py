@@ -381,14 +381,26 @@ async def run_mode(
     app = build_application(services, request=api, processor=factory(settings, recorder))
 
     async def fill_in_send(update: Update) -> Awaitable[Any] | None:
-        """The Send tap with the token of the draft the voter is looking at."""
+        """The Send tap with the data of the Send button the voter's chat shows: the bot
+        edits the one message every tap is on into the preview."""
         query = update.callback_query
         if query is None or query.data != SEND or query.from_user is None:
             return None
-        draft = await services.opinions.draft(query.from_user.id)
+        shown = api.messages[(query.from_user.id, ANCHOR_ID)].get("reply_markup", {})
+        sends = [
+            button["callback_data"]
+            for row in shown.get("inline_keyboard", [])
+            for button in row
+            if str(button.get("callback_data", "")).startswith(OpinionSend.prefix + ":")
+        ]
+        if not sends:
+            missing_send.append(query.from_user.id)
+            return None  # the placeholder goes through and is refused as a stale button
         data = update.to_dict()
-        data["callback_query"]["data"] = OpinionSend(draft=draft.token).pack()
+        data["callback_query"]["data"] = sends[0]
         return app.process_update(Update.de_json(data, app.bot))
+
+    missing_send: list[int] = []
 
     recorder.resolve = fill_in_send
     await app.initialize()
@@ -433,6 +445,10 @@ async def run_mode(
     stored = await db.scalar("SELECT COUNT(*) FROM opinions")
     if stored != sends:
         problems.append(f"{stored} opinions stored for {sends} Send taps")
+    if missing_send:
+        problems.append(f"{len(missing_send)} Send taps found no Send button in the chat")
+    if api.refusals:
+        problems.append(f"{len(api.refusals)} calls refused by the fake Bot API")
     alerts = [o.text for o in api.outputs if o.kind == "alert" and o.text]
     if alerts:
         problems.append(f"{len(alerts)} button alerts, e.g. {alerts[0][:60]!r}")

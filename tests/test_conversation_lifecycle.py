@@ -104,7 +104,8 @@ async def test_a_tap_after_losing_the_role_stops_spinning_and_says_why(
     await staff.send("/duty")
     await admin.send(f"/staff remove {STAFF}")
     replies = await staff.tap(staff.buttons()[0])
-    assert world.api.calls_to("answerCallbackQuery"), "the tap was never answered"
+    answered = {c.params["callback_query_id"] for c in world.api.calls_to("answerCallbackQuery")}
+    assert world.taps[-1] in answered, "the tap was never answered"
     assert replies[-1].text == say(staff, "conversation.role_lost")
     assert await states(world) == []
 
@@ -275,3 +276,15 @@ async def test_the_sweep_ends_the_optional_comment_without_a_notice(
     assert await world.rows("SELECT * FROM conversation_expiries") == []
     await voter.send("/my")
     assert all(o.text != say(voter, "conversation.expired", hours=24) for o in voter.seen)
+
+
+async def test_the_sweep_is_a_daily_job_of_the_scheduler(world: World, person) -> None:
+    (job,) = world.app.job_queue.get_jobs_by_name("expiry")
+    assert job.job.trigger.interval.total_seconds() == 24 * 3600
+    voter = person(6200)
+    await onboard(voter)
+    await voter.send("/opinion")
+    world.clock.advance(days=2)
+    await job.run(world.app)  # what the JobQueue does at the job's time
+    assert await states(world) == []
+    assert in_memory(world) == 0

@@ -53,6 +53,7 @@ def capture() -> Iterator[Callable[[Settings], StringIO]]:
     level, handlers = root.level, list(root.handlers)
     filters = {h: list(h.filters) for h in handlers}
     levels = {name: logging.getLogger(name).level for name in WIRE_LOGGERS}
+    excepthook = sys.excepthook
 
     def install(settings: Settings) -> StringIO:
         stream = StringIO()
@@ -68,6 +69,7 @@ def capture() -> Iterator[Callable[[Settings], StringIO]]:
     root.setLevel(level)
     for name, saved_level in levels.items():
         logging.getLogger(name).setLevel(saved_level)
+    sys.excepthook = excepthook
 
 
 def debug_settings(wire_log: bool = False) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ class World:
         )
         self._update_ids = itertools.count(1)
         self._retired: list[tuple[Application, Database]] = []
+        self.taps: list[str] = []  # every callback query fed, by id
         self.app: Application
         self.services: Services
         self.db: Database
@@ -53,27 +55,40 @@ class World:
     async def start(self) -> None:
         self.db = Database(self.db_path)
         await self.db.connect()
-        self.services = build_services(self.settings, self.db, self.clock)
-        self.app = build_application(self.services, request=self.api)
-        await self.app.initialize()
-        await on_startup(self.app)
-        await self.app.start()
+        try:
+            self.services = build_services(self.settings, self.db, self.clock)
+            self.app = build_application(self.services, request=self.api)
+            await self.app.initialize()
+            await on_startup(self.app)
+            await self.app.start()
+        except BaseException:
+            await self.db.close()  # an open connection's thread would keep the process alive
+            raise
 
     @property
     def outbox(self) -> OutboxDispatcher:
         return self.app.bot_data[DISPATCHER_KEY]  # type: ignore[no-any-return]
 
     async def stop(self) -> None:
-        await on_shutdown(self.app)
-        await self.app.stop()
-        await self.app.shutdown()
-        await self.db.close()
-        for app, db in self._retired:
-            await on_shutdown(app)
-            await app.stop()
-            await app.shutdown()
-            await db.close()
+        """Shut every Application down and close every database, whatever fails on the way;
+        then check that no tap was left spinning."""
+        self.api.release()  # a call left hanging would hold the dispatcher's stop
+        running = [*self._retired, (self.app, self.db)]
         self._retired.clear()
+        async with contextlib.AsyncExitStack() as stack:
+            for app, db in running:
+                stack.push_async_callback(db.close)
+                stack.push_async_callback(app.shutdown)
+                stack.push_async_callback(app.stop)
+                stack.push_async_callback(on_shutdown, app)
+        tried = {
+            str(c.params.get("callback_query_id"))
+            for c in self.api.calls
+            if c.method == "answerCallbackQuery"
+        }
+        unanswered = [t for t in self.taps if t not in tried]
+        if unanswered:
+            raise AssertionError(f"taps never answered (their buttons keep spinning): {unanswered}")
 
     async def crash_and_restart(self) -> None:
         """Start a new Application on the same file without stopping the old one gracefully:
@@ -93,6 +108,8 @@ class World:
 
     async def feed(self, data: dict[str, Any]) -> None:
         """Process one update through the real update processor, as polling would."""
+        if "callback_query" in data:
+            self.taps.append(str(data["callback_query"]["id"]))
         update = Update.de_json(data, self.app.bot)
         await self.app.update_processor.process_update(update, self.app.process_update(update))
 
