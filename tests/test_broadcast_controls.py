@@ -326,3 +326,31 @@ async def test_a_preview_before_the_audience_changed_sends_nothing(
         say(admin, "broadcast.old_preview")
     ]
     assert await broadcast_rows(world) == []
+
+
+async def test_controls_that_arrived_though_their_send_timed_out_do_no_harm(
+    world: World, person, admin
+) -> None:
+    """The new progress message reached Telegram but its answer did not: the broadcast is
+    withdrawn, so its controls (on screen anyway) refuse clearly and Confirm sends once."""
+    recipients = await voters(person, 400, 2)
+    await compose(admin, "停电通知")
+    fail_next_edit(world, ADMIN, "400")
+    world.api.fail(ADMIN, "late")
+    out = await admin.tap("✅ 确认发送")
+    orphan = [o for o in out if o.kind == "message" and "⏸ 暂停" in o.buttons()]
+    assert len(orphan) == 1  # on the staff member's screen, though the bot never heard so
+    (withdrawn,) = await broadcast_rows(world)
+    assert withdrawn["state"] == "cancelled" and await queued(world, withdrawn["id"]) == 0
+
+    pause = await admin.tap("⏸ 暂停")
+    assert not any(o.text == say(admin, "error.internal") for o in pause)
+    assert (await broadcast_rows(world))[0]["state"] == "cancelled"
+
+    await admin.tap("✅ 确认发送")
+    await world.outbox.drain()
+    rows = await broadcast_rows(world)
+    assert [r["state"] for r in rows] == ["cancelled", "done"]
+    for voter in recipients:
+        texts = [m.get("text") for m in world.api.chat_messages(voter.id)]
+        assert texts.count("停电通知") == 1

@@ -252,3 +252,18 @@ async def test_the_receipt_is_in_the_voters_language(world: World, replies: Fake
     await voter.tap(T["en"]["send"])
     await world.outbox.drain()
     assert [o.text for o in receipts(world, voter)] == [receipt_text(voter)]
+
+
+async def test_a_reply_that_went_through_but_timed_out_brings_the_number_once_more(
+    world: World, voter: Person, replies: FakeBotAPI
+) -> None:
+    """Telegram carried the edit out but its answer never came: the bot cannot know, so it
+    releases the receipt too. The number arrives twice at worst; the opinion exists once."""
+    await to_preview(voter)
+    replies.fail_replies(voter.id, "late", method="editMessageText")
+    await voter.tap(T["zh-hans"]["send"])
+    assert sent_text(voter) in world.api.chat_messages(voter.id)[-1]["text"]  # it was shown
+    await world.outbox.drain()
+    assert [o.text for o in receipts(world, voter)] == [receipt_text(voter)]
+    assert len(await opinions(world)) == 1
+    assert apologies(world, voter) == []

@@ -181,7 +181,8 @@ class FakeBotAPI(BaseRequest):
 
     def fail(self, chat_id: int, *faults: str) -> None:
         """The next sends to `chat_id` fail, one fault each: "429:<seconds>", "400:<why>",
-        "500:<why>", "timeout", "network"; then sends succeed again."""
+        "500:<why>", "timeout", "network", or "late" (it went through, but the answer timed
+        out, as happens with Telegram); then sends succeed again."""
         self.faults.setdefault(chat_id, []).extend(faults)
 
     def fail_replies(self, chat_id: int, *faults: str, method: str | None = None) -> None:
@@ -239,7 +240,11 @@ class FakeBotAPI(BaseRequest):
                 await self._released.wait()
             for key in ((chat_id, api_method), (chat_id, None)):
                 if self.reply_faults.get(key):
-                    return self._fault(self.reply_faults[key].pop(0))
+                    fault = self.reply_faults[key].pop(0)
+                    if fault == LATE:
+                        getattr(self, f"_{api_method}", lambda p: None)(params)
+                        raise TimedOut("Timed out")
+                    return self._fault(fault)
         handler = getattr(self, f"_{api_method}", None)
         if handler is None:
             if api_method in ANSWERS_TRUE:
@@ -308,8 +313,12 @@ class FakeBotAPI(BaseRequest):
         chat_id = int(params["chat_id"])
         if chat_id in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
+        late = False
         if self.faults.get(chat_id):
-            return self._fault(self.faults[chat_id].pop(0))
+            fault = self.faults[chat_id].pop(0)
+            if fault != LATE:
+                return self._fault(fault)
+            late = True
         markup = _markup(params)
         if markup is not None and "inline_keyboard" in markup:
             content["reply_markup"] = markup
@@ -323,6 +332,8 @@ class FakeBotAPI(BaseRequest):
                 message["message_id"],
             )
         )
+        if late:  # it went through, but the answer never came back
+            raise TimedOut("Timed out")
         return self._ok(message)
 
     def _sendMessage(self, params: dict[str, Any]) -> tuple[int, bytes]:
@@ -398,6 +409,8 @@ class FakeBotAPI(BaseRequest):
         """The chat's messages as they are now (after edits), oldest first."""
         return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id]
 
+
+LATE = "late"  # a fault: the call is carried out, then times out
 
 # The calls that answer in place rather than send a new message.
 IN_PLACE = frozenset({"answerCallbackQuery", "editMessageText", "editMessageReplyMarkup"})
