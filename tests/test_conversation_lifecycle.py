@@ -288,3 +288,19 @@ async def test_the_sweep_is_a_daily_job_of_the_scheduler(world: World, person) -
     await job.run(world.app)  # what the JobQueue does at the job's time
     assert await states(world) == []
     assert in_memory(world) == 0
+
+
+async def test_a_conversation_an_older_version_left_behind_ends_quietly(
+    world: World, person
+) -> None:
+    voter = person(6300)
+    await onboard(voter)
+    async with world.db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO conversation_states (name, key, state, updated_at)"
+            " VALUES ('survey', ?, '\"q1\"', ?)",
+            (f"[{voter.id}, {voter.id}]", world.clock.now().isoformat()),
+        )
+    replies = await voter.send("/my")
+    assert len(replies) == 1 and replies[0].text != say(voter, "conversation.role_lost")
+    assert await states(world) == []

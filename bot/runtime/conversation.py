@@ -16,16 +16,13 @@ from bot.access import Action, allowed
 from bot.services import Services
 from bot.services.broadcasts import CONVERSATION as BROADCAST
 from bot.services.calendar import CONVERSATION as DUTY
-from bot.services.inbox import COMMENTING
+from bot.services.inbox import COMMENTING, TYPED_BY_HOLDER
 from bot.services.opinions import CONVERSATION as OPINION
 from bot.services.opinions import REPLY_CONVERSATION as REPLY
 from bot.services.visits import CONVERSATION as VISIT
 from storage.models import User
 
 log = logging.getLogger(__name__)
-
-# What a holder types (the rest of the inbox's typed steps are the voter's).
-HOLDER_TYPING = frozenset({"answer", "decline", "ask"})
 
 MayContinue = Callable[[Services, User], Awaitable[bool]]
 
@@ -41,7 +38,7 @@ async def may_keep_typing(services: Services, user: User) -> bool:
     """A deputy's or staff member's answer, reason or question needs the inbox; a voter's
     reply or comment only needs to be the voter."""
     pending = await services.inbox.typing(user)
-    if pending is not None and pending[1] in HOLDER_TYPING:
+    if pending is not None and pending[1] in TYPED_BY_HOLDER:
         return allowed(user, Action.VIEW_INBOX)
     return allowed(user, Action.RATE_OPINION)
 
@@ -127,16 +124,22 @@ class ConversationKeeper:
         where = await conversations.whereabouts(chat.id, sender.id)
         if not where.active and not where.swept:
             return Review()
-        expired = [n for n, (at, _) in where.active.items() if conversations.expired(at)]
+        unknown = [n for n in where.active if n not in BY_NAME]  # an older version's
+        expired = [
+            n for n, (at, _) in where.active.items() if n in BY_NAME and conversations.expired(at)
+        ]
         lost = [
             name
             for name in where.active
-            if name not in expired and not await BY_NAME[name].may_continue(self.services, user)
+            if name in BY_NAME
+            and name not in expired
+            and not await BY_NAME[name].may_continue(self.services, user)
         ]
-        left = {n: step for n, (_, step) in where.active.items() if n not in expired + lost}
-        if not (expired or lost or where.swept):
+        ended = unknown + expired + lost
+        left = {n: step for n, (_, step) in where.active.items() if n not in ended}
+        if not (ended or where.swept):
             return Review(left=left)
-        await self.end(expired + lost, chat.id, sender.id)
+        await self.end(ended, chat.id, sender.id)
         if lost:
             log.info("user %s lost the role for %s; ended", sender.id, ", ".join(lost))
             return Review("conversation.role_lost", left)

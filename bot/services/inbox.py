@@ -63,6 +63,7 @@ COMMENT_MAX = 500
 # What a typed text is for, and what the person is asked / told while typing it.
 TYPED = ("answer", "decline", "ask", "reply", "comment")
 TYPED_BY_BUTTON = ("answer", "decline", "ask", "reply")
+TYPED_BY_HOLDER = frozenset({"answer", "decline", "ask"})  # the rest are the voter's
 TEXT_MAXIMUM = {
     "answer": ANSWER_MAX,
     "decline": REASON_MAX,
