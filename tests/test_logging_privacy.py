@@ -4,7 +4,6 @@ asked for: the real application at DEBUG, captured through the handler the app i
 from __future__ import annotations
 
 import logging
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from io import StringIO
@@ -23,10 +22,10 @@ from bot.runtime.logs import (
 )
 from bot.settings import Settings, load_settings
 from handlers.common import describe
+from tests.support.cli import clean_env, run_bot
 from tests.support.people import Person
 from tests.support.world import TOKEN, World
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET_PART = TOKEN.split(":", 1)[1]
 FIRST_NAME = "蔡某某"
 LAST_NAME = "隐私姓"
@@ -317,24 +316,14 @@ def test_describe_names_the_kind_never_free_text(
 
 def test_python_m_bot_at_debug_with_wire_logs_never_prints_the_token(tmp_path: Path) -> None:
     """Nothing listens on the discard port: PTB logs its URL and fails; stderr has no token."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "JIAZHAN_BOT_TOKEN": TOKEN,
-        "JIAZHAN_BOT_API_BASE_URL": "http://127.0.0.1:9/bot",
-        "JIAZHAN_DATABASE_PATH": str(tmp_path / "db.sqlite3"),
-        "JIAZHAN_LOG_LEVEL": "DEBUG",
-        "JIAZHAN_WIRE_LOG": "true",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    env = clean_env(
+        JIAZHAN_BOT_TOKEN=TOKEN,
+        JIAZHAN_BOT_API_BASE_URL="http://127.0.0.1:9/bot",
+        JIAZHAN_DATABASE_PATH=str(tmp_path / "db.sqlite3"),
+        JIAZHAN_LOG_LEVEL="DEBUG",
+        JIAZHAN_WIRE_LOG="true",
     )
+    done = run_bot(tmp_path, env)
     assert done.returncode == 1, done.stderr
     assert "DEBUG telegram" in done.stderr
     assert REDACTED in done.stderr

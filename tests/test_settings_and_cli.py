@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+from tests.support.cli import clean_env, run_bot
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
@@ -57,13 +58,6 @@ NEEDS_TOKEN = {
     for name, case in CASES.items()
     if "JIAZHAN_BOT_TOKEN" not in case.env and case.names != "JIAZHAN_BOT_TOKEN"
 }
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """Only what Python needs: nothing JIAZHAN_ leaks in from the environment of the tests."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)}
-    env.update(extra)
-    return env
 
 
 @dataclass(frozen=True)
@@ -241,15 +235,7 @@ def test_an_unreachable_bot_api_stops_with_one_clear_line(tmp_path: Path) -> Non
         JIAZHAN_DATABASE_PATH=str(tmp_path / "db.sqlite3"),
         JIAZHAN_LOG_LEVEL="ERROR",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_bot(tmp_path, env)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 
 from bot.services.stations import StationService
 from storage import Database
+from tests.support.cli import clean_env, run_bot
 from tests.support.world import STATIONS_CSV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -269,19 +268,8 @@ async def test_a_missing_file_is_reported(world: Stations, tmp_path: Path) -> No
 
 
 def run_import(tmp_path: Path, db: Path, csv_file: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
-        "JIAZHAN_DATABASE_PATH": str(db),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "stations", "import", str(csv_file)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = clean_env(JIAZHAN_DATABASE_PATH=str(db))
+    return run_bot(tmp_path, env, "stations", "import", str(csv_file))
 
 
 def count_stations(db: Path) -> list[tuple[str, str, str]]:
