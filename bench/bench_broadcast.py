@@ -14,7 +14,7 @@ start.
   run 3  /help from one voter every ~0.55 s, reply latency without and during a (smaller)
          broadcast
 
-Run from the project root:  /work/venv/bin/python -m bench.bench_broadcast  (--help)
+Run from the project root:  .venv/bin/python -m bench.bench_broadcast  (--help)
 The full size (22,000 voters at 25 msg/s) takes about 15 minutes for each of runs 1 and 2.
 Exit status 1 when a run misses a target (rate, lost, duplicates, latency) or times out.
 """

@@ -8,7 +8,7 @@ visit every quarter, an annual account) and 100,000 opinions on one SQLite file.
 - p50/p99 of `/schedule` (deputies and voters) and `/inbox` handled by the real Application
   over a fake Bot API that answers at once, so the figures are the bot's own work.
 
-Run from the project root:  /work/venv/bin/python -m bench.bench_deputies
+Run from the project root:  .venv/bin/python -m bench.bench_deputies
 """
 
 from __future__ import annotations

@@ -23,8 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from telegram.ext import ConversationHandler
-
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
 from tests.support.botapi import Output
 from tests.support.people import Person
@@ -84,29 +82,19 @@ async def start_and_abandon(world: World, ids: range) -> float:
     return time.perf_counter() - started
 
 
-def held_in_memory(world: World) -> int:
-    """Conversation states PTB holds in memory, counted in its handlers themselves."""
-    return sum(
-        len(handler._conversations)
-        for group in world.app.handlers.values()
-        for handler in group
-        if isinstance(handler, ConversationHandler)
-    )
-
-
 async def held_in_database(world: World) -> tuple[int, int]:
     states = await world.db.scalar("SELECT count(*) FROM conversation_states")
     drafts = await world.db.scalar("SELECT count(*) FROM opinion_drafts")
     return int(states), int(drafts)
 
 
-def settle(world: World) -> int:
-    """Drop what the fake Bot API recorded (it is the test's memory, not the bot's), collect
-    garbage, and read RSS."""
-    world.api.calls.clear()
-    world.api.outputs.clear()
-    world.api.messages.clear()
-    world.api.callback_queries.clear()
+def settle(world: World, problems: list[str]) -> int:
+    """Check that every tap was answered, drop what the fake Bot API recorded (the test's
+    memory, not the bot's), collect garbage, and read RSS."""
+    unanswered = world.unanswered_taps()
+    if unanswered:
+        problems.append(f"{len(unanswered)} taps never answered")
+    world.forget_recorded()
     gc.collect()
     return rss_bytes()
 
@@ -116,7 +104,7 @@ async def wave(world: World, keeper: ConversationKeeper, ids: range, label: str)
     problems: list[str] = []
     seconds = await start_and_abandon(world, ids)
     states, drafts = await held_in_database(world)
-    memory = held_in_memory(world)
+    memory = world.conversations_in_memory()
     expected = len(ids)
     for what, count in (("states", states), ("drafts", drafts), ("in memory", memory)):
         if count != expected:
@@ -124,7 +112,7 @@ async def wave(world: World, keeper: ConversationKeeper, ids: range, label: str)
     world.clock.advance(hours=world.settings.conversation_timeout_hours + 1)
     ended = await keeper.sweep()
     states, drafts = await held_in_database(world)
-    memory = held_in_memory(world)
+    memory = world.conversations_in_memory()
     if ended != expected:
         problems.append(f"{label}: the sweep ended {ended}, not {expected}")
     for what, count in (("states", states), ("drafts", drafts), ("in memory", memory)):
@@ -150,11 +138,12 @@ async def run(voters: int, tmp: Path) -> int:
     try:
         await consent_all(world, first)
         await consent_all(world, second)
-        before = settle(world)
-        problems = await wave(world, keeper, first, "wave 1")
-        after_first = settle(world)
+        problems: list[str] = []
+        before = settle(world, problems)
+        problems += await wave(world, keeper, first, "wave 1")
+        after_first = settle(world, problems)
         problems += await wave(world, keeper, second, "wave 2")
-        after_second = settle(world)
+        after_second = settle(world, problems)
     finally:
         await world.stop()
 

@@ -6,7 +6,7 @@ round-robin on `app.update_queue` as polling would put them, while every Bot API
 (`SimpleUpdateProcessor(1)`) as the baseline, on a subset because it manages only ~10-20
 updates/s. Each run has a fresh SQLite file in a temporary directory.
 
-Run from the project root:  /work/venv/bin/python -m bench.bench_updates  (--help for options)
+Run from the project root:  .venv/bin/python -m bench.bench_updates  (--help for options)
 Exit status 1 when a chat's updates finished out of order in the concurrent run; 2 when a
 run's sanity checks fail (updates lost or dropped, handler errors or warnings logged, button
 alerts shown, wrong number of opinions stored); 0 otherwise.

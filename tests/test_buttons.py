@@ -11,7 +11,6 @@ from enum import Enum
 from pathlib import Path
 
 import pytest
-from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from bot.runtime.buttons import NOTICE_ACTIONS, REGISTRY, CallbackData, MalformedButton
 from bot.runtime.buttons.base import MAX_BYTES, SQLITE_MAX_INT, ButtonFilter
@@ -120,21 +119,8 @@ def test_every_notice_intent_becomes_a_declared_button() -> None:
         assert len(button.pack().encode()) <= MAX_BYTES
 
 
-def _patterns(handlers: list) -> list[object]:
-    found: list[object] = []
-    for handler in handlers:
-        if isinstance(handler, ConversationHandler):
-            inner = [*handler.entry_points, *handler.fallbacks]
-            for state in handler.states.values():
-                inner.extend(state)
-            found.extend(_patterns(inner))
-        elif isinstance(handler, CallbackQueryHandler):
-            found.append(handler.pattern)
-    return found
-
-
 async def test_every_declared_button_has_a_handler(world: World) -> None:
-    patterns = _patterns([h for group in world.app.handlers.values() for h in group])
+    patterns = world.button_patterns()
     handled = {
         kind for p in patterns if isinstance(p, ButtonFilter) for kind in p.buttons
     }

@@ -41,16 +41,6 @@ class Stranger(Person):
         return sender
 
 
-def t(world: World, locale: str, key: str, **params: object) -> str:
-    return world.services.i18n.texts(locale)(key, **params)
-
-
-async def user_row(world: World, user_id: int) -> dict[str, Any]:
-    rows = await world.rows("SELECT * FROM users WHERE telegram_id = ?", (user_id,))
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
 async def user_ids(world: World) -> set[int]:
     return {r["telegram_id"] for r in await world.rows("SELECT telegram_id FROM users")}
 
@@ -69,14 +59,14 @@ async def test_a_stranger_leaves_only_their_id_and_the_notice_time(world: World)
     first_contact = world.clock.now() + timedelta(seconds=1)  # a person "thinks" one second
 
     reply = await stranger.send("hello")
-    assert reply[0].text.startswith(t(world, "en", "privacy.required"))
-    assert t(world, "en", "privacy.notice") in reply[0].text
+    assert reply[0].text.startswith(world.text("en", "privacy.required"))
+    assert world.text("en", "privacy.notice") in reply[0].text
     await stranger.send("/start")
     await stranger.send("/opinion")
     alert = await stranger.tap_data("st:z:0")
-    assert (alert[0].kind, alert[0].text) == ("alert", t(world, "en", "privacy.required"))
+    assert (alert[0].kind, alert[0].text) == ("alert", world.text("en", "privacy.required"))
 
-    row = await user_row(world, 7001)
+    row = await world.user_row(7001)
     assert row == {
         "telegram_id": 7001,
         "role": "voter",
@@ -100,14 +90,14 @@ async def test_the_notice_time_is_recorded_when_start_shows_it(world: World) -> 
     stranger = Stranger(world, 7002, language_code="zh-hans")
     await stranger.send("/start")
     shown = world.clock.now()
-    assert t(world, "zh_CN", "privacy.notice") in stranger.last
-    assert (await user_row(world, 7002))["notice_shown_at"] == stamp(shown)
+    assert world.text("zh_CN", "privacy.notice") in stranger.last
+    assert (await world.user_row(7002))["notice_shown_at"] == stamp(shown)
 
     # a button before consent answers with an alert only: that is not the notice
     world.clock.advance(minutes=1)
     quiet = Stranger(world, 7003, language_code="zh-hans")
     await quiet.tap_data("my:p:0", message={"message_id": 1, "date": 0, "chat": quiet._chat()})
-    assert (await user_row(world, 7003))["notice_shown_at"] is None
+    assert (await world.user_row(7003))["notice_shown_at"] is None
 
 
 async def test_a_stranger_who_changes_telegram_language_gets_replies_in_it(
@@ -115,19 +105,19 @@ async def test_a_stranger_who_changes_telegram_language_gets_replies_in_it(
 ) -> None:
     stranger = Stranger(world, 7004, language_code="zh-hans")
     reply = await stranger.send("/start")
-    assert reply[0].text.startswith(t(world, "zh_CN", "start.greeting"))
+    assert reply[0].text.startswith(world.text("zh_CN", "start.greeting"))
 
     stranger.language_code = "en"
     reply = await stranger.send("hello")
-    assert reply[0].text.startswith(t(world, "en", "privacy.required"))
-    assert reply[0].buttons() == [t(world, "en", "privacy.agree")]
+    assert reply[0].text.startswith(world.text("en", "privacy.required"))
+    assert reply[0].buttons() == [world.text("en", "privacy.agree")]
     reply = await stranger.send("/start")
-    assert reply[0].text.startswith(t(world, "en", "start.greeting"))
-    assert (await user_row(world, 7004))["locale"] == world.settings.default_locale
+    assert reply[0].text.startswith(world.text("en", "start.greeting"))
+    assert (await world.user_row(7004))["locale"] == world.settings.default_locale
 
-    await stranger.tap(t(world, "en", "privacy.agree"))
-    assert stranger.saw(t(world, "en", "privacy.thanks"))
-    assert (await user_row(world, 7004))["locale"] == "en"
+    await stranger.tap(world.text("en", "privacy.agree"))
+    assert stranger.saw(world.text("en", "privacy.thanks"))
+    assert (await world.user_row(7004))["locale"] == "en"
 
 
 # --- at and after consent -------------------------------------------------------------------
@@ -138,9 +128,9 @@ async def test_agreeing_stores_name_username_and_language_with_the_consent(
 ) -> None:
     stranger = Stranger(world, 7005, language_code="en")
     await stranger.send("/start")
-    await stranger.tap(t(world, "en", "privacy.agree"))
+    await stranger.tap(world.text("en", "privacy.agree"))
 
-    row = await user_row(world, 7005)
+    row = await world.user_row(7005)
     assert row["consent_at"] == stamp(world.clock.now())
     assert (row["full_name"], row["username"], row["locale"]) == (
         f"{FIRST} {LAST}",
@@ -151,8 +141,8 @@ async def test_agreeing_stores_name_username_and_language_with_the_consent(
     # after consent the name follows the Telegram profile
     stranger.last_name, stranger.username = "Renamed", None
     reply = await stranger.send("/help")
-    assert reply[0].text.startswith(t(world, "en", "help.title"))
-    row = await user_row(world, 7005)
+    assert reply[0].text.startswith(world.text("en", "help.title"))
+    row = await world.user_row(7005)
     assert (row["full_name"], row["username"]) == (f"{FIRST} Renamed", None)
 
 
@@ -163,8 +153,8 @@ async def test_a_stranger_forgotten_by_the_sweep_can_still_agree(world: World) -
     assert await world.services.users.forget_unconsented(30) == 1
     assert 7006 not in await user_ids(world)
 
-    await stranger.tap(t(world, "zh_CN", "privacy.agree"))
-    row = await user_row(world, 7006)
+    await stranger.tap(world.text("zh_CN", "privacy.agree"))
+    row = await world.user_row(7006)
     assert row["consent_at"] == stamp(world.clock.now())
     assert (row["full_name"], row["username"], row["locale"]) == (
         f"{FIRST} {LAST}",
@@ -181,7 +171,7 @@ async def test_forget_unconsented_removes_old_strangers_only(world: World, perso
     voter = person(7010, "选民")
     for who in (admin, voter):
         await who.send("/start")
-        await who.tap(t(world, "zh_CN", "privacy.agree"))
+        await who.tap(world.text("zh_CN", "privacy.agree"))
     old = Stranger(world, 7011)
     await old.send("hello")
     referenced = Stranger(world, 7012)

@@ -5,8 +5,6 @@ never consented."""
 
 from __future__ import annotations
 
-from telegram.ext import ConversationHandler
-
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
 from storage.models import Role
 from storage.repos.users import UserRepo
@@ -19,15 +17,6 @@ STAFF = 2001
 
 def keeper(world: World) -> ConversationKeeper:
     return world.app.bot_data[KEEPER_KEY]
-
-
-def in_memory(world: World) -> int:
-    return sum(
-        len(handler._conversations)
-        for group in world.app.handlers.values()
-        for handler in group
-        if isinstance(handler, ConversationHandler)
-    )
 
 
 async def states(world: World) -> list[str]:
@@ -77,7 +66,7 @@ async def test_staff_removed_during_a_broadcast_is_let_out(world: World, person)
     await staff.send("还有一句")
     assert staff.last == say(staff, "conversation.role_lost")
     assert await states(world) == []
-    assert in_memory(world) == 0
+    assert world.conversations_in_memory() == 0
     assert await world.rows("SELECT * FROM broadcasts") == []
 
 
@@ -165,14 +154,14 @@ async def test_the_sweep_removes_abandoned_drafts_everywhere(world: World, perso
         await voter.tap("交通出行")
         await voter.send("小区门口的红绿灯时间太短，老人过马路来不及。")
     assert len(await states(world)) == 30
-    assert in_memory(world) == 30
+    assert world.conversations_in_memory() == 30
 
     world.clock.advance(days=400)
     assert await keeper(world).sweep() == 30
     assert await states(world) == []
     assert await world.rows("SELECT * FROM opinion_drafts") == []
     assert await world.rows("SELECT * FROM drafts") == []
-    assert in_memory(world) == 0
+    assert world.conversations_in_memory() == 0
 
     # each is told once, on their next message
     first = voters[0]
@@ -287,7 +276,7 @@ async def test_the_sweep_is_a_daily_job_of_the_scheduler(world: World, person) -
     world.clock.advance(days=2)
     await job.run(world.app)  # what the JobQueue does at the job's time
     assert await states(world) == []
-    assert in_memory(world) == 0
+    assert world.conversations_in_memory() == 0
 
 
 async def test_a_conversation_an_older_version_left_behind_ends_quietly(

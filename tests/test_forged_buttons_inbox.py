@@ -15,7 +15,6 @@ import typing
 from enum import Enum
 
 import pytest
-from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from bot.runtime.buttons import REGISTRY, CallbackData
 from bot.runtime.buttons import inbox as inbox_buttons
@@ -163,19 +162,6 @@ async def claimed_and_asked(cast: Cast) -> None:
     await cast.voter.send("/my")
 
 
-def _patterns(handlers: list[object]) -> list[object]:
-    found: list[object] = []
-    for handler in handlers:
-        if isinstance(handler, ConversationHandler):
-            inner = [*handler.entry_points, *handler.fallbacks]
-            for state in handler.states.values():
-                inner.extend(state)
-            found.extend(_patterns(inner))
-        elif isinstance(handler, CallbackQueryHandler) and handler.pattern is not None:
-            found.append(handler.pattern)
-    return found
-
-
 # --- the tests ----------------------------------------------------------------------------
 
 
@@ -199,7 +185,7 @@ def test_the_table_covers_every_kind_of_this_module() -> None:
 async def test_every_valid_button_of_this_module_reaches_its_handler(world: World) -> None:
     """The base of each forgery is real: every kind, on every side, has a handler that is
     not the stale-button fallback."""
-    patterns = _patterns([h for group in world.app.handlers.values() for h in group])
+    patterns = world.button_patterns()
     for kind in KINDS:
         for button in valid_buttons(kind):
             data = button.pack()

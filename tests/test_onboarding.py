@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,16 +31,6 @@ MANY_STATIONS = (
 )
 
 
-def t(world: World, locale: str, key: str, **params: object) -> str:
-    return world.services.i18n.texts(locale)(key, **params)
-
-
-async def user_row(world: World, user_id: int) -> dict[str, Any]:
-    rows = await world.rows("SELECT * FROM users WHERE telegram_id = ?", (user_id,))
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
 async def station_id(world: World, name: str) -> int:
     rows = await world.rows("SELECT id FROM stations WHERE name = ?", (name,))
     assert len(rows) == 1, rows
@@ -50,8 +39,8 @@ async def station_id(world: World, name: str) -> int:
 
 async def consent(world: World, who: Person, locale: str) -> None:
     await who.send("/start")
-    await who.tap(t(world, locale, "privacy.agree"))
-    assert (await user_row(world, who.id))["consent_at"] is not None
+    await who.tap(world.text(locale, "privacy.agree"))
+    assert (await world.user_row(who.id))["consent_at"] is not None
 
 
 def only(outputs: list[Output]) -> Output:
@@ -70,10 +59,10 @@ async def test_start_greets_and_shows_the_privacy_notice(
     reply = only(await newcomer.send("/start"))
 
     assert reply.kind == "message"
-    assert t(world, locale, "start.greeting") in reply.text
-    assert t(world, locale, "privacy.notice") in reply.text
-    assert reply.buttons() == [t(world, locale, "privacy.agree")]
-    row = await user_row(world, 1001)
+    assert world.text(locale, "start.greeting") in reply.text
+    assert world.text(locale, "privacy.notice") in reply.text
+    assert reply.buttons() == [world.text(locale, "privacy.agree")]
+    row = await world.user_row(1001)
     assert row["consent_at"] is None
     # before consent the Telegram language is used, not stored: the row has the default
     assert row["locale"] == world.settings.default_locale
@@ -88,15 +77,15 @@ async def test_nothing_but_consent_works_before_agreeing(
     newcomer: Person = person(1002, "王芳", code)
     await newcomer.send("/start")
     before = await world.snapshot()
-    required = t(world, locale, "privacy.required")
-    notice = t(world, locale, "privacy.notice")
+    required = world.text(locale, "privacy.required")
+    notice = world.text(locale, "privacy.notice")
 
     for text in ("/opinion", "/my", "/station", "/help", "/invite 王五", "你好，我想反映问题"):
         reply = only(await newcomer.send(text))
         assert reply.kind == "message", text
         assert reply.text.startswith(required), (text, reply.text)
         assert notice in reply.text, text
-        assert reply.buttons() == [t(world, locale, "privacy.agree")], text
+        assert reply.buttons() == [world.text(locale, "privacy.agree")], text
 
     reply = only(await newcomer.send_location(39.99, 116.35))
     assert reply.text.startswith(required)
@@ -106,7 +95,7 @@ async def test_nothing_but_consent_works_before_agreeing(
         assert (reply.kind, reply.text, reply.show_alert) == ("alert", required, True), data
 
     assert await world.snapshot() == before
-    assert (await user_row(world, 1002))["consent_at"] is None
+    assert (await world.user_row(1002))["consent_at"] is None
 
 
 @pytest.mark.parametrize(("code", "locale"), LANGS)
@@ -116,24 +105,24 @@ async def test_agreeing_stores_the_consent_time_and_asks_for_a_station(
     newcomer: Person = person(1003, "赵六", code)
     await newcomer.send("/start")
     world.clock.advance(minutes=5)
-    out = await newcomer.tap(t(world, locale, "privacy.agree"))
+    out = await newcomer.tap(world.text(locale, "privacy.agree"))
 
     agreed_at = world.clock.now()
-    row = await user_row(world, 1003)
+    row = await world.user_row(1003)
     assert datetime.fromisoformat(row["consent_at"]) == agreed_at
-    assert out[0].text == t(world, locale, "privacy.thanks")
-    assert out[-1].text.startswith(t(world, locale, "station.first_time"))
+    assert out[0].text == world.text(locale, "privacy.thanks")
+    assert out[-1].text.startswith(world.text(locale, "station.first_time"))
     assert "学院路街道" in out[-1].buttons()
 
     # Tapping the old agree button again later does not move the recorded time.
     world.clock.advance(days=2)
     await newcomer.tap_data("consent:")
-    row = await user_row(world, 1003)
+    row = await world.user_row(1003)
     assert datetime.fromisoformat(row["consent_at"]) == agreed_at
 
     # And now the commands answer for real.
     reply = only(await newcomer.send("/help"))
-    assert reply.text.startswith(t(world, locale, "help.title"))
+    assert reply.text.startswith(world.text(locale, "help.title"))
 
 
 # --- choosing a station ---------------------------------------------------------------------
@@ -146,39 +135,39 @@ async def test_station_by_street_then_station_with_paging(
     await world.load_stations(MANY_STATIONS)
     voter: Person = person(1004, "钱七", code)
     await consent(world, voter, locale)
-    prev, nxt = t(world, locale, "nav.prev"), t(world, locale, "nav.next")
+    prev, nxt = world.text(locale, "nav.prev"), world.text(locale, "nav.next")
 
     first = voter.buttons()
     assert first[:8] == ["学院路街道", "海淀街道", "清河街道"] + [
         f"街道{i:02d}" for i in range(1, 6)
     ]
-    assert first[8:] == [t(world, locale, "nav.page", page=1, pages=2), nxt]
+    assert first[8:] == [world.text(locale, "nav.page", page=1, pages=2), nxt]
 
     await voter.tap(nxt)
-    assert voter.last == t(world, locale, "station.choose_street")
+    assert voter.last == world.text(locale, "station.choose_street")
     assert voter.buttons() == [f"街道{i:02d}" for i in range(6, 11)] + [
         prev,
-        t(world, locale, "nav.page", page=2, pages=2),
+        world.text(locale, "nav.page", page=2, pages=2),
     ]
     # Tapping the page indicator of the page shown changes nothing and breaks nothing.
-    await voter.tap(t(world, locale, "nav.page", page=2, pages=2))
+    await voter.tap(world.text(locale, "nav.page", page=2, pages=2))
     assert voter.buttons()[0] == "街道06"
 
     await voter.tap(prev)
     await voter.tap("街道01")
-    assert voter.last == t(world, locale, "station.choose_station", street="街道01")
+    assert voter.last == world.text(locale, "station.choose_station", street="街道01")
     stations = voter.buttons()
     assert stations[:8] == ["街道01联络站"] + [f"站点{j:02d}" for j in range(1, 8)]
-    assert nxt in stations and t(world, locale, "nav.back") in stations
+    assert nxt in stations and world.text(locale, "nav.back") in stations
 
     await voter.tap(nxt)
     assert voter.buttons()[:3] == ["站点08", "站点09", "站点10"]
     await voter.tap("站点10")
 
-    assert voter.last == t(
-        world, locale, "station.chosen", station="站点10", street="街道01", address="站点地址 10 号"
+    assert voter.last == world.text(
+        locale, "station.chosen", station="站点10", street="街道01", address="站点地址 10 号"
     )
-    assert (await user_row(world, 1004))["station_id"] == await station_id(world, "站点10")
+    assert (await world.user_row(1004))["station_id"] == await station_id(world, "站点10")
 
 
 @pytest.mark.parametrize(
@@ -209,15 +198,13 @@ async def test_station_by_shared_location_lists_the_nearest_with_distance(
     await consent(world, voter, locale)
 
     reply = only(await voter.send_location(39.99, 116.35))
-    assert reply.text == t(world, locale, "station.nearest")
+    assert reply.text == world.text(locale, "station.nearest")
     # nearest first; 清河联络站 has no coordinates and cannot be ranked
     assert reply.buttons() == labels
 
     await voter.tap(labels[1])
     assert "学院路第二联络站" in voter.last
-    assert (await user_row(world, 1005))["station_id"] == await station_id(
-        world, "学院路第二联络站"
-    )
+    assert (await world.user_row(1005))["station_id"] == await station_id(world, "学院路第二联络站")
 
 
 @pytest.mark.parametrize(("code", "locale"), LANGS)
@@ -228,19 +215,18 @@ async def test_station_deep_link_before_consent_binds_after_agreeing(
     voter: Person = person(1006, "周九", code)
 
     reply = only(await voter.send(f"/start st_{target}"))
-    assert t(world, locale, "privacy.notice") in reply.text
-    assert (await user_row(world, 1006))["station_id"] is None
+    assert world.text(locale, "privacy.notice") in reply.text
+    assert (await world.user_row(1006))["station_id"] is None
 
-    out = await voter.tap(t(world, locale, "privacy.agree"))
-    assert out[-1].text == t(
-        world,
+    out = await voter.tap(world.text(locale, "privacy.agree"))
+    assert out[-1].text == world.text(
         locale,
         "station.chosen",
         station="海淀街道联络站",
         street="海淀街道",
         address="海淀大街 8 号",
     )
-    row = await user_row(world, 1006)
+    row = await world.user_row(1006)
     assert row["station_id"] == target
     assert row["consent_at"] is not None
 
@@ -254,38 +240,37 @@ async def test_station_deep_link_after_consent_binds_directly(
     target = await station_id(world, "清河联络站")
 
     reply = only(await voter.send(f"/start st_{target}"))
-    assert reply.text == t(
-        world,
+    assert reply.text == world.text(
         locale,
         "station.chosen",
         station="清河联络站",
         street="清河街道",
         address="清河中街 5 号",
     )
-    assert (await user_row(world, 1007))["station_id"] == target
+    assert (await world.user_row(1007))["station_id"] == target
 
     # Opening /start again without a link just welcomes the voter back.
     reply = only(await voter.send("/start"))
-    assert reply.text == t(world, locale, "start.welcome_back")
+    assert reply.text == world.text(locale, "start.welcome_back")
 
 
 @pytest.mark.parametrize(("code", "locale"), LANGS)
 async def test_deep_link_to_a_station_that_does_not_exist(
     world: World, person, code: str, locale: str
 ) -> None:
-    unknown = t(world, locale, "station.unknown")
+    unknown = world.text(locale, "station.unknown")
 
     consented: Person = person(1008, "郑一", code)
     await consent(world, consented, locale)
     reply = only(await consented.send("/start st_999999"))
     assert reply.text == unknown
-    assert (await user_row(world, 1008))["station_id"] is None
+    assert (await world.user_row(1008))["station_id"] is None
 
     newcomer: Person = person(1009, "冯二", code)
     await newcomer.send("/start st_424242")
-    out = await newcomer.tap(t(world, locale, "privacy.agree"))
+    out = await newcomer.tap(world.text(locale, "privacy.agree"))
     assert unknown in [o.text for o in out]
-    row = await user_row(world, 1009)
+    row = await world.user_row(1009)
     assert row["consent_at"] is not None
     assert row["station_id"] is None
 
@@ -294,8 +279,8 @@ async def test_a_malformed_deep_link_is_ignored(world: World, person) -> None:
     voter: Person = person(1010, "陈三", "zh-hans")
     await consent(world, voter, "zh_CN")
     reply = only(await voter.send("/start st_abc"))
-    assert reply.text.startswith(t(world, "zh_CN", "station.first_time"))
-    assert (await user_row(world, 1010))["station_id"] is None
+    assert reply.text.startswith(world.text("zh_CN", "station.first_time"))
+    assert (await world.user_row(1010))["station_id"] is None
 
 
 @pytest.mark.parametrize(("code", "locale"), LANGS)
@@ -306,20 +291,18 @@ async def test_station_command_changes_the_station_later(
     await consent(world, voter, locale)
     await voter.tap("学院路街道")
     await voter.tap("学院路第一联络站")
-    assert (await user_row(world, 1011))["station_id"] == await station_id(
-        world, "学院路第一联络站"
-    )
+    assert (await world.user_row(1011))["station_id"] == await station_id(world, "学院路第一联络站")
 
     reply = only(await voter.send("/station"))
-    assert reply.text.startswith(t(world, locale, "station.choose_street"))
-    assert t(world, locale, "station.or_location") in reply.text
+    assert reply.text.startswith(world.text(locale, "station.choose_street"))
+    assert world.text(locale, "station.or_location") in reply.text
     await voter.tap("海淀街道")
-    await voter.tap(t(world, locale, "nav.back"))
+    await voter.tap(world.text(locale, "nav.back"))
     assert voter.buttons()[0] == "学院路街道"
     await voter.tap("海淀街道")
     await voter.tap("海淀街道联络站")
     assert "海淀街道联络站" in voter.last
-    assert (await user_row(world, 1011))["station_id"] == await station_id(world, "海淀街道联络站")
+    assert (await world.user_row(1011))["station_id"] == await station_id(world, "海淀街道联络站")
 
 
 # --- language -------------------------------------------------------------------------------
@@ -343,11 +326,11 @@ async def test_language_comes_from_telegrams_language_code(
 ) -> None:
     newcomer: Person = person(1020, "Lee", code)
     reply = only(await newcomer.send("/start"))
-    assert reply.text.startswith(t(world, locale, "start.greeting"))
+    assert reply.text.startswith(world.text(locale, "start.greeting"))
     # the language is stored with the consent, not before
-    assert (await user_row(world, 1020))["locale"] == world.settings.default_locale
-    await newcomer.tap(t(world, locale, "privacy.agree"))
-    assert (await user_row(world, 1020))["locale"] == locale
+    assert (await world.user_row(1020))["locale"] == world.settings.default_locale
+    await newcomer.tap(world.text(locale, "privacy.agree"))
+    assert (await world.user_row(1020))["locale"] == locale
 
 
 @pytest.fixture
@@ -366,8 +349,8 @@ async def test_unknown_telegram_language_gets_the_configured_default(
     for w, expected in ((world, "zh_CN"), (english_default_world, "en")):
         newcomer = Person(w, 1021, "Anon", None)  # type: ignore[arg-type]
         reply = only(await newcomer.send("/start"))
-        assert (await user_row(w, 1021))["locale"] == expected
-        assert reply.text.startswith(t(w, expected, "start.greeting"))
+        assert (await w.user_row(1021))["locale"] == expected
+        assert reply.text.startswith(w.text(expected, "start.greeting"))
 
 
 @pytest.mark.parametrize(
@@ -384,17 +367,17 @@ async def test_language_command_switches_and_later_messages_follow(
     await consent(world, voter, locale)
 
     reply = only(await voter.send("/language"))
-    assert reply.text == t(world, locale, "language.choose")
+    assert reply.text == world.text(locale, "language.choose")
     assert reply.buttons() == ["中文", "English"]
     await voter.tap(label)
-    assert voter.last == t(world, other, "language.set")
-    assert (await user_row(world, 1022))["locale"] == other
+    assert voter.last == world.text(other, "language.set")
+    assert (await world.user_row(1022))["locale"] == other
 
     # Telegram keeps sending the old language_code; the choice sticks anyway.
-    assert only(await voter.send("/help")).text.startswith(t(world, other, "help.title"))
-    assert only(await voter.send("/nonsense")).text == t(world, other, "error.unknown_command")
+    assert only(await voter.send("/help")).text.startswith(world.text(other, "help.title"))
+    assert only(await voter.send("/nonsense")).text == world.text(other, "error.unknown_command")
     reply = only(await voter.send("/station"))
-    assert reply.text.startswith(t(world, other, "station.choose_street"))
+    assert reply.text.startswith(world.text(other, "station.choose_street"))
 
 
 async def test_language_can_be_chosen_before_consent(world: World, person) -> None:
@@ -403,18 +386,18 @@ async def test_language_can_be_chosen_before_consent(world: World, person) -> No
 
     await newcomer.send("/language")
     await newcomer.tap("English")
-    assert newcomer.last == t(world, "en", "language.set")
-    assert (await user_row(world, 1023))["locale"] == "en"
-    assert (await user_row(world, 1023))["consent_at"] is None
+    assert newcomer.last == world.text("en", "language.set")
+    assert (await world.user_row(1023))["locale"] == "en"
+    assert (await world.user_row(1023))["consent_at"] is None
 
     reply = only(await newcomer.send("/start"))
-    assert t(world, "en", "privacy.notice") in reply.text
-    assert reply.buttons() == [t(world, "en", "privacy.agree")]
+    assert world.text("en", "privacy.notice") in reply.text
+    assert reply.buttons() == [world.text("en", "privacy.agree")]
 
     # the choice outlives consent, though Telegram still says zh-hans
-    await newcomer.tap(t(world, "en", "privacy.agree"))
-    assert (await user_row(world, 1023))["locale"] == "en"
-    assert only(await newcomer.send("/help")).text.startswith(t(world, "en", "help.title"))
+    await newcomer.tap(world.text("en", "privacy.agree"))
+    assert (await world.user_row(1023))["locale"] == "en"
+    assert only(await newcomer.send("/help")).text.startswith(world.text("en", "help.title"))
 
 
 # --- /help and the command menus --------------------------------------------------------------
@@ -437,7 +420,7 @@ async def test_help_lists_the_commands_of_the_users_role(
     for who in (admin, staff, voter):
         await consent(world, who, locale)
     await admin.send("/staff add 1030")
-    assert (await user_row(world, 1030))["role"] == "staff"
+    assert (await world.user_row(1030))["role"] == "staff"
 
     for who, role in ((voter, Role.VOTER), (staff, Role.STAFF), (admin, Role.ADMIN)):
         reply = only(await who.send("/help"))
@@ -498,18 +481,18 @@ async def test_a_user_who_blocked_the_bot_is_marked_inactive_then_reactivated(
 ) -> None:
     voter: Person = person(1040, "蒋六", "zh-hans")
     await consent(world, voter, "zh_CN")
-    assert (await user_row(world, 1040))["active"] == 1
+    assert (await world.user_row(1040))["active"] == 1
 
     world.api.blocked.add(1040)
     assert await voter.send("/help") == []
-    assert (await user_row(world, 1040))["active"] == 0
+    assert (await world.user_row(1040))["active"] == 0
     # no apology was attempted to the blocked chat after the Forbidden
     assert world.api.calls_to("sendMessage")[-1].params["chat_id"] == 1040
 
     world.api.blocked.discard(1040)
     reply = only(await voter.send("/help"))
-    assert reply.text.startswith(t(world, "zh_CN", "help.title"))
-    assert (await user_row(world, 1040))["active"] == 1
+    assert reply.text.startswith(world.text("zh_CN", "help.title"))
+    assert (await world.user_row(1040))["active"] == 1
 
 
 @pytest.mark.parametrize(("code", "locale"), LANGS)
@@ -521,10 +504,10 @@ async def test_an_unknown_command_gets_a_clear_message(
     before = await world.snapshot()
 
     reply = only(await voter.send("/frobnicate"))
-    assert reply.text == t(world, locale, "error.unknown_command")
+    assert reply.text == world.text(locale, "error.unknown_command")
     assert "/help" in reply.text
     reply = only(await voter.send("/cancel"))
-    assert reply.text == t(world, locale, "cancel.nothing")
+    assert reply.text == world.text(locale, "cancel.nothing")
     reply = only(await voter.send("随便说一句"))
-    assert reply.text == t(world, locale, "error.stray_message")
+    assert reply.text == world.text(locale, "error.stray_message")
     assert await world.snapshot() == before

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.ext import Application
+from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot.app import DISPATCHER_KEY, build_application, on_shutdown, on_startup
 from bot.clock import FixedClock
@@ -81,14 +81,30 @@ class World:
                 stack.push_async_callback(app.shutdown)
                 stack.push_async_callback(app.stop)
                 stack.push_async_callback(on_shutdown, app)
+        unanswered = self.unanswered_taps()
+        if unanswered:
+            raise AssertionError(
+                f"{len(unanswered)} taps never answered (their buttons keep spinning),"
+                f" e.g. {unanswered[:5]}"
+            )
+
+    def unanswered_taps(self) -> list[str]:
+        """The taps fed whose callback query the bot never tried to answer."""
         tried = {
             str(c.params.get("callback_query_id"))
             for c in self.api.calls
             if c.method == "answerCallbackQuery"
         }
-        unanswered = [t for t in self.taps if t not in tried]
-        if unanswered:
-            raise AssertionError(f"taps never answered (their buttons keep spinning): {unanswered}")
+        return [t for t in self.taps if t not in tried]
+
+    def forget_recorded(self) -> None:
+        """Drop what the fake Bot API and the taps list recorded (the test's memory, not
+        the bot's), as a benchmark of memory must."""
+        self.api.calls.clear()
+        self.api.outputs.clear()
+        self.api.messages.clear()
+        self.api.callback_queries.clear()
+        self.taps.clear()
 
     async def crash_and_restart(self) -> None:
         """Start a new Application on the same file without stopping the old one gracefully:
@@ -126,3 +142,40 @@ class World:
             rows = await self.rows(f'SELECT * FROM "{table["name"]}"')
             snapshot[table["name"]] = sorted(repr(sorted(r.items())) for r in rows)
         return snapshot
+
+    def conversations_in_memory(self) -> int:
+        """Conversation states PTB holds in memory, counted in its handlers themselves."""
+        return sum(
+            len(handler._conversations)
+            for group in self.app.handlers.values()
+            for handler in group
+            if isinstance(handler, ConversationHandler)
+        )
+
+    def button_patterns(self) -> list[object]:
+        """The pattern of every CallbackQueryHandler registered, those inside
+        conversations included (None for a catch-all)."""
+        return _patterns([h for group in self.app.handlers.values() for h in group])
+
+    def text(self, locale: str, key: str, **params: object) -> str:
+        """A catalog message in `locale`."""
+        return self.services.i18n.texts(locale)(key, **params)
+
+    async def user_row(self, user_id: int) -> dict[str, Any]:
+        """The one users row of `user_id`."""
+        rows = await self.rows("SELECT * FROM users WHERE telegram_id = ?", (user_id,))
+        assert len(rows) == 1, rows
+        return rows[0]
+
+
+def _patterns(handlers: list[Any]) -> list[object]:
+    found: list[object] = []
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            inner = [*handler.entry_points, *handler.fallbacks]
+            for state in handler.states.values():
+                inner.extend(state)
+            found.extend(_patterns(inner))
+        elif isinstance(handler, CallbackQueryHandler):
+            found.append(handler.pattern)
+    return found
