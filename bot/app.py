@@ -4,15 +4,23 @@ handlers are wired into a python-telegram-bot Application."""
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    ContextTypes,
+    ConversationHandler,
+    Defaults,
+)
 from telegram.request import BaseRequest
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.runtime.context import SERVICES_KEY, BotContext
-from bot.runtime.conversation import KEEPER_KEY, SELF_MANAGED, ConversationKeeper
+from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.runtime.persistence import SqlitePersistence
 from bot.runtime.processor import ChatOrderedUpdateProcessor
@@ -40,9 +48,15 @@ from handlers import (
 )
 from handlers.commands import register_menus
 
-# Order matters inside group 0: the conversations first (each owns every update of a person
-# in the middle of one), the catch-all fallback last.
-FEATURES = (
+
+class Feature(Protocol):
+    """A feature module: it declares the handlers it registers."""
+
+    def handlers(self) -> list[BaseHandler[Any, Any, Any]]: ...
+
+
+# Every feature module; each declares its own handlers (`handlers()`), in any order.
+FEATURES: tuple[Feature, ...] = (
     opinion,
     broadcast,
     handling,
@@ -60,6 +74,21 @@ FEATURES = (
     invite,
 )
 
+
+
+def in_order(features: Iterable[Feature]) -> list[BaseHandler[Any, Any, Any]]:
+    """The one place where the order of handlers matters, and why. Within a group PTB gives
+    an update to the first handler that accepts it, so: every conversation first (a person
+    in the middle of one owns every update they send, whatever other feature would take it;
+    the gate keeps them to one at a time, so the conversations' own order does not
+    matter); then every other handler (their buttons and commands do not overlap: the
+    button registry gives each kind its own prefix); the catch-all fallback last."""
+    declared = [handler for feature in features for handler in feature.handlers()]
+    conversations = [h for h in declared if isinstance(h, ConversationHandler)]
+    others = [h for h in declared if not isinstance(h, ConversationHandler)]
+    return [*conversations, *others, *fallback.handlers()]
+
+
 # Conversations here are per chat and user on purpose; and RetryAfter is read either way.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 warnings.filterwarnings(
@@ -72,9 +101,11 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     processor: Any = None,
+    features: Iterable[Feature] = FEATURES,
 ) -> Application:
     """The Application with every handler registered. `request` replaces Telegram's HTTP
-    boundary (tests, benchmarks); `processor` replaces the per-chat update processor."""
+    boundary (tests, benchmarks); `processor` replaces the per-chat update processor;
+    `features` adds to or replaces the feature modules (a test's own conversation)."""
     settings = services.settings
     if not settings.bot_token:
         raise ValueError("a bot token is needed to build the application")
@@ -83,30 +114,32 @@ def build_application(
         .token(settings.bot_token)
         .context_types(ContextTypes(context=BotContext))
         .persistence(
-            SqlitePersistence(
-                services.db, settings.persistence_interval_seconds, SELF_MANAGED, services.clock
-            )
-        )
+SqlitePersistence(services.db, settings.persistence_interval_seconds))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
         .concurrent_updates(
             processor or ChatOrderedUpdateProcessor(settings.max_concurrent_updates)
         )
     )
     if settings.bot_api_base_url:
-        base = settings.bot_api_base_url.rstrip("/")
-        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        root = bot_api_root(settings.bot_api_base_url)
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
 
     application.add_handlers(gate.handlers(), group=-1)
-    for feature in FEATURES:
-        application.add_handlers(feature.handlers(), group=0)
-    application.add_handlers(fallback.handlers(), group=0)
+    application.add_handlers(in_order(features), group=0)
     application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
     application.bot_data[KEEPER_KEY] = ConversationKeeper(application, services)
     return application
+
+
+def bot_api_root(url: str) -> str:
+    """A self-hosted Bot API server's root, given either as the root (http://host:8081) or
+    in PTB's base_url form (http://host:8081/bot); PTB's form is what the builder gets."""
+    root = url.strip().rstrip("/")
+    return root.removesuffix("/bot")
 
 
 DISPATCHER_KEY = "outbox_dispatcher"

@@ -10,7 +10,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 from bot.runtime.buttons import any_of
 from bot.runtime.buttons.start import Consent, Language
 from bot.runtime.context import BotContext
-from bot.runtime.conversation import KEEPER_KEY, OPENED_BY, ConversationKeeper
+from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
 from handlers.keyboards import button
 
 ALLOWED_BEFORE_CONSENT_COMMANDS = ("/start", "/language")
@@ -90,7 +90,7 @@ async def _review_conversations(update: Update, context: BotContext) -> None:
             raise ApplicationHandlerStop
         if command in ("", "cancel"):  # what they typed or tapped belonged to it
             raise ApplicationHandlerStop
-    opening = OPENED_BY.get(command)
+    opening = keeper.opened_by.get(command)
     if opening is not None and not await keeper.make_room(update, opening, review.left):
         await context.bot.send_message(chat.id, context.texts("conversation.busy"))
         raise ApplicationHandlerStop

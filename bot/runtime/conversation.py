@@ -1,75 +1,103 @@
-"""Every multi-step conversation declared once: its name, the command that opens it, and
-who may stay in it. The keeper ends one that expired or whose person lost the role it
-needs — in the database and in PTB's memory — and tells the person once."""
+"""Conversations as PTB handlers, built from their one declaration
+(`bot.services.conversations.Conversation`), and the keeper that ends one that expired or
+whose person lost the role it needs — in the database and in PTB's memory — and tells the
+person once."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, BaseHandler, ConversationHandler
+from telegram.ext import Application, BaseHandler, CommandHandler, ConversationHandler
 
-from bot.access import Action, allowed
 from bot.services import Services
-from bot.services.broadcasts import CONVERSATION as BROADCAST
-from bot.services.calendar import CONVERSATION as DUTY
-from bot.services.inbox import COMMENTING, TYPED_BY_HOLDER
-from bot.services.opinions import CONVERSATION as OPINION
-from bot.services.opinions import REPLY_CONVERSATION as REPLY
-from bot.services.visits import CONVERSATION as VISIT
+from bot.services.conversations import Conversation
 from storage.models import User
 
 log = logging.getLogger(__name__)
 
-MayContinue = Callable[[Services, User], Awaitable[bool]]
+KEEPER_KEY = "conversation_keeper"
+AnyHandler = BaseHandler[Update, Any, Any]
 
 
-def needs(action: Action) -> MayContinue:
-    async def check(services: Services, user: User) -> bool:
-        return allowed(user, action)
+class DeclaredConversation(ConversationHandler[Any]):
+    """A ConversationHandler that is exactly its declaration: named after it, persistent,
+    one state per declared step, opened by the declared commands and no others."""
 
-    return check
+    def __init__(
+        self,
+        spec: Conversation[Any, Any],
+        *,
+        entry_points: Sequence[AnyHandler],
+        states: Mapping[StrEnum, Sequence[AnyHandler]],
+        fallbacks: Sequence[AnyHandler],
+    ) -> None:
+        declared = {str(step) for step in spec.steps}
+        given = {str(step) for step in states}
+        if given != declared:
+            raise ValueError(
+                f"{spec!r}: states {sorted(given)} differ from its steps {sorted(declared)}"
+            )
+        commands = {
+            command
+            for handler in entry_points
+            if isinstance(handler, CommandHandler)
+            for command in handler.commands
+        }
+        if commands != set(spec.opened_by):
+            raise ValueError(
+                f"{spec!r}: opened by {sorted(commands)}, declared {sorted(spec.opened_by)}"
+            )
+        super().__init__(
+            entry_points=list(entry_points),
+            states={str(step): list(handlers) for step, handlers in states.items()},
+            fallbacks=list(fallbacks),
+            name=spec.name,
+            persistent=True,
+        )
+        self.spec = spec
 
 
-async def may_keep_typing(services: Services, user: User) -> bool:
-    """A deputy's or staff member's answer, reason or question needs the inbox; a voter's
-    reply or comment only needs to be the voter."""
+# --- transitional: features not yet declaring their conversation (removed once all do) ----
+async def _may_keep_typing(services: Services, user: User) -> bool:
+    from bot.access import Action, allowed
+    from bot.services.inbox import TYPED_BY_HOLDER
+
     pending = await services.inbox.typing(user)
     if pending is not None and pending[1] in TYPED_BY_HOLDER:
         return allowed(user, Action.VIEW_INBOX)
     return allowed(user, Action.RATE_OPINION)
 
 
-@dataclass(frozen=True)
-class ConversationSpec:
-    name: str
-    opened_by: str | None  # the command that opens it
-    may_continue: MayContinue
-    # steps one may simply walk away from: no "busy", no word when they end
-    optional_steps: frozenset[str] = frozenset()
+def _legacy(handler: ConversationHandler[Any]) -> Conversation[Any, Any]:
+    from bot.access import Action
+    from bot.services.conversations import DECLARED, NoDraft
+    from bot.services.inbox import COMMENTING
+
+    legacy: dict[str, dict[str, Any]] = {
+        "opinion": {"opened_by": ("opinion",), "needs": Action.SUBMIT_OPINION,
+                    "draft_table": "opinion_drafts"},
+        "broadcast": {"opened_by": ("broadcast",), "needs": Action.BROADCAST},
+        "duty": {"opened_by": ("duty",), "needs": Action.MANAGE_CALENDAR},
+        "visit": {"opened_by": ("visit",), "needs": Action.LOG_VISIT},
+        "reply": {"may_continue": _may_keep_typing},
+    }
+    if handler.name not in legacy:
+        raise RuntimeError(f"conversation {handler.name!r} is not declared")
+    steps = StrEnum(f"{handler.name}_steps", {str(k): str(k) for k in handler.states})  # type: ignore[misc]
+    extra = legacy[handler.name]
+    if handler.name == "reply":
+        extra = {**extra, "optional_steps": [steps(COMMENTING)]}
+    spec = Conversation(handler.name, steps=steps, draft=NoDraft, **extra)
+    DECLARED.pop(handler.name)
+    return spec
 
 
-CONVERSATIONS = (
-    ConversationSpec(OPINION, "opinion", needs(Action.SUBMIT_OPINION)),
-    ConversationSpec(BROADCAST, "broadcast", needs(Action.BROADCAST)),
-    ConversationSpec(DUTY, "duty", needs(Action.MANAGE_CALENDAR)),
-    ConversationSpec(VISIT, "visit", needs(Action.LOG_VISIT)),
-    ConversationSpec(REPLY, None, may_keep_typing, frozenset({COMMENTING})),
-)
-QUIET = frozenset(
-    (spec.name, step) for spec in CONVERSATIONS for step in spec.optional_steps
-)
-BY_NAME = {spec.name: spec for spec in CONVERSATIONS}
-OPENED_BY = {spec.opened_by: spec.name for spec in CONVERSATIONS if spec.opened_by}
-# They save their state with their draft, in one transaction; PTB's flush leaves them alone.
-SELF_MANAGED = frozenset(BY_NAME)
-KEEPER_KEY = "conversation_keeper"
-
-
-def _walk(handlers: Iterable[BaseHandler[Any, Any, Any]]) -> Iterable[ConversationHandler]:
+def _walk(handlers: Iterable[AnyHandler]) -> Iterable[ConversationHandler[Any]]:
     for handler in handlers:
         if isinstance(handler, ConversationHandler):
             yield handler
@@ -85,22 +113,33 @@ class Review:
 
 
 class ConversationKeeper:
-    """Ends conversations for the gate (on a person's next update) and the nightly sweep."""
+    """Ends conversations for the gate (on a person's next update) and the nightly sweep.
+    It knows the conversations this application registered, from their declarations."""
 
-    def __init__(self, application: Application, services: Services) -> None:
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any], services: Services
+    ) -> None:
         self.services = services
-        self.handlers: dict[str, ConversationHandler] = {}
+        self.handlers: dict[str, ConversationHandler[Any]] = {}
+        self.specs: dict[str, Conversation[Any, Any]] = {}
         for group in application.handlers.values():
             for handler in _walk(group):
-                if handler.name not in BY_NAME:
-                    raise RuntimeError(f"conversation {handler.name!r} is not declared here")
+                spec = (
+                    handler.spec if isinstance(handler, DeclaredConversation) else _legacy(handler)
+                )
                 if not isinstance(getattr(handler, "_conversations", None), MutableMapping):
                     # fail at start, not on the first expired conversation, if PTB changed
                     raise RuntimeError("ConversationHandler keeps its states elsewhere now")
-                self.handlers[handler.name] = handler
-        missing = set(BY_NAME) - set(self.handlers)
-        if missing:
-            raise RuntimeError(f"conversations declared but not registered: {sorted(missing)}")
+                self.handlers[spec.name] = handler
+                self.specs[spec.name] = spec
+        # the command that opens each conversation, for the gate's one-at-a-time rule
+        self.opened_by = {
+            command: spec.name for spec in self.specs.values() for command in spec.opened_by
+        }
+
+    def optional(self, name: str, step: Any) -> bool:
+        spec = self.specs.get(name)
+        return spec is not None and str(step) in spec.optional_steps
 
     def forget(self, name: str, key: tuple[int | str, ...]) -> None:
         """Drop PTB's in-memory state of one conversation. PTB has no public way to end a
@@ -110,7 +149,12 @@ class ConversationKeeper:
             handler._conversations.pop(key, None)
 
     async def end(self, names: list[str], chat_id: int, user_id: int) -> None:
-        await self.services.conversations.end(names, chat_id, user_id, opinion=OPINION)
+        conversations = self.services.conversations
+        known = [self.specs[n] for n in names if n in self.specs]
+        unknown = [n for n in names if n not in self.specs]
+        await conversations.end(known, chat_id, user_id)  # and the sweep's notice is told
+        if unknown:
+            await conversations.end_unknown(unknown, chat_id, user_id)
         for name in names:
             self.forget(name, (chat_id, user_id))
 
@@ -124,16 +168,18 @@ class ConversationKeeper:
         where = await conversations.whereabouts(chat.id, sender.id)
         if not where.active and not where.swept:
             return Review()
-        unknown = [n for n in where.active if n not in BY_NAME]  # an older version's
+        unknown = [n for n in where.active if n not in self.specs]  # an older version's
         expired = [
-            n for n, (at, _) in where.active.items() if n in BY_NAME and conversations.expired(at)
+            n
+            for n, (at, _) in where.active.items()
+            if n in self.specs and conversations.expired(at, self.specs[n])
         ]
         lost = [
             name
             for name in where.active
-            if name in BY_NAME
+            if name in self.specs
             and name not in expired
-            and not await BY_NAME[name].may_continue(self.services, user)
+            and not await self.specs[name].may_continue(self.services, user)
         ]
         ended = unknown + expired + lost
         left = {n: step for n, (_, step) in where.active.items() if n not in ended}
@@ -143,24 +189,22 @@ class ConversationKeeper:
         if lost:
             log.info("user %s lost the role for %s; ended", sender.id, ", ".join(lost))
             return Review("conversation.role_lost", left)
-        told = [n for n in expired if (n, where.active[n][1]) not in QUIET] + where.swept
+        told = [n for n in expired if not self.optional(n, where.active[n][1])] + where.swept
         return Review("conversation.expired" if told else None, left)
 
-    async def make_room(
-        self, update: Update, opening: str, left: dict[str, Any]
-    ) -> bool:
+    async def make_room(self, update: Update, opening: str, left: dict[str, Any]) -> bool:
         """Before `opening` starts: end the optional steps of others silently; False when
         another conversation is really under way (one at a time)."""
         chat, sender = update.effective_chat, update.effective_user
         others = {n: step for n, step in left.items() if n != opening}
-        optional = [n for n, step in others.items() if (n, step) in QUIET]
+        optional = [n for n, step in others.items() if self.optional(n, step)]
         if optional and chat is not None and sender is not None:
             await self.end(optional, chat.id, sender.id)
         return len(optional) == len(others)
 
     async def sweep(self) -> int:
         """The nightly sweep: abandoned conversations and drafts, never-consented strangers."""
-        ended = await self.services.conversations.sweep(QUIET)
+        ended = await self.services.conversations.sweep(list(self.specs.values()))
         for name, key in ended:
             self.forget(name, key)
         removed = await self.services.users.forget_unconsented(

@@ -1,20 +1,25 @@
 """telegram.ext persistence on the bot's own SQLite database (no pickle files).
 
-Only conversation states are kept here; everything else the bot remembers lives in its own
-tables. Conversations named in `self_managed` write their state themselves, in the same
-transaction as their draft; PTB's interval flush skips them, because a flush reads states
-when it starts and could write an older one back after the handler saved a newer one."""
+Only conversation states are read here, to resume conversations after a restart;
+everything else the bot remembers lives in its own tables. Every conversation is declared
+(bot.services.conversations) and writes its step itself, in the same transaction as its
+draft; PTB's interval flush writes nothing, because a flush reads states when it starts and
+could write an older one back after the handler saved a newer one."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from bot.clock import Clock, SystemClock
 from storage import Database
 from storage.repos.drafts import ConversationRepo
+
+# PTB's own aliases live in a private module (telegram.ext._utils.types); these are their
+# public shapes, as BasePersistence documents them.
+ConversationKey = tuple[int | str, ...]
+ConversationDict = dict[ConversationKey, object]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 
 
 class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -22,8 +27,6 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         self,
         db: Database,
         update_interval: float = 1.0,
-        self_managed: frozenset[str] = frozenset(),
-        clock: Clock | None = None,
     ) -> None:
         super().__init__(
             store_data=PersistenceInput(
@@ -32,20 +35,14 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
             update_interval=update_interval,
         )
         self.conversations = ConversationRepo(db)
-        self.db = db
-        self.self_managed = self_managed
-        self.clock: Clock = clock or SystemClock()
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        return await self.conversations.all(name)  # type: ignore[return-value]
+        return dict(await self.conversations.all(name))
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        if name in self.self_managed:
-            return
-        async with self.db.transaction() as tx:
-            await self.conversations.put(tx, name, tuple(key), new_state, self.clock.now())
+        """Not stored here: the conversation stored it with its draft (see the module)."""
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         return {}

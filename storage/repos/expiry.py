@@ -33,30 +33,38 @@ class ConversationExpiryRepo:
         }
         return active, [r["name"] for r in rows if r["kind"] == "expired"]
 
-    async def end(self, tx: Tx, name: str, key: Key, user_id: int, opinion_draft: bool) -> None:
-        """Remove a conversation's state and its draft (the opinion's own table or the
-        conversation's kind in `drafts`)."""
+    async def end(self, tx: Tx, name: str, key: Key, user_id: int, draft_table: str) -> None:
+        """Remove a conversation's state and its draft (in `draft_table`: the opinion's own
+        table, or the conversation's kind in `drafts`)."""
         tx.defer(
             "DELETE FROM conversation_states WHERE name = ? AND key = ?",
             (name, json.dumps(list(key))),
         )
-        tx.defer("DELETE FROM drafts WHERE user_id = ? AND kind = ?", (user_id, name))
-        if opinion_draft:
+        if draft_table == "opinion_drafts":
             tx.defer("DELETE FROM opinion_drafts WHERE user_id = ?", (user_id,))
+        else:
+            tx.defer("DELETE FROM drafts WHERE user_id = ? AND kind = ?", (user_id, name))
 
     async def told(self, tx: Tx, key: Key) -> None:
         """The person was told about every conversation the sweep ended."""
         tx.defer("DELETE FROM conversation_expiries WHERE key = ?", (json.dumps(list(key)),))
 
     async def sweep(
-        self, tx: Tx, cutoff: datetime, now: datetime, quiet: frozenset[tuple[str, Any]]
+        self,
+        tx: Tx,
+        name: str,
+        draft_table: str,
+        cutoff: datetime,
+        now: datetime,
+        quiet: frozenset[str],
     ) -> list[tuple[str, Key]]:
-        """End every conversation that has not moved since `cutoff`, remember to tell its
-        person (unless its (name, step) is `quiet`), and drop drafts older than that;
+        """End every `name` conversation that has not moved since `cutoff`, remember to tell
+        its person (unless its step is `quiet`), and drop its drafts older than that;
         returns the conversations ended."""
         rows = await tx.fetchall(
-            "DELETE FROM conversation_states WHERE updated_at < ? RETURNING name, key, state",
-            (stamp(cutoff),),
+            "DELETE FROM conversation_states WHERE name = ? AND updated_at < ?"
+            " RETURNING name, key, state",
+            (name, stamp(cutoff)),
         )
         ended = [(r["name"], tuple(json.loads(r["key"]))) for r in rows]
         await tx.executemany(
@@ -65,12 +73,29 @@ class ConversationExpiryRepo:
             [
                 (r["name"], r["key"], stamp(now))
                 for r in rows
-                if (r["name"], json.loads(r["state"])) not in quiet
+                if json.loads(r["state"]) not in quiet
             ],
         )
-        tx.defer("DELETE FROM drafts WHERE updated_at < ?", (stamp(cutoff),))
-        tx.defer("DELETE FROM opinion_drafts WHERE updated_at < ?", (stamp(cutoff),))
+        if draft_table == "opinion_drafts":
+            tx.defer("DELETE FROM opinion_drafts WHERE updated_at < ?", (stamp(cutoff),))
+        else:
+            tx.defer(
+                "DELETE FROM drafts WHERE kind = ? AND updated_at < ?", (name, stamp(cutoff))
+            )
         return ended
+
+    async def sweep_rest(self, tx: Tx, declared: list[str], cutoff: datetime) -> None:
+        """States and drafts under names nothing declares (an older version's, a pending
+        invitation's) are dropped once older than `cutoff`, silently."""
+        marks = ", ".join("?" * len(declared)) or "''"
+        tx.defer(
+            f"DELETE FROM conversation_states WHERE name NOT IN ({marks}) AND updated_at < ?",
+            (*declared, stamp(cutoff)),
+        )
+        tx.defer(
+            f"DELETE FROM drafts WHERE kind NOT IN ({marks}) AND updated_at < ?",
+            (*declared, stamp(cutoff)),
+        )
 
     async def forget_notices(self, tx: Tx, before: datetime) -> None:
         """Notices nobody came back for are dropped after a while, so the table stays small."""

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
-from bot.app import DISPATCHER_KEY, build_application, on_shutdown, on_startup
+from bot.app import DISPATCHER_KEY, FEATURES, build_application, on_shutdown, on_startup
 from bot.clock import FixedClock
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.services import Services, build_services
@@ -38,6 +38,7 @@ class World:
         self.db_path = tmp_path / "jiazhan.sqlite3"
         self.clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
         self.api = FakeBotAPI()
+        self.features = settings.pop("features", FEATURES)  # a test may add its own
         self.settings = load_settings(
             _env_file=None,
             bot_token=TOKEN,
@@ -57,7 +58,9 @@ class World:
         await self.db.connect()
         try:
             self.services = build_services(self.settings, self.db, self.clock)
-            self.app = build_application(self.services, request=self.api)
+            self.app = build_application(
+                self.services, request=self.api, features=self.features
+            )
             await self.app.initialize()
             await on_startup(self.app)
             await self.app.start()
