@@ -7,12 +7,14 @@ import asyncio
 import logging
 import signal
 import sys
+from http import HTTPStatus
 from pathlib import Path
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
+from telegram.request import HTTPXRequest
 
-from bot.app import build_application, on_shutdown, on_startup
+from bot.app import bot_api_root, build_application, on_shutdown, on_startup
 from bot.clock import SystemClock
 from bot.runtime.logs import configure_logging, redact, secrets_of
 from bot.services import build_services
@@ -104,7 +106,7 @@ async def run(settings: Settings) -> int:
             await on_shutdown(application)
             await application.stop()
     except InvalidToken:
-        print("error: setting JIAZHAN_BOT_TOKEN was refused by Telegram", file=sys.stderr)
+        print(redact(await _refused(settings), secrets_of(settings)), file=sys.stderr)
         return EXIT_CONFIG
     except NetworkError as exc:
         where = settings.bot_api_base_url or "api.telegram.org"
@@ -114,6 +116,29 @@ async def run(settings: Settings) -> int:
     finally:
         await db.close()
     return 0
+
+
+async def _refused(settings: Settings) -> str:
+    """Telegram answers 401 for a token it does not know; a self-hosted server at a wrong
+    address answers 404 or is not the Bot API at all. PTB reports both as a refused token,
+    so a self-hosted address is asked once more, to say which."""
+    if not settings.bot_api_base_url:
+        return "error: setting JIAZHAN_BOT_TOKEN was refused by Telegram"
+    root = bot_api_root(settings.bot_api_base_url)
+    request = HTTPXRequest()
+    try:
+        await request.initialize()
+        status, _ = await request.do_request(f"{root}/bot{settings.bot_token}/getMe", "POST")
+    except Exception:  # unreachable now: no Bot API to speak of
+        status = 0
+    finally:
+        await request.shutdown()
+    if status == HTTPStatus.UNAUTHORIZED:
+        return f"error: setting JIAZHAN_BOT_TOKEN was refused by the Bot API server at {root}"
+    return (
+        f"error: no Bot API answers at {root}; set JIAZHAN_BOT_API_BASE_URL to the server's"
+        " root, e.g. http://127.0.0.1:8081 (a trailing /bot is also accepted)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
