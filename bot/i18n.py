@@ -3,8 +3,8 @@ place that formats dates and numbers for a locale in the configured time zone.""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -61,18 +61,18 @@ class Texts:
         text = self._translations.gettext(key)
         return text.format(**params) if params else text
 
-    def datetime(self, moment: datetime) -> str:
+    def datetime(self, moment: dt.datetime) -> str:
         return f"{self.date(moment)} {self.time(moment)}"
 
-    def date(self, moment: datetime) -> str:
+    def date(self, moment: dt.datetime) -> str:
         return format_skeleton("yMMMd", moment, tzinfo=self.zone, locale=self._babel_locale)
 
-    def time(self, moment: datetime) -> str:
+    def time(self, moment: dt.datetime) -> str:
         return format_skeleton("Hm", moment, tzinfo=self.zone, locale=self._babel_locale)
 
     def duration(self, seconds: float) -> str:
         return format_timedelta(
-            timedelta(seconds=seconds), threshold=1.5, locale=self._babel_locale
+            dt.timedelta(seconds=seconds), threshold=1.5, locale=self._babel_locale
         )
 
     def number(self, value: float) -> str:

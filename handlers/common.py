@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from html import escape
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -19,7 +19,8 @@ from bot.runtime.context import BotContext
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
-Callback = Callable[[Update, BotContext], Awaitable[R]]
+# PTB's handlers take coroutine functions (Coroutine, not just Awaitable)
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
 
 
 async def respond(
@@ -53,7 +54,8 @@ async def answer_tap(update: Update) -> None:
 
 
 def chat_id_of(update: Update) -> int:
-    assert update.effective_chat is not None
+    if update.effective_chat is None:
+        raise RuntimeError("an update without a chat reached a chat's handler")
     return update.effective_chat.id
 
 
