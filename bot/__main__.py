@@ -87,7 +87,8 @@ async def run(settings: Settings) -> int:
         async with application:
             await on_startup(application)
             await application.start()
-            assert application.updater is not None
+            if application.updater is None:
+                raise RuntimeError("the application was built without an updater")
             if settings.mode == "webhook":
                 await application.updater.start_webhook(
                     listen=settings.webhook_listen,

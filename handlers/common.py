@@ -9,7 +9,8 @@ from collections.abc import Callable, Coroutine
 from html import escape
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import User as TelegramUser
 from telegram.error import BadRequest
 
 from bot.access import Action, allowed
@@ -57,6 +58,26 @@ def chat_id_of(update: Update) -> int:
     if update.effective_chat is None:
         raise RuntimeError("an update without a chat reached a chat's handler")
     return update.effective_chat.id
+
+
+def tap_of(update: Update) -> CallbackQuery:
+    """The tap a button handler was called for (PTB calls those only for taps)."""
+    if update.callback_query is None:
+        raise RuntimeError("a button's handler got an update without a tap")
+    return update.callback_query
+
+
+def message_of(update: Update) -> Message:
+    """The message a message handler was called for."""
+    if update.effective_message is None:
+        raise RuntimeError("a message's handler got an update without a message")
+    return update.effective_message
+
+
+def sender_of(update: Update) -> TelegramUser:
+    if update.effective_user is None:
+        raise RuntimeError("an update without a sender reached a person's handler")
+    return update.effective_user
 
 
 async def say(update: Update, context: BotContext, key: str, **params: object) -> None:

@@ -8,14 +8,13 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.runtime.context import BotContext
-from handlers.common import describe, respond
+from handlers.common import describe, respond, tap_of
 
 log = logging.getLogger(__name__)
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
+    query = tap_of(update)
     log.warning(
         "refused unknown or stale %s from user %s",
         describe(update),

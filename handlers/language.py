@@ -7,7 +7,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.runtime.buttons.start import Language
 from bot.runtime.context import BotContext
-from handlers.common import guarded, respond
+from handlers.common import answer_tap, guarded, respond
 from handlers.keyboards import button
 
 NAMES = {"zh_CN": "中文", "en": "English"}
@@ -24,8 +24,7 @@ async def language_command(update: Update, context: BotContext) -> None:
 async def choose(update: Update, context: BotContext) -> None:
     code = Language.of(update).code
     context.account = await context.services.users.set_locale(context.user.telegram_id, code)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    await answer_tap(update)
     await respond(update, context, context.texts("language.set"))
 
 

@@ -13,7 +13,7 @@ from bot.access import Action, allowed
 from bot.i18n import Texts
 from bot.runtime.context import BotContext
 from bot.services.calendar import TURN_LABELS, TurnView
-from handlers.common import guarded, respond
+from handlers.common import chat_id_of, guarded, respond
 from handlers.station import prompt_station
 
 
@@ -89,9 +89,8 @@ async def calendar_command(update: Update, context: BotContext) -> None:
     texts = context.texts
     titles = {kind: texts(label) for kind, label in TURN_LABELS.items()}
     data = await context.services.calendar.ics(context.user, titles, texts("calendar.name"))
-    assert update.effective_chat is not None
     await context.bot.send_document(
-        update.effective_chat.id,
+        chat_id_of(update),
         io.BytesIO(data),
         filename="jiazhan-duty.ics",
         caption=texts("calendar.caption"),

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.errors import DomainError
 from bot.runtime.buttons.start import Consent, is_deep_link
 from bot.runtime.context import BotContext
-from handlers.common import error_text, guarded, respond, show_error
+from handlers.common import answer_tap, error_text, guarded, respond, sender_of, show_error
 from handlers.gate import consent_keyboard
 from handlers.station import bind_station, prompt_station
 
@@ -42,12 +42,10 @@ async def start(update: Update, context: BotContext) -> None:
 @guarded()
 async def agree(update: Update, context: BotContext) -> None:
     payload = Consent.of(update).link
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    await answer_tap(update)
     if not context.user.consented:
         # only now may the name and the language be kept, stored with the consent itself
-        sender = update.effective_user
-        assert sender is not None
+        sender = sender_of(update)
         context.account = await context.services.users.consent(
             context.user.telegram_id, sender.full_name, sender.username, context.user.locale
         )

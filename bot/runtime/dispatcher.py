@@ -220,7 +220,8 @@ class OutboxDispatcher:
 
     async def _broadcast_running(self, item: OutboxItem) -> bool:
         """A broadcast paused or cancelled after this row was claimed: hold or drop it."""
-        assert item.broadcast_id is not None
+        if item.broadcast_id is None:
+            raise ValueError(f"outbox item {item.id} belongs to no broadcast")
         broadcast = await self.services.broadcasts.repo.get(item.broadcast_id)
         if broadcast is None or broadcast.state == BroadcastState.CANCELLED:
             await self.repo.finish(item.id, "skipped", self.services.clock.now(), "cancelled")

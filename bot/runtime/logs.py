@@ -127,7 +127,8 @@ def configure_logging(
     root handler, this one and any already there, gets the redacting filter."""
     root = logging.getLogger()
     level = logging.getLevelName(settings.log_level)
-    assert isinstance(level, int)
+    if not isinstance(level, int):
+        raise ValueError(f"unknown log level {settings.log_level!r}")
     if handler is None:
         for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
             root.removeHandler(old)

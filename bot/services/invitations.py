@@ -80,7 +80,8 @@ class InvitationService:
             )
             await self.pending.delete(tx, actor.telegram_id, PENDING)
             invitation = await self.invitations.get_for_update(tx, code)
-        assert invitation is not None
+        if invitation is None:
+            raise RuntimeError(f"invitation {code!r} vanished inside its own transaction")
         return invitation
 
     async def accept(self, user: User, code: str) -> AcceptedInvitation:
@@ -104,5 +105,6 @@ class InvitationService:
             await self.users.set_station(tx, user.telegram_id, invitation.station_id)
         deputy = await self.deputies.get(user.telegram_id)
         station = await self.stations.get(invitation.station_id)
-        assert deputy is not None and station is not None
+        if deputy is None or station is None:
+            raise RuntimeError("an accepted invitation left no deputy or no station")
         return AcceptedInvitation(deputy, station.name)

@@ -66,7 +66,8 @@ class UserService:
                 elif user is not None and user.role == Role.ADMIN:
                     await self.users.set_role(tx, telegram_id, Role.VOTER)
             user = await self.users.get(telegram_id)
-            assert user is not None
+            if user is None:
+                raise RuntimeError(f"user {telegram_id} vanished inside its own transaction")
         return self._speaking(self._effective(user), language_code)
 
     def _speaking(self, user: User, language_code: str | None) -> User:
