@@ -35,13 +35,8 @@ from bot.runtime.buttons.duty import (
     WeekOfMonth,
 )
 from bot.runtime.context import BotContext
-from bot.services.calendar import (
-    CONVERSATION,
-    TURN_LABELS,
-    WEEKS_OF_MONTH,
-    parse_date,
-    parse_time_range,
-)
+from bot.services.calendar import CONVERSATION, TURN_LABELS, WEEKS_OF_MONTH
+from bot.services.typed_dates import YearDirection, parse_date, parse_time_range
 from handlers.common import answer_tap, chat_id_of, guarded, respond
 from handlers.keyboards import button, picker_handlers, rows_of, station_picker, street_picker
 from storage.models import DutyRule, TurnKind
@@ -182,7 +177,12 @@ async def choose_weekday(update: Update, context: BotContext) -> str | int:
 async def receive_date(update: Update, context: BotContext) -> str | int:
     assert update.effective_message is not None
     services = context.services
-    day = parse_date(update.effective_message.text, services.calendar.today())
+    day = parse_date(
+        update.effective_message.text,
+        today=services.calendar.today(),
+        direction=YearDirection.NEXT,
+        refusal="duty.bad_date",
+    )
     if day < services.calendar.today():
         raise DomainError("duty.in_the_past")
     data = await services.calendar.draft(context.user)

@@ -64,7 +64,7 @@ from bot.services.visits import (
     VisitDraft,
     VisitField,
     parse_count,
-    parse_date,
+    visit_date,
     visit_text,
 )
 from handlers.common import answer_tap, guarded, respond, show_error
@@ -428,7 +428,7 @@ async def choose_date(update: Update, context: BotContext) -> str | int:
 @guarded(Action.LOG_VISIT)
 async def receive_date(update: Update, context: BotContext) -> str | int:
     assert update.effective_message is not None
-    value = parse_date(update.effective_message.text, context.services.visits.today())
+    value = visit_date(update.effective_message.text, context.services.visits.today())
     draft = await _draft(update, context)
     draft.visit_date = value
     return await _next(update, context, draft, STATION)

@@ -10,7 +10,8 @@ import icalendar
 import pytest
 
 from bot.errors import DomainError
-from bot.services.calendar import nth_weekday, parse_time_range
+from bot.services.calendar import nth_weekday
+from bot.services.typed_dates import parse_time_range
 from storage.models import TurnKind
 from tests.support.people import Person
 from tests.support.scenarios import ADMIN, invite_deputy, onboard
@@ -47,7 +48,7 @@ async def test_staff_sets_monthly_rule_in_chat_and_voter_sees_it(
     await admin.tap("学院路第一联络站")
     await admin.tap("第二个")
     await admin.tap("星期六")
-    await admin.send("9点到11点")
+    await admin.send("11点到9点")  # the end before the start
     assert "时间段的格式不对" in admin.last
     await admin.send("09:00-11:00")
     await admin.tap("张代表")
@@ -124,7 +125,7 @@ async def test_one_off_turn_bad_input_and_access(world: World, person, admin) ->
     await admin.tap("回家听意见（季度）")
     await admin.tap("学院路街道")
     await admin.tap("学院路第一联络站")
-    await admin.send("明天")
+    await admin.send("2-30")
     assert "日期的格式不对" in admin.last
     await admin.send("2026-11-01")
     assert "已经过去" in admin.last

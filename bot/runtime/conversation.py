@@ -86,6 +86,8 @@ def _legacy(handler: ConversationHandler[Any]) -> Conversation[Any, Any]:
         "visit": {"opened_by": ("visit",), "needs": Action.LOG_VISIT},
         "reply": {"may_continue": _may_keep_typing},
     }
+    if handler.name in DECLARED:  # declared, its handler not yet converted
+        return DECLARED[handler.name]
     if handler.name not in legacy:
         raise RuntimeError(f"conversation {handler.name!r} is not declared")
     steps = StrEnum(f"{handler.name}_steps", {str(k): str(k) for k in handler.states})  # type: ignore[misc]

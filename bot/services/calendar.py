@@ -5,7 +5,6 @@ and the .ics a phone's calendar imports."""
 from __future__ import annotations
 
 import calendar as month_calendar
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import N_
-from bot.services.text import clean
+from bot.services.typed_dates import parse_time_range
 from storage import Database, Tx
 from storage.models import Deputy, DutyRule, DutyTurn, Station, TurnKind, User
 from storage.repos.calendar import CalendarRepo
@@ -28,7 +27,6 @@ from storage.repos.drafts import ConversationDrafts
 from storage.repos.stations import StationRepo
 
 HORIZON_DAYS = 400  # rules produce turns this far ahead; a daily sweep extends it
-TIME_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至到]\s*(\d{1,2}):(\d{2})\s*$")
 WEEKS_OF_MONTH = (1, 2, 3, 4, -1)
 TURN_LABELS = {
     TurnKind.RECEPTION: N_("turn.reception"),
@@ -47,33 +45,6 @@ def nth_weekday(year: int, month: int, week_of_month: int, weekday: int) -> date
     if week_of_month == -1:
         return days[-1]
     return days[week_of_month - 1] if week_of_month <= len(days) else None
-
-
-def parse_time_range(raw: str | None) -> tuple[str, str]:
-    """'09:00-11:00' → ('09:00', '11:00'); the end must follow the start on the same day.
-    Typed text is cleaned first (bot.services.text), so invisible characters do not count."""
-    match = TIME_RANGE.match(clean(raw))
-    if not match:
-        raise DomainError("duty.bad_time_range")
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if not (0 <= h1 < 24 and 0 <= h2 < 24 and m1 < 60 and m2 < 60) or (h2, m2) <= (h1, m1):
-        raise DomainError("duty.bad_time_range")
-    return f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
-
-
-def parse_date(raw: str | None, today: date) -> date:
-    """'2026-12-05' or '12-05' (this year, or next if already past), typed text cleaned."""
-    text = clean(raw).replace("/", "-").replace(".", "-")
-    try:
-        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
-            return date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
-        if re.fullmatch(r"\d{1,2}-\d{1,2}", text):
-            month, day = (int(p) for p in text.split("-"))
-            candidate = date(today.year, month, day)
-            return candidate if candidate >= today else date(today.year + 1, month, day)
-    except ValueError:
-        pass
-    raise DomainError("duty.bad_date")
 
 
 @dataclass(frozen=True)

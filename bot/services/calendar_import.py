@@ -8,13 +8,10 @@ from datetime import date
 from pathlib import Path
 
 from bot.errors import DomainError
-from bot.services.calendar import (
-    WEEKS_OF_MONTH,
-    CalendarService,
-    parse_time_range,
-)
+from bot.services.calendar import WEEKS_OF_MONTH, CalendarService
 from bot.services.csvfile import check_width, read_table
 from bot.services.stations import ImportReport
+from bot.services.typed_dates import YearDirection, parse_date, parse_time_range
 from storage.models import TurnKind
 
 CSV_COLUMNS = ("kind", "street", "station", "date", "week_of_month", "weekday", "time", "deputies")
@@ -51,9 +48,14 @@ async def _parse_row(calendar: CalendarService, line: int, cells: list[str]) -> 
     day = None
     if raw_date:
         try:
-            day = date.fromisoformat(raw_date)
-        except ValueError:
-            raise ValueError(f"line {line}: date {raw_date!r} is not YYYY-MM-DD") from None
+            day = parse_date(
+                raw_date,
+                today=calendar.today(),
+                direction=YearDirection.NEXT,
+                refusal="duty.bad_date",
+            )
+        except DomainError:
+            raise ValueError(f"line {line}: date {raw_date!r} is not like 2026-12-05") from None
     week = weekday = None
     if kind == "rule":
         week = -1 if raw_week.lower() == "last" else _int(raw_week, line, "week_of_month")

@@ -22,6 +22,7 @@ from bot.errors import AccessDenied, DomainError
 from bot.i18n import N_
 from bot.services.paging import Page, clamp_page
 from bot.services.text import clean, typed
+from bot.services.typed_dates import YearDirection, parse_date
 from storage import Database
 from storage.models import Deputy, DutyTurn, Station, TurnKind, User, Visit
 from storage.repos.calendar import CalendarRepo
@@ -98,8 +99,6 @@ FIELDS: tuple[tuple[VisitField, str, str], ...] = (
 )
 FIELD_COLUMNS = {field: column for field, _, column in FIELDS}
 
-DATE_FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-DATE_SHORT = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 COUNT = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
 COUNT_UNITS = "人位名条个件次"
 
@@ -140,21 +139,12 @@ def parse_count(raw: str | None) -> int:
     return value
 
 
-def parse_date(raw: str | None, today: date) -> date:
-    """YYYY-MM-DD or MM-DD (this year); a date in the future or before EARLIEST is refused."""
-    text = unicodedata.normalize("NFKC", clean(raw)).strip()
-    full, short = DATE_FULL.match(text), DATE_SHORT.match(text)
-    try:
-        if full:
-            year, month, day = (int(g) for g in full.groups())
-        elif short:
-            year = today.year
-            month, day = (int(g) for g in short.groups())
-        else:
-            raise ValueError(text)
-        value = date(year, month, day)
-    except ValueError:
-        raise DomainError("visit.date_unparsable", example=today.isoformat()) from None
+def visit_date(raw: str | None, today: date) -> date:
+    """The typed date of a visit (bot.services.typed_dates; without a year, the most recent
+    such day); a date in the future or before EARLIEST is refused."""
+    value = parse_date(
+        raw, today=today, direction=YearDirection.MOST_RECENT, refusal="visit.date_unparsable"
+    )
     check_date(value, today)
     return value
 
