@@ -9,7 +9,6 @@ from typing import Any, Protocol
 
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     BaseHandler,
     ContextTypes,
@@ -19,7 +18,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
-from bot.runtime.context import SERVICES_KEY, BotContext
+from bot.runtime.context import SERVICES_KEY, AnyApplication, BotContext
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.runtime.persistence import SqlitePersistence
@@ -102,7 +101,7 @@ def build_application(
     request: BaseRequest | None = None,
     processor: Any = None,
     features: Iterable[Feature] = FEATURES,
-) -> Application:
+) -> AnyApplication:
     """The Application with every handler registered. `request` replaces Telegram's HTTP
     boundary (tests, benchmarks); `processor` replaces the per-chat update processor;
     `features` adds to or replaces the feature modules (a test's own conversation)."""
@@ -130,7 +129,7 @@ SqlitePersistence(services.db, settings.persistence_interval_seconds))
 
     application.add_handlers(gate.handlers(), group=-1)
     application.add_handlers(in_order(features), group=0)
-    application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    application.add_error_handler(errors.on_error)
     application.bot_data[KEEPER_KEY] = ConversationKeeper(application, services)
     return application
 
@@ -145,7 +144,7 @@ def bot_api_root(url: str) -> str:
 DISPATCHER_KEY = "outbox_dispatcher"
 
 
-async def on_startup(application: Application) -> None:
+async def on_startup(application: AnyApplication) -> None:
     """Work done once the bot is known to Telegram: command menus, the outbox dispatcher,
     and the timed jobs rebuilt from the database."""
     services: Services = application.bot_data[SERVICES_KEY]
@@ -156,7 +155,7 @@ async def on_startup(application: Application) -> None:
     await Scheduler(application, services).start()
 
 
-async def on_shutdown(application: Application) -> None:
+async def on_shutdown(application: AnyApplication) -> None:
     """Let the outbox finish the sends in flight, so their outcome is recorded."""
     dispatcher: OutboxDispatcher | None = application.bot_data.pop(DISPATCHER_KEY, None)
     if dispatcher is not None:

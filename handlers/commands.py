@@ -26,7 +26,7 @@ MENU_LANGUAGES = {"zh_CN": "zh", "en": "en"}
 
 
 def commands_for(role: Role) -> tuple[str, ...]:
-    commands = VOTER_COMMANDS
+    commands: tuple[str, ...] = VOTER_COMMANDS
     if role == Role.DEPUTY:
         commands += DEPUTY_COMMANDS
     if role in (Role.STAFF, Role.ADMIN):

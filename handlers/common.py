@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram import User as TelegramUser
 from telegram.error import BadRequest
+from telegram.ext import BaseHandler
 
 from bot.access import Action, allowed
 from bot.errors import AccessDenied, DomainError
@@ -20,6 +21,7 @@ from bot.runtime.context import BotContext
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
+Handler = BaseHandler[Update, Any, Any]  # what a feature module's handlers() lists
 # PTB's handlers take coroutine functions (Coroutine, not just Awaitable)
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.runtime.context import BotContext
-from handlers.common import describe, respond, tap_of
+from handlers.common import Handler, describe, respond, tap_of
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,10 @@ async def stray_message(update: Update, context: BotContext) -> None:
     await respond(update, context, context.texts("error.stray_message"), edit=False)
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[Handler]:
     return [
-        CallbackQueryHandler(unknown_button),  # type: ignore[arg-type]
-        CommandHandler("cancel", nothing_to_cancel),  # type: ignore[arg-type]
-        MessageHandler(filters.COMMAND, unknown_command),  # type: ignore[arg-type]
-        MessageHandler(filters.ALL, stray_message),  # type: ignore[arg-type]
+        CallbackQueryHandler(unknown_button),
+        CommandHandler("cancel", nothing_to_cancel),
+        MessageHandler(filters.COMMAND, unknown_command),
+        MessageHandler(filters.ALL, stray_message),
     ]

@@ -5,12 +5,13 @@ conversation that expired or whose person lost its role, and keeps one at a time
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.runtime.buttons import any_of
 from bot.runtime.buttons.start import Consent, Language
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
+from handlers.common import Handler
 from handlers.keyboards import button
 
 ALLOWED_BEFORE_CONSENT_COMMANDS = ("/start", "/language")
@@ -96,5 +97,5 @@ async def _review_conversations(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
-def handlers() -> list[BaseHandler]:
-    return [TypeHandler(Update, gate)]  # type: ignore[arg-type]
+def handlers() -> list[Handler]:
+    return [TypeHandler(Update, gate)]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.runtime.context import BotContext
 from handlers.commands import commands_for
-from handlers.common import respond
+from handlers.common import Handler, respond
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -17,5 +17,5 @@ async def help_command(update: Update, context: BotContext) -> None:
     await respond(update, context, "\n".join(lines), edit=False)
 
 
-def handlers() -> list[BaseHandler]:
-    return [CommandHandler("help", help_command)]  # type: ignore[arg-type]
+def handlers() -> list[Handler]:
+    return [CommandHandler("help", help_command)]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.runtime.buttons.start import Language
 from bot.runtime.context import BotContext
-from handlers.common import answer_tap, guarded, respond
+from handlers.common import Handler, answer_tap, guarded, respond
 from handlers.keyboards import button
 
 NAMES = {"zh_CN": "中文", "en": "English"}
@@ -28,8 +28,8 @@ async def choose(update: Update, context: BotContext) -> None:
     await respond(update, context, context.texts("language.set"))
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[Handler]:
     return [
-        CommandHandler("language", language_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(choose, pattern=Language.filter()),  # type: ignore[arg-type]
+        CommandHandler("language", language_command),
+        CallbackQueryHandler(choose, pattern=Language.filter()),
     ]

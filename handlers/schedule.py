@@ -7,13 +7,13 @@ import io
 from html import escape
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.access import Action, allowed
 from bot.i18n import Texts
 from bot.runtime.context import BotContext
 from bot.services.calendar import TURN_LABELS, TurnView
-from handlers.common import chat_id_of, guarded, respond
+from handlers.common import Handler, chat_id_of, guarded, respond
 from handlers.station import prompt_station
 
 
@@ -97,8 +97,8 @@ async def calendar_command(update: Update, context: BotContext) -> None:
     )
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[Handler]:
     return [
-        CommandHandler("schedule", schedule_command),  # type: ignore[arg-type]
-        CommandHandler("calendar", calendar_command),  # type: ignore[arg-type]
+        CommandHandler("schedule", schedule_command),
+        CommandHandler("calendar", calendar_command),
     ]

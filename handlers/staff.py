@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.access import Action
 from bot.errors import DomainError
 from bot.runtime.context import BotContext
-from handlers.common import guarded, respond
+from handlers.common import Handler, guarded, respond
 
 MAX_TELEGRAM_ID = 2**52
 
@@ -30,5 +30,5 @@ async def staff_command(update: Update, context: BotContext) -> None:
     await respond(update, context, context.texts(key, telegram_id=target_id), edit=False)
 
 
-def handlers() -> list[BaseHandler]:
-    return [CommandHandler("staff", staff_command)]  # type: ignore[arg-type]
+def handlers() -> list[Handler]:
+    return [CommandHandler("staff", staff_command)]

@@ -6,12 +6,12 @@ from __future__ import annotations
 from html import escape
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.errors import DomainError
 from bot.runtime.buttons.start import Consent, is_deep_link
 from bot.runtime.context import BotContext
-from handlers.common import answer_tap, error_text, guarded, respond, sender_of, show_error
+from handlers.common import Handler, answer_tap, error_text, guarded, respond, sender_of, show_error
 from handlers.gate import consent_keyboard
 from handlers.station import bind_station, prompt_station
 
@@ -91,8 +91,8 @@ async def show_error_message(update: Update, context: BotContext, error: DomainE
         await show_error(update, context, error)
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[Handler]:
     return [
-        CommandHandler("start", start),  # type: ignore[arg-type]
-        CallbackQueryHandler(agree, pattern=Consent.filter()),  # type: ignore[arg-type]
+        CommandHandler("start", start),
+        CallbackQueryHandler(agree, pattern=Consent.filter()),
     ]

@@ -11,6 +11,8 @@ from bot.services import Services
 from storage.models import User
 
 SERVICES_KEY = "services"
+# The Application as this bot builds it; PTB's generics say nothing more useful here.
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -20,7 +22,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     def __init__(
         self,
-        application: Application[Any, Any, Any, Any, Any, Any],
+        application: AnyApplication,
         chat_id: int | None = None,
         user_id: int | None = None,
     ) -> None:

@@ -155,7 +155,7 @@ def parse_time_range(raw: str | None) -> tuple[str, str]:
     matches = [TIME.fullmatch(part) for part in parts]
     if len(parts) != 2 or matches[0] is None or matches[1] is None:
         raise DomainError("duty.bad_time_range")
-    first, second = matches
+    first, second = matches[0], matches[1]
     start = _time(first, first["word"], first["suffix"])
     if second["word"] is None and second["suffix"] is None:
         end = _time(second, first["word"], first["suffix"])

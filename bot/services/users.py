@@ -55,7 +55,7 @@ class UserService:
             or self._role_out_of_date(user)
             or (user.consented and (user.full_name, user.username) != (full_name, username))
         )
-        if stale:
+        if stale or user is None:
             async with self.db.transaction() as tx:
                 await self.users.ensure(tx, telegram_id, self.default_locale, self.clock.now())
                 await self.users.set_active(tx, telegram_id, True)
