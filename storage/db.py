@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,18 @@ T = TypeVar("T")
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
+
+# The first line of a migration that must run with foreign keys off: SQLite's way to change a
+# column (https://www.sqlite.org/lang_altertable.html#otheralter) rebuilds the table, and with
+# foreign keys on, dropping the old table deletes, cascades or fails on the rows that refer
+# to it. The pragma is a no-op inside a transaction, so only the runner can set it.
+FOREIGN_KEYS_OFF = "-- jiazhan: foreign-keys-off"
+SETS_FOREIGN_KEYS = re.compile(r"\bPRAGMA\s+(?:\w+\.)?foreign_keys\b", re.IGNORECASE)
+SQL_COMMENT = re.compile(r"--[^\n]*")
+
+
+class MigrationError(RuntimeError):
+    """A migration the runner refuses to apply; nothing of it is kept."""
 
 
 class Tx:
@@ -51,8 +64,11 @@ class Tx:
                 conn.execute(sql, params)
             return work(conn)
 
-        # aiosqlite has no public "run this on the connection's thread"; this is its own
-        # mechanism for every call, used here so that a batch costs one round trip.
+        # aiosqlite has no public "run this function on the connection's thread", and its
+        # public calls cost one thread hop per statement (executescript binds no parameters).
+        # `_execute` and `_conn` are its own mechanism behind every public call; they are used
+        # so that a batch costs one hop. pyproject.toml pins aiosqlite below the next minor
+        # version and tests/test_dependency_apis.py fails by name if either one changes.
         return await self._conn._execute(run, self._conn._conn)
 
     async def commit(self) -> None:
@@ -85,8 +101,10 @@ class Tx:
 class Database:
     """Owns the connections. Writes go through `transaction()`; reads through `fetch*`."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, migrations: Traversable | Path | None = None) -> None:
+        """`migrations`: a folder of numbered `.sql` files; the shipped ones by default."""
         self.path = Path(path)
+        self.migrations = migrations
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
@@ -96,7 +114,7 @@ class Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._open()
         await self._writer.execute("PRAGMA journal_mode=WAL")
-        await migrate(self._writer)
+        await migrate(self._writer, self.migrations)
         self._reader = await self._open()
 
     async def _open(self) -> aiosqlite.Connection:
@@ -158,10 +176,12 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def migration_files() -> list[tuple[int, str, str]]:
-    """The numbered migrations shipped in `storage/migrations`, in order."""
+def migration_files(source: Traversable | Path | None = None) -> list[tuple[int, str, str]]:
+    """The numbered migrations in `source` (by default those shipped in `storage/migrations`),
+    as (number, file name, SQL), in order."""
+    folder = resources.files("storage.migrations") if source is None else source
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in folder.iterdir():
         match = MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
@@ -172,31 +192,112 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-async def migrate(conn: aiosqlite.Connection) -> list[str]:
-    """Apply each migration newer than `PRAGMA user_version` once, in its own transaction."""
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
-    applied = []
-    for number, name, sql in migration_files():
-        if number <= current:
-            continue
-        stamp = datetime.now(UTC).isoformat()
-        script = (
-            "BEGIN IMMEDIATE;\n"
-            f"{sql}\n;"
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);\n"
-            f"INSERT INTO schema_migrations VALUES ({number}, '{name}', '{stamp}');\n"
-            f"PRAGMA user_version = {number};\n"
-            "COMMIT;"
+def needs_foreign_keys_off(name: str, sql: str) -> bool:
+    """Whether a migration declares FOREIGN_KEYS_OFF; refuses one that would silently not get
+    what it asks for (the marker below its first line, or a foreign_keys pragma of its own)."""
+    lines = sql.splitlines()
+    declared = bool(lines) and lines[0].strip() == FOREIGN_KEYS_OFF
+    if not declared and FOREIGN_KEYS_OFF in sql:
+        raise MigrationError(f"{name}: {FOREIGN_KEYS_OFF!r} must be its first line")
+    if SETS_FOREIGN_KEYS.search(SQL_COMMENT.sub("", sql)):
+        raise MigrationError(
+            f"{name}: PRAGMA foreign_keys does nothing inside the migration's transaction;"
+            f" start the file with {FOREIGN_KEYS_OFF!r} instead"
         )
-        try:
-            await conn.executescript(script)
-        except Exception:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            raise
+    return declared
+
+
+async def migrate(
+    conn: aiosqlite.Connection,
+    source: Traversable | Path | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[str]:
+    """Apply each migration newer than `PRAGMA user_version` once; returns their names.
+
+    Each runs in one transaction (BEGIN IMMEDIATE) with its record in `schema_migrations` and
+    the new `user_version`, so a failure leaves none of it. A migration that starts with
+    FOREIGN_KEYS_OFF gets foreign keys switched off before that transaction and back after
+    it, and is refused (rolled back) if `PRAGMA foreign_key_check` finds a broken reference
+    before COMMIT: the 12-step table rebuild, with the runner taking the pragma steps. The
+    file itself holds only the rebuild, without BEGIN, COMMIT or pragmas on foreign keys."""
+    # called without arguments for the shipped set, as tests that replace it expect
+    files = migration_files() if source is None else migration_files(source)
+    current = await _pragma(conn, "user_version")
+    pending = [
+        (number, name, sql, needs_foreign_keys_off(name, sql))
+        for number, name, sql in files
+        if number > current
+    ]
+    applied = []
+    for number, name, sql, keys_off in pending:
+        recorded_at = stamp(now if now is not None else datetime.now(UTC))
+        if keys_off:
+            await _apply_with_foreign_keys_off(conn, number, name, sql, recorded_at)
+        else:
+            await _apply(conn, number, name, sql, recorded_at)
         log.info("applied migration %s", name)
         applied.append(name)
     return applied
+
+
+async def _apply(
+    conn: aiosqlite.Connection,
+    number: int,
+    name: str,
+    sql: str,
+    recorded_at: str,
+    *,
+    check_foreign_keys: bool = False,
+) -> None:
+    """Run one migration and record it, all in one transaction; roll back on any failure."""
+    try:
+        # executescript commits first if a transaction is open, and does not end the one
+        # the script opens: everything after it is still inside BEGIN IMMEDIATE.
+        await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\n;")
+        if check_foreign_keys:
+            broken = list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
+            if broken:
+                table, rowid, parent, _ = broken[0]
+                raise MigrationError(
+                    f"{name} would leave {len(broken)} broken foreign key(s), e.g. {table}"
+                    f" row {rowid} referring to a missing {parent}; nothing was applied"
+                )
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        await conn.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, name, recorded_at)
+        )
+        await conn.execute(f"PRAGMA user_version = {int(number)}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        raise
+
+
+async def _apply_with_foreign_keys_off(
+    conn: aiosqlite.Connection, number: int, name: str, sql: str, recorded_at: str
+) -> None:
+    """`_apply` between switching foreign keys off and back to what they were."""
+    before = await _pragma(conn, "foreign_keys")
+    await _set_foreign_keys(conn, 0)
+    try:
+        await _apply(conn, number, name, sql, recorded_at, check_foreign_keys=True)
+    finally:
+        await _set_foreign_keys(conn, before)
+
+
+async def _set_foreign_keys(conn: aiosqlite.Connection, value: int) -> None:
+    """Set the pragma and check that it took: inside a transaction it silently does not."""
+    await conn.execute(f"PRAGMA foreign_keys = {int(value)}")
+    if await _pragma(conn, "foreign_keys") != value:
+        raise MigrationError(f"could not set foreign_keys to {value}: is a transaction open?")
+
+
+async def _pragma(conn: aiosqlite.Connection, name: str) -> int:
+    """The integer value of a pragma such as user_version or foreign_keys."""
+    rows = list(await conn.execute_fetchall(f"PRAGMA {name}"))
+    return int(rows[0][0]) if rows else 0
