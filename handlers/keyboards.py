@@ -1,18 +1,14 @@
-"""Inline keyboards: paged lists and the street → station picker shared by several features."""
+"""Inline keyboards: buttons of the declared kinds, rows, and paged lists (the station picker
+built on them is handlers.station_picker)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import CallbackQueryHandler
 
 from bot.i18n import Texts
-from bot.runtime.buttons import CallbackData, Picker, StationPicked, StreetPage, StreetStations
-from bot.services import Services
-
-PER_PAGE = 8
+from bot.runtime.buttons import CallbackData
 
 
 def button(label: str, data: CallbackData) -> InlineKeyboardButton:
@@ -49,53 +45,3 @@ def paged(
     if extra:
         rows.append(list(extra))
     return InlineKeyboardMarkup(rows)
-
-
-async def street_picker(
-    services: Services, texts: Texts, purpose: Picker, page: int
-) -> InlineKeyboardMarkup:
-    """Streets (街镇); tapping one opens its stations (StreetStations)."""
-    result = await services.stations.streets(page, PER_PAGE)
-    buttons = [
-        button(s.name, StreetStations(purpose=purpose, street=s.id, page=0))
-        for s in result.items
-    ]
-    return paged(
-        buttons,
-        result.page,
-        result.pages,
-        lambda p: StreetPage(purpose=purpose, page=p),
-        texts,
-        columns=2,
-    )
-
-
-async def station_picker(
-    services: Services, texts: Texts, purpose: Picker, street_id: int, page: int
-) -> InlineKeyboardMarkup:
-    """The stations of one street (StationPicked), with a way back to the streets."""
-    result = await services.stations.stations(street_id, page, PER_PAGE)
-    buttons = [button(s.name, StationPicked(purpose=purpose, station=s.id)) for s in result.items]
-    return paged(
-        buttons,
-        result.page,
-        result.pages,
-        lambda p: StreetStations(purpose=purpose, street=street_id, page=p),
-        texts,
-        extra=[button(texts("nav.back"), StreetPage(purpose=purpose, page=0))],
-    )
-
-
-def picker_handlers(
-    purpose: Picker,
-    streets: Callable[..., Any],
-    stations: Callable[..., Any],
-    picked: Callable[..., Any],
-) -> list[CallbackQueryHandler[Any, Any]]:
-    """The picker's three taps for one feature: a page of streets, a street's stations,
-    the station picked."""
-    return [
-        CallbackQueryHandler(streets, pattern=StreetPage.filter(purpose=purpose)),
-        CallbackQueryHandler(stations, pattern=StreetStations.filter(purpose=purpose)),
-        CallbackQueryHandler(picked, pattern=StationPicked.filter(purpose=purpose)),
-    ]

@@ -1,20 +1,23 @@
-"""/station: choose a liaison station from paged street and station lists, or the nearest
-ones to a shared location. The lists are the shared picker with purpose Picker.STATION."""
+"""/station: choose a liaison station from paged street and station lists, by name
+(`/station 名称`), or the nearest ones to a shared location. The lists are the one station
+picker (handlers.station_picker) with purpose Picker.STATION."""
 
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Action
 from bot.errors import DomainError
-from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
+from bot.runtime.buttons import Picker, StationPicked
 from bot.runtime.buttons.base import SQLITE_MAX_INT
 from bot.runtime.context import BotContext
-from handlers.common import guarded, respond
-from handlers.keyboards import button, picker_handlers, station_picker, street_picker
+from handlers.common import guarded, message_of, respond
+from handlers.keyboards import button
+from handlers.station_picker import STATION_COMMAND_NAME, StationPicker
 
 PURPOSE = Picker.STATION
 
@@ -22,11 +25,10 @@ PURPOSE = Picker.STATION
 async def prompt_station(
     update: Update, context: BotContext, *, edit: bool = True, first_time: bool = False
 ) -> None:
-    """Ask for the station: the first page of streets, or a shared location."""
+    """Ask for the station: the first page of streets, a name, or a shared location."""
     texts = context.texts
     intro = texts("station.first_time") if first_time else texts("station.choose_street")
-    markup = await street_picker(context.services, texts, PURPOSE, 0)
-    await respond(update, context, intro + "\n" + texts("station.or_location"), markup, edit=edit)
+    await PICKER.show(update, context, edit=edit, text=intro + "\n" + texts("station.or_location"))
 
 
 async def bind_station(
@@ -51,57 +53,37 @@ async def bind_station(
     )
 
 
+async def picked(update: Update, context: BotContext, station_id: int) -> None:
+    """The station tapped becomes the person's station."""
+    await bind_station(update, context, station_id)
+
+
+PICKER = StationPicker(
+    purpose=PURPOSE,
+    action=Action.CHOOSE_STATION,
+    on_picked=picked,
+    prompt="station.choose_street",
+    street_prompt="station.choose_station",
+    hint=STATION_COMMAND_NAME,
+)
+
+
 @guarded(Action.CHOOSE_STATION)
 async def station_command(update: Update, context: BotContext) -> None:
-    """/station: choose another station."""
+    """/station: choose another station; `/station 名称` looks it up by name."""
+    if context.args:
+        await PICKER.search(update, context, " ".join(context.args))
+        return
     await prompt_station(update, context, edit=False)
-
-
-@guarded(Action.CHOOSE_STATION)
-async def street_page(update: Update, context: BotContext) -> None:
-    """Another page of the streets."""
-    page = StreetPage.of(update).page
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    markup = await street_picker(context.services, context.texts, PURPOSE, page)
-    await respond(update, context, context.texts("station.choose_street"), markup)
-
-
-@guarded(Action.CHOOSE_STATION)
-async def station_page(update: Update, context: BotContext) -> None:
-    """A page of one street's stations."""
-    tapped = StreetStations.of(update)
-    street = await context.services.stations.street(tapped.street)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    markup = await station_picker(
-        context.services, context.texts, PURPOSE, tapped.street, tapped.page
-    )
-    await respond(
-        update,
-        context,
-        context.texts("station.choose_station", street=escape(street.name)),
-        markup,
-    )
-
-
-@guarded(Action.CHOOSE_STATION)
-async def pick(update: Update, context: BotContext) -> None:
-    """The station tapped becomes the person's station."""
-    station = await context.services.stations.get(StationPicked.of(update).station)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    await bind_station(update, context, station.id)
 
 
 @guarded(Action.CHOOSE_STATION)
 async def nearest(update: Update, context: BotContext) -> None:
     """The stations nearest to a shared location, nearest first."""
-    message = update.effective_message
-    assert message is not None and message.location is not None
-    found = await context.services.stations.nearest(
-        message.location.latitude, message.location.longitude
-    )
+    location = message_of(update).location
+    if location is None:  # the handler's filter lets only locations through
+        raise RuntimeError("a location's handler got a message without one")
+    found = await context.services.stations.nearest(location.latitude, location.longitude)
     texts = context.texts
     if not found:
         await prompt_station(update, context, edit=False)
@@ -120,10 +102,10 @@ async def nearest(update: Update, context: BotContext) -> None:
     )
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """/station, its picker (purpose STATION) and a shared location."""
     return [
-        CommandHandler("station", station_command),  # type: ignore[arg-type]
-        *picker_handlers(PURPOSE, street_page, station_page, pick),
-        MessageHandler(filters.LOCATION, nearest),  # type: ignore[arg-type]
+        CommandHandler("station", station_command),
+        *PICKER.handlers(),
+        MessageHandler(filters.LOCATION, nearest),
     ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import DomainError
 from bot.services.csvfile import check_width, read_table
 from bot.services.paging import Page, clamp_page
+from bot.services.text import clean
 from storage import Database
 from storage.models import Station, Street
 from storage.repos.stations import StationRepo
@@ -42,6 +44,20 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def search_words(typed: str | None) -> str:
+    """What a search looks for: the typed text cleaned (bot.services.text), spaces single,
+    no longer than a name; empty when nothing readable was typed."""
+    return " ".join(clean(typed).split())[:MAX_NAME]
+
+
+def _forms(words: str) -> list[str]:
+    """The words as typed and in compatibility form (NFKC), so full-width letters and digits
+    typed find the plain ones of a name; letters match in either case (ASCII: SQLite's LIKE)."""
+    words = search_words(words)
+    folded = unicodedata.normalize("NFKC", words)
+    return [w for w in dict.fromkeys((words, folded)) if w]
 
 
 def _coordinate(raw: str, low: float, high: float, name: str, line: int) -> float | None:
@@ -109,6 +125,23 @@ class StationService:
         return Page(
             await self.repo.stations_page(street_id, page * per_page, per_page), page, pages
         )
+
+    async def search_stations(self, words: str, page: int, per_page: int) -> Page[Station]:
+        """The stations whose name or street's name holds `words`, by street; '%' and '_'
+        match only themselves."""
+        forms = _forms(words)
+        total = await self.repo.count_found_stations(forms) if forms else 0
+        page, pages = clamp_page(page, total, per_page)
+        found = await self.repo.found_stations(forms, page * per_page, per_page) if total else []
+        return Page(found, page, pages)
+
+    async def search_streets(self, words: str, page: int, per_page: int) -> Page[Street]:
+        """The streets whose name holds `words`, as `search_stations` finds stations."""
+        forms = _forms(words)
+        total = await self.repo.count_found_streets(forms) if forms else 0
+        page, pages = clamp_page(page, total, per_page)
+        found = await self.repo.found_streets(forms, page * per_page, per_page) if total else []
+        return Page(found, page, pages)
 
     async def get(self, station_id: int) -> Station:
         station = await self.repo.get(station_id)

@@ -11,6 +11,27 @@ STATION_SELECT = (
 )
 
 
+LIKE_ESCAPE = "\\"
+
+
+def _containing(words: str) -> str:
+    """A LIKE pattern for names holding `words` as they are: '%', '_' and the escape
+    character itself match only themselves."""
+    for char in (LIKE_ESCAPE, "%", "_"):
+        words = words.replace(char, LIKE_ESCAPE + char)
+    return f"%{words}%"
+
+
+def _matching(columns: tuple[str, ...], forms: list[str]) -> tuple[str, dict[str, str]]:
+    """A condition true when any of `columns` holds any of `forms` (LIKE: ASCII letters in
+    either case), and its parameters; false for no forms at all."""
+    if not forms:
+        return "0", {}
+    params = {f"form{i}": _containing(form) for i, form in enumerate(forms)}
+    tests = [f"{c} LIKE :{name} ESCAPE '\\'" for name in params for c in columns]
+    return "(" + " OR ".join(tests) + ")", params
+
+
 class StationRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -43,6 +64,36 @@ class StationRepo:
             (street_id, limit, offset),
         )
         return [Station.model_validate(dict(r)) for r in rows]
+
+    async def count_found_stations(self, forms: list[str]) -> int:
+        """How many stations hold one of `forms` in their name or their street's."""
+        where, params = _matching(("s.name", "z.name"), forms)
+        sql = f"SELECT count(*) FROM stations s JOIN streets z ON z.id = s.street_id WHERE {where}"
+        return int(await self.db.scalar(sql, params) or 0)
+
+    async def found_stations(self, forms: list[str], offset: int, limit: int) -> list[Station]:
+        where, params = _matching(("s.name", "z.name"), forms)
+        rows = await self.db.fetchall(
+            f"{STATION_SELECT} WHERE {where} ORDER BY z.id, s.id LIMIT :limit OFFSET :offset",
+            {**params, "limit": limit, "offset": offset},
+        )
+        return [Station.model_validate(dict(r)) for r in rows]
+
+    async def count_found_streets(self, forms: list[str]) -> int:
+        """How many streets hold one of `forms` in their name."""
+        where, params = _matching(("z.name",), forms)
+        sql = f"SELECT count(*) FROM streets z WHERE {where}"
+        return int(await self.db.scalar(sql, params) or 0)
+
+    async def found_streets(self, forms: list[str], offset: int, limit: int) -> list[Street]:
+        where, params = _matching(("z.name",), forms)
+        rows = await self.db.fetchall(
+            "SELECT z.id, z.name, count(s.id) AS station_count FROM streets z"
+            f" LEFT JOIN stations s ON s.street_id = z.id WHERE {where}"
+            " GROUP BY z.id ORDER BY z.id LIMIT :limit OFFSET :offset",
+            {**params, "limit": limit, "offset": offset},
+        )
+        return [Street.model_validate(dict(r)) for r in rows]
 
     async def get(self, station_id: int) -> Station | None:
         row = await self.db.fetchone(f"{STATION_SELECT} WHERE s.id = ?", (station_id,))
