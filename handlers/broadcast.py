@@ -8,21 +8,21 @@ from __future__ import annotations
 import contextlib
 import logging
 from html import escape
+from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from bot.access import Action
 from bot.errors import DomainError
-from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
+from bot.runtime.buttons import Picker
 from bot.runtime.buttons.broadcast import (
     BroadcastAudience,
     BroadcastChangeAudience,
@@ -34,30 +34,19 @@ from bot.runtime.buttons.broadcast import (
     Control,
 )
 from bot.runtime.context import BotContext
+from bot.runtime.conversation import DeclaredConversation
 from bot.runtime.progress import STATE_LABELS, controls, progress_view, show_progress
-from bot.services.broadcasts import (
-    CONVERSATION,
-    STEP_AUDIENCE,
-    STEP_COMPOSE,
-    STEP_PREVIEW,
-    BroadcastDraft,
-)
-from handlers.common import answer_tap, chat_id_of, guarded, respond
-from handlers.keyboards import button, paged, station_picker, street_picker
+from bot.services.broadcasts import BROADCAST, BroadcastDraft, BroadcastStep
+from handlers.common import answer_tap, chat_id_of, guarded, message_of, respond
+from handlers.keyboards import button, paged
+from handlers.station_picker import TYPE_A_NAME, Picked, StationPicker
 from storage.models import Audience, Broadcast, BroadcastCounts
 
 log = logging.getLogger(__name__)
 
-END = ConversationHandler.END
+END = DeclaredConversation.END
+Step = BroadcastStep
 AUDIENCE_LABELS = {a: f"audience.{a.value}" for a in Audience}
-# choosing the street of a street-wide audience; the picker's purpose says whose
-STREET_PICKS = {
-    Picker.VOTERS_STREET: Audience.VOTERS_OF_STREET,
-    Picker.DEPUTIES_STREET: Audience.DEPUTIES_OF_STREET,
-}
-STREET_PURPOSE = {audience: purpose for purpose, audience in STREET_PICKS.items()}
-STATION_PICK = Picker.BROADCAST_STATION  # choosing the station of a station audience
-PICKS = (*STREET_PICKS, STATION_PICK)
 PER_PAGE = 5
 LIST_CONTROL_LABELS = {  # each gets the broadcast's {number}
     Control.PAUSE: "broadcast.list_pause",
@@ -78,7 +67,8 @@ def _audience_keyboard(context: BotContext) -> InlineKeyboardMarkup:
 
 async def _audience_name(context: BotContext, draft: BroadcastDraft) -> str:
     texts = context.texts
-    assert draft.audience is not None
+    if draft.audience is None:  # set_audience has just chosen it
+        raise RuntimeError("a preview without its audience")
     name = texts(AUDIENCE_LABELS[draft.audience])
     if draft.audience == Audience.VOTERS_OF_STATION and draft.audience_ref is not None:
         station = await context.services.stations.get(draft.audience_ref)
@@ -90,16 +80,15 @@ async def _audience_name(context: BotContext, draft: BroadcastDraft) -> str:
 
 
 @guarded(Action.BROADCAST)
-async def begin(update: Update, context: BotContext) -> str:
+async def begin(update: Update, context: BotContext) -> Step:
     await context.services.broadcasts.begin(context.user, chat_id_of(update))
     await respond(update, context, context.texts("broadcast.ask_content"), edit=False)
-    return STEP_COMPOSE
+    return Step.COMPOSE
 
 
 @guarded(Action.BROADCAST)
-async def receive_content(update: Update, context: BotContext) -> str:
-    message = update.effective_message
-    assert message is not None
+async def receive_content(update: Update, context: BotContext) -> Step:
+    message = message_of(update)
     photo = message.photo[-1].file_id if message.photo else None
     document = message.document.file_id if message.document else None
     # text_html keeps the staff member's formatting and escapes everything else
@@ -114,64 +103,71 @@ async def receive_content(update: Update, context: BotContext) -> str:
         _audience_keyboard(context),
         edit=False,
     )
-    return STEP_AUDIENCE
+    return Step.AUDIENCE
 
 
-@guarded(Action.BROADCAST)
-async def choose_audience(update: Update, context: BotContext) -> str | None:
-    audience = BroadcastAudience.of(update).audience
-    await answer_tap(update)
-    texts = context.texts
-    if audience in STREET_PURPOSE:
-        markup = await street_picker(context.services, texts, STREET_PURPOSE[audience], 0)
-        await respond(update, context, texts("broadcast.pick_street"), markup)
-        return STEP_AUDIENCE
-    if audience == Audience.VOTERS_OF_STATION:
-        markup = await street_picker(context.services, texts, STATION_PICK, 0)
-        await respond(update, context, texts("broadcast.pick_station"), markup)
-        return STEP_AUDIENCE
-    return await _preview(update, context, audience, None)
+def _previewing(audience: Audience) -> Picked:
+    """What picking the street or station of `audience` does: the preview."""
+
+    async def picked(update: Update, context: BotContext, place: int) -> Step:
+        return await _preview(update, context, audience, place)
+
+    return picked
 
 
-@guarded(Action.BROADCAST)
-async def street_pages(update: Update, context: BotContext) -> str:
-    """Paging through streets, for any of the three pickers."""
-    tapped = StreetPage.of(update)
-    await answer_tap(update)
-    markup = await street_picker(context.services, context.texts, tapped.purpose, tapped.page)
-    key = "broadcast.pick_street" if tapped.purpose in STREET_PICKS else "broadcast.pick_station"
-    await respond(update, context, context.texts(key), markup)
-    return STEP_AUDIENCE
-
-
-@guarded(Action.BROADCAST)
-async def street_chosen(update: Update, context: BotContext) -> str | None:
-    """The street of a street-wide audience."""
-    tapped = StreetStations.of(update)
-    await answer_tap(update)
-    return await _preview(update, context, STREET_PICKS[tapped.purpose], tapped.street)
-
-
-@guarded(Action.BROADCAST)
-async def station_pages(update: Update, context: BotContext) -> str:
-    tapped = StreetStations.of(update)
-    await context.services.stations.street(tapped.street)
-    await answer_tap(update)
-    markup = await station_picker(
-        context.services, context.texts, STATION_PICK, tapped.street, tapped.page
+def _picker(purpose: Picker, audience: Audience, prompt: str) -> StationPicker:
+    return StationPicker(
+        purpose=purpose,
+        action=Action.BROADCAST,
+        on_picked=_previewing(audience),
+        prompt=prompt,
+        hint=TYPE_A_NAME,
+        street_is_answer=audience != Audience.VOTERS_OF_STATION,
     )
-    await respond(update, context, context.texts("broadcast.pick_station"), markup)
-    return STEP_AUDIENCE
+
+
+# the audiences of one street or station, each with its picker
+PICKERS = {
+    Audience.VOTERS_OF_STREET: _picker(
+        Picker.VOTERS_STREET, Audience.VOTERS_OF_STREET, "broadcast.pick_street"
+    ),
+    Audience.DEPUTIES_OF_STREET: _picker(
+        Picker.DEPUTIES_STREET, Audience.DEPUTIES_OF_STREET, "broadcast.pick_street"
+    ),
+    Audience.VOTERS_OF_STATION: _picker(
+        Picker.BROADCAST_STATION, Audience.VOTERS_OF_STATION, "broadcast.pick_station"
+    ),
+}
 
 
 @guarded(Action.BROADCAST)
-async def station_chosen(update: Update, context: BotContext) -> str | None:
-    station_id = StationPicked.of(update).station
+async def choose_audience(update: Update, context: BotContext) -> Step | None:
+    audience = BroadcastAudience.of(update).audience
+    picker = PICKERS.get(audience)
+    if picker is None:
+        await answer_tap(update)
+        return await _preview(update, context, audience, None)
+    await context.services.broadcasts.pick_place(context.user, chat_id_of(update), audience)
     await answer_tap(update)
-    return await _preview(update, context, Audience.VOTERS_OF_STATION, station_id)
+    await picker.show(update, context)
+    return Step.AUDIENCE
 
 
-async def _preview(update: Update, context: BotContext, audience: Audience, ref: int | None) -> str:
+@guarded(Action.BROADCAST)
+async def typed_at_audience(update: Update, context: BotContext) -> None:
+    """A name typed while a street or station is being picked searches for it; otherwise
+    the buttons are what this step takes."""
+    draft = await context.services.broadcasts.draft(context.user)
+    picker = PICKERS.get(draft.picking) if draft.picking is not None else None
+    if picker is None:
+        await use_buttons(update, context)
+        return
+    await picker.search(update, context, message_of(update).text)
+
+
+async def _preview(
+    update: Update, context: BotContext, audience: Audience, ref: int | None
+) -> Step:
     """Show the notice exactly as recipients will see it, then the count and Confirm."""
     services = context.services
     count = await services.broadcasts.set_audience(context.user, chat_id_of(update), audience, ref)
@@ -204,17 +200,17 @@ async def _preview(update: Update, context: BotContext, audience: Audience, ref:
         markup,
         edit=False,
     )
-    return STEP_PREVIEW
+    return Step.PREVIEW
 
 
 @guarded(Action.BROADCAST)
-async def change_audience(update: Update, context: BotContext) -> str:
+async def change_audience(update: Update, context: BotContext) -> Step:
     await context.services.broadcasts.set_audience(context.user, chat_id_of(update), None, None)
     await answer_tap(update)
     await respond(
         update, context, context.texts("broadcast.choose_audience"), _audience_keyboard(context)
     )
-    return STEP_AUDIENCE
+    return Step.AUDIENCE
 
 
 @guarded(Action.BROADCAST)
@@ -323,7 +319,7 @@ async def show_list(update: Update, context: BotContext, page: int) -> None:
         await respond(update, context, texts("broadcast.list_empty"))
         return
     lines = [texts("broadcast.list_title")]
-    buttons = []
+    buttons: list[InlineKeyboardButton] = []
     for b in result.items:
         counts = await context.services.broadcasts.counts(b.id)
         lines.append(
@@ -370,53 +366,41 @@ async def list_page(update: Update, context: BotContext) -> None:
     await show_list(update, context, page)
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
     content = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL
+    text = filters.TEXT & ~filters.COMMAND
     not_command = ~filters.COMMAND
-    conversation = ConversationHandler(
-        entry_points=[CommandHandler("broadcast", begin)],  # type: ignore[arg-type]
+    conversation = DeclaredConversation(
+        BROADCAST,
+        entry_points=[CommandHandler("broadcast", begin)],
         states={
-            STEP_COMPOSE: [
+            Step.COMPOSE: [
                 MessageHandler(content, receive_content),
                 MessageHandler(not_command, bad_content),
             ],
-            STEP_AUDIENCE: [
+            Step.AUDIENCE: [
                 CallbackQueryHandler(choose_audience, pattern=BroadcastAudience.filter()),
-                *(
-                    CallbackQueryHandler(street_pages, pattern=StreetPage.filter(purpose=pick))
-                    for pick in PICKS
-                ),
-                *(
-                    CallbackQueryHandler(street_chosen, pattern=StreetStations.filter(purpose=pick))
-                    for pick in STREET_PICKS
-                ),
-                CallbackQueryHandler(
-                    station_pages, pattern=StreetStations.filter(purpose=STATION_PICK)
-                ),
-                CallbackQueryHandler(
-                    station_chosen, pattern=StationPicked.filter(purpose=STATION_PICK)
-                ),
+                *(handler for picker in PICKERS.values() for handler in picker.handlers()),
+                MessageHandler(text, typed_at_audience),
                 MessageHandler(not_command, use_buttons),
             ],
-            STEP_PREVIEW: [
+            Step.PREVIEW: [
                 CallbackQueryHandler(confirm, pattern=BroadcastConfirm.filter()),
                 CallbackQueryHandler(change_audience, pattern=BroadcastChangeAudience.filter()),
                 MessageHandler(not_command, use_buttons),
             ],
-        },  # type: ignore[dict-item]
+        },
         fallbacks=[
-            CommandHandler("cancel", discard),  # type: ignore[arg-type]
-            CallbackQueryHandler(discard, pattern=BroadcastDiscard.filter()),  # type: ignore[arg-type]
-            MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
+            CommandHandler("cancel", discard),
+            CallbackQueryHandler(discard, pattern=BroadcastDiscard.filter()),
+            MessageHandler(filters.COMMAND, command_in_middle),
         ],
-        name=CONVERSATION,
-        persistent=True,
     )
     return [
         conversation,
-        CallbackQueryHandler(confirmed_already, pattern=BroadcastConfirm.filter()),  # type: ignore[arg-type]
-        CallbackQueryHandler(control, pattern=BroadcastControl.filter()),  # type: ignore[arg-type]
-        CommandHandler("broadcasts", list_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(list_page, pattern=BroadcastListPage.filter()),  # type: ignore[arg-type]
-        CallbackQueryHandler(list_control, pattern=BroadcastListControl.filter()),  # type: ignore[arg-type]
+        CallbackQueryHandler(confirmed_already, pattern=BroadcastConfirm.filter()),
+        CallbackQueryHandler(control, pattern=BroadcastControl.filter()),
+        CommandHandler("broadcasts", list_command),
+        CallbackQueryHandler(list_page, pattern=BroadcastListPage.filter()),
+        CallbackQueryHandler(list_control, pattern=BroadcastListControl.filter()),
     ]

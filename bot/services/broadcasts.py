@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from enum import StrEnum
+
+from pydantic import BaseModel
 
 from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
+from bot.services.conversations import Conversation, DraftStore
 from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.text import clean
@@ -28,18 +30,52 @@ from storage.models import (
     User,
     new_draft_token,
 )
-from storage.repos.drafts import ConversationDrafts, conversation_key
+from storage.repos.drafts import conversation_key
 from storage.repos.outbox import AUDIENCE_NEEDS_REF, BroadcastRepo, OutboxRepo
 from storage.repos.stations import StationRepo
 
-CONVERSATION = "broadcast"
-STEP_COMPOSE, STEP_AUDIENCE, STEP_PREVIEW = "compose", "audience", "preview"
 TEXT_MAX = 4096  # Telegram's limit on a message's text, after entity parsing
 CAPTION_MAX = 1024  # the same for a photo's or a document's caption
 # A broadcast created but never started (the process stopped between the two steps) is
 # withdrawn after this long; nothing of it was queued.
 START_WITHIN = timedelta(minutes=10)
 TAG = re.compile(r"<[^>]*>")
+
+
+class BroadcastStep(StrEnum):
+    """The steps of /broadcast (the values are stored: conversations in progress resume)."""
+
+    COMPOSE = "compose"  # the notice is asked for
+    AUDIENCE = "audience"  # who it goes to, a street or station picked for some audiences
+    PREVIEW = "preview"  # shown as recipients will see it, with the count and Confirm
+
+
+class BroadcastDraft(BaseModel):
+    """A broadcast being composed; after Confirm, only `sent_as` is kept, until the next."""
+
+    text: str = ""
+    photo: str | None = None
+    document: str | None = None
+    audience: Audience | None = None
+    audience_ref: int | None = None
+    # the audience whose street or station is being picked (a name typed searches for it)
+    picking: Audience | None = None
+    # names the preview last shown: only its Confirm sends (an older one showed another
+    # text or audience)
+    preview: str = ""
+    sent_as: int | None = None  # the broadcast a confirmed draft became
+
+    def has_content(self) -> bool:
+        return bool(self.text.strip() or self.photo or self.document)
+
+
+BROADCAST = Conversation(
+    "broadcast",
+    steps=BroadcastStep,
+    draft=BroadcastDraft,
+    opened_by=("broadcast",),
+    needs=Action.BROADCAST,
+)
 
 
 def shown_text(markup: str) -> str:
@@ -52,42 +88,6 @@ def telegram_length(text: str) -> int:
     """A length as Telegram counts it, in UTF-16 code units: a character outside the Basic
     Multilingual Plane (most emoji) counts two."""
     return len(text.encode("utf-16-le")) // 2
-
-
-@dataclass
-class BroadcastDraft:
-    text: str = ""
-    photo: str | None = None
-    document: str | None = None
-    audience: Audience | None = None
-    audience_ref: int | None = None
-    # names the preview last shown: only its Confirm sends (an older one showed another
-    # text or audience)
-    preview: str = ""
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any] | None) -> BroadcastDraft:
-        if not data:
-            return cls()
-        audience = data.get("audience")
-        return cls(
-            text=data.get("text", ""),
-            photo=data.get("photo"),
-            document=data.get("document"),
-            audience=Audience(audience) if audience else None,
-            audience_ref=data.get("audience_ref"),
-            preview=data.get("preview", ""),
-        )
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "photo": self.photo,
-            "document": self.document,
-            "audience": self.audience.value if self.audience else None,
-            "audience_ref": self.audience_ref,
-            "preview": self.preview,
-        }
 
 
 def _not_started(broadcast: Broadcast, counts: BroadcastCounts) -> bool:
@@ -103,25 +103,23 @@ class BroadcastService:
         self.outbox = outbox
         self.repo = BroadcastRepo(db)
         self.queue = OutboxRepo(db)
-        self.steps = ConversationDrafts(db, CONVERSATION)
+        self.steps = DraftStore(db, BROADCAST)
         self.stations = StationRepo(db)
 
     async def draft(self, actor: User) -> BroadcastDraft:
         ensure(actor, Action.BROADCAST)
-        return BroadcastDraft.from_data(await self.steps.get(actor.telegram_id))
+        return await self.steps.load(actor.telegram_id) or BroadcastDraft()
 
     async def _store(
-        self, actor: User, chat_id: int, draft: BroadcastDraft, step: str | None
+        self, actor: User, chat_id: int, draft: BroadcastDraft, step: BroadcastStep | None
     ) -> None:
         """The draft and the conversation step it is at, written together."""
         async with self.db.transaction() as tx:
-            await self.steps.put(
-                tx, chat_id, actor.telegram_id, draft.to_data(), step, self.clock.now()
-            )
+            await self.steps.put(tx, chat_id, actor.telegram_id, draft, step, self.clock.now())
 
     async def begin(self, actor: User, chat_id: int) -> None:
         ensure(actor, Action.BROADCAST)
-        await self._store(actor, chat_id, BroadcastDraft(), STEP_COMPOSE)
+        await self._store(actor, chat_id, BroadcastDraft(), BroadcastStep.COMPOSE)
 
     async def set_content(
         self, actor: User, chat_id: int, text: str, photo: str | None, document: str | None
@@ -141,25 +139,41 @@ class BroadcastService:
         if not shown.strip():
             markup = ""  # a caption of nothing visible: none
         draft = BroadcastDraft(text=markup, photo=photo, document=document)
-        await self._store(actor, chat_id, draft, STEP_AUDIENCE)
+        await self._store(actor, chat_id, draft, BroadcastStep.AUDIENCE)
+
+    async def pick_place(self, actor: User, chat_id: int, audience: Audience) -> None:
+        """An audience of one street or station is chosen: its place is picked next (a
+        name typed at this step searches for it)."""
+        draft = await self._composed(actor)
+        if audience not in AUDIENCE_NEEDS_REF:
+            raise DomainError("error.stale_button")
+        draft.audience, draft.audience_ref, draft.preview = None, None, ""
+        draft.picking = audience
+        await self._store(actor, chat_id, draft, BroadcastStep.AUDIENCE)
+
+    async def _composed(self, actor: User) -> BroadcastDraft:
+        """The actor's draft, which must have its notice."""
+        draft = await self.draft(actor)
+        if not draft.has_content():
+            raise DomainError("broadcast.no_draft")
+        return draft
 
     async def set_audience(
         self, actor: User, chat_id: int, audience: Audience | None, ref: int | None
     ) -> int:
         """Choose the audience (None: back to choosing); returns the exact recipient count.
         Choosing one makes a new preview (`draft.preview` names it for its Confirm)."""
-        draft = await self.draft(actor)
-        if not (draft.text.strip() or draft.photo or draft.document):
-            raise DomainError("broadcast.no_draft")
+        draft = await self._composed(actor)
+        draft.picking = None
         if audience is None:
             draft.audience, draft.audience_ref, draft.preview = None, None, ""
-            await self._store(actor, chat_id, draft, STEP_AUDIENCE)
+            await self._store(actor, chat_id, draft, BroadcastStep.AUDIENCE)
             return 0
         await self.check_audience(audience, ref)
         count = len(await self.repo.audience_ids(audience, ref))
         draft.audience, draft.audience_ref = audience, ref
         draft.preview = new_draft_token()
-        await self._store(actor, chat_id, draft, STEP_PREVIEW)
+        await self._store(actor, chat_id, draft, BroadcastStep.PREVIEW)
         return count
 
     async def discard(self, actor: User, chat_id: int) -> None:
@@ -180,7 +194,7 @@ class BroadcastService:
         progress message must be shown and recorded first (`start`). The draft stays until
         then. The Confirm of an older preview is refused: it showed something else."""
         draft = await self.draft(actor)
-        if draft.audience is None or not (draft.text.strip() or draft.photo or draft.document):
+        if draft.audience is None or not draft.has_content():
             raise DomainError("broadcast.no_draft")
         if preview != draft.preview:
             raise DomainError("broadcast.old_preview")
@@ -232,9 +246,10 @@ class BroadcastService:
     async def _end_as_sent(self, tx: Tx, chat_id: int, user_id: int, broadcast_id: int) -> None:
         """End the conversation; in place of the draft, remember which broadcast it became."""
         now = self.clock.now()
-        memo = {"sent_as": broadcast_id}
-        await self.steps.drafts.save(tx, user_id, CONVERSATION, memo, now)
-        await self.steps.states.put(tx, CONVERSATION, conversation_key(chat_id, user_id), None, now)
+        memo = BroadcastDraft(sent_as=broadcast_id).model_dump(mode="json")
+        await self.steps.drafts.save(tx, user_id, BROADCAST.name, memo, now)
+        key = conversation_key(chat_id, user_id)
+        await self.steps.states.put(tx, BROADCAST.name, key, None, now)
 
     async def withdraw(self, actor: User, broadcast_id: int) -> None:
         """A created broadcast whose controls could not be shown anywhere: cancelled before
@@ -246,10 +261,7 @@ class BroadcastService:
     async def sent_as(self, actor: User) -> int | None:
         """The broadcast the actor's last confirmed draft became, while no new one is begun:
         what a Confirm tapped again is answered with."""
-        ensure(actor, Action.BROADCAST)
-        data = await self.steps.get(actor.telegram_id) or {}
-        sent = data.get("sent_as")
-        return sent if isinstance(sent, int) else None
+        return (await self.draft(actor)).sent_as
 
     async def get(self, actor: User, broadcast_id: int) -> Broadcast:
         ensure(actor, Action.BROADCAST)
