@@ -1,18 +1,16 @@
 """/duty for staff: set up monthly reception rules, one-off turns, home visits and annual
-accounts in chat; list rules to change or end them. Each step is kept in the database."""
+accounts in chat; list rules to change or end them. Each step is kept in the database with
+its typed draft (bot.services.calendar.DUTY)."""
 
 from __future__ import annotations
 
-from datetime import date
 from html import escape
-from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    BaseHandler,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -20,7 +18,7 @@ from telegram.ext import (
 from bot.access import Action
 from bot.errors import DomainError
 from bot.i18n import Texts
-from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
+from bot.runtime.buttons import Picker
 from bot.runtime.buttons.duty import (
     DutyDeputiesDone,
     DutyDeputy,
@@ -35,38 +33,62 @@ from bot.runtime.buttons.duty import (
     WeekOfMonth,
 )
 from bot.runtime.context import BotContext
-from bot.services.calendar import CONVERSATION, TURN_LABELS, WEEKS_OF_MONTH
-from bot.services.typed_dates import YearDirection, parse_date, parse_time_range
-from handlers.common import answer_tap, chat_id_of, guarded, respond
-from handlers.keyboards import button, picker_handlers, rows_of, station_picker, street_picker
-from storage.models import DutyRule, TurnKind
-
-MENU, STATION, WEEK, WEEKDAY, DATE, TIME, DEPUTIES, CONFIRM, RULES = (
-    "menu",
-    "station",
-    "week",
-    "weekday",
-    "date",
-    "time",
-    "deputies",
-    "confirm",
-    "rules",
+from bot.runtime.conversation import DeclaredConversation
+from bot.services.calendar import (
+    DRAFT_UNREADABLE,
+    DUTY,
+    ONE_OFF_TURNS,
+    TURN_LABELS,
+    WEEKS_OF_MONTH,
+    DutyDraft,
+    DutyStep,
+    DutyTask,
+    filled,
 )
-END = ConversationHandler.END
-PICK = Picker.DUTY
+from bot.services.typed_dates import parse_time_range
+from handlers.common import (
+    Handler,
+    answer_tap,
+    chat_id_of,
+    guarded,
+    message_of,
+    respond,
+    show_error,
+)
+from handlers.keyboards import button, rows_of
+from handlers.station_picker import TYPE_A_NAME, StationPicker
+from storage.models import DutyRule
+
+Step = DutyStep
+END = DeclaredConversation.END
+# The menu: what each choice sets up, and its label (RULES lists the rules instead).
 MODES = {
-    DutyMode.RULE: "duty.new_rule",
-    DutyMode.RECEPTION: "duty.new_reception",
-    DutyMode.HOME_VISIT: "duty.new_home_visit",
-    DutyMode.ANNUAL_ACCOUNT: "duty.new_annual_account",
+    DutyMode.RULE: (DutyTask.RULE, "duty.new_rule"),
+    DutyMode.RECEPTION: (DutyTask.RECEPTION, "duty.new_reception"),
+    DutyMode.HOME_VISIT: (DutyTask.HOME_VISIT, "duty.new_home_visit"),
+    DutyMode.ANNUAL_ACCOUNT: (DutyTask.ANNUAL_ACCOUNT, "duty.new_annual_account"),
 }
 
 
 async def _step(
-    update: Update, context: BotContext, data: dict[str, Any], step: str | None
-) -> str | int:
-    await context.services.calendar.save_draft(context.user, chat_id_of(update), data, step)
+    update: Update, context: BotContext, draft: DutyDraft | None, step: Step | None
+) -> Step | int:
+    await context.services.calendar.save_draft(context.user, chat_id_of(update), draft, step)
     return END if step is None else step
+
+
+async def _draft(update: Update, context: BotContext) -> DutyDraft:
+    """The staff member's draft. One that can no longer be read ends /duty: it is dropped
+    with its step, the person is told, and PTB leaves the conversation too (the state END
+    travels with the stop, whichever handler or picker raised it)."""
+    try:
+        return await context.services.calendar.draft(context.user)
+    except DomainError as error:
+        if error.key != DRAFT_UNREADABLE:
+            raise
+        await _step(update, context, None, None)
+        await show_error(update, context, error)
+        raise ApplicationHandlerStop(END) from error
 
 
 def _week_label(texts: Texts, week: int) -> str:
@@ -77,68 +99,57 @@ def _week_label(texts: Texts, week: int) -> str:
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def begin(update: Update, context: BotContext) -> str | int:
+async def begin(update: Update, context: BotContext) -> Step | int:
     texts = context.texts
-    buttons = [button(texts(label), DutyMenu(mode=mode)) for mode, label in MODES.items()]
+    buttons = [button(texts(label), DutyMenu(mode=mode)) for mode, (_, label) in MODES.items()]
     buttons.append(button(texts("duty.list_rules"), DutyMenu(mode=DutyMode.RULES)))
     markup = InlineKeyboardMarkup(
         [*rows_of(buttons, 1), [button(texts("duty.discard"), DutyDiscard())]]
     )
     await respond(update, context, texts("duty.menu"), markup, edit=False)
-    return await _step(update, context, {}, MENU)
+    return await _step(update, context, DutyDraft(), Step.MENU)
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def choose_mode(update: Update, context: BotContext) -> str | int:
+async def choose_mode(update: Update, context: BotContext) -> Step | int:
     mode = DutyMenu.of(update).mode
     await answer_tap(update)
     if mode == DutyMode.RULES:
         return await show_rules(update, context)
-    markup = await street_picker(context.services, context.texts, PICK, 0)
-    await respond(update, context, context.texts("duty.pick_street"), markup)
-    return await _step(update, context, {"mode": mode.value}, STATION)
+    await PICKER.show(update, context)
+    return await _step(update, context, DutyDraft(task=MODES[mode][0]), Step.STATION)
 
 
 # --- station -----------------------------------------------------------------------------
 
 
-@guarded(Action.MANAGE_CALENDAR)
-async def street_page(update: Update, context: BotContext) -> None:
-    page = StreetPage.of(update).page
-    await answer_tap(update)
-    markup = await street_picker(context.services, context.texts, PICK, page)
-    await respond(update, context, context.texts("duty.pick_street"), markup)
-
-
-@guarded(Action.MANAGE_CALENDAR)
-async def station_page(update: Update, context: BotContext) -> None:
-    tapped = StreetStations.of(update)
-    street_id, page = tapped.street, tapped.page
-    await context.services.stations.street(street_id)
-    await answer_tap(update)
-    markup = await station_picker(context.services, context.texts, PICK, street_id, page)
-    await respond(update, context, context.texts("duty.pick_station"), markup)
-
-
-@guarded(Action.MANAGE_CALENDAR)
-async def station_chosen(update: Update, context: BotContext) -> str | int | None:
-    station = await context.services.stations.get(StationPicked.of(update).station)
-    data = await context.services.calendar.draft(context.user)
-    if not await context.services.calendar.deputies_at(station.id):
+async def station_chosen(update: Update, context: BotContext, station_id: int) -> Step | int:
+    """The picker's answer (it answers the tap itself)."""
+    draft = await _draft(update, context)
+    if not await context.services.calendar.deputies_at(station_id):
         raise DomainError("duty.no_deputies_here")
-    await answer_tap(update)
-    data["station_id"] = station.id
-    data["deputies"] = []
-    if data.get("mode") == "rule":
-        return await ask_week(update, context, data)
+    draft.station_id = station_id
+    draft.deputy_ids = []
+    if draft.task == DutyTask.RULE:
+        return await ask_week(update, context, draft)
     await respond(update, context, context.texts("duty.ask_date"))
-    return await _step(update, context, data, DATE)
+    return await _step(update, context, draft, Step.DATE)
+
+
+PICKER = StationPicker(
+    Picker.DUTY,
+    Action.MANAGE_CALENDAR,
+    station_chosen,
+    "duty.pick_street",
+    street_prompt="duty.pick_station",
+    hint=TYPE_A_NAME,
+)
 
 
 # --- when --------------------------------------------------------------------------------
 
 
-async def ask_week(update: Update, context: BotContext, data: dict[str, Any]) -> str | int:
+async def ask_week(update: Update, context: BotContext, draft: DutyDraft) -> Step | int:
     texts = context.texts
     buttons = [
         button(_week_label(texts, w), DutyWeek(week=WeekOfMonth.of(w))) for w in WEEKS_OF_MONTH
@@ -146,69 +157,60 @@ async def ask_week(update: Update, context: BotContext, data: dict[str, Any]) ->
     await respond(
         update, context, texts("duty.pick_week"), InlineKeyboardMarkup(rows_of(buttons, 3))
     )
-    return await _step(update, context, data, WEEK)
+    return await _step(update, context, draft, Step.WEEK)
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def choose_week(update: Update, context: BotContext) -> str | int:
+async def choose_week(update: Update, context: BotContext) -> Step | int:
     week = DutyWeek.of(update).week.number
+    draft = await _draft(update, context)
     await answer_tap(update)
-    data = await context.services.calendar.draft(context.user)
-    data["week"] = week
+    draft.week = week
     texts = context.texts
     buttons = [button(texts(f"weekday.{d}"), DutyWeekday(weekday=d)) for d in range(7)]
     await respond(
         update, context, texts("duty.pick_weekday"), InlineKeyboardMarkup(rows_of(buttons, 4))
     )
-    return await _step(update, context, data, WEEKDAY)
+    return await _step(update, context, draft, Step.WEEKDAY)
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def choose_weekday(update: Update, context: BotContext) -> str | int:
+async def choose_weekday(update: Update, context: BotContext) -> Step | int:
     weekday = DutyWeekday.of(update).weekday
+    draft = await _draft(update, context)
     await answer_tap(update)
-    data = await context.services.calendar.draft(context.user)
-    data["weekday"] = weekday
+    draft.weekday = weekday
     await respond(update, context, context.texts("duty.ask_time"))
-    return await _step(update, context, data, TIME)
+    return await _step(update, context, draft, Step.TIME)
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def receive_date(update: Update, context: BotContext) -> str | int:
-    assert update.effective_message is not None
-    services = context.services
-    day = parse_date(
-        update.effective_message.text,
-        today=services.calendar.today(),
-        direction=YearDirection.NEXT,
-        refusal="duty.bad_date",
-    )
-    if day < services.calendar.today():
-        raise DomainError("duty.in_the_past")
-    data = await services.calendar.draft(context.user)
-    data["date"] = day.isoformat()
+async def receive_date(update: Update, context: BotContext) -> Step | int:
+    day = context.services.calendar.turn_day(message_of(update).text)
+    draft = await _draft(update, context)
+    draft.day = day
     await respond(update, context, context.texts("duty.ask_time"), edit=False)
-    return await _step(update, context, data, TIME)
+    return await _step(update, context, draft, Step.TIME)
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def receive_time(update: Update, context: BotContext) -> str | int:
-    assert update.effective_message is not None
-    starts, ends = parse_time_range(update.effective_message.text)
-    data = await context.services.calendar.draft(context.user)
-    data["time"] = f"{starts}-{ends}"
-    return await ask_deputies(update, context, data)
+async def receive_time(update: Update, context: BotContext) -> Step | int:
+    starts, ends = parse_time_range(message_of(update).text)
+    draft = await _draft(update, context)
+    draft.starts, draft.ends = starts, ends
+    return await ask_deputies(update, context, draft)
 
 
 # --- who ---------------------------------------------------------------------------------
 
 
-async def ask_deputies(update: Update, context: BotContext, data: dict[str, Any]) -> str | int:
+async def ask_deputies(update: Update, context: BotContext, draft: DutyDraft) -> Step | int:
     texts = context.texts
-    chosen = set(data.get("deputies", []))
+    chosen = set(draft.deputy_ids)
+    station_id = filled(draft.station_id)
     buttons = [
         button(("✓ " if d.user_id in chosen else "") + d.name, DutyDeputy(deputy=d.user_id))
-        for d in await context.services.calendar.deputies_at(int(data["station_id"]))
+        for d in await context.services.calendar.deputies_at(station_id)
     ]
     markup = InlineKeyboardMarkup(
         [*rows_of(buttons, 2), [button(texts("duty.done"), DutyDeputiesDone())]]
@@ -216,108 +218,86 @@ async def ask_deputies(update: Update, context: BotContext, data: dict[str, Any]
     await respond(
         update, context, texts("duty.pick_deputies"), markup, edit=update.callback_query is not None
     )
-    return await _step(update, context, data, DEPUTIES)
+    return await _step(update, context, draft, Step.DEPUTIES)
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def toggle_deputy(update: Update, context: BotContext) -> str | int:
+async def toggle_deputy(update: Update, context: BotContext) -> Step | int:
     deputy_id = DutyDeputy.of(update).deputy
-    data = await context.services.calendar.draft(context.user)
-    here = {d.user_id for d in await context.services.calendar.deputies_at(int(data["station_id"]))}
+    draft = await _draft(update, context)
+    station_id = filled(draft.station_id)
+    here = {d.user_id for d in await context.services.calendar.deputies_at(station_id)}
     if deputy_id not in here:
         raise DomainError("duty.unknown_deputy")
     await answer_tap(update)
-    chosen = set(data.get("deputies", []))
-    chosen ^= {deputy_id}
-    data["deputies"] = sorted(chosen)
-    return await ask_deputies(update, context, data)
+    draft.deputy_ids = sorted(set(draft.deputy_ids) ^ {deputy_id})
+    return await ask_deputies(update, context, draft)
 
 
-@guarded(Action.MANAGE_CALENDAR)
-async def deputies_done(update: Update, context: BotContext) -> str | int:
-    data = await context.services.calendar.draft(context.user)
-    if not data.get("deputies"):
-        raise DomainError("duty.no_deputies")
-    await answer_tap(update)
+async def _summary(context: BotContext, draft: DutyDraft) -> str:
+    """What Save will save, in a few lines."""
     texts = context.texts
-    station = await context.services.stations.get(int(data["station_id"]))
+    station = await context.services.stations.get(filled(draft.station_id))
     names = "、".join(
         d.name
         for d in await context.services.calendar.deputies_at(station.id)
-        if d.user_id in data["deputies"]
+        if d.user_id in draft.deputy_ids
     )
-    starts, ends = data["time"].split("-")
-    if data["mode"] in ("rule", "change"):
-        summary = texts(
+    task = filled(draft.task)
+    if draft.is_rule:
+        return texts(
             "duty.summary_rule",
             station=escape(station.name),
-            week=_week_label(texts, int(data["week"])),
-            weekday=texts(f"weekday.{data['weekday']}"),
-            start=starts,
-            end=ends,
+            week=_week_label(texts, filled(draft.week)),
+            weekday=texts(f"weekday.{filled(draft.weekday)}"),
+            start=filled(draft.starts),
+            end=filled(draft.ends),
             deputies=escape(names),
         )
-    else:
-        summary = texts(
-            "duty.summary_turn",
-            kind=texts(TURN_LABELS[TurnKind(data["mode"])]),
-            station=escape(station.name),
-            date=date.fromisoformat(data["date"]).isoformat(),
-            start=starts,
-            end=ends,
-            deputies=escape(names),
-        )
+    return texts(
+        "duty.summary_turn",
+        kind=texts(TURN_LABELS[ONE_OFF_TURNS[task]]),
+        station=escape(station.name),
+        date=filled(draft.day).isoformat(),
+        start=filled(draft.starts),
+        end=filled(draft.ends),
+        deputies=escape(names),
+    )
+
+
+@guarded(Action.MANAGE_CALENDAR)
+async def deputies_done(update: Update, context: BotContext) -> Step | int:
+    draft = await _draft(update, context)
+    if not draft.deputy_ids:
+        raise DomainError("duty.no_deputies")
+    summary = await _summary(context, draft)
+    await answer_tap(update)
+    texts = context.texts
     markup = InlineKeyboardMarkup(
         [[button(texts("duty.save"), DutySave()), button(texts("duty.discard"), DutyDiscard())]]
     )
     await respond(update, context, summary, markup)
-    return await _step(update, context, data, CONFIRM)
+    return await _step(update, context, draft, Step.CONFIRM)
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def save(update: Update, context: BotContext) -> str | int:
+async def save(update: Update, context: BotContext) -> Step | int:
     calendar = context.services.calendar
-    data = await calendar.draft(context.user)
-    if "time" not in data or not data.get("deputies"):
-        raise DomainError("error.stale_button")
+    draft = await _draft(update, context)
+    saved = await calendar.complete(context.user, chat_id_of(update), draft)
     texts = context.texts
-    mode = data["mode"]
-    if mode == "rule":
-        rule = await calendar.add_rule(
-            context.user,
-            station_id=int(data["station_id"]),
-            week_of_month=int(data["week"]),
-            weekday=int(data["weekday"]),
-            time_range=data["time"],
-            deputy_ids=data["deputies"],
-        )
-        count = await calendar.turns_of_rule(rule.id)
-        text = texts("duty.saved_rule", number=rule.id, count=texts.number(count))
-    elif mode == "change":
-        rule = await calendar.change_rule(
-            context.user,
-            int(data["rule_id"]),
-            week_of_month=int(data["week"]),
-            weekday=int(data["weekday"]),
-            time_range=data["time"],
-            deputy_ids=data["deputies"],
-        )
-        text = texts("duty.changed_rule", number=rule.id)
+    if isinstance(saved, DutyRule):
+        if draft.task == DutyTask.CHANGE:
+            text = texts("duty.changed_rule", number=saved.id)
+        else:
+            count = texts.number(await calendar.turns_of_rule(saved.id))
+            text = texts("duty.saved_rule", number=saved.id, count=count)
     else:
-        turn = await calendar.add_turn(
-            context.user,
-            kind=TurnKind(mode),
-            station_id=int(data["station_id"]),
-            day=date.fromisoformat(data["date"]),
-            time_range=data["time"],
-            deputy_ids=data["deputies"],
-        )
-        text = texts(
-            "duty.saved_turn", kind=texts(TURN_LABELS[turn.kind]), date=texts.date(turn.starts_at)
-        )
+        kind = texts(TURN_LABELS[saved.kind])
+        text = texts("duty.saved_turn", kind=kind, date=texts.date(saved.starts_at))
     await answer_tap(update)
     await respond(update, context, text)
-    return await _step(update, context, {}, None)
+    return END
 
 
 # --- rules: list, change, end ------------------------------------------------------------
@@ -343,12 +323,12 @@ async def _rule_line(context: BotContext, rule: DutyRule) -> str:
     )
 
 
-async def show_rules(update: Update, context: BotContext) -> str | int:
+async def show_rules(update: Update, context: BotContext) -> Step | int:
     texts = context.texts
     rules = await context.services.calendar.rules(context.user)
     if not rules:
         await respond(update, context, texts("duty.rules_empty"))
-        return await _step(update, context, {}, None)
+        return await _step(update, context, None, None)
     lines = [texts("duty.rules_title")] + [await _rule_line(context, r) for r in rules]
     rows = [
         [
@@ -364,24 +344,24 @@ async def show_rules(update: Update, context: BotContext) -> str | int:
     ]
     rows.append([button(texts("duty.discard"), DutyDiscard())])
     await respond(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
-    return await _step(update, context, {}, RULES)
+    return await _step(update, context, DutyDraft(), Step.RULES)
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def change_rule(update: Update, context: BotContext) -> str | int:
+async def change_rule(update: Update, context: BotContext) -> Step | int:
     rule = await context.services.calendar.open_rule(context.user, DutyRuleControl.of(update).rule)
     await answer_tap(update)
-    data = {
-        "mode": "change",
-        "rule_id": rule.id,
-        "station_id": rule.station_id,
-        "deputies": rule.deputy_ids,
-    }
-    return await ask_week(update, context, data)
+    draft = DutyDraft(
+        task=DutyTask.CHANGE,
+        rule_id=rule.id,
+        station_id=rule.station_id,
+        deputy_ids=rule.deputy_ids,
+    )
+    return await ask_week(update, context, draft)
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def end_rule(update: Update, context: BotContext) -> str | int:
+async def end_rule(update: Update, context: BotContext) -> Step | int:
     rule_id = DutyRuleControl.of(update).rule
     await context.services.calendar.open_rule(context.user, rule_id)
     await answer_tap(update)
@@ -398,22 +378,22 @@ async def end_rule(update: Update, context: BotContext) -> str | int:
         ]
     )
     await respond(update, context, texts("duty.confirm_end", number=rule_id), markup)
-    return RULES
+    return Step.RULES
 
 
 @guarded(Action.MANAGE_CALENDAR)
-async def end_rule_confirmed(update: Update, context: BotContext) -> str | int:
+async def end_rule_confirmed(update: Update, context: BotContext) -> Step | int:
     rule = await context.services.calendar.end_rule(context.user, DutyRuleControl.of(update).rule)
     await answer_tap(update)
     await respond(update, context, context.texts("duty.ended_rule", number=rule.id))
-    return await _step(update, context, {}, None)
+    return await _step(update, context, None, None)
 
 
 # --- leaving and bad input ---------------------------------------------------------------
 
 
 async def discard(update: Update, context: BotContext) -> int:
-    await context.services.calendar.save_draft(context.user, chat_id_of(update), {}, None)
+    await _step(update, context, None, None)
     await answer_tap(update)
     await respond(update, context, context.texts("duty.discarded"))
     return END
@@ -427,26 +407,30 @@ async def command_in_middle(update: Update, context: BotContext) -> None:
     await respond(update, context, context.texts("duty.in_progress"), edit=False)
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[Handler]:
     text = filters.TEXT & ~filters.COMMAND
     others = MessageHandler(~filters.COMMAND, use_buttons)
-    picker = picker_handlers(PICK, street_page, station_page, station_chosen)
-    conversation = ConversationHandler(
-        entry_points=[CommandHandler("duty", begin)],  # type: ignore[arg-type]
+    conversation = DeclaredConversation(
+        DUTY,
+        entry_points=[CommandHandler("duty", begin)],
         states={
-            MENU: [CallbackQueryHandler(choose_mode, pattern=DutyMenu.filter()), others],
-            STATION: [*picker, others],
-            WEEK: [CallbackQueryHandler(choose_week, pattern=DutyWeek.filter()), others],
-            WEEKDAY: [CallbackQueryHandler(choose_weekday, pattern=DutyWeekday.filter()), others],
-            DATE: [MessageHandler(text, receive_date), others],
-            TIME: [MessageHandler(text, receive_time), others],
-            DEPUTIES: [
+            Step.MENU: [CallbackQueryHandler(choose_mode, pattern=DutyMenu.filter()), others],
+            # a name typed at the station step is searched for
+            Step.STATION: [*PICKER.handlers(), PICKER.search_handler(), others],
+            Step.WEEK: [CallbackQueryHandler(choose_week, pattern=DutyWeek.filter()), others],
+            Step.WEEKDAY: [
+                CallbackQueryHandler(choose_weekday, pattern=DutyWeekday.filter()),
+                others,
+            ],
+            Step.DATE: [MessageHandler(text, receive_date), others],
+            Step.TIME: [MessageHandler(text, receive_time), others],
+            Step.DEPUTIES: [
                 CallbackQueryHandler(toggle_deputy, pattern=DutyDeputy.filter()),
                 CallbackQueryHandler(deputies_done, pattern=DutyDeputiesDone.filter()),
                 others,
             ],
-            CONFIRM: [CallbackQueryHandler(save, pattern=DutySave.filter()), others],
-            RULES: [
+            Step.CONFIRM: [CallbackQueryHandler(save, pattern=DutySave.filter()), others],
+            Step.RULES: [
                 CallbackQueryHandler(
                     change_rule, pattern=DutyRuleControl.filter(action=RuleAction.CHANGE)
                 ),
@@ -459,13 +443,11 @@ def handlers() -> list[BaseHandler]:
                 ),
                 others,
             ],
-        },  # type: ignore[dict-item]
+        },
         fallbacks=[
-            CommandHandler("cancel", discard),  # type: ignore[arg-type]
-            CallbackQueryHandler(discard, pattern=DutyDiscard.filter()),  # type: ignore[arg-type]
-            MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
+            CommandHandler("cancel", discard),
+            CallbackQueryHandler(discard, pattern=DutyDiscard.filter()),
+            MessageHandler(filters.COMMAND, command_in_middle),
         ],
-        name=CONVERSATION,
-        persistent=True,
     )
     return [conversation]

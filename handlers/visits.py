@@ -3,20 +3,21 @@ opinions received → things done → notes → photos, saved at the end. The "l
 button of a duty turn (VisitFromTurn) asks only the two numbers. /visits: the deputy's own
 log, newest first, with edit and delete for EDIT_DAYS days. Buttons: bot.runtime.buttons.visits.
 
-Every step stores the draft and the next step in the database before answering, so a
-restart resumes where the deputy was (see VisitService.save)."""
+Every step stores the typed draft and the next step (bot.services.visits.VISIT) in the
+database before answering, so a restart resumes where the deputy was (see VisitService.save);
+a draft that can no longer be read ends the conversation with a word (see `_end`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from html import escape
+from typing import NoReturn
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    BaseHandler,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -24,14 +25,7 @@ from telegram.ext import (
 from bot.access import Action
 from bot.errors import DomainError
 from bot.i18n import Texts
-from bot.runtime.buttons import (
-    ButtonFilter,
-    Picker,
-    StationPicked,
-    StreetPage,
-    StreetStations,
-    any_of,
-)
+from bot.runtime.buttons import Picker, any_of
 from bot.runtime.buttons.visits import (
     DateChoice,
     PhotosAction,
@@ -52,8 +46,9 @@ from bot.runtime.buttons.visits import (
     VisitStation,
 )
 from bot.runtime.context import BotContext
+from bot.runtime.conversation import DeclaredConversation
 from bot.services.visits import (
-    CONVERSATION,
+    DRAFT_UNREADABLE,
     EDIT_DAYS,
     FIELDS,
     KIND_LABELS,
@@ -61,67 +56,71 @@ from bot.services.visits import (
     MAX_COUNT,
     MAX_PHOTOS,
     TEXT_MAX,
+    VISIT,
     VisitDraft,
     VisitField,
+    VisitStep,
     parse_count,
     visit_date,
     visit_text,
 )
-from handlers.common import answer_tap, guarded, respond, show_error
-from handlers.keyboards import (
-    button,
-    paged,
-    picker_handlers,
-    rows_of,
-    station_picker,
-    street_picker,
+from handlers.common import (
+    Callback,
+    Handler,
+    answer_tap,
+    chat_id_of,
+    guarded,
+    message_of,
+    respond,
+    sender_of,
+    show_error,
+    tap_of,
 )
+from handlers.keyboards import button, paged, rows_of
+from handlers.station_picker import Rows, StationPicker, View
 from storage.models import Visit
 
-KIND, DATE, DATE_TYPED, STATION, VOTERS, OPINIONS, DONE, NOTES, PHOTOS = (
-    "kind",
-    "date",
-    "date_typed",
-    "station",
-    "voters",
-    "opinions",
-    "done",
-    "notes",
-    "photos",
-)
-END = ConversationHandler.END
+Step = VisitStep
+END = DeclaredConversation.END
 PER_PAGE = 5
-PICK = Picker.VISIT
-# The step where each editable field is entered again.
-FIELD_STEPS = {
-    VisitField.KIND: KIND,
-    VisitField.DATE: DATE,
-    VisitField.STATION: STATION,
-    VisitField.VOTERS: VOTERS,
-    VisitField.OPINIONS: OPINIONS,
-    VisitField.DONE: DONE,
-    VisitField.NOTES: NOTES,
-    VisitField.PHOTOS: PHOTOS,
-}
-TEXT_STEPS = {TextStep.DONE: DONE, TextStep.NOTES: NOTES}
-# Errors after which an edit cannot go on: the visit is gone or too old.
-EDIT_ENDED = ("visit.too_late", "error.not_your_record", "visit.no_draft")
+TEXT_STEPS = {TextStep.DONE: Step.DONE, TextStep.NOTES: Step.NOTES}
+# Errors after which the visit cannot go on: an edited visit gone or too old, a turn logged
+# meanwhile, a draft that can no longer be read.
+ENDING = (
+    "visit.too_late",
+    "error.not_your_record",
+    "visit.no_draft",
+    "visit.turn_already_logged",
+    DRAFT_UNREADABLE,
+)
 
 
 def _ids(update: Update) -> tuple[int, int]:
-    assert update.effective_user is not None and update.effective_chat is not None
-    return update.effective_user.id, update.effective_chat.id
+    return sender_of(update).id, chat_id_of(update)
 
 
-async def _save(update: Update, context: BotContext, draft: VisitDraft, step: str) -> str:
+async def _save(update: Update, context: BotContext, draft: VisitDraft, step: Step) -> Step:
     user_id, chat_id = _ids(update)
     await context.services.visits.save(user_id, chat_id, draft, step)
     return step
 
 
+async def _end(update: Update, context: BotContext, error: DomainError) -> NoReturn:
+    """Drop the draft and the step, say why, and leave the conversation (in PTB's memory
+    too: the state END travels with the stop, whichever handler or picker raised it)."""
+    user_id, chat_id = _ids(update)
+    await context.services.visits.discard(user_id, chat_id)
+    await show_error(update, context, error)
+    raise ApplicationHandlerStop(END) from error
+
+
 async def _draft(update: Update, context: BotContext) -> VisitDraft:
+    """The deputy's draft; one that can no longer be read ends the conversation."""
     user_id, _ = _ids(update)
-    return await context.services.visits.draft(user_id)
+    try:
+        return await context.services.visits.draft(user_id)
+    except DomainError as error:
+        await _end(update, context, error)
 
 
 def _day(texts: Texts, value: date) -> str:
@@ -138,20 +137,20 @@ async def _station_name(context: BotContext, station_id: int | None) -> str:
     return station.name if station is not None else context.texts("visit.no_station")
 
 
-async def _current(context: BotContext, draft: VisitDraft, field: str) -> str:
+async def _current(context: BotContext, draft: VisitDraft, field: VisitField) -> str:
     """The line that shows the value being edited, or nothing when not editing."""
     if draft.editing is None or draft.field != field:
         return ""
     texts = context.texts
     values = {
-        "kind": lambda: texts(KIND_LABELS.get(draft.kind or "", "visit.kind_other")),
-        "date": lambda: _day(texts, draft.visit_date) if draft.visit_date else "—",
-        "voters": lambda: texts.number(draft.voters_met or 0),
-        "opinions": lambda: texts.number(draft.opinions_received or 0),
-        "done": lambda: escape(draft.done_for_voters or "—"),
-        "notes": lambda: escape(draft.notes or "—"),
+        VisitField.KIND: lambda: texts(KIND_LABELS.get(draft.kind or "", "visit.kind_other")),
+        VisitField.DATE: lambda: _day(texts, draft.visit_date) if draft.visit_date else "—",
+        VisitField.VOTERS: lambda: texts.number(draft.voters_met or 0),
+        VisitField.OPINIONS: lambda: texts.number(draft.opinions_received or 0),
+        VisitField.DONE: lambda: escape(draft.done_for_voters or "—"),
+        VisitField.NOTES: lambda: escape(draft.notes or "—"),
     }
-    if field == "station":
+    if field == VisitField.STATION:
         value = escape(await _station_name(context, draft.station_id))
     elif field in values:
         value = values[field]()
@@ -167,7 +166,7 @@ async def ask_kind(update: Update, context: BotContext, draft: VisitDraft) -> No
     texts = context.texts
     buttons = [button(texts(label), VisitKindChosen(kind=code)) for code, label in KINDS]
     markup = InlineKeyboardMarkup([*rows_of(buttons, 2), _cancel_row(context)])
-    text = texts("visit.ask_kind") + await _current(context, draft, "kind")
+    text = texts("visit.ask_kind") + await _current(context, draft, VisitField.KIND)
     await respond(update, context, text, markup)
 
 
@@ -183,7 +182,7 @@ async def ask_date(update: Update, context: BotContext, draft: VisitDraft) -> No
             _cancel_row(context),
         ]
     )
-    text = texts("visit.ask_date") + await _current(context, draft, "date")
+    text = texts("visit.ask_date") + await _current(context, draft, VisitField.DATE)
     await respond(update, context, text, markup)
 
 
@@ -194,47 +193,71 @@ async def ask_date_typed(update: Update, context: BotContext) -> None:
     await respond(update, context, text, markup)
 
 
-async def _station_rows(context: BotContext) -> list[list[InlineKeyboardButton]]:
-    texts = context.texts
+async def _own_station(context: BotContext, view: View) -> Rows:
+    """Above the streets: the deputy's own station, one tap away."""
+    if view != View.STREETS:
+        return []
     deputy = await context.services.visits.deputy(context.user)
     own = await context.services.visits.station(deputy.station_id)
-    rows = []
-    if own is not None:
-        own_button = VisitStation(choice=StationChoice.OWN)
-        rows.append([button(texts("visit.own_station", station=own.name), own_button)])
-    return rows
+    if own is None:
+        return []
+    label = context.texts("visit.own_station", station=own.name)
+    return [[button(label, VisitStation(choice=StationChoice.OWN))]]
+
+
+async def _no_station_and_cancel(context: BotContext, view: View) -> Rows:
+    """Below the streets: "not at a station"; below every view: cancel."""
+    rows: Rows = []
+    if view == View.STREETS:
+        no_station = VisitStation(choice=StationChoice.NONE)
+        rows.append([button(context.texts("visit.no_station"), no_station)])
+    return [*rows, _cancel_row(context)]
+
+
+async def _station_picked(update: Update, context: BotContext, station_id: int) -> Step | int:
+    draft = await _draft(update, context)
+    draft.station_id = station_id
+    return await _next(update, context, draft, Step.VOTERS, answer=False)
+
+
+PICKER = StationPicker(
+    Picker.VISIT,
+    Action.LOG_VISIT,
+    _station_picked,
+    "visit.ask_station",
+    street_prompt="visit.ask_station_of",
+    rows_above=_own_station,
+    rows_below=_no_station_and_cancel,
+)
 
 
 async def ask_station(update: Update, context: BotContext, draft: VisitDraft) -> None:
-    texts = context.texts
-    picker = await street_picker(context.services, texts, PICK, 0)
-    markup = InlineKeyboardMarkup(
-        [
-            *await _station_rows(context),
-            *picker.inline_keyboard,
-            [button(texts("visit.no_station"), VisitStation(choice=StationChoice.NONE))],
-            _cancel_row(context),
-        ]
-    )
-    text = texts("visit.ask_station") + await _current(context, draft, "station")
-    await respond(update, context, text, markup)
+    current = await _current(context, draft, VisitField.STATION)
+    await PICKER.show(update, context, text=context.texts("visit.ask_station") + current)
 
 
-async def ask_count(update: Update, context: BotContext, draft: VisitDraft, step: str) -> None:
+async def ask_count(update: Update, context: BotContext, draft: VisitDraft, step: Step) -> None:
     texts = context.texts
-    key = "visit.ask_voters" if step == VOTERS else "visit.ask_opinions"
+    if step == Step.VOTERS:
+        key, field = "visit.ask_voters", VisitField.VOTERS
+    else:
+        key, field = "visit.ask_opinions", VisitField.OPINIONS
     markup = InlineKeyboardMarkup([_cancel_row(context)])
-    text = texts(key, maximum=MAX_COUNT) + await _current(context, draft, step)
+    text = texts(key, maximum=MAX_COUNT) + await _current(context, draft, field)
     await respond(update, context, text, markup)
 
 
-async def ask_text(update: Update, context: BotContext, draft: VisitDraft, step: str) -> None:
+async def ask_text(update: Update, context: BotContext, draft: VisitDraft, step: Step) -> None:
     texts = context.texts
-    key = "visit.ask_done" if step == DONE else "visit.ask_notes"
+    if step == Step.DONE:
+        key, field, text_step = "visit.ask_done", VisitField.DONE, TextStep.DONE
+    else:
+        key, field, text_step = "visit.ask_notes", VisitField.NOTES, TextStep.NOTES
     skip = "visit.clear" if draft.editing is not None else "visit.skip"
-    skip_button = VisitSkip(step=TextStep(step))
-    markup = InlineKeyboardMarkup([[button(texts(skip), skip_button)], _cancel_row(context)])
-    text = texts(key, maximum=TEXT_MAX) + await _current(context, draft, step)
+    markup = InlineKeyboardMarkup(
+        [[button(texts(skip), VisitSkip(step=text_step))], _cancel_row(context)]
+    )
+    text = texts(key, maximum=TEXT_MAX) + await _current(context, draft, field)
     await respond(update, context, text, markup)
 
 
@@ -262,18 +285,18 @@ async def ask_photos(update: Update, context: BotContext, draft: VisitDraft) -> 
     )
 
 
-async def prompt(update: Update, context: BotContext, draft: VisitDraft, step: str) -> None:
-    if step == KIND:
+async def prompt(update: Update, context: BotContext, draft: VisitDraft, step: Step) -> None:
+    if step == Step.KIND:
         await ask_kind(update, context, draft)
-    elif step == DATE:
+    elif step == Step.DATE:
         await ask_date(update, context, draft)
-    elif step == DATE_TYPED:
+    elif step == Step.DATE_TYPED:
         await ask_date_typed(update, context)
-    elif step == STATION:
+    elif step == Step.STATION:
         await ask_station(update, context, draft)
-    elif step in (VOTERS, OPINIONS):
+    elif step in (Step.VOTERS, Step.OPINIONS):
         await ask_count(update, context, draft, step)
-    elif step in (DONE, NOTES):
+    elif step in (Step.DONE, Step.NOTES):
         await ask_text(update, context, draft, step)
     else:
         await ask_photos(update, context, draft)
@@ -319,9 +342,12 @@ async def show_card(
     await respond(update, context, text, card_markup(context, visit, page), edit=edit)
 
 
-async def _finish(update: Update, context: BotContext, draft: VisitDraft) -> int:
-    """Save the new visit (or the edited field) and show it."""
-    user_id, chat_id = _ids(update)
+async def _finish(
+    update: Update, context: BotContext, draft: VisitDraft, *, answer: bool = True
+) -> int:
+    """Save the new visit (or the edited field) and show it; `answer` the tap (False: the
+    station picker answers its own)."""
+    _, chat_id = _ids(update)
     visits = context.services.visits
     texts = context.texts
     try:
@@ -333,22 +359,24 @@ async def _finish(update: Update, context: BotContext, draft: VisitDraft) -> int
             saved = "visit.saved_from_turn" if visit.turn_id else "visit.saved"
             head = texts(saved)
     except DomainError as error:
-        if error.key in EDIT_ENDED or error.key == "visit.turn_already_logged":
-            await visits.discard(user_id, chat_id)
-            await show_error(update, context, error)
-            return END
+        if error.key in ENDING:
+            await _end(update, context, error)
         raise
-    await answer_tap(update)
+    if answer:
+        await answer_tap(update)
     await show_card(update, context, visit, 0, head, edit=update.callback_query is not None)
     return END
 
 
-async def _next(update: Update, context: BotContext, draft: VisitDraft, step: str) -> str | int:
+async def _next(
+    update: Update, context: BotContext, draft: VisitDraft, step: Step, *, answer: bool = True
+) -> Step | int:
     """Go on to `step`; when a saved visit's field was being edited, save it instead."""
     if draft.editing is not None:
-        return await _finish(update, context, draft)
+        return await _finish(update, context, draft, answer=answer)
     await _save(update, context, draft, step)
-    await answer_tap(update)
+    if answer:
+        await answer_tap(update)
     await prompt(update, context, draft, step)
     return step
 
@@ -357,24 +385,23 @@ async def _next(update: Update, context: BotContext, draft: VisitDraft, step: st
 
 
 @guarded(Action.LOG_VISIT)
-async def begin(update: Update, context: BotContext) -> str:
+async def begin(update: Update, context: BotContext) -> Step:
     _, chat_id = _ids(update)
-    draft = await context.services.visits.begin(context.user, chat_id, KIND)
+    draft = await context.services.visits.begin(context.user, chat_id)
     await ask_kind(update, context, draft)
-    return KIND
+    return Step.KIND
 
 
 @guarded(Action.LOG_VISIT)
-async def log_turn(update: Update, context: BotContext) -> str:
+async def log_turn(update: Update, context: BotContext) -> Step:
     """The "log this visit?" button after a duty turn: one tap, then the two numbers."""
     turn_id = VisitFromTurn.of(update).turn
     _, chat_id = _ids(update)
-    draft, turn = await context.services.visits.begin_from_turn(
-        context.user, chat_id, turn_id, VOTERS
-    )
+    draft, turn = await context.services.visits.begin_from_turn(context.user, chat_id, turn_id)
     await answer_tap(update)
     texts = context.texts
-    assert draft.kind is not None and draft.visit_date is not None
+    if draft.kind is None or draft.visit_date is None:
+        raise RuntimeError("a turn's visit starts with its kind and date")
     intro = texts(
         "visit.from_turn",
         kind=texts(KIND_LABELS[draft.kind]),
@@ -384,16 +411,15 @@ async def log_turn(update: Update, context: BotContext) -> str:
     question = texts("visit.ask_voters", maximum=MAX_COUNT)
     markup = InlineKeyboardMarkup([_cancel_row(context)])
     await respond(update, context, intro + "\n" + question, markup, edit=False)
-    return VOTERS
+    return Step.VOTERS
 
 
 @guarded(Action.LOG_VISIT)
-async def edit_field(update: Update, context: BotContext) -> str:
+async def edit_field(update: Update, context: BotContext) -> Step:
     tapped = VisitEditField.of(update)
     _, chat_id = _ids(update)
-    step = FIELD_STEPS[tapped.field]
-    draft = await context.services.visits.begin_edit(
-        context.user, chat_id, tapped.visit, tapped.field.value, step
+    draft, step = await context.services.visits.begin_edit(
+        context.user, chat_id, tapped.visit, tapped.field
     )
     await answer_tap(update)
     await prompt(update, context, draft, step)
@@ -404,153 +430,111 @@ async def edit_field(update: Update, context: BotContext) -> str:
 
 
 @guarded(Action.LOG_VISIT)
-async def choose_kind(update: Update, context: BotContext) -> str | int:
+async def choose_kind(update: Update, context: BotContext) -> Step | int:
     kind = VisitKindChosen.of(update).kind
     draft = await _draft(update, context)
-    draft.kind = kind.value
-    return await _next(update, context, draft, DATE)
+    draft.kind = kind
+    return await _next(update, context, draft, Step.DATE)
 
 
 @guarded(Action.LOG_VISIT)
-async def choose_date(update: Update, context: BotContext) -> str | int:
+async def choose_date(update: Update, context: BotContext) -> Step | int:
     choice = VisitDate.of(update).choice
     draft = await _draft(update, context)
     if choice == DateChoice.OTHER:
-        await _save(update, context, draft, DATE_TYPED)
+        await _save(update, context, draft, Step.DATE_TYPED)
         await answer_tap(update)
         await ask_date_typed(update, context)
-        return DATE_TYPED
+        return Step.DATE_TYPED
     today = context.services.visits.today()
     draft.visit_date = today if choice == DateChoice.TODAY else today - timedelta(days=1)
-    return await _next(update, context, draft, STATION)
+    return await _next(update, context, draft, Step.STATION)
 
 
 @guarded(Action.LOG_VISIT)
-async def receive_date(update: Update, context: BotContext) -> str | int:
-    assert update.effective_message is not None
-    value = visit_date(update.effective_message.text, context.services.visits.today())
+async def receive_date(update: Update, context: BotContext) -> Step | int:
+    value = visit_date(message_of(update).text, context.services.visits.today())
     draft = await _draft(update, context)
     draft.visit_date = value
-    return await _next(update, context, draft, STATION)
+    return await _next(update, context, draft, Step.STATION)
 
 
 @guarded(Action.LOG_VISIT)
-async def choose_own_or_no_station(update: Update, context: BotContext) -> str | int:
+async def choose_own_or_no_station(update: Update, context: BotContext) -> Step | int:
     choice = VisitStation.of(update).choice
     station_id: int | None = None
     if choice == StationChoice.OWN:
         station_id = (await context.services.visits.deputy(context.user)).station_id
     draft = await _draft(update, context)
     draft.station_id = station_id
-    return await _next(update, context, draft, VOTERS)
+    return await _next(update, context, draft, Step.VOTERS)
 
 
 @guarded(Action.LOG_VISIT)
-async def street_page(update: Update, context: BotContext) -> None:
-    page = StreetPage.of(update).page
-    texts = context.texts
-    picker = await street_picker(context.services, texts, PICK, page)
-    markup = InlineKeyboardMarkup(
-        [
-            *await _station_rows(context),
-            *picker.inline_keyboard,
-            [button(texts("visit.no_station"), VisitStation(choice=StationChoice.NONE))],
-            _cancel_row(context),
-        ]
-    )
-    await answer_tap(update)
-    await respond(update, context, texts("visit.ask_station"), markup)
-
-
-@guarded(Action.LOG_VISIT)
-async def station_page(update: Update, context: BotContext) -> None:
-    tapped = StreetStations.of(update)
-    street = await context.services.stations.street(tapped.street)
-    picker = await station_picker(context.services, context.texts, PICK, street.id, tapped.page)
-    markup = InlineKeyboardMarkup([*picker.inline_keyboard, _cancel_row(context)])
-    await answer_tap(update)
-    text = context.texts("visit.ask_station_of", street=escape(street.name))
-    await respond(update, context, text, markup)
-
-
-@guarded(Action.LOG_VISIT)
-async def pick_station(update: Update, context: BotContext) -> str | int:
-    station_id = await context.services.visits.check_station(StationPicked.of(update).station)
-    draft = await _draft(update, context)
-    draft.station_id = station_id
-    return await _next(update, context, draft, VOTERS)
-
-
-@guarded(Action.LOG_VISIT)
-async def receive_voters(update: Update, context: BotContext) -> str | int:
-    assert update.effective_message is not None
-    value = parse_count(update.effective_message.text)
+async def receive_voters(update: Update, context: BotContext) -> Step | int:
+    value = parse_count(message_of(update).text)
     draft = await _draft(update, context)
     draft.voters_met = value
-    return await _next(update, context, draft, OPINIONS)
+    return await _next(update, context, draft, Step.OPINIONS)
 
 
 @guarded(Action.LOG_VISIT)
-async def receive_opinions(update: Update, context: BotContext) -> str | int:
-    assert update.effective_message is not None
-    value = parse_count(update.effective_message.text)
+async def receive_opinions(update: Update, context: BotContext) -> Step | int:
+    value = parse_count(message_of(update).text)
     draft = await _draft(update, context)
     draft.opinions_received = value
     if draft.turn_id is not None and draft.editing is None:
         # From the turn's prompt: the two numbers are all that is asked.
-        await _save(update, context, draft, OPINIONS)
+        await _save(update, context, draft, Step.OPINIONS)
         return await _finish(update, context, draft)
-    return await _next(update, context, draft, DONE)
+    return await _next(update, context, draft, Step.DONE)
 
 
-async def _set_text(update: Update, context: BotContext, step: str, value: str) -> str | int:
+async def _set_text(update: Update, context: BotContext, step: Step, value: str) -> Step | int:
     draft = await _draft(update, context)
-    if step == DONE:
+    if step == Step.DONE:
         draft.done_for_voters = value
-        return await _next(update, context, draft, NOTES)
+        return await _next(update, context, draft, Step.NOTES)
     draft.notes = value
-    return await _next(update, context, draft, PHOTOS)
+    return await _next(update, context, draft, Step.PHOTOS)
 
 
 @guarded(Action.LOG_VISIT)
-async def receive_done(update: Update, context: BotContext) -> str | int:
-    assert update.effective_message is not None
-    return await _set_text(update, context, DONE, visit_text(update.effective_message.text))
+async def receive_done(update: Update, context: BotContext) -> Step | int:
+    return await _set_text(update, context, Step.DONE, visit_text(message_of(update).text))
 
 
 @guarded(Action.LOG_VISIT)
-async def receive_notes(update: Update, context: BotContext) -> str | int:
-    assert update.effective_message is not None
-    return await _set_text(update, context, NOTES, visit_text(update.effective_message.text))
+async def receive_notes(update: Update, context: BotContext) -> Step | int:
+    return await _set_text(update, context, Step.NOTES, visit_text(message_of(update).text))
 
 
 @guarded(Action.LOG_VISIT)
-async def skip_text(update: Update, context: BotContext) -> str | int:
+async def skip_text(update: Update, context: BotContext) -> Step | int:
     """Skip (or, editing, clear) the text step the button belongs to."""
     return await _set_text(update, context, TEXT_STEPS[VisitSkip.of(update).step], "")
 
 
 @guarded(Action.LOG_VISIT)
-async def receive_photo(update: Update, context: BotContext) -> str:
-    message = update.effective_message
-    assert message is not None and message.photo
+async def receive_photo(update: Update, context: BotContext) -> Step:
+    photo = message_of(update).photo[-1]  # the largest size; the handler takes photos only
     draft = await _draft(update, context)
     if len(draft.photos) >= MAX_PHOTOS:
         raise DomainError("visit.too_many_photos", maximum=MAX_PHOTOS)
-    draft.photos.append(message.photo[-1].file_id)
-    await _save(update, context, draft, PHOTOS)
+    draft.photos.append(photo.file_id)
+    await _save(update, context, draft, Step.PHOTOS)
     await ask_photos(update, context, draft)
-    return PHOTOS
+    return Step.PHOTOS
 
 
 @guarded(Action.LOG_VISIT)
-async def clear_photos(update: Update, context: BotContext) -> str:
+async def clear_photos(update: Update, context: BotContext) -> Step:
     draft = await _draft(update, context)
     draft.photos = []
-    await _save(update, context, draft, PHOTOS)
+    await _save(update, context, draft, Step.PHOTOS)
     await answer_tap(update)
     await ask_photos(update, context, draft)
-    return PHOTOS
+    return Step.PHOTOS
 
 
 @guarded(Action.LOG_VISIT)
@@ -561,7 +545,7 @@ async def photos_done(update: Update, context: BotContext) -> int:
 
 async def cancel(update: Update, context: BotContext) -> int:
     user_id, chat_id = _ids(update)
-    draft = await context.services.visits.draft(user_id)
+    draft = await _draft(update, context)
     await context.services.visits.discard(user_id, chat_id)
     await answer_tap(update)
     key = "visit.edit_cancelled" if draft.editing is not None else "visit.cancelled"
@@ -572,23 +556,22 @@ async def cancel(update: Update, context: BotContext) -> int:
 # --- bad input ---------------------------------------------------------------------------
 
 BAD_INPUT = {
-    KIND: "visit.bad_kind",
-    DATE: "visit.bad_date",
-    DATE_TYPED: "visit.bad_date_typed",
-    STATION: "visit.bad_station",
-    VOTERS: "visit.bad_count",
-    OPINIONS: "visit.bad_count",
-    DONE: "visit.bad_text",
-    NOTES: "visit.bad_text",
-    PHOTOS: "visit.bad_photo",
+    Step.KIND: "visit.bad_kind",
+    Step.DATE: "visit.bad_date",
+    Step.DATE_TYPED: "visit.bad_date_typed",
+    Step.STATION: "visit.bad_station",
+    Step.VOTERS: "visit.bad_count",
+    Step.OPINIONS: "visit.bad_count",
+    Step.DONE: "visit.bad_text",
+    Step.NOTES: "visit.bad_text",
+    Step.PHOTOS: "visit.bad_photo",
 }
 
 
-def bad_input(step: str):
+def bad_input(step: Step) -> Callback[None]:
     async def reply(update: Update, context: BotContext) -> None:
         text = context.texts(BAD_INPUT[step], maximum=MAX_COUNT)
         await respond(update, context, text, edit=False)
-        return None
 
     return reply
 
@@ -599,13 +582,11 @@ async def command_in_middle(update: Update, context: BotContext) -> None:
 
 async def busy(update: Update, context: BotContext) -> None:
     """A log prompt or an edit tapped while another visit is being written."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(context.texts("visit.in_progress"), show_alert=True)
+    await tap_of(update).answer(context.texts("visit.in_progress"), show_alert=True)
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer(context.texts("error.stale_button"), show_alert=True)
+    await tap_of(update).answer(context.texts("error.stale_button"), show_alert=True)
 
 
 # --- /visits -----------------------------------------------------------------------------
@@ -698,83 +679,73 @@ async def confirm_delete(update: Update, context: BotContext) -> None:
     await show_page(update, context, tapped.page, context.texts("visit.deleted"))
 
 
-def handlers() -> list[BaseHandler]:
-    def others(step: str) -> MessageHandler:
-        return MessageHandler(~filters.COMMAND, bad_input(step))  # type: ignore[arg-type]
+def handlers() -> list[Handler]:
+    def others(step: Step) -> Handler:
+        return MessageHandler(~filters.COMMAND, bad_input(step))
 
     text = filters.TEXT & ~filters.COMMAND
-    conversation = ConversationHandler(
+    conversation = DeclaredConversation(
+        VISIT,
         entry_points=[
-            CommandHandler("visit", begin),  # type: ignore[arg-type]
+            CommandHandler("visit", begin),
             CallbackQueryHandler(log_turn, pattern=VisitFromTurn.filter()),
             CallbackQueryHandler(edit_field, pattern=VisitEditField.filter()),
         ],
         states={
-            KIND: [
+            Step.KIND: [
                 CallbackQueryHandler(choose_kind, pattern=VisitKindChosen.filter()),
-                others(KIND),
+                others(Step.KIND),
             ],
-            DATE: [
+            Step.DATE: [
                 CallbackQueryHandler(choose_date, pattern=VisitDate.filter()),
-                MessageHandler(text, receive_date),  # type: ignore[arg-type]
-                others(DATE),
+                MessageHandler(text, receive_date),
+                others(Step.DATE),
             ],
-            DATE_TYPED: [
-                MessageHandler(text, receive_date),  # type: ignore[arg-type]
-                others(DATE_TYPED),
-            ],
-            STATION: [
+            Step.DATE_TYPED: [MessageHandler(text, receive_date), others(Step.DATE_TYPED)],
+            Step.STATION: [
                 CallbackQueryHandler(choose_own_or_no_station, pattern=VisitStation.filter()),
-                *picker_handlers(PICK, street_page, station_page, pick_station),
-                others(STATION),
+                *PICKER.handlers(),
+                others(Step.STATION),
             ],
-            VOTERS: [MessageHandler(text, receive_voters), others(VOTERS)],  # type: ignore[arg-type]
-            OPINIONS: [MessageHandler(text, receive_opinions), others(OPINIONS)],  # type: ignore[arg-type]
-            DONE: [
-                MessageHandler(text, receive_done),  # type: ignore[arg-type]
+            Step.VOTERS: [MessageHandler(text, receive_voters), others(Step.VOTERS)],
+            Step.OPINIONS: [MessageHandler(text, receive_opinions), others(Step.OPINIONS)],
+            Step.DONE: [
+                MessageHandler(text, receive_done),
                 CallbackQueryHandler(skip_text, pattern=VisitSkip.filter(step=TextStep.DONE)),
-                others(DONE),
+                others(Step.DONE),
             ],
-            NOTES: [
-                MessageHandler(text, receive_notes),  # type: ignore[arg-type]
+            Step.NOTES: [
+                MessageHandler(text, receive_notes),
                 CallbackQueryHandler(skip_text, pattern=VisitSkip.filter(step=TextStep.NOTES)),
-                others(NOTES),
+                others(Step.NOTES),
             ],
-            PHOTOS: [
-                MessageHandler(filters.PHOTO, receive_photo),  # type: ignore[arg-type]
+            Step.PHOTOS: [
+                MessageHandler(filters.PHOTO, receive_photo),
                 CallbackQueryHandler(
                     photos_done, pattern=VisitPhotos.filter(action=PhotosAction.DONE)
                 ),
                 CallbackQueryHandler(
                     clear_photos, pattern=VisitPhotos.filter(action=PhotosAction.CLEAR)
                 ),
-                others(PHOTOS),
+                others(Step.PHOTOS),
             ],
-        },  # type: ignore[dict-item]
+        },
         fallbacks=[
-            CommandHandler("cancel", cancel),  # type: ignore[arg-type]
+            CommandHandler("cancel", cancel),
             CallbackQueryHandler(cancel, pattern=VisitCancel.filter()),
-            MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
+            MessageHandler(filters.COMMAND, command_in_middle),
             CallbackQueryHandler(busy, pattern=any_of(VisitFromTurn, VisitEditField)),
-            # buttons of a step the deputy has left: refused as stale, the step stays
+            # buttons of a step the deputy has left: refused as stale, the step stays (the
+            # picker's, having no handler outside its step, reach the catch-all's same refusal)
             CallbackQueryHandler(
                 stale_button,
                 pattern=any_of(VisitKindChosen, VisitDate, VisitStation, VisitSkip, VisitPhotos),
             ),
-            CallbackQueryHandler(
-                stale_button,
-                pattern=ButtonFilter(
-                    (StreetPage, StreetStations, StationPicked), {"purpose": PICK}
-                ),
-            ),
         ],
-        name=CONVERSATION,
-        persistent=True,
-        allow_reentry=False,
     )
     return [
         conversation,
-        CommandHandler("visits", visits_command),  # type: ignore[arg-type]
+        CommandHandler("visits", visits_command),
         CallbackQueryHandler(list_page, pattern=VisitListPage.filter()),
         CallbackQueryHandler(open_visit, pattern=VisitOpen.filter()),
         CallbackQueryHandler(edit_menu, pattern=VisitEditMenu.filter()),

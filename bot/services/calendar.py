@@ -9,30 +9,53 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import icalendar
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import N_
-from bot.services.typed_dates import parse_time_range
+from bot.services.conversations import Conversation, DraftStore
+from bot.services.typed_dates import YearDirection, parse_date, parse_time_range
 from storage import Database, Tx
 from storage.models import Deputy, DutyRule, DutyTurn, Station, TurnKind, User
 from storage.repos.calendar import CalendarRepo
 from storage.repos.deputies import DeputyRepo
-from storage.repos.drafts import ConversationDrafts
 from storage.repos.stations import StationRepo
 
 HORIZON_DAYS = 400  # rules produce turns this far ahead; a daily sweep extends it
-WEEKS_OF_MONTH = (1, 2, 3, 4, -1)
+WEEKS_OF_MONTH = (1, 2, 3, 4, -1)  # -1: the last
 TURN_LABELS = {
     TurnKind.RECEPTION: N_("turn.reception"),
     TurnKind.HOME_VISIT: N_("turn.home_visit"),
     TurnKind.ANNUAL_ACCOUNT: N_("turn.annual_account"),
 }
+# the refusal of a draft an older version (or a damaged row) left in a shape no longer read
+DRAFT_UNREADABLE = N_("duty.draft_unreadable")
+
+
+def _week_of_month(value: int) -> int:
+    if value not in WEEKS_OF_MONTH:
+        raise ValueError(f"weeks of the month are {WEEKS_OF_MONTH}")
+    return value
+
+
+WeekNumber = Annotated[int, AfterValidator(_week_of_month)]  # 1..4, or -1: the last
+Weekday = Annotated[int, Field(ge=0, le=6)]  # Monday = 0
+HourMinute = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
 def nth_weekday(year: int, month: int, week_of_month: int, weekday: int) -> date | None:
@@ -56,7 +79,88 @@ class TurnView:
     deputies: list[Deputy]
 
 
-CONVERSATION = "duty"
+class DutyStep(StrEnum):
+    """The steps of /duty (the values are stored: conversations in progress resume)."""
+
+    MENU = "menu"  # what to set up, or the rules
+    STATION = "station"
+    WEEK = "week"  # a rule's week of the month
+    WEEKDAY = "weekday"
+    DATE = "date"  # a one-off turn's day, typed
+    TIME = "time"  # the hours, typed
+    DEPUTIES = "deputies"
+    CONFIRM = "confirm"  # the summary, with Save
+    RULES = "rules"  # the open rules, to change or end
+
+
+class DutyTask(StrEnum):
+    """What a /duty draft sets up."""
+
+    RULE = "rule"  # a new monthly reception rule
+    CHANGE = "change"  # an open rule's week, weekday, hours and deputies
+    RECEPTION = "reception"  # one-off turns, of their kind
+    HOME_VISIT = "home_visit"
+    ANNUAL_ACCOUNT = "annual_account"
+
+
+ONE_OFF_TURNS = {
+    DutyTask.RECEPTION: TurnKind.RECEPTION,
+    DutyTask.HOME_VISIT: TurnKind.HOME_VISIT,
+    DutyTask.ANNUAL_ACCOUNT: TurnKind.ANNUAL_ACCOUNT,
+}
+
+
+class DutyDraft(BaseModel):
+    """A rule, a rule's change or a one-off turn being set up in /duty. Older versions
+    stored "mode", "date", "deputies" and the hours as one "time" ("09:00-11:00"); those
+    drafts are read too, so a conversation in progress survives an upgrade."""
+
+    task: DutyTask | None = Field(default=None, validation_alias=AliasChoices("task", "mode"))
+    rule_id: int | None = None  # the rule being changed
+    station_id: int | None = None
+    week: WeekNumber | None = None
+    weekday: Weekday | None = None
+    day: date | None = Field(default=None, validation_alias=AliasChoices("day", "date"))
+    starts: HourMinute | None = None
+    ends: HourMinute | None = None
+    deputy_ids: list[int] = Field(
+        default_factory=list, validation_alias=AliasChoices("deputy_ids", "deputies")
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hours_in_one(cls, data: Any) -> Any:
+        """An older draft's "time" ("09:00-11:00") as its start and end."""
+        if isinstance(data, dict) and isinstance(data.get("time"), str):
+            starts, _, ends = data["time"].partition("-")
+            data = {**data, "starts": starts, "ends": ends}
+        return data
+
+    @property
+    def is_rule(self) -> bool:
+        return self.task in (DutyTask.RULE, DutyTask.CHANGE)
+
+    def time_range(self) -> str:
+        return f"{filled(self.starts)}-{filled(self.ends)}"
+
+
+DUTY = Conversation(
+    "duty",
+    steps=DutyStep,
+    draft=DutyDraft,
+    opened_by=("duty",),
+    needs=Action.MANAGE_CALENDAR,
+)
+
+T = TypeVar("T")
+
+
+def filled(value: T | None) -> T:
+    """A part of the draft an earlier step set; missing, the button tapped belongs to a step
+    the conversation has not reached (or has left)."""
+    if value is None:
+        raise DomainError("error.stale_button")
+    return value
 
 
 class CalendarService:
@@ -67,21 +171,73 @@ class CalendarService:
         self.repo = CalendarRepo(db)
         self.stations = StationRepo(db)
         self.deputies = DeputyRepo(db)
-        self.steps = ConversationDrafts(db, CONVERSATION)
+        self.steps = DraftStore(db, DUTY)
 
     # --- the staff's draft while they set up a rule or a turn in chat -----------------------
 
-    async def draft(self, actor: User) -> dict[str, Any]:
+    async def draft(self, actor: User) -> DutyDraft:
+        """The actor's draft (a fresh one if none is kept); one that can no longer be read is
+        refused with DRAFT_UNREADABLE, for the conversation to end."""
         ensure(actor, Action.MANAGE_CALENDAR)
-        return await self.steps.get(actor.telegram_id) or {}
+        try:
+            return await self.steps.load(actor.telegram_id) or DutyDraft()
+        except ValidationError as error:
+            raise DomainError(DRAFT_UNREADABLE) from error
 
     async def save_draft(
-        self, actor: User, chat_id: int, data: dict[str, Any], step: str | None
+        self, actor: User, chat_id: int, draft: DutyDraft | None, step: DutyStep | None
     ) -> None:
         """The draft and its conversation step together; `step` None discards both."""
         ensure(actor, Action.MANAGE_CALENDAR)
         async with self.db.transaction() as tx:
-            await self.steps.put(tx, chat_id, actor.telegram_id, data, step, self.clock.now())
+            await self.steps.put(tx, chat_id, actor.telegram_id, draft, step, self.clock.now())
+
+    def turn_day(self, raw: str | None) -> date:
+        """A one-off turn's day as typed (without a year, its next occurrence); not past."""
+        day = parse_date(
+            raw, today=self.today(), direction=YearDirection.NEXT, refusal="duty.bad_date"
+        )
+        if day < self.today():
+            raise DomainError("duty.in_the_past")
+        return day
+
+    async def complete(self, actor: User, chat_id: int, draft: DutyDraft) -> DutyRule | DutyTurn:
+        """Save what the draft sets up (a new rule, a rule's change or a one-off turn) and
+        end the conversation. A draft missing a part means a stale Save button."""
+        task, station_id = filled(draft.task), filled(draft.station_id)
+        time_range = draft.time_range()
+        if not draft.deputy_ids:
+            raise DomainError("error.stale_button")
+        saved: DutyRule | DutyTurn
+        if task is DutyTask.RULE:
+            saved = await self.add_rule(
+                actor,
+                station_id=station_id,
+                week_of_month=filled(draft.week),
+                weekday=filled(draft.weekday),
+                time_range=time_range,
+                deputy_ids=draft.deputy_ids,
+            )
+        elif task is DutyTask.CHANGE:
+            saved = await self.change_rule(
+                actor,
+                filled(draft.rule_id),
+                week_of_month=filled(draft.week),
+                weekday=filled(draft.weekday),
+                time_range=time_range,
+                deputy_ids=draft.deputy_ids,
+            )
+        else:
+            saved = await self.add_turn(
+                actor,
+                kind=ONE_OFF_TURNS[task],
+                station_id=station_id,
+                day=filled(draft.day),
+                time_range=time_range,
+                deputy_ids=draft.deputy_ids,
+            )
+        await self.save_draft(actor, chat_id, None, None)
+        return saved
 
     def at(self, day: date, hhmm: str) -> datetime:
         hours, minutes = (int(p) for p in hhmm.split(":"))
@@ -346,4 +502,4 @@ class CalendarService:
                 event.add("description", turn.note)
             cal.add_component(event)
         cal.add_missing_timezones()
-        return cal.to_ical()
+        return bytes(cal.to_ical())

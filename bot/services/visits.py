@@ -14,12 +14,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError
 from bot.i18n import N_
+from bot.services.conversations import Conversation, DraftStore
 from bot.services.paging import Page, clamp_page
 from bot.services.text import clean, typed
 from bot.services.typed_dates import YearDirection, parse_date
@@ -27,11 +28,10 @@ from storage import Database
 from storage.models import Deputy, DutyTurn, Station, TurnKind, User, Visit
 from storage.repos.calendar import CalendarRepo
 from storage.repos.deputies import DeputyRepo
-from storage.repos.drafts import ConversationDrafts, conversation_key
+from storage.repos.drafts import conversation_key
 from storage.repos.stations import StationRepo
 from storage.repos.visits import VisitRepo
 
-CONVERSATION = "visit"
 MAX_COUNT = 10_000
 TEXT_MAX = 1_000
 MAX_PHOTOS = 5
@@ -39,6 +39,22 @@ EDIT_DAYS = 7
 EARLIEST = date(2000, 1, 1)
 # Used only until the application passes settings.zone (see VisitService.__init__).
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
+# the refusal of a draft an older version (or a damaged row) left in a shape no longer read
+DRAFT_UNREADABLE = N_("visit.draft_unreadable")
+
+
+class VisitStep(StrEnum):
+    """The steps of /visit (the values are stored: conversations in progress resume)."""
+
+    KIND = "kind"
+    DATE = "date"  # today, yesterday, or another (typed)
+    DATE_TYPED = "date_typed"
+    STATION = "station"
+    VOTERS = "voters"
+    OPINIONS = "opinions"
+    DONE = "done"  # things done for voters
+    NOTES = "notes"
+    PHOTOS = "photos"
 
 
 class VisitKind(StrEnum):
@@ -98,6 +114,17 @@ FIELDS: tuple[tuple[VisitField, str, str], ...] = (
     (VisitField.PHOTOS, N_("visit.field_photos"), "photos"),
 )
 FIELD_COLUMNS = {field: column for field, _, column in FIELDS}
+# The step where each editable field is entered again.
+FIELD_STEPS = {
+    VisitField.KIND: VisitStep.KIND,
+    VisitField.DATE: VisitStep.DATE,
+    VisitField.STATION: VisitStep.STATION,
+    VisitField.VOTERS: VisitStep.VOTERS,
+    VisitField.OPINIONS: VisitStep.OPINIONS,
+    VisitField.DONE: VisitStep.DONE,
+    VisitField.NOTES: VisitStep.NOTES,
+    VisitField.PHOTOS: VisitStep.PHOTOS,
+}
 
 COUNT = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
 COUNT_UNITS = "人位名条个件次"
@@ -106,7 +133,7 @@ COUNT_UNITS = "人位名条个件次"
 class VisitDraft(BaseModel):
     """What the deputy has entered so far; for an edit, a copy of the saved visit."""
 
-    kind: str | None = None
+    kind: VisitKind | None = None
     visit_date: date | None = None
     station_id: int | None = None
     turn_id: int | None = None
@@ -116,7 +143,16 @@ class VisitDraft(BaseModel):
     notes: str | None = None
     photos: list[str] = Field(default_factory=list)
     editing: int | None = None  # the id of the saved visit being edited
-    field: str | None = None  # the field being edited
+    field: VisitField | None = None  # the field being edited
+
+
+VISIT = Conversation(
+    "visit",
+    steps=VisitStep,
+    draft=VisitDraft,
+    opened_by=("visit",),
+    needs=Action.LOG_VISIT,
+)
 
 
 def parse_count(raw: str | None) -> int:
@@ -171,7 +207,7 @@ class VisitService:
         self.deputies = DeputyRepo(db)
         self.stations = StationRepo(db)
         self.calendar = CalendarRepo(db)
-        self.steps = ConversationDrafts(db, CONVERSATION)
+        self.steps = DraftStore(db, VISIT)
 
     # --- time ------------------------------------------------------------------------------
 
@@ -201,47 +237,47 @@ class VisitService:
         return deputy
 
     async def _check_free(self, actor: User, chat_id: int) -> None:
+        """One conversation at a time, for the buttons that open this one (the gate keeps
+        the rule for commands, /visit among them, but knows no buttons)."""
         key = conversation_key(chat_id, actor.telegram_id)
-        if await self.steps.states.active_names(key) - {CONVERSATION}:
+        if await self.steps.states.active_names(key) - {VISIT.name}:
             raise DomainError("visit.busy_elsewhere")
 
     async def station(self, station_id: int | None) -> Station | None:
         return None if station_id is None else await self.stations.get(station_id)
 
-    async def check_station(self, station_id: int) -> int:
-        if await self.stations.get(station_id) is None:
-            raise DomainError("station.unknown")
-        return station_id
-
     # --- the draft ------------------------------------------------------------------------
 
     async def draft(self, user_id: int) -> VisitDraft:
-        data = await self.steps.get(user_id)
-        return VisitDraft() if data is None else VisitDraft.model_validate(data)
+        """The draft (a fresh one if none is kept); one that can no longer be read is
+        refused with DRAFT_UNREADABLE, for the conversation to end."""
+        try:
+            return await self.steps.load(user_id) or VisitDraft()
+        except ValidationError as error:
+            raise DomainError(DRAFT_UNREADABLE) from error
 
-    async def save(self, user_id: int, chat_id: int, draft: VisitDraft, step: str) -> None:
+    async def save(self, user_id: int, chat_id: int, draft: VisitDraft, step: VisitStep) -> None:
         """Store the draft and the step it is at, together, so a crash loses at most one step."""
         async with self.db.transaction() as tx:
-            await self.steps.put(
-                tx, chat_id, user_id, draft.model_dump(mode="json"), step, self.clock.now()
-            )
+            await self.steps.put(tx, chat_id, user_id, draft, step, self.clock.now())
 
     async def discard(self, user_id: int, chat_id: int) -> None:
         async with self.db.transaction() as tx:
             await self.steps.put(tx, chat_id, user_id, None, None, self.clock.now())
 
-    async def begin(self, actor: User, chat_id: int, step: str) -> VisitDraft:
-        """A new visit from /visit: an empty draft at `step`."""
+    async def begin(self, actor: User, chat_id: int) -> VisitDraft:
+        """A new visit from /visit: an empty draft at the first step (the gate has made sure
+        no other conversation is under way)."""
         await self.deputy(actor)
-        await self._check_free(actor, chat_id)
         draft = VisitDraft()
-        await self.save(actor.telegram_id, chat_id, draft, step)
+        await self.save(actor.telegram_id, chat_id, draft, VisitStep.KIND)
         return draft
 
     async def begin_from_turn(
-        self, actor: User, chat_id: int, turn_id: int, step: str
+        self, actor: User, chat_id: int, turn_id: int
     ) -> tuple[VisitDraft, DutyTurn]:
-        """A visit for a duty turn the deputy was on: kind, date and station come from it."""
+        """A visit for a duty turn the deputy was on: kind, date and station come from it;
+        the two numbers are asked."""
         await self.deputy(actor)
         turn = await self.calendar.get_turn(turn_id)
         if turn is None:
@@ -261,7 +297,7 @@ class VisitService:
             station_id=turn.station_id,
             turn_id=turn.id,
         )
-        await self.save(actor.telegram_id, chat_id, draft, step)
+        await self.save(actor.telegram_id, chat_id, draft, VisitStep.VOTERS)
         return draft, turn
 
     async def submit(self, actor: User, chat_id: int) -> Visit:
@@ -337,15 +373,13 @@ class VisitService:
         return visit
 
     async def begin_edit(
-        self, actor: User, chat_id: int, visit_id: int, field: str, step: str
-    ) -> VisitDraft:
-        """Copy the visit into a draft and wait at `step` for a new value of `field`."""
-        if field not in FIELD_COLUMNS:
-            raise DomainError("error.stale_button")
+        self, actor: User, chat_id: int, visit_id: int, field: VisitField
+    ) -> tuple[VisitDraft, VisitStep]:
+        """Copy the visit into a draft and wait at the field's step for its new value."""
         visit = await self.changeable(actor, visit_id)
         await self._check_free(actor, chat_id)
         draft = VisitDraft(
-            kind=visit.kind,
+            kind=VisitKind(visit.kind),
             visit_date=visit.visit_date,
             station_id=visit.station_id,
             turn_id=visit.turn_id,
@@ -357,13 +391,14 @@ class VisitService:
             editing=visit.id,
             field=field,
         )
+        step = FIELD_STEPS[field]
         await self.save(actor.telegram_id, chat_id, draft, step)
-        return draft
+        return draft, step
 
     async def save_edit(self, actor: User, chat_id: int, draft: VisitDraft) -> Visit:
         """Write the edited field to the visit. When the visit may no longer be changed, the
         draft is dropped and the reason raised."""
-        if draft.editing is None or draft.field not in FIELD_COLUMNS:
+        if draft.editing is None or draft.field is None:
             raise DomainError("visit.no_draft")
         ensure(actor, Action.LOG_VISIT)
         column = FIELD_COLUMNS[draft.field]

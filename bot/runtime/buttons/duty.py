@@ -4,11 +4,9 @@ turn, saving, and changing or ending a rule. The station comes from the shared p
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
-
-from pydantic import Field
 
 from bot.runtime.buttons.base import CallbackData, Id
+from bot.services.calendar import Weekday
 
 
 class DutyMode(StrEnum):
@@ -43,9 +41,6 @@ class RuleAction(StrEnum):
     CHANGE = "change"
     END = "end"  # ask first
     END_CONFIRMED = "end_ok"
-
-
-Weekday = Annotated[int, Field(ge=0, le=6)]  # Monday = 0
 
 
 class DutyMenu(CallbackData, prefix="dum"):
