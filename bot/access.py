@@ -18,6 +18,7 @@ class Action(StrEnum):
     HANDLE_OPINIONS = "handle_opinions"
     BROADCAST = "broadcast"
     SET_NOTICES = "set_notices"
+    CHOOSE_NOTICE_MODE = "choose_notice_mode"  # new opinions each at once, or a daily digest
     VIEW_SCHEDULE = "view_schedule"
     MANAGE_CALENDAR = "manage_calendar"
     EXPORT_CALENDAR = "export_calendar"
@@ -40,6 +41,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.HANDLE_OPINIONS: _STAFF,
     Action.BROADCAST: _STAFF,
     Action.SET_NOTICES: _EVERYONE,
+    Action.CHOOSE_NOTICE_MODE: frozenset({Role.DEPUTY}),
     Action.VIEW_SCHEDULE: _EVERYONE,
     Action.MANAGE_CALENDAR: _STAFF,
     Action.EXPORT_CALENDAR: frozenset({Role.DEPUTY}),

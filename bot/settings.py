@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
     rating_close_days: int = Field(default=14, ge=2, le=180)
     conversation_timeout_hours: float = Field(default=24.0, gt=0, le=24 * 365)
     unconsented_days: int = Field(default=30, ge=1, le=3650)
+    # local times in `timezone`: deputies' notices made within quiet hours wait for their end
+    # (equal start and end: no quiet hours); a deputy who chose the digest gets it daily
+    quiet_hours_start: time = time(22, 0)
+    quiet_hours_end: time = time(7, 0)
+    digest_time: time = time(8, 0)
 
     @field_validator("bot_token")
     @classmethod
@@ -87,6 +93,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"{value!r} is not a known time zone") from exc
         return value
+
+    @field_validator("quiet_hours_start", "quiet_hours_end", "digest_time")
+    @classmethod
+    def _wall_clock(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("must be a local time like 22:00, without a zone")
+        return value.replace(second=0, microsecond=0)
 
     @field_validator("webhook_url")
     @classmethod

@@ -68,11 +68,19 @@ class Station(Row):
     longitude: float | None = None
 
 
+class NoticeMode(StrEnum):
+    """How a deputy hears of their station's new opinions."""
+
+    EACH = "each"  # one notice per opinion, at once (quiet hours aside)
+    DIGEST = "digest"  # one message a day listing them
+
+
 class Deputy(Row):
     user_id: int
     name: str
     station_id: int
     joined_at: datetime
+    notice_mode: NoticeMode = NoticeMode.EACH
 
 
 class Invitation(Row):
@@ -109,6 +117,8 @@ class Opinion(Row):
     rating_comment: str = ""
     rated_at: datetime | None = None
     looked_again: bool = False
+    # since when it has waited for a deputy: its submission, or its latest release
+    unclaimed_since: datetime | None = None
 
 
 class OpinionEvent(Row):

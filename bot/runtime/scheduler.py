@@ -1,6 +1,7 @@
 """Timed work on PTB's JobQueue. Jobs live in memory, so each start rebuilds them from the
 database: it sends reminders missed while the bot was down, then plans a job at each
-reminder time of the next hours; periodic sweeps cover deadlines and the rule horizon."""
+reminder time of the next hours and at the deputies' daily digest; periodic sweeps cover
+deadlines, a digest missed while down, and the rule horizon."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram.ext import Application, CallbackContext, JobQueue
+from telegram.ext import CallbackContext, JobQueue
 
+from bot.runtime.context import AnyApplication
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
 from bot.services import Services
 
@@ -23,7 +25,7 @@ EXPIRY_EVERY = timedelta(hours=24)
 
 
 class Scheduler:
-    def __init__(self, application: Application, services: Services) -> None:
+    def __init__(self, application: AnyApplication, services: Services) -> None:
         if application.job_queue is None:
             raise RuntimeError("the job-queue extra of python-telegram-bot is needed")
         self.jobs: JobQueue[Any] = application.job_queue
@@ -35,8 +37,8 @@ class Scheduler:
         await self.services.reminders.run_due()
         planned = await self.plan()
         self.jobs.run_repeating(self._plan, interval=PLAN_EVERY, first=PLAN_EVERY, name="plan")
-        # opinion deadlines missed while down may be many: caught up by the first sweep,
-        # soon after start, so they never hold up the start itself
+        # opinion deadlines and a digest missed while down may be many: caught up by the
+        # first sweep, soon after start, so they never hold up the start itself
         self.jobs.run_repeating(self._sweep, interval=SWEEP_EVERY, first=5, name="sweep")
         self.jobs.run_repeating(
             self._extend, interval=HORIZON_EVERY, first=timedelta(hours=1), name="horizon"
@@ -49,26 +51,37 @@ class Scheduler:
         return planned
 
     async def plan(self) -> int:
-        """One job per distinct reminder time within PLAN_AHEAD, never two for one time."""
-        until = self.services.clock.now() + PLAN_AHEAD
+        """One job per distinct reminder time within PLAN_AHEAD, never two for one time,
+        and one at the next digest time if it falls within PLAN_AHEAD."""
+        now = self.services.clock.now()
+        until = now + PLAN_AHEAD
         planned = 0
         for at in await self.services.reminders.upcoming(until):
             name = f"reminders@{at.isoformat()}"
             if not self.jobs.get_jobs_by_name(name):
                 self.jobs.run_once(self._fire, when=at, name=name)
                 planned += 1
+        digest_at = self.services.deputy_notices.next_digest(now)
+        name = f"digest@{digest_at.isoformat()}"
+        if digest_at <= until and not self.jobs.get_jobs_by_name(name):
+            self.jobs.run_once(self._digest, when=digest_at, name=name)
+            planned += 1
         return planned
 
     async def _fire(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await self.services.reminders.run_due()
 
+    async def _digest(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.services.deputy_notices.run_due()
+
     async def _plan(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await self.plan()
 
     async def _sweep(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
-        """A safety net for reminders and the opinion deadlines."""
+        """A safety net for reminders, the opinion deadlines and the daily digest."""
         await self.services.reminders.run_due()
         await self.services.inbox.run_due()
+        await self.services.deputy_notices.run_due()
 
     async def _extend(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         made = await self.services.calendar.extend_horizon()

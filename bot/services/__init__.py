@@ -10,6 +10,7 @@ from bot.i18n import I18n
 from bot.services.broadcasts import BroadcastService
 from bot.services.calendar import CalendarService
 from bot.services.conversations import ConversationService
+from bot.services.deputy_notices import DeputyNotices, QuietHours
 from bot.services.flood import FloodGuard
 from bot.services.inbox import InboxService
 from bot.services.invitations import InvitationService
@@ -40,6 +41,7 @@ class Services:
     broadcasts: BroadcastService
     visits: VisitService
     inbox: InboxService
+    deputy_notices: DeputyNotices
     calendar: CalendarService
     reminders: ReminderService
     conversations: ConversationService
@@ -48,6 +50,14 @@ class Services:
 def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
     zone = settings.zone
     outbox = Outbox(db, clock)
+    deputy_notices = DeputyNotices(
+        db,
+        clock,
+        zone,
+        outbox,
+        QuietHours(settings.quiet_hours_start, settings.quiet_hours_end, zone),
+        settings.digest_time,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -56,7 +66,13 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         users=UserService(db, clock, settings.admin_ids, settings.default_locale),
         stations=StationService(db),
         opinions=OpinionService(
-            db, clock, zone, settings.daily_opinion_limit, settings.tracking_prefix, outbox
+            db,
+            clock,
+            zone,
+            settings.daily_opinion_limit,
+            settings.tracking_prefix,
+            outbox,
+            deputy_notices,
         ),
         invitations=InvitationService(db, clock, settings.invitation_ttl_days),
         flood=FloodGuard(clock, settings.flood_max_updates, settings.flood_window_seconds),
@@ -67,12 +83,14 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
             db,
             clock,
             outbox,
+            notices=deputy_notices,
             unclaimed_remind_days=settings.unclaimed_remind_days,
             unclaimed_alert_days=settings.unclaimed_alert_days,
             unanswered_days=settings.unanswered_days,
             rating_remind_days=settings.rating_remind_days,
             rating_close_days=settings.rating_close_days,
         ),
+        deputy_notices=deputy_notices,
         calendar=CalendarService(db, clock, zone),
         reminders=ReminderService(db, clock, zone, outbox),
         conversations=ConversationService(

@@ -4,8 +4,8 @@ message inside the same transaction as the change that causes it; the dispatcher
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -65,22 +65,27 @@ class Outbox:
         *,
         respects_opt_out: bool = False,
         buttons: NoticeButtons | None = None,
-        **params: object,
+        not_before: datetime | None = None,
+        params: Mapping[str, object] | None = None,
+        **named: object,
     ) -> None:
-        """Queue a catalog message `key` for `chat_id`, inside the caller's transaction.
+        """Queue a catalog message `key` for `chat_id`, inside the caller's transaction
+        (held until `not_before` when given: quiet hours).
         At render time string parameters are HTML-escaped, `*_at` ISO instants are
         formatted and `*_key` message ids translated for the recipient; `buttons` are rows
-        of typed actions, labelled in the recipient's language."""
+        of typed actions, labelled in the recipient's language. Parameters come as keywords,
+        or as `params` when built beforehand."""
         await self.repo.enqueue_notice(
             tx,
             chat_id,
             key,
-            params,
+            {**(params or {}), **named},
             self.clock.now(),
             respects_opt_out=respects_opt_out,
             buttons=[[b.model_dump(mode="json") for b in row] for row in buttons]
             if buttons
             else None,
+            not_before=not_before,
         )
         self.wake()
 

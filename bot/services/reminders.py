@@ -123,12 +123,12 @@ class ReminderService:
                         )
                     ]
                 ],
-                **params,
+                params=params,
             )
         else:
             await self.outbox.notify(
                 tx,
                 item.deputy_id,
                 f"reminder.{item.kind}",
-                **params,
+                params=params,
             )

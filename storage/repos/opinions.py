@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from storage.db import Database, Tx, stamp
-from storage.models import Deputy, Opinion, OpinionEvent, OpinionStatus
+from storage.models import Deputy, NoticeMode, Opinion, OpinionEvent, OpinionStatus
 
 
 def _opinion(row: object) -> Opinion:
@@ -26,7 +26,8 @@ class OpinionRepo:
             " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
             (year,),
         )
-        assert row is not None
+        if row is None:
+            raise RuntimeError("the tracking sequence returned no row")
         return int(row[0])
 
     async def count_by_author_since(self, tx: Tx | None, author_id: int, since: datetime) -> int:
@@ -53,11 +54,12 @@ class OpinionRepo:
         now: datetime,
         draft_token: str | None = None,
     ) -> int:
-        """A new submitted opinion; `draft_token` names the draft it came from (unique)."""
+        """A new submitted opinion, unclaimed from now; `draft_token` names the draft it came
+        from (unique)."""
         return await tx.execute(
             "INSERT INTO opinions (tracking_no, author_id, station_id, category, text, photos,"
-            " latitude, longitude, show_name, status, created_at, updated_at, draft_token)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " latitude, longitude, show_name, status, created_at, updated_at, draft_token,"
+            " unclaimed_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 tracking_no,
                 author_id,
@@ -72,6 +74,7 @@ class OpinionRepo:
                 stamp(now),
                 stamp(now),
                 draft_token,
+                stamp(now),
             ),
         )
 
@@ -127,7 +130,8 @@ class OpinionRepo:
 
     @staticmethod
     def _filter(status: OpinionStatus | None, street_id: int | None) -> tuple[str, list[object]]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if status is not None:
             clauses.append("status = ?")
             params.append(status)
@@ -177,11 +181,12 @@ class OpinionRepo:
         return changed == 1
 
     async def release(self, tx: Tx, opinion_id: int, now: datetime) -> bool:
-        """Back to submitted and unheld, for any deputy of the station to claim."""
+        """Back to submitted and unheld, for any deputy of the station to claim; its
+        unclaimed clock starts again."""
         changed = await tx.execute_count(
             "UPDATE opinions SET holder_id = NULL, claimed_at = NULL, status = 'submitted',"
-            " updated_at = ? WHERE id = ? AND status = 'accepted'",
-            (stamp(now), opinion_id),
+            " unclaimed_since = ?, updated_at = ? WHERE id = ? AND status = 'accepted'",
+            (stamp(now), stamp(now), opinion_id),
         )
         return changed == 1
 
@@ -326,6 +331,66 @@ class OpinionRepo:
         )
         return [Deputy.model_validate(dict(r)) for r in rows]
 
+    async def deputies_to_tell(self, station_id: int, tx: Tx) -> list[Deputy]:
+        """The station's deputies a notice can reach: still deputies, consented, not blocked."""
+        rows = await tx.fetchall(
+            "SELECT d.* FROM deputies d JOIN users u ON u.telegram_id = d.user_id"
+            " WHERE d.station_id = ? AND u.role = 'deputy' AND u.consent_at IS NOT NULL"
+            " AND u.active = 1 ORDER BY d.user_id",
+            (station_id,),
+        )
+        return [Deputy.model_validate(dict(r)) for r in rows]
+
+    async def set_notice_mode(self, tx: Tx, user_id: int, mode: NoticeMode) -> bool:
+        """False when the account has no deputies row."""
+        changed = await tx.execute_count(
+            "UPDATE deputies SET notice_mode = ? WHERE user_id = ?", (mode, user_id)
+        )
+        return changed == 1
+
+    async def digest_deputies(self, kind: str) -> list[Deputy]:
+        """Deputies who chose the digest and whose digest `kind` (naming the day) is not
+        recorded yet."""
+        rows = await self.db.fetchall(
+            "SELECT d.* FROM deputies d JOIN users u ON u.telegram_id = d.user_id"
+            " WHERE d.notice_mode = 'digest' AND u.role = 'deputy' AND u.consent_at IS NOT NULL"
+            " AND u.active = 1 AND NOT EXISTS (SELECT 1 FROM reminders_sent r"
+            " WHERE r.subject = 'digest' AND r.subject_id = d.user_id AND r.kind = ?)"
+            " ORDER BY d.user_id",
+            (kind,),
+        )
+        return [Deputy.model_validate(dict(r)) for r in rows]
+
+    async def untold(
+        self, tx: Tx, deputy: Deputy, since: datetime, until: datetime, prefix: str
+    ) -> list[tuple[Opinion, str]]:
+        """The deputy's station's opinions unclaimed since a moment in (since, until] that
+        they did not write and were not told of in this unclaimed period, oldest first:
+        (opinion, kind `prefix` || unclaimed_since that records telling them)."""
+        rows = await tx.fetchall(
+            "SELECT o.*, ? || o.unclaimed_since AS told_kind FROM opinions o"
+            " WHERE o.station_id = ? AND o.status = 'submitted'"
+            " AND o.unclaimed_since > ? AND o.unclaimed_since <= ? AND o.author_id != ?"
+            " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.subject = 'opinion'"
+            " AND r.subject_id = o.id AND r.recipient_id = ? AND r.kind = ? || o.unclaimed_since)"
+            " ORDER BY o.unclaimed_since, o.id",
+            (
+                prefix,
+                deputy.station_id,
+                stamp(since),
+                stamp(until),
+                deputy.user_id,
+                deputy.user_id,
+                prefix,
+            ),
+        )
+        found = []
+        for row in rows:
+            data = dict(row)
+            kind = str(data.pop("told_kind"))
+            found.append((_opinion(data), kind))
+        return found
+
     async def staff_ids(self, tx: Tx) -> list[int]:
         rows = await tx.fetchall(
             "SELECT telegram_id FROM users WHERE role IN ('staff', 'admin')"
@@ -338,14 +403,18 @@ class OpinionRepo:
     # range scanned without changing the answer. A reminder already recorded in
     # reminders_sent (subject 'opinion', with its kind) is not due any more.
 
-    async def due_unclaimed(self, cutoff: datetime, kind: str) -> list[int]:
+    async def due_unclaimed(self, cutoff: datetime, prefix: str) -> list[tuple[int, str]]:
+        """Unclaimed since `cutoff` or before: (opinion, kind); the kind names the unclaimed
+        period (its unclaimed_since), so an opinion released again is reminded afresh."""
         rows = await self.db.fetchall(
-            "SELECT o.id FROM opinions o WHERE o.status = 'submitted' AND o.created_at <= ?"
+            "SELECT o.id, ? || o.unclaimed_since FROM opinions o WHERE o.status = 'submitted'"
+            " AND o.created_at <= ? AND o.unclaimed_since <= ?"
             " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.subject = 'opinion'"
-            " AND r.subject_id = o.id AND r.kind = ?) ORDER BY o.created_at",
-            (stamp(cutoff), kind),
+            " AND r.subject_id = o.id AND r.kind = ? || o.unclaimed_since)"
+            " ORDER BY o.created_at",
+            (prefix, stamp(cutoff), stamp(cutoff), prefix),
         )
-        return [int(r[0]) for r in rows]
+        return [(int(r[0]), str(r[1])) for r in rows]
 
     async def due_unanswered(self, cutoff: datetime, prefix: str) -> list[tuple[int, str]]:
         """Held too long without an answer: (opinion, kind); the kind names the holding
@@ -380,7 +449,7 @@ class OpinionRepo:
 
     async def stamp_of(self, tx: Tx, opinion_id: int, column: str) -> str | None:
         """An instant exactly as stored, to compare with a kind built from it."""
-        if column not in ("claimed_at", "answered_at"):
+        if column not in ("claimed_at", "answered_at", "unclaimed_since"):
             raise ValueError(column)
         row = await tx.fetchone(f"SELECT {column} FROM opinions WHERE id = ?", (opinion_id,))
         return None if row is None or row[0] is None else str(row[0])
