@@ -4,6 +4,7 @@ holder and rating, and the buttons to rate an answer or ask the deputy to look a
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -12,15 +13,15 @@ from bot.access import Action
 from bot.runtime.buttons.opinion import MyOpinion, MyPage
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
-from handlers.common import clip, guarded, respond
-from handlers.inbox import (
+from handlers.common import answer_tap, clip, guarded, respond
+from handlers.keyboards import button, paged
+from handlers.opinion_card import (
     CARD_TEXT_CHARS,
+    action_rows,
     opinion_button,
-    rating_rows,
     render_history,
     render_rating,
 )
-from handlers.keyboards import button, paged
 
 PER_PAGE = 5
 PREVIEW_CHARS = 24
@@ -51,8 +52,7 @@ async def my_command(update: Update, context: BotContext) -> None:
 async def my_page(update: Update, context: BotContext) -> None:
     """Another page of the list."""
     page = MyPage.of(update).page
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    await answer_tap(update)
     await show_page(update, context, page)
 
 
@@ -61,8 +61,7 @@ async def my_opinion(update: Update, context: BotContext) -> None:
     """One of the voter's opinions: its text, status, history and rating buttons."""
     tapped = MyOpinion.of(update)
     detail = await context.services.opinions.detail(context.user, tapped.opinion)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    await answer_tap(update)
     texts = context.texts
     opinion = detail.opinion
     text = texts(
@@ -75,18 +74,21 @@ async def my_opinion(update: Update, context: BotContext) -> None:
         photos=texts.number(len(opinion.photos)),
         history=render_history(texts, detail.events),
     )
-    holder = await context.services.inbox.holder_name(opinion)
+    inbox = context.services.inbox
+    holder = await inbox.holder_name(opinion)
     if holder:
         text += "\n" + texts("inbox.holder_line", holder=escape(holder))
     text += render_rating(texts, opinion)
-    rows = [*rating_rows(texts, opinion), [button(texts("nav.back"), MyPage(page=tapped.page))]]
+    # the buttons of what the service lets the voter do now (rate, ask to look again)
+    rows = action_rows(texts, opinion, await inbox.actions(context.user, opinion))
+    rows.append([button(texts("nav.back"), MyPage(page=tapped.page))])
     await respond(update, context, text, InlineKeyboardMarkup(rows))
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """/my and its two buttons."""
     return [
-        CommandHandler("my", my_command),  # type: ignore[arg-type]
-        CallbackQueryHandler(my_page, pattern=MyPage.filter()),  # type: ignore[arg-type]
-        CallbackQueryHandler(my_opinion, pattern=MyOpinion.filter()),  # type: ignore[arg-type]
+        CommandHandler("my", my_command),
+        CallbackQueryHandler(my_page, pattern=MyPage.filter()),
+        CallbackQueryHandler(my_opinion, pattern=MyOpinion.filter()),
     ]

@@ -1,14 +1,15 @@
 """/opinion: category → text → photos → location → name or anonymous → preview → send.
 
-Every step stores the draft and the next step in the database before answering, so a
-restart resumes where the voter was (see OpinionService.save)."""
+The conversation is declared once (bot.services.opinions.OPINION). Every step stores the
+draft and the next step in the database before answering, so a restart resumes where the
+voter was (see OpinionService.save)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from html import escape
-from typing import cast
+from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -16,7 +17,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -39,44 +39,54 @@ from bot.runtime.buttons.opinion import (
     OpinionSkipLocation,
 )
 from bot.runtime.context import BotContext
+from bot.runtime.conversation import DeclaredConversation
 from bot.services.opinions import (
     CATEGORIES,
     CATEGORY_LABELS,
-    CONVERSATION,
     MAX_PHOTOS,
+    OPINION,
+    OpinionStep,
     Submission,
     opinion_text,
 )
-from handlers.common import answer_tap, guarded, respond, show_error
+from handlers.common import (
+    answer_tap,
+    chat_id_of,
+    guarded,
+    message_of,
+    respond,
+    sender_of,
+    show_error,
+    tap_of,
+)
 from handlers.keyboards import button, rows_of
 from handlers.station import prompt_station
 from storage.models import OpinionDraft
 
-CATEGORY, TEXT, PHOTOS, LOCATION, NAME, PREVIEW, EDIT = (
-    "category",
-    "text",
-    "photos",
-    "location",
-    "name",
-    "preview",
-    "edit",
-)
-END = ConversationHandler.END
+CATEGORY, TEXT, PHOTOS, LOCATION, NAME, PREVIEW, EDIT = OpinionStep
+END = DeclaredConversation.END
 
 log = logging.getLogger(__name__)
 
 
 def _ids(update: Update) -> tuple[int, int]:
     """The voter and their chat (private chats: the same number)."""
-    assert update.effective_user is not None and update.effective_chat is not None
-    return update.effective_user.id, update.effective_chat.id
+    return sender_of(update).id, chat_id_of(update)
 
 
-async def _save(update: Update, context: BotContext, draft: OpinionDraft, step: str) -> str:
+async def _save(
+    update: Update, context: BotContext, draft: OpinionDraft, step: OpinionStep
+) -> OpinionStep:
     """Store the draft at `step` (one transaction) and return the step for PTB."""
     user_id, chat_id = _ids(update)
     await context.services.opinions.save(user_id, chat_id, draft, step)
     return step
+
+
+async def _draft(update: Update, context: BotContext) -> OpinionDraft:
+    """The voter's draft as stored (a fresh one if none is)."""
+    user_id, _ = _ids(update)
+    return await context.services.opinions.draft(user_id)
 
 
 def _cancel_button(context: BotContext) -> list[InlineKeyboardButton]:
@@ -87,7 +97,7 @@ def _cancel_button(context: BotContext) -> list[InlineKeyboardButton]:
 # --- prompts -----------------------------------------------------------------------------
 
 
-async def ask_category(update: Update, context: BotContext) -> None:
+async def ask_category(update: Update, context: BotContext, draft: OpinionDraft) -> None:
     """The first step: the categories, two a row."""
     texts = context.texts
     buttons = [
@@ -98,15 +108,16 @@ async def ask_category(update: Update, context: BotContext) -> None:
     await respond(update, context, texts("opinion.ask_category"), markup)
 
 
-async def ask_text(update: Update, context: BotContext) -> None:
+async def ask_text(update: Update, context: BotContext, draft: OpinionDraft) -> None:
     """Ask for the text (10 to 2,000 characters once cleaned)."""
     markup = InlineKeyboardMarkup([_cancel_button(context)])
     await respond(update, context, context.texts("opinion.ask_text"), markup)
 
 
-async def ask_photos(update: Update, context: BotContext, count: int) -> None:
+async def ask_photos(update: Update, context: BotContext, draft: OpinionDraft) -> None:
     """Ask for photos, or say how many came; the button skips or finishes."""
     texts = context.texts
+    count = len(draft.photos)
     key = "opinion.photo_received" if count else "opinion.ask_photos"
     label = "opinion.photos_done" if count else "opinion.skip"
     markup = InlineKeyboardMarkup(
@@ -121,7 +132,7 @@ async def ask_photos(update: Update, context: BotContext, count: int) -> None:
     )
 
 
-async def ask_location(update: Update, context: BotContext) -> None:
+async def ask_location(update: Update, context: BotContext, draft: OpinionDraft) -> None:
     """Ask for a location, which may be skipped."""
     texts = context.texts
     markup = InlineKeyboardMarkup(
@@ -130,7 +141,7 @@ async def ask_location(update: Update, context: BotContext) -> None:
     await respond(update, context, texts("opinion.ask_location"), markup)
 
 
-async def ask_name(update: Update, context: BotContext) -> None:
+async def ask_name(update: Update, context: BotContext, draft: OpinionDraft) -> None:
     """Ask whether the deputies see the voter's name."""
     texts = context.texts
     markup = InlineKeyboardMarkup(
@@ -177,33 +188,66 @@ async def show_preview(update: Update, context: BotContext, draft: OpinionDraft)
     await respond(update, context, render_preview(context, draft), markup)
 
 
-async def _next_after(update: Update, context: BotContext, draft: OpinionDraft, step: str) -> str:
+# The fields the preview's Edit offers: (the button's field, its label, the step asking it).
+EDIT_FIELDS: tuple[tuple[EditField, str, OpinionStep], ...] = (
+    ("category", "opinion.edit_category", CATEGORY),
+    ("text", "opinion.edit_text", TEXT),
+    ("photos", "opinion.edit_photos", PHOTOS),
+    ("location", "opinion.edit_location", LOCATION),
+    ("name", "opinion.edit_name", NAME),
+)
+
+
+async def ask_edit(update: Update, context: BotContext, draft: OpinionDraft) -> None:
+    """From the preview: which field to change, or back to the preview."""
+    texts = context.texts
+    buttons = [
+        button(texts(label), OpinionEditField(field=field)) for field, label, _ in EDIT_FIELDS
+    ]
+    markup = InlineKeyboardMarkup(
+        [*rows_of(buttons, 2), [button(texts("opinion.back_to_preview"), OpinionBackToPreview())]]
+    )
+    await respond(update, context, texts("opinion.edit_which"), markup)
+
+
+# What each step asks; every step of the declaration has its prompt here, once.
+PROMPTS: dict[OpinionStep, Callable[[Update, BotContext, OpinionDraft], Awaitable[None]]] = {
+    CATEGORY: ask_category,
+    TEXT: ask_text,
+    PHOTOS: ask_photos,
+    LOCATION: ask_location,
+    NAME: ask_name,
+    PREVIEW: show_preview,
+    EDIT: ask_edit,
+}
+if set(PROMPTS) != set(OpinionStep):
+    raise TypeError("every step of /opinion has its prompt")
+
+
+async def _go_to(
+    update: Update, context: BotContext, draft: OpinionDraft, step: OpinionStep
+) -> OpinionStep:
+    """Store the draft at `step` and ask what the step asks."""
+    await _save(update, context, draft, step)
+    await PROMPTS[step](update, context, draft)
+    return step
+
+
+async def _next_after(
+    update: Update, context: BotContext, draft: OpinionDraft, step: OpinionStep
+) -> OpinionStep:
     """Go on to `step`, or back to the preview when the voter was editing one field."""
     if draft.editing:
         draft.editing = False
-        await _save(update, context, draft, PREVIEW)
-        await show_preview(update, context, draft)
-        return PREVIEW
-    await _save(update, context, draft, step)
-    prompts = {
-        TEXT: ask_text,
-        LOCATION: ask_location,
-        NAME: ask_name,
-    }
-    if step == PHOTOS:
-        await ask_photos(update, context, len(draft.photos))
-    elif step == PREVIEW:
-        await show_preview(update, context, draft)
-    else:
-        await prompts[step](update, context)
-    return step
+        step = PREVIEW
+    return await _go_to(update, context, draft, step)
 
 
 # --- steps -------------------------------------------------------------------------------
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def begin(update: Update, context: BotContext) -> str | int:
+async def begin(update: Update, context: BotContext) -> OpinionStep | int:
     """/opinion: check station and daily limit, then start a new draft (a new token)."""
     try:
         await context.services.opinions.begin(context.user)
@@ -212,94 +256,84 @@ async def begin(update: Update, context: BotContext) -> str | int:
         if error.key == "opinion.no_station":
             await prompt_station(update, context, edit=False)
         return END
-    await _save(update, context, OpinionDraft(), CATEGORY)
-    await ask_category(update, context)
-    return CATEGORY
+    return await _go_to(update, context, OpinionDraft(), CATEGORY)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def choose_category(update: Update, context: BotContext) -> str:
+async def choose_category(update: Update, context: BotContext) -> OpinionStep:
     """The category tapped goes into the draft."""
     code = OpinionCategory.of(update).code
     await answer_tap(update)
-    user_id, _ = _ids(update)
-    draft = await context.services.opinions.draft(user_id)
+    draft = await _draft(update, context)
     draft.category = code
     return await _next_after(update, context, draft, TEXT)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def receive_text(update: Update, context: BotContext) -> str | None:
+async def receive_text(update: Update, context: BotContext) -> OpinionStep | None:
     """The text, cleaned and measured by the service, goes into the draft."""
-    assert update.effective_message is not None
-    text = opinion_text(update.effective_message.text)
-    user_id, _ = _ids(update)
-    draft = await context.services.opinions.draft(user_id)
+    text = opinion_text(message_of(update).text)
+    draft = await _draft(update, context)
     draft.text = text
     return await _next_after(update, context, draft, PHOTOS)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def receive_photo(update: Update, context: BotContext) -> str | None:
+async def receive_photo(update: Update, context: BotContext) -> OpinionStep | None:
     """One more photo (the largest size), up to MAX_PHOTOS."""
-    message = update.effective_message
-    assert message is not None and message.photo
-    user_id, _ = _ids(update)
-    draft = await context.services.opinions.draft(user_id)
+    message = message_of(update)
+    if not message.photo:
+        raise RuntimeError("the photo step's handler got no photo")
+    draft = await _draft(update, context)
     if len(draft.photos) >= MAX_PHOTOS:
         raise DomainError("opinion.too_many_photos", maximum=MAX_PHOTOS)
     draft.photos.append(message.photo[-1].file_id)
-    await _save(update, context, draft, PHOTOS)
-    await ask_photos(update, context, len(draft.photos))
-    return PHOTOS
+    return await _go_to(update, context, draft, PHOTOS)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def photos_done(update: Update, context: BotContext) -> str:
+async def photos_done(update: Update, context: BotContext) -> OpinionStep:
     """No more photos: on to the location."""
     await answer_tap(update)
-    user_id, _ = _ids(update)
-    draft = await context.services.opinions.draft(user_id)
+    draft = await _draft(update, context)
     return await _next_after(update, context, draft, LOCATION)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def receive_location(update: Update, context: BotContext) -> str:
+async def receive_location(update: Update, context: BotContext) -> OpinionStep:
     """The shared location goes into the draft."""
-    message = update.effective_message
-    assert message is not None and message.location is not None
-    user_id, _ = _ids(update)
-    draft = await context.services.opinions.draft(user_id)
+    message = message_of(update)
+    if message.location is None:
+        raise RuntimeError("the location step's handler got no location")
+    draft = await _draft(update, context)
     draft.latitude, draft.longitude = message.location.latitude, message.location.longitude
     draft.location_skipped = False
     return await _next_after(update, context, draft, NAME)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def skip_location(update: Update, context: BotContext) -> str:
+async def skip_location(update: Update, context: BotContext) -> OpinionStep:
     """No location."""
     await answer_tap(update)
-    user_id, _ = _ids(update)
-    draft = await context.services.opinions.draft(user_id)
+    draft = await _draft(update, context)
     draft.latitude = draft.longitude = None
     draft.location_skipped = True
     return await _next_after(update, context, draft, NAME)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def choose_name(update: Update, context: BotContext) -> str:
+async def choose_name(update: Update, context: BotContext) -> OpinionStep:
     """Named or anonymous; the preview follows."""
     show = OpinionName.of(update).show
     await answer_tap(update)
-    user_id, _ = _ids(update)
-    draft = await context.services.opinions.draft(user_id)
+    draft = await _draft(update, context)
     draft.show_name = show
     draft.editing = False
     return await _next_after(update, context, draft, PREVIEW)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def send(update: Update, context: BotContext) -> str | int:
+async def send(update: Update, context: BotContext) -> OpinionStep | str | int:
     """Send the draft the button names. The opinion commits first (with a held-back
     receipt); then the tap is answered. The conversation ends whatever Telegram says; a
     repeated tap answers with the same number and leaves the conversation where it is."""
@@ -339,8 +373,7 @@ async def confirm(update: Update, context: BotContext, sent: Submission) -> None
 async def _show_sent(update: Update, context: BotContext, sent: Submission) -> bool:
     """Answer the tap and turn the preview into the confirmation; False when Telegram did
     not take the confirmation (an unanswered tap alone does not hide the number)."""
-    query = update.callback_query
-    assert query is not None
+    query = tap_of(update)
     texts = context.texts
     number = sent.opinion.tracking_no
     try:
@@ -358,62 +391,33 @@ async def _show_sent(update: Update, context: BotContext, sent: Submission) -> b
     return True
 
 
-EDIT_FIELDS: tuple[tuple[EditField, str, str], ...] = (
-    ("category", "opinion.edit_category", CATEGORY),
-    ("text", "opinion.edit_text", TEXT),
-    ("photos", "opinion.edit_photos", PHOTOS),
-    ("location", "opinion.edit_location", LOCATION),
-    ("name", "opinion.edit_name", NAME),
-)
-
-
 @guarded(Action.SUBMIT_OPINION)
-async def edit_menu(update: Update, context: BotContext) -> str:
+async def edit_menu(update: Update, context: BotContext) -> OpinionStep:
     """From the preview: which field to change."""
     await answer_tap(update)
-    texts = context.texts
-    buttons = [
-        button(texts(label), OpinionEditField(field=field)) for field, label, _ in EDIT_FIELDS
-    ]
-    markup = InlineKeyboardMarkup(
-        [*rows_of(buttons, 2), [button(texts("opinion.back_to_preview"), OpinionBackToPreview())]]
-    )
-    await respond(update, context, texts("opinion.edit_which"), markup)
-    user_id, _ = _ids(update)
-    await _save(update, context, await context.services.opinions.draft(user_id), EDIT)
-    return EDIT
+    return await _go_to(update, context, await _draft(update, context), EDIT)
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def edit_field(update: Update, context: BotContext) -> str:
+async def edit_field(update: Update, context: BotContext) -> OpinionStep:
     """Ask for one field again; the answer leads back to the preview."""
     field = OpinionEditField.of(update).field
     steps = {name: step for name, _, step in EDIT_FIELDS}
     await answer_tap(update)
-    user_id, _ = _ids(update)
-    draft = await context.services.opinions.draft(user_id)
+    draft = await _draft(update, context)
     draft.editing = field != "name"
     if field == "photos":
         draft.photos = []
-    await _save(update, context, draft, steps[field])
-    prompts = {CATEGORY: ask_category, TEXT: ask_text, LOCATION: ask_location, NAME: ask_name}
-    if steps[field] == PHOTOS:
-        await ask_photos(update, context, 0)
-    else:
-        await prompts[steps[field]](update, context)
-    return steps[field]
+    return await _go_to(update, context, draft, steps[field])
 
 
 @guarded(Action.SUBMIT_OPINION)
-async def back_to_preview(update: Update, context: BotContext) -> str:
+async def back_to_preview(update: Update, context: BotContext) -> OpinionStep:
     """Leave the edit menu unchanged."""
     await answer_tap(update)
-    user_id, _ = _ids(update)
-    draft = await context.services.opinions.draft(user_id)
+    draft = await _draft(update, context)
     draft.editing = False
-    await _save(update, context, draft, PREVIEW)
-    await show_preview(update, context, draft)
-    return PREVIEW
+    return await _go_to(update, context, draft, PREVIEW)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -438,7 +442,7 @@ BAD_INPUT = {
 }
 
 
-def bad_input(step: str) -> Callable[[Update, BotContext], Awaitable[None]]:
+def bad_input(step: OpinionStep) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
     """A reply for input the step does not take; the step stays."""
 
     async def reply(update: Update, context: BotContext) -> None:
@@ -456,20 +460,20 @@ async def command_in_middle(update: Update, context: BotContext) -> None:
 
 async def stale_button(update: Update, context: BotContext) -> None:
     """An /opinion button of another step: refused with an alert, the step stays."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(context.texts("error.stale_button"), show_alert=True)
+    await tap_of(update).answer(context.texts("error.stale_button"), show_alert=True)
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The /opinion conversation, and Send outside it for a repeated tap."""
 
-    def others(step: str) -> MessageHandler:
+    def others(step: OpinionStep) -> MessageHandler[Any, None]:
         """Anything but a command that this step does not take."""
-        return MessageHandler(~filters.COMMAND, bad_input(step))  # type: ignore[arg-type]
+        return MessageHandler(~filters.COMMAND, bad_input(step))
 
     text = filters.TEXT & ~filters.COMMAND
-    conversation = ConversationHandler(
-        entry_points=[CommandHandler("opinion", begin)],  # type: ignore[arg-type]
+    conversation = DeclaredConversation(
+        OPINION,
+        entry_points=[CommandHandler("opinion", begin)],
         states={
             CATEGORY: [
                 CallbackQueryHandler(choose_category, pattern=OpinionCategory.filter()),
@@ -497,22 +501,19 @@ def handlers() -> list[BaseHandler]:
                 CallbackQueryHandler(back_to_preview, pattern=OpinionBackToPreview.filter()),
                 others(EDIT),
             ],
-        },  # type: ignore[dict-item]
+        },
         fallbacks=[
-            CommandHandler("cancel", cancel),  # type: ignore[arg-type]
-            CallbackQueryHandler(cancel, pattern=OpinionCancel.filter()),  # type: ignore[arg-type]
-            MessageHandler(filters.COMMAND, command_in_middle),  # type: ignore[arg-type]
-            CallbackQueryHandler(send_again, pattern=OpinionSend.filter()),  # type: ignore[arg-type]
+            CommandHandler("cancel", cancel),
+            CallbackQueryHandler(cancel, pattern=OpinionCancel.filter()),
+            MessageHandler(filters.COMMAND, command_in_middle),
+            CallbackQueryHandler(send_again, pattern=OpinionSend.filter()),
             CallbackQueryHandler(
-                stale_button,  # type: ignore[arg-type]
+                stale_button,
                 pattern=any_of(*OPINION_BUTTONS),
             ),
         ],
-        name=CONVERSATION,
-        persistent=True,
-        allow_reentry=False,
     )
     # Send tapped after the conversation ended (a reply that failed, a restart): the same
     # tracking number again, nothing new made.
-    sent_already = CallbackQueryHandler(send, pattern=OpinionSend.filter())  # type: ignore[arg-type]
+    sent_already = CallbackQueryHandler(send, pattern=OpinionSend.filter())
     return [conversation, sent_already]

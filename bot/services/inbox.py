@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ValidationError, field_validator
 
 from bot.access import (
     Action,
@@ -27,11 +31,11 @@ from bot.access import (
 from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError
 from bot.i18n import N_
+from bot.services.conversations import Conversation, DraftStore
 from bot.services.opinions import (
     ANSWER_MAX,
     EVENT_LABELS,
     REASON_MAX,
-    REPLY_CONVERSATION,
     SATISFACTION_CHOICES,
     SATISFACTION_LABELS,
     SOLVED_LABELS,
@@ -47,36 +51,166 @@ from bot.services.paging import Page, clamp_page
 from storage import Database, Tx
 from storage.models import Deputy, Opinion, OpinionEvent, OpinionStatus, User
 from storage.repos.calendar import CalendarRepo
-from storage.repos.drafts import ConversationDrafts, ConversationRepo, conversation_key
+from storage.repos.drafts import ConversationRepo, conversation_key
 from storage.repos.opinions import OpinionRepo
 from storage.repos.stations import StationRepo
 from storage.repos.users import UserRepo
 
-TYPING = "typing"
-# The comment after a rating is optional: a step of its own, so that leaving it (another
-# command, or walking away) ends it without a word.
-COMMENTING = "commenting"
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.services.deputy_notices import DeputyNotices
+
 VIEWS = ("all", "new", "open")
 QUESTION_MAX = 1000
 COMMENT_MAX = 500
 
-# What a typed text is for, and what the person is asked / told while typing it.
-TYPED = ("answer", "decline", "ask", "reply", "comment")
-TYPED_BY_BUTTON = ("answer", "decline", "ask", "reply")
-TYPED_BY_HOLDER = frozenset({"answer", "decline", "ask"})  # the rest are the voter's
-TEXT_MAXIMUM = {
-    "answer": ANSWER_MAX,
-    "decline": REASON_MAX,
-    "ask": QUESTION_MAX,
-    "reply": QUESTION_MAX,
-    "comment": COMMENT_MAX,
+
+class OpinionAction(StrEnum):
+    """What someone may do with an opinion. A card offers exactly the actions `permitted`
+    gives its viewer; the service refuses the others whatever button is tapped."""
+
+    CLAIM = "claim"  # a deputy of its station takes it on
+    ACCEPT = "accept"  # staff accept it, with nobody holding it yet
+    ANSWER = "answer"  # typed: the holder, or staff for them
+    DECLINE = "decline"  # typed: the reason
+    ASK = "ask"  # typed: a question to the voter
+    RELEASE = "release"  # back to the station's deputies
+    ASSIGN = "assign"  # staff give it to a deputy of its station (or another one)
+    REPLY = "reply"  # typed: the voter answers a question
+    RATE_SOLVED = "rate_solved"  # the voter: was the problem solved?
+    RATE_SATISFACTION = "rate_satisfaction"  # the voter: how satisfied?
+    COMMENT = "comment"  # typed: the voter's comment on the rating
+    LOOK_AGAIN = "look_again"  # the voter: not solved, look again (once)
+
+
+# The statuses an action needs; who may take it is bot.access's rule (see `permitted`).
+NEEDS_STATUS: dict[OpinionAction, frozenset[OpinionStatus]] = {
+    OpinionAction.CLAIM: frozenset({OpinionStatus.SUBMITTED}),
+    OpinionAction.ACCEPT: frozenset(TRANSITIONS["accept"][0]),
+    OpinionAction.ANSWER: frozenset(TRANSITIONS["answer"][0]),
+    OpinionAction.DECLINE: frozenset(TRANSITIONS["decline"][0]),
+    OpinionAction.ASK: frozenset({OpinionStatus.ACCEPTED}),
+    OpinionAction.RELEASE: frozenset({OpinionStatus.ACCEPTED}),
+    OpinionAction.ASSIGN: frozenset({OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED}),
+    OpinionAction.REPLY: frozenset({OpinionStatus.ACCEPTED}),
+    OpinionAction.RATE_SOLVED: frozenset({OpinionStatus.ANSWERED}),
+    OpinionAction.RATE_SATISFACTION: frozenset({OpinionStatus.ANSWERED}),
+    OpinionAction.COMMENT: frozenset({OpinionStatus.CLOSED}),
+    OpinionAction.LOOK_AGAIN: frozenset({OpinionStatus.CLOSED}),
 }
+
+# What a typed text is for, and what the person is asked / told while typing it.
+TYPED_BY_HOLDER = frozenset({OpinionAction.ANSWER, OpinionAction.DECLINE, OpinionAction.ASK})
+TYPED_BY_BUTTON = TYPED_BY_HOLDER | {OpinionAction.REPLY}  # the voter's reply has its own
+TYPED = TYPED_BY_BUTTON | {OpinionAction.COMMENT}  # the comment follows a rating
+TEXT_MAXIMUM = {
+    OpinionAction.ANSWER: ANSWER_MAX,
+    OpinionAction.DECLINE: REASON_MAX,
+    OpinionAction.ASK: QUESTION_MAX,
+    OpinionAction.REPLY: QUESTION_MAX,
+    OpinionAction.COMMENT: COMMENT_MAX,
+}
+
+
+class Listing(StrEnum):
+    """Where an opinion's card is opened from; each is someone's to use."""
+
+    INBOX = "inbox"  # /inbox: a deputy's station and what they hold (everything for staff)
+    EVERY = "every"  # /opinions: every opinion, for staff
+
+
+LISTING_NEEDS = {Listing.INBOX: Action.VIEW_INBOX, Listing.EVERY: Action.VIEW_ALL_OPINIONS}
+
+
+def _is_author(actor: User, opinion: Opinion) -> bool:
+    """bot.access's rule for the voter's side, as a yes or no."""
+    try:
+        ensure_is_author(actor, opinion)
+    except AccessDenied:
+        return False
+    return True
+
+
+def may_look_again(opinion: Opinion) -> bool:
+    """'Not solved' lets the voter ask the holder to look again, once."""
+    return (
+        opinion.status in NEEDS_STATUS[OpinionAction.LOOK_AGAIN]
+        and opinion.solved == "no"
+        and not opinion.looked_again
+    )
+
+
+def permitted(actor: User, opinion: Opinion, station_id: int | None) -> frozenset[OpinionAction]:
+    """Every action `actor` may take on `opinion` now, from its status and bot.access's
+    rules; `station_id` is the actor's own station as a deputy (None: no deputy). The typed
+    reply and comment are not offered here: a question's notice and a rating open them."""
+    holder = may_act_as_holder(actor, opinion)
+    author = _is_author(actor, opinion)
+    rating = author and opinion.satisfaction is None
+    rule = {
+        OpinionAction.CLAIM: opinion.holder_id is None and may_claim(actor, opinion, station_id),
+        OpinionAction.ACCEPT: allowed(actor, Action.HANDLE_OPINIONS),
+        OpinionAction.ANSWER: holder,
+        OpinionAction.DECLINE: holder,
+        OpinionAction.ASK: holder,
+        OpinionAction.RELEASE: holder,
+        OpinionAction.ASSIGN: allowed(actor, Action.ASSIGN_OPINION),
+        OpinionAction.RATE_SOLVED: rating and opinion.solved is None,
+        OpinionAction.RATE_SATISFACTION: rating and opinion.solved is not None,
+        OpinionAction.LOOK_AGAIN: author and may_look_again(opinion),
+    }
+    return frozenset(a for a, ok in rule.items() if ok and opinion.status in NEEDS_STATUS[a])
+
+
+# --- the `reply` conversation: one text typed about an opinion ------------------------------
+
+
+class ReplyStep(StrEnum):
+    """Its steps, as stored (the strings must not change)."""
+
+    TYPING = "typing"
+    # The comment after a rating is optional: a step of its own, so that leaving it (another
+    # command, or walking away) ends it without a word.
+    COMMENTING = "commenting"
+
+
+
+
+class ReplyDraft(BaseModel):
+    """What is being typed: for which opinion, and what for (both known from the start)."""
+
+    opinion_id: int
+    action: OpinionAction
+
+    @field_validator("action")
+    @classmethod
+    def _typed(cls, action: OpinionAction) -> OpinionAction:
+        if action not in TYPED:
+            raise ValueError(f"{action} is not typed")
+        return action
+
+
+async def _may_keep_typing(services: Services, user: User) -> bool:
+    """The holder's texts need the inbox still; the voter's need only their own rights."""
+    pending = await services.inbox.typing(user)
+    if pending is not None and pending.action in TYPED_BY_HOLDER:
+        return allowed(user, Action.VIEW_INBOX)
+    return allowed(user, Action.RATE_OPINION)
+
+
+REPLY = Conversation(
+    "reply",
+    steps=ReplyStep,
+    draft=ReplyDraft,
+    may_continue=_may_keep_typing,
+    optional_steps=[ReplyStep.COMMENTING],
+)
 
 # reminders_sent: subject, the recipient of a reminder that found nobody, and the kinds
 SUBJECT = "opinion"
 NOBODY = 0
-UNCLAIMED = "unclaimed"
-UNCLAIMED_ALERT = "unclaimed_alert"
+UNCLAIMED = "unclaimed@"  # + the opinion's unclaimed_since: each unclaimed period afresh
+UNCLAIMED_ALERT = "unclaimed_alert@"  # + the same
 UNANSWERED = "unanswered@"  # + the holding's claimed_at
 RATING_REMINDER = "rating@"  # + the answer's answered_at
 
@@ -90,9 +224,7 @@ class InboxCard:
     station_name: str
     holder_name: str | None
     author_name: str | None  # None: the author stayed anonymous to this viewer
-    may_claim: bool
-    may_act: bool
-    may_assign: bool
+    actions: frozenset[OpinionAction]  # what the viewer may do with it now
 
 
 def _open_button(opinion_id: int) -> NoticeButton:
@@ -112,6 +244,7 @@ class InboxService:
         clock: Clock,
         outbox: Outbox,
         *,
+        notices: DeputyNotices,
         unclaimed_remind_days: int = 3,
         unclaimed_alert_days: int = 7,
         unanswered_days: int = 15,
@@ -121,6 +254,7 @@ class InboxService:
         self.db = db
         self.clock = clock
         self.outbox = outbox
+        self.notices = notices
         self.unclaimed_remind_days = unclaimed_remind_days
         self.unclaimed_alert_days = unclaimed_alert_days
         self.unanswered_days = unanswered_days
@@ -130,7 +264,7 @@ class InboxService:
         self.stations = StationRepo(db)
         self.users = UserRepo(db)
         self.marks = CalendarRepo(db)
-        self.replies = ConversationDrafts(db, REPLY_CONVERSATION)
+        self.replies = DraftStore(db, REPLY)
         self.conversations = ConversationRepo(db)
 
     # --- reading ---------------------------------------------------------------------------
@@ -162,7 +296,18 @@ class InboxService:
         items = await self.repo.page_inbox(station_id, user_id, view, page * per_page, per_page)
         return Page(items, page, pages)
 
-    async def card(self, actor: User, opinion_id: int) -> InboxCard:
+    @staticmethod
+    def ensure_listing(actor: User, listing: Listing) -> None:
+        """May `actor` use this listing (and the cards opened from it) at all?"""
+        ensure(actor, LISTING_NEEDS[listing])
+
+    async def actions(self, actor: User, opinion: Opinion) -> frozenset[OpinionAction]:
+        """What `actor` may do with `opinion` now (a card offers exactly these)."""
+        return permitted(actor, opinion, await self._station_of(actor))
+
+    async def card(self, actor: User, opinion_id: int, listing: Listing) -> InboxCard:
+        """An opinion as `actor` sees it from `listing`, with what they may do about it."""
+        self.ensure_listing(actor, listing)
         opinion = await self._get(opinion_id)
         station_id = await self._station_of(actor)
         ensure_may_see_in_inbox(actor, opinion, station_id)
@@ -179,12 +324,7 @@ class InboxService:
                 await self.repo.deputy_name(opinion.holder_id) if opinion.holder_id else None
             ),
             author_name=author_name,
-            may_claim=opinion.status == OpinionStatus.SUBMITTED
-            and opinion.holder_id is None
-            and may_claim(actor, opinion, station_id),
-            may_act=opinion.status == OpinionStatus.ACCEPTED and may_act_as_holder(actor, opinion),
-            may_assign=allowed(actor, Action.ASSIGN_OPINION)
-            and opinion.status in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED),
+            actions=permitted(actor, opinion, station_id),
         )
 
     async def holder_name(self, opinion: Opinion) -> str | None:
@@ -194,7 +334,7 @@ class InboxService:
         """The deputies of the opinion's station, for staff to pick from."""
         ensure_may_assign(actor)
         opinion = await self._get(opinion_id)
-        if opinion.status not in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED):
+        if opinion.status not in NEEDS_STATUS[OpinionAction.ASSIGN]:
             raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
         return opinion, await self.repo.station_deputies(opinion.station_id)
 
@@ -238,7 +378,7 @@ class InboxService:
             deputy = await self.repo.deputy(deputy_id, tx)
             if deputy is None or deputy.station_id != opinion.station_id:
                 raise AccessDenied("inbox.not_station_deputy")
-            if opinion.status not in (OpinionStatus.SUBMITTED, OpinionStatus.ACCEPTED):
+            if opinion.status not in NEEDS_STATUS[OpinionAction.ASSIGN]:
                 raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
             if opinion.holder_id == deputy_id:
                 raise DomainError("inbox.already_holder", name=deputy.name)
@@ -259,7 +399,7 @@ class InboxService:
                     opinion.holder_id,
                     "inbox.notify_done_for_you",
                     tracking_no=opinion.tracking_no,
-                    **translated(event=EVENT_LABELS["assigned"]),
+                    params=translated(event=EVENT_LABELS["assigned"]),
                 )
             if opinion.status == OpinionStatus.SUBMITTED:
                 await self.outbox.notify(
@@ -272,7 +412,9 @@ class InboxService:
         return await self._get(opinion_id)
 
     async def release(self, actor: User, opinion_id: int) -> Opinion:
-        """The holder (or staff) gives an opinion back to the station's deputies."""
+        """The holder (or staff) gives an opinion back to the station's deputies: it is
+        unclaimed again from now (its 3- and 7-day deadlines count afresh), and the station's
+        deputies are told as of a new opinion, except whoever released it and its holder."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             opinion = await self._get(opinion_id, tx)
@@ -289,46 +431,45 @@ class InboxService:
                     opinion.holder_id,
                     "inbox.notify_done_for_you",
                     tracking_no=opinion.tracking_no,
-                    **translated(event=EVENT_LABELS["released"]),
+                    params=translated(event=EVENT_LABELS["released"]),
                 )
+            skip = {actor.telegram_id, *([opinion.holder_id] if opinion.holder_id else [])}
+            await self.notices.tell_unclaimed(
+                tx, await self._get(opinion_id, tx), released=True, skip=skip
+            )
         return await self._get(opinion_id)
 
     # --- typing: answer, reason, question, reply, comment ----------------------------------
 
     async def _check_typing(
-        self, actor: User, opinion: Opinion, action: str, tx: Tx | None = None
+        self, actor: User, opinion: Opinion, action: OpinionAction, tx: Tx | None = None
     ) -> None:
         """May `actor` type `action` for `opinion` now? Raises the reason if not."""
-        if action in ("answer", "decline", "ask"):
+        fits = opinion.status in NEEDS_STATUS[action]
+        if action in TYPED_BY_HOLDER:
             ensure_may_act_as_holder(actor, opinion)
-            sources = TRANSITIONS[action][0] if action != "ask" else {OpinionStatus.ACCEPTED}
-            if opinion.status not in sources:
+            if not fits:
                 raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
-        elif action == "reply":
+        elif action == OpinionAction.REPLY:
             ensure_is_author(actor, opinion)
-            asked = await self.repo.last_asker(opinion.id, tx)
-            if opinion.status != OpinionStatus.ACCEPTED or asked is None:
+            if not fits or await self.repo.last_asker(opinion.id, tx) is None:
                 raise DomainError("inbox.no_question", tracking_no=opinion.tracking_no)
-        elif action == "comment":
+        elif action == OpinionAction.COMMENT:
             ensure_is_author(actor, opinion)
-            if (
-                opinion.status != OpinionStatus.CLOSED
-                or opinion.rated_at is None
-                or opinion.rating_comment
-            ):
+            if not fits or opinion.rated_at is None or opinion.rating_comment:
                 raise DomainError("rate.comment_closed", tracking_no=opinion.tracking_no)
         else:
             raise AccessDenied("error.stale_button")
 
     async def _save_typing(
-        self, tx: Tx, actor: User, chat_id: int, opinion_id: int, action: str
+        self, tx: Tx, actor: User, chat_id: int, opinion_id: int, action: OpinionAction
     ) -> None:
         await self.replies.put(
             tx,
             chat_id,
             actor.telegram_id,
-            {"opinion_id": opinion_id, "action": action},
-            COMMENTING if action == "comment" else TYPING,
+            ReplyDraft(opinion_id=opinion_id, action=action),
+            ReplyStep.COMMENTING if action == OpinionAction.COMMENT else ReplyStep.TYPING,
             self.clock.now(),
         )
 
@@ -338,7 +479,7 @@ class InboxService:
     async def _busy_elsewhere(self, actor: User, chat_id: int) -> bool:
         """In the middle of another multi-step conversation (one at a time)."""
         key = conversation_key(chat_id, actor.telegram_id)
-        return bool(await self.conversations.active_names(key) - {REPLY_CONVERSATION})
+        return bool(await self.conversations.active_names(key) - {REPLY.name})
 
     async def start_typing(
         self, actor: User, chat_id: int, opinion_id: int, action: str
@@ -346,47 +487,50 @@ class InboxService:
         """Remember which opinion a text is being typed for, and what for; restart-safe."""
         if action not in TYPED_BY_BUTTON:
             raise AccessDenied("error.stale_button")
+        typed = OpinionAction(action)
         opinion = await self._get(opinion_id)
-        await self._check_typing(actor, opinion, action)
+        await self._check_typing(actor, opinion, typed)
         if await self._busy_elsewhere(actor, chat_id):
             raise DomainError("conversation.busy")
         async with self.db.transaction() as tx:
-            await self._save_typing(tx, actor, chat_id, opinion_id, action)
+            await self._save_typing(tx, actor, chat_id, opinion_id, typed)
         return opinion
 
-    async def typing(self, actor: User) -> tuple[int, str] | None:
-        """(opinion, action) being typed, or None."""
-        pending = await self.replies.get(actor.telegram_id)
-        if pending is None or pending.get("action") not in TYPED:
+    async def typing(self, actor: User) -> ReplyDraft | None:
+        """What is being typed, or None."""
+        try:
+            return await self.replies.load(actor.telegram_id)
+        except ValidationError:  # left by a version that typed something else
             return None
-        return int(pending["opinion_id"]), str(pending["action"])
 
     async def drop_typing(self, actor: User, chat_id: int) -> None:
         async with self.db.transaction() as tx:
             await self._drop_typing(tx, actor, chat_id)
 
-    async def finish_typing(self, actor: User, chat_id: int, text: str) -> tuple[Opinion, str]:
+    async def finish_typing(
+        self, actor: User, chat_id: int, text: str
+    ) -> tuple[Opinion, OpinionAction]:
         """Apply the typed text. A text that is too short or long keeps the typing open;
         an opinion that moved on meanwhile ends it (the error says why)."""
         pending = await self.typing(actor)
         if pending is None:
             await self.drop_typing(actor, chat_id)
             raise DomainError("inbox.nothing_typed")
-        opinion_id, action = pending
+        opinion_id, action = pending.opinion_id, pending.action
         note = clean_reply(text, TEXT_MAXIMUM[action])
         now = self.clock.now()
         try:
             async with self.db.transaction() as tx:
                 opinion = await self._get(opinion_id, tx)
-                if action in ("answer", "decline"):
+                if action in (OpinionAction.ANSWER, OpinionAction.DECLINE):
                     await apply_transition(
                         tx, self.repo, self.outbox, actor, opinion, action, note, now
                     )
                 else:
                     await self._check_typing(actor, opinion, action, tx)
-                    if action == "ask":
+                    if action == OpinionAction.ASK:
                         await self._ask(tx, actor, opinion, note, now)
-                    elif action == "reply":
+                    elif action == OpinionAction.REPLY:
                         await self._reply(tx, actor, opinion, note, now)
                     else:
                         await self._comment(tx, actor, opinion, note, now)
@@ -419,7 +563,7 @@ class InboxService:
             ],
             tracking_no=opinion.tracking_no,
             question=question,
-            **asker,
+            params=asker,
         )
 
     async def _reply(
@@ -456,7 +600,7 @@ class InboxService:
                 ],
                 tracking_no=opinion.tracking_no,
                 reply=reply,
-                **author,
+                params=author,
             )
 
     async def _comment(
@@ -530,13 +674,13 @@ class InboxService:
                     "inbox.notify_rated",
                     buttons=_open(opinion_id),
                     tracking_no=opinion.tracking_no,
-                    **translated(
+                    params=translated(
                         solved=SOLVED_LABELS[opinion.solved],
                         satisfaction=SATISFACTION_LABELS[satisfaction],
                     ),
                 )
             if comment:
-                await self._save_typing(tx, actor, chat_id, opinion_id, "comment")
+                await self._save_typing(tx, actor, chat_id, opinion_id, OpinionAction.COMMENT)
         return await self._get(opinion_id), comment
 
     async def skip_comment(self, actor: User, chat_id: int, opinion_id: int) -> Opinion:
@@ -544,14 +688,6 @@ class InboxService:
         ensure_is_author(actor, opinion)
         await self.drop_typing(actor, chat_id)
         return opinion
-
-    @staticmethod
-    def may_look_again(opinion: Opinion) -> bool:
-        return (
-            opinion.status == OpinionStatus.CLOSED
-            and opinion.solved == "no"
-            and not opinion.looked_again
-        )
 
     async def look_again(self, actor: User, chat_id: int, opinion_id: int) -> Opinion:
         """'Not solved': the voter asks the same holder to look again, once."""
@@ -561,7 +697,7 @@ class InboxService:
             ensure_is_author(actor, opinion)
             if opinion.looked_again:
                 raise DomainError("rate.looked_again_once", tracking_no=opinion.tracking_no)
-            if not self.may_look_again(opinion) or not await self.repo.reopen(tx, opinion_id, now):
+            if not may_look_again(opinion) or not await self.repo.reopen(tx, opinion_id, now):
                 raise DomainError("rate.look_again_refused", tracking_no=opinion.tracking_no)
             await self.repo.add_event(tx, opinion_id, now, actor.telegram_id, "reopened")
             if opinion.holder_id is not None:
@@ -582,7 +718,7 @@ class InboxService:
                         tracking_no=opinion.tracking_no,
                     )
             pending = await self.typing(actor)
-            if pending is not None and pending[0] == opinion_id:
+            if pending is not None and pending.opinion_id == opinion_id:
                 await self._drop_typing(tx, actor, chat_id)
         return await self._get(opinion_id)
 
@@ -594,14 +730,14 @@ class InboxService:
         them); returns how many messages were queued."""
         now = self.clock.now()
         sent = 0
-        for opinion_id in await self.repo.due_unclaimed(
+        for opinion_id, kind in await self.repo.due_unclaimed(
             now - timedelta(days=self.unclaimed_remind_days), UNCLAIMED
         ):
-            sent += await self._unclaimed(opinion_id, UNCLAIMED, now)
-        for opinion_id in await self.repo.due_unclaimed(
+            sent += await self._unclaimed(opinion_id, kind, now)
+        for opinion_id, kind in await self.repo.due_unclaimed(
             now - timedelta(days=self.unclaimed_alert_days), UNCLAIMED_ALERT
         ):
-            sent += await self._unclaimed(opinion_id, UNCLAIMED_ALERT, now)
+            sent += await self._unclaimed(opinion_id, kind, now)
         for opinion_id, kind in await self.repo.due_unanswered(
             now - timedelta(days=self.unanswered_days), UNANSWERED
         ):
@@ -638,21 +774,24 @@ class InboxService:
             if await self.marks.mark_reminded(
                 tx, SUBJECT, opinion_id, recipient, kind, "sent", now
             ):
-                await self.outbox.notify(tx, recipient, key, buttons=buttons, **params)
+                await self.outbox.notify(tx, recipient, key, buttons=buttons, params=params)
                 sent += 1
         return sent
 
     async def _unclaimed(self, opinion_id: int, kind: str, now: datetime) -> int:
+        """`kind` names the deadline and the unclaimed period it was due for."""
         async with self.db.transaction() as tx:
             opinion = await self._get(opinion_id, tx)
-            if opinion.status != OpinionStatus.SUBMITTED:
-                return 0
+            since = await self.repo.stamp_of(tx, opinion_id, "unclaimed_since")
+            deadline = UNCLAIMED if kind.startswith(UNCLAIMED) else UNCLAIMED_ALERT
+            if opinion.status != OpinionStatus.SUBMITTED or kind != deadline + str(since):
+                return 0  # claimed, or claimed and released again, since the query
             station = await self.stations.get(opinion.station_id)
             params: dict[str, object] = {
                 "tracking_no": opinion.tracking_no,
                 "station": station.name if station else "—",
             }
-            if kind == UNCLAIMED:
+            if deadline == UNCLAIMED:
                 deputies = await self.repo.station_deputies(opinion.station_id, tx)
                 return await self._send_once(
                     tx,

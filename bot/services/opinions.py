@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.access import Action, ensure, ensure_may_act_as_holder, ensure_may_view_opinion
 from bot.clock import Clock
-from bot.errors import DomainError
+from bot.errors import DomainError, present
 from bot.i18n import N_
+from bot.services.conversations import Conversation
 from bot.services.outbox import Intent, NoticeButton, NoticeButtons, Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.text import typed
@@ -20,8 +23,33 @@ from storage.models import Opinion, OpinionDraft, OpinionEvent, OpinionStatus, U
 from storage.repos.drafts import ConversationRepo, DraftRepo, conversation_key
 from storage.repos.opinions import OpinionRepo
 
-CONVERSATION = "opinion"
-REPLY_CONVERSATION = "reply"
+if TYPE_CHECKING:
+    from bot.services.deputy_notices import DeputyNotices
+
+
+class OpinionStep(StrEnum):
+    """The steps of /opinion, as stored (the strings must not change)."""
+
+    CATEGORY = "category"
+    TEXT = "text"
+    PHOTOS = "photos"
+    LOCATION = "location"
+    NAME = "name"
+    PREVIEW = "preview"
+    EDIT = "edit"  # which field to change, from the preview
+
+
+# The voter's draft keeps its own table (OpinionDraft), written with the step by `save`.
+OPINION = Conversation(
+    "opinion",
+    steps=OpinionStep,
+    draft=OpinionDraft,
+    opened_by=("opinion",),
+    needs=Action.SUBMIT_OPINION,
+    draft_table="opinion_drafts",
+)
+CONVERSATION = OPINION.name
+
 TEXT_MIN = 10
 TEXT_MAX = 2000
 MAX_PHOTOS = 3
@@ -232,7 +260,7 @@ async def apply_transition(
                 ]
             ],
             tracking_no=opinion.tracking_no,
-            **translated(event=EVENT_LABELS[target.value]),
+            params=translated(event=EVENT_LABELS[target.value]),
         )
 
 
@@ -245,8 +273,10 @@ class OpinionService:
         daily_limit: int,
         prefix: str,
         outbox: Outbox,
+        notices: DeputyNotices,
     ) -> None:
         self.outbox = outbox
+        self.notices = notices
         self.db = db
         self.clock = clock
         self.zone = zone
@@ -280,13 +310,15 @@ class OpinionService:
     async def draft(self, user_id: int) -> OpinionDraft:
         return await self.drafts.get(user_id) or OpinionDraft()
 
-    async def save(self, user_id: int, chat_id: int, draft: OpinionDraft, step: str) -> None:
+    async def save(
+        self, user_id: int, chat_id: int, draft: OpinionDraft, step: OpinionStep
+    ) -> None:
         """Store the draft and the step it is at, together, so a crash loses at most one step."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await self.drafts.save(tx, user_id, draft, now)
             await self.conversations.put(
-                tx, CONVERSATION, conversation_key(chat_id, user_id), step, now
+                tx, CONVERSATION, conversation_key(chat_id, user_id), str(step), now
             )
 
     async def discard(self, user_id: int, chat_id: int) -> None:
@@ -311,9 +343,10 @@ class OpinionService:
 
     async def submit(self, author: User, chat_id: int, token: str) -> Submission:
         """Send the draft named `token`, once. In one transaction: the opinion (keeping the
-        token), its first event, the end of the draft and of the conversation, and a receipt
+        token), its first event, the end of the draft and of the conversation, a receipt
         of the tracking number held back in the outbox (RECEIPT_DELAY) in case the direct
-        reply never arrives. A draft sent before gives back the same opinion, making nothing."""
+        reply never arrives, and the notices to the station's deputies. A draft sent before
+        gives back the same opinion, making nothing."""
         ensure(author, Action.SUBMIT_OPINION)
         now = self.clock.now()
         year = now.astimezone(self.zone).year
@@ -358,7 +391,8 @@ class OpinionService:
                 tracking_no=tracking_no,
             )
             opinion = await self.repo.get_in(tx, opinion_id)
-        assert opinion is not None
+            opinion = present(opinion, "opinion")
+            await self.notices.tell_unclaimed(tx, opinion)
         return Submission(opinion, False, receipt, None)
 
     async def mine(self, author: User, page: int, per_page: int) -> Page[Opinion]:
@@ -410,5 +444,5 @@ class OpinionService:
                 raise DomainError("error.not_your_record")
             await apply_transition(tx, self.repo, self.outbox, actor, opinion, action, note, now)
         updated = await self.repo.get(opinion_id)
-        assert updated is not None
+        updated = present(updated, "updated")
         return updated

@@ -1,6 +1,7 @@
 """Buttons of the opinion handling: the deputies' /inbox, the staff's /opinions (both show an
-opinion's card with the same actions, told apart by `side`), the typed steps about an
-opinion (answer, reason, question, the voter's reply) and the voter's rating."""
+opinion's one card, with the actions the service allows its viewer; `side` says which list
+it came from and goes back to), the typed steps about an opinion (answer, reason, question,
+the voter's reply) and the voter's rating."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field
 
 from bot.runtime.buttons.base import SQLITE_MAX_INT, CallbackData, Id, Page, notice_action
-from bot.services.inbox import TYPED_BY_BUTTON, VIEWS
+from bot.services.inbox import TYPED_BY_BUTTON, VIEWS, Listing, OpinionAction
 from bot.services.opinions import SATISFACTION_CHOICES, SOLVED_LABELS
 from bot.services.outbox import Intent, NoticeButton
 from storage.models import OpinionStatus
@@ -26,7 +27,7 @@ Satisfaction = Literal["satisfied", "basically", "unsatisfied"]
 # one list each, checked at import against the services that store them
 if set(get_args(View)) != set(VIEWS):
     raise TypeError("View must name exactly bot.services.inbox.VIEWS")
-if set(get_args(Step)) != set(TYPED_BY_BUTTON) - {"reply"}:
+if set(get_args(Step)) != {str(a) for a in TYPED_BY_BUTTON - {OpinionAction.REPLY}}:
     raise TypeError("Step must name the card's typed steps of bot.services.inbox")
 if set(get_args(Solved)) != set(SOLVED_LABELS):
     raise TypeError("Solved must name exactly bot.services.opinions.SOLVED_LABELS")
@@ -42,6 +43,11 @@ class Side(StrEnum):
 
     INBOX = "i"  # /inbox (a deputy, or staff looking at the inbox)
     STAFF = "s"  # the staff's /opinions
+
+    @property
+    def listing(self) -> Listing:
+        """The service's name for the list, which says who may use it."""
+        return Listing.INBOX if self is Side.INBOX else Listing.EVERY
 
 
 class StatusFilter(StrEnum):
@@ -71,6 +77,13 @@ class OpinionCard(CallbackData, prefix="ibo"):
     """Show an opinion's card in place of the tapped message."""
 
     side: Side
+    opinion: Id
+
+
+class Accept(CallbackData, prefix="soa"):
+    """Staff accept a submitted opinion (the side defaults to /opinions)."""
+
+    side: Side = Side.STAFF
     opinion: Id
 
 
@@ -134,12 +147,6 @@ class StaffList(CallbackData, prefix="sol"):
     status: StatusFilter
     street: StreetOrAll
     page: Page
-
-
-class Accept(CallbackData, prefix="soa"):
-    """Staff accept a submitted opinion."""
-
-    opinion: Id
 
 
 # --- the voter's side ---------------------------------------------------------------------
