@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     """A rule said no. `key` is a message id in the catalogs; `params` fill its placeholders."""
@@ -17,3 +21,11 @@ class AccessDenied(DomainError):
 
     def __init__(self, key: str = "error.forbidden", **params: object) -> None:
         super().__init__(key, **params)
+
+
+def present(value: T | None, what: str) -> T:
+    """`value`, which the caller's own transaction just wrote or checked; its absence is a
+    broken invariant, raised as such (an assert would vanish under python -O)."""
+    if value is None:
+        raise RuntimeError(f"{what} is missing where it cannot be")
+    return value

@@ -148,7 +148,9 @@ def used_message_ids(
                     first = node.args[position]
                     if isinstance(first, ast.Constant) and isinstance(first.value, str):
                         names = [k.arg for k in node.keywords]
-                        keywords = None if None in names else frozenset(names)  # **params
+                        # **params, or params= built beforehand (Outbox.notify): unknown here
+                        built = None in names or "params" in names
+                        keywords = None if built else frozenset(names)
                         where = f"{path.relative_to(root)}:{node.lineno}"
                         calls.append((where, first.value, keywords))  # type: ignore[arg-type]
             for node in ast.walk(tree):

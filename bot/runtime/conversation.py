@@ -62,43 +62,6 @@ class DeclaredConversation(ConversationHandler[Any]):
         self.spec = spec
 
 
-# --- transitional: features not yet declaring their conversation (removed once all do) ----
-async def _may_keep_typing(services: Services, user: User) -> bool:
-    from bot.access import Action, allowed
-    from bot.services.inbox import TYPED_BY_HOLDER
-
-    pending = await services.inbox.typing(user)
-    if pending is not None and pending[1] in TYPED_BY_HOLDER:
-        return allowed(user, Action.VIEW_INBOX)
-    return allowed(user, Action.RATE_OPINION)
-
-
-def _legacy(handler: ConversationHandler[Any]) -> Conversation[Any, Any]:
-    from bot.access import Action
-    from bot.services.conversations import DECLARED, NoDraft
-    from bot.services.inbox import COMMENTING
-
-    legacy: dict[str, dict[str, Any]] = {
-        "opinion": {"opened_by": ("opinion",), "needs": Action.SUBMIT_OPINION,
-                    "draft_table": "opinion_drafts"},
-        "broadcast": {"opened_by": ("broadcast",), "needs": Action.BROADCAST},
-        "duty": {"opened_by": ("duty",), "needs": Action.MANAGE_CALENDAR},
-        "visit": {"opened_by": ("visit",), "needs": Action.LOG_VISIT},
-        "reply": {"may_continue": _may_keep_typing},
-    }
-    if handler.name in DECLARED:  # declared, its handler not yet converted
-        return DECLARED[handler.name]
-    if handler.name not in legacy:
-        raise RuntimeError(f"conversation {handler.name!r} is not declared")
-    steps = StrEnum(f"{handler.name}_steps", {str(k): str(k) for k in handler.states})  # type: ignore[misc]
-    extra = legacy[handler.name]
-    if handler.name == "reply":
-        extra = {**extra, "optional_steps": [steps(COMMENTING)]}
-    spec = Conversation(handler.name, steps=steps, draft=NoDraft, **extra)
-    DECLARED.pop(handler.name)
-    return spec
-
-
 def _walk(handlers: Iterable[AnyHandler]) -> Iterable[ConversationHandler[Any]]:
     for handler in handlers:
         if isinstance(handler, ConversationHandler):
@@ -126,9 +89,9 @@ class ConversationKeeper:
         self.specs: dict[str, Conversation[Any, Any]] = {}
         for group in application.handlers.values():
             for handler in _walk(group):
-                spec = (
-                    handler.spec if isinstance(handler, DeclaredConversation) else _legacy(handler)
-                )
+                if not isinstance(handler, DeclaredConversation):
+                    raise RuntimeError(f"conversation {handler.name!r} is not declared")
+                spec = handler.spec
                 if not isinstance(getattr(handler, "_conversations", None), MutableMapping):
                     # fail at start, not on the first expired conversation, if PTB changed
                     raise RuntimeError("ConversationHandler keeps its states elsewhere now")

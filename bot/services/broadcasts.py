@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from bot.access import Action, ensure
 from bot.clock import Clock
-from bot.errors import DomainError
+from bot.errors import DomainError, present
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
@@ -215,7 +215,7 @@ class BroadcastService:
                 now=self.clock.now(),
             )
         broadcast = await self.repo.get(broadcast_id)
-        assert broadcast is not None
+        broadcast = present(broadcast, "broadcast")
         return broadcast
 
     async def start(
@@ -240,7 +240,7 @@ class BroadcastService:
             await self._end_as_sent(tx, chat_id, actor.telegram_id, broadcast_id)
         self.outbox.wake()
         started = await self.repo.get(broadcast_id)
-        assert started is not None
+        started = present(started, "started")
         return started
 
     async def _end_as_sent(self, tx: Tx, chat_id: int, user_id: int, broadcast_id: int) -> None:

@@ -26,7 +26,7 @@ from pydantic import (
 
 from bot.access import Action, ensure
 from bot.clock import Clock
-from bot.errors import DomainError
+from bot.errors import DomainError, present
 from bot.i18n import N_
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.typed_dates import YearDirection, parse_date, parse_time_range
@@ -295,7 +295,7 @@ class CalendarService:
                 now=now,
             )
             rule = await self.repo.get_rule(rule_id, tx)
-            assert rule is not None
+            rule = present(rule, "rule")
             await self.produce(tx, rule, now)
         return rule
 
@@ -329,7 +329,7 @@ class CalendarService:
             )
             await self.repo.delete_rule_turns_from(tx, rule_id, now)
             changed = await self.repo.get_rule(rule_id, tx)
-            assert changed is not None
+            changed = present(changed, "changed")
             await self.produce(tx, changed, now)
         return changed
 
@@ -344,7 +344,7 @@ class CalendarService:
             end_of_today = self.at(today + timedelta(days=1), "00:00")
             await self.repo.delete_rule_turns_from(tx, rule_id, max(now, end_of_today))
             rule = await self.repo.get_rule(rule_id, tx)
-        assert rule is not None
+        rule = present(rule, "rule")
         return rule
 
     async def open_rule(self, actor: User, rule_id: int) -> DutyRule:
@@ -438,9 +438,9 @@ class CalendarService:
                 now=now,
                 note=note,
             )
-        assert turn_id is not None
+        turn_id = present(turn_id, "turn id")
         turn = await self.repo.get_turn(turn_id)
-        assert turn is not None
+        turn = present(turn, "turn")
         return turn
 
     # --- what people see -------------------------------------------------------------------

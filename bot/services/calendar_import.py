@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bot.errors import DomainError
+from bot.errors import DomainError, present
 from bot.services.calendar import WEEKS_OF_MONTH, CalendarService
 from bot.services.csvfile import check_width, read_table
 from bot.services.stations import ImportReport
@@ -104,17 +104,18 @@ async def import_turns(calendar: CalendarService, path: Path) -> ImportReport:
     async with calendar.db.transaction() as tx:
         for row in rows:
             if row.kind == "rule":
-                assert row.week_of_month is not None and row.weekday is not None
+                week = present(row.week_of_month, "a checked rule's week of month")
+                weekday = present(row.weekday, "a checked rule's weekday")
                 if await calendar.repo.same_open_rule(
-                    tx, row.station_id, row.week_of_month, row.weekday, row.starts, row.ends
+                    tx, row.station_id, week, weekday, row.starts, row.ends
                 ):
                     report.unchanged += 1
                     continue
                 rule_id = await calendar.repo.add_rule(
                     tx,
                     station_id=row.station_id,
-                    week_of_month=row.week_of_month,
-                    weekday=row.weekday,
+                    week_of_month=week,
+                    weekday=weekday,
                     starts=row.starts,
                     ends=row.ends,
                     valid_from=row.day or calendar.today(),
@@ -123,12 +124,12 @@ async def import_turns(calendar: CalendarService, path: Path) -> ImportReport:
                     now=now,
                 )
                 rule = await calendar.repo.get_rule(rule_id, tx)
-                assert rule is not None
+                rule = present(rule, "rule")
                 await calendar.produce(tx, rule, now)
             else:
-                assert row.day is not None
+                day = present(row.day, "a checked turn's day")
                 kind = TurnKind(row.kind)
-                starts_at = calendar.at(row.day, row.starts)
+                starts_at = calendar.at(day, row.starts)
                 if await calendar.repo.same_turn(tx, kind, row.station_id, starts_at):
                     report.unchanged += 1
                     continue
@@ -137,7 +138,7 @@ async def import_turns(calendar: CalendarService, path: Path) -> ImportReport:
                     kind=kind,
                     station_id=row.station_id,
                     starts_at=starts_at,
-                    ends_at=calendar.at(row.day, row.ends),
+                    ends_at=calendar.at(day, row.ends),
                     deputy_ids=row.deputy_ids,
                     uid=calendar.new_uid(),
                     now=now,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.access import Action, ensure
 from bot.clock import Clock
-from bot.errors import AccessDenied, DomainError
+from bot.errors import AccessDenied, DomainError, present
 from bot.i18n import N_
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.paging import Page, clamp_page
@@ -335,7 +335,7 @@ class VisitService:
             )
             await self.steps.put(tx, chat_id, actor.telegram_id, None, None, now)
         visit = await self.repo.get(visit_id)
-        assert visit is not None
+        visit = present(visit, "visit")
         return visit
 
     # --- the log --------------------------------------------------------------------------
@@ -415,7 +415,7 @@ class VisitService:
         if refusal is not None:
             raise refusal
         visit = await self.repo.get(draft.editing)
-        assert visit is not None
+        visit = present(visit, "visit")
         return visit
 
     async def delete(self, actor: User, visit_id: int) -> None:

@@ -108,7 +108,8 @@ class StationRepo:
     async def upsert_street(self, tx: Tx, name: str) -> int:
         tx.defer("INSERT INTO streets (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
         row = await tx.fetchone("SELECT id FROM streets WHERE name = ?", (name,))
-        assert row is not None
+        if row is None:
+            raise RuntimeError(f"street {name!r} vanished inside its own transaction")
         return int(row[0])
 
     async def upsert_station(
