@@ -69,7 +69,8 @@ class Tx:
         # `_execute` and `_conn` are its own mechanism behind every public call; they are used
         # so that a batch costs one hop. pyproject.toml pins aiosqlite below the next minor
         # version and tests/test_dependency_apis.py fails by name if either one changes.
-        return await self._conn._execute(run, self._conn._conn)
+        result: T = await self._conn._execute(run, self._conn._conn)  # type: ignore[no-untyped-call]
+        return result
 
     async def commit(self) -> None:
         if self.begun or self._pending:
