@@ -115,34 +115,3 @@ class KindDraftRepo:
 
     async def delete(self, tx: Tx, user_id: int, kind: str) -> None:
         tx.defer("DELETE FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind))
-
-
-class ConversationDrafts:
-    """A multi-step conversation's draft (kind = the conversation's name) and the step it
-    is at, always written together, so a restart resumes at the step the draft belongs to."""
-
-    def __init__(self, db: Database, conversation: str) -> None:
-        self.conversation = conversation
-        self.drafts = KindDraftRepo(db)
-        self.states = ConversationRepo(db)
-
-    async def get(self, user_id: int) -> dict[str, Any] | None:
-        return await self.drafts.get(user_id, self.conversation)
-
-    async def put(
-        self,
-        tx: Tx,
-        chat_id: int,
-        user_id: int,
-        data: dict[str, Any] | None,
-        step: str | None,
-        now: datetime,
-    ) -> None:
-        """Store `data` at `step`; step None ends the conversation and drops its draft."""
-        if step is None:
-            await self.drafts.delete(tx, user_id, self.conversation)
-        else:
-            await self.drafts.save(tx, user_id, self.conversation, data or {}, now)
-        await self.states.put(
-            tx, self.conversation, conversation_key(chat_id, user_id), step, now
-        )
