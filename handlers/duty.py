@@ -8,7 +8,6 @@ from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -35,7 +34,6 @@ from bot.runtime.buttons.duty import (
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import DeclaredConversation
 from bot.services.calendar import (
-    DRAFT_UNREADABLE,
     DUTY,
     ONE_OFF_TURNS,
     TURN_LABELS,
@@ -53,7 +51,6 @@ from handlers.common import (
     guarded,
     message_of,
     respond,
-    show_error,
 )
 from handlers.keyboards import button, rows_of
 from handlers.station_picker import TYPE_A_NAME, StationPicker
@@ -78,17 +75,9 @@ async def _step(
 
 
 async def _draft(update: Update, context: BotContext) -> DutyDraft:
-    """The staff member's draft. One that can no longer be read ends /duty: it is dropped
-    with its step, the person is told, and PTB leaves the conversation too (the state END
-    travels with the stop, whichever handler or picker raised it)."""
-    try:
-        return await context.services.calendar.draft(context.user)
-    except DomainError as error:
-        if error.key != DRAFT_UNREADABLE:
-            raise
-        await _step(update, context, None, None)
-        await show_error(update, context, error)
-        raise ApplicationHandlerStop(END) from error
+    """The staff member's draft (one that can no longer be read ends /duty: see
+    bot.runtime.conversation.DeclaredConversation)."""
+    return await context.services.calendar.draft(context.user)
 
 
 def _week_label(texts: Texts, week: int) -> str:

@@ -48,7 +48,6 @@ from bot.runtime.buttons.visits import (
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import DeclaredConversation
 from bot.services.visits import (
-    DRAFT_UNREADABLE,
     EDIT_DAYS,
     FIELDS,
     KIND_LABELS,
@@ -85,13 +84,12 @@ END = DeclaredConversation.END
 PER_PAGE = 5
 TEXT_STEPS = {TextStep.DONE: Step.DONE, TextStep.NOTES: Step.NOTES}
 # Errors after which the visit cannot go on: an edited visit gone or too old, a turn logged
-# meanwhile, a draft that can no longer be read.
+# meanwhile.
 ENDING = (
     "visit.too_late",
     "error.not_your_record",
     "visit.no_draft",
     "visit.turn_already_logged",
-    DRAFT_UNREADABLE,
 )
 
 
@@ -115,12 +113,9 @@ async def _end(update: Update, context: BotContext, error: DomainError) -> NoRet
 
 
 async def _draft(update: Update, context: BotContext) -> VisitDraft:
-    """The deputy's draft; one that can no longer be read ends the conversation."""
-    user_id, _ = _ids(update)
-    try:
-        return await context.services.visits.draft(user_id)
-    except DomainError as error:
-        await _end(update, context, error)
+    """The deputy's draft (one that can no longer be read ends /visit: see
+    bot.runtime.conversation.DeclaredConversation)."""
+    return await context.services.visits.draft(sender_of(update).id)
 
 
 def _day(texts: Texts, value: date) -> str:

@@ -190,3 +190,19 @@ def test_conversations_come_first_and_the_fallback_last_whatever_the_features_or
         tail = fallback.handlers()
         assert [type(h) for h in ordered[-len(tail) :]] == [type(h) for h in tail]
         assert sum(kinds) >= 5
+
+
+async def test_an_unreadable_toy_draft_ends_the_toy_and_says_so(toy_world: World) -> None:
+    """Any declared conversation whose stored draft no longer fits its model (an older
+    version's, a damaged one) is ended by the runtime, without the feature's own code."""
+    staff = await staff_member(toy_world)
+    await staff.send("/toy")
+    async with toy_world.db.transaction() as tx:
+        await tx.execute("UPDATE drafts SET data = '{\"name\": [1, 2]}' WHERE kind = 'toy'")
+    out = await staff.send("Alice")
+    assert [o.text for o in out] == [toy_world.text("zh_CN", "conversation.draft_unreadable")]
+    assert await toy_world.rows("SELECT * FROM conversation_states") == []
+    assert await toy_world.rows("SELECT * FROM drafts WHERE kind = 'toy'") == []
+    assert toy_world.conversations_in_memory() == 0
+    await staff.send("/toy")
+    assert staff.last == "toy: your name?"

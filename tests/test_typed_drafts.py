@@ -94,7 +94,8 @@ async def test_an_unreadable_duty_draft_ends_duty_with_a_word(
         world, admin, "duty", "week", {"mode": "rule", "station_id": "学院路"}
     )
     out = await admin.tap_data(DutyWeek(week=WeekOfMonth.SECOND).pack())
-    assert [(o.kind, o.text) for o in out] == [("alert", say(admin, "duty.draft_unreadable"))]
+    unreadable = say(admin, "conversation.draft_unreadable")
+    assert [(o.kind, o.text) for o in out] == [("alert", unreadable)]
     await nothing_left_of(world, "duty", admin)
     await admin.send("/duty")  # and it opens again
     assert await world.conversation_state("duty", admin.id) == "menu"
@@ -165,7 +166,7 @@ async def test_an_unreadable_visit_draft_ends_visit_with_a_word(
         world, deputy, "visit", "opinions", {"kind": "inspection", "voters_met": "很多"}
     )
     out = await deputy.send("3")
-    assert [o.text for o in out] == [say(deputy, "visit.draft_unreadable")]
+    assert [o.text for o in out] == [say(deputy, "conversation.draft_unreadable")]
     await nothing_left_of(world, "visit", deputy)
     assert await world.rows("SELECT * FROM visits") == []
     await deputy.send("/visit")  # and it opens again
@@ -181,5 +182,6 @@ async def test_an_unreadable_visit_draft_met_by_the_station_picker_ends_visit(
     )
     station = await world.station_id("清河联络站")
     out = await deputy.tap_data(StationPicked(purpose=Picker.VISIT, station=station).pack())
-    assert [(o.kind, o.text) for o in out] == [("alert", say(deputy, "visit.draft_unreadable"))]
+    unreadable = say(deputy, "conversation.draft_unreadable")
+    assert [(o.kind, o.text) for o in out] == [("alert", unreadable)]
     await nothing_left_of(world, "visit", deputy)

@@ -5,6 +5,7 @@ person once."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -12,10 +13,12 @@ from enum import StrEnum
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import Application, BaseHandler, CommandHandler, ConversationHandler
 
+from bot.runtime.context import AnyApplication
 from bot.services import Services
-from bot.services.conversations import Conversation
+from bot.services.conversations import Conversation, DraftUnreadable
 from storage.models import User
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,33 @@ class DeclaredConversation(ConversationHandler[Any]):
             persistent=True,
         )
         self.spec = spec
+
+    async def handle_update(
+        self,
+        update: Update,
+        application: AnyApplication,
+        check_result: Any,
+        context: Any,
+    ) -> object | None:
+        """PTB's own handling; a draft that can no longer be read ends the conversation
+        here, for every conversation alike: dropped with its step, the person told once."""
+        try:
+            return await super().handle_update(update, application, check_result, context)
+        except DraftUnreadable:
+            keeper: ConversationKeeper = application.bot_data[KEEPER_KEY]
+            chat, sender = update.effective_chat, update.effective_user
+            if chat is None or sender is None:
+                raise
+            log.warning("user %s: unreadable %s draft dropped", sender.id, self.spec.name)
+            await keeper.end([self.spec.name], chat.id, sender.id)
+            text = context.texts("conversation.draft_unreadable")
+            query = update.callback_query
+            if query is not None:
+                with contextlib.suppress(BadRequest):  # already answered: say it in the chat
+                    await query.answer(text, show_alert=True)
+                    return None
+            await application.bot.send_message(chat.id, text)
+            return None
 
 
 def _walk(handlers: Iterable[AnyHandler]) -> Iterable[ConversationHandler[Any]]:

@@ -20,7 +20,6 @@ from pydantic import (
     BaseModel,
     Field,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 
@@ -44,7 +43,6 @@ TURN_LABELS = {
     TurnKind.ANNUAL_ACCOUNT: N_("turn.annual_account"),
 }
 # the refusal of a draft an older version (or a damaged row) left in a shape no longer read
-DRAFT_UNREADABLE = N_("duty.draft_unreadable")
 
 
 def _week_of_month(value: int) -> int:
@@ -176,13 +174,9 @@ class CalendarService:
     # --- the staff's draft while they set up a rule or a turn in chat -----------------------
 
     async def draft(self, actor: User) -> DutyDraft:
-        """The actor's draft (a fresh one if none is kept); one that can no longer be read is
-        refused with DRAFT_UNREADABLE, for the conversation to end."""
+        """The actor's draft (a fresh one if none is kept)."""
         ensure(actor, Action.MANAGE_CALENDAR)
-        try:
-            return await self.steps.load(actor.telegram_id) or DutyDraft()
-        except ValidationError as error:
-            raise DomainError(DRAFT_UNREADABLE) from error
+        return await self.steps.load(actor.telegram_id) or DutyDraft()
 
     async def save_draft(
         self, actor: User, chat_id: int, draft: DutyDraft | None, step: DutyStep | None

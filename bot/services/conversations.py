@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from bot.access import Action, allowed, ensure
 from bot.clock import Clock
@@ -94,6 +94,16 @@ class Conversation(Generic[StepT, DraftT]):
 DECLARED: dict[str, Conversation[Any, Any]] = {}
 
 
+class DraftUnreadable(Exception):
+    """A stored draft no longer fits its model (left by an older version, or damaged): the
+    conversation ends and its person is told (bot.runtime.conversation does both), for every
+    conversation alike."""
+
+    def __init__(self, spec: Conversation[Any, Any]) -> None:
+        super().__init__(f"the {spec.name} draft can no longer be read")
+        self.spec = spec
+
+
 class DraftStore(Generic[StepT, DraftT]):
     """A conversation's typed draft and its step, always written together, so a restart
     resumes at the step the draft belongs to."""
@@ -106,8 +116,14 @@ class DraftStore(Generic[StepT, DraftT]):
         self.states = ConversationRepo(db)
 
     async def load(self, user_id: int) -> DraftT | None:
+        """The draft kept for `user_id` (None: none); DraftUnreadable if it no longer fits."""
         data = await self.drafts.get(user_id, self.spec.name)
-        return None if data is None else self.spec.draft.model_validate(data)
+        if data is None:
+            return None
+        try:
+            return self.spec.draft.model_validate(data)
+        except ValidationError as error:
+            raise DraftUnreadable(self.spec) from error
 
     async def step_of(self, chat_id: int, user_id: int, tx: Tx | None = None) -> StepT | None:
         raw = await self.states.get(self.spec.name, conversation_key(chat_id, user_id), tx)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 
 from bot.access import (
     Action,
@@ -31,7 +31,7 @@ from bot.access import (
 from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError
 from bot.i18n import N_
-from bot.services.conversations import Conversation, DraftStore
+from bot.services.conversations import Conversation, DraftStore, DraftUnreadable
 from bot.services.opinions import (
     ANSWER_MAX,
     EVENT_LABELS,
@@ -500,7 +500,7 @@ class InboxService:
         """What is being typed, or None."""
         try:
             return await self.replies.load(actor.telegram_id)
-        except ValidationError:  # left by a version that typed something else
+        except DraftUnreadable:  # left by a version that typed something else
             return None
 
     async def drop_typing(self, actor: User, chat_id: int) -> None:

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from bot.access import Action, ensure
 from bot.clock import Clock
@@ -40,7 +40,6 @@ EARLIEST = date(2000, 1, 1)
 # Used only until the application passes settings.zone (see VisitService.__init__).
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 # the refusal of a draft an older version (or a damaged row) left in a shape no longer read
-DRAFT_UNREADABLE = N_("visit.draft_unreadable")
 
 
 class VisitStep(StrEnum):
@@ -249,12 +248,8 @@ class VisitService:
     # --- the draft ------------------------------------------------------------------------
 
     async def draft(self, user_id: int) -> VisitDraft:
-        """The draft (a fresh one if none is kept); one that can no longer be read is
-        refused with DRAFT_UNREADABLE, for the conversation to end."""
-        try:
-            return await self.steps.load(user_id) or VisitDraft()
-        except ValidationError as error:
-            raise DomainError(DRAFT_UNREADABLE) from error
+        """The draft (a fresh one if none is kept)."""
+        return await self.steps.load(user_id) or VisitDraft()
 
     async def save(self, user_id: int, chat_id: int, draft: VisitDraft, step: VisitStep) -> None:
         """Store the draft and the step it is at, together, so a crash loses at most one step."""
