@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pydantic import BaseModel, ValidationError
+
 from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
@@ -21,6 +23,12 @@ CODE_BYTES = 12
 MAX_NAME = 60
 DEEP_LINK_PREFIX = "inv_"
 PENDING = "invite"  # drafts kind: the name typed with /invite, until a station is picked
+
+
+class PendingInvitation(BaseModel):
+    """What /invite keeps while staff pick the station: the deputy's name as typed."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -55,17 +63,17 @@ class InvitationService:
         ensure(actor, Action.INVITE_DEPUTY)
         name = self._clean_name(deputy_name)
         async with self.db.transaction() as tx:
-            await self.pending.save(
-                tx, actor.telegram_id, PENDING, {"name": name}, self.clock.now()
-            )
+            pending = PendingInvitation(name=name).model_dump(mode="json")
+            await self.pending.save(tx, actor.telegram_id, PENDING, pending, self.clock.now())
         return name
 
     async def pending_name(self, actor: User) -> str:
         ensure(actor, Action.INVITE_DEPUTY)
         data = await self.pending.get(actor.telegram_id, PENDING)
-        if not data:
-            raise DomainError("invite.usage")
-        return str(data["name"])
+        try:
+            return PendingInvitation.model_validate(data).name
+        except ValidationError:  # none kept (or an unreadable one): start with /invite NAME
+            raise DomainError("invite.usage") from None
 
     async def create(self, actor: User, deputy_name: str, station_id: int) -> Invitation:
         ensure(actor, Action.INVITE_DEPUTY)
