@@ -3,8 +3,6 @@ report; pause, resume, cancel; opt-out; and every fault Telegram can answer with
 
 from __future__ import annotations
 
-import pytest
-
 from bot.runtime.buttons.broadcast import BroadcastControl, Control
 from tests.support.people import Person
 from tests.support.scenarios import ADMIN, onboard
@@ -17,13 +15,6 @@ async def compose(staff: Person, text: str, audience: str, *picks: str) -> None:
     await staff.tap(audience)
     for label in picks:
         await staff.tap(label)
-
-
-@pytest.fixture
-async def admin(world: World, person) -> Person:
-    staff = person(ADMIN, "管理员")
-    await onboard(staff)
-    return staff
 
 
 async def test_broadcast_reaches_every_voter_with_report(world: World, person, admin) -> None:
@@ -154,8 +145,7 @@ async def test_faults_do_not_stop_the_broadcast(world: World, person, admin) -> 
     assert by_chat[bad.id]["state"] == "failed"
     assert "chat not found" in by_chat[bad.id]["reason"].lower()
     assert (by_chat[slow.id]["state"], by_chat[slow.id]["attempts"]) == ("sent", 1)
-    users = await world.rows("SELECT active FROM users WHERE telegram_id = ?", (blocked.id,))
-    assert users[0]["active"] == 0
+    assert (await world.user_row(blocked.id))["active"] == 0
     sent_to = [o.chat_id for o in world.api.outputs if o.text == "故障测试"]
     assert sorted(sent_to) == sorted([ADMIN, ok.id, limited.id, slow.id])
 

@@ -16,13 +16,6 @@ from tests.support.scenarios import ADMIN, onboard, say
 from tests.support.world import World
 
 
-@pytest.fixture
-async def admin(world: World, person) -> Person:
-    staff = person(ADMIN, "管理员")
-    await onboard(staff)
-    return staff
-
-
 async def voters(person, first_id: int, count: int) -> list[Person]:
     people = [person(first_id + i, f"选民{i}") for i in range(count)]
     for voter in people:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
 from storage.models import Role
 from storage.repos.users import UserRepo
+from tests.support.inbox import open_in_inbox, submit
 from tests.support.people import Person
 from tests.support.scenarios import ADMIN, invite_deputy, onboard, say
 from tests.support.world import World
@@ -198,16 +199,8 @@ async def answered_opinion(world: World, person) -> tuple[Person, Person]:
     await onboard(admin)
     deputy = await invite_deputy(world, admin, person, 3101, "张代表")
     voter = person(2101, "王芳")
-    await onboard(voter)
-    await voter.send("/opinion")
-    await voter.tap(say(voter, "category.urban"))
-    await voter.send("小区路灯坏了一个多月，晚上很不安全。")
-    await voter.tap(say(voter, "opinion.skip"))
-    await voter.tap(say(voter, "opinion.skip"))
-    await voter.tap(say(voter, "opinion.anonymous"))
-    await voter.tap(say(voter, "opinion.send"))
-    await deputy.send("/inbox")
-    await deputy.tap(next(b for b in deputy.buttons() if b.startswith("HD-2026-")))
+    await submit(voter, "小区路灯坏了一个多月，晚上很不安全。")
+    await open_in_inbox(deputy)
     await deputy.tap(say(deputy, "inbox.claim_button"))
     await deputy.tap(say(deputy, "handling.answer"))
     return voter, deputy

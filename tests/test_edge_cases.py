@@ -5,23 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
 from bot.clock import FixedClock
 from bot.runtime.buttons.inbox import Claim
 from bot.services.flood import FloodGuard
 from storage.models import TurnKind
-from tests.support.people import Person
+from tests.support.inbox import submit
 from tests.support.scenarios import ADMIN, invite_deputy, onboard, say
 from tests.support.world import SHANGHAI, World
-from tests.test_inbox import submit
-
-
-@pytest.fixture
-async def admin(world: World, person) -> Person:
-    staff = person(ADMIN, "管理员")
-    await onboard(staff)
-    return staff
 
 
 async def test_a_card_with_the_longest_opinion_and_answer_still_opens(

@@ -3,11 +3,9 @@ outbox, in the voter's language, with the tracking number."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.runtime.buttons.inbox import Accept, Compose, OpinionCard, Side
 from tests.support.people import Person
-from tests.support.scenarios import ADMIN, onboard
+from tests.support.scenarios import onboard
 from tests.support.world import World
 
 
@@ -20,13 +18,6 @@ async def submit(voter: Person, text: str = "小区路灯坏了一个多月，�
     await voter.tap("跳过" if zh else "Skip")
     await voter.tap("匿名提交" if zh else "Stay anonymous")
     await voter.tap("📨 发送" if zh else "📨 Send")
-
-
-@pytest.fixture
-async def admin(world: World, person) -> Person:
-    staff = person(ADMIN, "管理员")
-    await onboard(staff)
-    return staff
 
 
 def notices_to(world: World, voter: Person) -> list[str]:

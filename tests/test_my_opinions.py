@@ -3,16 +3,12 @@ and history with dates in the voter's language; nobody sees another voter's opin
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from pathlib import Path
-
-import pytest
 
 from bot.runtime.buttons.opinion import MyOpinion, MyPage
+from tests.support.opinions import LANGS, T, send_quick_opinion, to_preview, voter_with_station
 from tests.support.people import Person
-from tests.support.world import SHANGHAI, World
-from tests.test_opinion_flow import LANGS, T, send_quick_opinion, to_preview, voter_with_station
+from tests.support.world import SHANGHAI, MakeWorld, World
 
 MY = {
     "zh-hans": {
@@ -81,22 +77,6 @@ def keyboard(world: World, voter: Person) -> list[str]:
     return [b["text"] for row in rows for b in row]
 
 
-@pytest.fixture
-async def make_world(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[World]]]:
-    made: list[World] = []
-
-    async def make(**settings: object) -> World:
-        w = World(tmp_path, **settings)
-        await w.start()
-        await w.load_stations()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        await w.stop()
-
-
 @LANGS
 async def test_empty_list(world: World, lang: str) -> None:
     voter = await voter_with_station(world, 4001, lang)
@@ -106,7 +86,7 @@ async def test_empty_list(world: World, lang: str) -> None:
 
 
 @LANGS
-async def test_newest_first_five_a_page(make_world, lang: str) -> None:
+async def test_newest_first_five_a_page(make_world: MakeWorld, lang: str) -> None:
     world = await make_world(daily_opinion_limit=50)
     voter = await voter_with_station(world, 4002, lang)
     for n in range(1, 8):

@@ -4,9 +4,7 @@ happens when someone blocks the bot or types a command that does not exist."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,14 +12,9 @@ import pytest
 from bot.i18n import I18n
 from handlers.commands import MENU_LANGUAGES, VOTER_COMMANDS, commands_for
 from storage.models import Role
-from tests.support.botapi import Output
 from tests.support.people import Person
-from tests.support.world import World
-
-LANGS = [
-    pytest.param("zh-hans", "zh_CN", id="zh"),
-    pytest.param("en", "en", id="en"),
-]
+from tests.support.scenarios import LANGUAGES, agree, only
+from tests.support.world import MakeWorld, World
 
 # 13 streets in all with the fixture's three: two pages of 8. 街道01 gets 11 stations.
 MANY_STATIONS = (
@@ -31,27 +24,10 @@ MANY_STATIONS = (
 )
 
 
-async def station_id(world: World, name: str) -> int:
-    rows = await world.rows("SELECT id FROM stations WHERE name = ?", (name,))
-    assert len(rows) == 1, rows
-    return int(rows[0]["id"])
-
-
-async def consent(world: World, who: Person, locale: str) -> None:
-    await who.send("/start")
-    await who.tap(world.text(locale, "privacy.agree"))
-    assert (await world.user_row(who.id))["consent_at"] is not None
-
-
-def only(outputs: list[Output]) -> Output:
-    assert len(outputs) == 1, [(o.kind, o.text) for o in outputs]
-    return outputs[0]
-
-
 # --- greeting and consent -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_start_greets_and_shows_the_privacy_notice(
     world: World, person, code: str, locale: str
 ) -> None:
@@ -70,7 +46,7 @@ async def test_start_greets_and_shows_the_privacy_notice(
     assert row["station_id"] is None
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_nothing_but_consent_works_before_agreeing(
     world: World, person, code: str, locale: str
 ) -> None:
@@ -98,7 +74,7 @@ async def test_nothing_but_consent_works_before_agreeing(
     assert (await world.user_row(1002))["consent_at"] is None
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_agreeing_stores_the_consent_time_and_asks_for_a_station(
     world: World, person, code: str, locale: str
 ) -> None:
@@ -128,13 +104,13 @@ async def test_agreeing_stores_the_consent_time_and_asks_for_a_station(
 # --- choosing a station ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_station_by_street_then_station_with_paging(
     world: World, person, code: str, locale: str
 ) -> None:
     await world.load_stations(MANY_STATIONS)
     voter: Person = person(1004, "钱七", code)
-    await consent(world, voter, locale)
+    await agree(voter)
     prev, nxt = world.text(locale, "nav.prev"), world.text(locale, "nav.next")
 
     first = voter.buttons()
@@ -167,7 +143,7 @@ async def test_station_by_street_then_station_with_paging(
     assert voter.last == world.text(
         locale, "station.chosen", station="站点10", street="街道01", address="站点地址 10 号"
     )
-    assert (await world.user_row(1004))["station_id"] == await station_id(world, "站点10")
+    assert (await world.user_row(1004))["station_id"] == await world.station_id("站点10")
 
 
 @pytest.mark.parametrize(
@@ -195,7 +171,7 @@ async def test_station_by_shared_location_lists_the_nearest_with_distance(
     world: World, person, code: str, locale: str, labels: list[str]
 ) -> None:
     voter: Person = person(1005, "孙八", code)
-    await consent(world, voter, locale)
+    await agree(voter)
 
     reply = only(await voter.send_location(39.99, 116.35))
     assert reply.text == world.text(locale, "station.nearest")
@@ -204,14 +180,14 @@ async def test_station_by_shared_location_lists_the_nearest_with_distance(
 
     await voter.tap(labels[1])
     assert "学院路第二联络站" in voter.last
-    assert (await world.user_row(1005))["station_id"] == await station_id(world, "学院路第二联络站")
+    assert (await world.user_row(1005))["station_id"] == await world.station_id("学院路第二联络站")
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_station_deep_link_before_consent_binds_after_agreeing(
     world: World, person, code: str, locale: str
 ) -> None:
-    target = await station_id(world, "海淀街道联络站")
+    target = await world.station_id("海淀街道联络站")
     voter: Person = person(1006, "周九", code)
 
     reply = only(await voter.send(f"/start st_{target}"))
@@ -231,13 +207,13 @@ async def test_station_deep_link_before_consent_binds_after_agreeing(
     assert row["consent_at"] is not None
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_station_deep_link_after_consent_binds_directly(
     world: World, person, code: str, locale: str
 ) -> None:
     voter: Person = person(1007, "吴十", code)
-    await consent(world, voter, locale)
-    target = await station_id(world, "清河联络站")
+    await agree(voter)
+    target = await world.station_id("清河联络站")
 
     reply = only(await voter.send(f"/start st_{target}"))
     assert reply.text == world.text(
@@ -254,14 +230,14 @@ async def test_station_deep_link_after_consent_binds_directly(
     assert reply.text == world.text(locale, "start.welcome_back")
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_deep_link_to_a_station_that_does_not_exist(
     world: World, person, code: str, locale: str
 ) -> None:
     unknown = world.text(locale, "station.unknown")
 
     consented: Person = person(1008, "郑一", code)
-    await consent(world, consented, locale)
+    await agree(consented)
     reply = only(await consented.send("/start st_999999"))
     assert reply.text == unknown
     assert (await world.user_row(1008))["station_id"] is None
@@ -277,21 +253,21 @@ async def test_deep_link_to_a_station_that_does_not_exist(
 
 async def test_a_malformed_deep_link_is_ignored(world: World, person) -> None:
     voter: Person = person(1010, "陈三", "zh-hans")
-    await consent(world, voter, "zh_CN")
+    await agree(voter)
     reply = only(await voter.send("/start st_abc"))
     assert reply.text.startswith(world.text("zh_CN", "station.first_time"))
     assert (await world.user_row(1010))["station_id"] is None
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_station_command_changes_the_station_later(
     world: World, person, code: str, locale: str
 ) -> None:
     voter: Person = person(1011, "褚四", code)
-    await consent(world, voter, locale)
+    await agree(voter)
     await voter.tap("学院路街道")
     await voter.tap("学院路第一联络站")
-    assert (await world.user_row(1011))["station_id"] == await station_id(world, "学院路第一联络站")
+    assert (await world.user_row(1011))["station_id"] == await world.station_id("学院路第一联络站")
 
     reply = only(await voter.send("/station"))
     assert reply.text.startswith(world.text(locale, "station.choose_street"))
@@ -302,7 +278,7 @@ async def test_station_command_changes_the_station_later(
     await voter.tap("海淀街道")
     await voter.tap("海淀街道联络站")
     assert "海淀街道联络站" in voter.last
-    assert (await world.user_row(1011))["station_id"] == await station_id(world, "海淀街道联络站")
+    assert (await world.user_row(1011))["station_id"] == await world.station_id("海淀街道联络站")
 
 
 # --- language -------------------------------------------------------------------------------
@@ -334,12 +310,9 @@ async def test_language_comes_from_telegrams_language_code(
 
 
 @pytest.fixture
-async def english_default_world(tmp_path: Path) -> AsyncIterator[World]:
-    w = World(tmp_path / "en-default", default_locale="en")
-    w.tmp_path.mkdir()
-    await w.start()
-    yield w
-    await w.stop()
+async def english_default_world(make_world: MakeWorld) -> World:
+    """Another deployment, English by default, without stations."""
+    return await make_world(stations=False, default_locale="en")
 
 
 async def test_unknown_telegram_language_gets_the_configured_default(
@@ -364,7 +337,7 @@ async def test_language_command_switches_and_later_messages_follow(
     world: World, person, code: str, locale: str, other: str, label: str
 ) -> None:
     voter: Person = person(1022, "林五", code)
-    await consent(world, voter, locale)
+    await agree(voter)
 
     reply = only(await voter.send("/language"))
     assert reply.text == world.text(locale, "language.choose")
@@ -410,7 +383,7 @@ def help_lines(world: World, locale: str, role: Role) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_help_lists_the_commands_of_the_users_role(
     world: World, person, code: str, locale: str
 ) -> None:
@@ -418,7 +391,7 @@ async def test_help_lists_the_commands_of_the_users_role(
     staff: Person = person(1030, "工作人员", code)
     voter: Person = person(1031, "选民", code)
     for who in (admin, staff, voter):
-        await consent(world, who, locale)
+        await agree(who)
     await admin.send("/staff add 1030")
     assert (await world.user_row(1030))["role"] == "staff"
 
@@ -480,7 +453,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_inactive_then_reactivated(
     world: World, person
 ) -> None:
     voter: Person = person(1040, "蒋六", "zh-hans")
-    await consent(world, voter, "zh_CN")
+    await agree(voter)
     assert (await world.user_row(1040))["active"] == 1
 
     world.api.blocked.add(1040)
@@ -495,12 +468,12 @@ async def test_a_user_who_blocked_the_bot_is_marked_inactive_then_reactivated(
     assert (await world.user_row(1040))["active"] == 1
 
 
-@pytest.mark.parametrize(("code", "locale"), LANGS)
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
 async def test_an_unknown_command_gets_a_clear_message(
     world: World, person, code: str, locale: str
 ) -> None:
     voter: Person = person(1041, "沈七", code)
-    await consent(world, voter, locale)
+    await agree(voter)
     before = await world.snapshot()
 
     reply = only(await voter.send("/frobnicate"))

@@ -5,9 +5,8 @@ and the flood guard."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -22,9 +21,7 @@ from bot.runtime.buttons.opinion import (
     OpinionSkipLocation,
 )
 from tests.support.botapi import Output
-from tests.support.people import Person
-from tests.support.world import SHANGHAI, World
-from tests.test_opinion_flow import (
+from tests.support.opinions import (
     LANGS,
     TEXT,
     T,
@@ -36,23 +33,8 @@ from tests.test_opinion_flow import (
     to_preview,
     voter_with_station,
 )
-
-
-@pytest.fixture
-async def make_world(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[World]]]:
-    """A running world with custom settings, stopped at teardown."""
-    made: list[World] = []
-
-    async def make(**settings: object) -> World:
-        w = World(tmp_path, **settings)
-        await w.start()
-        await w.load_stations()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        await w.stop()
+from tests.support.people import Person
+from tests.support.world import SHANGHAI, MakeWorld, World
 
 
 async def assert_unchanged(world: World, user_id: int, draft: dict, state: str) -> None:
@@ -477,7 +459,9 @@ async def test_limit_counts_each_voter_separately(world: World, lang: str) -> No
 
 
 @LANGS
-async def test_limit_reached_between_start_and_send_keeps_the_draft(make_world, lang: str) -> None:
+async def test_limit_reached_between_start_and_send_keeps_the_draft(
+    make_world: MakeWorld, lang: str
+) -> None:
     """The operator lowers the limit to 2 and restarts while a voter who sent 2 today is
     writing a third: Send is refused, the draft stays, and the next day Send works."""
     t = T[lang]
@@ -535,7 +519,9 @@ async def test_early_morning_opinions_count_later_that_day(world: World, lang: s
 
 
 @LANGS
-async def test_flood_guard_warns_once_keeps_the_draft_and_recovers(make_world, lang: str) -> None:
+async def test_flood_guard_warns_once_keeps_the_draft_and_recovers(
+    make_world: MakeWorld, lang: str
+) -> None:
     t = T[lang]
     world = await make_world(flood_max_updates=5, flood_window_seconds=3)
     voter = await voter_with_station(world, 3017, lang)
@@ -571,7 +557,7 @@ async def test_flood_guard_warns_once_keeps_the_draft_and_recovers(make_world, l
 
 
 @LANGS
-async def test_flood_guard_on_buttons(make_world, lang: str) -> None:
+async def test_flood_guard_on_buttons(make_world: MakeWorld, lang: str) -> None:
     t = T[lang]
     world = await make_world(flood_max_updates=5, flood_window_seconds=3)
     voter = await voter_with_station(world, 3018, lang)

@@ -4,20 +4,17 @@ own answers: every voter their own tracking number, every chat its replies in or
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from bot.runtime.buttons.opinion import OpinionCategory
-from tests.support.people import Person
-from tests.support.world import World
-from tests.test_opinion_flow import (
+from tests.support.opinions import (
+    EMPTY_DRAFT,
     LANGS,
     TEXT,
     T,
@@ -26,6 +23,8 @@ from tests.test_opinion_flow import (
     state_of,
     voter_with_station,
 )
+from tests.support.people import Person
+from tests.support.world import MakeWorld, World
 
 NEW_TEXT = {
     "zh-hans": "改一下：是北门的红绿灯，不是东门。",
@@ -33,35 +32,9 @@ NEW_TEXT = {
 }
 
 
-@pytest.fixture
-async def make_world(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[World]]]:
-    made: list[World] = []
-
-    async def make(**settings: object) -> World:
-        w = World(tmp_path, **settings)
-        await w.start()
-        await w.load_stations()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        await w.stop()
-
-
 # --- restart -----------------------------------------------------------------------------
 
 Act = Callable[[Person, dict[str, str]], Awaitable[Any]]
-EMPTY_DRAFT: dict[str, Any] = {
-    "category": None,
-    "text": None,
-    "photos": [],
-    "latitude": None,
-    "longitude": None,
-    "location_skipped": False,
-    "show_name": None,
-    "editing": False,
-}
 
 
 def answer(key: str, **params: object) -> Callable[[str], str]:
@@ -180,28 +153,30 @@ async def run_steps(
     ("step", "lang"),
     [(name, ("zh-hans", "en")[n % 2]) for n, (name, *_) in enumerate(STEPS)],
 )
-async def test_crash_after_a_step_and_continue(make_world, step: str, lang: str) -> None:
+async def test_crash_after_a_step_and_continue(make_world: MakeWorld, step: str, lang: str) -> None:
     world = await make_world(persistence_interval_seconds=60)
     voter = await voter_with_station(world, 5001, lang)
     await run_steps(world, voter, {step})
 
 
 @LANGS
-async def test_crash_after_every_step(make_world, lang: str) -> None:
+async def test_crash_after_every_step(make_world: MakeWorld, lang: str) -> None:
     world = await make_world(persistence_interval_seconds=60)
     voter = await voter_with_station(world, 5002, lang)
     await run_steps(world, voter, {s[0] for s in STEPS})
 
 
 @LANGS
-async def test_graceful_restart_in_the_middle(make_world, lang: str) -> None:
+async def test_graceful_restart_in_the_middle(make_world: MakeWorld, lang: str) -> None:
     world = await make_world(persistence_interval_seconds=60)
     voter = await voter_with_station(world, 5003, lang)
     await run_steps(world, voter, {"photo-1", "name", "edit-text"}, graceful=True)
 
 
 @LANGS
-async def test_after_a_crash_the_step_still_refuses_what_it_refused(make_world, lang: str) -> None:
+async def test_after_a_crash_the_step_still_refuses_what_it_refused(
+    make_world: MakeWorld, lang: str
+) -> None:
     t = T[lang]
     world = await make_world(persistence_interval_seconds=60)
     voter = await voter_with_station(world, 5004, lang)
@@ -299,28 +274,6 @@ async def test_twenty_voters_at_once(world: World) -> None:
         assert shown[voter.id] in last.text
 
 
-def _update(world: World, voter: Person, message_ids: Any, **content: Any) -> dict[str, Any]:
-    return {
-        "update_id": world.next_update_id(),
-        "message": {
-            "message_id": next(message_ids),
-            "date": int(world.clock.now().timestamp()),
-            "chat": {"id": voter.id, "type": "private", "first_name": voter.first_name},
-            "from": {
-                "id": voter.id,
-                "is_bot": False,
-                "first_name": voter.first_name,
-                "language_code": voter.language_code,
-            },
-            **content,
-        },
-    }
-
-
-def _photo(file_id: str) -> dict[str, Any]:
-    return {"photo": [{"file_id": file_id, "file_unique_id": file_id, "width": 9, "height": 9}]}
-
-
 @LANGS
 async def test_one_chats_updates_are_handled_in_order(world: World, lang: str) -> None:
     world.api.latency = 0.002  # each answer takes a while: later updates would overtake
@@ -328,32 +281,13 @@ async def test_one_chats_updates_are_handled_in_order(world: World, lang: str) -
     voter = await voter_with_station(world, 7001, lang)
     await voter.send("/opinion")
     await voter.tap(t["traffic"])
-    ids = itertools.count(1000)
     burst = [
-        _update(
-            world,
-            voter,
-            ids,
-            text="/my",
-            entities=[{"type": "bot_command", "offset": 0, "length": 3}],
-        ),
-        _update(world, voter, ids, text=TEXT[lang]),
-        _update(world, voter, ids, text="hello"),
-        *(_update(world, voter, ids, **_photo(f"p{n}")) for n in range(1, 5)),
-        _update(
-            world,
-            voter,
-            ids,
-            text="/cancel",
-            entities=[{"type": "bot_command", "offset": 0, "length": 7}],
-        ),
-        _update(
-            world,
-            voter,
-            ids,
-            text="/cancel",
-            entities=[{"type": "bot_command", "offset": 0, "length": 7}],
-        ),
+        voter.text_update("/my"),
+        voter.text_update(TEXT[lang]),
+        voter.text_update("hello"),
+        *(voter.photo_update(f"p{n}") for n in range(1, 5)),
+        voter.text_update("/cancel"),
+        voter.text_update("/cancel"),
     ]
     before = len(world.api.outputs)
     await asyncio.gather(*(world.feed(u) for u in burst))
@@ -382,8 +316,7 @@ async def test_photos_sent_together_are_all_kept_in_order(world: World, lang: st
     await voter.send("/opinion")
     await voter.tap(t["traffic"])
     await voter.send(TEXT[lang])
-    ids = itertools.count(1000)
-    album = [_update(world, voter, ids, **_photo(f"album-{n}")) for n in range(1, 4)]
+    album = [voter.photo_update(f"album-{n}") for n in range(1, 4)]
     await asyncio.gather(*(world.feed(u) for u in album))
     assert (await draft_of(world, voter.id))["photos"] == ["album-1", "album-2", "album-3"]
     await voter.tap(t["done"])

@@ -15,10 +15,14 @@ import pytest
 
 from bot.services.inbox import TEXT_MAXIMUM
 from bot.services.opinions import REPLY_MIN
+from tests.support.inbox import NO, Cast, open_in_inbox
 from tests.support.people import Person
-from tests.support.scenarios import ADMIN, onboard, say
+from tests.support.scenarios import say
 from tests.support.world import World
-from tests.test_inbox import NO, Cast, make_cast, open_in_inbox
+
+# The outbox's pause between two notices to one chat (a second, in real time) is not what
+# these tests prove; without it a test that waits for several notices does not wait seconds.
+pytestmark = pytest.mark.world(outbox_per_chat_interval_seconds=0)
 
 INVISIBLE = (
     "\u200b\u200b",
@@ -32,13 +36,6 @@ INVISIBLE = (
 ONE_VISIBLE = "好\u200b"  # two characters typed, one after cleaning: too short
 REAL = "已联系\u200b物业，\u200b本周内修好。"
 STORED = "已联系物业，本周内修好。"
-
-
-@pytest.fixture
-async def cast(world: World, person) -> Cast:
-    admin = person(ADMIN, "管理员")
-    await onboard(admin)
-    return await make_cast(world, person, admin)
 
 
 # --- each step: how a person gets to its prompt, and where its text is stored ----------------

@@ -4,9 +4,9 @@ with paging, and edit and delete by the deputy for 7 days and never by anyone el
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
-import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,21 +28,19 @@ from bot.runtime.buttons.visits import (
 from bot.services.visits import VisitField, VisitKind
 from storage.models import TurnKind
 from storage.repos.calendar import CalendarRepo
-from tests.support.botapi import BOT_USERNAME, Output
+from tests.support.botapi import Output
 from tests.support.people import Person
+from tests.support.scenarios import ADMIN, agree, consented_admin, invite_deputy, say
 from tests.support.world import SHANGHAI, World
 
 LANGS = pytest.mark.parametrize("lang", ["zh-hans", "en"])
 LOCALE = {"zh-hans": "zh_CN", "en": "en"}
-ADMIN_ID = 1  # World's settings: admin_ids=[1]
-LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=inv_([A-Za-z0-9_-]+)")
 TODAY = date(2026, 11, 26)  # World's clock: 2026-11-26 10:00 in Shanghai
 _turn_uids = itertools.count(1)
 
 # What a deputy taps and reads, written out so a wrong language or a missing catalog fails.
 L: dict[str, dict[str, str]] = {
     "zh-hans": {
-        "agree": "✅ 同意并继续",
         "reception": "进站接待",
         "inspection": "视察",
         "research": "调研",
@@ -78,7 +76,6 @@ L: dict[str, dict[str, str]] = {
         "not_yours": "找不到这条记录，或它不属于您。",
     },
     "en": {
-        "agree": "✅ I agree",
         "reception": "Reception turn",
         "inspection": "Inspection",
         "research": "Research",
@@ -119,10 +116,6 @@ L: dict[str, dict[str, str]] = {
 }
 
 
-def t(world: World, lang: str, key: str, **params: object) -> str:
-    return world.services.i18n.texts(LOCALE[lang])(key, **params)
-
-
 def day(world: World, lang: str, value: date) -> str:
     return world.services.i18n.texts(LOCALE[lang]).date(
         datetime(value.year, value.month, value.day, 12, tzinfo=SHANGHAI)
@@ -131,11 +124,6 @@ def day(world: World, lang: str, value: date) -> str:
 
 def alerts(outputs: list[Output]) -> list[str]:
     return [o.text for o in outputs if o.kind == "alert"]
-
-
-async def station_id(world: World, name: str) -> int:
-    rows = await world.rows("SELECT id FROM stations WHERE name = ?", (name,))
-    return int(rows[0]["id"])
 
 
 async def visits(world: World) -> list[dict[str, Any]]:
@@ -150,16 +138,7 @@ async def draft_of(world: World, user_id: int) -> dict[str, Any] | None:
 
 
 async def state_of(world: World, user_id: int) -> str | None:
-    rows = await world.rows(
-        "SELECT state FROM conversation_states WHERE name = 'visit' AND key = ?",
-        (json.dumps([user_id, user_id]),),
-    )
-    return json.loads(rows[0]["state"]) if rows else None
-
-
-async def consent(person: Person) -> None:
-    await person.send("/start")
-    await person.tap(L[person.language_code]["agree"])
+    return await world.conversation_state("visit", user_id)
 
 
 async def make_deputy(
@@ -171,22 +150,9 @@ async def make_deputy(
     station: str = "学院路第一联络站",
 ) -> Person:
     """A deputy made the real way: the admin's /invite, and the deputy opening the link."""
-    admin = Person(world, ADMIN_ID, "管理员", "zh-hans")
-    if not await world.rows(
-        "SELECT 1 FROM users WHERE telegram_id = ? AND consent_at IS NOT NULL", (ADMIN_ID,)
-    ):
-        await consent(admin)
-    await admin.send(f"/invite {name}")
-    await admin.tap(street)
-    out = await admin.tap(station)
-    match = LINK.search(out[-1].text)
-    assert match, out[-1].text
-    deputy = Person(world, user_id, name, lang)
-    await deputy.send(f"/start inv_{match.group(1)}")
-    await deputy.tap(L[lang]["agree"])
-    rows = await world.rows("SELECT role FROM users WHERE telegram_id = ?", (user_id,))
-    assert rows == [{"role": "deputy"}]
-    return deputy
+    admin = await consented_admin(world)
+    person = functools.partial(Person, world)
+    return await invite_deputy(world, admin, person, user_id, name, street, station, lang)
 
 
 async def add_turn(
@@ -197,7 +163,7 @@ async def add_turn(
     station: str | None = "学院路第一联络站",
 ) -> int:
     start = starts_at or datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI)
-    sid = await station_id(world, station) if station else None
+    sid = await world.station_id(station) if station else None
     async with world.db.transaction() as tx:
         turn_id = await CalendarRepo(world.db).add_turn(
             tx,
@@ -226,7 +192,7 @@ async def log_quick(deputy: Person, typed_date: str, voters: int, kind: str = "r
     await deputy.tap(lbl["skip"])
     await deputy.tap(lbl["skip"])
     await deputy.tap(lbl["skip"])
-    assert deputy.saw(t(deputy.world, deputy.language_code, "visit.saved"))
+    assert deputy.saw(say(deputy, "visit.saved"))
 
 
 def card(
@@ -244,9 +210,8 @@ def card(
     created: datetime,
 ) -> str:
     texts = world.services.i18n.texts(LOCALE[lang])
-    return t(
-        world,
-        lang,
+    return world.text(
+        LOCALE[lang],
         "visit.card",
         kind=kind,
         date=day(world, lang, visit_date),
@@ -267,21 +232,21 @@ def card(
 async def test_full_visit_flow_saves_a_row(world: World, lang: str) -> None:
     lbl = L[lang]
     deputy = await make_deputy(world, 3001, lang)
-    own = await station_id(world, "学院路第一联络站")
+    own = await world.station_id("学院路第一联络站")
 
     await deputy.send("/visit")
     assert deputy.last == lbl["ask_kind"]
     assert deputy.buttons()[:3] == [
         lbl["reception"],
-        t(world, lang, "visit.kind_home_visit"),
+        world.text(LOCALE[lang], "visit.kind_home_visit"),
         lbl["inspection"],
     ]
     assert len([b for b in deputy.buttons() if b != lbl["cancel"]]) == 8
     await deputy.tap(lbl["inspection"])
-    assert deputy.last.startswith(t(world, lang, "visit.ask_date"))
+    assert deputy.last.startswith(world.text(LOCALE[lang], "visit.ask_date"))
     assert deputy.buttons()[:3] == [lbl["today"], lbl["yesterday"], lbl["other_date"]]
     await deputy.tap(lbl["yesterday"])
-    assert deputy.last == t(world, lang, "visit.ask_station")
+    assert deputy.last == world.text(LOCALE[lang], "visit.ask_station")
     assert deputy.buttons()[0] == lbl["own"]
     assert "海淀街道" in deputy.buttons() and lbl["no_station"] in deputy.buttons()
     await deputy.tap(lbl["own"])
@@ -289,19 +254,19 @@ async def test_full_visit_flow_saves_a_row(world: World, lang: str) -> None:
     await deputy.send("35")
     assert deputy.last == lbl["ask_opinions"]
     await deputy.send("4")
-    assert deputy.last == t(world, lang, "visit.ask_done", maximum=1000)
+    assert deputy.last == world.text(LOCALE[lang], "visit.ask_done", maximum=1000)
     done = (
         "修好了 3 号楼的<b>路灯</b> & 台阶"
         if lang == "zh-hans"
         else "Fixed the <b>lamp</b> & steps"
     )
     await deputy.send(done)
-    assert deputy.last == t(world, lang, "visit.ask_notes", maximum=1000)
+    assert deputy.last == world.text(LOCALE[lang], "visit.ask_notes", maximum=1000)
     await deputy.tap(lbl["skip"])
-    assert deputy.last == t(world, lang, "visit.ask_photos", maximum=5)
+    assert deputy.last == world.text(LOCALE[lang], "visit.ask_photos", maximum=5)
     await deputy.send_photo("v-1")
     await deputy.send_photo("v-2")
-    assert deputy.last == t(world, lang, "visit.photo_received", count=2, maximum=5)
+    assert deputy.last == world.text(LOCALE[lang], "visit.photo_received", count=2, maximum=5)
     out = await deputy.tap(lbl["done"])
 
     rows = await visits(world)
@@ -319,7 +284,7 @@ async def test_full_visit_flow_saves_a_row(world: World, lang: str) -> None:
     assert row["deleted_at"] is None
     created = datetime.fromisoformat(row["created_at"])
     escaped = done.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    assert out[-1].text == t(world, lang, "visit.saved") + "\n\n" + card(
+    assert out[-1].text == world.text(LOCALE[lang], "visit.saved") + "\n\n" + card(
         world,
         lang,
         kind=lbl["inspection"],
@@ -376,10 +341,10 @@ async def test_a_typed_date_and_a_station_picked_by_street(world: World) -> None
     await deputy.send("/visit")
     await deputy.tap(lbl["research"])
     await deputy.tap(lbl["other_date"])
-    assert deputy.last == t(world, "zh-hans", "visit.ask_date_typed", example="2026-11-26")
+    assert deputy.last == world.text("zh_CN", "visit.ask_date_typed", example="2026-11-26")
     await deputy.send("11-03")
     await deputy.tap("海淀街道")
-    assert deputy.last == t(world, "zh-hans", "visit.ask_station_of", street="海淀街道")
+    assert deputy.last == world.text("zh_CN", "visit.ask_station_of", street="海淀街道")
     await deputy.tap("海淀街道联络站")
     assert deputy.last == lbl["ask_voters"]
     await deputy.send("7")
@@ -389,13 +354,13 @@ async def test_a_typed_date_and_a_station_picked_by_street(world: World) -> None
     await deputy.tap(lbl["skip"])
     row = (await visits(world))[0]
     assert row["visit_date"] == "2026-11-03"
-    assert row["station_id"] == await station_id(world, "海淀街道联络站")
+    assert row["station_id"] == await world.station_id("海淀街道联络站")
 
     # A date typed straight at the date step works too, with a full year.
     await deputy.send("/visit")
     await deputy.tap(lbl["research"])
     await deputy.send("2025年12月31日")
-    assert deputy.last == t(world, "zh-hans", "visit.ask_station")
+    assert deputy.last == world.text("zh_CN", "visit.ask_station")
     assert (await draft_of(world, 3003))["visit_date"] == "2025-12-31"
 
 
@@ -407,14 +372,14 @@ async def test_cancel_leaves_and_keeps_nothing(world: World, lang: str) -> None:
     await deputy.tap(lbl["inspection"])
     await deputy.tap(lbl["today"])
     await deputy.send("/cancel")
-    assert deputy.last == t(world, lang, "visit.cancelled")
+    assert deputy.last == world.text(LOCALE[lang], "visit.cancelled")
     assert await draft_of(world, 3004) is None and await state_of(world, 3004) is None
     await deputy.send("/cancel")
-    assert deputy.last == t(world, lang, "cancel.nothing")
+    assert deputy.last == world.text(LOCALE[lang], "cancel.nothing")
 
     await deputy.send("/visit")
     await deputy.tap(lbl["cancel"])
-    assert deputy.last == t(world, lang, "visit.cancelled")
+    assert deputy.last == world.text(LOCALE[lang], "visit.cancelled")
     assert await state_of(world, 3004) is None
     assert await visits(world) == []
 
@@ -431,12 +396,12 @@ async def test_a_command_in_the_middle_is_answered_and_the_step_stays(
     await deputy.tap(lbl["own"])
     for command in ("/visits", "/visit", "/help", "/start"):
         await deputy.send(command)
-        assert deputy.last == t(world, lang, "visit.in_progress"), command
+        assert deputy.last == world.text(LOCALE[lang], "visit.in_progress"), command
     assert await state_of(world, 3005) == "voters"
     # A "log this visit?" button tapped now is answered the same way.
     turn = await add_turn(world, [3005])
     out = await deputy.tap_data(VisitFromTurn(turn=turn).pack())
-    assert alerts(out) == [t(world, lang, "visit.in_progress")]
+    assert alerts(out) == [world.text(LOCALE[lang], "visit.in_progress")]
     assert (await draft_of(world, 3005))["turn_id"] is None
     await deputy.send("9")
     assert deputy.last == lbl["ask_opinions"]
@@ -448,12 +413,12 @@ async def test_a_command_in_the_middle_is_answered_and_the_step_stays(
 @LANGS
 async def test_voters_and_staff_are_refused(world: World, lang: str) -> None:
     voter = Person(world, 3101, "选民", lang)
-    await consent(voter)
-    admin = Person(world, ADMIN_ID, "管理员", lang)
-    await consent(admin)
+    await agree(voter)
+    admin = Person(world, ADMIN, "管理员", lang)
+    await agree(admin)
     await admin.send("/staff add 3102")
     staff = Person(world, 3102, "工作人员", lang)
-    await consent(staff)
+    await agree(staff)
     deputy = await make_deputy(world, 3103, lang)
     turn = await add_turn(world, [3103])
     for person in (voter, staff, admin):
@@ -470,11 +435,11 @@ async def test_voters_and_staff_are_refused(world: World, lang: str) -> None:
 
 async def test_a_deputy_role_without_a_deputy_record_is_told_why(world: World) -> None:
     person = Person(world, 3104, "李四")
-    await consent(person)
+    await agree(person)
     async with world.db.transaction() as tx:
         await tx.execute("UPDATE users SET role = 'deputy' WHERE telegram_id = 3104")
     out = await person.send("/visit")
-    assert [o.text for o in out] == [t(world, "zh-hans", "visit.not_a_deputy")]
+    assert [o.text for o in out] == [world.text("zh_CN", "visit.not_a_deputy")]
     assert await state_of(world, 3104) is None
 
 
@@ -488,9 +453,8 @@ async def test_the_prompt_takes_one_tap_and_two_numbers(world: World, lang: str)
     turn = await add_turn(world, [3201])
 
     out = await deputy.tap_data(VisitFromTurn(turn=turn).pack())
-    intro = t(
-        world,
-        lang,
+    intro = world.text(
+        LOCALE[lang],
         "visit.from_turn",
         kind=lbl["reception"],
         date=day(world, lang, date(2026, 11, 25)),
@@ -507,16 +471,16 @@ async def test_the_prompt_takes_one_tap_and_two_numbers(world: World, lang: str)
     row = rows[0]
     assert row["kind"] == "reception"
     assert row["visit_date"] == "2026-11-25"
-    assert row["station_id"] == await station_id(world, "学院路第一联络站")
+    assert row["station_id"] == await world.station_id("学院路第一联络站")
     assert row["turn_id"] == turn
     assert (row["voters_met"], row["opinions_received"]) == (18, 5)
     assert (row["done_for_voters"], row["notes"], row["photos"]) == ("", "", "[]")
-    assert out[-1].text.startswith(t(world, lang, "visit.saved_from_turn") + "\n\n")
+    assert out[-1].text.startswith(world.text(LOCALE[lang], "visit.saved_from_turn") + "\n\n")
     assert await state_of(world, 3201) is None and await draft_of(world, 3201) is None
 
     # Tapped again: already logged; nothing new is started or written.
     out = await deputy.tap_data(VisitFromTurn(turn=turn).pack())
-    assert alerts(out) == [t(world, lang, "visit.turn_already_logged", date="2026-11-25")]
+    assert alerts(out) == [world.text(LOCALE[lang], "visit.turn_already_logged", date="2026-11-25")]
     assert await state_of(world, 3201) is None
     assert len(await visits(world)) == 1
 
@@ -529,7 +493,7 @@ async def test_the_button_of_the_real_log_prompt_starts_the_quick_path(
     turn = await add_turn(world, [3207])  # 2026-11-25 09:00-11:00, over by now
     assert await world.services.reminders.run_due() >= 1
     await world.outbox.drain()
-    out = await deputy.tap(t(world, lang, "reminder.log_button"))
+    out = await deputy.tap(world.text(LOCALE[lang], "reminder.log_button"))
     assert out[-1].text.endswith(L[lang]["ask_voters"])
     await deputy.send("6")
     await deputy.send("2")
@@ -568,17 +532,17 @@ async def test_the_prompt_is_refused_to_a_deputy_who_was_not_on_the_turn(world: 
     other = await make_deputy(world, 3204, name="李四")
     turn = await add_turn(world, [on_duty.id])
     out = await other.tap_data(VisitFromTurn(turn=turn).pack())
-    assert alerts(out) == [t(world, "zh-hans", "visit.not_your_turn")]
+    assert alerts(out) == [world.text("zh_CN", "visit.not_your_turn")]
     assert await state_of(world, 3204) is None and await draft_of(world, 3204) is None
     out = await other.tap_data(VisitFromTurn(turn=9999).pack())
-    assert alerts(out) == [t(world, "zh-hans", "visit.turn_unknown")]
+    assert alerts(out) == [world.text("zh_CN", "visit.turn_unknown")]
     out = await other.tap_data(f"{VisitFromTurn.prefix}:turn:abc")
-    assert alerts(out) == [t(world, "zh-hans", "error.stale_button")]
+    assert alerts(out) == [world.text("zh_CN", "error.stale_button")]
     future = await add_turn(
         world, [other.id], starts_at=datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
     )
     out = await other.tap_data(VisitFromTurn(turn=future).pack())
-    assert alerts(out) == [t(world, "zh-hans", "visit.turn_not_started")]
+    assert alerts(out) == [world.text("zh_CN", "visit.turn_not_started")]
     assert await visits(world) == []
 
 
@@ -599,7 +563,7 @@ async def test_the_prompt_is_refused_in_the_middle_of_an_opinion(world: World) -
     turn = await add_turn(world, [3206])
     await deputy.send("/opinion")
     out = await deputy.tap_data(VisitFromTurn(turn=turn).pack())
-    assert alerts(out) == [t(world, "zh-hans", "visit.busy_elsewhere")]
+    assert alerts(out) == [world.text("zh_CN", "visit.busy_elsewhere")]
     assert await state_of(world, 3206) is None
 
 
@@ -630,7 +594,7 @@ async def test_bad_numbers_keep_the_step_and_what_was_entered(world: World, lang
             assert await state_of(world, 3301) == step
             assert await draft_of(world, 3301) == before
         out = await deputy.send_sticker()
-        assert [o.text for o in out] == [t(world, lang, "visit.bad_count", maximum=10000)]
+        assert [o.text for o in out] == [world.text(LOCALE[lang], "visit.bad_count", maximum=10000)]
         await deputy.send("10000" if step == "voters" else "0")
         before = await draft_of(world, 3301)
     assert before["voters_met"] == 10000 and before["opinions_received"] == 0
@@ -646,15 +610,14 @@ async def test_bad_dates_keep_the_step(world: World, lang: str) -> None:
     await deputy.tap(lbl["inspection"])
     await deputy.tap(lbl["other_date"])
     before = await draft_of(world, 3302)
-    unparsable = t(world, lang, "visit.date_unparsable", example="2026-11-26")
+    unparsable = world.text(LOCALE[lang], "visit.date_unparsable", example="2026-11-26")
     cases = [
         ("2026-11-27", lbl["future"]),
-        ("11-27", lbl["future"]),
-        ("2027-01-01", t(world, lang, "visit.date_in_future", date="2027-01-01")),
-        ("1999-12-31", t(world, lang, "visit.date_too_old", earliest="2000-01-01")),
+        ("2027-01-01", world.text(LOCALE[lang], "visit.date_in_future", date="2027-01-01")),
+        ("1999-12-31", world.text(LOCALE[lang], "visit.date_too_old", earliest="2000-01-01")),
         ("2026-02-30", unparsable),
         ("13-45", unparsable),
-        ("tomorrow", unparsable),
+        ("tomorrow", lbl["future"]),
         ("2026-11", unparsable),
     ]
     for raw, message in cases:
@@ -663,7 +626,7 @@ async def test_bad_dates_keep_the_step(world: World, lang: str) -> None:
         assert await state_of(world, 3302) == "date_typed"
         assert await draft_of(world, 3302) == before
     out = await deputy.send_photo("x")
-    assert [o.text for o in out] == [t(world, lang, "visit.bad_date_typed")]
+    assert [o.text for o in out] == [world.text(LOCALE[lang], "visit.bad_date_typed")]
     await deputy.send("2026-11-26")  # today is fine
     assert (await draft_of(world, 3302))["visit_date"] == "2026-11-26"
     assert await state_of(world, 3302) == "station"
@@ -691,13 +654,13 @@ async def test_bad_text_and_photos_keep_the_step(world: World, lang: str) -> Non
     deputy = await make_deputy(world, 3304, lang)
     await deputy.send("/visit")
     out = await deputy.send("视察")
-    assert [o.text for o in out] == [t(world, lang, "visit.bad_kind")]
+    assert [o.text for o in out] == [world.text(LOCALE[lang], "visit.bad_kind")]
     await deputy.tap(lbl["inspection"])
     out = await deputy.send_sticker()
-    assert [o.text for o in out] == [t(world, lang, "visit.bad_date")]
+    assert [o.text for o in out] == [world.text(LOCALE[lang], "visit.bad_date")]
     await deputy.tap(lbl["today"])
     out = await deputy.send("学院路")
-    assert [o.text for o in out] == [t(world, lang, "visit.bad_station")]
+    assert [o.text for o in out] == [world.text(LOCALE[lang], "visit.bad_station")]
     assert await state_of(world, 3304) == "station"
     await deputy.tap(lbl["own"])
     await deputy.send("12")
@@ -706,12 +669,12 @@ async def test_bad_text_and_photos_keep_the_step(world: World, lang: str) -> Non
     for step in ("done", "notes"):
         out = await deputy.send("字" * 1001)
         assert [o.text for o in out] == [
-            t(world, lang, "visit.text_too_long", count=1001, maximum=1000)
+            world.text(LOCALE[lang], "visit.text_too_long", count=1001, maximum=1000)
         ]
         out = await deputy.send("   ")
-        assert [o.text for o in out] == [t(world, lang, "visit.text_empty")]
+        assert [o.text for o in out] == [world.text(LOCALE[lang], "visit.text_empty")]
         out = await deputy.send_voice()
-        assert [o.text for o in out] == [t(world, lang, "visit.bad_text")]
+        assert [o.text for o in out] == [world.text(LOCALE[lang], "visit.bad_text")]
         assert await state_of(world, 3304) == step
         assert await draft_of(world, 3304) == before
         await deputy.send("字" * 1000)
@@ -720,9 +683,9 @@ async def test_bad_text_and_photos_keep_the_step(world: World, lang: str) -> Non
     for n in range(1, 6):
         await deputy.send_photo(f"p{n}")
     out = await deputy.send_photo("p6")
-    assert [o.text for o in out] == [t(world, lang, "visit.too_many_photos", maximum=5)]
+    assert [o.text for o in out] == [world.text(LOCALE[lang], "visit.too_many_photos", maximum=5)]
     out = await deputy.send("还有一张")
-    assert [o.text for o in out] == [t(world, lang, "visit.bad_photo")]
+    assert [o.text for o in out] == [world.text(LOCALE[lang], "visit.bad_photo")]
     assert (await draft_of(world, 3304))["photos"] == [f"p{n}" for n in range(1, 6)]
     assert await state_of(world, 3304) == "photos"
     await deputy.tap(lbl["done"])
@@ -746,7 +709,7 @@ async def test_invisible_text_is_refused_and_stripped_from_real_text(
     await deputy.send("12")
     await deputy.send("3")
     before = await draft_of(world, 3310)
-    empty = t(world, lang, "visit.text_empty")
+    empty = world.text(LOCALE[lang], "visit.text_empty")
     for step in ("done", "notes"):
         for invisible in ("\u200b", "\u200b\u200c\u200d", "\u2060 \ufeff", "\ufeff\n\u200b"):
             out = await deputy.send(invisible)
@@ -785,9 +748,9 @@ async def test_an_old_button_of_an_earlier_step_is_stale(world: World) -> None:
     out = await deputy.tap_data(
         VisitSkip(step=TextStep.DONE).pack()
     )  # the first Skip, tapped again
-    assert alerts(out) == [t(world, "zh-hans", "error.stale_button")]
+    assert alerts(out) == [world.text("zh_CN", "error.stale_button")]
     out = await deputy.tap_data(VisitKindChosen(kind=VisitKind.RESEARCH).pack())
-    assert alerts(out) == [t(world, "zh-hans", "error.stale_button")]
+    assert alerts(out) == [world.text("zh_CN", "error.stale_button")]
     assert await state_of(world, 3305) == "notes"
     assert (await draft_of(world, 3305))["kind"] == "inspection"
 
@@ -798,9 +761,9 @@ async def test_a_forged_station_is_refused(world: World) -> None:
     await deputy.tap(L["zh-hans"]["inspection"])
     await deputy.tap(L["zh-hans"]["today"])
     out = await deputy.tap_data(StationPicked(purpose=Picker.VISIT, station=9999).pack())
-    assert alerts(out) == [t(world, "zh-hans", "station.unknown")]
+    assert alerts(out) == [world.text("zh_CN", "station.unknown")]
     out = await deputy.tap_data(f"{StationPicked.prefix}:{Picker.VISIT}:x")
-    assert alerts(out) == [t(world, "zh-hans", "error.stale_button")]
+    assert alerts(out) == [world.text("zh_CN", "error.stale_button")]
     assert await state_of(world, 3306) == "station"
     assert (await draft_of(world, 3306))["station_id"] is None
 
@@ -819,13 +782,13 @@ async def test_a_restart_in_the_middle_loses_nothing(world: World, lang: str) ->
     await deputy.send("40")
     await world.crash_and_restart()
     await deputy.send("6")
-    assert deputy.last == t(world, lang, "visit.ask_done", maximum=1000)
+    assert deputy.last == world.text(LOCALE[lang], "visit.ask_done", maximum=1000)
     await deputy.send("协调解决了停车难")
     await deputy.tap(lbl["skip"])
     await deputy.send_photo("r1")
     await world.crash_and_restart()
     await deputy.send_photo("r2")
-    assert deputy.last == t(world, lang, "visit.photo_received", count=2, maximum=5)
+    assert deputy.last == world.text(LOCALE[lang], "visit.photo_received", count=2, maximum=5)
     await deputy.tap(lbl["done"])
     row = (await visits(world))[0]
     assert row["kind"] == "inspection" and row["visit_date"] == "2026-11-25"
@@ -866,9 +829,8 @@ async def test_visits_lists_newest_first_five_a_page(world: World) -> None:
         await log_quick(deputy, typed, n)
 
     def item(visit_date: date, voters: int) -> str:
-        return t(
-            world,
-            "zh-hans",
+        return world.text(
+            "zh_CN",
             "visits.item",
             date=day(world, "zh-hans", visit_date),
             kind=lbl["research"],
@@ -876,7 +838,7 @@ async def test_visits_lists_newest_first_five_a_page(world: World) -> None:
         )
 
     out = await deputy.send("/visits")
-    assert out[-1].text == t(world, "zh-hans", "visits.title")
+    assert out[-1].text == world.text("zh_CN", "visits.title")
     # Newest date first; of the same date, the one logged last first.
     assert out[-1].buttons() == [
         item(date(2026, 11, 25), 4),
@@ -910,7 +872,7 @@ async def test_visits_empty_and_the_detail_card(world: World, lang: str) -> None
     lbl = L[lang]
     deputy = await make_deputy(world, 3503, lang)
     out = await deputy.send("/visits")
-    assert [o.text for o in out] == [t(world, lang, "visits.empty")]
+    assert [o.text for o in out] == [world.text(LOCALE[lang], "visits.empty")]
     turn = await add_turn(world, [3503])
     await deputy.tap_data(VisitFromTurn(turn=turn).pack())
     await deputy.send("8")
@@ -931,7 +893,7 @@ async def test_visits_empty_and_the_detail_card(world: World, lang: str) -> None
     assert out[-1].buttons() == [
         lbl["edit"],
         lbl["delete"],
-        t(world, lang, "visits.back_to_list"),
+        world.text(LOCALE[lang], "visits.back_to_list"),
     ]
 
 
@@ -955,10 +917,10 @@ async def test_edit_a_number_within_seven_days(world: World, lang: str) -> None:
     await deputy.send("/visits")
     await deputy.tap(deputy.buttons()[0])
     await deputy.tap(lbl["edit"])
-    assert deputy.last == t(world, lang, "visit.edit_which", days=7)
+    assert deputy.last == world.text(LOCALE[lang], "visit.edit_which", days=7)
     await deputy.tap(lbl["field_voters"])
-    assert deputy.last == lbl["ask_voters"] + "\n" + t(
-        world, lang, "visit.current_value", value="20"
+    assert deputy.last == lbl["ask_voters"] + "\n" + world.text(
+        LOCALE[lang], "visit.current_value", value="20"
     )
     assert await state_of(world, 3601) == "voters"
     out = await deputy.send("-1")
@@ -967,7 +929,7 @@ async def test_edit_a_number_within_seven_days(world: World, lang: str) -> None:
     assert [o.text for o in out] == [lbl["too_large"]]
     assert await state_of(world, 3601) == "voters"
     out = await deputy.send("25")
-    assert out[-1].text.startswith(t(world, lang, "visit.updated") + "\n\n")
+    assert out[-1].text.startswith(world.text(LOCALE[lang], "visit.updated") + "\n\n")
     after = (await visits(world))[0]
     assert after["voters_met"] == 25
     changed = {k for k in row if row[k] != after[k]}
@@ -993,14 +955,19 @@ async def test_edit_texts_date_station_and_photos(world: World, lang: str) -> No
     assert (await visits(world))[0]["notes"] == "<i>补充</i>"
     assert "&lt;i&gt;补充&lt;/i&gt;" in deputy.last
     await edit("field_notes")
-    assert t(world, lang, "visit.current_value", value="&lt;i&gt;补充&lt;/i&gt;") in deputy.last
+    assert (
+        world.text(LOCALE[lang], "visit.current_value", value="&lt;i&gt;补充&lt;/i&gt;")
+        in deputy.last
+    )
     await deputy.tap(lbl["clear"])
     assert (await visits(world))[0]["notes"] == ""
 
     await edit("field_date")
     await deputy.tap(lbl["other_date"])
     out = await deputy.send("2026-12-01")
-    assert [o.text for o in out] == [t(world, lang, "visit.date_in_future", date="2026-12-01")]
+    assert [o.text for o in out] == [
+        world.text(LOCALE[lang], "visit.date_in_future", date="2026-12-01")
+    ]
     await deputy.send("2026-11-20")
     assert (await visits(world))[0]["visit_date"] == "2026-11-20"
 
@@ -1009,7 +976,7 @@ async def test_edit_texts_date_station_and_photos(world: World, lang: str) -> No
     assert (await visits(world))[0]["station_id"] is None
 
     await edit("field_photos")
-    assert deputy.last == t(world, lang, "visit.edit_photos", count=0, maximum=5)
+    assert deputy.last == world.text(LOCALE[lang], "visit.edit_photos", count=0, maximum=5)
     await deputy.send_photo("e1")
     await deputy.send_photo("e2")
     await deputy.tap(lbl["done"])
@@ -1027,7 +994,7 @@ async def test_edit_texts_date_station_and_photos(world: World, lang: str) -> No
     before = (await visits(world))[0]
     await edit("field_voters")
     await deputy.send("/cancel")
-    assert deputy.last == t(world, lang, "visit.edit_cancelled")
+    assert deputy.last == world.text(LOCALE[lang], "visit.edit_cancelled")
     assert (await visits(world))[0] == before
 
 
@@ -1042,9 +1009,11 @@ async def test_delete_within_seven_days(world: World, lang: str) -> None:
     assert len(deputy.buttons()) >= 2
     await deputy.tap(deputy.buttons()[0])  # the second visit: same date, logged last
     await deputy.tap(lbl["delete"])
-    assert deputy.last.startswith(t(world, lang, "visit.confirm_delete"))
+    assert deputy.last.startswith(world.text(LOCALE[lang], "visit.confirm_delete"))
     out = await deputy.tap(lbl["delete_yes"])
-    assert out[-1].text == t(world, lang, "visit.deleted") + "\n\n" + t(world, lang, "visits.title")
+    assert out[-1].text == world.text(LOCALE[lang], "visit.deleted") + "\n\n" + world.text(
+        LOCALE[lang], "visits.title"
+    )
     rows = await visits(world)
     assert rows[0]["deleted_at"] is None
     assert rows[1]["deleted_at"] == world.clock.now().isoformat()
@@ -1062,8 +1031,8 @@ async def test_edit_and_delete_are_refused_after_seven_days(world: World, lang: 
     world.clock.advance(days=7)
     await deputy.send("/visits")
     out = await deputy.tap(deputy.buttons()[0])
-    assert out[-1].buttons() == [t(world, lang, "visits.back_to_list")]
-    too_late = t(world, lang, "visit.too_late", days=7)
+    assert out[-1].buttons() == [world.text(LOCALE[lang], "visits.back_to_list")]
+    too_late = world.text(LOCALE[lang], "visit.too_late", days=7)
     vid = row["id"]
     for data in (
         VisitEditMenu(visit=vid, page=0).pack(),
@@ -1087,7 +1056,7 @@ async def test_an_edit_begun_in_time_but_finished_too_late_is_refused(world: Wor
     await deputy.tap(L["zh-hans"]["field_voters"])
     world.clock.advance(minutes=5)
     out = await deputy.send("30")
-    assert [o.text for o in out] == [t(world, "zh-hans", "visit.too_late", days=7)]
+    assert [o.text for o in out] == [world.text("zh_CN", "visit.too_late", days=7)]
     assert await visits(world) == [row]
     assert await state_of(world, 3605) is None and await draft_of(world, 3605) is None
 
@@ -1121,7 +1090,7 @@ async def test_another_deputy_cannot_see_edit_or_delete_with_forged_buttons(
 async def test_forged_shapes_of_list_buttons_are_refused(world: World) -> None:
     deputy = await make_deputy(world, 3608)
     row = await make_visit(world, deputy)
-    stale = t(world, "zh-hans", "error.stale_button")
+    stale = world.text("zh_CN", "error.stale_button")
     for data in (
         f"{VisitOpen.prefix}:x:0",
         f"{VisitOpen.prefix}:{row['id']}",

@@ -53,7 +53,9 @@ class Person:
 
     # --- messages ------------------------------------------------------------------------
 
-    async def _message(self, think: float = 1.0, **content: Any) -> list[Output]:
+    def message_update(self, **content: Any) -> dict[str, Any]:
+        """An update carrying a new message from this person, built but not fed (a burst of
+        them may be fed at once)."""
         message = {
             "message_id": next(self._message_ids),
             "date": int(self.world.clock.now().timestamp()),
@@ -61,18 +63,18 @@ class Person:
             "from": self._from(),
             **content,
         }
-        return await self._feed(
-            {"update_id": self.world.next_update_id(), "message": message}, think
-        )
+        return {"update_id": self.world.next_update_id(), "message": message}
 
-    async def send(self, text: str, think: float = 1.0) -> list[Output]:
+    def text_update(self, text: str) -> dict[str, Any]:
+        """A text message, a command marked as Telegram marks it."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             length = len(text.split()[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return await self._message(think, **content)
+        return self.message_update(**content)
 
-    async def send_photo(self, file_id: str = "photo-1") -> list[Output]:
+    def photo_update(self, file_id: str = "photo-1") -> dict[str, Any]:
+        """A photo in two sizes, `file_id` the larger."""
         sizes = [
             {
                 "file_id": f"{file_id}-small",
@@ -82,7 +84,16 @@ class Person:
             },
             {"file_id": file_id, "file_unique_id": f"{file_id}-l", "width": 1280, "height": 960},
         ]
-        return await self._message(photo=sizes)
+        return self.message_update(photo=sizes)
+
+    async def _message(self, think: float = 1.0, **content: Any) -> list[Output]:
+        return await self._feed(self.message_update(**content), think)
+
+    async def send(self, text: str, think: float = 1.0) -> list[Output]:
+        return await self._feed(self.text_update(text), think)
+
+    async def send_photo(self, file_id: str = "photo-1") -> list[Output]:
+        return await self._feed(self.photo_update(file_id), 1.0)
 
     async def send_location(self, latitude: float, longitude: float) -> list[Output]:
         return await self._message(location={"latitude": latitude, "longitude": longitude})

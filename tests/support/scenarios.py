@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from tests.support.botapi import BOT_USERNAME
+import pytest
+
+from tests.support.botapi import BOT_USERNAME, Output
 from tests.support.people import Person
 from tests.support.world import World
 
 ADMIN = 1  # the admin id every World is configured with
-INVITE_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(inv_[A-Za-z0-9_-]+)")
+# (Telegram's language_code, the locale the bot answers in), for parametrize("code, locale")
+LANGUAGES = [
+    pytest.param("zh-hans", "zh_CN", id="zh"),
+    pytest.param("en", "en", id="en"),
+]
+# An invitation link; group 1 is the code, as stored (the link says inv_<code>).
+INVITE_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=inv_([A-Za-z0-9_-]+)")
 
 
 def say(person: Person, key: str, **params: object) -> str:
@@ -19,12 +27,35 @@ def say(person: Person, key: str, **params: object) -> str:
     return person.world.services.i18n.texts(locale)(key, **params)
 
 
+def only(outputs: list[Output]) -> Output:
+    """The one answer to a step, which must have had exactly one."""
+    assert len(outputs) == 1, [(o.kind, o.text) for o in outputs]
+    return outputs[0]
+
+
+async def agree(person: Person) -> None:
+    """/start and agree to the privacy notice; the consent is stored."""
+    await person.send("/start")
+    await person.tap(say(person, "privacy.agree"))
+    assert (await person.world.user_row(person.id))["consent_at"] is not None
+
+
+async def consented_admin(world: World, language_code: str = "zh-hans") -> Person:
+    """The admin of every World, who has agreed to the privacy notice (now, if not yet)."""
+    admin = Person(world, ADMIN, "管理员", language_code)
+    consented = await world.rows(
+        "SELECT 1 FROM users WHERE telegram_id = ? AND consent_at IS NOT NULL", (ADMIN,)
+    )
+    if not consented:
+        await agree(admin)
+    return admin
+
+
 async def onboard(
     voter: Person, street: str = "学院路街道", station: str = "学院路第一联络站"
 ) -> None:
     """/start, agree to the privacy notice, pick the street and the station."""
-    await voter.send("/start")
-    await voter.tap(say(voter, "privacy.agree"))
+    await agree(voter)
     await voter.tap(street)
     await voter.tap(station)
 
@@ -47,8 +78,7 @@ async def invite_deputy(
     match = INVITE_LINK.search(admin.last)
     assert match, admin.last
     deputy = person(user_id, name, language_code)
-    await deputy.send(f"/start {match.group(1)}")
+    await deputy.send(f"/start inv_{match.group(1)}")
     await deputy.tap(say(deputy, "privacy.agree"))
-    rows = await world.rows("SELECT role FROM users WHERE telegram_id = ?", (user_id,))
-    assert rows[0]["role"] == "deputy"
+    assert (await world.user_row(user_id))["role"] == "deputy"
     return deputy

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
+from collections.abc import Awaitable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -28,6 +30,12 @@ STATIONS_CSV = """street,station,address,latitude,longitude
 海淀街道,海淀街道联络站,海淀大街 8 号,39.98,116.31
 清河街道,清河联络站,清河中街 5 号,,
 """
+
+
+class MakeWorld(Protocol):
+    """Starts a World with these settings (the `make_world` fixture of tests/conftest.py)."""
+
+    def __call__(self, *, stations: bool = True, **settings: Any) -> Awaitable[World]: ...
 
 
 class World:
@@ -169,6 +177,20 @@ class World:
         rows = await self.rows("SELECT * FROM users WHERE telegram_id = ?", (user_id,))
         assert len(rows) == 1, rows
         return rows[0]
+
+    async def station_id(self, name: str) -> int:
+        """The id of the one station called `name`."""
+        rows = await self.rows("SELECT id FROM stations WHERE name = ?", (name,))
+        assert len(rows) == 1, rows
+        return int(rows[0]["id"])
+
+    async def conversation_state(self, name: str, user_id: int) -> str | None:
+        """The stored state of conversation `name` in `user_id`'s private chat, if any."""
+        rows = await self.rows(
+            "SELECT state FROM conversation_states WHERE name = ? AND key = ?",
+            (name, json.dumps([user_id, user_id])),
+        )
+        return json.loads(rows[0]["state"]) if rows else None
 
 
 def _patterns(handlers: list[Any]) -> list[object]:
