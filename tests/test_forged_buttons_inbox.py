@@ -21,10 +21,10 @@ from bot.runtime.buttons import inbox as inbox_buttons
 from bot.runtime.buttons.base import MAX_BYTES, SEPARATOR, SQLITE_MAX_INT
 from bot.runtime.buttons.inbox import Compose, InboxOpen, OpinionCard, Side
 from tests.support.botapi import Output
+from tests.support.inbox import NO, Cast, events_of, opinion_row
 from tests.support.people import Person
-from tests.support.scenarios import ADMIN, onboard, say
+from tests.support.scenarios import say
 from tests.support.world import World
-from tests.test_inbox import NO, Cast, events_of, make_cast, opinion_row
 
 HUGE = "9" * 30  # what the tester sent
 KINDS = sorted(
@@ -131,13 +131,6 @@ def forged_taps(kind: type[CallbackData]) -> list[str]:
 
 # --- helpers ------------------------------------------------------------------------------
 
-
-@pytest.fixture
-async def cast(world: World, person) -> Cast:
-    """Staff, two deputies of 学院路第一联络站 and an anonymous opinion there."""
-    admin = person(ADMIN, "管理员")
-    await onboard(admin)
-    return await make_cast(world, person, admin)
 
 
 def assert_stale_alert(person: Person, new: list[Output], data: str) -> None:

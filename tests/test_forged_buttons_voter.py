@@ -11,10 +11,10 @@ from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStation
 from bot.runtime.buttons.base import SQLITE_MAX_INT
 from bot.runtime.buttons.opinion import MyOpinion, MyPage
 from tests.support.botapi import Output
+from tests.support.opinions import LANGS, send_quick_opinion, voter_with_station
 from tests.support.people import Person
 from tests.support.scenarios import say
 from tests.support.world import World
-from tests.test_opinion_flow import LANGS, send_quick_opinion, voter_with_station
 
 HUGE = "999999999999999999999999999999"  # 30 digits
 JUST_TOO_BIG = str(SQLITE_MAX_INT + 1)  # 2^63: the first id SQLite cannot bind

@@ -30,7 +30,6 @@ from tests.support.inbox import (
     Mail,
     chat_of,
     events_of,
-    make_cast,  # noqa: F401 (test_forged_buttons_inbox imports it from here)
     notice,
     open_in_inbox,
     opinion_row,

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from tests.support.botapi import FakeBotAPI, Output
+from tests.support.opinions import LANGS, T, draft_of, send_data, state_of, to_preview
+from tests.support.opinions import voter_with_station as voter_at_station
 from tests.support.people import Person
 from tests.support.scenarios import say
 from tests.support.world import World
-from tests.test_opinion_flow import LANGS, T, draft_of, send_data, state_of, to_preview
-from tests.test_opinion_flow import voter_with_station as voter_at_station
 
 FAULTS = ["500:Internal Server Error", "429:3", "timeout", "network", "400:query is too old"]
 NUMBER = "HD-2026-000001"
