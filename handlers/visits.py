@@ -76,7 +76,7 @@ from handlers.common import (
     tap_of,
 )
 from handlers.keyboards import button, paged, rows_of
-from handlers.station_picker import Rows, StationPicker, View
+from handlers.station_picker import TYPE_A_NAME, Rows, StationPicker, View
 from storage.models import Visit
 
 Step = VisitStep
@@ -223,6 +223,7 @@ PICKER = StationPicker(
     street_prompt="visit.ask_station_of",
     rows_above=_own_station,
     rows_below=_no_station_and_cancel,
+    hint=TYPE_A_NAME,
 )
 
 
@@ -700,6 +701,7 @@ def handlers() -> list[Handler]:
             Step.STATION: [
                 CallbackQueryHandler(choose_own_or_no_station, pattern=VisitStation.filter()),
                 *PICKER.handlers(),
+                PICKER.search_handler(),
                 others(Step.STATION),
             ],
             Step.VOTERS: [MessageHandler(text, receive_voters), others(Step.VOTERS)],

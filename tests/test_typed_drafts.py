@@ -122,6 +122,25 @@ async def test_the_duty_station_step_finds_a_typed_name(
     assert json.loads(draft[0]["data"])["station_id"] == await world.station_id("学院路第一联络站")
 
 
+async def test_the_visit_station_step_finds_a_typed_name(
+    world: World, person: Callable[..., Person], admin: Person
+) -> None:
+    deputy = await invite_deputy(world, admin, person, 7004, "钱代表", language_code="en")
+    await deputy.send("/visit")
+    await deputy.tap(say(deputy, "visit.kind_inspection"))
+    await deputy.tap(say(deputy, "visit.today"))
+    assert say(deputy, "station.hint_type_a_name") in deputy.last
+    await deputy.send("qinghe%")
+    assert say(deputy, "station.none_found", words="qinghe%") in deputy.last
+    assert await world.conversation_state("visit", deputy.id) == "station"
+    await deputy.send("清河")
+    assert deputy.last == say(deputy, "station.found", words="清河")
+    await deputy.tap(say(deputy, "station.found_item", station="清河联络站", street="清河街道"))
+    assert await world.conversation_state("visit", deputy.id) == "voters"
+    draft = await world.rows("SELECT data FROM drafts WHERE kind = 'visit'")
+    assert json.loads(draft[0]["data"])["station_id"] == await world.station_id("清河联络站")
+
+
 # --- /visit ------------------------------------------------------------------------------
 
 
