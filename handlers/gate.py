@@ -84,8 +84,8 @@ async def _review_conversations(update: Update, context: BotContext) -> None:
         return
     command = _command(update)
     if review.tell is not None:
-        hours = context.services.settings.conversation_timeout_hours
-        await context.bot.send_message(chat.id, context.texts(review.tell, hours=f"{hours:g}"))
+        hours = f"{review.hours:g}"
+        await context.bot.send_message(chat.id, context.texts(review.tell, hours=hours))
         if update.callback_query is not None:
             await update.callback_query.answer()
             raise ApplicationHandlerStop

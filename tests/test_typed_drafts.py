@@ -13,7 +13,7 @@ from bot.runtime.buttons import Picker, StationPicked
 from bot.runtime.buttons.duty import DutySave, DutyWeek, WeekOfMonth
 from bot.runtime.buttons.visits import PhotosAction, VisitPhotos
 from tests.support.people import Person
-from tests.support.scenarios import invite_deputy, say
+from tests.support.scenarios import invite_deputy, onboard, say
 from tests.support.world import World
 
 
@@ -204,3 +204,24 @@ async def test_an_unreadable_visit_draft_met_by_the_station_picker_ends_visit(
     unreadable = say(deputy, "conversation.draft_unreadable")
     assert [(o.kind, o.text) for o in out] == [("alert", unreadable)]
     await nothing_left_of(world, "visit", deputy)
+
+
+# --- /opinion (its draft has a table of its own) -------------------------------------------
+
+
+async def test_an_unreadable_opinion_draft_ends_the_opinion_and_says_so(
+    world: World, person: Callable[..., Person]
+) -> None:
+    voter = person(7201, "孙女士")
+    await onboard(voter)
+    await voter.send("/opinion")
+    await voter.tap(say(voter, "category.traffic"))
+    async with world.db.transaction() as tx:
+        await tx.execute("UPDATE opinion_drafts SET data = '{\"photos\": 5}'")
+    out = await voter.send("小区门口的红绿灯时间太短，老人过马路来不及。")
+    assert [o.text for o in out] == [say(voter, "conversation.draft_unreadable")]
+    assert await world.conversation_state("opinion", voter.id) is None
+    assert await world.rows("SELECT * FROM opinion_drafts") == []
+    assert world.conversations_in_memory() == 0
+    await voter.send("/opinion")  # and it opens again
+    assert await world.conversation_state("opinion", voter.id) == "category"

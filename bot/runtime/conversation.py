@@ -105,6 +105,7 @@ class Review:
 
     tell: str | None = None
     left: dict[str, Any] = field(default_factory=dict)
+    hours: float = 0.0  # the timeout that ended what is told, for "conversation.expired"
 
 
 class ConversationKeeper:
@@ -185,7 +186,9 @@ class ConversationKeeper:
             log.info("user %s lost the role for %s; ended", sender.id, ", ".join(lost))
             return Review("conversation.role_lost", left)
         told = [n for n in expired if not self.optional(n, where.active[n][1])] + where.swept
-        return Review("conversation.expired" if told else None, left)
+        timeouts = [conversations.timeout_of(self.specs[n]) for n in told if n in self.specs]
+        hours = max(timeouts, default=conversations.timeout).total_seconds() / 3600
+        return Review("conversation.expired" if told else None, left, hours)
 
     async def make_room(self, update: Update, opening: str, left: dict[str, Any]) -> bool:
         """Before `opening` starts: end the optional steps of others silently; False when

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError, present
-from bot.services.conversations import Conversation, DraftStore
+from bot.services.conversations import Conversation, DraftStore, DraftUnreadable
 from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.text import clean
@@ -261,7 +261,10 @@ class BroadcastService:
     async def sent_as(self, actor: User) -> int | None:
         """The broadcast the actor's last confirmed draft became, while no new one is begun:
         what a Confirm tapped again is answered with."""
-        return (await self.draft(actor)).sent_as
+        try:
+            return (await self.draft(actor)).sent_as
+        except DraftUnreadable:  # outside the conversation: nothing was sent from it
+            return None
 
     async def get(self, actor: User, broadcast_id: int) -> Broadcast:
         ensure(actor, Action.BROADCAST)

@@ -21,7 +21,7 @@ from bot.access import Action, allowed, ensure
 from bot.clock import Clock
 from storage import Database, Tx
 from storage.models import User
-from storage.repos.drafts import ConversationRepo, KindDraftRepo, conversation_key
+from storage.repos.drafts import ConversationRepo, DraftRepo, KindDraftRepo, conversation_key
 from storage.repos.expiry import ConversationExpiryRepo, Key
 
 if TYPE_CHECKING:
@@ -109,15 +109,18 @@ class DraftStore(Generic[StepT, DraftT]):
     resumes at the step the draft belongs to."""
 
     def __init__(self, db: Database, spec: Conversation[StepT, DraftT]) -> None:
-        if spec.draft_table != "drafts":
-            raise ValueError(f"{spec!r} keeps its draft in {spec.draft_table}")
         self.spec = spec
         self.drafts = KindDraftRepo(db)
+        self.own_table = DraftRepo(db) if spec.draft_table == "opinion_drafts" else None
         self.states = ConversationRepo(db)
 
-    async def load(self, user_id: int) -> DraftT | None:
-        """The draft kept for `user_id` (None: none); DraftUnreadable if it no longer fits."""
-        data = await self.drafts.get(user_id, self.spec.name)
+    async def load(self, user_id: int, tx: Tx | None = None) -> DraftT | None:
+        """The draft kept for `user_id` (None: none), inside `tx` when given;
+        DraftUnreadable if it no longer fits its model."""
+        if self.own_table is not None:
+            data = await self.own_table.get(user_id, tx)
+        else:
+            data = await self.drafts.get(user_id, self.spec.name, tx)
         if data is None:
             return None
         try:
@@ -140,11 +143,16 @@ class DraftStore(Generic[StepT, DraftT]):
     ) -> None:
         """Store `draft` at `step`; step None ends the conversation and drops its draft."""
         name = self.spec.name
-        if step is None:
+        if step is None and self.own_table is not None:
+            await self.own_table.delete(tx, user_id)
+        elif step is None:
             await self.drafts.delete(tx, user_id, name)
         else:
             data = (draft or self.spec.draft()).model_dump(mode="json")
-            await self.drafts.save(tx, user_id, name, data, now)
+            if self.own_table is not None:
+                await self.own_table.save(tx, user_id, data, now)
+            else:
+                await self.drafts.save(tx, user_id, name, data, now)
         await self.states.put(
             tx, name, conversation_key(chat_id, user_id), None if step is None else str(step), now
         )

@@ -14,13 +14,12 @@ from bot.access import Action, ensure, ensure_may_act_as_holder, ensure_may_view
 from bot.clock import Clock
 from bot.errors import DomainError, present
 from bot.i18n import N_
-from bot.services.conversations import Conversation
+from bot.services.conversations import Conversation, DraftStore
 from bot.services.outbox import Intent, NoticeButton, NoticeButtons, Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.text import typed
 from storage import Database, Tx
 from storage.models import Opinion, OpinionDraft, OpinionEvent, OpinionStatus, User
-from storage.repos.drafts import ConversationRepo, DraftRepo, conversation_key
 from storage.repos.opinions import OpinionRepo
 
 if TYPE_CHECKING:
@@ -48,7 +47,6 @@ OPINION = Conversation(
     needs=Action.SUBMIT_OPINION,
     draft_table="opinion_drafts",
 )
-CONVERSATION = OPINION.name
 
 TEXT_MIN = 10
 TEXT_MAX = 2000
@@ -283,8 +281,7 @@ class OpinionService:
         self.daily_limit = daily_limit
         self.prefix = prefix
         self.repo = OpinionRepo(db)
-        self.drafts = DraftRepo(db)
-        self.conversations = ConversationRepo(db)
+        self.steps = DraftStore(db, OPINION)
 
     def _start_of_day(self, now: datetime) -> datetime:
         local = now.astimezone(self.zone)
@@ -308,23 +305,18 @@ class OpinionService:
         await self.check_daily_limit(author)
 
     async def draft(self, user_id: int) -> OpinionDraft:
-        return await self.drafts.get(user_id) or OpinionDraft()
+        return await self.steps.load(user_id) or OpinionDraft()
 
     async def save(
         self, user_id: int, chat_id: int, draft: OpinionDraft, step: OpinionStep
     ) -> None:
         """Store the draft and the step it is at, together, so a crash loses at most one step."""
-        now = self.clock.now()
         async with self.db.transaction() as tx:
-            await self.drafts.save(tx, user_id, draft, now)
-            await self.conversations.put(
-                tx, CONVERSATION, conversation_key(chat_id, user_id), str(step), now
-            )
+            await self.steps.put(tx, chat_id, user_id, draft, step, self.clock.now())
 
     async def discard(self, user_id: int, chat_id: int) -> None:
         async with self.db.transaction() as tx:
-            await self.drafts.delete(tx, user_id)
-            await self.conversations.put(tx, CONVERSATION, conversation_key(chat_id, user_id), None)
+            await self.steps.put(tx, chat_id, user_id, None, None, self.clock.now())
 
     async def _sent_from(self, author: User, token: str, tx: Tx | None = None) -> Opinion | None:
         """The author's opinion made from the draft named `token` (another's is not found)."""
@@ -338,8 +330,8 @@ class OpinionService:
         opinion = await self._sent_from(author, token)
         if opinion is None:
             raise DomainError("error.stale_button")
-        key = conversation_key(chat_id, author.telegram_id)
-        return Submission(opinion, True, None, await self.conversations.get(CONVERSATION, key))
+        step = await self.steps.step_of(chat_id, author.telegram_id)
+        return Submission(opinion, True, None, step)
 
     async def submit(self, author: User, chat_id: int, token: str) -> Submission:
         """Send the draft named `token`, once. In one transaction: the opinion (keeping the
@@ -350,13 +342,12 @@ class OpinionService:
         ensure(author, Action.SUBMIT_OPINION)
         now = self.clock.now()
         year = now.astimezone(self.zone).year
-        key = conversation_key(chat_id, author.telegram_id)
         async with self.db.transaction() as tx:
             earlier = await self._sent_from(author, token, tx)
             if earlier is not None:
-                step = await self.conversations.get(CONVERSATION, key, tx)
+                step = await self.steps.step_of(chat_id, author.telegram_id, tx)
                 return Submission(earlier, True, None, step)
-            draft = await self.drafts.get(author.telegram_id, tx)
+            draft = await self.steps.load(author.telegram_id, tx)
             if draft is None or draft.token != token:  # that draft was given up (or forged)
                 raise DomainError("opinion.no_draft")
             if draft.category is None or draft.text is None or draft.show_name is None:
@@ -381,8 +372,7 @@ class OpinionService:
                 draft_token=token,
             )
             await self.repo.add_event(tx, opinion_id, now, author.telegram_id, "submitted")
-            await self.drafts.delete(tx, author.telegram_id)
-            await self.conversations.put(tx, CONVERSATION, key, None)
+            await self.steps.put(tx, chat_id, author.telegram_id, None, None, now)
             receipt = await self.outbox.notify_later(
                 tx,
                 author.telegram_id,

@@ -7,7 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database, Tx, stamp
-from storage.models import OpinionDraft
+
+
+def _object(text: str) -> dict[str, Any]:
+    """A stored draft's JSON; anything but an object (damaged) reads as an empty one, for
+    the model to refuse."""
+    data = json.loads(text)
+    return data if isinstance(data, dict) else {"": data}
 
 
 def conversation_key(chat_id: int, user_id: int) -> tuple[int, int]:
@@ -19,18 +25,18 @@ class DraftRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def get(self, user_id: int, tx: Tx | None = None) -> OpinionDraft | None:
+    async def get(self, user_id: int, tx: Tx | None = None) -> dict[str, Any] | None:
         """The voter's draft; inside `tx` when given (submission reads and deletes it there)."""
         source = tx if tx is not None else self.db
         row = await source.fetchone("SELECT data FROM opinion_drafts WHERE user_id = ?", (user_id,))
-        return None if row is None else OpinionDraft.model_validate_json(row[0])
+        return None if row is None else _object(row[0])
 
-    async def save(self, tx: Tx, user_id: int, draft: OpinionDraft, now: datetime) -> None:
+    async def save(self, tx: Tx, user_id: int, data: dict[str, Any], now: datetime) -> None:
         tx.defer(
             "INSERT INTO opinion_drafts (user_id, data, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,"
             " updated_at = excluded.updated_at",
-            (user_id, draft.model_dump_json(), stamp(now)),
+            (user_id, json.dumps(data, ensure_ascii=False), stamp(now)),
         )
 
     async def delete(self, tx: Tx, user_id: int) -> None:
@@ -97,11 +103,14 @@ class KindDraftRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def get(self, user_id: int, kind: str) -> dict[str, Any] | None:
-        row = await self.db.fetchone(
+    async def get(
+        self, user_id: int, kind: str, tx: Tx | None = None
+    ) -> dict[str, Any] | None:
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
             "SELECT data FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind)
         )
-        return None if row is None else json.loads(row[0])
+        return None if row is None else _object(row[0])
 
     async def save(
         self, tx: Tx, user_id: int, kind: str, data: dict[str, Any], now: datetime
