@@ -99,6 +99,10 @@ def test_aiosqlite_is_pinned_below_the_next_minor_version_and_installed_within_i
     uppers = [s for s in aiosqlite_req.specifier if s.operator == "<"]
     assert uppers, f"aiosqlite needs an upper bound in pyproject.toml, found {aiosqlite_req}"
     installed = version("aiosqlite")
+    major, minor = (int(p) for p in installed.split(".")[:2])
+    assert f"<{major}.{minor + 1}" in str(aiosqlite_req.specifier), (
+        f"aiosqlite {installed}: the bound must be below its next minor, {major}.{minor + 1}"
+    )
     assert aiosqlite_req.specifier.contains(installed), (
         f"aiosqlite {installed} is installed, outside {aiosqlite_req.specifier}"
     )

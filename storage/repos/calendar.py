@@ -3,6 +3,7 @@ record of reminders already sent."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
@@ -15,8 +16,8 @@ TURN_SELECT = (
 )
 
 
-def _turn(row: object) -> DutyTurn:
-    data = dict(row)  # type: ignore[call-overload]
+def _turn(row: sqlite3.Row) -> DutyTurn:
+    data = dict(row)
     raw = data.pop("deputy_list")
     data["deputy_ids"] = sorted(int(x) for x in raw.split(",")) if raw else []
     data.pop("created_at", None)

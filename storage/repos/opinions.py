@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from storage.db import Database, Tx, stamp
 from storage.models import Deputy, NoticeMode, Opinion, OpinionEvent, OpinionStatus
 
 
-def _opinion(row: object) -> Opinion:
-    data = dict(row)  # type: ignore[call-overload]
+def _opinion(row: sqlite3.Row | Mapping[str, Any]) -> Opinion:
+    data = dict(row)
     data["photos"] = json.loads(data["photos"])
     return Opinion.model_validate(data)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -24,15 +25,17 @@ EDITABLE_COLUMNS = frozenset(
 )
 
 
-def _visit(row: object) -> Visit:
-    data = dict(row)  # type: ignore[call-overload]
+def _visit(row: sqlite3.Row) -> Visit:
+    data = dict(row)
     data["photos"] = json.loads(data["photos"])
     return Visit.model_validate(data)
 
 
 def _column_value(column: str, value: object) -> object:
     if column == "photos":
-        return json.dumps(list(value), ensure_ascii=False)  # type: ignore[call-overload]
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"photos are a list of file ids, not {type(value).__name__}")
+        return json.dumps(list(value), ensure_ascii=False)
     if column == "visit_date" and isinstance(value, date):
         return value.isoformat()
     return value
