@@ -15,7 +15,7 @@ import aiosqlite
 from bot.runtime.buttons.inbox import Claim, Release, Side
 from bot.services.deputy_notices import QuietHours
 from storage.db import migrate, migration_files, stamp
-from tests.support.inbox import NO, Mail, chat_of, opinion_row, submit
+from tests.support.inbox import NO, Mail, chat_of, open_in_inbox, opinion_row, submit
 from tests.support.people import Person
 from tests.support.scenarios import invite_deputy, onboard, say
 from tests.support.world import SHANGHAI, World
@@ -143,6 +143,32 @@ async def test_an_opinion_sent_at_night_reaches_the_deputies_at_seven(
         (li.id, new_notice(li, 1, LAMP)),
     ]
     assert await held(world) == []
+
+
+async def test_a_night_notice_is_withdrawn_once_a_deputy_takes_the_opinion(
+    world: World, person, admin: Person
+) -> None:
+    """Claimed at 23:40 by 张三: at 07:00 nobody is told it still waits for a deputy."""
+    zhang, li, _ = await deputies(world, person, admin)
+    mail = Mail(world)
+    await mail.take()
+    world.clock.set(at(26, 23, 29))
+    await submit(person(2001, "王芳"), LAMP)
+    await world.outbox.drain()
+    assert len(await held(world)) == 2
+    world.clock.set(at(26, 23, 40))
+    await open_in_inbox(zhang)
+    await zhang.tap(say(zhang, "inbox.claim_button"))
+    assert await held(world) == []
+    world.clock.set(at(27, 7))
+    told = [text for _, text in await mail.take()]
+    assert new_notice(zhang, 1, LAMP) not in told
+    assert new_notice(li, 1, LAMP) not in told
+    withdrawn = await world.rows(
+        "SELECT chat_id FROM outbox WHERE message_key = 'deputy_notices.new'"
+        " AND state = 'skipped' AND reason = 'withdrawn' ORDER BY chat_id"
+    )
+    assert [r["chat_id"] for r in withdrawn] == [zhang.id, li.id]
 
 
 async def test_quiet_hours_over_midnight_within_a_day_and_none() -> None:

@@ -38,6 +38,7 @@ DIGEST_MAX_ITEMS = 20  # the rest are counted, not listed (Telegram's 4,096 char
 # the notices' message ids (their parameters are filled where they are queued)
 NEW_OPINION = "deputy_notices.new"
 RELEASED_OPINION = "deputy_notices.released"
+WAITING_NOTICES = (NEW_OPINION, RELEASED_OPINION)  # "an opinion waits for a deputy"
 DIGEST_MESSAGE = "deputy_notices.digest"
 DIGEST_MESSAGE_LONG = "deputy_notices.digest_long"
 
@@ -117,12 +118,13 @@ class DeputyNotices:
             elif deputy.notice_mode == NoticeMode.EACH and await self.marks.mark_reminded(
                 tx, SUBJECT, opinion.id, deputy.user_id, period, "sent", now
             ):
-                await self._queue(
+                await self.outbox.notify(
                     tx,
                     deputy.user_id,
                     RELEASED_OPINION if released else NEW_OPINION,
-                    held,
-                    _open(opinion.id),
+                    buttons=_open(opinion.id),
+                    not_before=held,
+                    about_opinion=opinion.id,
                     tracking_no=opinion.tracking_no,
                     station=station.name if station else "—",
                     category_key=CATEGORY_LABELS.get(opinion.category, "category.other"),
@@ -130,6 +132,12 @@ class DeputyNotices:
                 )
                 told += 1
         return told
+
+    async def taken(self, tx: Tx, opinion_id: int) -> int:
+        """Inside the transaction where a deputy took the opinion (claimed, assigned): the
+        notices that it waits for a deputy, still queued (held through the quiet hours),
+        no longer go."""
+        return await self.outbox.withdraw_about(tx, opinion_id, WAITING_NOTICES)
 
     async def _queue(
         self,

@@ -351,6 +351,7 @@ class InboxService:
                 await self._refuse_taken(tx, actor, opinion_id)
             name = await self.repo.deputy_name(actor.telegram_id, tx)
             await self.repo.add_event(tx, opinion_id, now, actor.telegram_id, "accepted", name)
+            await self.notices.taken(tx, opinion_id)
             await self.outbox.notify(
                 tx,
                 opinion.author_id,
@@ -383,6 +384,7 @@ class InboxService:
             if opinion.holder_id == deputy_id:
                 raise DomainError("inbox.already_holder", name=deputy.name)
             await self.repo.assign(tx, opinion_id, deputy_id, now)
+            await self.notices.taken(tx, opinion_id)
             await self.repo.add_event(
                 tx, opinion_id, now, actor.telegram_id, "assigned", deputy.name
             )

@@ -4,7 +4,7 @@ message inside the same transaction as the change that causes it; the dispatcher
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -66,6 +66,7 @@ class Outbox:
         respects_opt_out: bool = False,
         buttons: NoticeButtons | None = None,
         not_before: datetime | None = None,
+        about_opinion: int | None = None,
         params: Mapping[str, object] | None = None,
         **named: object,
     ) -> None:
@@ -86,6 +87,7 @@ class Outbox:
             if buttons
             else None,
             not_before=not_before,
+            about_opinion=about_opinion,
         )
         self.wake()
 
@@ -96,6 +98,11 @@ class Outbox:
         the safety net of a direct reply that may never arrive. Returns its id."""
         now = self.clock.now()
         return await self.repo.enqueue_notice(tx, chat_id, key, params, now, not_before=now + delay)
+
+    async def withdraw_about(self, tx: Tx, opinion_id: int, keys: Sequence[str]) -> int:
+        """Notices `keys` about an opinion that no longer need to go (still queued ones:
+        held through the quiet hours, or not yet sent); returns how many were withdrawn."""
+        return await self.repo.withdraw_about(tx, opinion_id, keys)
 
     async def withdraw(self, item_id: int) -> None:
         """The direct reply arrived: the held-back message is not sent."""

@@ -28,3 +28,8 @@ UPDATE reminders_sent SET kind = kind || '@' || (
     FROM opinions o WHERE o.id = reminders_sent.subject_id)
 WHERE subject = 'opinion' AND kind IN ('unclaimed', 'unclaimed_alert')
     AND EXISTS (SELECT 1 FROM opinions o WHERE o.id = reminders_sent.subject_id);
+
+-- A notice about one opinion (a new or released one waiting for a deputy) names it, so the
+-- ones still queued (held through the quiet hours) are withdrawn once someone takes it.
+ALTER TABLE outbox ADD COLUMN about_opinion INTEGER;
+CREATE INDEX outbox_about_opinion ON outbox (about_opinion) WHERE about_opinion IS NOT NULL;

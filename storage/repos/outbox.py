@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from storage.db import Database, Tx, stamp
@@ -56,10 +56,12 @@ class OutboxRepo:
         respects_opt_out: bool = False,
         not_before: datetime | None = None,
         buttons: list[list[dict[str, object]]] | None = None,
+        about_opinion: int | None = None,
     ) -> int:
         return await tx.execute(
             "INSERT INTO outbox (chat_id, priority, message_key, params, respects_opt_out,"
-            " not_before, created_at, buttons) VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
+            " not_before, created_at, buttons, about_opinion)"
+            " VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 key,
@@ -68,6 +70,7 @@ class OutboxRepo:
                 stamp(not_before or now),
                 stamp(now),
                 json.dumps(buttons, ensure_ascii=False) if buttons else None,
+                about_opinion,
             ),
         )
 
@@ -161,6 +164,15 @@ class OutboxRepo:
             (item_id,),
         )
         return changed == 1
+
+    async def withdraw_about(self, tx: Tx, opinion_id: int, keys: Sequence[str]) -> int:
+        """Skip the queued notices `keys` about one opinion; returns how many."""
+        marks = ", ".join("?" * len(keys))
+        return await tx.execute_count(
+            "UPDATE outbox SET state = 'skipped', reason = 'withdrawn'"
+            f" WHERE about_opinion = ? AND state = 'queued' AND message_key IN ({marks})",
+            (opinion_id, *keys),
+        )
 
     async def release_now(self, tx: Tx, item_id: int, now: datetime) -> bool:
         """A queued notice held back until later becomes due at `now`; False when it was
