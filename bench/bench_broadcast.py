@@ -1,22 +1,26 @@
 """Broadcast delivery of the real bot process against a fake Telegram Bot API over HTTP.
 
-A fake Bot API (aiohttp, its own process, 127.0.0.1 on a free port) answers every call after
-50 ms, answers 429 when more than 30 send* calls arrived in the last second, and 403
-"bot was blocked by the user" for every chat id divisible by 20 (5 % of the voters). The
-real bot runs as `python -m bot` in a separate process, pointed at it with
-JIAZHAN_BOT_API_BASE_URL, on a fresh SQLite file that holds the stations, the voters, one
-staff member and one broadcast queued through BroadcastService, which the bot resumes at
-start.
+The fake Bot API (bench._broadcast_fake: aiohttp, its own process, 127.0.0.1) answers every
+call after 50 ms, answers 429 when more than 30 send* calls arrived in the last second, and
+403 "bot was blocked by the user" to exactly the chat ids the bench tells it (every voter
+whose id is divisible by 20: 5 %). The real bot runs as `python -m bot` in a separate
+process, pointed at it with JIAZHAN_BOT_API_BASE_URL, on a fresh SQLite file that holds the
+stations, the voters, one staff member and one broadcast to all voters queued through
+BroadcastService, which the bot resumes at start.
 
-  run 1  the whole broadcast, then SIGTERM: rate, 429s, outbox states, lost, duplicated
-  run 2  the same with a SIGKILL half-way and a restart: lost must be 0, duplicates at most
-         the rows in flight ('sending') at the kill
-  run 3  /help from one voter every ~0.55 s, reply latency without and during a (smaller)
-         broadcast
+  run 1  the whole broadcast, then SIGTERM: delivery rate, and every voter accounted for
+  run 2  the same with a SIGKILL half-way and a restart: duplicates only among the sends
+         in flight at the kill
+  run 3  probe voters write (/opinion, a category tap, the text, /cancel) while nothing
+         else happens, then during a broadcast: reply latency p99, during / without
+
+Every check compares the outcome with what the bench knows independently: the voters it
+created, the chats it told the fake to refuse, and the fake's own record of what it
+delivered. `--break KIND` runs the bot with a deliberately broken dispatcher (a subclass in
+bench._broadcast_bot, never production code) so each check can be seen to fail.
 
 Run from the project root:  .venv/bin/python -m bench.bench_broadcast  (--help)
-The full size (22,000 voters at 25 msg/s) takes about 15 minutes for each of runs 1 and 2.
-Exit status 1 when a run misses a target (rate, lost, duplicates, latency) or times out.
+Each check prints PASS or FAIL; the exit status is 1 when any check fails.
 """
 
 from __future__ import annotations
@@ -25,47 +29,44 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
-import itertools
-import multiprocessing
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-from aiohttp import web
+from bench._broadcast_fake import SEND_LIMIT, FakeServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_STATIONS = ROOT / "samples" / "stations.csv"
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
-BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "家站", "username": "jiazhan_bench_bot"}
 FIRST_VOTER = 300_000_000  # divisible by 20: voter i is blocked when i % 20 == 0
+BLOCK_MODULO = 20
 STAFF_ID = 1_000_001
-PROBE_ID = 999_000_001
+FIRST_PROBE = 999_000_001
 PROBE_NAME = "探针"
+NON_VOTER = 299_999_993  # --break rows: a chat outside the audience given a row
 PROGRESS_MESSAGE_ID = 1  # the staff member's progress message, known to the fake
 BROADCAST_TEXT = (
     "【家站通知】本周六上午 9:00 学院路街道代表之家开展代表进站接待活动，欢迎选民参加。"
 )
+OPINION_TEXT = "小区门口的红绿灯时间太短，老人过马路来不及。"
 
 LATENCY = 0.05
-SEND_LIMIT = 30  # send* calls per sliding second before 429
-BLOCK_MODULO = 20  # chat_id % 20 == 0 → 403
-SERVER_LIFETIME = 4 * 3600.0  # the fake exits by itself after this, whatever happens
 BOT_STOP_SECONDS = 30.0
 BOT_READY_SECONDS = 60.0
-WARMUP_PROBES = 3
+ANSWER_GRACE = 0.1  # s: an answer this fresh at the kill may not be recorded by the bot yet
+RATE_TARGET = 0.95  # of the cap less the blocked share
+LATENCY_RATIO = 2.0  # p99 during a broadcast / p99 without, at most
+WARM_UP_BROADCAST = 100  # deliveries before the busy probes start
 
 INSERT_USER = (
     "INSERT INTO users (telegram_id, role, locale, full_name, username, station_id,"
@@ -73,338 +74,22 @@ INSERT_USER = (
 )
 
 
-# --- the fake Bot API (runs in its own process) ------------------------------------------
+# --- checks ------------------------------------------------------------------------------
 
 
-class FakeTelegram:
-    """Just enough of the Bot API for the bot's start, polling, replies and the outbox."""
+@dataclass
+class Checks:
+    """Every check of the run, in order: (passed, name, detail)."""
 
-    def __init__(self, token: str, latency: float, recipients: tuple[int, int]) -> None:
-        self.token = token
-        self.latency = latency
-        self.lo, self.hi = recipients
-        self.methods: Counter[str] = Counter()
-        self.send_arrivals: deque[float] = deque()
-        self.send_calls = 0
-        self.too_many = 0
-        self.received: Counter[int] = Counter()  # successful sends per chat
-        self.forbidden: Counter[int] = Counter()  # 403 answers per chat
-        self.first_ok: float | None = None  # recipients' successful sends, arrival times
-        self.last_ok: float | None = None
-        self.first_attempt: float | None = None  # recipients' send calls incl. 403
-        self.last_attempt: float | None = None
-        self.ok_in_range = 0
-        self.attempts_in_range = 0
-        self.longest_pause = 0.0  # between two successful sends to recipients
-        self.message_ids = itertools.count(1000)
-        # getUpdates
-        self.update_ids = itertools.count(1)
-        self.queue: list[dict[str, Any]] = []
-        self.new_update = asyncio.Event()
-        self.handed_out: set[int] = set()
-        # reply latency of the probe chats: (update_id, handed out at, tag) awaiting a reply
-        self.probe_chats: set[int] = set()
-        self.awaiting: dict[int, deque[tuple[int, float, str]]] = defaultdict(deque)
-        self.latencies: list[dict[str, Any]] = []
-        self.refused_replies = 0
+    lines: list[tuple[bool, str, str]] = field(default_factory=list)
 
-    # HTTP ------------------------------------------------------------------------------
-
-    async def api(self, request: web.Request) -> web.Response:
-        arrived = time.monotonic()
-        method = request.match_info["method"]
-        if request.match_info["token"] != self.token:
-            return self._error(401, "Unauthorized")
-        params = await _params(request)
-        self.methods[method] += 1
-        if method.startswith("send"):
-            return await self._send(method, params, arrived)
-        await asyncio.sleep(self.latency)
-        if method == "getUpdates":
-            return await self._get_updates(params)
-        if method == "getMe":
-            return self._ok(
-                {
-                    **BOT_USER,
-                    "can_join_groups": False,
-                    "can_read_all_group_messages": False,
-                    "supports_inline_queries": False,
-                }
-            )
-        if method in ("setMyCommands", "deleteWebhook", "answerCallbackQuery"):
-            return self._ok(True)
-        if method == "editMessageText":
-            chat_id = int(params.get("chat_id", 0))
-            message = self._message(chat_id, text=str(params.get("text", "")))
-            message["message_id"] = int(params.get("message_id", 0))
-            return self._ok(message)
-        return self._error(404, "Not Found: method not found")
-
-    async def _send(self, method: str, params: dict[str, Any], arrived: float) -> web.Response:
-        """Decided on arrival (a message accepted is delivered even if the caller dies before
-        it reads the answer), answered after the latency."""
-        chat_id = int(params.get("chat_id", 0))
-        self.send_calls += 1
-        window = self.send_arrivals
-        window.append(arrived)
-        while window and window[0] <= arrived - 1.0:
-            window.popleft()
-        in_range = self.lo <= chat_id < self.hi
-        if len(window) > SEND_LIMIT:
-            self.too_many += 1
-            if chat_id in self.probe_chats and self.awaiting[chat_id]:
-                self.awaiting[chat_id].popleft()  # this reply is lost: PTB does not retry it
-                self.refused_replies += 1
-            await asyncio.sleep(self.latency)
-            return web.json_response(
-                {
-                    "ok": False,
-                    "error_code": 429,
-                    "description": "Too Many Requests: retry after 1",
-                    "parameters": {"retry_after": 1},
-                },
-                status=429,
-            )
-        if in_range:
-            self.attempts_in_range += 1
-            self.first_attempt = self.first_attempt or arrived
-            self.last_attempt = arrived
-        if chat_id % BLOCK_MODULO == 0:
-            self.forbidden[chat_id] += 1
-            await asyncio.sleep(self.latency)
-            return self._error(403, "Forbidden: bot was blocked by the user")
-        self.received[chat_id] += 1
-        if in_range:
-            self.ok_in_range += 1
-            if self.last_ok is not None:
-                self.longest_pause = max(self.longest_pause, arrived - self.last_ok)
-            self.first_ok = self.first_ok or arrived
-            self.last_ok = arrived
-        if chat_id in self.probe_chats and self.awaiting[chat_id]:
-            update_id, handed_out, tag = self.awaiting[chat_id].popleft()
-            self.latencies.append(
-                {"update_id": update_id, "tag": tag, "seconds": arrived - handed_out}
-            )
-        await asyncio.sleep(self.latency)
-        content: dict[str, Any] = {}
-        if method == "sendMessage":
-            content["text"] = str(params.get("text", ""))
-        elif method == "sendPhoto":
-            photo = {"file_id": str(params.get("photo")), "file_unique_id": "p"}
-            content["photo"] = [{**photo, "width": 1, "height": 1}]
-            content["caption"] = str(params.get("caption", ""))
-        elif method == "sendDocument":
-            content["document"] = {"file_id": str(params.get("document")), "file_unique_id": "d"}
-            content["caption"] = str(params.get("caption", ""))
-        return self._ok(self._message(chat_id, **content))
-
-    async def _get_updates(self, params: dict[str, Any]) -> web.Response:
-        offset = int(params.get("offset") or 0)
-        timeout = min(float(params.get("timeout") or 0), 60.0)
-        limit = int(params.get("limit") or 100)
-        if offset:
-            self.queue = [u for u in self.queue if u["update_id"] >= offset]
-        deadline = time.monotonic() + timeout
-        while not self.queue:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            self.new_update.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.new_update.wait(), remaining)
-        batch = self.queue[:limit]
-        now = time.monotonic()
-        for update in batch:
-            update_id = update["update_id"]
-            if update_id in self.handed_out:
-                continue
-            self.handed_out.add(update_id)
-            chat_id = update["message"]["chat"]["id"]
-            if chat_id in self.probe_chats:
-                self.awaiting[chat_id].append((update_id, now, update["_tag"]))
-        return self._ok([{k: v for k, v in u.items() if k != "_tag"} for u in batch])
-
-    async def inject(self, request: web.Request) -> web.Response:
-        """A private text message from `chat_id`, handed out by the next getUpdates."""
-        body = await request.json()
-        chat_id, text = int(body["chat_id"]), str(body["text"])
-        update_id = next(self.update_ids)
-        sender = {
-            "id": chat_id,
-            "is_bot": False,
-            "first_name": str(body.get("first_name", "x")),
-            "language_code": "zh-hans",
-        }
-        message: dict[str, Any] = {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private", "first_name": sender["first_name"]},
-            "from": sender,
-            "text": text,
-        }
-        if text.startswith("/"):
-            length = len(text.split()[0])
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        self.probe_chats.add(chat_id)
-        self.queue.append(
-            {"update_id": update_id, "message": message, "_tag": str(body.get("tag", ""))}
-        )
-        self.new_update.set()
-        return web.json_response({"update_id": update_id})
-
-    async def stats(self, request: web.Request) -> web.Response:
-        data: dict[str, Any] = {
-            "methods": dict(self.methods),
-            "send_calls": self.send_calls,
-            "too_many": self.too_many,
-            "ok_in_range": self.ok_in_range,
-            "attempts_in_range": self.attempts_in_range,
-            "first_ok": self.first_ok,
-            "last_ok": self.last_ok,
-            "first_attempt": self.first_attempt,
-            "last_attempt": self.last_attempt,
-            "longest_pause": self.longest_pause,
-        }
-        if request.query.get("chats"):
-            data["received"] = dict(self.received)
-            data["forbidden"] = dict(self.forbidden)
-        return web.json_response(data)
-
-    async def replies(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "latencies": self.latencies,
-                "awaiting": sum(len(q) for q in self.awaiting.values()),
-                "refused": self.refused_replies,
-            }
-        )
-
-    # answers ---------------------------------------------------------------------------
-
-    def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
-        return {
-            "message_id": next(self.message_ids),
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"},
-            "from": BOT_USER,
-            **content,
-        }
-
-    @staticmethod
-    def _ok(result: Any) -> web.Response:
-        return web.json_response({"ok": True, "result": result})
-
-    @staticmethod
-    def _error(code: int, description: str) -> web.Response:
-        return web.json_response(
-            {"ok": False, "error_code": code, "description": description}, status=code
-        )
-
-
-async def _params(request: web.Request) -> dict[str, Any]:
-    """PTB posts form data (JSON-encoded values); other clients may post JSON."""
-    if request.content_type == "application/json":
-        body = await request.json()
-        return body if isinstance(body, dict) else {}
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-    return dict(request.query)
-
-
-async def _serve(conn: Connection, config: dict[str, Any]) -> None:
-    fake = FakeTelegram(config["token"], config["latency"], tuple(config["recipients"]))
-    app = web.Application()
-    app.router.add_post("/bot{token}/{method}", fake.api)
-    app.router.add_post("/inject", fake.inject)
-    app.router.add_get("/stats", fake.stats)
-    app.router.add_get("/replies", fake.replies)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    site = web.SockSite(runner, sock, shutdown_timeout=1.0)
-    await site.start()
-    conn.send(sock.getsockname()[1])
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    parent = os.getppid()
-    ends = time.monotonic() + SERVER_LIFETIME
-    # bounded: stops on SIGTERM, when the bench process is gone, or after the lifetime
-    while not stop.is_set() and os.getppid() == parent and time.monotonic() < ends:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 1.0)
-    await runner.cleanup()
-
-
-def serve(conn: Connection, config: dict[str, Any]) -> None:
-    """Entry point of the fake's process."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(conn, config))
-
-
-class FakeServer:
-    """The fake Bot API's process, and a client for its extra routes."""
-
-    def __init__(self, recipients: tuple[int, int], latency: float) -> None:
-        self.config = {"token": TOKEN, "latency": latency, "recipients": list(recipients)}
-        self.process: multiprocessing.process.BaseProcess | None = None
-        self.port = 0
-        self.session: aiohttp.ClientSession | None = None
+    def add(self, passed: bool, name: str, detail: str) -> None:
+        self.lines.append((passed, name, detail))
+        print(f"  {'PASS' if passed else 'FAIL'}  {name}: {detail}", flush=True)
 
     @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        parent_end, child_end = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(
-            target=serve, args=(child_end, self.config), name="fake-bot-api", daemon=True
-        )
-        self.process.start()
-        child_end.close()
-        ready = await asyncio.to_thread(parent_end.poll, 30.0)
-        if not ready:
-            raise RuntimeError("the fake Bot API did not start within 30 s")
-        self.port = parent_end.recv()
-        parent_end.close()
-        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-
-    async def stop(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-            self.session = None
-        if self.process is not None and self.process.pid is not None:
-            if self.process.is_alive():
-                os.kill(self.process.pid, signal.SIGTERM)
-                await asyncio.to_thread(self.process.join, 10.0)
-            if self.process.is_alive():
-                os.kill(self.process.pid, signal.SIGKILL)
-                await asyncio.to_thread(self.process.join, 5.0)
-            self.process = None
-
-    async def stats(self, chats: bool = False) -> dict[str, Any]:
-        assert self.session is not None
-        url = f"{self.base_url}/stats" + ("?chats=1" if chats else "")
-        async with self.session.get(url) as response:
-            data: dict[str, Any] = await response.json()
-        for key in ("received", "forbidden"):
-            if key in data:
-                data[key] = {int(k): v for k, v in data[key].items()}
-        return data
-
-    async def inject(self, chat_id: int, text: str, first_name: str, tag: str) -> int:
-        assert self.session is not None
-        body = {"chat_id": chat_id, "text": text, "first_name": first_name, "tag": tag}
-        async with self.session.post(f"{self.base_url}/inject", json=body) as response:
-            return int((await response.json())["update_id"])
-
-    async def replies(self) -> dict[str, Any]:
-        assert self.session is not None
-        async with self.session.get(f"{self.base_url}/replies") as response:
-            data: dict[str, Any] = await response.json()
-            return data
+    def failed(self) -> bool:
+        return any(not passed for passed, _, _ in self.lines)
 
 
 # --- the bot process ---------------------------------------------------------------------
@@ -417,13 +102,15 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 
 class BotProcess:
-    """`python -m bot` in a directory without a .env, pointed at the fake."""
+    """`python -m bot` in a directory without a .env, pointed at the fake; with a broken
+    dispatcher, `python -m bench._broadcast_bot KIND` instead."""
 
-    def __init__(self, workdir: Path, db_path: Path, api_url: str, rate: float) -> None:
+    def __init__(self, workdir: Path, db_path: Path, rate: float, broken: str = "") -> None:
         self.workdir = workdir
         self.db_path = db_path
-        self.api_url = api_url
+        self.api_url = ""
         self.rate = rate
+        self.broken = broken
         self.proc: subprocess.Popen[bytes] | None = None
         self.logs: list[Path] = []
 
@@ -441,11 +128,14 @@ class BotProcess:
                 "no_proxy": "127.0.0.1,localhost",
             }
         )
+        command = [sys.executable, "-m", "bot"]
+        if self.broken:
+            command = [sys.executable, "-m", "bench._broadcast_bot", self.broken]
         log = self.workdir / f"bot-{len(self.logs) + 1}.log"
         self.logs.append(log)
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot"],
+                command,
                 cwd=self.workdir,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -459,12 +149,14 @@ class BotProcess:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    async def kill(self) -> None:
-        """SIGKILL, as a crash or an OOM kill would."""
+    async def kill(self) -> float:
+        """SIGKILL, as a crash or an OOM kill would; returns the monotonic instant."""
+        at = time.monotonic()
         if self.proc is not None:
             self.proc.kill()
             await asyncio.to_thread(self.proc.wait, 10)
             self.proc = None
+        return at
 
     async def terminate(self) -> int | None:
         """SIGTERM and wait; SIGKILL after BOT_STOP_SECONDS. Returns the exit status."""
@@ -509,6 +201,16 @@ class BotProcess:
         return ""
 
 
+def print_logs(bot: BotProcess) -> None:
+    counts, samples = bot.log_summary()
+    if not counts:
+        print("  bot log                no warnings or errors")
+        return
+    print("  bot log                " + ", ".join(f"{k}: {n}" for k, n in counts.most_common()))
+    for line in samples:
+        print(f"    {line}")
+
+
 async def wait_ready(bot: BotProcess, server: FakeServer) -> None:
     """The bot polls once it is up: its first getUpdates."""
     deadline = time.monotonic() + BOT_READY_SECONDS
@@ -524,13 +226,38 @@ async def wait_ready(bot: BotProcess, server: FakeServer) -> None:
 # --- the database ------------------------------------------------------------------------
 
 
-def voter_ids(count: int) -> list[int]:
-    return [FIRST_VOTER + i for i in range(count)]
+@dataclass(frozen=True)
+class Audience:
+    """What the bench itself created: the truth every check compares with."""
+
+    voters: list[int]
+    blocked: list[int]  # the chat ids the fake is told to refuse with 403
+    probes: list[int]
+
+    @classmethod
+    def of(cls, count: int, probes: int = 0) -> Audience:
+        voters = [FIRST_VOTER + i for i in range(count)]
+        return cls(
+            voters=voters,
+            blocked=[v for v in voters if v % BLOCK_MODULO == 0],
+            probes=[FIRST_PROBE + i for i in range(probes)],
+        )
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.voters[0], self.voters[-1] + 1
+
+    @property
+    def blocked_share(self) -> float:
+        return len(self.blocked) / len(self.voters)
+
+    def fake(self, latency: float) -> FakeServer:
+        return FakeServer(TOKEN, self.span, self.blocked, latency)
 
 
-async def prepare_database(db_path: Path, voters: list[int], *, probe: bool) -> None:
-    """Stations, consenting voters with a station, one staff member (and the probe voter,
-    who opted out of notices so the broadcast does not reach them)."""
+async def prepare_database(db_path: Path, audience: Audience) -> None:
+    """Stations, consenting voters with a station, one staff member, and the probe voters
+    (who opted out of notices, so the broadcast does not reach them)."""
     from bot.clock import SystemClock
     from bot.services import build_services
     from bot.settings import load_settings
@@ -547,17 +274,34 @@ async def prepare_database(db_path: Path, voters: list[int], *, probe: bool) -> 
         stations = [int(r[0]) for r in await db.fetchall("SELECT id FROM stations ORDER BY id")]
         now = datetime.now(UTC).isoformat()
         rows = [
-            ("voter", "zh_CN", f"选民{i}", None, stations[i % len(stations)], now, now, 1)
-            for i in range(len(voters))
+            (uid, "voter", "zh_CN", f"选民{i}", None, stations[i % len(stations)], now, now, 1)
+            for i, uid in enumerate(audience.voters)
         ]
-        rows = [(uid, *row) for uid, row in zip(voters, rows, strict=True)]
         rows.append((STAFF_ID, "staff", "zh_CN", "工作人员", None, stations[0], now, now, 1))
-        if probe:
-            rows.append((PROBE_ID, "voter", "zh_CN", PROBE_NAME, None, stations[0], now, now, 0))
+        rows += [
+            (uid, "voter", "zh_CN", f"{PROBE_NAME}{i}", None, stations[0], now, now, 0)
+            for i, uid in enumerate(audience.probes)
+        ]
         async with db.transaction() as tx:
             await tx.executemany(INSERT_USER, rows)
     finally:
         await db.close()
+
+
+async def setup_run(workdir: Path, audience: Audience) -> Path:
+    """A fresh directory and database holding `audience`; returns the database's path."""
+    await asyncio.to_thread(workdir.mkdir, parents=True)
+    db_path = workdir / "jiazhan.sqlite3"
+    began = time.monotonic()
+    await prepare_database(db_path, audience)
+    probes = f", {len(audience.probes)} probe voters (notices off)" if audience.probes else ""
+    print(
+        f"  setup                  {len(audience.voters):,} consenting voters with a station "
+        f"({len(audience.blocked):,} of them refused with 403 by the fake), 1 staff{probes} "
+        f"in {time.monotonic() - began:.1f} s",
+        flush=True,
+    )
+    return db_path
 
 
 async def queue_broadcast(db_path: Path) -> tuple[int, int]:
@@ -567,7 +311,7 @@ async def queue_broadcast(db_path: Path) -> tuple[int, int]:
     from bot.services import build_services
     from bot.settings import load_settings
     from storage import Database
-    from storage.models import Audience
+    from storage.models import Audience as To
 
     settings = load_settings(_env_file=None, need_token=False, database_path=db_path)
     db = Database(db_path)
@@ -579,7 +323,7 @@ async def queue_broadcast(db_path: Path) -> tuple[int, int]:
         broadcasts = services.broadcasts
         await broadcasts.begin(actor, STAFF_ID)
         await broadcasts.set_content(actor, STAFF_ID, BROADCAST_TEXT, None, None)
-        count = await broadcasts.set_audience(actor, STAFF_ID, Audience.VOTERS, None)
+        count = await broadcasts.set_audience(actor, STAFF_ID, To.VOTERS, None)
         preview = (await broadcasts.draft(actor)).preview
         created = await broadcasts.create(actor, STAFF_ID, preview)
         # the handler would have shown the progress message first; the dispatcher edits it
@@ -589,6 +333,31 @@ async def queue_broadcast(db_path: Path) -> tuple[int, int]:
     finally:
         await db.close()
     return broadcast.id, count
+
+
+def _break_rows(db_path: Path, broadcast_id: int, victim: int) -> None:
+    conn = sqlite3.connect(db_path, timeout=10)
+    try:
+        with conn:
+            conn.execute(
+                "DELETE FROM outbox WHERE broadcast_id = ? AND chat_id = ?", (broadcast_id, victim)
+            )
+            conn.execute(
+                "INSERT INTO outbox (chat_id, priority, broadcast_id, respects_opt_out,"
+                " not_before, created_at) SELECT ?, priority, broadcast_id, respects_opt_out,"
+                " not_before, created_at FROM outbox WHERE broadcast_id = ? LIMIT 1",
+                (NON_VOTER, broadcast_id),
+            )
+    finally:
+        conn.close()
+
+
+async def break_rows(db_path: Path, broadcast_id: int, audience: Audience) -> None:
+    """--break rows: one voter's row removed, one row added for a chat outside the audience."""
+    blocked = set(audience.blocked)
+    victim = next(v for v in audience.voters[1:] if v not in blocked)
+    await asyncio.to_thread(_break_rows, db_path, broadcast_id, victim)
+    print(f"  BROKEN                 row of voter {victim} deleted, row for {NON_VOTER} added")
 
 
 def _query(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -615,93 +384,13 @@ async def broadcast_done(db_path: Path, broadcast_id: int) -> bool:
     return not states["queued"] and not states["sending"] and bool(rows) and rows[0][0] == "done"
 
 
-# --- measuring ---------------------------------------------------------------------------
-
-
-@dataclass
-class Delivery:
-    """One broadcast's outcome, from the fake's records and the outbox rows."""
-
-    recipients: int
-    rate_cap: float
-    ok: int  # successful sends to recipients received by the fake
-    span: float  # first to last successful send, seconds
-    attempts: int  # recipients' send calls the fake answered (200 or 403)
-    attempt_span: float
-    too_many: int
-    states: Counter[str]
-    lost: list[int]
-    duplicated: dict[int, int]
-    sent_not_received: int
-    longest_pause: float
-    methods: dict[str, int]
-    timed_out: bool
-    seconds: float
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return self.ok / self.span if self.span > 0 else 0.0
-
-    @property
-    def attempt_rate(self) -> float:
-        return self.attempts / self.attempt_span if self.attempt_span > 0 else 0.0
-
-
-async def measure(
-    db_path: Path, server: FakeServer, broadcast_id: int, rate: float, timed_out: bool, began: float
-) -> Delivery:
-    stats = await server.stats(chats=True)
-    received: dict[int, int] = stats["received"]
-    rows = await query(
-        db_path, "SELECT chat_id, state, reason FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
-    )
-    states: Counter[str] = Counter()
-    lost: list[int] = []
-    sent_not_received = 0
-    for chat_id, state, reason in rows:
-        name = "blocked" if state == "skipped" and reason == "blocked" else state
-        if state == "skipped" and reason != "blocked":
-            name = f"skipped ({reason})"
-        states[name] += 1
-        if not received.get(chat_id) and name not in ("blocked", "failed"):
-            lost.append(chat_id)
-        if name == "sent" and not received.get(chat_id):
-            sent_not_received += 1
-    recipients = {r[0] for r in rows}
-    duplicated = {c: n for c, n in received.items() if n > 1 and c in recipients}
-    first_ok, last_ok = stats["first_ok"], stats["last_ok"]
-    first_try, last_try = stats["first_attempt"], stats["last_attempt"]
-    return Delivery(
-        recipients=len(rows),
-        rate_cap=rate,
-        ok=stats["ok_in_range"],
-        span=(last_ok - first_ok) if first_ok and last_ok else 0.0,
-        attempts=stats["attempts_in_range"],
-        attempt_span=(last_try - first_try) if first_try and last_try else 0.0,
-        too_many=stats["too_many"],
-        states=states,
-        lost=lost,
-        duplicated=duplicated,
-        sent_not_received=sent_not_received,
-        longest_pause=stats["longest_pause"],
-        methods=stats["methods"],
-        timed_out=timed_out,
-        seconds=time.monotonic() - began,
-    )
-
-
 async def wait_done(
-    db_path: Path,
-    server: FakeServer,
-    bot: BotProcess,
-    broadcast_id: int,
-    recipients: int,
-    rate: float,
-    label: str,
+    db_path: Path, server: FakeServer, bot: BotProcess, broadcast_id: int, rate: float, label: str
 ) -> bool:
     """Poll until the broadcast is done; False on timeout or when the bot died."""
-    deadline = time.monotonic() + recipients / rate * 1.6 + 120
+    rows = await query(db_path, "SELECT total FROM broadcasts WHERE id = ?", (broadcast_id,))
+    total = int(rows[0][0])
+    deadline = time.monotonic() + total / rate * 1.6 + 120
     next_note = time.monotonic() + 60
     while time.monotonic() < deadline:
         if await broadcast_done(db_path, broadcast_id):
@@ -713,7 +402,7 @@ async def wait_done(
             next_note += 60
             stats = await server.stats()
             print(
-                f"  [{label}] … {stats['ok_in_range']:,} of {recipients:,} received, "
+                f"  [{label}] … {stats['ok_to_voters']:,} of {total:,} delivered, "
                 f"{stats['too_many']} x 429",
                 flush=True,
             )
@@ -722,39 +411,442 @@ async def wait_done(
     return False
 
 
-def print_delivery(d: Delivery) -> None:
-    received_note = (
-        f"{d.ok:,} successful sends over {d.span:.1f} s (first to last)" if d.ok else "none"
+# --- accounting: every voter against the truth -------------------------------------------
+
+
+@dataclass
+class Accounting:
+    """One broadcast's rows and the fake's deliveries, against the voters the bench created
+    and the chats it told the fake to refuse."""
+
+    voters: int
+    rows: int
+    missing_rows: list[int]  # voters without a row
+    extra_rows: list[int]  # rows for chats that are not voters
+    repeated_rows: list[int]  # voters with more than one row
+    states: Counter[str]  # row states; skipped rows by reason ("blocked", "skipped (x)")
+    lost: list[int]  # voters not refused by the fake, never delivered
+    lost_recorded_sent: int  # of them, rows that say 'sent'
+    wrongly_blocked: list[int]  # rows marked blocked, the fake never refused the chat
+    unmarked_blocked: list[int]  # chats the fake refuses, their row not marked blocked
+    duplicated: dict[int, int]  # voter -> deliveries, more than one
+    stray: dict[int, int]  # deliveries to chats outside the audience (the author excepted)
+
+    @property
+    def odd_states(self) -> dict[str, int]:
+        return {k: n for k, n in self.states.items() if k not in ("sent", "blocked")}
+
+    @property
+    def extra_messages(self) -> int:
+        return sum(n - 1 for n in self.duplicated.values())
+
+
+def account(
+    audience: Audience,
+    rows: list[tuple[Any, ...]],
+    delivered: dict[int, int],
+    refused: dict[int, int],
+) -> Accounting:
+    """Every voter and every row of the broadcast against the truth: `rows` are (chat_id,
+    state, reason); `delivered` and `refused` are the fake's accepted and 403 calls per chat."""
+    voters = set(audience.voters)
+    blocked = set(audience.blocked)
+    per_chat: Counter[int] = Counter()
+    state_of: dict[int, str] = {}
+    states: Counter[str] = Counter()
+    for chat_id, state, reason in rows:
+        name = state
+        if state == "skipped":
+            name = "blocked" if reason == "blocked" else f"skipped ({reason})"
+        states[name] += 1
+        per_chat[chat_id] += 1
+        state_of[chat_id] = name
+    marked = {c for c, name in state_of.items() if name == "blocked"}
+    lost = [v for v in audience.voters if v not in blocked and not delivered.get(v)]
+    allowed = voters | {STAFF_ID} | set(audience.probes)
+    return Accounting(
+        voters=len(voters),
+        rows=len(rows),
+        missing_rows=sorted(voters - set(per_chat)),
+        extra_rows=sorted(set(per_chat) - voters),
+        repeated_rows=sorted(c for c, n in per_chat.items() if n > 1 and c in voters),
+        states=states,
+        lost=lost,
+        lost_recorded_sent=sum(1 for v in lost if state_of.get(v) == "sent"),
+        wrongly_blocked=sorted(c for c in marked if not refused.get(c)),
+        unmarked_blocked=sorted(c for c in blocked if c not in marked or delivered.get(c)),
+        duplicated={c: n for c, n in delivered.items() if n > 1 and c in voters},
+        stray={c: n for c, n in delivered.items() if c not in allowed},
     )
-    print(f"  configured cap         {d.rate_cap:g} msg/s (JIAZHAN_OUTBOX_RATE)")
+
+
+def _some(values: list[int] | dict[int, int]) -> str:
+    """A few examples for a check's line."""
+    items = list(values)[:3]
+    return f" e.g. {', '.join(map(str, items))}" if items else ""
+
+
+def print_accounting(a: Accounting) -> None:
+    """The rows and the fake's deliveries, as counts."""
+    states = ", ".join(f"{k} {n:,}" for k, n in sorted(a.states.items()))
     print(
-        f"  achieved               {d.rate:.2f} msg/s = {d.rate / d.rate_cap:.1%} of cap  "
-        f"[{received_note}]"
+        f"  outbox rows            {a.rows:,} for {a.voters:,} voters: {states}; missing "
+        f"{len(a.missing_rows)}, for non-voters {len(a.extra_rows)}, repeated "
+        f"{len(a.repeated_rows)}"
     )
     print(
-        f"  send calls (incl. 403) {d.attempt_rate:.2f} calls/s = "
-        f"{d.attempt_rate / d.rate_cap:.1%} of cap  [{d.attempts:,} calls over "
-        f"{d.attempt_span:.1f} s]"
+        f"  fake's deliveries      lost {len(a.lost)} (rows 'sent' among them: "
+        f"{a.lost_recorded_sent}); duplicated {len(a.duplicated)} voters "
+        f"(+{a.extra_messages} messages); to chats outside the audience {len(a.stray)}"
     )
-    print(f"  429s answered          {d.too_many}")
-    known = ("sent", "failed", "blocked")
-    others = ", ".join(f"{k} {v:,}" for k, v in sorted(d.states.items()) if k not in known)
     print(
-        f"  outbox (DB)            sent {d.states['sent']:,} / failed {d.states['failed']:,} / "
-        f"blocked {d.states['blocked']:,}"
-        + (f"  (also: {others})" if others else "")
-        + f"  of {d.recipients:,} recipients"
+        f"  blocked                marked without a 403 from the fake {len(a.wrongly_blocked)}; "
+        f"refused by the fake but not marked {len(a.unmarked_blocked)}"
     )
-    print(f"  lost                   {len(d.lost)}" + (f"  e.g. {d.lost[:5]}" if d.lost else ""))
-    dup_msgs = sum(n - 1 for n in d.duplicated.values())
-    print(f"  duplicated             {len(d.duplicated)} chats ({dup_msgs} extra messages)")
-    if d.sent_not_received:
-        print(f"  PROBLEM: {d.sent_not_received} rows 'sent' in the DB the fake never received")
-    if d.timed_out:
-        print("  PROBLEM: the broadcast did not finish in time")
-    calls = ", ".join(f"{m} {n:,}" for m, n in sorted(d.methods.items()))
+
+
+def check_accounting(
+    checks: Checks, run: str, a: Accounting, timed_out: bool, duplicates_allowed: bool
+) -> None:
+    """The checks every finished broadcast must pass; duplicates are checked by the caller
+    when some are allowed."""
+    checks.add(not timed_out, f"{run} finished", "broadcast 'done', no row left queued/sending")
+    row_faults = len(a.missing_rows) + len(a.extra_rows) + len(a.repeated_rows)
+    checks.add(
+        not row_faults,
+        f"{run} rows",
+        f"one row per voter created ({a.rows:,} rows, {a.voters:,} voters): missing "
+        f"{len(a.missing_rows)}, for non-voters {len(a.extra_rows)}{_some(a.extra_rows)}, "
+        f"repeated {len(a.repeated_rows)}",
+    )
+    odd = a.odd_states
+    checks.add(
+        not odd,
+        f"{run} states",
+        "rows only 'sent' or blocked"
+        + (": also " + ", ".join(f"{k} {n}" for k, n in odd.items()) if odd else ""),
+    )
+    checks.add(
+        not a.lost,
+        f"{run} lost",
+        f"{len(a.lost)} voters not refused by the fake and never delivered "
+        f"({a.lost_recorded_sent} of them recorded 'sent'){_some(a.lost)}",
+    )
+    checks.add(
+        not a.wrongly_blocked and not a.unmarked_blocked,
+        f"{run} blocked",
+        f"blocked rows = the chats the fake refuses: marked without a 403 "
+        f"{len(a.wrongly_blocked)}{_some(a.wrongly_blocked)}, refused but not marked "
+        f"{len(a.unmarked_blocked)}",
+    )
+    checks.add(
+        not a.stray,
+        f"{run} stray",
+        f"{len(a.stray)} chats outside the audience got messages{_some(a.stray)}",
+    )
+    if not duplicates_allowed:
+        checks.add(
+            not a.duplicated,
+            f"{run} duplicated",
+            f"{len(a.duplicated)} voters delivered more than once (+{a.extra_messages} "
+            f"messages){_some(a.duplicated)}",
+        )
+
+
+# --- the rate ----------------------------------------------------------------------------
+
+
+@dataclass
+class Rate:
+    """What the fake saw of the broadcast: deliveries and send calls to voters over time."""
+
+    cap: float
+    blocked_share: float
+    delivered: int
+    span: float
+    calls: int
+    call_span: float
+    too_many: int
+    longest_pause: float
+
+    @classmethod
+    def of(cls, stats: dict[str, Any], cap: float, blocked_share: float) -> Rate:
+        first, last = stats["first_ok"], stats["last_ok"]
+        first_call, last_call = stats["first_call"], stats["last_call"]
+        return cls(
+            cap=cap,
+            blocked_share=blocked_share,
+            delivered=stats["ok_to_voters"],
+            span=(last - first) if first and last else 0.0,
+            calls=stats["calls_to_voters"],
+            call_span=(last_call - first_call) if first_call and last_call else 0.0,
+            too_many=stats["too_many"],
+            longest_pause=stats["longest_pause"],
+        )
+
+    @property
+    def per_second(self) -> float:
+        return self.delivered / self.span if self.span > 0 else 0.0
+
+    @property
+    def calls_per_second(self) -> float:
+        return self.calls / self.call_span if self.call_span > 0 else 0.0
+
+    @property
+    def deliverable(self) -> float:
+        """The most a dispatcher at the cap can deliver: the blocked share goes on 403s."""
+        return self.cap * (1 - self.blocked_share)
+
+    def print(self) -> None:
+        print(
+            f"  cap                    {self.cap:g} msg/s (JIAZHAN_OUTBOX_RATE); blocked share "
+            f"{self.blocked_share:.1%}, so at most {self.deliverable:.2f} deliveries/s"
+        )
+        print(
+            f"  delivered              {self.per_second:.2f} msg/s = "
+            f"{self.per_second / self.deliverable:.1%} of cap x (1 - blocked share)  "
+            f"[{self.delivered:,} voters' messages over {self.span:.1f} s, first to last]"
+        )
+        print(
+            f"  send calls (incl. 403) {self.calls_per_second:.2f} calls/s = "
+            f"{self.calls_per_second / self.cap:.1%} of cap  [{self.calls:,} calls over "
+            f"{self.call_span:.1f} s]"
+        )
+        print(f"  429s answered          {self.too_many}")
+
+
+# --- runs 1 and 2 ------------------------------------------------------------------------
+
+
+@dataclass
+class KillReport:
+    """Run 2's crash: what was in flight, by the fake's clock and by the database."""
+
+    delivered_before: int
+    open_at_kill: list[int]  # accepted, not answered when the bot died
+    answering: list[int]  # answered less than ANSWER_GRACE before
+    claimed: int  # rows 'sending' in the database (the claimed batch)
+    claimed_delivered: int  # of them, delivered by the fake
+
+    @property
+    def in_flight(self) -> Counter[int]:
+        return Counter(self.open_at_kill) + Counter(self.answering)
+
+
+async def crash_half_way(
+    db_path: Path, server: FakeServer, bot: BotProcess, count: int, rate: float
+) -> KillReport:
+    """SIGKILL once the fake has delivered half of `count`; then ask the fake which accepted
+    sends were in flight at that instant (both processes read the same CLOCK_MONOTONIC)."""
+    half = count // 2
+    deadline = time.monotonic() + half / rate * 2 + 120
+    stats = await server.stats()
+    while stats["ok_to_voters"] < half and time.monotonic() < deadline and bot.running:
+        await asyncio.sleep(0.1)
+        stats = await server.stats()
+    if stats["ok_to_voters"] < half:
+        raise RuntimeError(f"never reached half-way ({stats['ok_to_voters']}):\n{bot.tail()}")
+    killed_at = await bot.kill()
+    await asyncio.sleep(LATENCY * 4)  # the fake's open calls run out into the closed sockets
+    flight = await server.in_flight(killed_at, ANSWER_GRACE)
+    at_kill = await server.stats(chats=True)
+    sending = await query(db_path, "SELECT chat_id FROM outbox WHERE state = 'sending'")
+    states = await outbox_states(db_path)
+    report = KillReport(
+        delivered_before=at_kill["ok_to_voters"],
+        open_at_kill=flight["open"],
+        answering=flight["answering"],
+        claimed=len(sending),
+        claimed_delivered=sum(1 for (c,) in sending if at_kill["delivered"].get(c)),
+    )
+    print(
+        f"  killed (SIGKILL)       after {report.delivered_before:,} delivered; outbox then: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(states.items())),
+        flush=True,
+    )
+    print(
+        f"  in flight at the kill  the fake: {len(report.open_at_kill)} accepted sends not yet "
+        f"answered, {len(report.answering)} answered < {ANSWER_GRACE * 1000:.0f} ms before; "
+        f"the database: {report.claimed} rows claimed ('sending'), {report.claimed_delivered} "
+        "of them delivered",
+        flush=True,
+    )
+    return report
+
+
+async def run_broadcast(
+    workdir: Path, args: argparse.Namespace, checks: Checks, *, crash: bool
+) -> None:
+    """Run 1 (`crash` False) or run 2: one broadcast to every voter, then the accounting."""
+    n = args.recipients
+    run = "run 2" if crash else "run 1"
+    how = "SIGKILL half-way, restart" if crash else "uninterrupted"
+    print(f"\n== {run}: broadcast to {n:,} voters, {how} ==", flush=True)
+    audience = Audience.of(n)
+    db_path = await setup_run(workdir, audience)
+    broadcast_id, _ = await queue_broadcast(db_path)
+    if args.broken == "rows":
+        await break_rows(db_path, broadcast_id, audience)
+    server = audience.fake(args.latency)
+    bot = BotProcess(workdir, db_path, args.rate, args.dispatcher_break)
+    kill: KillReport | None = None
+    try:
+        await server.start()
+        bot.api_url = server.base_url
+        began = time.monotonic()
+        bot.start()
+        if crash:
+            kill = await crash_half_way(db_path, server, bot, n, args.rate)
+            await asyncio.sleep(1.0)
+            bot.start()
+        timed_out = not await wait_done(db_path, server, bot, broadcast_id, args.rate, run)
+        status = await bot.terminate()
+        stats = await server.stats(chats=True)
+        rows = await query(
+            db_path,
+            "SELECT chat_id, state, reason FROM outbox WHERE broadcast_id = ?",
+            (broadcast_id,),
+        )
+    finally:
+        await bot.terminate()
+        await server.stop()
+    seconds = time.monotonic() - began
+    rate = Rate.of(stats, args.rate, audience.blocked_share)
+    rate.print()
+    if crash and rate.span > rate.longest_pause > 0:
+        gap = rate.longest_pause
+        print(
+            f"  restart gap            {gap:.1f} s without deliveries (kill, restart, start-up) "
+            f"is inside the span above; without it: {rate.delivered / (rate.span - gap):.2f} "
+            "msg/s"
+        )
+    tally = account(audience, rows, stats["delivered"], stats["refused"])
+    print_accounting(tally)
+    calls = ", ".join(f"{m} {c:,}" for m, c in sorted(stats["methods"].items()))
     print(f"  Bot API calls          {calls}")
-    print(f"  wall time              {d.seconds:.0f} s (setup excluded)")
+    print(f"  wall time              {seconds:.0f} s (setup excluded); bot exit status {status}")
+    print_logs(bot)
+    check_accounting(checks, run, tally, timed_out, duplicates_allowed=crash)
+    if kill is not None:
+        check_crash_duplicates(checks, run, tally, kill)
+    else:
+        ratio = rate.per_second / rate.deliverable if rate.deliverable else 0.0
+        checks.add(
+            ratio >= RATE_TARGET,
+            f"{run} rate",
+            f"delivered {rate.per_second:.2f} msg/s = {ratio:.1%} of cap x (1 - "
+            f"{rate.blocked_share:.1%} blocked) = {rate.deliverable:.2f}, target >= "
+            f"{RATE_TARGET:.0%} (send calls {rate.calls_per_second / rate.cap:.1%} of cap)",
+        )
+
+
+def check_crash_duplicates(checks: Checks, run: str, a: Accounting, kill: KillReport) -> None:
+    """Duplicates only where a send was in flight at the kill, and no more of them."""
+    in_flight = kill.in_flight
+    outside = [c for c in a.duplicated if c not in in_flight]
+    answering = sum(1 for c in a.duplicated if c in kill.answering)
+    extra_allowed = sum(in_flight.values())
+    checks.add(
+        not outside and a.extra_messages <= extra_allowed,
+        f"{run} duplicated",
+        f"{len(a.duplicated)} voters delivered more than once (+{a.extra_messages} messages; "
+        f"{answering} of them answered just before the kill), target <= {extra_allowed} sends "
+        f"in flight at the kill by the fake's record (the claimed batch was {kill.claimed}), "
+        f"all of them among those; duplicated without a send in flight "
+        f"{len(outside)}{_some(outside)}",
+    )
+
+
+# --- run 3: reply latency ----------------------------------------------------------------
+
+
+def probe_script() -> list[tuple[str, str, str]]:
+    """One probe voter's cycle, (step, text, tap data): every step writes the draft and the
+    conversation's state (OpinionService.save / discard) before it answers."""
+    from bot.runtime.buttons.opinion import OpinionCategory
+
+    return [
+        ("/opinion", "/opinion", ""),
+        ("category", "", OpinionCategory(code="traffic").pack()),
+        ("text", OPINION_TEXT, ""),
+        ("/cancel", "/cancel", ""),
+    ]
+
+
+def expected_replies() -> dict[str, tuple[str, str | None]]:
+    """step -> (the reply's method, a button it must carry; None: no buttons at all)."""
+    from bot.runtime.buttons.opinion import OpinionCancel, OpinionCategory, OpinionPhotosDone
+
+    return {
+        "/opinion": ("sendMessage", OpinionCategory(code="traffic").pack()),
+        "category": ("editMessageText", OpinionCancel().pack()),
+        "text": ("sendMessage", OpinionPhotosDone().pack()),
+        "/cancel": ("sendMessage", None),
+    }
+
+
+def as_expected(sample: dict[str, Any], expected: dict[str, tuple[str, str | None]]) -> bool:
+    method, button = expected[sample["step"]]
+    buttons = sample["buttons"]
+    return sample["method"] == method and (button in buttons if button else not buttons)
+
+
+class Probes:
+    """The probe voters walk the script, each a step every `interval` seconds (staggered);
+    a voter's place in the script carries over from one phase to the next."""
+
+    def __init__(self, server: FakeServer, chats: list[int], interval: float) -> None:
+        self.server = server
+        self.chats = chats
+        self.interval = interval
+        self.script = probe_script()
+        self.place = dict.fromkeys(chats, 0)
+        self.stop = asyncio.Event()
+
+    async def phase(self, count: int, tag: str) -> int:
+        """`count` steps in all; returns how many were injected (fewer if stopped)."""
+        self.stop.clear()
+        shares = [
+            count // len(self.chats) + (i < count % len(self.chats)) for i in range(len(self.chats))
+        ]
+        done = await asyncio.gather(
+            *(
+                self._walk(i, chat, share, tag)
+                for i, (chat, share) in enumerate(zip(self.chats, shares, strict=True))
+            )
+        )
+        return sum(done)
+
+    async def cycles(self, tag: str) -> int:
+        """Every voter through one whole cycle (the warm-up)."""
+        return await self.phase(len(self.script) * len(self.chats), tag)
+
+    async def _walk(self, index: int, chat: int, steps: int, tag: str) -> int:
+        await asyncio.sleep(self.interval * index / len(self.chats))
+        start = time.monotonic()
+        for i in range(steps):
+            if self.stop.is_set():
+                return i
+            step, text, data = self.script[self.place[chat] % len(self.script)]
+            self.place[chat] += 1
+            await self.server.inject(chat, step=step, tag=tag, text=text, data=data)
+            delay = start + (i + 1) * self.interval - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        return steps
+
+
+async def wait_replies(server: FakeServer, expected: int, within: float = 15.0) -> dict[str, Any]:
+    """The fake's probe records once `expected` steps are answered, refused or given up."""
+    deadline = time.monotonic() + within
+    replies = await server.replies()
+    while (
+        len(replies["samples"]) + len(replies["refused"]) + len(replies["unanswered"]) < expected
+        and time.monotonic() < deadline
+    ):
+        await asyncio.sleep(0.2)
+        replies = await server.replies()
+    return replies
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -764,272 +856,129 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-# --- runs --------------------------------------------------------------------------------
-
-
-@dataclass
-class Checks:
-    lines: list[tuple[bool, str]] = field(default_factory=list)
-
-    def add(self, passed: bool, text: str) -> None:
-        self.lines.append((passed, text))
-
-    @property
-    def failed(self) -> bool:
-        return any(not passed for passed, _ in self.lines)
-
-
-def print_logs(bot: BotProcess) -> None:
-    counts, samples = bot.log_summary()
-    if not counts:
-        print("  bot log                no warnings or errors")
-        return
-    print("  bot log                " + ", ".join(f"{k}: {n}" for k, n in counts.most_common()))
-    for line in samples:
-        print(f"    {line}")
-
-
-async def setup_run(workdir: Path, recipients: int, probe: bool = False) -> Path:
-    await asyncio.to_thread(workdir.mkdir, parents=True)
-    db_path = workdir / "jiazhan.sqlite3"
-    began = time.monotonic()
-    await prepare_database(db_path, voter_ids(recipients), probe=probe)
-    print(
-        f"  setup                  {recipients:,} consenting voters with a station, 1 staff"
-        + (", 1 probe voter (notices off)" if probe else "")
-        + f" in {time.monotonic() - began:.1f} s",
-        flush=True,
+def summary(values: list[float]) -> str:
+    """Percentiles of latencies in milliseconds, for one line."""
+    return (
+        f"p50 {percentile(values, 50):6.1f} ms  p90 {percentile(values, 90):6.1f} ms  "
+        f"p99 {percentile(values, 99):6.1f} ms  max {max(values):6.1f} ms"
     )
-    return db_path
-
-
-async def run_clean(workdir: Path, args: argparse.Namespace, checks: Checks) -> None:
-    n = args.recipients
-    print(f"\n== run 1: broadcast to {n:,} voters, uninterrupted ==", flush=True)
-    db_path = await setup_run(workdir, n)
-    broadcast_id, count = await queue_broadcast(db_path)
-    server = FakeServer((FIRST_VOTER, FIRST_VOTER + n), args.latency)
-    bot = BotProcess(workdir, db_path, "", args.rate)
-    try:
-        await server.start()
-        bot.api_url = server.base_url
-        began = time.monotonic()
-        bot.start()
-        timed_out = not await wait_done(
-            db_path, server, bot, broadcast_id, count, args.rate, "run 1"
-        )
-        status = await bot.terminate()
-        result = await measure(db_path, server, broadcast_id, args.rate, timed_out, began)
-    finally:
-        await bot.terminate()
-        await server.stop()
-    print_delivery(result)
-    print(f"  bot exit status        {status}")
-    print_logs(bot)
-    checks.add(
-        result.rate >= 0.95 * args.rate,
-        f"run 1 achieved {result.rate / args.rate:.1%} of cap (successful sends), target >= 95%",
-    )
-    checks.add(
-        result.attempt_rate >= 0.95 * args.rate,
-        f"run 1 send calls incl. 403 at {result.attempt_rate / args.rate:.1%} of cap, "
-        "target >= 95%",
-    )
-    checks.add(not result.lost and not timed_out, f"run 1 lost {len(result.lost)}, target 0")
-    checks.add(not result.duplicated, f"run 1 duplicated {len(result.duplicated)}, target 0")
-
-
-async def run_killed(workdir: Path, args: argparse.Namespace, checks: Checks) -> None:
-    n = args.recipients
-    print(f"\n== run 2: broadcast to {n:,} voters, SIGKILL half-way, restart ==", flush=True)
-    db_path = await setup_run(workdir, n)
-    broadcast_id, count = await queue_broadcast(db_path)
-    server = FakeServer((FIRST_VOTER, FIRST_VOTER + n), args.latency)
-    bot = BotProcess(workdir, db_path, "", args.rate)
-    in_flight = received_in_flight = 0
-    timed_out = False
-    try:
-        await server.start()
-        bot.api_url = server.base_url
-        began = time.monotonic()
-        bot.start()
-        half = count // 2
-        deadline = time.monotonic() + half / args.rate * 2 + 120
-        stats = await server.stats()
-        while stats["ok_in_range"] < half and time.monotonic() < deadline and bot.running:
-            await asyncio.sleep(0.1)
-            stats = await server.stats()
-        if stats["ok_in_range"] < half:
-            raise RuntimeError(f"never reached half-way ({stats['ok_in_range']}):\n{bot.tail()}")
-        await bot.kill()
-        at_kill = await server.stats(chats=True)
-        sending = await query(
-            db_path,
-            "SELECT chat_id FROM outbox WHERE broadcast_id = ? AND state = 'sending'",
-            (broadcast_id,),
-        )
-        in_flight = len(sending)
-        received_in_flight = sum(1 for (c,) in sending if at_kill["received"].get(c))
-        states = await outbox_states(db_path)
-        print(
-            f"  killed (SIGKILL)       after {at_kill['ok_in_range']:,} received; outbox then: "
-            + ", ".join(f"{k} {v:,}" for k, v in sorted(states.items())),
-            flush=True,
-        )
-        print(
-            f"  in flight at the kill  {in_flight} rows 'sending' "
-            f"({received_in_flight} of them already received by the fake)",
-            flush=True,
-        )
-        await asyncio.sleep(1.0)
-        bot.start()
-        timed_out = not await wait_done(
-            db_path, server, bot, broadcast_id, count, args.rate, "run 2"
-        )
-        status = await bot.terminate()
-        result = await measure(db_path, server, broadcast_id, args.rate, timed_out, began)
-    finally:
-        await bot.terminate()
-        await server.stop()
-    print_delivery(result)
-    gap = result.longest_pause
-    if result.span > gap > 0:
-        print(
-            f"  restart gap            {gap:.1f} s without sends (kill, restart, start-up) is "
-            f"inside the span above; without it: {result.ok / (result.span - gap):.2f} "
-            "msg/s"
-        )
-    print(f"  bot exit status        {status}")
-    print_logs(bot)
-    dup = len(result.duplicated)
-    print(
-        f"  => lost {len(result.lost)} (must be 0); duplicated {dup} <= in flight at the kill "
-        f"{in_flight}: {'yes' if dup <= in_flight else 'NO'}"
-    )
-    checks.add(not result.lost and not timed_out, f"run 2 lost {len(result.lost)}, target 0")
-    checks.add(
-        dup <= in_flight, f"run 2 duplicated {dup}, target <= {in_flight} in flight at the kill"
-    )
-
-
-async def probe(
-    server: FakeServer, count: int, interval: float, tag: str, stop_if: Any = None
-) -> int:
-    """`count` /help messages from the probe voter, one every `interval` seconds."""
-    start = time.monotonic()
-    sent = 0
-    for i in range(count):
-        if stop_if is not None and await stop_if():
-            break
-        await server.inject(PROBE_ID, "/help", PROBE_NAME, tag)
-        sent += 1
-        delay = start + (i + 1) * interval - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-    return sent
-
-
-async def wait_replies(server: FakeServer, expected: int, within: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + within
-    replies = await server.replies()
-    while len(replies["latencies"]) + replies["refused"] < expected and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-        replies = await server.replies()
-    return replies
 
 
 async def run_latency(workdir: Path, args: argparse.Namespace, checks: Checks) -> None:
-    n = args.chat_recipients
+    """Run 3: the probes' reply latency without a broadcast (the baseline), then during one.
+    The bot is stopped once the probes are done; the broadcast is not waited for."""
+    n = args.latency_recipients
     print(
-        f"\n== run 3: reply latency of /help, idle vs during a broadcast to {n:,} voters "
-        f"(smaller than runs 1-2) ==",
+        f"\n== run 3: reply latency of a writing probe, without and during a broadcast to "
+        f"{n:,} voters ==",
         flush=True,
     )
-    db_path = await setup_run(workdir, n, probe=True)
-    server = FakeServer((FIRST_VOTER, FIRST_VOTER + n), args.latency)
-    bot = BotProcess(workdir, db_path, "", args.rate)
-    timed_out = False
+    audience = Audience.of(n, probes=args.probe_voters)
+    db_path = await setup_run(workdir, audience)
+    server = audience.fake(args.latency)
+    bot = BotProcess(workdir, db_path, args.rate, args.dispatcher_break)
+    probes = Probes(server, audience.probes, args.probe_interval)
+    sent: dict[str, int] = {}
+    unblocked = n - len(audience.blocked)
     try:
         await server.start()
         bot.api_url = server.base_url
         bot.start()
         await wait_ready(bot, server)
         await asyncio.sleep(2.0)  # let start-up settle
-        # a few /help first, not counted: the first one runs cold code paths
-        warmup = await probe(server, WARMUP_PROBES, args.probe_interval, "warm-up")
-        idle_sent = await probe(server, args.probes, args.probe_interval, "idle")
-        await wait_replies(server, warmup + idle_sent)
+        # one cycle per voter first, not counted: the first steps run cold code paths
+        sent["warm-up"] = await probes.cycles("warm-up")
+        sent["idle"] = await probes.phase(args.probes, "idle")
+        await wait_replies(server, sent["warm-up"] + sent["idle"])
 
-        began = time.monotonic()
-        broadcast_id, count = await queue_broadcast(db_path)
-        warm = min(100, count // 10)
+        await queue_broadcast(db_path)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if (await server.stats())["ok_in_range"] >= warm:
+            if (await server.stats())["ok_to_voters"] >= WARM_UP_BROADCAST:
                 break
             await asyncio.sleep(0.1)
 
-        async def finished() -> bool:
-            return (await server.stats())["ok_in_range"] >= count - count // 20 - 5
+        async def watch() -> None:
+            """Stop the probes if the broadcast ends first: they must all fall within it."""
+            while not probes.stop.is_set():
+                if (await server.stats())["ok_to_voters"] >= unblocked:
+                    probes.stop.set()
+                await asyncio.sleep(0.5)
 
-        busy_sent = await probe(server, args.probes, args.probe_interval, "broadcast", finished)
-        during = (await server.stats())["ok_in_range"]
-        replies = await wait_replies(server, warmup + idle_sent + busy_sent)
-        timed_out = not await wait_done(
-            db_path, server, bot, broadcast_id, count, args.rate, "run 3"
-        )
+        watcher = asyncio.create_task(watch())
+        sent["broadcast"] = await probes.phase(args.probes, "broadcast")
+        probes.stop.set()
+        await watcher
+        replies = await wait_replies(server, sum(sent.values()))
+        during = (await server.stats())["ok_to_voters"]
         status = await bot.terminate()
-        result = await measure(db_path, server, broadcast_id, args.rate, timed_out, began)
+        states = await outbox_states(db_path)
     finally:
         await bot.terminate()
         await server.stop()
 
-    by_tag: dict[str, list[float]] = defaultdict(list)
-    for entry in replies["latencies"]:
-        by_tag[entry["tag"]].append(entry["seconds"] * 1000)
     print(
-        f"  probe                  /help every {args.probe_interval:g} s from one voter; "
-        "latency = getUpdates hands the update out -> the bot's sendMessage to that chat "
-        "arrives at the fake"
+        f"  probe                  {args.probe_voters} voters (notices off), each a step every "
+        f"{args.probe_interval:g} s: /opinion, tap a category, the text, /cancel; every step "
+        "writes the draft and its state. Latency: from the update going on the fake's queue "
+        "to the reply (sendMessage / editMessageText) arriving at the fake"
     )
-    p99s: dict[str, float] = {}
-    for tag, sent in (("idle", idle_sent), ("broadcast", busy_sent)):
-        values = by_tag.get(tag, [])
-        label = "no broadcast" if tag == "idle" else "during broadcast"
+    expected = expected_replies()
+    p99: dict[str, float] = {}
+    faults: list[str] = []
+    for tag, label in (("idle", "no broadcast"), ("broadcast", "during broadcast")):
+        samples = [s for s in replies["samples"] if s["tag"] == tag]
+        refused = sum(1 for r in replies["refused"] if r["tag"] == tag)
+        unanswered = sum(1 for r in replies["unanswered"] + replies["awaiting"] if r["tag"] == tag)
+        odd = sum(1 for s in samples if not as_expected(s, expected))
+        values = [s["seconds"] * 1000 for s in samples]
+        if len(samples) != sent[tag] or refused or odd:
+            faults.append(
+                f"{label}: {len(samples)}/{sent[tag]} answered, {refused} replies refused with "
+                f"429, {unanswered} never answered, {odd} not the expected reply"
+            )
         if not values:
-            print(f"  {label:<22} no replies to {sent} messages")
+            print(f"  {label:<22} no replies to {sent[tag]} steps")
             continue
-        p99s[tag] = percentile(values, 99)
+        p99[tag] = percentile(values, 99)
+        print(f"  {label:<22} {len(values)}/{sent[tag]} replies  {summary(values)}")
+        by_step: dict[str, list[float]] = defaultdict(list)
+        for s in samples:
+            by_step[s["step"]].append(s["seconds"] * 1000)
         print(
-            f"  {label:<22} {len(values)}/{sent} replies  p50 {percentile(values, 50):6.1f} ms  "
-            f"p90 {percentile(values, 90):6.1f} ms  p99 {p99s[tag]:6.1f} ms  "
-            f"(slowest: {', '.join(f'{v:.0f}' for v in sorted(values)[-3:][::-1])} ms)"
+            "  "
+            + " " * 23
+            + "p99 by step: "
+            + ", ".join(f"{k} {percentile(v, 99):.0f} ms" for k, v in by_step.items())
         )
-    if replies["refused"] or replies["awaiting"]:
-        print(
-            f"  PROBLEM: {replies['refused']} replies refused with 429, "
-            f"{replies['awaiting']} updates never answered"
-        )
+    still_running = during < unblocked
     print(
-        f"  broadcast progress     {during:,} of {count:,} received when the last probe was "
-        "answered (the broadcast was still running)"
-        if during < count - count // 20 - 5
-        else f"  NOTE: the broadcast ended before the probes did ({busy_sent} sent)"
+        f"  broadcast progress     {during:,} of {unblocked:,} deliverable delivered when the "
+        f"last probe was answered; outbox at the stop: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(states.items()))
     )
-    print_delivery(result)
     print(f"  bot exit status        {status}")
     print_logs(bot)
-    if "idle" in p99s and "broadcast" in p99s:
-        ratio = p99s["broadcast"] / p99s["idle"]
-        print(f"  => p99 during broadcast / p99 without = {ratio:.2f} (target < 2)")
+    if not still_running:
+        faults.append("the broadcast ended before the probes did")
+    if replies["unsolicited"]:
+        faults.append(f"{replies['unsolicited']} replies to the probes nobody asked for")
+    checks.add(
+        not faults and min(sent["idle"], sent["broadcast"]) >= args.probes,
+        "run 3 probes",
+        f"{sent['idle']} + {sent['broadcast']} writing steps, each answered as expected, "
+        "all during the broadcast" + ("; " + "; ".join(faults) if faults else ""),
+    )
+    if "idle" in p99 and "broadcast" in p99:
+        ratio = p99["broadcast"] / p99["idle"]
         checks.add(
-            ratio < 2 and len(by_tag["broadcast"]) == busy_sent,
-            f"run 3 reply p99 {p99s['broadcast']:.0f} ms during vs {p99s['idle']:.0f} ms "
-            "without, target < 2x",
+            ratio < LATENCY_RATIO,
+            "run 3 latency",
+            f"reply p99 {p99['broadcast']:.0f} ms during the broadcast / {p99['idle']:.0f} ms "
+            f"without (baseline, same run) = {ratio:.2f}, target < {LATENCY_RATIO:g}",
         )
     else:
-        checks.add(False, "run 3 got no replies to measure")
-    checks.add(not result.lost and not timed_out, f"run 3 lost {len(result.lost)}, target 0")
+        checks.add(False, "run 3 latency", "no replies to measure")
 
 
 # --- main --------------------------------------------------------------------------------
@@ -1051,46 +1000,80 @@ def code_version() -> str:
     return out.stdout.strip() or "unknown"
 
 
+def break_kinds() -> dict[str, str]:
+    """--break kinds and what each breaks: the dispatcher's, and the bench's own `rows`."""
+    from bench._broadcast_bot import KINDS
+
+    return {
+        **KINDS,
+        "rows": "the bench deletes one voter's outbox row and adds one for a non-voter",
+    }
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The options; --break rows is done by the bench, the other kinds by the bot."""
+    kinds = break_kinds()
     parser = argparse.ArgumentParser(
-        prog="python -m bench.bench_broadcast", description=(__doc__ or "").split("\n\n")[0]
+        prog="python -m bench.bench_broadcast",
+        description=(__doc__ or "").split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="--break kinds:\n" + "\n".join(f"  {k:<9} {v}" for k, v in kinds.items()),
     )
     parser.add_argument("--recipients", type=int, default=22_000, help="voters in runs 1 and 2")
     parser.add_argument(
-        "--chat-recipients", type=int, default=3_000, help="voters in run 3's broadcast"
+        "--latency-recipients", type=int, default=22_000, help="voters in run 3's broadcast"
     )
     parser.add_argument("--rate", type=float, default=25.0, help="JIAZHAN_OUTBOX_RATE")
     parser.add_argument("--latency", type=float, default=LATENCY, help="seconds per call")
     parser.add_argument(
-        "--probes",
-        type=int,
-        default=100,
-        help="/help messages per phase (100: p99 is the 2nd slowest, not the slowest)",
+        "--probes", type=int, default=1000, help="probe steps (latency samples) per phase"
     )
+    parser.add_argument("--probe-voters", type=int, default=5, help="probe voters in run 3")
     parser.add_argument(
         "--probe-interval",
         type=float,
-        default=0.55,
-        help="seconds between /help messages (the flood guard allows 20 per 10 s)",
+        default=2.0,
+        help="seconds between one probe voter's steps: 5 voters every 2 s make at most 3 "
+        "replies in any second, which the cap leaves room for under the fake's 429 limit",
     )
     parser.add_argument("--runs", default="1,2,3", help="which runs, e.g. 1,3")
     parser.add_argument("--keep", action="store_true", help="keep the databases and bot logs")
+    parser.add_argument(
+        "--break",
+        dest="broken",
+        choices=sorted(kinds),
+        default="",
+        help="run deliberately broken, so the checks are seen to fail (see below)",
+    )
     args = parser.parse_args(argv)
     args.runs = {int(r) for r in args.runs.split(",") if r.strip()}
-    if args.recipients < 40 or args.chat_recipients < 200:
-        parser.error("--recipients must be >= 40 and --chat-recipients >= 200")
+    args.dispatcher_break = args.broken if args.broken != "rows" else ""
+    if args.recipients < 400 or args.latency_recipients < 400:
+        parser.error("--recipients and --latency-recipients must be >= 400")
+    if args.probe_voters < 1 or args.probe_interval < 0.5:
+        parser.error("--probe-voters >= 1 and --probe-interval >= 0.5 (the flood guard)")
     return args
 
 
 async def main(argv: list[str] | None = None) -> int:
+    """The runs chosen, each check as PASS/FAIL, and exit status 1 when any failed."""
     args = parse_args(argv)
+    command = "python -m " + (
+        f"bench._broadcast_bot {args.dispatcher_break}" if args.dispatcher_break else "bot"
+    )
     print(
         f"fake Bot API on 127.0.0.1 (own process): {args.latency * 1000:.0f} ms per call, "
-        f"429 above {SEND_LIMIT} send* calls in any second, 403 for chat_id % {BLOCK_MODULO} "
-        f"== 0 (5 % of voters); bot: `python -m bot`, JIAZHAN_OUTBOX_RATE={args.rate:g}, "
+        f"429 above {SEND_LIMIT} send* calls in any second, 403 for the voters whose id "
+        f"% {BLOCK_MODULO} == 0 (5 %); bot: `{command}`, JIAZHAN_OUTBOX_RATE={args.rate:g}, "
         f"code {code_version()}",
         flush=True,
     )
+    if args.broken:
+        print(
+            f"BROKEN RUN (--break {args.broken}): {break_kinds()[args.broken]}; "
+            "the checks guarding against it must FAIL",
+            flush=True,
+        )
     checks = Checks()
     if args.keep:
         tmp = tempfile.mkdtemp(prefix="jiazhan-bench-broadcast-")
@@ -1099,16 +1082,19 @@ async def main(argv: list[str] | None = None) -> int:
     else:
         holder = tempfile.TemporaryDirectory(prefix="jiazhan-bench-broadcast-")
     with holder as tmp:
-        runs = {1: run_clean, 2: run_killed, 3: run_latency}
         for number in sorted(args.runs):
+            workdir = Path(tmp) / f"run{number}"
             try:
-                await runs[number](Path(tmp) / f"run{number}", args, checks)
+                if number == 3:
+                    await run_latency(workdir, args, checks)
+                elif number in (1, 2):
+                    await run_broadcast(workdir, args, checks, crash=number == 2)
             except Exception as exc:  # report and go on with the next run
                 print(f"  ERROR in run {number}: {exc!r}", flush=True)
-                checks.add(False, f"run {number} did not complete: {exc!r}")
-    print("\n== summary ==")
-    for passed, text in checks.lines:
-        print(f"  {'ok  ' if passed else 'FAIL'}  {text}")
+                checks.add(False, f"run {number} completed", repr(exc))
+    print("\n== summary ==" + (f" (--break {args.broken})" if args.broken else ""))
+    for passed, name, detail in checks.lines:
+        print(f"  {'PASS' if passed else 'FAIL'}  {name}: {detail}")
     return 1 if checks.failed else 0
 
 
