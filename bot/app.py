@@ -76,7 +76,6 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
-
 def in_order(features: Iterable[Feature]) -> list[BaseHandler[Any, Any, Any]]:
     """The one place where the order of handlers matters, and why. Within a group PTB gives
     an update to the first handler that accepts it, so: every conversation first (a person
@@ -114,8 +113,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.bot_token)
         .context_types(ContextTypes(context=BotContext))
-        .persistence(
-SqlitePersistence(services.db, settings.persistence_interval_seconds))
+        .persistence(SqlitePersistence(services.db, settings.persistence_interval_seconds))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
         .concurrent_updates(
             processor or ChatOrderedUpdateProcessor(settings.max_concurrent_updates)

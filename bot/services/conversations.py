@@ -178,9 +178,7 @@ class ConversationService:
 
     # --- a conversation's draft and step, for features with no rules of their own ---------
 
-    async def load(
-        self, spec: Conversation[StepT, DraftT], actor: User
-    ) -> DraftT:
+    async def load(self, spec: Conversation[StepT, DraftT], actor: User) -> DraftT:
         """The actor's draft in `spec` (a fresh one if none is kept)."""
         spec.ensure(actor)
         return await DraftStore(self.db, spec).load(actor.telegram_id) or spec.draft()
