@@ -38,6 +38,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bench.bench_updates import LogTally
 from bot.app import build_application, on_shutdown, on_startup
 from bot.clock import FixedClock
 from bot.runtime.buttons.inbox import InboxList
@@ -552,20 +553,6 @@ def check_reminders(
         f"{len(unexpected) + stray} not due; {first_life} reminders in the first life "
         f"(expected {len(before)})",
     )
-
-
-class LogTally(logging.Handler):
-    """Counts warnings and errors by logger and keeps the first few messages."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.counts: Counter[str] = Counter()
-        self.samples: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.counts[f"{record.levelname} {record.name}"] += 1
-        if len(self.samples) < 5:
-            self.samples.append(f"{record.levelname} {record.name}: {record.getMessage()[:160]}")
 
 
 def inject(kind: str | None, services: Services) -> None:
