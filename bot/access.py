@@ -27,6 +27,13 @@ class Action(StrEnum):
     CLAIM_OPINION = "claim_opinion"
     ASSIGN_OPINION = "assign_opinion"
     RATE_OPINION = "rate_opinion"
+    OPEN_CONSULTATION = "open_consultation"  # /consult: open, close, report, feedback
+    COMMENT_CONSULTATION = "comment_consultation"  # read a draft law and comment on it
+    MANAGE_PROJECTS = "manage_projects"  # livelihood projects: candidates, ballots, progress
+    VIEW_PROJECTS = "view_projects"
+    FOLLOW_PROJECT = "follow_project"  # a deputy follows a project's progress
+    SUPERVISE_PROJECT = "supervise_project"  # a deputy's supervision opinion on a project
+    VOTE_BALLOT = "vote_ballot"  # 票决 and 测评: deputies only, by secret ballot
 
 
 _EVERYONE = frozenset(Role)
@@ -51,6 +58,13 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.ASSIGN_OPINION: _STAFF,
     Action.RATE_OPINION: _EVERYONE,
     Action.MANAGE_STAFF: frozenset({Role.ADMIN}),
+    Action.OPEN_CONSULTATION: _STAFF,
+    Action.COMMENT_CONSULTATION: _EVERYONE,
+    Action.MANAGE_PROJECTS: _STAFF,
+    Action.VIEW_PROJECTS: _EVERYONE,
+    Action.FOLLOW_PROJECT: frozenset({Role.DEPUTY}),
+    Action.SUPERVISE_PROJECT: frozenset({Role.DEPUTY}),
+    Action.VOTE_BALLOT: frozenset({Role.DEPUTY}),
 }
 
 

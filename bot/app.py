@@ -26,7 +26,11 @@ from bot.runtime.processor import ChatOrderedUpdateProcessor
 from bot.runtime.scheduler import Scheduler
 from bot.services import Services
 from handlers import (
+    ballots,
     broadcast,
+    consult,
+    consultation_report,
+    consultations,
     duty,
     errors,
     fallback,
@@ -40,6 +44,7 @@ from handlers import (
     notices,
     opinion,
     opinion_card,
+    projects,
     schedule,
     staff,
     start,
@@ -73,6 +78,11 @@ FEATURES: tuple[Feature, ...] = (
     schedule,
     staff,
     invite,
+    consult,
+    consultations,
+    consultation_report,
+    projects,
+    ballots,
 )
 
 

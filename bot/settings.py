@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     quiet_hours_start: time = time(22, 0)
     quiet_hours_end: time = time(7, 0)
     digest_time: time = time(8, 0)
+    # draft-law consultations: the largest draft document taken (Telegram lets bots fetch
+    # up to 20 MB), and the days before the deadline when deputies who have not commented
+    # are reminded
+    draft_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024)
+    consultation_reminder_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [3, 1]
+    )
+    # year-end rating of livelihood projects (测评): a project is 满意 when more than
+    # `rating_verdict_share` of the base rate it 满意, else 基本满意 when more than that share
+    # rate 满意 or 基本满意, else 不满意; the base is everyone entitled, or those who voted
+    rating_verdict_base: Literal["entitled", "voted"] = "entitled"
+    rating_verdict_share: float = Field(default=0.5, ge=0, lt=1)
 
     @field_validator("bot_token")
     @classmethod
@@ -83,6 +95,20 @@ class Settings(BaseSettings):
                 return [int(p) for p in parts]
             except ValueError as exc:
                 raise ValueError("must be Telegram user ids separated by commas") from exc
+        return value
+
+    @field_validator("consultation_reminder_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                days = [int(p) for p in parts]
+            except ValueError as exc:
+                raise ValueError("must be whole days separated by commas") from exc
+            if any(day < 1 or day > 60 for day in days):
+                raise ValueError("each must be between 1 and 60 days")
+            return sorted(set(days), reverse=True)
         return value
 
     @field_validator("timezone")

@@ -11,14 +11,25 @@ VOTER_COMMANDS = (
     "opinion",
     "my",
     "schedule",
+    "consultations",
+    "projects",
     "station",
     "notices",
     "language",
     "help",
     "cancel",
 )
-DEPUTY_COMMANDS = ("inbox", "visit", "visits", "calendar")
-STAFF_COMMANDS = ("opinions", "inbox", "duty", "broadcast", "broadcasts", "invite")
+DEPUTY_COMMANDS = ("inbox", "visit", "visits", "calendar", "ballot")
+STAFF_COMMANDS = (
+    "opinions",
+    "inbox",
+    "duty",
+    "broadcast",
+    "broadcasts",
+    "invite",
+    "consult",
+    "ballots",
+)
 ADMIN_COMMANDS = ("staff",)
 
 # Telegram names a menu's language by its two-letter code.

@@ -263,3 +263,147 @@ class Visit(Row):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+
+
+# --- draft-law consultations (0006) ---------------------------------------------------------
+
+
+class ConsultationAudience(StrEnum):
+    """Who is prompted besides the deputies, who always are."""
+
+    DEPUTIES = "deputies"
+    DEPUTIES_OF_STREET = "deputies_street"
+    VOTERS_OF_STATION = "voters_station"
+    VOTERS_OF_STREET = "voters_street"
+    EVERYONE = "everyone"
+
+
+class ConsultationState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class PersonKind(StrEnum):
+    """Who a comment or an invitation is from or for."""
+
+    DEPUTY = "deputy"
+    VOTER = "voter"
+    STAFF = "staff"
+
+
+class Consultation(Row):
+    id: int
+    title: str
+    summary: str = ""
+    source: str = ""
+    audience: ConsultationAudience
+    audience_ref: int | None = None
+    deadline: datetime
+    state: ConsultationState
+    invited: int = 0
+    created_by: int | None = None
+    created_at: datetime
+    closed_at: datetime | None = None
+    feedback: str | None = None
+    feedback_at: datetime | None = None
+
+
+class ConsultationArticle(Row):
+    """One article (条) of a draft, in reading order; `number` is None for a draft that has
+    no 第X条 at all (one text)."""
+
+    consultation_id: int
+    position: int
+    number: int | None = None
+    heading_path: list[str] = Field(default_factory=list)
+    text: str
+
+
+class ConsultationQuestion(Row):
+    """A key question (重点征求意见的问题): free text when `choices` is empty."""
+
+    id: int
+    consultation_id: int
+    position: int
+    text: str
+    choices: list[str] = Field(default_factory=list)
+
+
+class ConsultationComment(Row):
+    id: int
+    consultation_id: int
+    author_id: int
+    article_position: int | None = None
+    question_id: int | None = None
+    choice: str | None = None
+    text: str = ""
+    author_kind: PersonKind
+    station_id: int | None = None
+    show_name: bool = False
+    adopted: bool = False
+    created_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None = None
+
+
+# --- livelihood projects and secret ballots (0007) ------------------------------------------
+
+
+class ProjectState(StrEnum):
+    CANDIDATE = "candidate"
+    CHOSEN = "chosen"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Project(Row):
+    id: int
+    year: int
+    title: str
+    description: str = ""
+    department: str = ""
+    budget_wan: float | None = None
+    state: ProjectState
+    percent_done: int = 0
+    created_by: int | None = None
+    created_at: datetime
+
+
+class ProjectUpdate(Row):
+    id: int
+    project_id: int
+    author_id: int | None = None
+    percent_done: int
+    note: str = ""
+    photos: list[str] = Field(default_factory=list)
+    created_at: datetime
+
+
+class BallotPurpose(StrEnum):
+    SELECTION = "selection"  # 票决
+    RATING = "rating"  # 测评
+
+
+class BallotMode(StrEnum):
+    EACH = "each"  # for / against / abstain on each project
+    K_OF_N = "k_of_n"  # 差额票决: choose K of the N projects
+    RATING = "rating"  # 满意 / 基本满意 / 不满意 on each project
+
+
+class BallotState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Ballot(Row):
+    id: int
+    year: int
+    purpose: BallotPurpose
+    mode: BallotMode
+    pick: int | None = None
+    state: BallotState
+    entitled: int
+    opened_by: int | None = None
+    opened_at: datetime
+    closes_at: datetime | None = None
+    closed_at: datetime | None = None

@@ -78,10 +78,13 @@ class Scheduler:
         await self.plan()
 
     async def _sweep(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
-        """A safety net for reminders, the opinion deadlines and the daily digest."""
+        """A safety net for reminders, the opinion deadlines and the daily digest; the
+        consultations' reminders and deadlines; ballots that close by themselves."""
         await self.services.reminders.run_due()
         await self.services.inbox.run_due()
         await self.services.deputy_notices.run_due()
+        await self.services.consultations.run_due()
+        await self.services.ballots.run_due()
 
     async def _extend(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         made = await self.services.calendar.extend_horizon()

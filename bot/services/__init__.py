@@ -7,8 +7,12 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.i18n import I18n
+from bot.services.ballots import BallotService
 from bot.services.broadcasts import BroadcastService
 from bot.services.calendar import CalendarService
+from bot.services.consultation_comments import CommentService
+from bot.services.consultation_reports import ConsultationReports
+from bot.services.consultations import ConsultationService
 from bot.services.conversations import ConversationService
 from bot.services.deputy_notices import DeputyNotices, QuietHours
 from bot.services.flood import FloodGuard
@@ -16,6 +20,7 @@ from bot.services.inbox import InboxService
 from bot.services.invitations import InvitationService
 from bot.services.opinions import OpinionService
 from bot.services.outbox import Outbox
+from bot.services.projects import ProjectService
 from bot.services.reminders import ReminderService
 from bot.services.stations import StationService
 from bot.services.users import UserService
@@ -45,6 +50,11 @@ class Services:
     calendar: CalendarService
     reminders: ReminderService
     conversations: ConversationService
+    consultations: ConsultationService
+    comments: CommentService
+    consultation_reports: ConsultationReports
+    projects: ProjectService
+    ballots: BallotService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
@@ -96,4 +106,9 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         conversations=ConversationService(
             db, clock, timedelta(hours=settings.conversation_timeout_hours)
         ),
+        consultations=ConsultationService(db, clock, settings, outbox),
+        comments=CommentService(db, clock, settings, outbox),
+        consultation_reports=ConsultationReports(db, clock, settings, outbox),
+        projects=ProjectService(db, clock, settings, outbox),
+        ballots=BallotService(db, clock, settings, outbox),
     )

@@ -149,9 +149,7 @@ class DeputyNotices:
         **params: object,
     ) -> None:
         """Through the outbox, at once or at the end of the quiet hours."""
-        await self.outbox.notify(
-            tx, chat_id, key, buttons=buttons, not_before=held, params=params
-        )
+        await self.outbox.notify(tx, chat_id, key, buttons=buttons, not_before=held, params=params)
 
     # --- the deputy's choice -----------------------------------------------------------------
 

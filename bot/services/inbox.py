@@ -174,8 +174,6 @@ class ReplyStep(StrEnum):
     COMMENTING = "commenting"
 
 
-
-
 class ReplyDraft(BaseModel):
     """What is being typed: for which opinion, and what for (both known from the start)."""
 

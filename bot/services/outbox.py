@@ -26,6 +26,10 @@ class Intent(StrEnum):
     RATE_SOLVED = "rate_solved"  # `choice`: the solved code
     RATE_SATISFACTION = "rate_satisfaction"  # `choice`: the satisfaction code
     LOG_VISIT = "log_visit"  # `target` is the duty turn
+    READ_CONSULTATION = "read_consultation"  # `target`: the consultation, opened to read
+    CONSULTATION_REPORT = "consultation_report"  # `target`: the closed consultation
+    OPEN_BALLOT = "open_ballot"  # `target`: the ballot, opened to vote
+    OPEN_PROJECT = "open_project"  # `target`: the livelihood project
 
 
 class NoticeButton(BaseModel):

@@ -58,9 +58,7 @@ def _keep_format(char: str, kept: list[str], after: str) -> bool:
 def substance(text: str) -> int:
     """How many characters carry something to read: letters, digits, punctuation and
     symbols, not the marks, selectors and fillers around them."""
-    return sum(
-        1 for c in text if unicodedata.category(c)[0] in SUBSTANCE and c not in FILLERS
-    )
+    return sum(1 for c in text if unicodedata.category(c)[0] in SUBSTANCE and c not in FILLERS)
 
 
 def clean(raw: str | None) -> str:

@@ -1,0 +1,3 @@
+"""Buttons of the secret ballots (prefixes jb…)."""
+
+from __future__ import annotations

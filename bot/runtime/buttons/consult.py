@@ -1,0 +1,3 @@
+"""Buttons of /consult (prefixes ks…)."""
+
+from __future__ import annotations

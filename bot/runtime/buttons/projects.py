@@ -1,0 +1,3 @@
+"""Buttons of /projects (prefixes jp…)."""
+
+from __future__ import annotations

@@ -1,0 +1,9 @@
+"""/ballot and /ballots: secret ballots on livelihood projects."""
+
+from __future__ import annotations
+
+from handlers.common import Handler
+
+
+def handlers() -> list[Handler]:
+    return []
