@@ -103,9 +103,7 @@ class KindDraftRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def get(
-        self, user_id: int, kind: str, tx: Tx | None = None
-    ) -> dict[str, Any] | None:
+    async def get(self, user_id: int, kind: str, tx: Tx | None = None) -> dict[str, Any] | None:
         source = tx if tx is not None else self.db
         row = await source.fetchone(
             "SELECT data FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind)

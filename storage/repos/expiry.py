@@ -79,9 +79,7 @@ class ConversationExpiryRepo:
         if draft_table == "opinion_drafts":
             tx.defer("DELETE FROM opinion_drafts WHERE updated_at < ?", (stamp(cutoff),))
         else:
-            tx.defer(
-                "DELETE FROM drafts WHERE kind = ? AND updated_at < ?", (name, stamp(cutoff))
-            )
+            tx.defer("DELETE FROM drafts WHERE kind = ? AND updated_at < ?", (name, stamp(cutoff)))
         return ended
 
     async def sweep_rest(self, tx: Tx, declared: list[str], cutoff: datetime) -> None:

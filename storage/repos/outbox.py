@@ -178,8 +178,7 @@ class OutboxRepo:
         """A queued notice held back until later becomes due at `now`; False when it was
         already due, claimed or finished."""
         changed = await tx.execute_count(
-            "UPDATE outbox SET not_before = ? WHERE id = ? AND state = 'queued'"
-            " AND not_before > ?",
+            "UPDATE outbox SET not_before = ? WHERE id = ? AND state = 'queued' AND not_before > ?",
             (stamp(now), item_id, stamp(now)),
         )
         return changed == 1
