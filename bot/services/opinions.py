@@ -262,6 +262,13 @@ async def apply_transition(
         )
 
 
+
+async def take_tracking_no(tx: Tx, repo: OpinionRepo, prefix: str, year: int) -> str:
+    """The next tracking number of `year` (e.g. HD-2026-000042), never handed out again: a
+    voter's opinion and a deputy's supervision opinion of a project take theirs here."""
+    sequence = await repo.next_sequence(tx, year)
+    return f"{prefix}-{year}-{sequence:06d}"
+
 class OpinionService:
     def __init__(
         self,
@@ -355,8 +362,7 @@ class OpinionService:
             if author.station_id is None:
                 raise DomainError("opinion.no_station")
             await self._check_limit(tx, author.telegram_id)
-            sequence = await self.repo.next_sequence(tx, year)
-            tracking_no = f"{self.prefix}-{year}-{sequence:06d}"
+            tracking_no = await take_tracking_no(tx, self.repo, self.prefix, year)
             opinion_id = await self.repo.insert(
                 tx,
                 tracking_no=tracking_no,
