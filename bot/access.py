@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.errors import AccessDenied
-from storage.models import Opinion, Role, User
+from storage.models import Consultation, ConsultationAudience, Opinion, Role, User
 
 
 class Action(StrEnum):
@@ -158,3 +158,32 @@ def may_see_author(user: User, opinion: Opinion) -> bool:
         or opinion.author_id == user.telegram_id
         or allowed(user, Action.VIEW_ALL_OPINIONS)
     )
+
+
+# --- draft-law consultations ---------------------------------------------------------------
+# A voter's street is that of the station they picked (users.station_id); callers pass it as
+# `street_id`, None when the voter has no station.
+
+
+def may_read_consultation(user: User, consultation: Consultation, street_id: int | None) -> bool:
+    """Deputies and staff read every consultation; a voter those whose audience includes
+    them: everyone, the voters of their station, or those of their station's street."""
+    if not allowed(user, Action.COMMENT_CONSULTATION):
+        return False
+    if user.role != Role.VOTER:
+        return True
+    audience = consultation.audience
+    if audience == ConsultationAudience.EVERYONE:
+        return True
+    if audience == ConsultationAudience.VOTERS_OF_STATION:
+        return user.station_id is not None and consultation.audience_ref == user.station_id
+    if audience == ConsultationAudience.VOTERS_OF_STREET:
+        return street_id is not None and consultation.audience_ref == street_id
+    return False
+
+
+def ensure_may_read_consultation(
+    user: User, consultation: Consultation, street_id: int | None
+) -> None:
+    if not may_read_consultation(user, consultation, street_id):
+        raise AccessDenied()
