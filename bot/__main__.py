@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -16,9 +17,14 @@ from telegram.request import HTTPXRequest
 
 from bot.app import bot_api_root, build_application, on_shutdown, on_startup
 from bot.clock import SystemClock
+from bot.errors import DomainError
+from bot.i18n import I18n, Texts
 from bot.runtime.logs import configure_logging, redact, secrets_of
-from bot.services import build_services
+from bot.services import build_services, project_import
 from bot.services.calendar_import import import_turns
+from bot.services.consultations import Opened
+from bot.services.draft_files import check_size, draft_text
+from bot.services.draft_split import split_draft
 from bot.settings import Settings, SettingsError, load_settings
 from storage import Database
 
@@ -39,7 +45,43 @@ def _parser() -> argparse.ArgumentParser:
     turns_sub = turns.add_subparsers(dest="action", required=True)
     timp = turns_sub.add_parser("import", help="add reception rules and dated turns from a CSV")
     timp.add_argument("file", type=Path)
+    projects = sub.add_parser("projects", help="livelihood projects (民生实事)")
+    projects_sub = projects.add_subparsers(dest="action", required=True)
+    pimp = projects_sub.add_parser("import", help="add a year's candidates from a CSV or .xlsx")
+    pimp.add_argument("file", type=Path)
+    pimp.add_argument("--year", type=_year, help="the projects' year (default: this year)")
+    consultations = sub.add_parser("consultations", help="draft-law consultations (征求意见)")
+    consultations_sub = consultations.add_subparsers(dest="action", required=True)
+    split = consultations_sub.add_parser(
+        "split", help="print a draft's structure (.docx or .txt) as JSON; nothing is saved"
+    )
+    split.add_argument("file", type=Path)
+    create = consultations_sub.add_parser(
+        "create",
+        help="open a consultation on a draft (.docx or .txt); the running bot sends the prompts",
+    )
+    create.add_argument("file", type=Path)
+    create.add_argument("--title", default="")
+    create.add_argument("--deadline", default="", help="the last day for comments, YYYY-MM-DD")
+    create.add_argument("--summary", default="")
+    create.add_argument("--source", default="", help="e.g. 市人大常委会法制办")
+    create.add_argument(
+        "--audience",
+        default="everyone",
+        help="deputies, deputies_street, voters_station, voters_street or everyone"
+        " (deputies are always prompted)",
+    )
+    create.add_argument("--audience-ref", type=int, help="the street's or station's id")
+    create.add_argument(
+        "--question", action="append", default=[], help="a key question: TEXT or TEXT|opt1|opt2…"
+    )
     return parser
+
+
+def _year(raw: str) -> int:
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a year from 2000 to 2100")
+    return int(raw)
 
 
 async def import_file(settings: Settings, what: str, path: Path) -> int:
@@ -61,6 +103,96 @@ async def import_file(settings: Settings, what: str, path: Path) -> int:
         return 1
     print(f"{what}: {report.created_or_updated} created or updated, {report.unchanged} unchanged")
     return 0
+
+
+async def import_projects(settings: Settings, path: Path, year: int | None) -> int:
+    """A year's candidate projects from a CSV or .xlsx: every bad line reported, then
+    nothing written."""
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        services = build_services(settings, db, SystemClock())
+        report = await project_import.import_projects(services.projects, path, year)
+    finally:
+        await db.close()
+    if report.errors:
+        for error in report.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(f"nothing imported from {path}", file=sys.stderr)
+        return 1
+    print(f"projects: {report.imported} imported for {report.year}")
+    return 0
+
+
+CLI_LOCALE = "en"  # the command line's language: its other lines are English too
+
+
+def cli_texts(settings: Settings) -> Texts:
+    """The catalogs' words for a refusal the command line prints (a literal locale in a
+    texts(...) call would read as a message id to the catalog check)."""
+    return I18n(settings.zone).texts(CLI_LOCALE)
+
+
+def split_file(settings: Settings, path: Path) -> int:
+    """`consultations split FILE`: the draft's structure as JSON on stdout, as /consult would
+    split it; no database is opened. A file that cannot be read is one line on stderr."""
+    try:
+        check_size(path.stat().st_size, settings.draft_max_bytes)
+        structure = split_draft(draft_text(path.read_bytes(), path.name, settings.draft_max_bytes))
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        reason = cli_texts(settings)(exc.key, **exc.params)
+        print(f"error: {path}: {reason}", file=sys.stderr)
+        return 1
+    print(json.dumps(structure.as_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def create_consultation(settings: Settings, args: argparse.Namespace) -> int:
+    """`consultations create FILE …`: open it (its prompts queue in the outbox, which the
+    running bot sends) and say so in one line; a bad input is one line on stderr."""
+    path: Path = args.file
+    try:
+        check_size(path.stat().st_size, settings.draft_max_bytes)
+        data = path.read_bytes()
+        opened = asyncio.run(_open_consultation(settings, data, args))
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        print(f"error: {cli_texts(settings)(exc.key, **exc.params)}", file=sys.stderr)
+        return 1
+    consultation = opened.consultation
+    if opened.short_deadline:
+        print("warning: open for less than 30 days (national drafts: at least 30)", file=sys.stderr)
+    print(
+        f"consultation #{consultation.id} opened: {opened.articles} articles,"
+        f" {consultation.invited} people to prompt, comments until"
+        f" {consultation.deadline.astimezone(settings.zone):%Y-%m-%d %H:%M}"
+    )
+    return 0
+
+
+async def _open_consultation(settings: Settings, data: bytes, args: argparse.Namespace) -> Opened:
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        services = build_services(settings, db, SystemClock())
+        return await services.consultations.open_from_file(
+            data,
+            args.file.name,
+            title=args.title,
+            deadline=args.deadline,
+            summary=args.summary,
+            source=args.source,
+            audience=args.audience,
+            audience_ref=args.audience_ref,
+            questions=args.question,
+        )
+    finally:
+        await db.close()
 
 
 SAMPLE_STATIONS = Path(__file__).resolve().parent.parent / "samples" / "stations.csv"
@@ -152,6 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
     if args.command in ("stations", "turns"):
         return asyncio.run(import_file(settings, args.command, args.file))
+    if args.command == "consultations" and args.action == "split":
+        return split_file(settings, args.file)
+    if args.command == "consultations" and args.action == "create":
+        return create_consultation(settings, args)
+    if args.command == "projects":
+        return asyncio.run(import_projects(settings, args.file, args.year))
     return asyncio.run(run(settings))
 
 

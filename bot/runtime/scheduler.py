@@ -1,7 +1,8 @@
 """Timed work on PTB's JobQueue. Jobs live in memory, so each start rebuilds them from the
 database: it sends reminders missed while the bot was down, then plans a job at each
-reminder time of the next hours and at the deputies' daily digest; periodic sweeps cover
-deadlines, a digest missed while down, and the rule horizon."""
+reminder time of the next hours, at each consultation's deadline and reminder times, and at
+the deputies' daily digest; periodic sweeps cover deadlines, a digest missed while down, and
+the rule horizon."""
 
 from __future__ import annotations
 
@@ -51,8 +52,9 @@ class Scheduler:
         return planned
 
     async def plan(self) -> int:
-        """One job per distinct reminder time within PLAN_AHEAD, never two for one time,
-        and one at the next digest time if it falls within PLAN_AHEAD."""
+        """One job per distinct reminder time within PLAN_AHEAD, never two for one time, one
+        per consultation deadline or reminder time within it, and one at the next digest
+        time if it falls within PLAN_AHEAD."""
         now = self.services.clock.now()
         until = now + PLAN_AHEAD
         planned = 0
@@ -60,6 +62,13 @@ class Scheduler:
             name = f"reminders@{at.isoformat()}"
             if not self.jobs.get_jobs_by_name(name):
                 self.jobs.run_once(self._fire, when=at, name=name)
+                planned += 1
+        # a consultation closes at its deadline and reminds at its reminder times, not up
+        # to a sweep later
+        for at in await self.services.consultations.upcoming(until):
+            name = f"consultations@{at.isoformat()}"
+            if not self.jobs.get_jobs_by_name(name):
+                self.jobs.run_once(self._consultations, when=at, name=name)
                 planned += 1
         digest_at = self.services.deputy_notices.next_digest(now)
         name = f"digest@{digest_at.isoformat()}"
@@ -70,6 +79,9 @@ class Scheduler:
 
     async def _fire(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await self.services.reminders.run_due()
+
+    async def _consultations(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.services.consultations.run_due()
 
     async def _digest(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await self.services.deputy_notices.run_due()

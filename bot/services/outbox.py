@@ -4,7 +4,7 @@ message inside the same transaction as the change that causes it; the dispatcher
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -92,6 +92,32 @@ class Outbox:
             else None,
             not_before=not_before,
             about_opinion=about_opinion,
+        )
+        self.wake()
+
+    async def notify_many(
+        self,
+        tx: Tx,
+        chat_ids: Iterable[int],
+        key: str,
+        *,
+        respects_opt_out: bool = False,
+        buttons: NoticeButtons | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        """Queue the same catalog message `key` for every chat of `chat_ids` in one
+        statement, inside the caller's transaction: what `notify` does for one, for an
+        audience of tens of thousands (rendered per recipient at send time, as `notify`)."""
+        await self.repo.enqueue_notices(
+            tx,
+            chat_ids,
+            key,
+            params or {},
+            self.clock.now(),
+            respects_opt_out=respects_opt_out,
+            buttons=[[b.model_dump(mode="json") for b in row] for row in buttons]
+            if buttons
+            else None,
         )
         self.wake()
 

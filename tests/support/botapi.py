@@ -5,7 +5,8 @@ It refuses what Telegram refuses, with Telegram's answer (HTTP 400 and its descr
 and captions sent with parse_mode HTML that Telegram cannot parse (`tests.support.telegram_html`),
 message text that is empty or longer than 4,096 and captions longer than 1,024 UTF-16 code units
 after entity parsing, inline keyboards with more than 100 buttons, buttons without text or
-action, callback data outside 1-64 bytes, and callback answers longer than 200 characters. What
+action, callback data outside 1-64 bytes, callback answers longer than 200 characters, and
+getFile for a file over 20 MB (the cloud Bot API's limit on what a bot may fetch). What
 it records (`Output.text`, the stored messages) is the raw text as sent."""
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ MAX_CAPTION = 1024  # the same for a caption
 MAX_CALLBACK_DATA = 64  # bytes of UTF-8
 MAX_CALLBACK_ANSWER = 200  # characters (UTF-16 code units) of answerCallbackQuery's text
 MAX_INLINE_BUTTONS = 100
+MAX_DOWNLOAD = 20 * 1024 * 1024  # bytes a bot may fetch with getFile (the cloud Bot API)
+FILE_PATH = "/file/bot"  # a download's URL: <base>/file/bot<token>/<file_path>
 TEXT_METHODS = frozenset({"sendMessage", "editMessageText"})
 CAPTION_METHODS = frozenset(
     {
@@ -178,6 +181,8 @@ class FakeBotAPI(BaseRequest):
         self._released = asyncio.Event()
         self.refusals: list[Refusal] = []
         self._ids = itertools.count(1)
+        self.files: dict[str, bytes] = {}  # what people sent, by file_id, to be fetched
+        self._file_ids = itertools.count(1)
 
     def fail(self, chat_id: int, *faults: str) -> None:
         """The next sends to `chat_id` fail, one fault each: "429:<seconds>", "400:<why>",
@@ -201,6 +206,12 @@ class FakeBotAPI(BaseRequest):
         self.hanging.clear()
         self._released.set()
 
+    def add_file(self, content: bytes) -> str:
+        """Keep a file a person sends, so getFile and its download find it; its file_id."""
+        file_id = f"file-{next(self._file_ids)}"
+        self.files[file_id] = content
+        return file_id
+
     @property
     def read_timeout(self) -> float | None:
         return None
@@ -221,6 +232,8 @@ class FakeBotAPI(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if FILE_PATH in url:
+            return self._download(url)
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         files = {}
@@ -386,6 +399,32 @@ class FakeBotAPI(BaseRequest):
 
     def _editMessageReplyMarkup(self, params: dict[str, Any]) -> tuple[int, bytes]:
         return self._edit(params, None)
+
+    def _getFile(self, params: dict[str, Any]) -> tuple[int, bytes]:
+        """A file's path to download it from; Telegram refuses files over 20 MB."""
+        file_id = str(params.get("file_id"))
+        content = self.files.get(file_id)
+        if content is None:
+            return self._error(400, "Bad Request: invalid file_id")
+        if len(content) > MAX_DOWNLOAD:
+            return self._error(400, "Bad Request: file is too big")
+        return self._ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(content),
+                "file_path": f"documents/{file_id}",
+            }
+        )
+
+    def _download(self, url: str) -> tuple[int, bytes]:
+        """GET <base>/file/bot<token>/documents/<file_id>: the file's bytes, as sent."""
+        file_id = url.rsplit("/", 1)[-1]
+        self.calls.append(Call("download", {"file_id": file_id}))
+        content = self.files.get(file_id)
+        if content is None or len(content) > MAX_DOWNLOAD:
+            return self._error(404, "Not Found")
+        return 200, content
 
     def _answerCallbackQuery(self, params: dict[str, Any]) -> tuple[int, bytes]:
         query_id = str(params["callback_query_id"])

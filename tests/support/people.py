@@ -125,8 +125,26 @@ class Person:
             }
         )
 
-    async def send_document(self) -> list[Output]:
-        return await self._message(document={"file_id": "doc", "file_unique_id": "d"})
+    async def send_document(
+        self,
+        content: bytes | None = None,
+        file_name: str = "draft.txt",
+        mime_type: str = "text/plain",
+    ) -> list[Output]:
+        """A document; with `content`, a real file the bot can fetch (getFile, then the
+        download), announced with its name, type and size as Telegram does. Without, a
+        document nobody fetches."""
+        if content is None:
+            return await self._message(document={"file_id": "doc", "file_unique_id": "d"})
+        file_id = self.world.api.add_file(content)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+        return await self._message(document=document)
 
     # --- buttons -------------------------------------------------------------------------
 

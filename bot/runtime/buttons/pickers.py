@@ -22,6 +22,9 @@ class Picker(StrEnum):
     DEPUTIES_STREET = "bd"  # a broadcast to the deputies of a street
     BROADCAST_STATION = "bs"  # a broadcast to the voters of a station
     OPINION_FILTER = "of"  # staff filtering opinions by street
+    CONSULT_VOTERS_STREET = "kv"  # a consultation for the voters of a street
+    CONSULT_DEPUTIES_STREET = "kd"  # a consultation for the deputies of a street
+    CONSULT_STATION = "kt"  # a consultation for the voters of a station
 
 
 class StreetPage(CallbackData, prefix="pz"):
