@@ -150,6 +150,16 @@ class Database:
                     await self._writer.execute("ROLLBACK")
                 raise
 
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it, so earlier
+        versions of pages (a deleted draft, counters before a vote) do not linger in -wal.
+        On the writer, between transactions: nothing can be half-written meanwhile."""
+        if self._writer is None:
+            raise RuntimeError("database is not connected")
+        async with self._write_lock:
+            # fetched in full: a pragma's unread result row would keep its statement alive
+            await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # Each read runs, fetches and closes its statement in one call on the connection's
     # thread: two reads interleaved on one connection would share a stale snapshot.
     async def fetchone(
