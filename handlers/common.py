@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from html import escape
 from typing import Any, TypeVar
 
@@ -92,10 +93,20 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def refusal_params(context: BotContext, error: DomainError) -> dict[str, object]:
+    """A refusal's parameters as the person reads them: instants in their locale and zone."""
+    texts = context.texts
+    return {
+        name: texts.datetime(value) if isinstance(value, datetime) else value
+        for name, value in error.params.items()
+    }
+
+
 def error_text(context: BotContext, error: DomainError) -> str:
     """A rule's refusal in the user's language; its parameters may hold user text."""
-    params = {k: escape(v) if isinstance(v, str) else v for k, v in error.params.items()}
-    return context.texts(error.key, **params)
+    params = refusal_params(context, error)
+    shown = {k: escape(v) if isinstance(v, str) else v for k, v in params.items()}
+    return context.texts(error.key, **shown)
 
 
 async def show_error(update: Update, context: BotContext, error: DomainError) -> None:
@@ -110,7 +121,8 @@ async def show_error(update: Update, context: BotContext, error: DomainError) ->
     query = update.callback_query
     if query is not None:
         try:  # an alert is plain text: no escaping there
-            await query.answer(context.texts(error.key, **error.params), show_alert=True)
+            alert = context.texts(error.key, **refusal_params(context, error))
+            await query.answer(alert, show_alert=True)
             return
         except BadRequest:  # the tap was already answered; say it in the chat instead
             pass

@@ -62,7 +62,6 @@ from bot.services.paging import clamp_page
 from handlers.common import (
     Callback,
     Handler,
-    R,
     answer_tap,
     chat_id_of,
     clip,
@@ -98,28 +97,6 @@ ENDING = frozenset(
         "error.stale_button",
     }
 )
-
-
-def localized(texts: Texts, error: DomainError) -> DomainError:
-    """The refusal with its instants ("closed on …") written in the person's locale."""
-    params = {
-        name: texts.datetime(value) if isinstance(value, datetime) else value
-        for name, value in error.params.items()
-    }
-    return type(error)(error.key, **params)
-
-
-def reading(func: Callback[R]) -> Callback[R | None]:
-    """guarded(COMMENT_CONSULTATION), refusals shown with their instants localized."""
-
-    @functools.wraps(func)
-    async def run(update: Update, context: BotContext) -> R:
-        try:
-            return await func(update, context)
-        except DomainError as error:
-            raise localized(context.texts, error) from error
-
-    return guarded(Action.COMMENT_CONSULTATION)(run)
 
 
 # --- names ----------------------------------------------------------------------------------
@@ -184,12 +161,12 @@ async def show_list(update: Update, context: BotContext, page: int) -> None:
     await respond(update, context, "\n\n".join(blocks), markup)
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def consultations_command(update: Update, context: BotContext) -> None:
     await show_list(update, context, 0)
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def list_page(update: Update, context: BotContext) -> None:
     page = ReadList.of(update).page
     await answer_tap(update)
@@ -297,7 +274,7 @@ async def show_contents(
     await respond(update, context, text, InlineKeyboardMarkup(rows))
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def open_consultation(update: Update, context: BotContext) -> None:
     """ReadOpen (the list's buttons and the prompt's "read and comment"): a draft with
     chapters opens at its table of contents, one without at its first article."""
@@ -311,7 +288,7 @@ async def open_consultation(update: Update, context: BotContext) -> None:
     await show_page(update, context, tapped.consultation, overview.first, 0, edit=False)
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def contents_page(update: Update, context: BotContext) -> None:
     tapped = ReadContents.of(update)
     overview = await context.services.comments.overview(context.user, tapped.consultation)
@@ -384,7 +361,7 @@ async def show_page(
     await respond(update, context, page_text(texts, page), page_markup(texts, page), edit=edit)
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def article_page(update: Update, context: BotContext) -> None:
     tapped = ReadArticle.of(update)
     await show_page(update, context, tapped.consultation, tapped.position, tapped.part)
@@ -394,7 +371,7 @@ async def article_page(update: Update, context: BotContext) -> None:
 # --- key questions --------------------------------------------------------------------------
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def questions_view(update: Update, context: BotContext) -> None:
     tapped = ReadQuestions.of(update)
     texts = context.texts
@@ -464,14 +441,14 @@ async def show_question(update: Update, context: BotContext, question_id: int, a
     await respond(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def question_view(update: Update, context: BotContext) -> None:
     tapped = QuestionOpen.of(update)
     await show_question(update, context, tapped.question, tapped.at)
     await answer_tap(update)
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def choose_option(update: Update, context: BotContext) -> None:
     tapped = QuestionChoose.of(update)
     await context.services.comments.choose(context.user, tapped.question, tapped.option)
@@ -548,14 +525,14 @@ async def show_mine(
     await respond(update, context, prefix + "\n\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def mine_view(update: Update, context: BotContext) -> None:
     tapped = MyComments.of(update)
     await show_mine(update, context, tapped.consultation, tapped.at, tapped.page)
     await answer_tap(update)
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def ask_withdraw(update: Update, context: BotContext) -> None:
     tapped = CommentWithdraw.of(update)
     texts = context.texts
@@ -574,7 +551,7 @@ async def ask_withdraw(update: Update, context: BotContext) -> None:
     await respond(update, context, text, markup)
 
 
-@reading
+@guarded(Action.COMMENT_CONSULTATION)
 async def confirm_withdraw(update: Update, context: BotContext) -> None:
     tapped = CommentWithdrawConfirmed.of(update)
     comment = await context.services.comments.withdraw(context.user, tapped.comment)
@@ -603,10 +580,10 @@ def ending(func: Callback[Step | int]) -> Callback[Step | int | None]:
             return await func(update, context)
         except DomainError as error:
             if error.key in ENDING:
-                await _end(update, context, localized(context.texts, error))
+                await _end(update, context, error)
             raise
 
-    return reading(step)
+    return guarded(Action.COMMENT_CONSULTATION)(step)
 
 
 def _cancel_markup(context: BotContext) -> InlineKeyboardMarkup:

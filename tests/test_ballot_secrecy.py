@@ -23,7 +23,14 @@ from storage.repos.ballots import BallotRepo
 from storage.repos.users import UserRepo
 from tests.support.ballots import add_projects, cast, make_deputies, mark, open_ballot, open_sheet
 from tests.support.people import Person
-from tests.support.scenarios import LANGUAGES, consented_admin, invite_deputy, onboard, say
+from tests.support.scenarios import (
+    LANGUAGES,
+    consented_admin,
+    invite_deputy,
+    onboard,
+    say,
+    texts_of,
+)
 from tests.support.world import TOKEN, World
 
 FOR, AGAINST, ABSTAIN = "ballot.choice_for", "ballot.choice_against", "ballot.choice_abstain"
@@ -303,7 +310,7 @@ async def test_a_closed_ballot_takes_no_vote(
     closed_at = (await world.rows("SELECT closed_at FROM ballots"))[0]["closed_at"]
     assert await world.rows("SELECT * FROM drafts WHERE kind = 'ballot'") == []  # dropped
     late = await d2.tap(say(d2, "ballot.mark_button", number=2, choice=say(d2, FOR)))
-    when = world.clock.now().astimezone(world.settings.zone).strftime("%Y-%m-%d %H:%M")
+    when = texts_of(d2).datetime(world.clock.now())
     assert closed_at and late[-1].text == say(d2, "ballot.closed", closed=when)
     assert await world.conversation_state("ballot", d2.id) is None  # the vote in progress ended
     assert sum((await tallies(world)).values()) == 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -23,7 +24,7 @@ from tests.support.ballots import (
 )
 from tests.support.inbox import Mail
 from tests.support.people import Person
-from tests.support.scenarios import LANGUAGES, consented_admin, onboard, say
+from tests.support.scenarios import LANGUAGES, consented_admin, onboard, say, texts_of
 from tests.support.world import World
 
 TITLES = ["社区食堂", "加装电梯", "口袋公园"]
@@ -360,7 +361,8 @@ async def test_a_ballot_closes_by_itself_at_its_closing_time(
     world.clock.set(world.clock.now().replace(hour=15, minute=59))  # 23:59 in Shanghai
     # the closing time has come, the sweep has not run yet: no vote is taken
     late = await d2.tap(say(d2, "ballot.mark_button", number=2, choice=say(d2, FOR)))
-    assert late[-1].text == say(d2, "ballot.closed", closed="2026-11-26 23:59")
+    closing = datetime(2026, 11, 26, 23, 59, 59, tzinfo=world.settings.zone)
+    assert late[-1].text == say(d2, "ballot.closed", closed=texts_of(d2).datetime(closing))
     assert await world.services.ballots.run_due() == 1
     assert await world.services.ballots.run_due() == 0  # once
     assert (await world.rows("SELECT state, closed_at FROM ballots"))[0]["state"] == "closed"

@@ -201,10 +201,6 @@ class BallotService:
     def today(self) -> date:
         return self.clock.now().astimezone(self.zone).date()
 
-    def _local(self, moment: datetime) -> str:
-        """An instant as a refusal names it, in the configured zone: 2026-12-20 23:59."""
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
-
     def _closed_at(self, ballot: Ballot, now: datetime) -> datetime | None:
         """When the ballot closed (or its closing time passed), None while it is open."""
         if ballot.state == BallotState.CLOSED:
@@ -332,7 +328,7 @@ class BallotService:
         now = self.clock.now()
         closes_at = self._closes_at(draft.closes_on)
         if closes_at is not None and closes_at <= now:
-            raise DomainError("ballot.close_in_past", date=self._local(closes_at))
+            raise DomainError("ballot.close_in_past", date=closes_at)
         purpose = PURPOSE_OF[mode]
         async with self.db.transaction() as tx:
             ids = await self._check_year(mode, year, tx)
@@ -498,7 +494,7 @@ class BallotService:
         if voted:
             raise DomainError("ballot.already_voted")
         if closed is not None:
-            raise DomainError("ballot.closed", closed=self._local(closed))
+            raise DomainError("ballot.closed", closed=closed)
         if voted is None:
             raise DomainError("ballot.not_entitled")
         return ballot

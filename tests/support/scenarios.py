@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.i18n import Texts
 from tests.support.botapi import BOT_USERNAME, Output
 from tests.support.people import Person
 from tests.support.world import World
@@ -21,10 +22,15 @@ LANGUAGES = [
 INVITE_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=inv_([A-Za-z0-9_-]+)")
 
 
+def texts_of(person: Person) -> Texts:
+    """Everything in this person's language: messages, dates, numbers."""
+    locale = "zh_CN" if person.language_code.startswith("zh") else "en"
+    return person.world.services.i18n.texts(locale)
+
+
 def say(person: Person, key: str, **params: object) -> str:
     """A catalog message as this person reads it."""
-    locale = "zh_CN" if person.language_code.startswith("zh") else "en"
-    return person.world.services.i18n.texts(locale)(key, **params)
+    return texts_of(person)(key, **params)
 
 
 def only(outputs: list[Output]) -> Output:
