@@ -210,7 +210,10 @@ def card_text(texts: Texts, card: InboxCard) -> str:
         author = escape(card.author_name)
         if not opinion.show_name:
             author += texts("handling.anonymous_mark")
-    return texts(
+    about = ""
+    if card.project_title is not None:
+        about = texts("inbox.about_project", project=escape(card.project_title)) + "\n"
+    return about + texts(
         "inbox.card",
         tracking_no=opinion.tracking_no,
         status=texts(STATUS_LABELS[opinion.status]),

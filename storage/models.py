@@ -115,6 +115,7 @@ class Opinion(Row):
     solved: str | None = None  # yes | partly | no
     satisfaction: str | None = None  # satisfied | basically | unsatisfied | not_rated
     rating_comment: str = ""
+    project_id: int | None = None  # a deputy's supervision opinion of a livelihood project
     rated_at: datetime | None = None
     looked_again: bool = False
     # since when it has waited for a deputy: its submission, or its latest release

@@ -365,6 +365,11 @@ async def test_a_supervision_opinion_goes_to_staff_like_any_opinion(
     out = await admin.tap(labels[0])
     assert escaped in out[-1].text
     assert "赵代表" in out[-1].text
+    # the card says which project it supervises; a voter's opinion says nothing of the kind
+    assert out[-1].text.startswith(say(admin, "inbox.about_project", project="学校周边交通治理"))
+    await admin.send("/opinions")
+    out = await admin.tap(next(b for b in admin.buttons() if "HD-2026-000001" in b))
+    assert "学校周边交通治理" not in out[-1].text
 
 
 @LANGS

@@ -53,6 +53,7 @@ from storage.models import Deputy, Opinion, OpinionEvent, OpinionStatus, User
 from storage.repos.calendar import CalendarRepo
 from storage.repos.drafts import ConversationRepo, conversation_key
 from storage.repos.opinions import OpinionRepo
+from storage.repos.projects import ProjectRepo
 from storage.repos.stations import StationRepo
 from storage.repos.users import UserRepo
 
@@ -223,6 +224,7 @@ class InboxCard:
     holder_name: str | None
     author_name: str | None  # None: the author stayed anonymous to this viewer
     actions: frozenset[OpinionAction]  # what the viewer may do with it now
+    project_title: str | None = None  # a supervision opinion: the project it is about
 
 
 def _open_button(opinion_id: int) -> NoticeButton:
@@ -260,6 +262,7 @@ class InboxService:
         self.rating_close_days = rating_close_days
         self.repo = OpinionRepo(db)
         self.stations = StationRepo(db)
+        self.projects = ProjectRepo(db)
         self.users = UserRepo(db)
         self.marks = CalendarRepo(db)
         self.replies = DraftStore(db, REPLY)
@@ -323,7 +326,14 @@ class InboxService:
             ),
             author_name=author_name,
             actions=permitted(actor, opinion, station_id),
+            project_title=await self._project_title(opinion),
         )
+
+    async def _project_title(self, opinion: Opinion) -> str | None:
+        if opinion.project_id is None:
+            return None
+        project = await self.projects.get(opinion.project_id)
+        return project.title if project is not None else None
 
     async def holder_name(self, opinion: Opinion) -> str | None:
         return await self.repo.deputy_name(opinion.holder_id) if opinion.holder_id else None
