@@ -22,8 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from bot.i18n import N_, Texts
 from bot.services.ballot_rules import (
@@ -102,7 +102,7 @@ def xlsx_bytes(result: BallotResult, texts: Texts, zone: ZoneInfo) -> bytes:
     one row per project, ranked, with every count, the share and the outcome."""
     ballot = result.ballot
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.title = _cell_text(texts("ballot.xlsx_sheet"))
     bold = Font(bold=True)
 

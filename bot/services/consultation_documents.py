@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-import cn2an  # type: ignore[import-untyped]
+import cn2an
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, nsmap
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
-from openpyxl.worksheet._write_only import (  # type: ignore[import-untyped]
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import (
     WriteOnlyWorksheet,
 )
 
@@ -199,7 +199,8 @@ class _Sheet:
         self.sheet = sheet
         for index, width in enumerate(widths):
             letter = chr(ord("A") + index)
-            sheet.column_dimensions[letter].width = width
+            # the stubs lack a write-only sheet's column_dimensions; openpyxl has them
+            sheet.column_dimensions[letter].width = width  # type: ignore[attr-defined]
         self.bold = Font(bold=True)
 
     def header(self, *labels: str) -> None:

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import cn2an  # type: ignore[import-untyped]
+import cn2an
 
 from bot.errors import DomainError
 from bot.i18n import Texts
