@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler
 from bot.access import Action, allowed
 from bot.errors import AccessDenied, DomainError
 from bot.runtime.context import BotContext
+from bot.services.text import clip as clip  # handlers clip what they show with it
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,6 @@ def sender_of(update: Update) -> TelegramUser:
 async def say(update: Update, context: BotContext, key: str, **params: object) -> None:
     """Send one catalog message as a new message."""
     await respond(update, context, context.texts(key, **params), edit=False)
-
-
-def clip(text: str, limit: int) -> str:
-    """At most `limit` characters, an ellipsis marking a cut. Clip before escaping."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def refusal_params(context: BotContext, error: DomainError) -> dict[str, object]:

@@ -213,19 +213,23 @@ def card_text(texts: Texts, card: InboxCard) -> str:
     about = ""
     if card.project_title is not None:
         about = texts("inbox.about_project", project=escape(card.project_title)) + "\n"
-    return about + texts(
-        "inbox.card",
-        tracking_no=opinion.tracking_no,
-        status=texts(STATUS_LABELS[opinion.status]),
-        category=texts(CATEGORY_LABELS.get(opinion.category, "category.other")),
-        station=escape(card.station_name),
-        author=author,
-        holder=escape(card.holder_name) if card.holder_name else texts("inbox.unclaimed"),
-        created=texts.datetime(opinion.created_at),
-        photos=texts.number(len(opinion.photos)),
-        text=escape(clip(opinion.text, CARD_TEXT_CHARS)),
-        history=render_history(texts, card.events),
-    ) + render_rating(texts, opinion)
+    return (
+        about
+        + texts(
+            "inbox.card",
+            tracking_no=opinion.tracking_no,
+            status=texts(STATUS_LABELS[opinion.status]),
+            category=texts(CATEGORY_LABELS.get(opinion.category, "category.other")),
+            station=escape(card.station_name),
+            author=author,
+            holder=escape(card.holder_name) if card.holder_name else texts("inbox.unclaimed"),
+            created=texts.datetime(opinion.created_at),
+            photos=texts.number(len(opinion.photos)),
+            text=escape(clip(opinion.text, CARD_TEXT_CHARS)),
+            history=render_history(texts, card.events),
+        )
+        + render_rating(texts, opinion)
+    )
 
 
 async def show_card(

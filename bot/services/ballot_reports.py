@@ -34,6 +34,7 @@ from bot.services.ballot_rules import (
     BallotResult,
     Choice,
 )
+from bot.services.text import clip
 from storage.models import Ballot, BallotMode
 
 FONT_PATH = Path(str(resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"))
@@ -84,10 +85,6 @@ def rule_of(texts: Texts, result: BallotResult) -> str:
         share=percent(result.verdict_share),
         base=texts(BASE_LABELS[result.verdict_base]),
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- .xlsx ------------------------------------------------------------------------------------
@@ -207,7 +204,7 @@ def chart_figure(result: BallotResult, texts: Texts, font: FontProperties) -> Fi
         line = ballot.entitled / 2
         line_label = texts("ballot.chart_majority_line")
     axes.axvline(line, color="#424242", linestyle="--", linewidth=1, label=line_label)
-    labels = [f"{row.rank}. {_clip(row.project.title, CHART_TITLE_CLIP)}" for row in rows]
+    labels = [f"{row.rank}. {clip(row.project.title, CHART_TITLE_CLIP)}" for row in rows]
     axes.set_yticks(positions, labels, fontproperties=font)
     axes.invert_yaxis()
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -27,6 +27,7 @@ from openpyxl.worksheet._write_only import (
 
 from bot.i18n import N_, Texts
 from bot.services.draft_split import article_label
+from bot.services.text import clip
 from storage.models import Consultation, ConsultationArticle, ConsultationQuestion, PersonKind
 from storage.repos.consultation_reports import ReportComment
 from storage.repos.consultation_reports import Target as Target  # the handlers' too
@@ -109,11 +110,6 @@ class ReportFile:
 
 
 # --- labels -----------------------------------------------------------------------------
-
-
-def clip(text: str, limit: int) -> str:
-    """At most `limit` characters, an ellipsis marking a cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def question_label(texts: Texts, question: ConsultationQuestion, limit: int = 0) -> str:

@@ -32,7 +32,7 @@ from bot.services.consultation_documents import (
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
-from bot.services.text import typed
+from bot.services.text import clip, typed
 from bot.settings import Settings
 from storage import Database
 from storage.models import (
@@ -372,7 +372,7 @@ class ConsultationReports:
                 self._unpublished(current or consultation)  # another staff member's, just now
                 raise DomainError("report.unknown")
             commenters = await self.repo.commenters_adopted(tx, consultation.id)
-            title = documents.clip(consultation.title, TITLE_IN_NOTICE)
+            title = clip(consultation.title, TITLE_IN_NOTICE)
             for adopted in (True, False):
                 await self.outbox.notify_many(
                     tx,

@@ -262,12 +262,12 @@ async def apply_transition(
         )
 
 
-
 async def take_tracking_no(tx: Tx, repo: OpinionRepo, prefix: str, year: int) -> str:
     """The next tracking number of `year` (e.g. HD-2026-000042), never handed out again: a
     voter's opinion and a deputy's supervision opinion of a project take theirs here."""
     sequence = await repo.next_sequence(tx, year)
     return f"{prefix}-{year}-{sequence:06d}"
+
 
 class OpinionService:
     def __init__(

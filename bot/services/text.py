@@ -105,3 +105,8 @@ def typed(
     if len(text) > maximum:
         raise DomainError(too_long, maximum=maximum, count=len(text))
     return text
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking a cut. Clip before escaping."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
