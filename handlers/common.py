@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import date, datetime, time
 from html import escape
 from typing import Any, TypeVar
 
@@ -90,12 +90,18 @@ async def say(update: Update, context: BotContext, key: str, **params: object) -
 
 
 def refusal_params(context: BotContext, error: DomainError) -> dict[str, object]:
-    """A refusal's parameters as the person reads them: instants in their locale and zone."""
+    """A refusal's parameters as the person reads them: instants and days in their locale
+    and zone."""
     texts = context.texts
-    return {
-        name: texts.datetime(value) if isinstance(value, datetime) else value
-        for name, value in error.params.items()
-    }
+
+    def shown(value: object) -> object:
+        if isinstance(value, datetime):
+            return texts.datetime(value)
+        if isinstance(value, date):  # a calendar day: noon of it is that day in any zone
+            return texts.date(datetime.combine(value, time(12), tzinfo=texts.zone))
+        return value
+
+    return {name: shown(value) for name, value in error.params.items()}
 
 
 def error_text(context: BotContext, error: DomainError) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import docx
 import pytest
@@ -20,7 +20,7 @@ from bot.runtime.buttons.consult import (
     ConsultPasteDone,
 )
 from tests.support.people import Person
-from tests.support.scenarios import ADMIN, LANGUAGES, invite_deputy, onboard, say
+from tests.support.scenarios import ADMIN, LANGUAGES, invite_deputy, onboard, say, shown_day
 from tests.support.world import SHANGHAI, MakeWorld, World
 
 # A draft with two chapters and five articles, the way a standing committee publishes one.
@@ -645,9 +645,13 @@ async def test_the_deadline_is_a_day_after_today(
     await staff.send("2026-02-30")
     assert staff.last == say(staff, "consult.deadline_unparsable", example="2026-12-26")
     await staff.send("今天")
-    assert staff.last == say(staff, "consult.deadline_not_after_today", date="2026-11-26")
+    assert staff.last == say(
+        staff, "consult.deadline_not_after_today", date=shown_day(staff, date(2026, 11, 26))
+    )
     await staff.send("2026-11-01")
-    assert staff.last == say(staff, "consult.deadline_not_after_today", date="2026-11-01")
+    assert staff.last == say(
+        staff, "consult.deadline_not_after_today", date=shown_day(staff, date(2026, 11, 1))
+    )
     assert await world.conversation_state("consult", ADMIN) == "deadline"
     await staff.send("12月6日")  # no year: the next such day; sooner than 30 days: a warning
     assert say(staff, "consult.short_deadline", days=10, minimum=30) in staff.last

@@ -296,7 +296,7 @@ class BallotService:
                 raw, today=today, direction=YearDirection.NEXT, refusal="ballot.close_unparsable"
             )
             if day < today:
-                raise DomainError("ballot.close_in_past", date=day.isoformat())
+                raise DomainError("ballot.close_in_past", date=day)
             draft.closes_on = day
         await self._store_open(actor, chat_id, draft, OpenStep.PREVIEW)
         return await self.plan(actor)

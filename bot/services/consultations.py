@@ -248,7 +248,7 @@ class ConsultationService:
     def check_deadline(self, day: date) -> None:
         """A last day must come after today."""
         if day <= self.today():
-            raise DomainError("consult.deadline_not_after_today", date=day.isoformat())
+            raise DomainError("consult.deadline_not_after_today", date=day)
 
     def short_deadline(self, day: date) -> bool:
         """Sooner than NATIONAL_MIN_DAYS from today: allowed, with a warning."""

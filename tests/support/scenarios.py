@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, datetime, time
 
 import pytest
 
@@ -26,6 +27,12 @@ def texts_of(person: Person) -> Texts:
     """Everything in this person's language: messages, dates, numbers."""
     locale = "zh_CN" if person.language_code.startswith("zh") else "en"
     return person.world.services.i18n.texts(locale)
+
+
+def shown_day(person: Person, day: date) -> str:
+    """A calendar day as this person reads it."""
+    texts = texts_of(person)
+    return texts.date(datetime.combine(day, time(12), tzinfo=texts.zone))
 
 
 def say(person: Person, key: str, **params: object) -> str:
