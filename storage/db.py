@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import aiosqlite
 
 log = logging.getLogger(__name__)
+CHECKPOINT_ATTEMPTS = 5
+CHECKPOINT_PAUSE = 0.02  # seconds, growing with each attempt
 T = TypeVar("T")
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -117,6 +119,8 @@ class Database:
         await self._writer.execute("PRAGMA journal_mode=WAL")
         await migrate(self._writer, self.migrations)
         self._reader = await self._open()
+        # what a crash left in -wal after the last checkpoint (a vote just counted) goes now
+        await self.checkpoint()
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -150,15 +154,23 @@ class Database:
                     await self._writer.execute("ROLLBACK")
                 raise
 
-    async def checkpoint(self) -> None:
+    async def checkpoint(self) -> bool:
         """Copy the write-ahead log into the database file and truncate it, so earlier
         versions of pages (a deleted draft, counters before a vote) do not linger in -wal.
-        On the writer, between transactions: nothing can be half-written meanwhile."""
+        On the writer, between transactions: nothing can be half-written meanwhile. A read
+        in progress can keep it from truncating: tried again a few times, then False."""
         if self._writer is None:
             raise RuntimeError("database is not connected")
-        async with self._write_lock:
-            # fetched in full: a pragma's unread result row would keep its statement alive
-            await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        for attempt in range(CHECKPOINT_ATTEMPTS):
+            async with self._write_lock:
+                # fetched in full: a pragma's unread result row would keep its statement alive
+                rows = await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = next(iter(rows))[0]
+            if not busy:
+                return True
+            await asyncio.sleep(CHECKPOINT_PAUSE * (attempt + 1))
+        log.warning("the write-ahead log could not be truncated: readers kept it busy")
+        return False
 
     # Each read runs, fetches and closes its statement in one call on the connection's
     # thread: two reads interleaved on one connection would share a stale snapshot.

@@ -268,3 +268,43 @@ async def test_deleting_an_opinion_gives_no_number_back(db: Database) -> None:
     async with db.transaction() as tx:
         await tx.execute("DELETE FROM opinions")
     assert await take(db, 2026) == 2
+
+
+async def test_a_checkpoint_empties_the_write_ahead_log(db: Database) -> None:
+    """What a ballot relies on: after a checkpoint no earlier page version is left in -wal."""
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE scratch (secret TEXT)")
+        await tx.execute("INSERT INTO scratch VALUES ('choice-for')")
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM scratch")
+    wal = db.path.with_name(db.path.name + "-wal")
+    assert b"choice-for" in wal.read_bytes()  # the deleted row's old page is still there
+    assert await db.checkpoint() is True
+    assert wal.read_bytes() == b""
+    assert b"choice-for" not in db.path.read_bytes()  # secure_delete zeroed it in the file
+
+
+async def test_a_checkpoint_waits_for_a_reader_in_progress(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE scratch (n INTEGER)")
+        await tx.execute("INSERT INTO scratch VALUES (1)")
+    reader = sqlite3.connect(db.path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT * FROM scratch").fetchall()  # holds a snapshot of the log
+    asyncio.get_running_loop().call_later(0.2, reader.close)
+    assert await db.checkpoint() is True
+    assert db.path.with_name(db.path.name + "-wal").read_bytes() == b""
+
+
+async def test_a_start_truncates_what_a_crash_left_in_the_log(tmp_path: Path) -> None:
+    first = Database(tmp_path / "b.sqlite3")
+    await first.connect()
+    async with first.transaction() as tx:
+        await tx.execute("CREATE TABLE scratch (n INTEGER)")
+    wal = first.path.with_name(first.path.name + "-wal")
+    assert wal.read_bytes() != b""
+    second = Database(first.path)  # as after a crash: the first never closed
+    await second.connect()
+    assert wal.read_bytes() == b""
+    await second.close()
+    await first.close()
