@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 from bot.i18n import I18n, Texts
 from bot.services.ballot_reports import FONT_PATH, chart_figure, chart_font, chart_png, xlsx_bytes
 from bot.services.ballot_rules import BallotResult, Choice, compute
+from bot.services.spreadsheets import TIME_FORMAT
 from storage.models import Ballot, BallotMode, BallotPurpose, BallotState, Project, ProjectState
 
 NOW = datetime(2026, 12, 31, 8, tzinfo=UTC)
@@ -137,3 +138,15 @@ def test_a_title_typed_like_a_formula_stays_text_in_the_xlsx() -> None:
     cells = [c for line in load_workbook(io.BytesIO(data)).active.iter_rows() for c in line]
     title = next(c for c in cells if c.value == '=HYPERLINK("http://x")')
     assert title.data_type == "s"
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_opening_and_closing_are_date_times_in_the_settings_zone(locale: str) -> None:
+    data = xlsx_bytes(result(BallotMode.EACH), texts(locale), ZoneInfo("Asia/Shanghai"))
+    sheet = load_workbook(io.BytesIO(data)).active
+    cells = {row[0].value: row[1] for row in sheet.iter_rows() if len(row) > 1}
+
+    for key in ("ballot.xlsx_opened", "ballot.xlsx_closed"):
+        cell = cells[texts(locale)(key)]
+        assert cell.value == datetime(2026, 12, 31, 16, 0)  # 08:00 UTC, Shanghai's clock
+        assert cell.number_format == TIME_FORMAT  # a time Excel sorts by, not text

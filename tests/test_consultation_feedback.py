@@ -24,8 +24,8 @@ from bot.runtime.buttons.consultation_report import (
 )
 from tests.support.consultation_seed import Draft, add_comment, add_user, seed_consultation
 from tests.support.people import Person
-from tests.support.scenarios import LANGUAGES, consented_admin, onboard, say
-from tests.support.world import World
+from tests.support.scenarios import LANGUAGES, consented_admin, onboard, say, texts_of
+from tests.support.world import SHANGHAI, World
 
 NOTE = "经研究，第二条采纳了增加农村养老服务内容的意见，总体意见中关于法律责任的建议也已采纳。"
 
@@ -199,7 +199,7 @@ async def test_publishing_twice_is_refused_and_the_marks_stay(
     await staff.send(NOTE)
     await staff.tap(say(staff, "report.feedback_publish"))
     published = (await world.rows("SELECT feedback_at FROM consultations"))[0]["feedback_at"]
-    on = "2026-11-26 10:00"  # World's clock, a few seconds on: the minute it was published
+    on = texts_of(staff).datetime(datetime.fromisoformat(published))  # in the staff's locale
     already = say(staff, "report.feedback_already", on=on)
 
     await staff.tap_data(FeedbackPublish(consultation=draft.id).pack())  # replayed
@@ -296,7 +296,8 @@ async def test_only_staff_and_only_closed_consultations_take_feedback(
         assert voter.seen[-1].text == forbidden, data
 
     staff = await consented_admin(world, code)
-    not_closed = say(staff, "report.not_closed", deadline="2026-12-03 18:00")
+    deadline = texts_of(staff).datetime(datetime(2026, 12, 3, 18, 0, tzinfo=SHANGHAI))
+    not_closed = say(staff, "report.not_closed", deadline=deadline)
     await staff.tap_data(FeedbackWrite(consultation=still_open.id).pack())
     assert staff.seen[-1].text == not_closed
     await staff.tap_data(

@@ -19,9 +19,11 @@ import cn2an
 import pytest
 
 from bot.runtime.buttons.consultations import ReadArticle, ReadContents, ReadOpen
-from bot.services.consultation_comments import PAGE_BUDGET, shown_size, split_article
+from bot.services.consultation_comments import PAGE_BUDGET, contents, shown_size, split_article
 from bot.services.consultations import ConsultationPlan
+from bot.services.draft_split import split_draft
 from storage.models import ConsultationAudience
+from storage.repos.consultation_comments import ArticleHead
 from tests.support.botapi import MAX_TEXT, Output, shown_text
 from tests.support.people import Person
 from tests.support.scenarios import consented_admin, invite_deputy, onboard, say
@@ -587,6 +589,23 @@ def test_text_without_breaks_is_cut_between_whole_characters() -> None:
     parts = split_article(text, 500)
     _check_parts(text, parts, 500)
     assert len(parts) > 5
+
+
+def test_a_page_is_measured_as_telegram_counts_the_escaped_text() -> None:
+    # "<" and "&" grow when escaped; an emoji outside the BMP is two UTF-16 units
+    assert shown_size("第一条<甲>&乙😀") == utf16_length("第一条&lt;甲&gt;&amp;乙😀") == 20
+
+
+@pytest.mark.parametrize(
+    "heading", ["第一章 总则", "第1章 总则", "第〇章 总则", "第两章 总则", "第一条 总则"]
+)
+def test_the_contents_see_a_chapter_exactly_where_the_splitter_does(heading: str) -> None:
+    """One heading grammar: a line the splitter does not take as a chapter (its numerals
+    have no 〇 or 两) is no chapter in the table of contents either."""
+    counted = split_draft(f"{heading}\n第一条　为了规范。").chapters
+    head = ArticleHead(position=0, number=1, heading_path=[heading])
+
+    assert len(contents([head])) == counted
 
 
 # --- who may read what --------------------------------------------------------------------------

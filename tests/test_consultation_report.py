@@ -10,13 +10,15 @@ import io
 from datetime import datetime
 from typing import Any
 
+import cn2an
 import docx
 import openpyxl
 import pytest
 from docx.oxml.ns import qn
 
-from bot.runtime.buttons.consultation_report import ReportOpen
+from bot.runtime.buttons.consultation_report import FeedbackWrite, ReportOpen
 from bot.services.consultation_documents import file_name
+from bot.services.spreadsheets import TIME_FORMAT
 from tests.support.consultation_seed import (
     Draft,
     add_comment,
@@ -24,7 +26,7 @@ from tests.support.consultation_seed import (
     seed_consultation,
 )
 from tests.support.people import Person
-from tests.support.scenarios import LANGUAGES, consented_admin, onboard, say
+from tests.support.scenarios import LANGUAGES, consented_admin, onboard, say, texts_of
 from tests.support.world import SHANGHAI, World
 
 # who commented what (see `scene`)
@@ -350,6 +352,75 @@ async def test_a_formula_typed_as_a_comment_stays_text_in_the_xlsx(world: World)
         assert sheet[f"G{row}"].value == datetime(2026, 11, 23, 18, 0)
         assert sheet[f"H{row}"].value == "否"
     assert sheet["F3"].value == "第二条意见。"
+
+
+async def test_times_in_the_xlsx_are_date_times_excel_sorts_shown_to_the_minute(
+    world: World,
+) -> None:
+    draft = await scene(world)
+    staff = await consented_admin(world)
+    await open_report(staff, draft.id)
+
+    book = openpyxl.load_workbook(io.BytesIO(documents(world, staff.id)["xlsx"]))
+
+    times = [row[6] for row in book["意见"].iter_rows(min_row=2)]
+    assert len(times) == 11
+    assert all(isinstance(cell.value, datetime) for cell in times)
+    assert {cell.number_format for cell in times} == {TIME_FORMAT}
+    assert times[0].value == datetime(2026, 11, 23, 18, 5)  # Shanghai's wall clock, naive
+    deadline = next(row[1] for row in book["汇总"].iter_rows() if row[0].value == "截止时间")
+    assert (deadline.value, deadline.number_format) == (datetime(2026, 11, 25, 18, 0), TIME_FORMAT)
+
+
+@pytest.mark.parametrize("code, locale", LANGUAGES)
+async def test_the_docx_names_an_article_once_whatever_digits_its_text_opens_with(
+    world: World, code: str, locale: str
+) -> None:
+    bodies = {
+        11: ("第十一条　", "中文数字的条文。"),
+        12: ("第12条　", "阿拉伯数字的条文。"),
+        13: ("第１３条 ", "全角数字的条文。"),
+        14: ("第14条", "【条旨】带条旨的条文。"),
+    }
+    articles: list[tuple[int | None, list[str], str]] = [
+        (number, [], opening + body) for number, (opening, body) in bodies.items()
+    ]
+    draft = await seed_consultation(world, articles=articles)
+    staff = await consented_admin(world, code)
+    await open_report(staff, draft.id)
+
+    document = docx.Document(io.BytesIO(documents(world, staff.id)["docx"]))
+
+    paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
+    for number, (_, body) in bodies.items():
+        numeral = cn2an.an2cn(number) if code == "zh-hans" else str(number)
+        heading = paragraphs.index(("Heading 3", say(staff, "draft.article", number=numeral)))
+        assert paragraphs[heading + 1] == ("Normal", body)
+
+
+@pytest.mark.parametrize("code, locale", LANGUAGES)
+async def test_refusals_write_their_instants_in_the_staff_members_locale(
+    world: World, code: str, locale: str
+) -> None:
+    still_open = await seed_consultation(world, closed=False)
+    published_at = datetime(2026, 11, 26, 9, 30, tzinfo=SHANGHAI)
+    published = await seed_consultation(world, feedback_at=published_at)
+    staff = await consented_admin(world, code)
+    texts = texts_of(staff)
+    written = {
+        "zh-hans": ("2026年12月3日 18:00", "2026年11月26日 09:30"),
+        "en": ("Dec 3, 2026 18:00", "Nov 26, 2026 09:30"),
+    }[code]
+
+    await staff.tap_data(FeedbackWrite(consultation=still_open.id).pack())
+    deadline = texts.datetime(datetime(2026, 12, 3, 18, 0, tzinfo=SHANGHAI))
+    assert staff.seen[-1].text == say(staff, "report.not_closed", deadline=deadline)
+    assert written[0] in staff.seen[-1].text
+
+    await staff.tap_data(FeedbackWrite(consultation=published.id).pack())
+    on = texts.datetime(published_at)
+    assert staff.seen[-1].text == say(staff, "report.feedback_already", on=on)
+    assert written[1] in staff.seen[-1].text
 
 
 async def test_a_long_summary_stays_within_one_message(world: World) -> None:

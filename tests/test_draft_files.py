@@ -155,6 +155,81 @@ def test_bytes_over_the_limit_are_refused_too() -> None:
     assert draft_text("第一条　一。".encode(), "small.txt", 1024) == "第一条　一。"
 
 
+# --- a .docx that unpacks to too much (a zip bomb) -------------------------------------------
+
+
+def rezipped(data: bytes, body: bytes) -> bytes:
+    """The same .docx with `body` as its word/document.xml, every part deflated."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in source.namelist():
+            archive.writestr(name, body if name == "word/document.xml" else source.read(name))
+    return buffer.getvalue()
+
+
+def claiming(data: bytes, size: int) -> bytes:
+    """The same zip, its directory saying word/document.xml unpacks to `size` bytes."""
+    out = bytearray(data)
+    entry = out.find(b"PK\x01\x02")  # the central directory's first entry
+    while entry != -1:
+        name_length = int.from_bytes(out[entry + 28 : entry + 30], "little")
+        if out[entry + 46 : entry + 46 + name_length] == b"word/document.xml":
+            out[entry + 24 : entry + 28] = size.to_bytes(4, "little")
+            return bytes(out)
+        entry = out.find(b"PK\x01\x02", entry + 46)
+    raise LookupError("no word/document.xml in the directory")
+
+
+SMALL_LIMIT = 100 * 1024  # the python-docx template unpacks to 0.8 MB, under 10 × this
+
+
+def test_a_docx_whose_body_unpacks_to_too_much_is_refused_before_it_is_parsed() -> None:
+    plain = docx_bytes(["第一条　一。"])
+    xml = zipfile.ZipFile(io.BytesIO(plain)).read("word/document.xml")
+    bomb = rezipped(plain, xml + b" " * (2 * MEGABYTE))  # spaces after the root: valid XML
+
+    assert len(bomb) < SMALL_LIMIT  # the file itself is small
+    assert draft_text(plain, "草案.docx", SMALL_LIMIT) == "第一条　一。"
+    with pytest.raises(DomainError) as refused:
+        draft_text(bomb, "草案.docx", SMALL_LIMIT)
+
+    assert refused.value.key == "draft.too_large"
+    assert refused.value.params["maximum"] == "0.98"  # 10 × the limit, unpacked
+    assert float(str(refused.value.params["size"])) > 2  # the spaces alone unpack to 2 MB
+
+
+def test_a_docx_whose_body_claims_a_huge_size_is_refused() -> None:
+    bomb = claiming(docx_bytes(["第一条　一。"]), 2**31 - 1)  # 2 GB, in a 36 KB file
+
+    refused = refusal(bomb, "草案.docx")
+
+    assert len(bomb) < 64 * 1024
+    assert refused.key == "draft.too_large"
+    assert refused.params["maximum"] == "200"  # 10 × the 20 MB limit
+    assert float(str(refused.params["size"])) > 2048
+
+
+@pytest.mark.parametrize(("locale", "said"), [("zh_CN", "文件太大"), ("en", "too large")])
+def test_the_zip_bomb_refusal_reads_well_in_both_languages(
+    i18n: I18n, locale: str, said: str
+) -> None:
+    refused = refusal(claiming(docx_bytes(["第一条　一。"]), 2**31 - 1), "草案.docx")
+
+    shown = i18n.texts(locale)(refused.key, **refused.params)
+
+    assert said in shown
+    assert "2048" in shown and "200 MB" in shown
+    assert "{" not in shown and "\n" not in shown
+    parse_html(shown)
+
+
+def test_a_docx_whose_body_claims_less_than_it_holds_is_not_read_past_its_claim() -> None:
+    short = claiming(docx_bytes(["第一条　一。"]), 100)  # zipfile stops there: bad checksum
+
+    assert refusal(short, "草案.docx").key == "draft.not_text"
+
+
 def png_bytes() -> bytes:
     import matplotlib
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from bot.services.ballot_rules import (
     BallotResult,
     Choice,
 )
+from bot.services.spreadsheets import text_cell, time_cell, xml_safe
 from bot.services.text import clip
 from storage.models import Ballot, BallotMode
 
@@ -59,8 +59,6 @@ RULES: dict[BallotMode, str] = {  # texts(…, pick=…, share=…, base=…); p
     BallotMode.RATING: "ballot.rule_rating",
 }
 BASE_LABELS = {"entitled": N_("ballot.base_entitled"), "voted": N_("ballot.base_voted")}
-# characters no XML (so no .xlsx) can hold
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _drawing = threading.Lock()  # matplotlib's rc settings are global: one chart at a time
 
 
@@ -90,21 +88,18 @@ def rule_of(texts: Texts, result: BallotResult) -> str:
 # --- .xlsx ------------------------------------------------------------------------------------
 
 
-def _cell_text(value: str) -> str:
-    return NOT_IN_XML.sub("", value)
-
-
 def xlsx_bytes(result: BallotResult, texts: Texts, zone: ZoneInfo) -> bytes:
     """One sheet: a header (title, mode, entitled, voted, turnout, times, the rule), then
     one row per project, ranked, with every count, the share and the outcome."""
     ballot = result.ballot
     book = Workbook()
     sheet = book.worksheets[0]
-    sheet.title = _cell_text(texts("ballot.xlsx_sheet"))
+    sheet.title = xml_safe(texts("ballot.xlsx_sheet"))
     bold = Font(bold=True)
 
-    def local(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+    def local(moment: datetime | None) -> object:
+        """A date-time cell Excel sorts by, in the settings' zone; empty when not yet."""
+        return time_cell(sheet, moment, zone) if moment else None
 
     head: list[tuple[str, object]] = [
         (texts("ballot.xlsx_mode"), mode_of(texts, ballot, len(result.rows))),
@@ -115,7 +110,7 @@ def xlsx_bytes(result: BallotResult, texts: Texts, zone: ZoneInfo) -> bytes:
         (texts("ballot.xlsx_closed"), local(ballot.closed_at)),
         (texts("ballot.xlsx_rule"), rule_of(texts, result)),
     ]
-    sheet.append([_cell_text(title_of(texts, ballot))])
+    sheet.append([xml_safe(title_of(texts, ballot))])
     sheet["A1"].font = Font(bold=True, size=14)
     for label, value in head:
         sheet.append([label, value])
@@ -138,17 +133,14 @@ def xlsx_bytes(result: BallotResult, texts: Texts, zone: ZoneInfo) -> bytes:
         sheet.append(
             [
                 row.rank,
-                _cell_text(row.project.title),
-                _cell_text(row.project.department),
+                text_cell(sheet, row.project.title),  # typed by people: never a formula
+                text_cell(sheet, row.project.department),
                 *(row.counts[c] for c in result.choices),
                 float(row.share),
                 texts(OUTCOME_LABELS[row.outcome]),
             ]
         )
-        line = sheet[sheet.max_row]
-        for cell in line[1:3]:  # text typed by people is text, never a formula
-            cell.data_type = "s"
-        line[-2].number_format = "0.0%"
+        sheet[sheet.max_row][-2].number_format = "0.0%"
     sheet.column_dimensions["A"].width = 14
     sheet.column_dimensions["B"].width = 40
     sheet.column_dimensions["C"].width = 20

@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict
 from bot.access import Action, ensure, ensure_may_read_consultation, may_read_consultation
 from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError, present
+from bot.services.broadcasts import telegram_length
 from bot.services.conversations import Conversation, DraftStore
+from bot.services.draft_split import CHAPTER, PART, heading_level
 from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.text import typed
@@ -59,7 +61,6 @@ COMMENT_MAX = 2000
 PAGE_BUDGET = 3500
 SENTENCE_END = re.compile(r"(?<=[。；！？])")
 SOFT_BREAK = "，、：,;: "  # where an overlong sentence is best cut
-HEADING = re.compile(r"^第[零〇一二三四五六七八九十百千万两0-9０-９]+(分编|编|章|节)")
 
 AUTHOR_KINDS = {
     Role.VOTER: PersonKind.VOTER,
@@ -122,7 +123,7 @@ def comment_text(raw: str | None) -> str:
 
 def shown_size(text: str) -> int:
     """The size Telegram counts (UTF-16 code units) of `text` once HTML-escaped."""
-    return len(escape(text, quote=False).encode("utf-16-le")) // 2
+    return telegram_length(escape(text, quote=False))
 
 
 def _joins(before: str, char: str) -> bool:
@@ -197,19 +198,14 @@ class Entry:
     children: tuple[Entry, ...] = ()
 
 
-def _level(heading: str) -> str:
-    match = HEADING.match(heading.strip())
-    return match.group(1) if match else ""
-
-
 def _volume(head: ArticleHead) -> str | None:
-    return next((h for h in head.heading_path if _level(h) == "编"), None)
+    return next((h for h in head.heading_path if heading_level(h) == PART), None)
 
 
 def _chapter(head: ArticleHead) -> tuple[str, ...] | None:
     """The headings down to the article's 章, which tell its chapter apart (None: none)."""
     for depth, heading in enumerate(head.heading_path):
-        if _level(heading) == "章":
+        if heading_level(heading) == CHAPTER:
             return tuple(head.heading_path[: depth + 1])
     return None
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-import cn2an
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.oxml import parse_xml
@@ -26,7 +25,8 @@ from openpyxl.worksheet._write_only import (
 )
 
 from bot.i18n import N_, Texts
-from bot.services.draft_split import article_label
+from bot.services.draft_split import article_body, article_label
+from bot.services.spreadsheets import text_cell, time_cell, xml_safe
 from bot.services.text import clip
 from storage.models import Consultation, ConsultationArticle, ConsultationQuestion, PersonKind
 from storage.repos.consultation_reports import ReportComment
@@ -42,8 +42,6 @@ BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 HEADING_STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3")
 QUESTION_CLIP = 60  # a key question's text where it labels a row
-# characters neither XML (so neither .xlsx nor .docx) can hold
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 UNSAFE_IN_NAME = re.compile(r"[^\w\-]+")
 
 
@@ -156,15 +154,6 @@ def file_name(texts: Texts, title: str, day: datetime, extension: str) -> str:
     return f"{texts('report.file_prefix')}_{safe}_{local}.{extension}"
 
 
-def xml_safe(text: str) -> str:
-    return NOT_IN_XML.sub("", text)
-
-
-def _local(texts: Texts, moment: datetime) -> datetime:
-    """A naive local time, as Excel keeps times."""
-    return moment.astimezone(texts.zone).replace(tzinfo=None)
-
-
 def _figures(texts: Texts, summary: ReportSummary) -> list[tuple[str, int]]:
     """The head figures, labelled: invited, commented and comments, with their kinds."""
     rows = [(texts("report.figure_invited"), summary.invited)]
@@ -211,14 +200,11 @@ class _Sheet:
         self.sheet.append([self.value(v) if isinstance(v, str) else v for v in values])
 
     def value(self, text: str) -> object:
-        """Text as it may go into a cell: characters XML cannot hold dropped, and never a
-        formula (a comment like "=1+1" stays its words)."""
-        text = xml_safe(text)
-        if not text.startswith("="):
-            return text
-        cell = WriteOnlyCell(self.sheet, text)
-        cell.data_type = "s"
-        return cell
+        return text_cell(self.sheet, text)
+
+    def time(self, moment: datetime, texts: Texts) -> object:
+        """An instant in the staff member's zone, a date-time Excel sorts by."""
+        return time_cell(self.sheet, moment, texts.zone)
 
 
 def xlsx(data: ReportData, texts: Texts) -> bytes:
@@ -267,7 +253,7 @@ def xlsx(data: ReportData, texts: Texts) -> bytes:
                 once(comment.station or ""),
                 once(author_name(texts, comment)),
                 comments.value(answer_text(comment)),
-                _local(texts, comment.created_at),
+                comments.time(comment.created_at, texts),
                 yes_no[comment.adopted],
             ]
         )
@@ -281,7 +267,7 @@ def xlsx(data: ReportData, texts: Texts) -> bytes:
     summary.row(texts("report.figure_title"), consultation.title)
     if consultation.source:
         summary.row(texts("report.figure_source"), consultation.source)
-    summary.row(texts("report.figure_deadline"), _local(texts, consultation.deadline))
+    summary.row(texts("report.figure_deadline"), summary.time(consultation.deadline, texts))
     for label, count in _figures(texts, report):
         summary.row(label, count)
     summary.row()
@@ -421,10 +407,8 @@ def docx(data: ReportData, texts: Texts) -> bytes:
         headings = list(path)
         label = article_label(article.number, texts)
         parts.append(_paragraph(label, "Heading3"))
-        text = article.text
-        if article.number is not None:  # the text may open with its own 第十二条
-            own = f"第{cn2an.an2cn(article.number)}条"
-            text = text.removeprefix(own).lstrip()
+        # the label above says 第十二条: the text's own "第十二条" / "第12条" is not repeated
+        text = article.text if article.number is None else article_body(article.text)
         parts += [_paragraph(line) for line in text.split("\n") if line.strip()]
         comments = by_target.get(Target(article.position, None), [])
         if comments:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -123,17 +122,12 @@ class ConsultationReports:
         self.db = db
         self.clock = clock
         self.settings = settings
-        self.zone = settings.zone
         self.outbox = outbox
         self.repo = ConsultationReportRepo(db)
         self.consultations = ConsultationRepo(db)
         self.steps = DraftStore(db, FEEDBACK)
 
     # --- the rules every step checks -------------------------------------------------------
-
-    def _when(self, moment: datetime) -> str:
-        """An instant in a refusal: local, to the minute, the same in every language."""
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
     async def _consultation(self, actor: User, consultation_id: int) -> Consultation:
         ensure(actor, Action.OPEN_CONSULTATION)
@@ -145,12 +139,13 @@ class ConsultationReports:
     async def _closed(self, actor: User, consultation_id: int) -> Consultation:
         consultation = await self._consultation(actor, consultation_id)
         if consultation.state != ConsultationState.CLOSED:
-            raise DomainError("report.not_closed", deadline=self._when(consultation.deadline))
+            # the instant itself: the handlers write it in the person's locale and zone
+            raise DomainError("report.not_closed", deadline=consultation.deadline)
         return consultation
 
     def _unpublished(self, consultation: Consultation) -> None:
         if consultation.feedback_at is not None:
-            raise DomainError("report.feedback_already", on=self._when(consultation.feedback_at))
+            raise DomainError("report.feedback_already", on=consultation.feedback_at)
 
     # --- the summary and the files ---------------------------------------------------------
 

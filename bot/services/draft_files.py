@@ -4,7 +4,16 @@ A .docx gives its paragraphs and table rows in document order (python-docx); any
 must be plain text: UTF-8 with or without a BOM, UTF-16 with a BOM (Windows Notepad's
 "Unicode"), else GB18030, which Chinese government files often are. The text then goes
 through the one cleaner (`bot.services.text.clean`): line endings unified, invisible format
-characters dropped, NFC. NFKC is not applied: full-width spaces (　) stay as they were."""
+characters dropped, NFC. NFKC is not applied: full-width spaces (　) stay as they were.
+
+A .docx is a zip: a few kilobytes can unpack to gigabytes (a zip bomb), and python-docx
+reads every part into memory. Before it does, the sizes the archive's directory gives are
+added up; more than `UNPACKED_TIMES` × the file limit is refused as draft.too_large, naming
+that unpacked size and bound. Word's XML packs tightly (python-docx's empty document: 36
+KB that unpacks to 0.8 MB), yet no draft's text and styles come near ten times the limit;
+pictures or a bomb do, and the way out is the refusal's own: drop them, or paste the text.
+zipfile never unpacks a part past the size its directory gives (a part that claims less
+fails its checksum: draft.not_text), so the sum is a true bound."""
 
 from __future__ import annotations
 
@@ -39,6 +48,7 @@ BINARY = (  # files that are surely not text, by their first bytes
     b"PK\x05\x06",  # an empty zip
 )
 WORD_BODY = "word/document.xml"
+UNPACKED_TIMES = 10  # a .docx may unpack to this many times the file size limit
 # Controls but those a plain-text file may hold (tab, line ends, form feed, DOS's end of
 # file), and private-use code points
 ODD = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f\ue000-\uf8ff]")
@@ -53,14 +63,14 @@ def check_size(size: int | None, max_bytes: int) -> None:
 
 
 def draft_text(data: bytes, file_name: str | None, max_bytes: int) -> str:
-    """The draft's text from a file's bytes. Refusals: draft.too_large, draft.old_word (.doc,
-    .wps, RTF: save as .docx), draft.not_text (images, PDF, archives, other binaries),
-    draft.empty (nothing readable)."""
+    """The draft's text from a file's bytes. Refusals: draft.too_large (the file, or a .docx
+    that unpacks to too much), draft.old_word (.doc, .wps, RTF: save as .docx),
+    draft.not_text (images, PDF, archives, other binaries), draft.empty (nothing readable)."""
     check_size(len(data), max_bytes)
     if data.startswith(OLE) or data.startswith(RTF):
         raise DomainError("draft.old_word")
     if data.startswith(ZIP):
-        text = "\n".join(_docx_lines(data))
+        text = "\n".join(_docx_lines(data, max_bytes))
     elif data.startswith(BINARY):
         raise DomainError("draft.not_text")
     else:
@@ -76,12 +86,13 @@ def megabytes(size: int) -> str:
     return f"{size / MEGABYTE:.2f}".rstrip("0").rstrip(".") or "0"
 
 
-def _docx_lines(data: bytes) -> Iterator[str]:
+def _docx_lines(data: bytes, max_bytes: int) -> Iterator[str]:
     """Paragraphs and table rows (cells joined by a tab) in the order the document has them."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if WORD_BODY not in archive.namelist():
                 raise DomainError("draft.not_text")  # a zip, .xlsx, .odt …: not a Word file
+            _check_unpacked(archive, max_bytes)
         document = Document(io.BytesIO(data))
     # lxml's XMLSyntaxError, for a document.xml that is not XML, is a SyntaxError
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, SyntaxError):
@@ -96,6 +107,15 @@ def _docx_lines(data: bytes) -> Iterator[str]:
                 if not cells or cell.text != cells[-1]:
                     cells.append(cell.text)
             yield "\t".join(cells)
+
+
+def _check_unpacked(archive: zipfile.ZipFile, max_bytes: int) -> None:
+    """Refuse an archive whose parts, the body among them, unpack to more than
+    `UNPACKED_TIMES` × `max_bytes` together, before any of it is unpacked."""
+    bound = UNPACKED_TIMES * max_bytes
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > bound:
+        raise DomainError("draft.too_large", size=megabytes(unpacked), maximum=megabytes(bound))
 
 
 def _decode(data: bytes) -> str:

@@ -10,9 +10,10 @@ included, is skipped):
   A line that is only 附则 (民法典's unnumbered closing part) is a heading too.
 - `第N条` is an article when a space, a bracket (【条旨】, （条旨）) or the end of the line
   follows it: "第一条　为了…". Glued directly to its text ("第一条为了…") it is an article
-  only when the number comes after the previous article's and the text does not go on like a
-  reference: "第一百零八条规定的…" at the start of a paragraph is text of the article it is
-  in, however it goes on, when 108 is not past the current article.
+  unless the text goes on like a reference: "第一百零八条规定的…" at the start of a
+  paragraph is text of the article it is in. A glued 第N条 that is no reference is an
+  article whatever its number: "第二条乙…" right after 第二条 is a second 第二条, reported
+  as a duplicate for staff to fix, never merged silently into the article before it.
 - N is a Chinese numeral of any size (第一千零七十九条) or Arabic digits (第12条), read with
   cn2an, never by hand. Numbers above `MAX_NUMBER` are not article numbers.
 - A 目录 (table of contents) before the first article is dropped: from its 目录 line, or from
@@ -187,6 +188,26 @@ def preview(structure: DraftStructure, texts: Texts) -> str:
     return "\n".join(lines)
 
 
+def article_body(text: str) -> str:
+    """An article's text without the "第N条" it opens with (Chinese or Arabic numerals),
+    for where its label is shown apart: "第12条　施行。" → "施行。". Text that opens with
+    no article heading is returned whole."""
+    text = text.strip()
+    match = _ARTICLE.match(text)
+    if match is None or _article_number(text) is None:
+        return text
+    return match.group(2).strip()
+
+
+def heading_level(heading: str) -> str | None:
+    """The level (编, 分编, 章 or 节) of a heading as the splitter wrote it ("第一章 总则"),
+    read with the splitter's own numerals; None for 附则 and anything else."""
+    match = _HEADING.match(heading.strip())
+    if match is None or _number(match.group(1)) is None:
+        return None
+    return match.group(2)
+
+
 # --- reading lines ---------------------------------------------------------------------------
 
 
@@ -237,7 +258,7 @@ def _heading(line: str) -> _Heading | None:
     return _Heading(level, f"{token} {_title(title)}" if title else token)
 
 
-def _article_number(line: str, previous: int | None) -> int | None:
+def _article_number(line: str) -> int | None:
     """The article `line` begins, if it begins one (see the module's docstring)."""
     match = _ARTICLE.match(line)
     if match is None:
@@ -248,15 +269,13 @@ def _article_number(line: str, previous: int | None) -> int | None:
     rest = match.group(2)
     if not rest or rest[0].isspace() or rest[0] in _OPENERS:
         return number
-    if _REFERENCE.match(rest):
-        return None
-    return number if previous is None or number > previous else None
+    return None if _REFERENCE.match(rest) else number
 
 
 def _table_of_contents(lines: list[str]) -> set[int]:
     """Indexes of the 目录's lines (marker and entries), before the first article."""
     first_article = next(
-        (i for i, line in enumerate(lines) if line and _article_number(line, None) is not None),
+        (i for i, line in enumerate(lines) if line and _article_number(line) is not None),
         len(lines),
     )
     marker = next((i for i, line in enumerate(lines[:first_article]) if _TOC.fullmatch(line)), None)
@@ -305,7 +324,7 @@ class _Reader:
             self._close()
             self._enter(heading)
             return
-        number = _article_number(line, self._previous())
+        number = _article_number(line)
         if number is not None:
             self._close()
             self.number, self.body, self.untitled = number, [line], None
@@ -323,11 +342,6 @@ class _Reader:
             self.articles[-1] = Article(last.number, last.heading_path, f"{last.text}\n{line}")
         else:
             self.preamble.append(line)
-
-    def _previous(self) -> int | None:
-        if self.body:
-            return self.number
-        return self.articles[-1].number if self.articles else None
 
     def _enter(self, heading: _Heading) -> None:
         self.untitled = None
