@@ -62,7 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("file", type=Path)
     create.add_argument("--title", default="")
-    create.add_argument("--deadline", default="", help="the last day for comments, YYYY-MM-DD")
+    create.add_argument(
+        "--deadline",
+        default="",
+        help="the last day for comments, typed as in chat: 2026-12-31, 12-31, 12月31日 …",
+    )
     create.add_argument("--summary", default="")
     create.add_argument("--source", default="", help="e.g. 市人大常委会法制办")
     create.add_argument(
@@ -169,7 +173,7 @@ def create_consultation(settings: Settings, args: argparse.Namespace) -> int:
         print("warning: open for less than 30 days (national drafts: at least 30)", file=sys.stderr)
     print(
         f"consultation #{consultation.id} opened: {opened.articles} articles,"
-        f" {consultation.invited} people to prompt, comments until"
+        f" {consultation.invited} people invited, comments until"
         f" {consultation.deadline.astimezone(settings.zone):%Y-%m-%d %H:%M}"
     )
     return 0

@@ -583,7 +583,7 @@ async def show_confirm(update: Update, context: BotContext, draft: ConsultDraft)
     texts = context.texts
     if draft.audience is None or draft.deadline is None:
         raise DomainError("consult.nothing_yet")
-    structure = consultations.structure(draft)
+    structure = await consultations.structure(draft)
     reach = await consultations.reach(draft.audience, draft.audience_ref)
     questions = [question_line(texts, n, q) for n, q in enumerate(draft.questions, start=1)]
     deadline = consultations.deadline_of(draft.deadline)

@@ -1,12 +1,13 @@
 """Selection ballots (票决) on the year's candidate projects: opening (for / against / abstain
 on each, or K of N), voting on a sheet, turnout watched live, closing by hand or at the
-closing time, and the ranked results; in both languages, with the bad inputs of each step."""
+closing time (a job planned at it), and the ranked results; in both languages, with the bad
+inputs of each step."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -403,6 +404,35 @@ async def test_a_ballot_closes_by_itself_at_its_closing_time(
     assert refused == say(
         d2, "ballot.results_head", title=say(d2, "ballot.title_selection", year=2026)
     )
+
+
+@pytest.mark.parametrize("code, locale", LANGUAGES)
+async def test_a_job_at_the_closing_time_closes_it_on_time(
+    world: World, person: Callable[..., Person], code: str, locale: str
+) -> None:
+    staff = await consented_admin(world, code)
+    await add_projects(world, TITLES)
+    (deputy,) = await make_deputies(world, staff, person, 1, language_code=code)
+    await open_ballot(staff, "each", closing="2026-11-26")  # today, until 23:59
+    closing = datetime(2026, 11, 26, 23, 59, tzinfo=world.settings.zone)
+    await Mail(world).take()  # the opening notices sent: the queue is idle
+    world.clock.set(closing - timedelta(hours=1))
+    await world.crash_and_restart()  # jobs are rebuilt from the database
+    jobs = [j for j in world.app.job_queue.jobs() if j.name and j.name.startswith("ballots@")]
+    assert [datetime.fromisoformat(j.name.split("@", 1)[1]) for j in jobs] == [closing]
+    world.clock.set(closing)
+    await jobs[0].run(world.app)  # what the JobQueue does at the job's time, not a sweep later
+    (row,) = await world.rows("SELECT state, closed_at FROM ballots")
+    assert (row["state"], row["closed_at"]) == ("closed", "2026-11-26T15:59:00+00:00")
+    closed = say(
+        deputy,
+        "ballot.closed_notice",
+        year=2026,
+        kind=say(deputy, "ballot.kind_selection"),
+        entitled=1,
+        voted=0,
+    )
+    assert (deputy.id, closed) in await Mail(world).take()
 
 
 async def open_sheet_refused(deputy: Person) -> str:

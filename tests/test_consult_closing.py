@@ -1,6 +1,7 @@
 """Closing a consultation: by itself at its deadline (the scheduler's job at that instant,
 rebuilt at start, or its sweep), its creator told with the report a tap away; early from
-/consult after a confirm; and /consult's list of open and closed ones."""
+/consult after a confirm; its prompts and reminders still queued withdrawn either way; and
+/consult's list of open and closed ones."""
 
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ async def test_reminder_times_get_their_job_too(
 ) -> None:
     staff = await staff_member(person)
     await open_consultation(staff)
-    three_days = DEADLINE - timedelta(days=3)
+    three_days = datetime(2026, 12, 28, 9, 0, tzinfo=SHANGHAI)  # 09:00, 3 days before
     world.clock.set(three_days - timedelta(minutes=30))
     await world.crash_and_restart()
     (job,) = [
@@ -184,10 +185,11 @@ async def test_staff_close_one_early_after_a_confirm(
     assert await world.services.consultations.run_due() == 0  # nothing left to close
 
 
+@pytest.mark.parametrize("code, locale", LANGUAGES)
 async def test_closing_twice_or_an_unknown_one_is_refused(
-    world: World, person: Callable[..., Person]
+    world: World, person: Callable[..., Person], code: str, locale: str
 ) -> None:
-    staff = await staff_member(person)
+    staff = await staff_member(person, code)
     await open_consultation(staff)
     await staff.tap_data(ConsultCloseConfirmed(consultation=1, page=0).pack())
     assert await state(world) != ("open", None)
@@ -197,6 +199,78 @@ async def test_closing_twice_or_an_unknown_one_is_refused(
     assert staff.last == say(staff, "consult.already_closed")
     await staff.tap_data(ConsultClose(consultation=99, page=0).pack())
     assert staff.last == say(staff, "consult.unknown")
+
+
+async def queued(world: World) -> list[tuple[int, str, int, str, str | None]]:
+    """(chat, message, consultation, state, reason) of every consultation notice queued."""
+    rows = await world.rows(
+        "SELECT chat_id, message_key, params, state, reason FROM outbox"
+        " WHERE message_key LIKE 'consult.%' AND message_key != 'consult.closed_notice'"
+        " ORDER BY id"
+    )
+    return [
+        (
+            r["chat_id"],
+            r["message_key"],
+            json.loads(r["params"])["consultation"],
+            r["state"],
+            r["reason"],
+        )
+        for r in rows
+    ]
+
+
+@pytest.mark.parametrize("code, locale", LANGUAGES)
+async def test_closing_early_withdraws_its_queued_reminders_and_prompts(
+    world: World, person: Callable[..., Person], code: str, locale: str
+) -> None:
+    staff = await staff_member(person, code)
+    deputy = await invite_deputy(world, staff, person, 961, "王代表", language_code=code)
+    await open_consultation(staff)
+    await open_consultation(staff)
+    await world.outbox.drain()
+    # down over the 3-day point: both reminders go late, at night, held until 07:00
+    world.clock.set(datetime(2026, 12, 28, 23, 0, tzinfo=SHANGHAI))
+    await world.crash_and_restart()
+    assert await world.services.consultations.run_due() == 2
+    # a third, opened in the quiet hours: its prompt is held too
+    await open_consultation(staff)
+    reminder = "consult.reminder_many"
+    assert (await queued(world))[-3:] == [
+        (961, reminder, 1, "queued", None),
+        (961, reminder, 2, "queued", None),
+        (961, "consult.prompt", 3, "queued", None),
+    ]
+    for number in (1, 3):
+        await staff.send("/consult")
+        await staff.tap(say(staff, "consult.close_button", number=number))
+        await staff.tap(say(staff, "consult.close_yes"))
+        assert say(staff, "consult.closed_now", title=TITLE) in staff.last
+    assert (await queued(world))[-3:] == [
+        (961, reminder, 1, "skipped", "withdrawn"),
+        (961, reminder, 2, "queued", None),  # another consultation's: it still goes
+        (961, "consult.prompt", 3, "skipped", "withdrawn"),
+    ]
+    world.clock.set(datetime(2026, 12, 29, 7, 0, tzinfo=SHANGHAI))
+    await world.outbox.drain()
+    reminded = [o.text for o in world.api.outputs if o.chat_id == deputy.id and "⏰" in o.text]
+    assert len(reminded) == 1
+
+
+async def test_at_its_deadline_its_prompts_still_queued_are_withdrawn(
+    world: World, person: Callable[..., Person]
+) -> None:
+    staff = await staff_member(person)
+    await invite_deputy(world, staff, person, 971, "王代表")
+    await onboard(person(972))
+    await world.outbox.abort()  # a queue so long the prompts are still in it at the deadline
+    await open_consultation(staff)
+    world.clock.set(DEADLINE)
+    assert await world.services.consultations.run_due() == 1
+    assert [(c, state, reason) for c, _, _, state, reason in await queued(world)] == [
+        (971, "skipped", "withdrawn"),
+        (972, "skipped", "withdrawn"),
+    ]
 
 
 async def test_the_list_pages_open_ones_first(world: World, person: Callable[..., Person]) -> None:

@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 import docx
 import pytest
 
+import bot.services.consultations as consultations_module
 from bot.runtime.buttons.consult import (
     ConsultCloseConfirmed,
     ConsultNew,
     ConsultOpen,
     ConsultPasteDone,
 )
+from bot.services.draft_files import draft_text
+from bot.services.draft_split import split_draft
 from tests.support.people import Person
 from tests.support.scenarios import ADMIN, LANGUAGES, invite_deputy, onboard, say, shown_day
 from tests.support.world import SHANGHAI, MakeWorld, World
@@ -794,3 +799,36 @@ async def test_only_staff_consult_and_forged_buttons_are_refused(
         assert someone.last == say(someone, "error.forbidden")
     assert await world.conversation_state("consult", voter.id) is None
     assert await consultations(world) == []
+
+
+# --- the event loop ------------------------------------------------------------------------------
+
+
+async def test_a_draft_is_read_and_split_off_the_event_loop_and_outside_the_write_lock(
+    world: World, person: Callable[..., Person], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A .docx of 20 MB or a whole code takes a while to read and split: the bot goes on
+    answering others meanwhile, and no write waits for it. The real functions run, watched
+    for where they run."""
+    calls: list[tuple[str, bool, bool]] = []
+
+    def watched(name: str, work: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any) -> Any:
+            on_loop = threading.current_thread() is threading.main_thread()
+            calls.append((name, on_loop, world.db._write_lock.locked()))
+            return work(*args)
+
+        return run
+
+    monkeypatch.setattr(consultations_module, "draft_text", watched("read", draft_text))
+    monkeypatch.setattr(consultations_module, "split_draft", watched("split", split_draft))
+    staff = await staff_member(person)
+    await world.outbox.abort()  # no sending meanwhile: any write under way would be opening's
+    await open_consultation(staff)  # a document, its preview, the confirm screen, Open
+    await world.services.consultations.open_from_file(
+        DRAFT.encode(), "草案.txt", title=TITLE, deadline="2027-01-31"
+    )
+    assert len(await consultations(world)) == 2
+    names = [name for name, _, _ in calls]
+    assert names.count("read") == 2 and names.count("split") >= 4, calls
+    assert [c for c in calls if c[1] or c[2]] == [], calls  # none on the loop or in a write

@@ -1,8 +1,8 @@
 """Timed work on PTB's JobQueue. Jobs live in memory, so each start rebuilds them from the
 database: it sends reminders missed while the bot was down, then plans a job at each
-reminder time of the next hours, at each consultation's deadline and reminder times, and at
-the deputies' daily digest; periodic sweeps cover deadlines, a digest missed while down, and
-the rule horizon."""
+reminder time of the next hours, at each consultation's deadline and reminder times, at each
+ballot's closing time, and at the deputies' daily digest; periodic sweeps cover deadlines, a
+digest missed while down, and the rule horizon."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ class Scheduler:
 
     async def plan(self) -> int:
         """One job per distinct reminder time within PLAN_AHEAD, never two for one time, one
-        per consultation deadline or reminder time within it, and one at the next digest
-        time if it falls within PLAN_AHEAD."""
+        per consultation deadline or reminder time within it, one per ballot closing time
+        within it, and one at the next digest time if it falls within PLAN_AHEAD."""
         now = self.services.clock.now()
         until = now + PLAN_AHEAD
         planned = 0
@@ -70,6 +70,12 @@ class Scheduler:
             if not self.jobs.get_jobs_by_name(name):
                 self.jobs.run_once(self._consultations, when=at, name=name)
                 planned += 1
+        # a ballot closes at its closing time too, not up to a sweep later
+        for at in await self.services.ballots.upcoming(until):
+            name = f"ballots@{at.isoformat()}"
+            if not self.jobs.get_jobs_by_name(name):
+                self.jobs.run_once(self._ballots, when=at, name=name)
+                planned += 1
         digest_at = self.services.deputy_notices.next_digest(now)
         name = f"digest@{digest_at.isoformat()}"
         if digest_at <= until and not self.jobs.get_jobs_by_name(name):
@@ -82,6 +88,9 @@ class Scheduler:
 
     async def _consultations(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await self.services.consultations.run_due()
+
+    async def _ballots(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.services.ballots.run_due()
 
     async def _digest(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await self.services.deputy_notices.run_due()

@@ -408,6 +408,11 @@ class BallotService:
             closed += await self._close(ballot_id, by_hand=False)
         return closed
 
+    async def upcoming(self, until: datetime) -> list[datetime]:
+        """Closing times of open ballots between now and `until`, for the scheduler: a
+        ballot closes at its time, not up to a sweep later."""
+        return await self.repo.closing_times(self.clock.now(), until)
+
     async def _close(self, ballot_id: int, *, by_hand: bool) -> bool:
         """Close, set a selection's projects chosen or rejected, drop the marks never cast and
         tell every entitled deputy (and, when it closed by itself, whoever opened it)."""

@@ -3,12 +3,16 @@
 Staff open one with /consult (the declared conversation CONSULT: the draft as a document or
 pasted, its preview, title, summary, source, key questions, audience, deadline, confirm) or
 with `python -m bot consultations create`. Opening saves the consultation, its articles,
-questions and invitees and queues one prompt per invitee, all in one transaction. Deputies
-who have not commented are reminded some days before the deadline (each reminder once, the
-latest due only); at the deadline it closes and its creator is told."""
+questions and invitees and queues one prompt per invitee, all in one transaction (the draft
+is read and split in a worker thread before it: never on the event loop, never holding the
+write lock). Prompts go after personal notices and wait out the quiet hours. Deputies who
+have not commented are reminded at 09:00 some days before the deadline (each reminder once,
+the latest due only); at the deadline it closes, what is still queued for it is withdrawn,
+and its creator is told."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -21,6 +25,7 @@ from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError, present
 from bot.services.conversations import Conversation, DraftStore, DraftUnreadable
+from bot.services.deputy_notices import QuietHours
 from bot.services.draft_files import check_size, draft_text, megabytes
 from bot.services.draft_split import DraftStructure, split_draft
 from bot.services.outbox import Intent, NoticeButton, NoticeButtons, Outbox
@@ -45,6 +50,14 @@ CHOICE_MAX = 30
 # is allowed, with a warning.
 NATIONAL_MIN_DAYS = 30
 DEADLINE_TIME = time(23, 59, 59)  # a deadline is the end of its local day
+REMINDER_TIME = time(9, 0)  # a reminder goes in the morning of its day, local time
+
+# The notices about one consultation; each carries its id as the parameter `consultation`,
+# so that those still queued when it closes are withdrawn.
+PROMPT = "consult.prompt"
+REMINDER_ONE, REMINDER_MANY = "consult.reminder_one", "consult.reminder_many"
+ABOUT = "consultation"
+PROMPT_PRIORITY = 1  # an audience of thousands goes after personal notices, as broadcasts do
 
 # The audiences whose street or station is picked.
 NEEDS_PLACE = frozenset(
@@ -141,8 +154,23 @@ class Opened:
 
 
 @dataclass(frozen=True)
+class _Checked:
+    """A plan checked and its draft split into the rows it is saved as: all that opening
+    writes, ready before its transaction begins."""
+
+    title: str
+    summary: str
+    source: str
+    questions: list[QuestionPlan]
+    audience: ConsultationAudience
+    audience_ref: int | None
+    deadline: datetime
+    articles: list[ArticleRow]
+
+
+@dataclass(frozen=True)
 class Reach:
-    """Who opening now would prompt."""
+    """Who opening now would invite (voters with notices off are invited, not messaged)."""
 
     deputies: int
     voters: int
@@ -210,6 +238,12 @@ def check_question(question: QuestionPlan) -> QuestionPlan:
     )
 
 
+def _split_cleaned(text: str) -> DraftStructure | None:
+    """The structure of a draft's text once cleaned; None when nothing is left of it."""
+    cleaned = clean(text)
+    return split_draft(cleaned) if cleaned else None
+
+
 def articles_of(structure: DraftStructure) -> list[ArticleRow]:
     """The rows a draft is saved as: one per article (条), or one for a draft that is one
     text. Its preamble (title, 目录) and appendix are not articles (see draft_split)."""
@@ -228,6 +262,7 @@ class ConsultationService:
         self.settings = settings
         self.zone = settings.zone
         self.outbox = outbox
+        self.quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end, self.zone)
         self.repo = ConsultationRepo(db)
         self.stations = StationRepo(db)
         self.steps = DraftStore(db, CONSULT)
@@ -240,6 +275,12 @@ class ConsultationService:
     def deadline_of(self, day: date) -> datetime:
         """The instant comments stop: the end of `day`, local time."""
         return datetime.combine(day, DEADLINE_TIME, tzinfo=self.zone)
+
+    def reminder_at(self, deadline: datetime, days: int) -> datetime:
+        """When the reminder `days` before `deadline` goes: REMINDER_TIME, local time, on
+        the day `days` before the deadline's day."""
+        day = deadline.astimezone(self.zone).date() - timedelta(days=days)
+        return datetime.combine(day, REMINDER_TIME, tzinfo=self.zone)
 
     def example_deadline(self) -> date:
         """A last day to show as an example: NATIONAL_MIN_DAYS from today."""
@@ -304,8 +345,8 @@ class ConsultationService:
     ) -> DraftStructure:
         """The draft from a .docx or .txt document: it replaces anything received before,
         and its preview is next."""
-        text = draft_text(data, file_name, self.settings.draft_max_bytes)
-        structure = split_draft(text)
+        text = await asyncio.to_thread(draft_text, data, file_name, self.settings.draft_max_bytes)
+        structure = await asyncio.to_thread(split_draft, text)
         draft = await self.draft(actor)
         draft.text, draft.pasted, draft.replacing = text, 0, False
         await self.save(actor, chat_id, draft, ConsultStep.PREVIEW)
@@ -338,16 +379,17 @@ class ConsultationService:
         check_size(self.settings.draft_max_bytes + 1, self.settings.draft_max_bytes)
         raise RuntimeError("check_size let a file larger than the maximum through")
 
-    def structure(self, draft: ConsultDraft) -> DraftStructure:
-        """The structure of the draft's text, as its preview showed it."""
-        return split_draft(draft.text)
+    async def structure(self, draft: ConsultDraft) -> DraftStructure:
+        """The structure of the draft's text, as its preview showed it (split off the event
+        loop: a draft may be a whole code)."""
+        return await asyncio.to_thread(split_draft, draft.text)
 
     async def preview(self, actor: User, chat_id: int) -> DraftStructure:
         """The structure of the draft received, shown before anything is saved."""
         draft = await self.draft(actor)
         if not draft.text or draft.replacing:
             raise DomainError("consult.nothing_yet")
-        structure = split_draft(draft.text)
+        structure = await self.structure(draft)
         await self.save(actor, chat_id, draft, ConsultStep.PREVIEW)
         return structure
 
@@ -486,9 +528,10 @@ class ConsultationService:
             audience_ref=draft.audience_ref,
             deadline=self.deadline_of(draft.deadline),
         )
+        checked = await self._checked(actor, plan)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            consultation = await self._open(tx, actor, plan)
+            consultation = await self._write(tx, actor, checked)
             memo = ConsultDraft(opened_as=consultation.id).model_dump(mode="json")
             await self.steps.drafts.save(tx, actor.telegram_id, CONSULT.name, memo, now)
             key = conversation_key(chat_id, actor.telegram_id)
@@ -520,14 +563,9 @@ class ConsultationService:
         questions: Sequence[str] = (),
     ) -> Opened:
         """`python -m bot consultations create`: the draft from a file's bytes, the deadline
-        as YYYY-MM-DD, each key question as TEXT or TEXT|option|option…; opened by nobody
-        in particular (staff hear when it closes)."""
-        try:
-            day = date.fromisoformat(deadline.strip())
-        except ValueError:
-            raise DomainError(
-                "consult.deadline_unparsable", example=self.example_deadline().isoformat()
-            ) from None
+        typed as in chat (YYYY-MM-DD, 12-31, 12月31日 …), each key question as TEXT or
+        TEXT|option|option…; opened by nobody in particular (staff hear when it closes)."""
+        day = self.parse_deadline(deadline)
         self.check_deadline(day)
         try:
             chosen = ConsultationAudience(audience)
@@ -542,7 +580,9 @@ class ConsultationService:
             title=title,
             summary=summary,
             source=source,
-            text=draft_text(data, file_name, self.settings.draft_max_bytes),
+            text=await asyncio.to_thread(
+                draft_text, data, file_name, self.settings.draft_max_bytes
+            ),
             questions=asked,
             audience=chosen,
             audience_ref=audience_ref,
@@ -555,54 +595,84 @@ class ConsultationService:
     async def open(self, actor: User | None, plan: ConsultationPlan) -> Consultation:
         """Save the consultation with its articles and questions and prompt its audience
         through the outbox, in one transaction; `actor` None is the command line."""
+        checked = await self._checked(actor, plan)
         async with self.db.transaction() as tx:
-            consultation = await self._open(tx, actor, plan)
+            consultation = await self._write(tx, actor, checked)
         self.outbox.wake()
         return consultation
 
-    async def _open(self, tx: Tx, actor: User | None, plan: ConsultationPlan) -> Consultation:
-        """Everything of opening, inside `tx`: the plan checked again (the command line
-        brings it whole), the rows written, one prompt queued per invitee."""
+    async def _checked(self, actor: User | None, plan: ConsultationPlan) -> _Checked:
+        """The plan checked again (the command line brings it whole) and its draft split,
+        before any transaction: splitting a whole code runs in a worker thread and must not
+        hold the write lock."""
         if actor is not None:
             ensure(actor, Action.OPEN_CONSULTATION)
-        now = self.clock.now()
         title = consult_title(plan.title)
         summary = consult_summary(plan.summary) if clean(plan.summary) else ""
         source = consult_source(plan.source) if clean(plan.source) else ""
         if len(plan.questions) > QUESTIONS_MAX:
             raise DomainError("consult.too_many_questions", maximum=QUESTIONS_MAX)
         questions = [check_question(q) for q in plan.questions]
-        if plan.deadline <= now:
+        if plan.deadline <= self.clock.now():
             raise DomainError("consult.deadline_passed")
-        text = clean(plan.text)
-        if not text:
+        structure = await asyncio.to_thread(_split_cleaned, plan.text)
+        if structure is None:
             raise DomainError("consult.nothing_yet")
         ref = plan.audience_ref if plan.audience in NEEDS_PLACE else None
         await self.check_audience(plan.audience, ref)
-        structure = split_draft(text)
-        consultation_id = await self.repo.create(
-            tx,
+        return _Checked(
             title=title,
             summary=summary,
             source=source,
+            questions=questions,
             audience=plan.audience,
             audience_ref=ref,
+            deadline=plan.deadline,
+            articles=articles_of(structure),
+        )
+
+    async def _write(self, tx: Tx, actor: User | None, plan: _Checked) -> Consultation:
+        """The rows of a checked plan written inside `tx`, one prompt queued per invitee:
+        after the personal notices queued meanwhile, held through the quiet hours."""
+        now = self.clock.now()
+        consultation_id = await self.repo.create(
+            tx,
+            title=plan.title,
+            summary=plan.summary,
+            source=plan.source,
+            audience=plan.audience,
+            audience_ref=plan.audience_ref,
             deadline=plan.deadline,
             created_by=actor.telegram_id if actor is not None else None,
             now=now,
         )
-        await self.repo.add_articles(tx, consultation_id, articles_of(structure))
-        await self.repo.add_questions(tx, consultation_id, [(q.text, q.choices) for q in questions])
-        deputies, voters = await self.repo.invite(tx, consultation_id, plan.audience, ref)
-        params = {"title": title, "deadline_at": plan.deadline.isoformat()}
+        await self.repo.add_articles(tx, consultation_id, plan.articles)
+        await self.repo.add_questions(
+            tx, consultation_id, [(q.text, q.choices) for q in plan.questions]
+        )
+        deputies, voters = await self.repo.invite(
+            tx, consultation_id, plan.audience, plan.audience_ref
+        )
+        params = {
+            "title": plan.title,
+            "deadline_at": plan.deadline.isoformat(),
+            ABOUT: consultation_id,
+        }
         buttons = _read_button(consultation_id)
-        # deputies are always prompted; voters who turned notices off meanwhile are not
-        await self.outbox.notify_many(
-            tx, deputies, "consult.prompt", buttons=buttons, params=params
-        )
-        await self.outbox.notify_many(
-            tx, voters, "consult.prompt", respects_opt_out=True, buttons=buttons, params=params
-        )
+        held = self.quiet.held_until(now)
+        # deputies are always prompted; a voter who turned notices off is invited all the
+        # same (they may read and comment), and the outbox skips their prompt
+        for invitees, respects_opt_out in ((deputies, False), (voters, True)):
+            await self.outbox.notify_many(
+                tx,
+                invitees,
+                PROMPT,
+                respects_opt_out=respects_opt_out,
+                buttons=buttons,
+                not_before=held,
+                priority=PROMPT_PRIORITY,
+                params=params,
+            )
         return present(await self.repo.get(consultation_id, tx), "consultation")
 
     # --- staff's list, closing early ---------------------------------------------------------
@@ -628,7 +698,7 @@ class ConsultationService:
         """Close an open consultation now (staff); its creator, if someone else, is told."""
         ensure(actor, Action.OPEN_CONSULTATION)
         async with self.db.transaction() as tx:
-            closed = await self.repo.close(tx, consultation_id, self.clock.now())
+            closed = await self._close(tx, consultation_id, self.clock.now())
             if closed is None:
                 if await self.repo.get(consultation_id, tx) is None:
                     raise DomainError("consult.unknown")
@@ -637,16 +707,36 @@ class ConsultationService:
         self.outbox.wake()
         return closed
 
+    async def _close(self, tx: Tx, consultation_id: int, at: datetime) -> Consultation | None:
+        """Close it inside `tx` (None when it was not open), withdrawing its prompts and
+        reminders still queued (held through the quiet hours, or behind a long queue):
+        they would invite comments no longer taken."""
+        closed = await self.repo.close(tx, consultation_id, at)
+        if closed is not None:
+            await self.outbox.withdraw_marked(
+                tx, (PROMPT, REMINDER_ONE, REMINDER_MANY), ABOUT, consultation_id
+            )
+        return closed
+
     # --- timed work ---------------------------------------------------------------------------
+
+    def _reminder_times(self, consultation: Consultation) -> dict[int, datetime]:
+        """Days before the deadline → when that reminder goes, for the reminders whose
+        time comes after it opened."""
+        times = {
+            days: self.reminder_at(consultation.deadline, days)
+            for days in self.settings.consultation_reminder_days
+        }
+        return {
+            days: at
+            for days, at in times.items()
+            if consultation.created_at < at < consultation.deadline
+        }
 
     def _due_reminder(self, consultation: Consultation, now: datetime) -> int | None:
         """The reminder due now (days before the deadline): the latest of those whose time
         has come since it opened, or None."""
-        due = [
-            days
-            for days in self.settings.consultation_reminder_days
-            if consultation.created_at < consultation.deadline - timedelta(days=days) <= now
-        ]
+        due = [days for days, at in self._reminder_times(consultation).items() if at <= now]
         return min(due) if due else None
 
     async def run_due(self) -> int:
@@ -657,7 +747,7 @@ class ConsultationService:
         done = 0
         for consultation in await self.repo.open_until(now):
             async with self.db.transaction() as tx:
-                closed = await self.repo.close(tx, consultation.id, consultation.deadline)
+                closed = await self._close(tx, consultation.id, consultation.deadline)
                 if closed is not None:
                     await self._tell_closed(tx, closed)
                     done += 1
@@ -667,22 +757,29 @@ class ConsultationService:
             days = self._due_reminder(consultation, now)
             if days is None or (consultation.id, days) in sent:
                 continue
+            # sent late (the bot was down at its time) into the quiet hours, it waits for their
+            # end; one that would then wait past the deadline is recorded and not sent
+            held = self.quiet.held_until(now)
             async with self.db.transaction() as tx:
                 if not await self.repo.record_reminder(tx, consultation.id, days, now):
+                    continue
+                done += 1
+                if held is not None and held >= consultation.deadline:
                     continue
                 silent = await self.repo.silent_deputies(tx, consultation.id)
                 await self.outbox.notify_many(
                     tx,
                     silent,
-                    "consult.reminder",
+                    REMINDER_ONE if days == 1 else REMINDER_MANY,
                     buttons=_read_button(consultation.id),
+                    not_before=held,
                     params={
                         "title": consultation.title,
                         "deadline_at": consultation.deadline.isoformat(),
                         "days": days,
+                        ABOUT: consultation.id,
                     },
                 )
-                done += 1
         if done:
             self.outbox.wake()  # what was queued is committed now
         return done
@@ -692,13 +789,8 @@ class ConsultationService:
         now = self.clock.now()
         times: set[datetime] = set()
         for consultation in await self.repo.all_open():
-            deadline = consultation.deadline
-            times.add(deadline)
-            times.update(
-                deadline - timedelta(days=days)
-                for days in self.settings.consultation_reminder_days
-                if deadline - timedelta(days=days) > consultation.created_at
-            )
+            times.add(consultation.deadline)
+            times.update(self._reminder_times(consultation).values())
         return sorted(at for at in times if now < at <= until)
 
     async def _tell_closed(

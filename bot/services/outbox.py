@@ -103,11 +103,15 @@ class Outbox:
         *,
         respects_opt_out: bool = False,
         buttons: NoticeButtons | None = None,
+        not_before: datetime | None = None,
+        priority: int = 0,
         params: Mapping[str, object] | None = None,
     ) -> None:
         """Queue the same catalog message `key` for every chat of `chat_ids` in one
         statement, inside the caller's transaction: what `notify` does for one, for an
-        audience of tens of thousands (rendered per recipient at send time, as `notify`)."""
+        audience of tens of thousands (rendered per recipient at send time, as `notify`).
+        A mass prompt goes at `priority` 1, as broadcasts do, so the personal notices
+        (priority 0) queued after it are not held up behind it."""
         await self.repo.enqueue_notices(
             tx,
             chat_ids,
@@ -118,6 +122,8 @@ class Outbox:
             buttons=[[b.model_dump(mode="json") for b in row] for row in buttons]
             if buttons
             else None,
+            not_before=not_before,
+            priority=priority,
         )
         self.wake()
 
@@ -133,6 +139,11 @@ class Outbox:
         """Notices `keys` about an opinion that no longer need to go (still queued ones:
         held through the quiet hours, or not yet sent); returns how many were withdrawn."""
         return await self.repo.withdraw_about(tx, opinion_id, keys)
+
+    async def withdraw_marked(self, tx: Tx, keys: Sequence[str], name: str, value: int) -> int:
+        """Notices `keys` still queued whose parameter `name` is `value` no longer go (what
+        they ask for has ended); returns how many were withdrawn."""
+        return await self.repo.withdraw_marked(tx, keys, name, value)
 
     async def withdraw(self, item_id: int) -> None:
         """The direct reply arrived: the held-back message is not sent."""

@@ -191,6 +191,15 @@ class BallotRepo:
         )
         return [int(r[0]) for r in rows]
 
+    async def closing_times(self, after: datetime, until: datetime) -> list[datetime]:
+        """The distinct closing times of open ballots in (`after`, `until`], soonest first."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT closes_at FROM ballots WHERE state = 'open'"
+            " AND closes_at > ? AND closes_at <= ? ORDER BY closes_at",
+            (stamp(after), stamp(until)),
+        )
+        return [datetime.fromisoformat(str(r[0])) for r in rows]
+
     # --- voting ----------------------------------------------------------------------------
 
     async def count_vote(

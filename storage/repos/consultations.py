@@ -150,7 +150,7 @@ class ConsultationRepo:
     async def audience_counts(
         self, audience: ConsultationAudience, ref: int | None
     ) -> tuple[int, int]:
-        """How many deputies and voters opening now would prompt."""
+        """How many deputies and voters opening now would invite."""
         deputies_sql, deputies_params = _deputies(audience, ref)
         voters = _voters(audience, ref)
         deputies = await self.db.scalar(f"SELECT count(*) FROM ({deputies_sql})", deputies_params)
@@ -162,7 +162,7 @@ class ConsultationRepo:
     async def invite(
         self, tx: Tx, consultation_id: int, audience: ConsultationAudience, ref: int | None
     ) -> tuple[list[int], list[int]]:
-        """Record everyone prompted (INSERT … SELECT) and set the invited count; returns the
+        """Record everyone invited (INSERT … SELECT) and set the invited count; returns the
         deputies and the voters invited."""
         deputies_sql, deputies_params = _deputies(audience, ref)
         tx.defer(
@@ -291,14 +291,15 @@ class ConsultationRepo:
 
 ArticleRow = tuple[int | None, Sequence[str], str]  # number, heading path, text
 
-# Deputies prompted: all of them, but for a consultation of one street's deputies.
+# Deputies invited: all of them, but for a consultation of one street's deputies.
 DEPUTIES_SQL = (
     "SELECT u.telegram_id FROM users u JOIN deputies d ON d.user_id = u.telegram_id"
     " WHERE u.role = 'deputy' AND u.active = 1 AND u.consent_at IS NOT NULL"
 )
+# Voters invited: every consented, reachable one of the audience, notices off or not (they
+# may read and comment all the same; the outbox skips the prompts of those who opted out).
 VOTERS_SQL = (
-    "SELECT telegram_id FROM users WHERE role = 'voter' AND consent_at IS NOT NULL"
-    " AND active = 1 AND notices = 1"
+    "SELECT telegram_id FROM users WHERE role = 'voter' AND consent_at IS NOT NULL AND active = 1"
 )
 IN_STREET = "SELECT id FROM stations WHERE street_id = ?"
 
@@ -312,7 +313,7 @@ def _deputies(audience: ConsultationAudience, ref: int | None) -> tuple[str, tup
 def _voters(
     audience: ConsultationAudience, ref: int | None
 ) -> tuple[str, tuple[object, ...]] | None:
-    """The voters of the audience (consented, reachable, not opted out); None: no voters."""
+    """The voters of the audience (consented, reachable); None: no voters."""
     if audience == ConsultationAudience.EVERYONE:
         return VOTERS_SQL, ()
     if audience == ConsultationAudience.VOTERS_OF_STATION:

@@ -84,16 +84,20 @@ class OutboxRepo:
         *,
         respects_opt_out: bool = False,
         buttons: list[list[dict[str, object]]] | None = None,
+        not_before: datetime | None = None,
+        priority: int = 0,
     ) -> None:
-        """The same notice for many chats, in one statement (tens of thousands at once)."""
+        """The same notice for many chats, in one statement (tens of thousands at once);
+        `priority` 1 lets personal notices (priority 0) queued later go first."""
         when = stamp(now)
+        due = stamp(not_before or now)
         data = json.dumps(dict(params), ensure_ascii=False)
         markup = json.dumps(buttons, ensure_ascii=False) if buttons else None
         opt_out = int(respects_opt_out)
         await tx.executemany(
             "INSERT INTO outbox (chat_id, priority, message_key, params, respects_opt_out,"
-            " not_before, created_at, buttons) VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
-            ((chat_id, key, data, opt_out, when, when, markup) for chat_id in chat_ids),
+            " not_before, created_at, buttons) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((chat_id, priority, key, data, opt_out, due, when, markup) for chat_id in chat_ids),
         )
 
     async def enqueue_broadcast(
@@ -194,6 +198,20 @@ class OutboxRepo:
             "UPDATE outbox SET state = 'skipped', reason = 'withdrawn'"
             f" WHERE about_opinion = ? AND state = 'queued' AND message_key IN ({marks})",
             (opinion_id, *keys),
+        )
+
+    async def withdraw_marked(self, tx: Tx, keys: Sequence[str], name: str, value: int) -> int:
+        """Skip the queued notices `keys` whose parameter `name` is `value` (the notices of
+        one thing, e.g. a consultation's prompts and reminders once it closed); returns
+        how many. Only queued rows are read (the partial index outbox_due)."""
+        if not name.isidentifier():
+            raise ValueError(f"not a parameter name: {name!r}")
+        marks = ", ".join("?" * len(keys))
+        return await tx.execute_count(
+            "UPDATE outbox SET state = 'skipped', reason = 'withdrawn'"
+            f" WHERE state = 'queued' AND message_key IN ({marks})"
+            " AND json_extract(params, ?) = ?",
+            (*keys, f"$.{name}", value),
         )
 
     async def release_now(self, tx: Tx, item_id: int, now: datetime) -> bool:
