@@ -29,7 +29,7 @@ from bot.services.consultation_documents import (
     ReportSummary,
 )
 from bot.services.conversations import Conversation, DraftStore
-from bot.services.outbox import Outbox
+from bot.services.outbox import BULK, Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.text import clip, typed
 from bot.settings import Settings
@@ -380,6 +380,7 @@ class ConsultationReports:
                         if adopted
                         else "report.feedback_not_adopted",
                     },
+                    priority=BULK,  # thousands at once: behind everyone's personal notices
                 )
             await self.steps.put(tx, chat_id, actor.telegram_id, None, None, now)
         return len(commenters)

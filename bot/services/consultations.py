@@ -28,7 +28,7 @@ from bot.services.conversations import Conversation, DraftStore, DraftUnreadable
 from bot.services.deputy_notices import QuietHours
 from bot.services.draft_files import check_size, draft_text, megabytes
 from bot.services.draft_split import DraftStructure, split_draft
-from bot.services.outbox import Intent, NoticeButton, NoticeButtons, Outbox
+from bot.services.outbox import BULK, Intent, NoticeButton, NoticeButtons, Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.text import clean, typed
 from bot.services.typed_dates import YearDirection, parse_date
@@ -57,7 +57,6 @@ REMINDER_TIME = time(9, 0)  # a reminder goes in the morning of its day, local t
 PROMPT = "consult.prompt"
 REMINDER_ONE, REMINDER_MANY = "consult.reminder_one", "consult.reminder_many"
 ABOUT = "consultation"
-PROMPT_PRIORITY = 1  # an audience of thousands goes after personal notices, as broadcasts do
 
 # The audiences whose street or station is picked.
 NEEDS_PLACE = frozenset(
@@ -670,7 +669,7 @@ class ConsultationService:
                 respects_opt_out=respects_opt_out,
                 buttons=buttons,
                 not_before=held,
-                priority=PROMPT_PRIORITY,
+                priority=BULK,
                 params=params,
             )
         return present(await self.repo.get(consultation_id, tx), "consultation")

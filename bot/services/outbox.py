@@ -14,6 +14,11 @@ from bot.clock import Clock
 from storage import Database, Tx
 from storage.repos.outbox import OutboxRepo
 
+# Queue priorities, lower first: a person's own affairs, then what goes to thousands at once
+# (broadcasts, a consultation's prompts, its feedback).
+PERSONAL = 0
+BULK = 1
+
 
 class Intent(StrEnum):
     """What a button under a notice does. The Telegram layer turns each into its button
@@ -104,7 +109,7 @@ class Outbox:
         respects_opt_out: bool = False,
         buttons: NoticeButtons | None = None,
         not_before: datetime | None = None,
-        priority: int = 0,
+        priority: int = PERSONAL,
         params: Mapping[str, object] | None = None,
     ) -> None:
         """Queue the same catalog message `key` for every chat of `chat_ids` in one
