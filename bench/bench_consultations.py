@@ -4,10 +4,11 @@ One SQLite file, one run, in three parts, each checked against what the bench bu
 against what the bot reports):
 
 1. Opening. A 120-article draft (6 章, 7 节, one article long enough for two pages), its
-   headings written with cn2an.an2cn, is opened for "everyone": 20,000 voters and 500
-   deputies in the audience, and a few people outside it (no consent, notices off, inactive,
-   staff). `ConsultationService.open` is timed. Every invitee must get exactly one prompt in
-   the outbox and one invitee row, nobody else; the articles must be the bench's.
+   headings written with cn2an.an2cn, is opened for "everyone": 20,000 voters (100 of them
+   with notices off: invited, their prompt left for the outbox to skip) and 500 deputies in
+   the audience, and a few people outside it (no consent, inactive, staff).
+   `ConsultationService.open` is timed. Every invitee must get exactly one prompt in the
+   outbox and one invitee row, nobody else; the articles must be the bench's.
 2. Reading. 30,000 comments (Zipf-like over the articles, some articles with none, comments
    on the whole draft, answers to two multiple-choice key questions) and 300 withdrawn ones
    are inserted in bulk. Deputies turn the pages ▶ through every article and ◀ back, through
@@ -81,10 +82,12 @@ FIRST_DEPUTY = 300_000_001
 FIRST_VOTER = 400_000_001
 STAFF_ID = 500_000_001
 FIRST_OUTSIDER = 600_000_001
+# Voters in the audience who turned notices off: invited (they may read and comment), their
+# prompt queued for the outbox to skip.
+OPTED_OUT = 100
 # People outside the audience: (why, role, consented, active, notices on, how many)
 OUTSIDERS = (
     ("voter without consent", "voter", False, True, True, 200),
-    ("voter with notices off", "voter", True, True, False, 100),
     ("inactive voter", "voter", True, False, True, 50),
     ("inactive deputy", "deputy", True, False, True, 5),
 )
@@ -142,7 +145,7 @@ class People:
     """Who the bench created: the audience, and those outside it."""
 
     deputies: list[int]
-    voters: list[int]
+    voters: list[int]  # the last OPTED_OUT of them turned notices off
     outsiders: dict[int, str]  # id → why not in the audience
     station_of: dict[int, int]
     station_names: dict[int, str]
@@ -151,6 +154,10 @@ class People:
     @property
     def audience(self) -> list[int]:
         return self.deputies + self.voters
+
+    @property
+    def opted_out(self) -> set[int]:
+        return set(self.voters[len(self.voters) - OPTED_OUT :])
 
 
 async def populate(db: Database, now: datetime, deputies: int, voters: int) -> People:
@@ -170,9 +177,11 @@ async def populate(db: Database, now: datetime, deputies: int, voters: int) -> P
     for d in deputy_ids:
         people.names[d] = f"代表{d - FIRST_DEPUTY + 1:03d}"
         users.append((d, "deputy", people.names[d], station_of[d], at, 1, 1))
+    opted_out = people.opted_out
     for v in voter_ids:
         people.names[v] = f"选民{v - FIRST_VOTER + 1:05d}"
-        users.append((v, "voter", people.names[v], station_of[v], at, 1, 1))
+        notices = 0 if v in opted_out else 1
+        users.append((v, "voter", people.names[v], station_of[v], at, 1, notices))
     outsider = itertools.count(FIRST_OUTSIDER)
     outside_deputies = []
     for why, role, consented, active, notices, count in OUTSIDERS:
@@ -517,7 +526,7 @@ async def opening_floor(db: Database, audience: int) -> float:
         await tx.execute(
             "INSERT INTO floor_consultation_invitees (consultation_id, user_id, kind)"
             " SELECT 1, telegram_id, role FROM users WHERE role IN ('deputy', 'voter')"
-            " AND consent_at IS NOT NULL AND active = 1 AND (role = 'deputy' OR notices = 1)"
+            " AND consent_at IS NOT NULL AND active = 1"
         )
         await tx.execute(
             "INSERT INTO floor_outbox (chat_id, priority, message_key, params, not_before,"
@@ -569,18 +578,23 @@ async def check_prompts(db: Database, cid: int, people: People, deadline: dateti
     """Exactly one prompt per invitee, nobody else prompted; each names the title and the
     deadline and carries the button that opens this consultation."""
     rows = await db.fetchall(
-        "SELECT chat_id, params, buttons FROM outbox WHERE message_key = 'consult.prompt'"
+        "SELECT chat_id, params, buttons, respects_opt_out FROM outbox"
+        " WHERE message_key = 'consult.prompt'"
     )
     per_chat = Counter(int(r[0]) for r in rows)
     audience = set(people.audience)
     missing = audience - set(per_chat)
     twice = [c for c, n in per_chat.items() if n > 1]
     stray = [c for c in per_chat if c not in audience]
-    params = {"title": TITLE, "deadline_at": deadline.isoformat()}
+    params = {"title": TITLE, "deadline_at": deadline.isoformat(), "consultation": cid}
     button = [[{"intent": "read_consultation", "target": cid}]]
+    voters = set(people.voters)
+    # a voter's prompt respects their choice (the outbox skips those who turned notices off);
+    # a deputy's is always sent
+    skipped_wrongly = sum(1 for r in rows if bool(r[3]) != (int(r[0]) in voters))
     otherwise = sum(
         1
-        for _, given, buttons in rows
+        for _, given, buttons, _ in rows
         if json.loads(given) != params
         or [
             [{k: b.get(k) for k in ("intent", "target")} for b in r]
@@ -588,7 +602,9 @@ async def check_prompts(db: Database, cid: int, people: People, deadline: dateti
         ]
         != button
     )
-    passed = not (missing or twice or stray or otherwise) and len(rows) == len(audience)
+    passed = not (missing or twice or stray or otherwise or skipped_wrongly) and len(rows) == len(
+        audience
+    )
     why = Counter(people.outsiders.get(c, "unknown") for c in stray)
     return Check(
         "a prompt for every invitee, once, nobody else",
@@ -597,7 +613,8 @@ async def check_prompts(db: Database, cid: int, people: People, deadline: dateti
         f"{len(twice)} more than once, {len(stray)} outside the audience"
         + (f" ({dict(why)})" if why else "")
         + f", {otherwise} without the title, the deadline or the read button of consultation "
-        f"{cid}",
+        f"{cid}, {skipped_wrongly} with the wrong opt-out rule ({len(people.opted_out)} of the "
+        "voters turned notices off)",
     )
 
 

@@ -402,7 +402,7 @@ def test_the_closed_message_reads_as_written() -> None:
     moment = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
     zh, en = i18n.texts("zh_CN"), i18n.texts("en")
     assert zh("consultations.closed", closed_at=zh.datetime(moment)) == (
-        "意见征集已于 2026年11月28日 10:00 截止，不再接受意见。"
+        "意见征集已于2026年11月28日 10:00截止，不再接受意见。"
     )
     assert en("consultations.closed", closed_at=en.datetime(moment)) == (
         "This consultation closed on Nov 28, 2026 10:00; comments are no longer taken."
