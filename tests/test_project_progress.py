@@ -115,8 +115,17 @@ async def test_progress_with_photos_reaches_each_follower_exactly_once(
     assert (await project_row(world, pid))["percent_done"] == 40
     queued = await notices(world, "project.notify_progress")
     assert [n["chat_id"] for n in queued] == [follower.id]
+    update_id = updates[0]["id"]
     assert json.loads(queued[0]["buttons"]) == [
-        [{"label": "project.open_button", "intent": "open_project", "target": pid, "choice": ""}]
+        [{"label": "project.open_button", "intent": "open_project", "target": pid, "choice": ""}],
+        [
+            {
+                "label": "project.notice_photos_button",
+                "intent": "progress_photos",
+                "target": update_id,
+                "choice": "",
+            }
+        ],
     ]
 
     await world.outbox.drain()
@@ -166,6 +175,11 @@ async def test_progress_with_photos_reaches_each_follower_exactly_once(
     )
     sent = [c.params["photo"] for c in world.api.calls_to("sendPhoto")]
     assert sent[-2:] == ["lift-1", "lift-2"]
+    # the notice's own photos button sends them straight from the notice
+    out = await follower.tap(t(follower, "project.notice_photos_button"))
+    assert [o.kind for o in out].count("photo") == 2
+    sent = [c.params["photo"] for c in world.api.calls_to("sendPhoto")]
+    assert sent[-2:] == ["lift-1", "lift-2"]
 
 
 async def test_each_update_is_one_notice_and_none_without_followers(world: World) -> None:
@@ -185,6 +199,8 @@ async def test_each_update_is_one_notice_and_none_without_followers(world: World
         (follower.id, 10),
         (follower.id, 35),
     ]
+    # a photos button only under the update that has photos
+    assert [len(json.loads(n["buttons"])) for n in queued] == [1, 2]
     assert (await project_row(world, pid))["percent_done"] == 35
     assert (await project_row(world, lonely))["percent_done"] == 5
     assert len(await world.rows("SELECT * FROM project_updates")) == 3

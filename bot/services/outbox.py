@@ -35,6 +35,7 @@ class Intent(StrEnum):
     CONSULTATION_REPORT = "consultation_report"  # `target`: the closed consultation
     OPEN_BALLOT = "open_ballot"  # `target`: the ballot, opened to vote
     OPEN_PROJECT = "open_project"  # `target`: the livelihood project
+    PROGRESS_PHOTOS = "progress_photos"  # `target`: a progress update, its photos sent
 
 
 class NoticeButton(BaseModel):

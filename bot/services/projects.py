@@ -549,7 +549,7 @@ class ProjectService:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             project = await self._postable(actor, draft.project_id, tx)
-            await self.repo.add_update(
+            update_id = await self.repo.add_update(
                 tx,
                 project_id=project.id,
                 author_id=actor.telegram_id,
@@ -559,15 +559,26 @@ class ProjectService:
                 now=now,
             )
             followers = await self.repo.followers(tx, project.id)
-            button = NoticeButton(
-                label="project.open_button", intent=Intent.OPEN_PROJECT, target=project.id
-            )
+            buttons = [
+                [
+                    NoticeButton(
+                        label="project.open_button", intent=Intent.OPEN_PROJECT, target=project.id
+                    )
+                ]
+            ]
+            if draft.photos:  # the photos themselves, one tap from the notice
+                photos = NoticeButton(
+                    label="project.notice_photos_button",
+                    intent=Intent.PROGRESS_PHOTOS,
+                    target=update_id,
+                )
+                buttons.append([photos])
             for follower in followers:
                 await self.outbox.notify(
                     tx,
                     follower,
                     "project.notify_progress",
-                    buttons=[[button]],
+                    buttons=buttons,
                     title=project.title,
                     percent=draft.percent,
                     note=draft.note,

@@ -59,6 +59,12 @@ class ProjectPhotos(CallbackData, prefix="jpp"):
     update: Id
 
 
+@notice_action(Intent.PROGRESS_PHOTOS)
+def _progress_photos(notice: NoticeButton) -> CallbackData:
+    """A progress notice's second button: that update's photos, below the notice."""
+    return ProjectPhotos(update=notice.target)
+
+
 class ProjectFollow(CallbackData, prefix="jpf"):
     """A deputy follows (on) or stops following a project; the card is shown again."""
 
