@@ -21,7 +21,8 @@ from matplotlib.text import Text
 from openpyxl import load_workbook
 
 from bot.i18n import I18n, Texts
-from bot.services.ballot_reports import FONT_PATH, chart_figure, chart_font, chart_png, xlsx_bytes
+from bot.services.ballot_chart import FONT_PATH, chart_figure, chart_font, chart_png
+from bot.services.ballot_reports import xlsx_bytes
 from bot.services.ballot_rules import BallotResult, Choice, compute
 from bot.services.spreadsheets import TIME_FORMAT
 from storage.models import Ballot, BallotMode, BallotPurpose, BallotState, Project, ProjectState
