@@ -32,12 +32,13 @@ from bot.services.ballots import NOTHING_TO_VOTE_ON, OPEN, OpenStep, Plan, Turno
 from handlers.ballot_results import send_results
 from handlers.common import (
     Handler,
+    alerting,
     answer_tap,
     chat_id_of,
     guarded,
     message_of,
     respond,
-    tap_of,
+    saying,
 )
 from handlers.keyboards import button, rows_of
 from storage.models import BallotMode, BallotPurpose, BallotState
@@ -333,16 +334,13 @@ async def cancel_new(update: Update, context: BotContext) -> int:
     return await _end_with(update, context, "ballot.new_cancelled")
 
 
-async def in_progress(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("ballot.open_in_progress"), edit=False)
+in_progress = saying("ballot.open_in_progress")
 
 
-async def use_buttons(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("ballot.use_buttons"), edit=False)
+use_buttons = saying("ballot.use_buttons")
 
 
-async def stale(update: Update, context: BotContext) -> None:
-    await tap_of(update).answer(context.texts("error.stale_button"), show_alert=True)
+stale = alerting("error.stale_button")
 
 
 def handlers() -> list[Handler]:

@@ -52,6 +52,7 @@ from handlers.common import (
     clip,
     guarded,
     respond,
+    saying,
     show_error,
     tap_of,
 )
@@ -423,12 +424,10 @@ async def out_of_place(update: Update, context: BotContext) -> None:
     raise await ballots.refusal(context.user, ballot_id)
 
 
-async def in_progress(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("ballot.in_progress"), edit=False)
+in_progress = saying("ballot.in_progress")
 
 
-async def use_buttons(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("ballot.use_buttons"), edit=False)
+use_buttons = saying("ballot.use_buttons")
 
 
 def handlers() -> list[Handler]:

@@ -37,7 +37,7 @@ from bot.runtime.context import BotContext
 from bot.runtime.conversation import DeclaredConversation
 from bot.runtime.progress import STATE_LABELS, controls, progress_view, show_progress
 from bot.services.broadcasts import BROADCAST, BroadcastDraft, BroadcastStep
-from handlers.common import answer_tap, chat_id_of, guarded, message_of, respond
+from handlers.common import answer_tap, chat_id_of, guarded, message_of, respond, saying
 from handlers.keyboards import button, paged
 from handlers.station_picker import TYPE_A_NAME, Picked, StationPicker
 from storage.models import Audience, Broadcast, BroadcastCounts
@@ -267,16 +267,13 @@ async def discard(update: Update, context: BotContext) -> int:
     return END
 
 
-async def bad_content(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("broadcast.bad_content"), edit=False)
+bad_content = saying("broadcast.bad_content")
 
 
-async def use_buttons(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("broadcast.bad_button"), edit=False)
+use_buttons = saying("broadcast.bad_button")
 
 
-async def command_in_middle(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("broadcast.in_progress"), edit=False)
+command_in_middle = saying("broadcast.in_progress")
 
 
 # --- progress buttons and the list -------------------------------------------------------

@@ -89,6 +89,25 @@ async def say(update: Update, context: BotContext, key: str, **params: object) -
     await respond(update, context, context.texts(key, **params), edit=False)
 
 
+def saying(key: str) -> Callback[None]:
+    """A handler that answers with one catalog message: a step's "please use the buttons",
+    "send text, please" and the like."""
+
+    async def reply(update: Update, context: BotContext) -> None:
+        await say(update, context, key)
+
+    return reply
+
+
+def alerting(key: str) -> Callback[None]:
+    """A handler that answers a tap with one catalog message as an alert."""
+
+    async def alert(update: Update, context: BotContext) -> None:
+        await tap_of(update).answer(context.texts(key), show_alert=True)
+
+    return alert
+
+
 def refusal_params(context: BotContext, error: DomainError) -> dict[str, object]:
     """A refusal's parameters as the person reads them: instants and days in their locale
     and zone."""

@@ -59,13 +59,14 @@ from bot.services.draft_split import DraftStructure, preview
 from handlers.common import (
     Callback,
     Handler,
+    alerting,
     answer_tap,
     chat_id_of,
     clip,
     guarded,
     message_of,
     respond,
-    tap_of,
+    saying,
 )
 from handlers.keyboards import button, paged
 from handlers.station_picker import TYPE_A_NAME, Picked, StationPicker
@@ -666,21 +667,17 @@ def bad_input(step: Step) -> Callback[None]:
     return reply
 
 
-async def use_buttons(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("consult.use_buttons"), edit=False)
+use_buttons = saying("consult.use_buttons")
 
 
-async def command_in_middle(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("consult.in_progress"), edit=False)
+command_in_middle = saying("consult.in_progress")
 
 
-async def busy(update: Update, context: BotContext) -> None:
-    """ "New" tapped on an older menu while one is being composed."""
-    await tap_of(update).answer(context.texts("consult.in_progress"), show_alert=True)
+# "New" tapped on an older menu while one is being composed.
+busy = alerting("consult.in_progress")
 
 
-async def stale_button(update: Update, context: BotContext) -> None:
-    await tap_of(update).answer(context.texts("error.stale_button"), show_alert=True)
+stale_button = alerting("error.stale_button")
 
 
 def handlers() -> list[Handler]:

@@ -42,12 +42,14 @@ from bot.services.consultation_reports import FEEDBACK, FeedbackStep, TargetPage
 from bot.services.draft_split import article_label
 from handlers.common import (
     Handler,
+    alerting,
     answer_tap,
     chat_id_of,
     clip,
     guarded,
     message_of,
     respond,
+    saying,
     sender_of,
     show_error,
     tap_of,
@@ -451,21 +453,17 @@ async def cancel(update: Update, context: BotContext) -> int:
     return END
 
 
-async def text_only(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("report.feedback_text_only"), edit=False)
+text_only = saying("report.feedback_text_only")
 
 
-async def use_buttons(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("report.feedback_use_buttons"), edit=False)
+use_buttons = saying("report.feedback_use_buttons")
 
 
-async def command_in_middle(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("report.feedback_in_progress"), edit=False)
+command_in_middle = saying("report.feedback_in_progress")
 
 
-async def busy(update: Update, context: BotContext) -> None:
-    """Write feedback tapped while a note is being written."""
-    await tap_of(update).answer(context.texts("report.feedback_in_progress"), show_alert=True)
+# Write feedback tapped while a note is being written.
+busy = alerting("report.feedback_in_progress")
 
 
 def handlers() -> list[Handler]:

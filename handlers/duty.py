@@ -51,6 +51,7 @@ from handlers.common import (
     guarded,
     message_of,
     respond,
+    saying,
 )
 from handlers.keyboards import button, rows_of
 from handlers.station_picker import TYPE_A_NAME, StationPicker
@@ -388,12 +389,10 @@ async def discard(update: Update, context: BotContext) -> int:
     return END
 
 
-async def use_buttons(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("duty.use_buttons"), edit=False)
+use_buttons = saying("duty.use_buttons")
 
 
-async def command_in_middle(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("duty.in_progress"), edit=False)
+command_in_middle = saying("duty.in_progress")
 
 
 def handlers() -> list[Handler]:

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.runtime.context import BotContext
-from handlers.common import Handler, describe, respond, tap_of
+from handlers.common import Handler, describe, saying, tap_of
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +23,13 @@ async def unknown_button(update: Update, context: BotContext) -> None:
     await query.answer(context.texts("error.stale_button"), show_alert=True)
 
 
-async def nothing_to_cancel(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("cancel.nothing"), edit=False)
+nothing_to_cancel = saying("cancel.nothing")
 
 
-async def unknown_command(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("error.unknown_command"), edit=False)
+unknown_command = saying("error.unknown_command")
 
 
-async def stray_message(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("error.stray_message"), edit=False)
+stray_message = saying("error.stray_message")
 
 
 def handlers() -> list[Handler]:

@@ -42,7 +42,16 @@ from bot.runtime.context import BotContext
 from bot.runtime.conversation import DeclaredConversation
 from bot.services.inbox import REPLY, VIEWS, OpinionAction, ReplyStep
 from bot.services.opinions import SATISFACTION_LABELS, SOLVED_LABELS
-from handlers.common import answer_tap, chat_id_of, guarded, message_of, respond, show_error, tap_of
+from handlers.common import (
+    answer_tap,
+    chat_id_of,
+    guarded,
+    message_of,
+    respond,
+    saying,
+    show_error,
+    tap_of,
+)
 from handlers.keyboards import button, paged
 from handlers.opinion_card import action_rows, opinion_button
 from storage.models import Opinion
@@ -263,8 +272,7 @@ async def receive_text(update: Update, context: BotContext) -> int | None:
     return END
 
 
-async def bad_input(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("handling.bad_reply"), edit=False)
+bad_input = saying("handling.bad_reply")
 
 
 async def command_in_middle(update: Update, context: BotContext) -> int | None:

@@ -50,11 +50,13 @@ from bot.services.opinions import (
     opinion_text,
 )
 from handlers.common import (
+    alerting,
     answer_tap,
     chat_id_of,
     guarded,
     message_of,
     respond,
+    saying,
     sender_of,
     show_error,
     tap_of,
@@ -453,14 +455,12 @@ def bad_input(step: OpinionStep) -> Callable[[Update, BotContext], Coroutine[Any
     return reply
 
 
-async def command_in_middle(update: Update, context: BotContext) -> None:
-    """Another command while writing: finish or /cancel first."""
-    await respond(update, context, context.texts("opinion.in_progress"), edit=False)
+# Another command while writing: finish or /cancel first.
+command_in_middle = saying("opinion.in_progress")
 
 
-async def stale_button(update: Update, context: BotContext) -> None:
-    """An /opinion button of another step: refused with an alert, the step stays."""
-    await tap_of(update).answer(context.texts("error.stale_button"), show_alert=True)
+# An /opinion button of another step: refused with an alert, the step stays.
+stale_button = alerting("error.stale_button")
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -71,12 +71,14 @@ from bot.services.projects import (
 from handlers.common import (
     Callback,
     Handler,
+    alerting,
     answer_tap,
     chat_id_of,
     clip,
     guarded,
     message_of,
     respond,
+    saying,
     show_error,
     tap_of,
 )
@@ -355,9 +357,8 @@ async def _ending(update: Update, context: BotContext, error: DomainError, flow:
     return END
 
 
-async def in_progress(update: Update, context: BotContext) -> None:
-    """A command in the middle of a conversation: answered, the step stays."""
-    await respond(update, context, context.texts("project.in_progress"), edit=False)
+# A command in the middle of a conversation: answered, the step stays.
+in_progress = saying("project.in_progress")
 
 
 def cancel(flow: Flow) -> Callback[int]:
@@ -370,13 +371,11 @@ def cancel(flow: Flow) -> Callback[int]:
     return leave
 
 
-async def busy(update: Update, context: BotContext) -> None:
-    """An opening button tapped while the same conversation is under way."""
-    await tap_of(update).answer(context.texts("project.in_progress"), show_alert=True)
+# An opening button tapped while the same conversation is under way.
+busy = alerting("project.in_progress")
 
 
-async def stale_button(update: Update, context: BotContext) -> None:
-    await tap_of(update).answer(context.texts("error.stale_button"), show_alert=True)
+stale_button = alerting("error.stale_button")
 
 
 def bad_input(key: str) -> Callback[None]:

@@ -66,14 +66,15 @@ from bot.services.visits import (
 from handlers.common import (
     Callback,
     Handler,
+    alerting,
     answer_tap,
     chat_id_of,
     guarded,
     message_of,
     respond,
+    saying,
     sender_of,
     show_error,
-    tap_of,
 )
 from handlers.keyboards import button, paged, rows_of
 from handlers.station_picker import TYPE_A_NAME, Rows, StationPicker, View
@@ -572,17 +573,14 @@ def bad_input(step: Step) -> Callback[None]:
     return reply
 
 
-async def command_in_middle(update: Update, context: BotContext) -> None:
-    await respond(update, context, context.texts("visit.in_progress"), edit=False)
+command_in_middle = saying("visit.in_progress")
 
 
-async def busy(update: Update, context: BotContext) -> None:
-    """A log prompt or an edit tapped while another visit is being written."""
-    await tap_of(update).answer(context.texts("visit.in_progress"), show_alert=True)
+# A log prompt or an edit tapped while another visit is being written.
+busy = alerting("visit.in_progress")
 
 
-async def stale_button(update: Update, context: BotContext) -> None:
-    await tap_of(update).answer(context.texts("error.stale_button"), show_alert=True)
+stale_button = alerting("error.stale_button")
 
 
 # --- /visits -----------------------------------------------------------------------------
