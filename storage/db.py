@@ -19,6 +19,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 CHECKPOINT_ATTEMPTS = 5
 CHECKPOINT_PAUSE = 0.02  # seconds, growing with each attempt
+CHECKPOINT_WAIT_MS = 200  # how long one attempt waits for readers to finish
 T = TypeVar("T")
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -163,8 +164,14 @@ class Database:
             raise RuntimeError("database is not connected")
         for attempt in range(CHECKPOINT_ATTEMPTS):
             async with self._write_lock:
-                # fetched in full: a pragma's unread result row would keep its statement alive
-                rows = await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+                # waits briefly for readers, never the writers' full busy timeout: the write
+                # lock is held meanwhile
+                await self._writer.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+                try:
+                    # fetched in full: an unread result row would keep its statement alive
+                    rows = await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    await self._writer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             busy = next(iter(rows))[0]
             if not busy:
                 return True

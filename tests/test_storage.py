@@ -308,3 +308,24 @@ async def test_a_start_truncates_what_a_crash_left_in_the_log(tmp_path: Path) ->
     assert wal.read_bytes() == b""
     await second.close()
     await first.close()
+
+
+async def test_a_reader_that_never_finishes_costs_a_checkpoint_not_the_writers(
+    db: Database,
+) -> None:
+    """The write lock is held only briefly per attempt: writes go on afterwards."""
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE scratch (n INTEGER)")
+        await tx.execute("INSERT INTO scratch VALUES (1)")
+    reader = sqlite3.connect(db.path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT * FROM scratch").fetchall()
+    try:
+        began = asyncio.get_running_loop().time()
+        assert await db.checkpoint() is False
+        assert asyncio.get_running_loop().time() - began < 3  # not 5 attempts × 5 s
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO scratch VALUES (2)")
+    finally:
+        reader.close()
+    assert await db.checkpoint() is True
