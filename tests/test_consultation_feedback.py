@@ -22,6 +22,7 @@ from bot.runtime.buttons.consultation_report import (
     ReportOpen,
     TargetKind,
 )
+from storage.db import stamp
 from tests.support.consultation_seed import Draft, add_comment, add_user, seed_consultation
 from tests.support.people import Person
 from tests.support.scenarios import LANGUAGES, consented_admin, onboard, say, texts_of
@@ -355,3 +356,23 @@ async def test_feedback_waits_while_another_conversation_is_under_way(
     assert staff.last == say(staff, "report.feedback_ask")
     await staff.tap_data(FeedbackWrite(consultation=draft.id).pack())  # again, while in it
     assert staff.seen[-1].text == say(staff, "report.feedback_in_progress")
+
+
+async def test_feedback_published_at_night_waits_for_the_morning(world: World) -> None:
+    """Thousands of notices at once: behind personal notices, and never within the quiet
+    hours (22:00-07:00 by default)."""
+    draft = await scene(world)
+    staff = await consented_admin(world)
+    world.clock.set(datetime(2026, 11, 26, 23, 30, tzinfo=SHANGHAI))
+    await report(staff, draft.id)
+    await staff.tap(say(staff, "report.button_feedback"))
+    await staff.send(NOTE)
+    await staff.tap(say(staff, "report.feedback_publish"))
+    rows = await world.rows(
+        "SELECT priority, not_before FROM outbox WHERE message_key = 'report.feedback_notice'"
+    )
+    morning = datetime(2026, 11, 27, 7, 0, tzinfo=SHANGHAI)
+    assert len(rows) == 5
+    assert {(r["priority"], r["not_before"]) for r in rows} == {(1, stamp(morning))}
+    await world.outbox.drain()
+    assert notices(world, 201) == []  # not yet: the night is not over

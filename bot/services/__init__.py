@@ -65,7 +65,7 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         clock,
         zone,
         outbox,
-        QuietHours(settings.quiet_hours_start, settings.quiet_hours_end, zone),
+        QuietHours.of(settings),
         settings.digest_time,
     )
     return Services(

@@ -29,6 +29,7 @@ from bot.services.consultation_documents import (
     ReportSummary,
 )
 from bot.services.conversations import Conversation, DraftStore
+from bot.services.deputy_notices import QuietHours
 from bot.services.outbox import BULK, Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.text import clip, typed
@@ -123,6 +124,7 @@ class ConsultationReports:
         self.clock = clock
         self.settings = settings
         self.outbox = outbox
+        self.quiet = QuietHours.of(settings)
         self.repo = ConsultationReportRepo(db)
         self.consultations = ConsultationRepo(db)
         self.steps = DraftStore(db, FEEDBACK)
@@ -381,6 +383,7 @@ class ConsultationReports:
                         else "report.feedback_not_adopted",
                     },
                     priority=BULK,  # thousands at once: behind everyone's personal notices
+                    not_before=self.quiet.held_until(now),  # and never in the night
                 )
             await self.steps.put(tx, chat_id, actor.telegram_id, None, None, now)
         return len(commenters)

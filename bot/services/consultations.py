@@ -261,7 +261,7 @@ class ConsultationService:
         self.settings = settings
         self.zone = settings.zone
         self.outbox = outbox
-        self.quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end, self.zone)
+        self.quiet = QuietHours.of(settings)
         self.repo = ConsultationRepo(db)
         self.stations = StationRepo(db)
         self.steps = DraftStore(db, CONSULT)

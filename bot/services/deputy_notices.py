@@ -21,6 +21,7 @@ from bot.errors import AccessDenied
 from bot.services.inbox import SUBJECT, _open
 from bot.services.opinions import CATEGORY_LABELS
 from bot.services.outbox import NoticeButtons, Outbox
+from bot.settings import Settings
 from storage import Database, Tx
 from storage.models import Deputy, NoticeMode, Opinion, User
 from storage.repos.calendar import CalendarRepo
@@ -57,6 +58,11 @@ class QuietHours:
     start: time
     end: time
     zone: ZoneInfo
+
+    @classmethod
+    def of(cls, settings: Settings) -> QuietHours:
+        """The quiet hours the operator set."""
+        return cls(settings.quiet_hours_start, settings.quiet_hours_end, settings.zone)
 
     def held_until(self, now: datetime) -> datetime | None:
         """The end of the quiet hours `now` falls in, or None outside them."""

@@ -14,6 +14,9 @@ included, is skipped):
   paragraph is text of the article it is in. A glued 第N条 that is no reference is an
   article whatever its number: "第二条乙…" right after 第二条 is a second 第二条, reported
   as a duplicate for staff to fix, never merged silently into the article before it.
+- `第N条之M` (M a Chinese numeral: 第一百二十条之一) is an article inserted after 第N条 by an
+  amendment, read the same way as `第N条`: its own article, numbered N with sub-number M. It
+  is no duplicate of 第N条, and the numbering's gaps and duplicates are counted without it.
 - N is a Chinese numeral of any size (第一千零七十九条) or Arabic digits (第12条), read with
   cn2an, never by hand. Numbers above `MAX_NUMBER` are not article numbers.
 - A 目录 (table of contents) before the first article is dropped: from its 目录 line, or from
@@ -22,7 +25,8 @@ included, is skipped):
 - After the first article, a line starting 附： / 附: / 附件 / 附表 / 附录 begins the
   appendix, which runs to the end: nothing in it is an article.
 - A draft with no article at all is one text: one `Article` numbered None.
-- Gaps and duplicates in the numbering are reported, never fixed.
+- Gaps and duplicates in the numbering (of the articles that are not 之M) are reported, never
+  fixed.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cn2an
 
@@ -38,12 +42,14 @@ from bot.errors import DomainError
 from bot.i18n import Texts
 
 MAX_NUMBER = 99_999  # no code has more articles; a bigger number is a typo or a reference
+MAX_SUB = 99  # 之M: 刑法 goes to 之六; more than this after one article is no insertion
 MAX_TITLE = 50  # characters in a heading's title; a longer line is a sentence
 LIST_MAX = 10  # gaps or duplicates named one by one in the preview
 
 _NUMERAL = r"[零一二三四五六七八九十百千万0-9０-９]+"
 _HEADING = re.compile(rf"第({_NUMERAL})(分编|编|章|节)(.*)", re.DOTALL)
-_ARTICLE = re.compile(rf"第({_NUMERAL})条(.*)", re.DOTALL)
+_SUB_NUMERAL = r"[一二三四五六七八九十]+"
+_ARTICLE = re.compile(rf"第({_NUMERAL})条(?:之({_SUB_NUMERAL}))?(.*)", re.DOTALL)
 _CLOSING = re.compile(r"附\s*则")
 _TOC = re.compile(r"目\s*录")
 _APPENDIX = re.compile(r"附\s*(?:[:：]|[件表录]\s*(?:$|[:：\s0-9０-９一二三四五六七八九十（(]))")
@@ -68,11 +74,13 @@ LEVELS = (PART, SUBPART, CHAPTER, SECTION)
 @dataclass(frozen=True)
 class Article:
     """One 条: its number (None only for a draft with no 第X条 at all), the headings above it
-    outermost first, and its whole text, "第N条" kept at the start."""
+    outermost first, and its whole text, "第N条" kept at the start; `sub` is M of an inserted
+    第N条之M, 0 for an ordinary article."""
 
     number: int | None
     heading_path: tuple[str, ...]
     text: str
+    sub: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,8 +94,8 @@ class DraftStructure:
     articles: tuple[Article, ...]
     preamble: str  # before the first heading or article: title, 题注; the 目录 removed
     appendix: str  # from the line starting 附： / 附件 / 附表 … after the articles, to the end
-    gaps: tuple[int, ...]  # numbers missing between the lowest and the highest
-    duplicates: tuple[int, ...]  # numbers that occur more than once
+    gaps: tuple[int, ...]  # numbers missing between the lowest and the highest (之M aside)
+    duplicates: tuple[int, ...]  # numbers that occur more than once (之M aside)
 
     @property
     def has_articles(self) -> bool:
@@ -103,7 +111,8 @@ class DraftStructure:
         return self.articles[-1].number if self.has_articles else None
 
     def as_json(self) -> dict[str, object]:
-        """What `python -m bot consultations split FILE` prints."""
+        """What `python -m bot consultations split FILE` prints; an inserted 第N条之M has
+        "number": N and one more key, "sub": M."""
         return {
             "parts": self.parts,
             "chapters": self.chapters,
@@ -112,11 +121,19 @@ class DraftStructure:
             "first": self.first,
             "last": self.last,
             "items": self.items,
-            "articles_list": [
-                {"number": a.number, "heading_path": list(a.heading_path), "text": a.text}
-                for a in self.articles
-            ],
+            "articles_list": [_article_json(a) for a in self.articles],
         }
+
+
+def _article_json(article: Article) -> dict[str, object]:
+    shown: dict[str, object] = {
+        "number": article.number,
+        "heading_path": list(article.heading_path),
+        "text": article.text,
+    }
+    if article.sub:
+        shown["sub"] = article.sub
+    return shown
 
 
 def split_draft(text: str) -> DraftStructure:
@@ -137,11 +154,15 @@ def split_draft(text: str) -> DraftStructure:
     return reader.structure(lines)
 
 
-def article_label(number: int | None, texts: Texts) -> str:
-    """ "第一千零七十九条" / "Article 1079"; the whole text when the draft has no articles."""
+def article_label(number: int | None, texts: Texts, sub: int = 0) -> str:
+    """ "第一千零七十九条" / "Article 1079", and with `sub` "第一百二十条之一" / "Article 120-1";
+    the whole text when the draft has no articles."""
     if number is None:
         return texts("draft.whole_text")
-    numeral = cn2an.an2cn(number) if texts.locale.startswith("zh") else str(number)
+    chinese = texts.locale.startswith("zh")
+    numeral = cn2an.an2cn(number) if chinese else str(number)
+    if sub:
+        return texts("draft.article_sub", number=numeral, sub=cn2an.an2cn(sub) if chinese else sub)
     return texts("draft.article", number=numeral)
 
 
@@ -167,8 +188,8 @@ def preview(structure: DraftStructure, texts: Texts) -> str:
         texts(
             "draft.preview",
             counts=texts("draft.separator").join(counts),
-            first=article_label(structure.first, texts),
-            last=article_label(structure.last, texts),
+            first=_label(structure.articles[0], texts),
+            last=_label(structure.articles[-1], texts),
         )
     ]
     for numbers, few, many in (
@@ -189,14 +210,18 @@ def preview(structure: DraftStructure, texts: Texts) -> str:
 
 
 def article_body(text: str) -> str:
-    """An article's text without the "第N条" it opens with (Chinese or Arabic numerals),
-    for where its label is shown apart: "第12条　施行。" → "施行。". Text that opens with
-    no article heading is returned whole."""
+    """An article's text without the "第N条" or "第N条之M" it opens with (Chinese or Arabic
+    numerals), for where its label is shown apart: "第12条　施行。" → "施行。". Text that
+    opens with no article heading is returned whole."""
     text = text.strip()
     match = _ARTICLE.match(text)
-    if match is None or _article_number(text) is None:
+    if match is None or _article_token(text) is None:
         return text
-    return match.group(2).strip()
+    return match.group(3).strip()
+
+
+def _label(article: Article, texts: Texts) -> str:
+    return article_label(article.number, texts, article.sub)
 
 
 def heading_level(heading: str) -> str | None:
@@ -258,24 +283,30 @@ def _heading(line: str) -> _Heading | None:
     return _Heading(level, f"{token} {_title(title)}" if title else token)
 
 
-def _article_number(line: str) -> int | None:
-    """The article `line` begins, if it begins one (see the module's docstring)."""
+def _article_token(line: str) -> tuple[int, int] | None:
+    """The article `line` begins, if it begins one (see the module's docstring): its number
+    and its 之M (0 when there is none)."""
     match = _ARTICLE.match(line)
     if match is None:
         return None
     number = _number(match.group(1))
     if number is None:
         return None
-    rest = match.group(2)
+    sub = 0
+    if match.group(2) is not None:
+        sub = _number(match.group(2)) or 0
+        if not 0 < sub <= MAX_SUB:
+            return None  # 之 and no numeral cn2an reads as an insertion's
+    rest = match.group(3)
     if not rest or rest[0].isspace() or rest[0] in _OPENERS:
-        return number
-    return None if _REFERENCE.match(rest) else number
+        return number, sub
+    return None if _REFERENCE.match(rest) else (number, sub)
 
 
 def _table_of_contents(lines: list[str]) -> set[int]:
     """Indexes of the 目录's lines (marker and entries), before the first article."""
     first_article = next(
-        (i for i, line in enumerate(lines) if line and _article_number(line) is not None),
+        (i for i, line in enumerate(lines) if line and _article_token(line) is not None),
         len(lines),
     )
     marker = next((i for i, line in enumerate(lines[:first_article]) if _TOC.fullmatch(line)), None)
@@ -311,6 +342,7 @@ class _Reader:
     preamble: list[str] = field(default_factory=list)
     appendix: list[str] = field(default_factory=list)
     number: int | None = None  # of the article being read
+    sub: int = 0  # its 之M
     body: list[str] = field(default_factory=list)  # its lines
     untitled: str | None = None  # a heading's level whose title is on the next line
 
@@ -324,10 +356,10 @@ class _Reader:
             self._close()
             self._enter(heading)
             return
-        number = _article_number(line)
-        if number is not None:
+        token = _article_token(line)
+        if token is not None:
             self._close()
-            self.number, self.body, self.untitled = number, [line], None
+            (self.number, self.sub), self.body, self.untitled = token, [line], None
             return
         if self.untitled is not None:
             level, self.untitled = self.untitled, None
@@ -339,7 +371,7 @@ class _Reader:
         elif self.articles:
             # text between a heading and the next article stays with the article before it
             last = self.articles[-1]
-            self.articles[-1] = Article(last.number, last.heading_path, f"{last.text}\n{line}")
+            self.articles[-1] = replace(last, text=f"{last.text}\n{line}")
         else:
             self.preamble.append(line)
 
@@ -358,8 +390,8 @@ class _Reader:
     def _close(self) -> None:
         if self.body:
             path = tuple(self.path[level] for level in LEVELS if level in self.path)
-            self.articles.append(Article(self.number, path, "\n".join(self.body)))
-        self.number, self.body = None, []
+            self.articles.append(Article(self.number, path, "\n".join(self.body), self.sub))
+        self.number, self.sub, self.body = None, 0, []
 
     def structure(self, lines: list[str]) -> DraftStructure:
         self._close()
@@ -376,8 +408,10 @@ class _Reader:
                 gaps=(),
                 duplicates=(),
             )
-        numbers = [a.number for a in self.articles if a.number is not None]
+        # an inserted 第N条之M fills no gap and repeats no number: only 第N条 are counted
+        numbers = [a.number for a in self.articles if a.number is not None and not a.sub]
         seen = Counter(numbers)
+        missing = set(range(min(numbers), max(numbers) + 1)) - set(numbers) if numbers else set()
         return DraftStructure(
             parts=self.counts[PART],
             chapters=self.counts[CHAPTER],
@@ -386,7 +420,7 @@ class _Reader:
             articles=tuple(self.articles),
             preamble="\n".join(self.preamble),
             appendix="\n".join(self.appendix),
-            gaps=tuple(sorted(set(range(min(numbers), max(numbers) + 1)) - set(numbers))),
+            gaps=tuple(sorted(missing)),
             duplicates=tuple(sorted(n for n, times in seen.items() if times > 1)),
         )
 
