@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime.buttons.consultations import ReadOpen
+from bot.runtime.buttons.consultations import ReadArticle, ReadOpen
 from bot.services.consultations import ConsultationPlan, QuestionPlan
 from storage.models import ConsultationAudience
 from tests.support.cli import clean_env, run_bot
@@ -368,6 +368,28 @@ async def test_a_reminder_sent_late_into_the_quiet_hours_waits_for_their_end(
     await world.outbox.drain()
     assert received(world, deputy.id, "⏰") == [reminder(deputy, 3)]
     assert await world.services.consultations.run_due() == 0
+
+
+@pytest.mark.parametrize("code, locale", LANGUAGES)
+async def test_a_reminder_held_for_the_night_is_withdrawn_once_the_deputy_comments(
+    world: World, person: Callable[..., Person], code: str, locale: str
+) -> None:
+    deputy = await with_two_deputies(world, person, code)
+    world.clock.set(at(28, 23))  # down over 09:00: the reminder waits for the morning
+    await world.crash_and_restart()
+    assert await world.services.consultations.run_due() == 1
+    assert sorted(chat for chat, _ in await reminders(world)) == [701, 702]
+    cid = (await world.rows("SELECT id FROM consultations"))[0]["id"]
+    await deputy.tap_data(ReadArticle(consultation=cid, position=0, part=0).pack())
+    await deputy.tap(say(deputy, "consultations.comment_article"))
+    await deputy.send("第一条的立法目的应当写得更具体一些。")
+    assert await world.rows("SELECT author_id FROM consultation_comments") == [
+        {"author_id": deputy.id}
+    ]
+    world.clock.set(at(29, 7))
+    await world.outbox.drain()
+    assert received(world, deputy.id, "⏰") == []  # they have commented: no reminder
+    assert len(received(world, 701, "⏰")) == 1  # the other deputy has not
 
 
 async def test_a_reminder_that_would_wait_past_the_deadline_is_not_sent(

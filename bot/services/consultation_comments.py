@@ -23,6 +23,7 @@ from bot.access import Action, ensure, ensure_may_read_consultation, may_read_co
 from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError, present
 from bot.services.broadcasts import telegram_length
+from bot.services.consultations import ABOUT, REMINDER_KEYS
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.draft_split import CHAPTER, PART, heading_level
 from bot.services.outbox import Outbox
@@ -516,6 +517,12 @@ class CommentService:
         text: str,
         choice: str | None = None,
     ) -> int:
+        """A new comment; a deputy's reminder still queued for this consultation (held
+        through the quiet hours) no longer says they have not commented, so it is withdrawn."""
+        if author.author_kind == PersonKind.DEPUTY:
+            await self.outbox.withdraw_marked(
+                tx, REMINDER_KEYS, ABOUT, consultation.id, chat_id=author.author_id
+            )
         return await self.repo.insert(
             tx,
             consultation_id=consultation.id,

@@ -56,6 +56,7 @@ REMINDER_TIME = time(9, 0)  # a reminder goes in the morning of its day, local t
 # so that those still queued when it closes are withdrawn.
 PROMPT = "consult.prompt"
 REMINDER_ONE, REMINDER_MANY = "consult.reminder_one", "consult.reminder_many"
+REMINDER_KEYS = (REMINDER_ONE, REMINDER_MANY)
 ABOUT = "consultation"
 
 # The audiences whose street or station is picked.
@@ -712,9 +713,7 @@ class ConsultationService:
         they would invite comments no longer taken."""
         closed = await self.repo.close(tx, consultation_id, at)
         if closed is not None:
-            await self.outbox.withdraw_marked(
-                tx, (PROMPT, REMINDER_ONE, REMINDER_MANY), ABOUT, consultation_id
-            )
+            await self.outbox.withdraw_marked(tx, (PROMPT, *REMINDER_KEYS), ABOUT, consultation_id)
         return closed
 
     # --- timed work ---------------------------------------------------------------------------

@@ -146,10 +146,13 @@ class Outbox:
         held through the quiet hours, or not yet sent); returns how many were withdrawn."""
         return await self.repo.withdraw_about(tx, opinion_id, keys)
 
-    async def withdraw_marked(self, tx: Tx, keys: Sequence[str], name: str, value: int) -> int:
+    async def withdraw_marked(
+        self, tx: Tx, keys: Sequence[str], name: str, value: int, *, chat_id: int | None = None
+    ) -> int:
         """Notices `keys` still queued whose parameter `name` is `value` no longer go (what
-        they ask for has ended); returns how many were withdrawn."""
-        return await self.repo.withdraw_marked(tx, keys, name, value)
+        they ask for has ended, or was done: to `chat_id` only when given); returns how
+        many were withdrawn."""
+        return await self.repo.withdraw_marked(tx, keys, name, value, chat_id)
 
     async def withdraw(self, item_id: int) -> None:
         """The direct reply arrived: the held-back message is not sent."""

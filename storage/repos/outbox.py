@@ -200,19 +200,26 @@ class OutboxRepo:
             (opinion_id, *keys),
         )
 
-    async def withdraw_marked(self, tx: Tx, keys: Sequence[str], name: str, value: int) -> int:
+    async def withdraw_marked(
+        self, tx: Tx, keys: Sequence[str], name: str, value: int, chat_id: int | None = None
+    ) -> int:
         """Skip the queued notices `keys` whose parameter `name` is `value` (the notices of
-        one thing, e.g. a consultation's prompts and reminders once it closed); returns
-        how many. Only queued rows are read (the partial index outbox_due)."""
+        one thing, e.g. a consultation's prompts and reminders once it closed), only those
+        to `chat_id` when given; returns how many. Only queued rows are read (the partial
+        index outbox_due)."""
         if not name.isidentifier():
             raise ValueError(f"not a parameter name: {name!r}")
         marks = ", ".join("?" * len(keys))
-        return await tx.execute_count(
+        sql = (
             "UPDATE outbox SET state = 'skipped', reason = 'withdrawn'"
             f" WHERE state = 'queued' AND message_key IN ({marks})"
-            " AND json_extract(params, ?) = ?",
-            (*keys, f"$.{name}", value),
+            " AND json_extract(params, ?) = ?"
         )
+        params: list[object] = [*keys, f"$.{name}", value]
+        if chat_id is not None:
+            sql += " AND chat_id = ?"
+            params.append(chat_id)
+        return await tx.execute_count(sql, params)
 
     async def release_now(self, tx: Tx, item_id: int, now: datetime) -> bool:
         """A queued notice held back until later becomes due at `now`; False when it was
