@@ -16,7 +16,13 @@ from openpyxl import Workbook
 
 from bot.errors import DomainError
 from bot.i18n import I18n
-from bot.services.draft_files import MEGABYTE, check_size, draft_text
+from bot.services.draft_files import (
+    MEGABYTE,
+    UNPACKED_TIMES,
+    check_size,
+    draft_text,
+    megabytes,
+)
 from bot.services.draft_split import split_draft
 from tests.support.telegram_html import parse_html
 
@@ -181,22 +187,28 @@ def claiming(data: bytes, size: int) -> bytes:
     raise LookupError("no word/document.xml in the directory")
 
 
-SMALL_LIMIT = 100 * 1024  # the python-docx template unpacks to 0.8 MB, under 10 × this
+def unpacked_size(data: bytes) -> int:
+    """What a .docx's parts add up to, unpacked, as its zip directory says."""
+    return sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
 
 
 def test_a_docx_whose_body_unpacks_to_too_much_is_refused_before_it_is_parsed() -> None:
     plain = docx_bytes(["第一条　一。"])
+    # a limit the document (python-docx's template, not pinned) just fits in, unpacked, and
+    # that its file is well under: measured, so a bigger or smaller template moves it too
+    limit = max(-(-unpacked_size(plain) // UNPACKED_TIMES), 2 * len(plain))
     xml = zipfile.ZipFile(io.BytesIO(plain)).read("word/document.xml")
-    bomb = rezipped(plain, xml + b" " * (2 * MEGABYTE))  # spaces after the root: valid XML
+    padding = UNPACKED_TIMES * limit  # spaces after the root (valid XML), deflated to little
+    bomb = rezipped(plain, xml + b" " * padding)
 
-    assert len(bomb) < SMALL_LIMIT  # the file itself is small
-    assert draft_text(plain, "草案.docx", SMALL_LIMIT) == "第一条　一。"
+    assert unpacked_size(plain) <= UNPACKED_TIMES * limit < unpacked_size(bomb)
+    assert len(bomb) < limit  # the file itself is small
+    assert draft_text(plain, "草案.docx", limit) == "第一条　一。"
     with pytest.raises(DomainError) as refused:
-        draft_text(bomb, "草案.docx", SMALL_LIMIT)
+        draft_text(bomb, "草案.docx", limit)
 
-    assert refused.value.key == "draft.too_large"
-    assert refused.value.params["maximum"] == "0.98"  # 10 × the limit, unpacked
-    assert float(str(refused.value.params["size"])) > 2  # the spaces alone unpack to 2 MB
+    assert refused.value.key == "draft.unpacks_too_large"
+    assert refused.value.params == {"maximum": megabytes(limit)}  # the file limit, no more
 
 
 def test_a_docx_whose_body_claims_a_huge_size_is_refused() -> None:
@@ -205,21 +217,28 @@ def test_a_docx_whose_body_claims_a_huge_size_is_refused() -> None:
     refused = refusal(bomb, "草案.docx")
 
     assert len(bomb) < 64 * 1024
-    assert refused.key == "draft.too_large"
-    assert refused.params["maximum"] == "200"  # 10 × the 20 MB limit
-    assert float(str(refused.params["size"])) > 2048
+    assert refused.key == "draft.unpacks_too_large"
+    assert refused.params == {"maximum": "20"}  # the file limit staff can act on
 
 
-@pytest.mark.parametrize(("locale", "said"), [("zh_CN", "文件太大"), ("en", "too large")])
-def test_the_zip_bomb_refusal_reads_well_in_both_languages(
-    i18n: I18n, locale: str, said: str
+@pytest.mark.parametrize(
+    ("locale", "said", "way_out"),
+    [
+        ("zh_CN", "解压后的内容远远超出", ("最大 20 MB", "不含图片", "粘贴草案全文")),
+        ("en", "unpacks to far more", ("at most 20 MB", "without pictures", "paste the draft")),
+    ],
+)
+def test_the_zip_bomb_refusal_names_the_file_limit_and_the_way_out(
+    i18n: I18n, locale: str, said: str, way_out: tuple[str, ...]
 ) -> None:
     refused = refusal(claiming(docx_bytes(["第一条　一。"]), 2**31 - 1), "草案.docx")
 
     shown = i18n.texts(locale)(refused.key, **refused.params)
 
     assert said in shown
-    assert "2048" in shown and "200 MB" in shown
+    assert all(words in shown for words in way_out)
+    # not "too large (2048 MB): at most 200 MB" for a 36 KB file
+    assert "2048" not in shown and "200" not in shown
     assert "{" not in shown and "\n" not in shown
     parse_html(shown)
 
@@ -310,6 +329,10 @@ def i18n() -> I18n:
 REFUSALS = {
     "draft.empty": (b"", ("空的", "is empty")),
     "draft.too_large": (b"x" * (LIMIT + 1), ("20 MB", "20 MB")),
+    "draft.unpacks_too_large": (
+        claiming(docx_bytes(["第一条　一。"]), 2**31 - 1),
+        ("20 MB", "20 MB"),
+    ),
     "draft.not_text": (b"%PDF-1.4", (".docx", ".docx")),
     "draft.old_word": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", ("另存为", "Save as")),
 }

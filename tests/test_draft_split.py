@@ -35,8 +35,13 @@ def numbers(structure: DraftStructure) -> list[int | None]:
     return [article.number for article in structure.articles]
 
 
-def article(structure: DraftStructure, number: int) -> Article:
-    (found,) = [a for a in structure.articles if a.number == number]
+def tokens(structure: DraftStructure) -> list[tuple[int | None, int]]:
+    """Each article's number and 之M (0 for none), in reading order."""
+    return [(article.number, article.sub) for article in structure.articles]
+
+
+def article(structure: DraftStructure, number: int, sub: int = 0) -> Article:
+    (found,) = [a for a in structure.articles if (a.number, a.sub) == (number, sub)]
     return found
 
 
@@ -60,7 +65,8 @@ def en(i18n: I18n) -> Texts:
 
 @dataclass(frozen=True)
 class Counted:
-    """What a person counted in the file: 编, 章, 节, 条, first, last, 项."""
+    """What a person counted in the file: 编, 章, 节, 条 (之M included), first, last (第N条之M
+    counts as N), 项, and how many of the 条 are inserted 第N条之M."""
 
     parts: int
     chapters: int
@@ -69,6 +75,7 @@ class Counted:
     first: int | None
     last: int | None
     items: int
+    inserted: int = 0
 
 
 COUNTED = {
@@ -78,6 +85,7 @@ COUNTED = {
     "minfadian_tiaozhi_1040_1047.txt": Counted(1, 2, 0, 8, 1040, 1047, 0),
     "jianyiyongwei_tiaoli.txt": Counted(0, 0, 0, 25, 1, 25, 3),
     "guoge_fa.txt": Counted(0, 0, 0, 16, 1, 16, 9),
+    "xingfa_114_139.txt": Counted(1, 1, 0, 37, 114, 139, 14, inserted=11),
     "gengdi_zhanyong_jueding.txt": Counted(0, 0, 0, 1, None, None, 0),
 }
 
@@ -109,10 +117,16 @@ def test_a_real_statute_splits_into_what_was_counted_by_hand(name: str) -> None:
     )
     assert found.gaps == ()
     assert found.duplicates == ()
+    assert sum(1 for each in found.articles if each.sub) == counted.inserted
     if counted.first is not None and counted.last is not None:
-        assert numbers(found) == list(range(counted.first, counted.last + 1))
-        for each in found.articles:  # the heading "第N条" starts every article's text
-            assert each.text.startswith(f"第{cn2an.an2cn(each.number)}条"), each.text[:20]
+        ordinary = [each.number for each in found.articles if not each.sub]
+        assert ordinary == list(range(counted.first, counted.last + 1))
+        for each in found.articles:  # the heading "第N条" / "第N条之M" starts every article
+            heading = f"第{cn2an.an2cn(each.number)}条"
+            if each.sub:
+                heading += f"之{cn2an.an2cn(each.sub)}"
+            assert each.text.startswith(heading), each.text[:20]
+            assert not each.text.removeprefix(heading).startswith("之"), each.text[:20]
 
 
 def test_the_legislation_law_keeps_its_chapters_and_sections_and_drops_its_table_of_contents() -> (
@@ -298,6 +312,114 @@ def test_the_preview_flags_a_glued_duplicate(zh: Texts, en: Texts) -> None:
         "3 articles: Article 1 … Article 2",
         "Numbered more than once: Article 2.",
     ]
+
+
+# --- inserted articles: 第N条之M ------------------------------------------------------------
+
+
+def test_the_criminal_laws_inserted_articles_are_articles_of_their_own() -> None:
+    law = statute("xingfa_114_139.txt")
+
+    assert tokens(law)[6:14] == [(120, 0)] + [(120, sub) for sub in range(1, 7)] + [(121, 0)]
+    assert [(n, m) for n, m in tokens(law) if m] == [
+        *((120, sub) for sub in range(1, 7)),
+        (133, 1),
+        (133, 2),
+        (134, 1),
+        (135, 1),
+        (139, 1),
+    ]
+    assert (law.gaps, law.duplicates) == ((), ())
+    first_insert = article(law, 120, 1)
+    assert first_insert.heading_path == ("第二编 分则", "第二章 危害公共安全罪")
+    assert first_insert.text.startswith("第一百二十条之一 资助恐怖活动组织")
+    assert first_insert.text.endswith("依照第一款的规定处罚。")
+    assert first_insert.text.count("\n") == 2  # its 3 款
+    assert article(law, 120).text.endswith("依照数罪并罚的规定处罚。")  # not 之一's text
+    second = article(law, 120, 2)
+    assert second.text.count("\n（") == 4  # its 4 项 stay inside it
+    assert second.text.endswith("依照处罚较重的规定定罪处罚。")
+    assert law.articles[-1].text.startswith("第一百三十九条之一 在安全事故发生后")
+
+
+def test_an_inserted_article_with_its_crime_title_as_annotated_editions_print_it() -> None:
+    draft = split_lines(
+        "第一百二十条　【组织、领导、参加恐怖组织罪】组织、领导恐怖活动组织的，……",
+        "第一百二十条之一　【帮助恐怖活动罪】资助恐怖活动组织、实施恐怖活动的个人的，……",
+        "第一百二十条之二资助……",  # glued to its text
+        "第一百二十一条　【劫持航空器罪】以暴力、胁迫或者其他方法劫持航空器的，……",
+    )
+
+    assert tokens(draft) == [(120, 0), (120, 1), (120, 2), (121, 0)]
+    assert (draft.gaps, draft.duplicates) == ((), ())
+    assert article_body(draft.articles[1].text) == (
+        "【帮助恐怖活动罪】资助恐怖活动组织、实施恐怖活动的个人的，……"
+    )
+
+
+def test_a_paragraph_that_begins_with_a_reference_to_an_inserted_article_stays_in_its_article() -> (
+    None
+):
+    draft = split_lines(
+        "第一百二十条之六　明知是宣扬恐怖主义、极端主义的图书而非法持有的，……",
+        "第一百二十条之一规定的资助行为，不适用本条。",
+        "第一百二十条之一、第一百二十条之二的规定，同样适用。",
+        "第一百二十条之规定，同样适用。",
+        "第一百二十一条　以暴力方法劫持航空器的，……",
+    )
+
+    assert tokens(draft) == [(120, 6), (121, 0)]
+    assert draft.articles[0].text.count("\n") == 3
+
+
+def test_inserted_articles_fill_no_gap_and_are_no_duplicates() -> None:
+    draft = split_lines(
+        "第一条　一。", "第一条之一　一之一。", "第三条之一　三之一。", "第四条　四。"
+    )
+
+    assert tokens(draft) == [(1, 0), (1, 1), (3, 1), (4, 0)]
+    assert draft.gaps == (2, 3)  # 第三条之一 does not stand for 第三条
+    assert draft.duplicates == ()
+
+
+def test_an_amendment_of_inserted_articles_only_has_no_gaps() -> None:
+    draft = split_lines("第十七条之一　已满七十五周岁的人故意犯罪的，……", "第三十七条之一　……")
+
+    assert tokens(draft) == [(17, 1), (37, 1)]
+    assert (draft.gaps, draft.duplicates) == ((), ())
+    assert (draft.first, draft.last) == (17, 37)
+
+
+@pytest.mark.parametrize(
+    ("line", "token"),
+    [
+        ("第一百二十条之一　资助。", (120, 1)),
+        ("第120条之一　资助。", (120, 1)),
+        ("第一百三十三条之十一　十一。", (133, 11)),
+        ("第一百三十三条之一百　一百。", None),  # more insertions than any law has
+        ("第一百三十三条之十十　乱码。", None),  # no numeral cn2an reads
+    ],
+)
+def test_the_number_after_zhi_is_read_by_cn2an(line: str, token: tuple[int, int] | None) -> None:
+    draft = split_lines("序言", line)
+
+    assert tokens(draft) == [token or (None, 0)]  # None: not an article, so one text
+
+
+def test_the_preview_of_a_law_with_inserted_articles(zh: Texts, en: Texts) -> None:
+    law = statute("xingfa_114_139.txt")
+
+    assert preview(law, zh) == "共 1 编、1 章、37 条，第一百一十四条 … 第一百三十九条之一"
+    assert preview(law, en) == "1 part, 1 chapter, 37 articles: Article 114 … Article 139-1"
+
+
+def test_the_json_of_an_inserted_article_adds_its_sub_number() -> None:
+    listed = statute("xingfa_114_139.txt").as_json()["articles_list"]
+    assert isinstance(listed, list)
+
+    assert listed[6].keys() == {"number", "heading_path", "text"}  # 第一百二十条
+    assert listed[7]["number"] == 120 and listed[7]["sub"] == 1
+    assert listed[7].keys() == {"number", "heading_path", "text", "sub"}
 
 
 def test_articles_glued_to_their_text_are_articles_when_the_numbers_go_on() -> None:
@@ -507,6 +629,10 @@ def test_numbers_no_code_has_are_not_articles() -> None:
         ("第12条　本条例自公布之日起施行。", "本条例自公布之日起施行。"),
         ("第１２条 本条例自公布之日起施行。", "本条例自公布之日起施行。"),
         ("第一千零七十九条【离婚】夫妻一方要求离婚的", "【离婚】夫妻一方要求离婚的"),
+        ("第一百二十条之一　【帮助恐怖活动罪】资助恐怖活动", "【帮助恐怖活动罪】资助恐怖活动"),
+        ("第一百二十条之二　有下列情形之一的", "有下列情形之一的"),
+        ("第120条之一 资助恐怖活动", "资助恐怖活动"),
+        ("第一百二十条之一规定的资助", "第一百二十条之一规定的资助"),  # a reference
         ("第二条甲方应当履约。\n（一）按期；", "甲方应当履约。\n（一）按期；"),
         ("第五条", ""),
         ("第三条规定的情形除外。", "第三条规定的情形除外。"),  # a reference, no heading
@@ -519,9 +645,10 @@ def test_an_articles_body_is_its_text_without_the_number_it_opens_with(
     assert article_body(text) == body
 
 
-def test_every_article_of_a_real_statute_has_its_body_after_its_number() -> None:
-    for each in statute("lifa_fa_2023.txt").articles:
-        assert not article_body(each.text).startswith("第"), each.text[:20]
+@pytest.mark.parametrize("name", ["lifa_fa_2023.txt", "xingfa_114_139.txt"])
+def test_every_article_of_a_real_statute_has_its_body_after_its_number(name: str) -> None:
+    for each in statute(name).articles:
+        assert not article_body(each.text).startswith(("第", "之")), each.text[:20]
         assert each.text.endswith(article_body(each.text))
 
 
@@ -663,3 +790,13 @@ def test_article_labels(zh: Texts, en: Texts) -> None:
     assert article_label(1079, en) == "Article 1079"
     assert article_label(None, zh) == "全文"
     assert article_label(None, en) == "Whole text"
+
+
+def test_labels_of_inserted_articles(zh: Texts, en: Texts) -> None:
+    assert article_label(120, zh, 1) == "第一百二十条之一"
+    assert article_label(133, zh, 2) == "第一百三十三条之二"
+    assert article_label(120, en, 1) == "Article 120-1"
+    assert article_label(120, zh, 0) == "第一百二十条"
+    assert article_label(None, zh, 1) == "全文"
+    for texts in (zh, en):
+        parse_html(article_label(139, texts, 1))

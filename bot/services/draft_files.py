@@ -8,10 +8,12 @@ characters dropped, NFC. NFKC is not applied: full-width spaces (　) stay as th
 
 A .docx is a zip: a few kilobytes can unpack to gigabytes (a zip bomb), and python-docx
 reads every part into memory. Before it does, the sizes the archive's directory gives are
-added up; more than `UNPACKED_TIMES` × the file limit is refused as draft.too_large, naming
-that unpacked size and bound. Word's XML packs tightly (python-docx's empty document: 36
-KB that unpacks to 0.8 MB), yet no draft's text and styles come near ten times the limit;
-pictures or a bomb do, and the way out is the refusal's own: drop them, or paste the text.
+added up; more than `UNPACKED_TIMES` × the file limit is refused as draft.unpacks_too_large,
+which names the file limit people know (not the unpacked size: a 36 KB file said to be "too
+large (2048 MB)" makes no sense to anyone). Word's XML packs tightly (python-docx's empty
+document: 36 KB that unpacks to 0.8 MB), yet no draft's text and styles come near ten times
+the limit; pictures or a bomb do, and the way out is the refusal's own: save the draft
+without pictures, or paste the text.
 zipfile never unpacks a part past the size its directory gives (a part that claims less
 fails its checksum: draft.not_text), so the sum is a true bound."""
 
@@ -63,8 +65,9 @@ def check_size(size: int | None, max_bytes: int) -> None:
 
 
 def draft_text(data: bytes, file_name: str | None, max_bytes: int) -> str:
-    """The draft's text from a file's bytes. Refusals: draft.too_large (the file, or a .docx
-    that unpacks to too much), draft.old_word (.doc, .wps, RTF: save as .docx),
+    """The draft's text from a file's bytes. Refusals: draft.too_large (the file),
+    draft.unpacks_too_large (a .docx that unpacks to too much), draft.old_word (.doc, .wps,
+    RTF: save as .docx),
     draft.not_text (images, PDF, archives, other binaries), draft.empty (nothing readable)."""
     check_size(len(data), max_bytes)
     if data.startswith(OLE) or data.startswith(RTF):
@@ -112,10 +115,9 @@ def _docx_lines(data: bytes, max_bytes: int) -> Iterator[str]:
 def _check_unpacked(archive: zipfile.ZipFile, max_bytes: int) -> None:
     """Refuse an archive whose parts, the body among them, unpack to more than
     `UNPACKED_TIMES` × `max_bytes` together, before any of it is unpacked."""
-    bound = UNPACKED_TIMES * max_bytes
     unpacked = sum(info.file_size for info in archive.infolist())
-    if unpacked > bound:
-        raise DomainError("draft.too_large", size=megabytes(unpacked), maximum=megabytes(bound))
+    if unpacked > UNPACKED_TIMES * max_bytes:
+        raise DomainError("draft.unpacks_too_large", maximum=megabytes(max_bytes))
 
 
 def _decode(data: bytes) -> str:

@@ -48,7 +48,7 @@ LIST_MAX = 10  # gaps or duplicates named one by one in the preview
 
 _NUMERAL = r"[零一二三四五六七八九十百千万0-9０-９]+"
 _HEADING = re.compile(rf"第({_NUMERAL})(分编|编|章|节)(.*)", re.DOTALL)
-_SUB_NUMERAL = r"[一二三四五六七八九十]+"
+_SUB_NUMERAL = r"[零一二三四五六七八九十百]+"
 _ARTICLE = re.compile(rf"第({_NUMERAL})条(?:之({_SUB_NUMERAL}))?(.*)", re.DOTALL)
 _CLOSING = re.compile(r"附\s*则")
 _TOC = re.compile(r"目\s*录")
@@ -296,7 +296,7 @@ def _article_token(line: str) -> tuple[int, int] | None:
     if match.group(2) is not None:
         sub = _number(match.group(2)) or 0
         if not 0 < sub <= MAX_SUB:
-            return None  # 之 and no numeral cn2an reads as an insertion's
+            return None  # 之零, 之一百, 之十十: no insertion is numbered so
     rest = match.group(3)
     if not rest or rest[0].isspace() or rest[0] in _OPENERS:
         return number, sub
