@@ -124,7 +124,7 @@ def _articles(texts: Texts, summary: ReportSummary) -> list[str]:
     lines += [
         texts(
             "report.summary_article",
-            article=article_label(a.number, texts),
+            article=article_label(a.number, texts, a.sub),
             count=texts.number(a.comments),
         )
         for a in summary.articles[:TOP_ARTICLES]
@@ -300,7 +300,8 @@ def _comment_line(texts: Texts, ordinal: int, page: TargetPage, index: int) -> s
 
 def _target_title(texts: Texts, page: TargetPage) -> str:
     target = page.target
-    numbers = {target.article_position: page.number} if target.article_position is not None else {}
+    position = target.article_position
+    numbers = {position: (page.number, page.sub)} if position is not None else {}
     questions = {page.question.id: page.question} if page.question is not None else {}
     return target_label(texts, target, numbers, questions, QUESTION_CLIP)
 

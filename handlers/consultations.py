@@ -103,18 +103,21 @@ ENDING = frozenset(
 
 
 def target_name(
-    texts: Texts, position: int | None, number: int | None, question: int | None
+    texts: Texts, position: int | None, number: int | None, sub: int, question: int | None
 ) -> str:
-    """What a comment is about: 第五条, 问题1, or 总体."""
+    """What a comment is about: 第五条 (第五条之一 with `sub`), 问题1, or 总体."""
     if position is not None:
-        return article_label(number, texts)
+        return article_label(number, texts, sub)
     if question is not None:
         return texts("consultations.question_n", number=question)
     return texts("consultations.whole")
 
 
 def aim_name(texts: Texts, aim: Aim) -> str:
-    return target_name(texts, aim.target.article_position, aim.article_number, aim.question_ordinal)
+    target = aim.target
+    return target_name(
+        texts, target.article_position, aim.article_number, aim.article_sub, aim.question_ordinal
+    )
 
 
 def _closed_line(texts: Texts, closed: datetime) -> str:
@@ -143,7 +146,9 @@ async def show_list(update: Update, context: BotContext, page: int) -> None:
         )
         if item.comments:
             names = [
-                target_name(texts, t.article_position, t.article_number, t.question_ordinal)
+                target_name(
+                    texts, t.article_position, t.article_number, t.article_sub, t.question_ordinal
+                )
                 for t in item.targets
             ]
             shown = texts("consultations.separator").join(names[:TARGETS_SHOWN])
@@ -219,7 +224,7 @@ def _extra_rows(
 def _entry_label(texts: Texts, entry: Entry) -> str:
     if entry.heading is not None:
         return clip(entry.heading, 60)
-    return article_label(entry.first_number, texts)
+    return article_label(entry.first_number, texts, entry.first_sub)
 
 
 async def show_contents(
@@ -482,7 +487,11 @@ async def show_mine(
     first = mine.page.page * MINE_PER_PAGE + 1
     for n, comment in enumerate(mine.page.items, start=first):
         target = target_name(
-            texts, comment.article_position, comment.article_number, comment.question_ordinal
+            texts,
+            comment.article_position,
+            comment.article_number,
+            comment.article_sub,
+            comment.question_ordinal,
         )
         when = texts.datetime(comment.updated_at)
         if comment.choice is not None:
@@ -539,7 +548,11 @@ async def ask_withdraw(update: Update, context: BotContext) -> None:
     comment = await context.services.comments.own(context.user, tapped.comment)
     await answer_tap(update)
     target = target_name(
-        texts, comment.article_position, comment.article_number, comment.question_ordinal
+        texts,
+        comment.article_position,
+        comment.article_number,
+        comment.article_sub,
+        comment.question_ordinal,
     )
     shown = comment.choice if comment.choice is not None else comment.text
     text = texts("consultations.confirm_withdraw", target=target, text=escape(clip(shown, 1500)))
@@ -654,7 +667,11 @@ async def _saved(update: Update, context: BotContext, saved: Saved) -> int:
     texts = context.texts
     comment = saved.comment
     target = target_name(
-        texts, comment.article_position, comment.article_number, comment.question_ordinal
+        texts,
+        comment.article_position,
+        comment.article_number,
+        comment.article_sub,
+        comment.question_ordinal,
     )
     key = "consultations.edited" if saved.edited else "consultations.saved"
     c = comment.consultation_id

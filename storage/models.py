@@ -311,13 +311,14 @@ class Consultation(Row):
 
 class ConsultationArticle(Row):
     """One article (条) of a draft, in reading order; `number` is None for a draft that has
-    no 第X条 at all (one text)."""
+    no 第X条 at all (one text); `sub` is M of an inserted 第N条之M, 0 otherwise."""
 
     consultation_id: int
     position: int
     number: int | None = None
     heading_path: list[str] = Field(default_factory=list)
     text: str
+    sub: int = 0
 
 
 class ConsultationQuestion(Row):

@@ -205,7 +205,8 @@ async def add_consultation(world: World, draft: Draft) -> int:
         )
         for position, (number, path, text) in enumerate(draft.articles):
             await tx.execute(
-                "INSERT INTO consultation_articles VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO consultation_articles"
+                " (consultation_id, position, number, heading_path, text) VALUES (?, ?, ?, ?, ?)",
                 (consultation, position, number, json.dumps(path, ensure_ascii=False), text),
             )
         for position, (text, choices) in enumerate(draft.questions):

@@ -196,6 +196,7 @@ class Entry:
     heading: str | None
     first: int  # the position of its first article
     first_number: int | None
+    first_sub: int  # its 之M, 0 for an ordinary article
     children: tuple[Entry, ...] = ()
 
 
@@ -233,7 +234,7 @@ def _groups(heads: list[ArticleHead], by: Literal["volume", "chapter"]) -> list[
             chapter = _chapter(first)
             heading = chapter[-1] if chapter else None
             children = ()
-        entries.append(Entry(heading, first.position, first.number, children))
+        entries.append(Entry(heading, first.position, first.number, first.sub, children))
     return entries
 
 
@@ -312,6 +313,7 @@ class Aim:
     consultation: Consultation
     target: Target
     article_number: int | None = None
+    article_sub: int = 0  # M of 第N条之M, 0 otherwise
     question_ordinal: int | None = None
     question_text: str = ""
     current: str = ""  # the text being edited
@@ -563,7 +565,7 @@ class CommentService:
                 raise DomainError("consultations.no_such_article")
             if article.number is None:
                 return Aim(consultation, Target())
-            return Aim(consultation, target, article_number=article.number)
+            return Aim(consultation, target, article_number=article.number, article_sub=article.sub)
         if target.question_id is not None:
             questions = await self.consultations.questions(consultation.id)
             ids = [q.id for q in questions]
@@ -572,7 +574,12 @@ class CommentService:
             question = questions[ids.index(target.question_id)]
             if question.choices:  # answered with its buttons, not in words
                 raise AccessDenied("error.stale_button")
-            return Aim(consultation, target, None, ids.index(question.id) + 1, question.text)
+            return Aim(
+                consultation,
+                target,
+                question_ordinal=ids.index(question.id) + 1,
+                question_text=question.text,
+            )
         return Aim(consultation, target)
 
     async def begin(

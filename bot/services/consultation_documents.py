@@ -43,6 +43,9 @@ HEADING_FONT = "黑体"
 HEADING_STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3")
 QUESTION_CLIP = 60  # a key question's text where it labels a row
 UNSAFE_IN_NAME = re.compile(r"[^\w\-]+")
+# What labels an article: (N, M) of 第N条之M, M 0 for an ordinary article, N None for a draft
+# that is one text.
+ArticleNumber = tuple[int | None, int]
 
 
 # --- what a report holds ----------------------------------------------------------------
@@ -52,6 +55,7 @@ UNSAFE_IN_NAME = re.compile(r"[^\w\-]+")
 class ArticleCount:
     position: int
     number: int | None
+    sub: int  # M of 第N条之M, 0 otherwise
     comments: int
     adopted: int
 
@@ -118,7 +122,7 @@ def question_label(texts: Texts, question: ConsultationQuestion, limit: int = 0)
 def target_label(
     texts: Texts,
     target: Target,
-    numbers: dict[int, int | None],
+    numbers: dict[int, ArticleNumber],
     questions: dict[int, ConsultationQuestion],
     limit: int = QUESTION_CLIP,
 ) -> str:
@@ -127,8 +131,14 @@ def target_label(
         question = questions.get(target.question_id)
         return question_label(texts, question, limit) if question else "?"
     if target.article_position is not None:
-        return article_label(numbers.get(target.article_position), texts)
+        number, sub = numbers.get(target.article_position, (None, 0))
+        return article_label(number, texts, sub)
     return texts("report.whole")
+
+
+def numbers_of(articles: Iterable[ConsultationArticle]) -> dict[int, ArticleNumber]:
+    """Article position → what labels it, for target_label."""
+    return {a.position: (a.number, a.sub) for a in articles}
 
 
 def author_name(texts: Texts, comment: ReportComment) -> str:
@@ -210,7 +220,7 @@ class _Sheet:
 def xlsx(data: ReportData, texts: Texts) -> bytes:
     """Sheet 1: one row per comment; sheet 2: the summary figures and comments per article."""
     book = Workbook(write_only=True)
-    numbers = {a.position: a.number for a in data.articles}
+    numbers = numbers_of(data.articles)
     questions = {q.id: q for q in data.questions}
 
     sheet = book.create_sheet(texts("report.sheet_comments"))
@@ -278,7 +288,7 @@ def xlsx(data: ReportData, texts: Texts) -> bytes:
     for article in data.articles:
         target = Target(article.position, None)
         summary.row(
-            article_label(article.number, texts),
+            article_label(article.number, texts, article.sub),
             data.counts.get(target, 0),
             adopted.get(article.position, 0),
         )
@@ -405,7 +415,7 @@ def docx(data: ReportData, texts: Texts) -> bytes:
             depth += 1
         parts += [_paragraph(heading, "Heading2") for heading in path[depth:]]
         headings = list(path)
-        label = article_label(article.number, texts)
+        label = article_label(article.number, texts, article.sub)
         parts.append(_paragraph(label, "Heading3"))
         # the label above says 第十二条: the text's own "第十二条" / "第12条" is not repeated
         text = article.text if article.number is None else article_body(article.text)

@@ -22,11 +22,13 @@ from bot.i18n import Texts
 from bot.services import consultation_documents as documents
 from bot.services.consultation_documents import (
     ArticleCount,
+    ArticleNumber,
     ChoiceCount,
     QuestionAnswers,
     ReportData,
     ReportFile,
     ReportSummary,
+    numbers_of,
 )
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.deputy_notices import QuietHours
@@ -81,7 +83,7 @@ class TargetList:
 
     consultation: Consultation
     page: Page[TargetCount]
-    numbers: dict[int, int | None]  # article position → 第N条
+    numbers: dict[int, ArticleNumber]  # article position → 第N条(之M)
     questions: dict[int, ConsultationQuestion]
 
 
@@ -92,6 +94,7 @@ class TargetPage:
     consultation: Consultation
     target: Target
     number: int | None  # the article's 第N条
+    sub: int  # and its 之M, 0 for an ordinary article
     question: ConsultationQuestion | None
     comments: list[tuple[int, ReportComment]]
     total: int
@@ -166,11 +169,11 @@ class ConsultationReports:
         counts: list[TargetCount],
     ) -> ReportSummary:
         cid = consultation.id
-        numbers = {a.position: a.number for a in articles}
+        numbers = numbers_of(articles)
         by_target = {c.target: c for c in counts}
         discussed = sorted(
             (
-                ArticleCount(position, numbers.get(position), c.comments, c.adopted)
+                ArticleCount(position, *numbers.get(position, (None, 0)), c.comments, c.adopted)
                 for c in counts
                 if (position := c.target.article_position) is not None
             ),
@@ -261,7 +264,7 @@ class ConsultationReports:
             key=lambda c: report_order(c.target, questions),
         )
         page, pages = clamp_page(page, len(counts), per_page)
-        numbers = {a.position: a.number for a in await self.consultations.articles(consultation.id)}
+        numbers = numbers_of(await self.consultations.articles(consultation.id))
         items = counts[page * per_page : (page + 1) * per_page]
         return TargetList(consultation, Page(items, page, pages), numbers, questions)
 
@@ -271,6 +274,7 @@ class ConsultationReports:
         """A page of the comments on one article, question or the whole draft."""
         consultation = await self._closed(actor, consultation_id)
         number: int | None = None
+        sub = 0
         question: ConsultationQuestion | None = None
         if target.question_id is not None:
             questions = {q.id: q for q in await self.consultations.questions(consultation.id)}
@@ -281,7 +285,7 @@ class ConsultationReports:
             article = await self.consultations.article(consultation.id, target.article_position)
             if article is None:
                 raise DomainError("report.unknown")
-            number = article.number
+            number, sub = article.number, article.sub
         counts = {c.target: c for c in await self.repo.counts_by_target(consultation.id)}
         count = counts.get(target)
         total = count.comments if count else 0
@@ -292,6 +296,7 @@ class ConsultationReports:
             consultation=consultation,
             target=target,
             number=number,
+            sub=sub,
             question=question,
             comments=numbered,
             total=total,

@@ -248,7 +248,8 @@ def articles_of(structure: DraftStructure) -> list[ArticleRow]:
     """The rows a draft is saved as: one per article (条), or one for a draft that is one
     text. Its preamble (title, 目录) and appendix are not articles (see draft_split)."""
     return [
-        (article.number, list(article.heading_path), article.text) for article in structure.articles
+        (article.number, article.sub, list(article.heading_path), article.text)
+        for article in structure.articles
     ]
 
 

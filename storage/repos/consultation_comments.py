@@ -15,9 +15,10 @@ from storage.models import ConsultationComment, ConsultationQuestion, PersonKind
 from storage.repos.consultations import question_of
 
 # What a comment's target is named by: the article's number (None: a draft that is one
-# text), the question's place among the consultation's questions (1, 2 …).
+# text) and its 之M (0: none), the question's place among the consultation's questions (1, 2 …).
 TARGET_COLUMNS = """
     a.number AS article_number,
+    coalesce(a.sub, 0) AS article_sub,
     CASE WHEN q.id IS NOT NULL THEN
       (SELECT COUNT(*) FROM consultation_questions q2
         WHERE q2.consultation_id = q.consultation_id AND q2.position <= q.position)
@@ -35,6 +36,7 @@ class ArticleHead(Row):
 
     position: int
     number: int | None = None
+    sub: int = 0  # M of 第N条之M, 0 otherwise
     heading_path: list[str] = Field(default_factory=list)
 
 
@@ -44,6 +46,7 @@ class ArticleOnPage(Row):
 
     position: int
     number: int | None = None
+    sub: int = 0  # M of 第N条之M, 0 otherwise
     heading_path: list[str] = Field(default_factory=list)
     text: str
     comments: int
@@ -55,6 +58,7 @@ class OwnComment(ConsultationComment):
     """A person's own comment with what names its target."""
 
     article_number: int | None = None
+    article_sub: int = 0
     question_ordinal: int | None = None
 
 
@@ -64,6 +68,7 @@ class TargetCount(Row):
     consultation_id: int
     article_position: int | None = None
     article_number: int | None = None
+    article_sub: int = 0
     question_id: int | None = None
     question_ordinal: int | None = None
     comments: int
@@ -86,7 +91,7 @@ class CommentRepo:
         count uses consultation_comments_article, the next article the primary key)."""
         row = await self.db.fetchone(
             """
-            SELECT a.position, a.number, a.heading_path, a.text,
+            SELECT a.position, a.number, a.sub, a.heading_path, a.text,
                    (SELECT COUNT(*) FROM consultation_comments c
                      WHERE c.consultation_id = a.consultation_id
                        AND c.article_position = a.position AND c.withdrawn_at IS NULL)
@@ -106,7 +111,7 @@ class CommentRepo:
     async def heads(self, consultation_id: int) -> list[ArticleHead]:
         """Every article's position, number and headings, in reading order."""
         rows = await self.db.fetchall(
-            "SELECT position, number, heading_path FROM consultation_articles"
+            "SELECT position, number, sub, heading_path FROM consultation_articles"
             " WHERE consultation_id = ? ORDER BY position",
             (consultation_id,),
         )

@@ -115,17 +115,18 @@ class ConsultationRepo:
     ) -> None:
         """The draft's articles, positions 0, 1, 2 … in the order given."""
         await tx.executemany(
-            "INSERT INTO consultation_articles (consultation_id, position, number, heading_path,"
-            " text) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO consultation_articles (consultation_id, position, number, sub,"
+            " heading_path, text) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 (
                     consultation_id,
                     position,
                     number,
+                    sub,
                     json.dumps(list(path), ensure_ascii=False),
                     text,
                 )
-                for position, (number, path, text) in enumerate(articles)
+                for position, (number, sub, path, text) in enumerate(articles)
             ),
         )
 
@@ -289,7 +290,8 @@ class ConsultationRepo:
         return [int(r[0]) for r in rows]
 
 
-ArticleRow = tuple[int | None, Sequence[str], str]  # number, heading path, text
+# number, sub (M of 第N条之M, else 0), heading path, text
+ArticleRow = tuple[int | None, int, Sequence[str], str]
 
 # Deputies invited: all of them, but for a consultation of one street's deputies.
 DEPUTIES_SQL = (
