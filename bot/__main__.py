@@ -22,7 +22,7 @@ from bot.i18n import I18n, Texts
 from bot.runtime.logs import configure_logging, redact, secrets_of
 from bot.services import build_services, project_import
 from bot.services.calendar_import import import_turns
-from bot.services.consultations import Opened
+from bot.services.consultations import NATIONAL_MIN_DAYS, Opened
 from bot.services.draft_files import check_size, draft_text
 from bot.services.draft_split import split_draft
 from bot.settings import Settings, SettingsError, load_settings
@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         "--audience",
         default="everyone",
         help="deputies, deputies_street, voters_station, voters_street or everyone"
-        " (deputies are always prompted)",
+        " (every deputy is prompted too, except with deputies_street: that street's)",
     )
     create.add_argument("--audience-ref", type=int, help="the street's or station's id")
     create.add_argument(
@@ -170,7 +170,11 @@ def create_consultation(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     consultation = opened.consultation
     if opened.short_deadline:
-        print("warning: open for less than 30 days (national drafts: at least 30)", file=sys.stderr)
+        print(
+            f"warning: open for less than {NATIONAL_MIN_DAYS} days"
+            f" (national drafts: at least {NATIONAL_MIN_DAYS})",
+            file=sys.stderr,
+        )
     print(
         f"consultation #{consultation.id} opened: {opened.articles} articles,"
         f" {consultation.invited} people invited, comments until"

@@ -271,7 +271,11 @@ class ConsultationService:
     # --- time -----------------------------------------------------------------------------
 
     def today(self) -> date:
-        return self.clock.now().astimezone(self.zone).date()
+        return self._day_of(self.clock.now())
+
+    def _day_of(self, moment: datetime) -> date:
+        """The local calendar day of an instant."""
+        return moment.astimezone(self.zone).date()
 
     def deadline_of(self, day: date) -> datetime:
         """The instant comments stop: the end of `day`, local time."""
@@ -766,16 +770,18 @@ class ConsultationService:
                 if held is not None and held >= consultation.deadline:
                     continue
                 silent = await self.repo.silent_deputies(tx, consultation.id)
+                # sent late, it says how many days are really left, not its nominal count
+                left = max(1, (self._day_of(consultation.deadline) - self._day_of(now)).days)
                 await self.outbox.notify_many(
                     tx,
                     silent,
-                    REMINDER_ONE if days == 1 else REMINDER_MANY,
+                    REMINDER_ONE if left == 1 else REMINDER_MANY,
                     buttons=_read_button(consultation.id),
                     not_before=held,
                     params={
                         "title": consultation.title,
                         "deadline_at": consultation.deadline.isoformat(),
-                        "days": days,
+                        "days": left,
                         ABOUT: consultation.id,
                     },
                 )

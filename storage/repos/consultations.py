@@ -223,7 +223,8 @@ class ConsultationRepo:
     # --- reminders and closing ------------------------------------------------------------
 
     async def open_until(self, until: datetime) -> list[Consultation]:
-        """Open consultations whose deadline is at or before `until` (closed or not yet)."""
+        """Consultations still open though their deadline is at or before `until` (the
+        sweep closes them)."""
         rows = await self.db.fetchall(
             "SELECT * FROM consultations WHERE state = 'open' AND deadline <= ?"
             " ORDER BY deadline, id",
