@@ -390,12 +390,20 @@ async def begin_feedback(update: Update, context: BotContext) -> Step | None:
 ENDING = ("report.feedback_already", "report.not_closed", "report.unknown")
 
 
-async def _refused(update: Update, context: BotContext, error: DomainError) -> int | None:
-    """Say why; when the note can no longer go out, drop it and leave the conversation."""
+async def _refused(
+    update: Update, context: BotContext, error: DomainError, consultation: int | None = None
+) -> int | None:
+    """Say why; when the note can no longer go out, drop it and leave the conversation. A
+    stale button of another consultation (`consultation`) leaves the note being written be."""
     await show_error(update, context, error)
     if error.key not in ENDING:
         return None
-    await context.services.consultation_reports.discard_feedback(context.user, chat_id_of(update))
+    reports = context.services.consultation_reports
+    if consultation is not None:
+        writing = (await reports.feedback_draft(context.user)).consultation
+        if writing not in (None, consultation):
+            return None
+    await reports.discard_feedback(context.user, chat_id_of(update))
     return END
 
 
@@ -440,7 +448,7 @@ async def publish(update: Update, context: BotContext) -> int | None:
             context.user, chat_id_of(update), consultation
         )
     except DomainError as error:
-        return await _refused(update, context, error)
+        return await _refused(update, context, error, consultation)
     await answer_tap(update)
     texts = context.texts
     await respond(update, context, texts("report.feedback_published", count=texts.number(told)))

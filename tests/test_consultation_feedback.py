@@ -376,3 +376,26 @@ async def test_feedback_published_at_night_waits_for_the_morning(world: World) -
     assert {(r["priority"], r["not_before"]) for r in rows} == {(1, stamp(morning))}
     await world.outbox.drain()
     assert notices(world, 201) == []  # not yet: the night is not over
+
+
+async def test_an_old_publish_button_of_another_consultation_keeps_the_note_being_written(
+    world: World,
+) -> None:
+    first = await scene(world)
+    second = await seed_consultation(world, title="《北京市物业管理条例（草案）》")
+    await add_comment(world, second.id, 301, article=0, text="建议明确物业服务标准。")
+    staff = await consented_admin(world)
+    await report(staff, first.id)
+    await staff.tap(say(staff, "report.button_feedback"))
+    await staff.send(NOTE)
+    await staff.tap(say(staff, "report.feedback_publish"))  # the first one's note is out
+    await report(staff, second.id)
+    await staff.tap(say(staff, "report.button_feedback"))
+    await staff.send("关于物业条例的意见，已经转交市人大常委会法制办研究采纳。")
+    await staff.tap_data(FeedbackPublish(consultation=first.id).pack())  # an old button
+    assert staff.seen[-1].show_alert  # "already published" for the first
+    draft = await world.rows(
+        "SELECT data FROM drafts WHERE user_id = ? AND kind LIKE '%feedback%'", (staff.id,)
+    )
+    assert len(draft) == 1 and "物业条例" in draft[0]["data"]  # the second's note is kept
+    assert await world.conversation_state("consultation_feedback", staff.id) == "preview"
