@@ -7,6 +7,7 @@ import codecs
 import io
 import random
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -365,3 +366,37 @@ def test_the_size_refusal_names_both_sizes(i18n: I18n) -> None:
 
     assert "50 MB" in zh and "最大 20 MB" in zh
     assert "(50 MB)" in en and "at most 20 MB" in en
+
+
+def packed_with(data: bytes, method: int, *, encrypted: bool = False) -> bytes:
+    """The same zip, word/document.xml marked as packed with `method` (or encrypted) in both
+    its local header and the central directory, as an odd archiver would leave it."""
+    out = bytearray(data)
+    name = b"word/document.xml"
+    for signature, flags_at, method_at, name_at, length_at in (
+        (b"PK\x03\x04", 6, 8, 30, 26),  # local file header
+        (b"PK\x01\x02", 8, 10, 46, 28),  # central directory entry
+    ):
+        entry = out.find(signature)
+        while entry != -1:
+            length = int.from_bytes(out[entry + length_at : entry + length_at + 2], "little")
+            if out[entry + name_at : entry + name_at + length] == name:
+                out[entry + method_at : entry + method_at + 2] = method.to_bytes(2, "little")
+                if encrypted:
+                    out[entry + flags_at] |= 0x01
+            entry = out.find(signature, entry + 4)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: packed_with(data, 99), id="unknown-method"),
+        pytest.param(lambda data: packed_with(data, 8, encrypted=True), id="encrypted"),
+    ],
+)
+def test_a_docx_whose_body_cannot_be_unpacked_is_not_text(
+    damage: Callable[[bytes], bytes],
+) -> None:
+    data = damage(docx_bytes(["第一条　为了规范管理，制定本条例。"]))
+    assert refusal(data, "draft.docx").key == "draft.not_text"

@@ -57,6 +57,20 @@ ODD = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f\ue000-\uf8ff]")
 NOT_TEXT_SHARE = 0.01  # more characters than this that no text has: binary after all
 
 
+# What a damaged or odd .docx raises: a broken zip, a missing part, a document.xml that is
+# not XML (lxml's XMLSyntaxError is a SyntaxError), an encrypted part (RuntimeError) or one
+# packed with a method zipfile does not know (NotImplementedError).
+UNREADABLE = (
+    zipfile.BadZipFile,
+    PackageNotFoundError,
+    KeyError,
+    ValueError,
+    SyntaxError,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
 def check_size(size: int | None, max_bytes: int) -> None:
     """Refuse a file larger than `max_bytes` before it is downloaded; an unknown size
     (Telegram may not say) is checked again on the bytes."""
@@ -73,7 +87,10 @@ def draft_text(data: bytes, file_name: str | None, max_bytes: int) -> str:
     if data.startswith(OLE) or data.startswith(RTF):
         raise DomainError("draft.old_word")
     if data.startswith(ZIP):
-        text = "\n".join(_docx_lines(data, max_bytes))
+        try:  # read in full here: a part that cannot be unpacked fails while reading it
+            text = "\n".join(_docx_lines(data, max_bytes))
+        except UNREADABLE:
+            raise DomainError("draft.not_text") from None
     elif data.startswith(BINARY):
         raise DomainError("draft.not_text")
     else:
@@ -97,8 +114,7 @@ def _docx_lines(data: bytes, max_bytes: int) -> Iterator[str]:
                 raise DomainError("draft.not_text")  # a zip, .xlsx, .odt …: not a Word file
             _check_unpacked(archive, max_bytes)
         document = Document(io.BytesIO(data))
-    # lxml's XMLSyntaxError, for a document.xml that is not XML, is a SyntaxError
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, SyntaxError):
+    except UNREADABLE:
         raise DomainError("draft.not_text") from None
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
