@@ -4,8 +4,9 @@ The open ballots → one opened (from the list or from its notice) → a sheet: 
 with its current mark, buttons to mark it (for / against / abstain, 满意 / 基本满意 / 不满意,
 or chosen in K of N with a counter), paged → Submit → every mark once more, "cannot be
 changed after" → Confirm counts it. Every mark is saved with its step (the conversation
-bot.services.ballots.VOTE), so a restart resumes the sheet. Once counted, the chat keeps no
-record of the marks: the confirmation is replaced by a receipt without them.
+bot.services.ballots.VOTE), so a restart resumes the sheet. Once counted, the confirmation
+is replaced by a receipt without the marks (an older sheet message, sent before the ballot
+was opened again, is left as it was).
 
 Staff's side (/ballots) is handlers.ballot_staff; results, handlers.ballot_results."""
 

@@ -151,3 +151,16 @@ def test_opening_and_closing_are_date_times_in_the_settings_zone(locale: str) ->
         cell = cells[texts(locale)(key)]
         assert cell.value == datetime(2026, 12, 31, 16, 0)  # 08:00 UTC, Shanghai's clock
         assert cell.number_format == TIME_FORMAT  # a time Excel sorts by, not text
+
+
+@pytest.mark.parametrize("title", ["资金$5万$改造", "费用$^$项目"])
+def test_a_title_with_dollar_signs_is_drawn_as_text_not_a_formula(title: str) -> None:
+    base = result(BallotMode.RATING)
+    project = base.rows[0].project.model_copy(update={"title": title})
+    row = replace(base.rows[0], project=project)
+    with chart_font() as font, warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph or a formula error fails here
+        figure = chart_figure(replace(base, rows=[row, *base.rows[1:]]), texts("zh_CN"), font)
+        figure.canvas.draw()
+        drawn = [t.get_text() for t in drawn_texts(figure)]
+    assert any(title in text for text in drawn)

@@ -334,6 +334,20 @@ async def test_staff_withdraw_a_candidate_and_may_enter_it_again(world: World, l
     ]
 
 
+async def test_a_candidate_may_take_the_title_of_a_withdrawn_one(world: World) -> None:
+    admin = await staff(world)
+    gone = await project(world, "口袋公园", state="withdrawn")
+    pid = await project(world, "小微绿地")
+    await admin.tap_data(ProjectOpen(project=pid, page=0).pack())
+    await admin.tap(t(admin, "project.edit"))
+    await admin.tap(t(admin, "project.field_title"))
+    out = await admin.send("口袋公园")
+    assert out[-1].text.startswith(t(admin, "project.updated"))
+    rows = await projects(world)
+    assert [(r["id"], r["title"], r["state"]) for r in rows] == [(pid, "口袋公园", "candidate")]
+    assert gone not in [r["id"] for r in rows]  # the withdrawn one made room
+
+
 async def open_ballot_on(world: World, project_id: int) -> None:
     """What the ballots do when a selection opens (bot.services.ballots): the ballot and
     its projects."""

@@ -46,7 +46,13 @@ def chart_font() -> Iterator[FontProperties]:
         font_manager.fontManager.addfont(str(FONT_PATH))
     with (
         _drawing,
-        rc_context({"font.family": "sans-serif", "font.sans-serif": [font.get_name()]}),
+        rc_context(
+            {
+                "font.family": "sans-serif",
+                "font.sans-serif": [font.get_name()],
+                "text.parse_math": False,  # a title with "$" is text, never a formula
+            }
+        ),
     ):
         yield font
 

@@ -46,8 +46,8 @@ HEADERS = {
     "预算(万元)": "budget",
 }
 LIMITS = {"title": TITLE_MAX, "description": DESCRIPTION_MAX, "department": DEPARTMENT_MAX}
-Row = tuple[int, dict[str, str]]
-LINE = re.compile(r"^line (\d+):")  # a line number and its cells by field
+Row = tuple[int, dict[str, str]]  # a line number and its cells by field
+LINE = re.compile(r"^line (\d+):")
 
 
 @dataclass

@@ -480,6 +480,8 @@ class ProjectService:
                 project.year, str(value), project.id, tx
             ):
                 raise DomainError("project.title_taken", title=str(value), year=project.year)
+            if column == "title":  # a withdrawn candidate's title is free again
+                await self.repo.drop_withdrawn(tx, project.year, str(value))
             await self.repo.edit(tx, project.id, column, value)
             await self.candidates.put(tx, chat_id, actor.telegram_id, None, None, now)
             edited = await self.repo.get(project.id, tx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from storage.db import Database, Tx, stamp
@@ -35,16 +35,6 @@ class ProjectRepo:
         source = tx if tx is not None else self.db
         row = await source.fetchone("SELECT * FROM projects WHERE id = ?", (project_id,))
         return project_of(row) if row is not None else None
-
-    async def of_year(self, year: int, states: Collection[ProjectState] = ()) -> list[Project]:
-        """The year's projects in the order they were entered, of `states` when given."""
-        sql = "SELECT * FROM projects WHERE year = ?"
-        params: list[object] = [year]
-        if states:
-            sql += f" AND state IN ({', '.join('?' * len(states))})"
-            params += [state.value for state in states]
-        rows = await self.db.fetchall(sql + " ORDER BY id", params)
-        return [project_of(row) for row in rows]
 
     # --- listing ---------------------------------------------------------------------------
 
@@ -90,6 +80,14 @@ class ProjectRepo:
             (year, title, but or 0),
         )
         return row is not None
+
+    async def drop_withdrawn(self, tx: Tx, year: int, title: str) -> None:
+        """Forget a withdrawn candidate of `year` with this title, so another may take it (a
+        withdrawn candidate was never on a ballot, nor had progress or followers)."""
+        await tx.execute(
+            "DELETE FROM projects WHERE year = ? AND title = ? AND state = 'withdrawn'",
+            (year, title),
+        )
 
     async def add_candidate(
         self,
@@ -166,10 +164,6 @@ class ProjectRepo:
             (project_id, limit),
         )
         return [update_of(row) for row in rows]
-
-    async def count_updates(self, project_id: int) -> int:
-        sql = "SELECT count(*) FROM project_updates WHERE project_id = ?"
-        return int(await self.db.scalar(sql, (project_id,)) or 0)
 
     # --- followers -------------------------------------------------------------------------
 
