@@ -79,6 +79,26 @@ async def test_a_csv_with_english_headers(world: World) -> None:
     ]
 
 
+async def test_a_cell_over_several_lines_keeps_them_and_later_lines_keep_their_numbers(
+    world: World,
+) -> None:
+    path = write(
+        world.tmp_path,
+        HEADER
+        + '老旧小区加装电梯,"第一批 30 个小区\n第二批 20 个小区",区住建委,1200\n'  # lines 2-3
+        + "社区食堂,,区民政局,85.5\n"  # line 4
+        + "预算不对,,区住建委,一百万\n",  # line 5
+    )
+    report = await imported(world, path)
+    assert report.imported == 0
+    assert len(report.errors) == 1 and report.errors[0].startswith("line 5:")
+    row = '老旧小区加装电梯,"第一批\n第二批",区住建委,\n'
+    fixed = write(world.tmp_path, HEADER + row, "ok.csv")
+    report = await imported(world, fixed)
+    assert report.imported == 1
+    assert (await projects(world))[0][2] == "第一批\n第二批"
+
+
 async def test_chinese_headers_in_any_order_and_only_the_title_needed(world: World) -> None:
     path = write(
         world.tmp_path,
