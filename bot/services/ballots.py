@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -54,7 +53,6 @@ from storage.models import (
     User,
 )
 from storage.repos.ballots import BallotRepo
-from storage.repos.drafts import conversation_key
 
 MAX_PROJECTS = 60  # on one ballot: its sheet pages and its confirmation fit their messages
 CLOSED_SHOWN = 5  # closed ballots listed under the open ones
@@ -209,13 +207,6 @@ class BallotService:
             return ballot.closes_at
         return None
 
-    async def _check_free(self, actor: User, chat_id: int, spec: Conversation[Any, Any]) -> None:
-        """One conversation at a time, for the buttons that open one (the gate keeps the rule
-        for commands but knows no buttons)."""
-        key = conversation_key(chat_id, actor.telegram_id)
-        if await self.votes.states.active_names(key) - {spec.name}:
-            raise DomainError("ballot.busy_elsewhere")
-
     # --- opening (staff) ---------------------------------------------------------------------
 
     async def open_draft(self, actor: User) -> OpenDraft:
@@ -230,7 +221,7 @@ class BallotService:
 
     async def begin_open(self, actor: User, chat_id: int) -> None:
         ensure(actor, Action.MANAGE_PROJECTS)
-        await self._check_free(actor, chat_id, OPEN)
+        await self.opening.ensure_alone(chat_id, actor.telegram_id, "ballot.busy_elsewhere")
         await self._store_open(actor, chat_id, OpenDraft(), OpenStep.KIND)
 
     async def discard_open(self, actor: User, chat_id: int) -> None:
@@ -535,7 +526,7 @@ class BallotService:
         """Open a ballot to mark: marks kept for it are kept (a vote in progress resumes);
         those of another ballot are dropped."""
         ballot = await self._votable(actor, ballot_id)
-        await self._check_free(actor, chat_id, VOTE)
+        await self.votes.ensure_alone(chat_id, actor.telegram_id, "ballot.busy_elsewhere")
         draft = await self.votes.load(actor.telegram_id) or VoteDraft()
         if draft.ballot != ballot_id:
             draft = VoteDraft(ballot=ballot_id)

@@ -50,7 +50,6 @@ from storage.repos.consultation_comments import (
 )
 from storage.repos.consultations import ConsultationRepo
 from storage.repos.deputies import DeputyRepo
-from storage.repos.drafts import conversation_key
 from storage.repos.stations import StationRepo
 
 # A comment is measured like an opinion (bot.services.text.typed): the minimum counts
@@ -539,13 +538,6 @@ class CommentService:
             now=self.clock.now(),
         )
 
-    async def _check_free(self, actor: User, chat_id: int) -> None:
-        """One conversation at a time: the gate keeps the rule for commands, and commenting
-        is opened by buttons."""
-        key = conversation_key(chat_id, actor.telegram_id)
-        if await self.steps.states.active_names(key) - {COMMENT.name}:
-            raise DomainError("consultations.busy")
-
     async def _store(
         self,
         tx: Tx,
@@ -590,7 +582,7 @@ class CommentService:
         consultation = await self.readable(actor, consultation_id)
         self.ensure_open(consultation)
         aim = await self._aim(consultation, target)
-        await self._check_free(actor, chat_id)
+        await self.steps.ensure_alone(chat_id, actor.telegram_id, "consultations.busy")
         draft = CommentDraft(consultation=consultation.id, target=aim.target, at=at)
         async with self.db.transaction() as tx:
             await self._store(tx, actor, chat_id, draft, CommentStep.TEXT)
@@ -615,7 +607,7 @@ class CommentService:
             raise AccessDenied("error.stale_button")
         target = Target(article_position=comment.article_position, question_id=comment.question_id)
         aim = await self._aim(consultation, target)
-        await self._check_free(actor, chat_id)
+        await self.steps.ensure_alone(chat_id, actor.telegram_id, "consultations.busy")
         draft = CommentDraft(consultation=consultation.id, target=target, at=at, editing=comment.id)
         async with self.db.transaction() as tx:
             await self._store(tx, actor, chat_id, draft, CommentStep.TEXT)

@@ -330,9 +330,7 @@ class ConsultationService:
         """A new consultation: the draft is asked for. It begins with a button, which the
         gate's one-conversation-at-a-time rule (for commands) does not see: checked here."""
         ensure(actor, Action.OPEN_CONSULTATION)
-        key = conversation_key(chat_id, actor.telegram_id)
-        if await self.steps.states.active_names(key) - {CONSULT.name}:
-            raise DomainError("conversation.busy")
+        await self.steps.ensure_alone(chat_id, actor.telegram_id, "conversation.busy")
         await self.save(actor, chat_id, ConsultDraft(), ConsultStep.DRAFT)
 
     async def discard(self, actor: User, chat_id: int) -> None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.access import Action, allowed, ensure
 from bot.clock import Clock
+from bot.errors import DomainError
 from storage import Database, Tx
 from storage.models import User
 from storage.repos.drafts import ConversationRepo, DraftRepo, KindDraftRepo, conversation_key
@@ -127,6 +128,14 @@ class DraftStore(Generic[StepT, DraftT]):
             return self.spec.draft.model_validate(data)
         except ValidationError as error:
             raise DraftUnreadable(self.spec) from error
+
+    async def ensure_alone(self, chat_id: int, user_id: int, refusal: str) -> None:
+        """One conversation at a time, for the buttons that open this one: the gate keeps
+        the rule for commands but knows no buttons. Refused with `refusal` while another
+        conversation is under way in this chat."""
+        key = conversation_key(chat_id, user_id)
+        if await self.states.active_names(key) - {self.spec.name}:
+            raise DomainError(refusal)
 
     async def step_of(self, chat_id: int, user_id: int, tx: Tx | None = None) -> StepT | None:
         raw = await self.states.get(self.spec.name, conversation_key(chat_id, user_id), tx)

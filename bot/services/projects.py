@@ -31,7 +31,6 @@ from bot.settings import Settings
 from storage import Database, Tx
 from storage.models import Opinion, Project, ProjectState, ProjectUpdate, User
 from storage.repos.deputies import DeputyRepo
-from storage.repos.drafts import conversation_key
 from storage.repos.opinions import OpinionRepo
 from storage.repos.projects import ProjectRepo
 
@@ -342,13 +341,6 @@ class ProjectService:
         async with self.db.transaction() as tx:
             await store.put(tx, chat_id, actor.telegram_id, draft, step, self.clock.now())
 
-    async def _check_free(self, actor: User, chat_id: int, spec: Conversation[Any, Any]) -> None:
-        """One conversation at a time, for the buttons that open these (the gate keeps the
-        rule for commands but knows no buttons)."""
-        key = conversation_key(chat_id, actor.telegram_id)
-        if await self.candidates.states.active_names(key) - {spec.name}:
-            raise DomainError("conversation.busy")
-
     # --- candidates ------------------------------------------------------------------------
 
     async def _editable(self, project: Project) -> bool:
@@ -371,7 +363,7 @@ class ProjectService:
     async def begin_candidate(self, actor: User, chat_id: int) -> CandidateDraft:
         """A new candidate of this year, from the list's "add" button."""
         ensure(actor, Action.MANAGE_PROJECTS)
-        await self._check_free(actor, chat_id, CANDIDATE)
+        await self.candidates.ensure_alone(chat_id, actor.telegram_id, "conversation.busy")
         draft = CandidateDraft(year=self.this_year())
         await self._put(self.candidates, actor, chat_id, draft, CandidateStep.TITLE)
         return draft
@@ -381,7 +373,7 @@ class ProjectService:
     ) -> CandidateDraft:
         """One field of a candidate typed again; saved as soon as it is."""
         project = await self._changeable(actor, project_id)
-        await self._check_free(actor, chat_id, CANDIDATE)
+        await self.candidates.ensure_alone(chat_id, actor.telegram_id, "conversation.busy")
         draft = CandidateDraft(
             year=project.year,
             title=project.title,
@@ -518,7 +510,7 @@ class ProjectService:
     async def begin_progress(self, actor: User, chat_id: int, project_id: int) -> Project:
         ensure(actor, Action.MANAGE_PROJECTS)
         project = await self._postable(actor, project_id)
-        await self._check_free(actor, chat_id, PROGRESS)
+        await self.progress.ensure_alone(chat_id, actor.telegram_id, "conversation.busy")
         draft = ProgressDraft(project_id=project.id)
         await self._put(self.progress, actor, chat_id, draft, ProgressStep.PERCENT)
         return project
@@ -612,7 +604,7 @@ class ProjectService:
             raise DomainError("project.not_chosen", title=project.title)
         if await self.deputies.get(actor.telegram_id) is None:
             raise DomainError("project.not_a_deputy")
-        await self._check_free(actor, chat_id, SUPERVISION)
+        await self.supervision.ensure_alone(chat_id, actor.telegram_id, "conversation.busy")
         draft = SupervisionDraft(project_id=project.id)
         await self._put(self.supervision, actor, chat_id, draft, SupervisionStep.TEXT)
         return project

@@ -28,7 +28,6 @@ from storage import Database
 from storage.models import Deputy, DutyTurn, Station, TurnKind, User, Visit
 from storage.repos.calendar import CalendarRepo
 from storage.repos.deputies import DeputyRepo
-from storage.repos.drafts import conversation_key
 from storage.repos.stations import StationRepo
 from storage.repos.visits import VisitRepo
 
@@ -235,13 +234,6 @@ class VisitService:
             raise DomainError("visit.not_a_deputy")
         return deputy
 
-    async def _check_free(self, actor: User, chat_id: int) -> None:
-        """One conversation at a time, for the buttons that open this one (the gate keeps
-        the rule for commands, /visit among them, but knows no buttons)."""
-        key = conversation_key(chat_id, actor.telegram_id)
-        if await self.steps.states.active_names(key) - {VISIT.name}:
-            raise DomainError("visit.busy_elsewhere")
-
     async def station(self, station_id: int | None) -> Station | None:
         return None if station_id is None else await self.stations.get(station_id)
 
@@ -285,7 +277,7 @@ class VisitService:
             logged = await self.repo.logged_turn(tx, actor.telegram_id, turn_id)
         if logged is not None:
             raise DomainError("visit.turn_already_logged", date=logged.visit_date.isoformat())
-        await self._check_free(actor, chat_id)
+        await self.steps.ensure_alone(chat_id, actor.telegram_id, "visit.busy_elsewhere")
         draft = VisitDraft(
             kind=TURN_KINDS[turn.kind],
             visit_date=self.local_date(turn.starts_at),
@@ -372,7 +364,7 @@ class VisitService:
     ) -> tuple[VisitDraft, VisitStep]:
         """Copy the visit into a draft and wait at the field's step for its new value."""
         visit = await self.changeable(actor, visit_id)
-        await self._check_free(actor, chat_id)
+        await self.steps.ensure_alone(chat_id, actor.telegram_id, "visit.busy_elsewhere")
         draft = VisitDraft(
             kind=VisitKind(visit.kind),
             visit_date=visit.visit_date,
