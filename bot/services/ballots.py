@@ -216,8 +216,7 @@ class BallotService:
     async def _store_open(
         self, actor: User, chat_id: int, draft: OpenDraft | None, step: OpenStep | None
     ) -> None:
-        async with self.db.transaction() as tx:
-            await self.opening.put(tx, chat_id, actor.telegram_id, draft, step, self.clock.now())
+        await self.opening.keep(chat_id, actor.telegram_id, draft, step, self.clock.now())
 
     async def begin_open(self, actor: User, chat_id: int) -> None:
         ensure(actor, Action.MANAGE_PROJECTS)
@@ -511,8 +510,7 @@ class BallotService:
     async def _store_vote(
         self, actor: User, chat_id: int, draft: VoteDraft, step: VoteStep
     ) -> None:
-        async with self.db.transaction() as tx:
-            await self.votes.put(tx, chat_id, actor.telegram_id, draft, step, self.clock.now())
+        await self.votes.keep(chat_id, actor.telegram_id, draft, step, self.clock.now())
 
     async def begin_pick(self, actor: User, chat_id: int) -> list[Ballot]:
         """/ballot: the ballots to vote in; the step is kept only when there is one to open."""

@@ -114,8 +114,7 @@ class BroadcastService:
         self, actor: User, chat_id: int, draft: BroadcastDraft, step: BroadcastStep | None
     ) -> None:
         """The draft and the conversation step it is at, written together."""
-        async with self.db.transaction() as tx:
-            await self.steps.put(tx, chat_id, actor.telegram_id, draft, step, self.clock.now())
+        await self.steps.keep(chat_id, actor.telegram_id, draft, step, self.clock.now())
 
     async def begin(self, actor: User, chat_id: int) -> None:
         ensure(actor, Action.BROADCAST)

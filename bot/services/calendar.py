@@ -183,8 +183,7 @@ class CalendarService:
     ) -> None:
         """The draft and its conversation step together; `step` None discards both."""
         ensure(actor, Action.MANAGE_CALENDAR)
-        async with self.db.transaction() as tx:
-            await self.steps.put(tx, chat_id, actor.telegram_id, draft, step, self.clock.now())
+        await self.steps.keep(chat_id, actor.telegram_id, draft, step, self.clock.now())
 
     def turn_day(self, raw: str | None) -> date:
         """A one-off turn's day as typed (without a year, its next occurrence); not past."""

@@ -323,8 +323,7 @@ class ConsultationService:
     ) -> None:
         """The draft and the step it is at, written together (step None ends it)."""
         ensure(actor, Action.OPEN_CONSULTATION)
-        async with self.db.transaction() as tx:
-            await self.steps.put(tx, chat_id, actor.telegram_id, draft, step, self.clock.now())
+        await self.steps.keep(chat_id, actor.telegram_id, draft, step, self.clock.now())
 
     async def begin(self, actor: User, chat_id: int) -> None:
         """A new consultation: the draft is asked for. It begins with a button, which the

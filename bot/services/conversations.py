@@ -110,6 +110,7 @@ class DraftStore(Generic[StepT, DraftT]):
     resumes at the step the draft belongs to."""
 
     def __init__(self, db: Database, spec: Conversation[StepT, DraftT]) -> None:
+        self.db = db
         self.spec = spec
         self.drafts = KindDraftRepo(db)
         self.own_table = DraftRepo(db) if spec.draft_table == "opinion_drafts" else None
@@ -128,6 +129,13 @@ class DraftStore(Generic[StepT, DraftT]):
             return self.spec.draft.model_validate(data)
         except ValidationError as error:
             raise DraftUnreadable(self.spec) from error
+
+    async def keep(
+        self, chat_id: int, user_id: int, draft: DraftT | None, step: StepT | None, now: datetime
+    ) -> None:
+        """`put` in a transaction of its own: a step that writes nothing else."""
+        async with self.db.transaction() as tx:
+            await self.put(tx, chat_id, user_id, draft, step, now)
 
     async def ensure_alone(self, chat_id: int, user_id: int, refusal: str) -> None:
         """One conversation at a time, for the buttons that open this one: the gate keeps
@@ -202,10 +210,9 @@ class ConversationService:
     ) -> None:
         """Keep `draft` at `step` in one transaction; step None ends the conversation."""
         spec.ensure(actor)
-        async with self.db.transaction() as tx:
-            await DraftStore(self.db, spec).put(
-                tx, chat_id, actor.telegram_id, draft, step, self.clock.now()
-            )
+        await DraftStore(self.db, spec).keep(
+            chat_id, actor.telegram_id, draft, step, self.clock.now()
+        )
 
     # --- the life of a conversation ---------------------------------------------------------
 

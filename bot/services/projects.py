@@ -338,8 +338,7 @@ class ProjectService:
     ) -> None:
         """A conversation's draft and its step, written together (step None: ended)."""
         store.spec.ensure(actor)
-        async with self.db.transaction() as tx:
-            await store.put(tx, chat_id, actor.telegram_id, draft, step, self.clock.now())
+        await store.keep(chat_id, actor.telegram_id, draft, step, self.clock.now())
 
     # --- candidates ------------------------------------------------------------------------
 
