@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.request import HTTPXRequest
 
+from bot import classes_cli, departments_cli, report_cli
 from bot.app import bot_api_root, build_application, on_shutdown, on_startup
 from bot.clock import SystemClock
 from bot.errors import DomainError
@@ -79,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--question", action="append", default=[], help="a key question: TEXT or TEXT|opt1|opt2…"
     )
+    report_cli.add_parser(sub)
+    departments_cli.add_parser(sub)
+    classes_cli.add_parser(sub)
     return parser
 
 
@@ -298,6 +302,12 @@ def main(argv: list[str] | None = None) -> int:
         return create_consultation(settings, args)
     if args.command == "projects":
         return asyncio.run(import_projects(settings, args.file, args.year))
+    if args.command == "report":
+        return report_cli.main(settings, args)
+    if args.command == "departments":
+        return departments_cli.main(settings, args)
+    if args.command == "classes":
+        return classes_cli.main(settings, args)
     return asyncio.run(run(settings))
 
 

@@ -34,6 +34,18 @@ class Action(StrEnum):
     FOLLOW_PROJECT = "follow_project"  # a deputy follows a project's progress
     SUPERVISE_PROJECT = "supervise_project"  # a deputy's supervision opinion on a project
     VOTE_BALLOT = "vote_ballot"  # 票决 and 测评: deputies only, by secret ballot
+    # deputies' suggestions (代表建议), issue 10
+    DRAFT_SUGGESTION = "draft_suggestion"  # /suggest, withdraw, invite co-signers
+    COSIGN_SUGGESTION = "cosign_suggestion"  # confirm or decline a co-signing invitation
+    RATE_SUGGESTION = "rate_suggestion"  # the lead deputy rates the answer
+    ASSIGN_SUGGESTION = "assign_suggestion"  # 交办, 不予交办, reassign, 重点督办, extend
+    MANAGE_DEPARTMENTS = "manage_departments"  # the departments table and their liaisons
+    ANSWER_SUGGESTION = "answer_suggestion"  # a department's answer, 退办, progress updates
+    VIEW_LEDGER = "view_ledger"  # 台账
+    VIEW_STATS = "view_stats"  # /stats
+    GIVE_ACCOUNT = "give_account"  # /account: a deputy's annual account (年述职)
+    OPEN_ACCOUNT_RATING = "open_account_rating"  # voters rate a deputy's account
+    RATE_ACCOUNT = "rate_account"  # a voter of the deputy's station rates the account
 
 
 _EVERYONE = frozenset(Role)
@@ -65,6 +77,18 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.FOLLOW_PROJECT: frozenset({Role.DEPUTY}),
     Action.SUPERVISE_PROJECT: frozenset({Role.DEPUTY}),
     Action.VOTE_BALLOT: frozenset({Role.DEPUTY}),
+    Action.DRAFT_SUGGESTION: frozenset({Role.DEPUTY}),
+    Action.COSIGN_SUGGESTION: frozenset({Role.DEPUTY}),
+    Action.RATE_SUGGESTION: frozenset({Role.DEPUTY}),
+    Action.ASSIGN_SUGGESTION: _STAFF,
+    Action.MANAGE_DEPARTMENTS: _STAFF,
+    # staff record the answer for a department that does not use the bot
+    Action.ANSWER_SUGGESTION: frozenset({Role.LIAISON, Role.STAFF, Role.ADMIN}),
+    Action.VIEW_LEDGER: _STAFF,
+    Action.VIEW_STATS: _STAFF,
+    Action.GIVE_ACCOUNT: frozenset({Role.DEPUTY}),
+    Action.OPEN_ACCOUNT_RATING: _STAFF,
+    Action.RATE_ACCOUNT: frozenset({Role.VOTER}),
 }
 
 

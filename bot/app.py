@@ -26,11 +26,16 @@ from bot.runtime.processor import ChatOrderedUpdateProcessor
 from bot.runtime.scheduler import Scheduler
 from bot.services import Services
 from handlers import (
+    account,
+    account_rating,
+    assign,
+    assigned,
     ballots,
     broadcast,
     consult,
     consultation_report,
     consultations,
+    departments,
     duty,
     errors,
     fallback,
@@ -40,6 +45,7 @@ from handlers import (
     inbox,
     invite,
     language,
+    ledger,
     my,
     notices,
     opinion,
@@ -49,6 +55,10 @@ from handlers import (
     staff,
     start,
     station,
+    stats,
+    suggest,
+    suggestion_rating,
+    suggestions,
     visits,
 )
 from handlers.commands import register_menus
@@ -83,6 +93,16 @@ FEATURES: tuple[Feature, ...] = (
     consultation_report,
     projects,
     ballots,
+    suggest,
+    suggestions,
+    departments,
+    assign,
+    assigned,
+    suggestion_rating,
+    ledger,
+    stats,
+    account,
+    account_rating,
 )
 
 

@@ -75,6 +75,26 @@ class Settings(BaseSettings):
     # rate 满意 or 基本满意, else 不满意; the base is everyone entitled, or those who voted
     rating_verdict_base: Literal["entitled", "voted"] = "entitled"
     rating_verdict_share: float = Field(default=0.5, ge=0, lt=1)
+    # deputies' suggestions (代表法 art. 51): answered within `suggestion_due_months` of 交办,
+    # extendable once to `suggestion_extended_months` with staff consent; re-handling
+    # (重新办理) answered within `rehandle_due_months`; reminders to the department
+    # `suggestion_reminder_days` before the deadline; 退办 within `suggestion_return_days`
+    # working days; the lead deputy rates within `suggestion_rating_days` working days; a
+    # class-B commitment whose date passed with no progress update alerts staff after
+    # `commitment_grace_days` days
+    suggestion_number_prefix: str = Field(default="JY", pattern=r"^[A-Z]{1,6}$")
+    suggestion_due_months: int = Field(default=3, ge=1, le=12)
+    suggestion_extended_months: int = Field(default=6, ge=1, le=24)
+    rehandle_due_months: int = Field(default=2, ge=1, le=12)
+    suggestion_reminder_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [30, 7]
+    )
+    suggestion_return_days: int = Field(default=7, ge=1, le=60)
+    suggestion_rating_days: int = Field(default=15, ge=1, le=60)
+    commitment_grace_days: int = Field(default=7, ge=1, le=90)
+    # 建议公开: answered suggestions the lead deputy agreed to publish are posted to this
+    # public channel (its numeric id, or @username); none: nothing is published
+    publication_channel: str | None = Field(default=None, pattern=r"^(-?\d+|@\w{5,32})$")
 
     @field_validator("bot_token")
     @classmethod
@@ -97,7 +117,7 @@ class Settings(BaseSettings):
                 raise ValueError("must be Telegram user ids separated by commas") from exc
         return value
 
-    @field_validator("consultation_reminder_days", mode="before")
+    @field_validator("consultation_reminder_days", "suggestion_reminder_days", mode="before")
     @classmethod
     def _split_days(cls, value: object) -> object:
         if isinstance(value, str):

@@ -19,7 +19,16 @@ VOTER_COMMANDS = (
     "help",
     "cancel",
 )
-DEPUTY_COMMANDS = ("inbox", "visit", "visits", "calendar", "ballot")
+DEPUTY_COMMANDS = (
+    "inbox",
+    "visit",
+    "visits",
+    "calendar",
+    "ballot",
+    "suggest",
+    "suggestions",
+    "account",
+)
 STAFF_COMMANDS = (
     "opinions",
     "inbox",
@@ -29,8 +38,14 @@ STAFF_COMMANDS = (
     "invite",
     "consult",
     "ballots",
+    "assign",
+    "departments",
+    "ledger",
+    "stats",
+    "accounts",
 )
 ADMIN_COMMANDS = ("staff",)
+LIAISON_COMMANDS = ("assigned",)
 
 # Telegram names a menu's language by its two-letter code.
 MENU_LANGUAGES = {"zh_CN": "zh", "en": "en"}
@@ -44,6 +59,8 @@ def commands_for(role: Role) -> tuple[str, ...]:
         commands += STAFF_COMMANDS
     if role == Role.ADMIN:
         commands += ADMIN_COMMANDS
+    if role == Role.LIAISON:
+        commands += LIAISON_COMMANDS
     return commands
 
 

@@ -15,6 +15,7 @@ class Role(StrEnum):
     DEPUTY = "deputy"
     STAFF = "staff"
     ADMIN = "admin"
+    LIAISON = "liaison"  # a handling department's liaison (承办单位联络员)
 
 
 class OpinionStatus(StrEnum):
@@ -408,4 +409,196 @@ class Ballot(Row):
     opened_by: int | None = None
     opened_at: datetime
     closes_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+# --- deputies' suggestions, departments, the ledger (0009) -----------------------------------
+
+
+class SuggestionState(StrEnum):
+    """A suggestion's life: submitted → assigned (交办) → answered (办复) → closed once rated;
+    withdrawn or declined (不予交办) before assignment; returned (退办) while staff reassign;
+    rehandling (重新办理) after an unsatisfied rating, once."""
+
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+    DECLINED = "declined"
+    ASSIGNED = "assigned"
+    RETURNED = "returned"
+    ANSWERED = "answered"
+    REHANDLING = "rehandling"
+    CLOSED = "closed"
+
+
+class SuggestionRating(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY = "basically"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class CosignerState(StrEnum):
+    INVITED = "invited"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+
+
+class AssignmentState(StrEnum):
+    ACTIVE = "active"
+    RETURNED = "returned"  # 退办 by the department
+    ENDED = "ended"  # replaced by a reassignment, or the suggestion closed
+
+
+class Department(Row):
+    id: int
+    name: str
+    active: bool = True
+    created_at: datetime
+
+
+class DepartmentLiaison(Row):
+    user_id: int
+    department_id: int
+    name: str
+    joined_at: datetime
+
+
+class LiaisonInvitation(Row):
+    code: str
+    name: str
+    department_id: int
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None = None
+    used_at: datetime | None = None
+
+
+class OutcomeClass(Row):
+    """One answer class of a year (A 已解决或基本解决 …): a setting per year."""
+
+    year: int
+    code: str
+    label: str
+    position: int
+    counts_as_progress: bool = False
+    ledger: bool = False
+
+
+class Suggestion(Row):
+    id: int
+    number: str
+    lead_deputy_id: int
+    title: str
+    reason: str
+    proposals: str
+    category: str
+    publish: bool = False
+    state: SuggestionState
+    priority: bool = False
+    decline_reason: str = ""
+    created_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None = None
+    assigned_at: datetime | None = None
+    first_assigned_at: datetime | None = None
+    due_at: datetime | None = None
+    extended: bool = False
+    extension_requested_at: datetime | None = None
+    extension_reason: str = ""
+    answered_at: datetime | None = None
+    outcome_class: str | None = None
+    rating: SuggestionRating | None = None
+    rated_at: datetime | None = None
+    rating_due_at: datetime | None = None
+    rating_comment: str = ""
+    rehandled: bool = False
+    ledger_done_at: datetime | None = None
+    channel_outbox_id: int | None = None
+    closed_at: datetime | None = None
+
+
+class SuggestionCosigner(Row):
+    suggestion_id: int
+    deputy_id: int
+    state: CosignerState
+    invited_at: datetime
+    answered_at: datetime | None = None
+
+
+class SuggestionAssignment(Row):
+    id: int
+    suggestion_id: int
+    department_id: int
+    lead: bool
+    state: AssignmentState
+    assigned_at: datetime
+    assigned_by: int | None = None
+    return_reason: str = ""
+    proposed_department: str = ""
+    returned_at: datetime | None = None
+
+
+class SuggestionAnswer(Row):
+    id: int
+    suggestion_id: int
+    round: int
+    department_id: int
+    outcome_class: str
+    met_deputy: bool
+    met_on: date | None = None
+    summary: str
+    recorded_by: int
+    answered_at: datetime
+    on_time: bool
+
+
+class Commitment(Row):
+    """A class-B promise: what, by when; done once the department says so (台账)."""
+
+    id: int
+    suggestion_id: int
+    answer_id: int
+    text: str
+    due_on: date
+    done_at: datetime | None = None
+    reminded_at: datetime | None = None
+    alerted_at: datetime | None = None
+
+
+class CommitmentUpdate(Row):
+    id: int
+    commitment_id: int
+    text: str
+    done: bool = False
+    author_id: int | None = None
+    at: datetime
+
+
+class SuggestionEvent(Row):
+    id: int
+    suggestion_id: int
+    at: datetime
+    actor_id: int | None = None
+    kind: str
+    note: str = ""
+
+
+class TurnAbsence(Row):
+    turn_id: int
+    deputy_id: int
+    reason: str
+    at: datetime
+
+
+class AccountRating(Row):
+    """Voters' satisfaction with a deputy's annual account (年述职测评), by secret ballot."""
+
+    id: int
+    deputy_id: int
+    year: int
+    station_id: int
+    state: BallotState
+    opened_by: int | None = None
+    opened_at: datetime
+    closes_at: datetime
     closed_at: datetime | None = None

@@ -296,9 +296,7 @@ async def test_the_confirm_of_an_older_preview_sends_nothing(
     await compose(admin, "新的通知：周五停电。")
 
     replies = await admin.tap_data(old_data, old_message)
-    assert [o.text for o in replies if o.kind == "alert"] == [
-        say(admin, "broadcast.old_preview")
-    ]
+    assert [o.text for o in replies if o.kind == "alert"] == [say(admin, "broadcast.old_preview")]
     assert await broadcast_rows(world) == []
 
     await admin.tap(say(admin, "broadcast.confirm"))  # the latest preview's Confirm sends
@@ -315,9 +313,7 @@ async def test_a_preview_before_the_audience_changed_sends_nothing(
     await admin.tap(say(admin, "broadcast.change_audience"))
     await admin.tap("全体选民")
     replies = await admin.tap_data(old_data, old_message)
-    assert [o.text for o in replies if o.kind == "alert"] == [
-        say(admin, "broadcast.old_preview")
-    ]
+    assert [o.text for o in replies if o.kind == "alert"] == [say(admin, "broadcast.old_preview")]
     assert await broadcast_rows(world) == []
 
 

@@ -121,9 +121,7 @@ def test_every_notice_intent_becomes_a_declared_button() -> None:
 
 async def test_every_declared_button_has_a_handler(world: World) -> None:
     patterns = world.button_patterns()
-    handled = {
-        kind for p in patterns if isinstance(p, ButtonFilter) for kind in p.buttons
-    }
+    handled = {kind for p in patterns if isinstance(p, ButtonFilter) for kind in p.buttons}
     unhandled = sorted(k.__name__ for k in REGISTRY.values() if k not in handled)
     assert not unhandled, f"declared buttons without a handler: {unhandled}"
     # the only pattern that is no ButtonFilter is the catch-all for stale buttons

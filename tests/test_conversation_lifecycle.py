@@ -249,9 +249,7 @@ async def test_walking_away_from_the_optional_comment_is_never_called_expired(
     assert await states(world) == []
 
 
-async def test_the_sweep_ends_the_optional_comment_without_a_notice(
-    world: World, person
-) -> None:
+async def test_the_sweep_ends_the_optional_comment_without_a_notice(world: World, person) -> None:
     voter = await rated_with_a_comment_pending(world, person)
     world.clock.advance(days=3)
     assert await keeper(world).sweep() == 1

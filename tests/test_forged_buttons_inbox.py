@@ -132,7 +132,6 @@ def forged_taps(kind: type[CallbackData]) -> list[str]:
 # --- helpers ------------------------------------------------------------------------------
 
 
-
 def assert_stale_alert(person: Person, new: list[Output], data: str) -> None:
     """Exactly one answer, the stale-button alert: no apology, no message."""
     expected = ("alert", say(person, "error.stale_button"), True)

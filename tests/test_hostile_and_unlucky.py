@@ -70,4 +70,3 @@ async def test_a_tap_refused_by_the_flood_guard_does_not_spin(world: World, pers
     answered = {c.params["callback_query_id"] for c in world.api.calls_to("answerCallbackQuery")}
     assert len(mine) == limit + 3
     assert [t for t in mine if t not in answered] == []  # the refused ones too
-

@@ -48,6 +48,12 @@ DYNAMIC: dict[str, Callable[[], Iterable[str]]] = {
     "reminder.": lambda: _constants("bot.services.reminders", "EVENING", "HOUR"),
     "weekday.": lambda: [str(day) for day in range(7)],  # Monday = 0
     "duty.week_": lambda: ("1", "2", "3", "4", "-1"),  # week of the month; -1 the last
+    "suggestion.state.": lambda: [
+        s.value for s in importlib.import_module("storage.models").SuggestionState
+    ],
+    "suggestion.rating.": lambda: [
+        r.value for r in importlib.import_module("storage.models").SuggestionRating
+    ],
 }
 
 

@@ -84,7 +84,10 @@ async def test_station_with_a_name_finds_the_stations_holding_it(
     assert someone.buttons()[:3] == [first, second, say(someone, "nav.back")]
     await someone.tap(second)
     assert someone.last == say(
-        someone, "station.chosen", station="学院路第二联络站", street="学院路街道",
+        someone,
+        "station.chosen",
+        station="学院路第二联络站",
+        street="学院路街道",
         address="学院路 20 号",
     )
     assert await station_of(world, someone.id) == await station_id(world, "学院路第二联络站")
@@ -106,9 +109,7 @@ async def test_a_street_name_finds_its_stations_and_back_shows_the_streets(
 
 
 @pytest.mark.parametrize("code", LANGS)
-async def test_nothing_found_says_so_and_shows_the_streets(
-    world: World, person, code: str
-) -> None:
+async def test_nothing_found_says_so_and_shows_the_streets(world: World, person, code: str) -> None:
     someone = await voter(world, person, code)
     reply = only(await someone.send("/station 不存在<b>"))
     none = say(someone, "station.none_found", words="不存在&lt;b&gt;")  # escaped: it was typed
@@ -148,9 +149,7 @@ async def test_letters_match_in_either_case_and_full_width(world: World, person)
 
 
 @pytest.mark.parametrize("code", LANGS)
-async def test_thirty_stations_of_one_street_page_by_eight(
-    world: World, person, code: str
-) -> None:
+async def test_thirty_stations_of_one_street_page_by_eight(world: World, person, code: str) -> None:
     await world.load_stations(LONG_STREET)
     someone = await voter(world, person, code)
     nxt, prev = say(someone, "nav.next"), say(someone, "nav.prev")
@@ -224,9 +223,9 @@ async def test_forged_search_pages_are_refused_with_an_alert(world: World, perso
     ]
     for data in forged:
         out = await someone.tap_data(data)
-        assert [(o.kind, o.text) for o in out] == [
-            ("alert", say(someone, "error.stale_button"))
-        ], data
+        assert [(o.kind, o.text) for o in out] == [("alert", say(someone, "error.stale_button"))], (
+            data
+        )
     # a well-made search page of staff's picker: refused for the role
     staffs = StationSearch.of_words(Picker.INVITE, 0, "学院").pack()
     out = await someone.tap_data(staffs)
@@ -263,9 +262,7 @@ async def compose(staff: Person, audience: str) -> None:
 
 
 @pytest.mark.parametrize("code", LANGS)
-async def test_broadcast_station_found_by_typing_its_name(
-    world: World, person, code: str
-) -> None:
+async def test_broadcast_station_found_by_typing_its_name(world: World, person, code: str) -> None:
     staff = person(ADMIN, "管理员", code)
     await onboard(staff)
     haidian = person(6001)

@@ -100,12 +100,17 @@ class Scheduler:
 
     async def _sweep(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         """A safety net for reminders, the opinion deadlines and the daily digest; the
-        consultations' reminders and deadlines; ballots that close by themselves."""
+        consultations' reminders and deadlines; ballots that close by themselves; the
+        suggestions' deadlines, ratings and ledger, and account ratings that close."""
         await self.services.reminders.run_due()
         await self.services.inbox.run_due()
         await self.services.deputy_notices.run_due()
         await self.services.consultations.run_due()
         await self.services.ballots.run_due()
+        await self.services.suggestion_handling.run_due()
+        await self.services.suggestion_feedback.run_due()
+        await self.services.ledger.run_due()
+        await self.services.account_ratings.run_due()
 
     async def _extend(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         made = await self.services.calendar.extend_horizon()

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.i18n import I18n
+from bot.services.account_ratings import AccountRatings
+from bot.services.annual_accounts import AnnualAccounts
 from bot.services.ballots import BallotService
 from bot.services.broadcasts import BroadcastService
 from bot.services.calendar import CalendarService
@@ -14,15 +16,22 @@ from bot.services.consultation_comments import CommentService
 from bot.services.consultation_reports import ConsultationReports
 from bot.services.consultations import ConsultationService
 from bot.services.conversations import ConversationService
+from bot.services.departments import DepartmentService
 from bot.services.deputy_notices import DeputyNotices, QuietHours
+from bot.services.figures import Figures
 from bot.services.flood import FloodGuard
 from bot.services.inbox import InboxService
 from bot.services.invitations import InvitationService
+from bot.services.ledger import Ledger
 from bot.services.opinions import OpinionService
 from bot.services.outbox import Outbox
 from bot.services.projects import ProjectService
 from bot.services.reminders import ReminderService
+from bot.services.similar_opinions import SimilarOpinions
 from bot.services.stations import StationService
+from bot.services.suggestion_feedback import SuggestionFeedback
+from bot.services.suggestion_handling import SuggestionHandling
+from bot.services.suggestions import SuggestionService
 from bot.services.users import UserService
 from bot.services.visits import VisitService
 from bot.settings import Settings
@@ -55,6 +64,15 @@ class Services:
     consultation_reports: ConsultationReports
     projects: ProjectService
     ballots: BallotService
+    similar_opinions: SimilarOpinions
+    suggestions: SuggestionService
+    departments: DepartmentService
+    suggestion_handling: SuggestionHandling
+    suggestion_feedback: SuggestionFeedback
+    ledger: Ledger
+    figures: Figures
+    annual_accounts: AnnualAccounts
+    account_ratings: AccountRatings
 
 
 def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
@@ -111,4 +129,13 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         consultation_reports=ConsultationReports(db, clock, settings, outbox),
         projects=ProjectService(db, clock, settings, outbox),
         ballots=BallotService(db, clock, settings, outbox),
+        similar_opinions=SimilarOpinions(db, clock, settings, outbox),
+        suggestions=SuggestionService(db, clock, settings, outbox),
+        departments=DepartmentService(db, clock, settings, outbox),
+        suggestion_handling=SuggestionHandling(db, clock, settings, outbox),
+        suggestion_feedback=SuggestionFeedback(db, clock, settings, outbox),
+        ledger=Ledger(db, clock, settings, outbox),
+        figures=Figures(db, clock, settings, outbox),
+        annual_accounts=AnnualAccounts(db, clock, settings, outbox),
+        account_ratings=AccountRatings(db, clock, settings, outbox),
     )

@@ -36,6 +36,14 @@ class Intent(StrEnum):
     OPEN_BALLOT = "open_ballot"  # `target`: the ballot, opened to vote
     OPEN_PROJECT = "open_project"  # `target`: the livelihood project
     PROGRESS_PHOTOS = "progress_photos"  # `target`: a progress update, its photos sent
+    # deputies' suggestions: `target` is the suggestion unless said otherwise
+    OPEN_SUGGESTION = "open_suggestion"  # the deputy's (or a voter's) view of it
+    COSIGN_SUGGESTION = "cosign_suggestion"  # `choice`: confirm | decline
+    REVIEW_SUGGESTION = "review_suggestion"  # staff: accept and assign, or decline
+    OPEN_ASSIGNMENT = "open_assignment"  # the department's view: answer, return, extension
+    RATE_SUGGESTION = "rate_suggestion"  # the lead deputy rates the answer
+    COMMITMENT_UPDATE = "commitment_update"  # `target`: the commitment, a progress update
+    RATE_ACCOUNT = "rate_account"  # `target`: the account rating, a voter's ballot
 
 
 class NoticeButton(BaseModel):

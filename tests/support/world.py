@@ -66,9 +66,7 @@ class World:
         await self.db.connect()
         try:
             self.services = build_services(self.settings, self.db, self.clock)
-            self.app = build_application(
-                self.services, request=self.api, features=self.features
-            )
+            self.app = build_application(self.services, request=self.api, features=self.features)
             await self.app.initialize()
             await on_startup(self.app)
             await self.app.start()

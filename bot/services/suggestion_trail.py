@@ -1,0 +1,110 @@
+"""What every step of a suggestion shares: loading it inside the step's transaction, its
+trail of events, telling the voters whose opinions it grew from (through the outbox), the
+statutory deadlines, and the year's outcome classes."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta, tzinfo
+
+from bot.clock import Clock
+from bot.errors import DomainError
+from bot.services.outbox import Outbox
+from bot.services.working_days import add_working_days
+from storage import Database
+from storage.db import Tx
+from storage.models import OutcomeClass, Suggestion
+from storage.repos.outcome_classes import OutcomeClassRepo
+from storage.repos.suggestions import SuggestionRepo
+
+# used when staff have set no classes for a year (DOMAIN.md: the usual three)
+DEFAULT_CLASSES: tuple[tuple[str, str, bool, bool], ...] = (
+    ("A", "已解决或基本解决", True, False),
+    ("B", "正在解决或列入计划逐步解决", True, True),
+    ("C", "因条件限制留作参考", False, False),
+)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same local wall time `months` calendar months later (the 31st becomes the month's
+    last day): "three months from assignment" as a person counts it."""
+    month_index = moment.month - 1 + months
+    year = moment.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def due_after(start: datetime, months: int, zone: tzinfo) -> datetime:
+    """A deadline `months` after `start`: the end of that local day (as an instant)."""
+    local = add_months(start.astimezone(zone), months)
+    return datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
+
+
+def working_days_after(start: datetime, days: int, zone: tzinfo) -> datetime:
+    """The end of the `days`-th official working day after `start`'s local day."""
+    last = add_working_days(start.astimezone(zone).date(), days)
+    return datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+
+
+class SuggestionTrail:
+    def __init__(self, db: Database, clock: Clock, outbox: Outbox) -> None:
+        self.db = db
+        self.clock = clock
+        self.outbox = outbox
+        self.repo = SuggestionRepo(db)
+        self.classes = OutcomeClassRepo(db)
+
+    async def load(self, tx: Tx, suggestion_id: int) -> Suggestion:
+        """The suggestion, read inside the step's transaction; a forged or stale id refuses."""
+        suggestion = await self.repo.get_for_update(tx, suggestion_id)
+        if suggestion is None:
+            raise DomainError("suggestion.unknown")
+        return suggestion
+
+    async def record(
+        self, tx: Tx, suggestion: Suggestion, kind: str, actor_id: int | None, note: str = ""
+    ) -> None:
+        await self.repo.add_event(tx, suggestion.id, kind, self.clock.now(), actor_id, note)
+
+    async def tell_voters(
+        self,
+        tx: Tx,
+        suggestion: Suggestion,
+        key: str,
+        params: Mapping[str, object] | None = None,
+    ) -> int:
+        """Queue `key` to every voter whose opinion fed the suggestion, with its number and
+        title; returns how many."""
+        voters = await self.repo.voter_ids(tx, suggestion.id)
+        if voters:
+            await self.outbox.notify_many(
+                tx,
+                voters,
+                key,
+                params={
+                    "number": suggestion.number,
+                    "title": suggestion.title,
+                    "suggestion_id": suggestion.id,
+                    **(params or {}),
+                },
+            )
+        return len(voters)
+
+    async def outcome_classes(self, year: int) -> list[OutcomeClass]:
+        """The classes staff set for `year`, else the default A/B/C."""
+        kept = await self.classes.of_year(year)
+        if kept:
+            return kept
+        return [
+            OutcomeClass(
+                year=year,
+                code=code,
+                label=label,
+                position=i,
+                counts_as_progress=progress,
+                ledger=ledger,
+            )
+            for i, (code, label, progress, ledger) in enumerate(DEFAULT_CLASSES)
+        ]
