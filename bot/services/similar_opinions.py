@@ -3,10 +3,29 @@ segmentation (jieba), scored with rapidfuzz, for a deputy turning opinions into 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+
 from bot.clock import Clock
 from bot.services.outbox import Outbox
 from bot.settings import Settings
 from storage import Database
+from storage.models import Opinion
+
+
+@dataclass(frozen=True)
+class SimilarOpinion:
+    opinion: Opinion
+    score: float  # 0..100, higher is more alike
+
+
+@dataclass(frozen=True)
+class SimilarOpinions_:
+    """What the deputy is offered: the matches, best first, and how many stations they
+    come from ("12 similar opinions from 3 stations")."""
+
+    matches: list[SimilarOpinion]
+    station_count: int
 
 
 class SimilarOpinions:
@@ -15,3 +34,11 @@ class SimilarOpinions:
         self.clock = clock
         self.settings = settings
         self.outbox = outbox
+
+    async def like(
+        self, opinion_id: int, *, exclude: Collection[int] = (), limit: int = 30
+    ) -> SimilarOpinions_:
+        """Open opinions (submitted or accepted, in no suggestion yet) of the same 街镇 as
+        `opinion_id` that read alike, best first, at most `limit`; `exclude` are left out
+        (the opinion itself always is)."""
+        return SimilarOpinions_(matches=[], station_count=0)
