@@ -20,7 +20,7 @@ class SimilarOpinion:
 
 
 @dataclass(frozen=True)
-class SimilarOpinions_:
+class SimilarMatches:
     """What the deputy is offered: the matches, best first, and how many stations they
     come from ("12 similar opinions from 3 stations")."""
 
@@ -37,8 +37,8 @@ class SimilarOpinions:
 
     async def like(
         self, opinion_id: int, *, exclude: Collection[int] = (), limit: int = 30
-    ) -> SimilarOpinions_:
+    ) -> SimilarMatches:
         """Open opinions (submitted or accepted, in no suggestion yet) of the same 街镇 as
         `opinion_id` that read alike, best first, at most `limit`; `exclude` are left out
         (the opinion itself always is)."""
-        return SimilarOpinions_(matches=[], station_count=0)
+        return SimilarMatches(matches=[], station_count=0)
