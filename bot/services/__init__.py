@@ -29,6 +29,7 @@ from bot.services.projects import ProjectService
 from bot.services.reminders import ReminderService
 from bot.services.similar_opinions import SimilarOpinions
 from bot.services.stations import StationService
+from bot.services.suggestion_answers import SuggestionAnswers
 from bot.services.suggestion_feedback import SuggestionFeedback
 from bot.services.suggestion_handling import SuggestionHandling
 from bot.services.suggestions import SuggestionService
@@ -68,6 +69,7 @@ class Services:
     suggestions: SuggestionService
     departments: DepartmentService
     suggestion_handling: SuggestionHandling
+    suggestion_answers: SuggestionAnswers
     suggestion_feedback: SuggestionFeedback
     ledger: Ledger
     figures: Figures
@@ -133,6 +135,7 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         suggestions=SuggestionService(db, clock, settings, outbox),
         departments=DepartmentService(db, clock, settings, outbox),
         suggestion_handling=SuggestionHandling(db, clock, settings, outbox),
+        suggestion_answers=SuggestionAnswers(db, clock, settings, outbox),
         suggestion_feedback=SuggestionFeedback(db, clock, settings, outbox),
         ledger=Ledger(db, clock, settings, outbox),
         figures=Figures(db, clock, settings, outbox),

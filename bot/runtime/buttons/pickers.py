@@ -25,6 +25,7 @@ class Picker(StrEnum):
     CONSULT_VOTERS_STREET = "kv"  # a consultation for the voters of a street
     CONSULT_DEPUTIES_STREET = "kd"  # a consultation for the deputies of a street
     CONSULT_STATION = "kt"  # a consultation for the voters of a station
+    STATS = "ts"  # the area of /stats: a street or a station
 
 
 class StreetPage(CallbackData, prefix="pz"):
