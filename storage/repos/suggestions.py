@@ -183,3 +183,25 @@ class SuggestionRepo:
             (state, stamp(now), suggestion_id, deputy_id, CosignerState.INVITED),
         )
         return count > 0
+
+    async def staff_ids(self, tx: Tx) -> list[int]:
+        """Every consented staff member and admin: who hears of a step staff must take."""
+        rows = await tx.fetchall(
+            "SELECT telegram_id FROM users WHERE role IN ('staff', 'admin')"
+            " AND consent_at IS NOT NULL ORDER BY telegram_id"
+        )
+        return [int(r[0]) for r in rows]
+
+    async def liaison_ids(self, tx: Tx, department_ids: list[int]) -> list[int]:
+        """The consented liaisons of these departments: who hears of their assignments."""
+        if not department_ids:
+            return []
+        marks = ",".join("?" * len(department_ids))
+        rows = await tx.fetchall(
+            "SELECT l.user_id FROM department_liaisons l JOIN users u"
+            " ON u.telegram_id = l.user_id AND u.role = 'liaison'"
+            f" WHERE l.department_id IN ({marks}) AND u.consent_at IS NOT NULL"
+            " ORDER BY l.user_id",
+            department_ids,
+        )
+        return [int(r[0]) for r in rows]
