@@ -93,8 +93,9 @@ class Settings(BaseSettings):
     suggestion_rating_days: int = Field(default=15, ge=1, le=60)
     commitment_grace_days: int = Field(default=7, ge=1, le=90)
     # 建议公开: answered suggestions the lead deputy agreed to publish are posted to this
-    # public channel (its numeric id, or @username); none: nothing is published
-    publication_channel: str | None = Field(default=None, pattern=r"^(-?\d+|@\w{5,32})$")
+    # public channel (its numeric id, -100…: the bot must be an admin there); none: nothing
+    # is published
+    publication_channel_id: int | None = None
 
     @field_validator("bot_token")
     @classmethod
