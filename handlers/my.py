@@ -1,5 +1,7 @@
 """/my: the voter's own opinions, newest first, paged; tap one for its text, its history, its
-holder and rating, and the buttons to rate an answer or ask the deputy to look again."""
+holder and rating, and the buttons to rate an answer or ask the deputy to look again. An
+opinion a deputy took into a suggestion (代表建议) says so, and opens the voter's view of it
+(handlers.suggestions), to follow it to its answer."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.access import Action
 from bot.runtime.buttons.opinion import MyOpinion, MyPage
+from bot.runtime.buttons.suggestions import MySuggestion
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
 from handlers.common import answer_tap, clip, guarded, respond
@@ -34,10 +37,23 @@ async def show_page(update: Update, context: BotContext, page: int) -> None:
     if not result.items:
         await respond(update, context, texts("my.empty"))
         return
+    fed = await context.services.suggestions.of_opinions(
+        context.user, [opinion.id for opinion in result.items]
+    )
     buttons = []
     for opinion in result.items:
         data = MyOpinion(opinion=opinion.id, page=result.page)
-        buttons.append(opinion_button(texts, "my.item", opinion, PREVIEW_CHARS, data))
+        suggestion = fed.get(opinion.id)
+        if suggestion is None:
+            buttons.append(opinion_button(texts, "my.item", opinion, PREVIEW_CHARS, data))
+            continue
+        label = texts(
+            "suggestion.my_item",
+            tracking_no=opinion.tracking_no,
+            number=suggestion.number,
+            state=texts(f"suggestion.state.{suggestion.state}"),
+        )
+        buttons.append(button(label, data))
     markup = paged(buttons, result.page, result.pages, lambda p: MyPage(page=p), texts)
     await respond(update, context, texts("my.title"), markup)
 
@@ -81,6 +97,16 @@ async def my_opinion(update: Update, context: BotContext) -> None:
     text += render_rating(texts, opinion)
     # the buttons of what the service lets the voter do now (rate, ask to look again)
     rows = action_rows(texts, opinion, await inbox.actions(context.user, opinion))
+    fed = await context.services.suggestions.of_opinions(context.user, [opinion.id])
+    suggestion = fed.get(opinion.id)
+    if suggestion is not None:
+        text += "\n\n" + texts(
+            "suggestion.my_line",
+            number=suggestion.number,
+            state=texts(f"suggestion.state.{suggestion.state}"),
+        )
+        follow = MySuggestion(opinion=opinion.id, page=tapped.page)
+        rows.append([button(texts("suggestion.my_follow_button"), follow)])
     rows.append([button(texts("nav.back"), MyPage(page=tapped.page))])
     await respond(update, context, text, InlineKeyboardMarkup(rows))
 

@@ -96,6 +96,7 @@ EVENT_LABELS = {
     "commented": N_("event.commented"),
     "reopened": N_("event.reopened"),
     "not_rated": N_("event.not_rated"),
+    "suggested": N_("event.suggested"),
 }
 
 # The voter's rating of an answer: two separate questions (code stored, label message id).

@@ -18,6 +18,14 @@ def _opinion(row: sqlite3.Row | Mapping[str, Any]) -> Opinion:
     return Opinion.model_validate(data)
 
 
+# An opinion taken into a suggestion (代表建议) is followed there: while that suggestion is
+# live (neither withdrawn nor declined) the opinion's own "answer it" deadline does not run.
+IN_LIVE_SUGGESTION = (
+    "EXISTS (SELECT 1 FROM suggestion_opinions so JOIN suggestions s ON s.id = so.suggestion_id"
+    " WHERE so.opinion_id = o.id AND s.state NOT IN ('withdrawn', 'declined'))"
+)
+
+
 class OpinionRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -426,7 +434,8 @@ class OpinionRepo:
             "SELECT o.id, ? || o.claimed_at FROM opinions o WHERE o.status = 'accepted'"
             " AND o.created_at <= ? AND o.claimed_at <= ?"
             " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.subject = 'opinion'"
-            " AND r.subject_id = o.id AND r.kind = ? || o.claimed_at) ORDER BY o.created_at",
+            " AND r.subject_id = o.id AND r.kind = ? || o.claimed_at)"
+            f" AND NOT {IN_LIVE_SUGGESTION} ORDER BY o.created_at",
             (prefix, stamp(cutoff), stamp(cutoff), prefix),
         )
         return [(int(r[0]), str(r[1])) for r in rows]

@@ -4,18 +4,22 @@ from, and their trail of events. Assignment, answers and the ledger have repos o
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from storage.db import Database, Tx, stamp
 from storage.models import (
     CosignerState,
+    Deputy,
+    Opinion,
     Suggestion,
+    SuggestionAnswer,
     SuggestionCosigner,
     SuggestionEvent,
     SuggestionState,
 )
+from storage.repos.opinions import _opinion as opinion_of
 
 # the columns a transition may set (never id, number or lead)
 _SETTABLE = frozenset(Suggestion.model_fields) - {"id", "number", "lead_deputy_id", "created_at"}
@@ -205,3 +209,260 @@ class SuggestionRepo:
             department_ids,
         )
         return [int(r[0]) for r in rows]
+
+    # --- drafting: the opinions a deputy may take into a suggestion ------------------------
+
+    @staticmethod
+    def _takeable(deputy_id: int, station_id: int | None) -> tuple[str, list[object]]:
+        """Open voters' opinions the deputy holds, or unclaimed ones of their station, that
+        feed no suggestion yet (a project's supervision opinion is no voter's)."""
+        return (
+            " FROM opinions o WHERE o.status IN ('submitted', 'accepted')"
+            " AND o.project_id IS NULL"
+            " AND (o.holder_id = ? OR (o.holder_id IS NULL AND o.station_id = ?))"
+            " AND NOT EXISTS (SELECT 1 FROM suggestion_opinions so WHERE so.opinion_id = o.id)",
+            [deputy_id, station_id if station_id is not None else -1],
+        )
+
+    async def count_takeable(self, deputy_id: int, station_id: int | None) -> int:
+        where, params = self._takeable(deputy_id, station_id)
+        return int(await self.db.scalar(f"SELECT count(*){where}", params) or 0)
+
+    async def page_takeable(
+        self, deputy_id: int, station_id: int | None, offset: int, limit: int
+    ) -> list[Opinion]:
+        where, params = self._takeable(deputy_id, station_id)
+        rows = await self.db.fetchall(
+            f"SELECT o.*{where} ORDER BY o.id DESC LIMIT ? OFFSET ?", [*params, limit, offset]
+        )
+        return [opinion_of(r) for r in rows]
+
+    async def opinions(self, opinion_ids: Sequence[int], tx: Tx | None = None) -> list[Opinion]:
+        """These opinions, in the order given (unknown ids are left out)."""
+        if not opinion_ids:
+            return []
+        source = tx if tx is not None else self.db
+        marks = ",".join("?" * len(opinion_ids))
+        rows = await source.fetchall(
+            f"SELECT * FROM opinions WHERE id IN ({marks})", list(opinion_ids)
+        )
+        found = {int(r["id"]): opinion_of(r) for r in rows}
+        return [found[i] for i in opinion_ids if i in found]
+
+    async def street_of_station(self, station_id: int, tx: Tx | None = None) -> int | None:
+        source = tx if tx is not None else self.db
+        row = await source.fetchone("SELECT street_id FROM stations WHERE id = ?", (station_id,))
+        return None if row is None else int(row[0])
+
+    async def streets_of_stations(
+        self, station_ids: Sequence[int], tx: Tx | None = None
+    ) -> dict[int, int]:
+        """station id → its street (街镇) id."""
+        if not station_ids:
+            return {}
+        source = tx if tx is not None else self.db
+        ids = sorted(set(station_ids))
+        rows = await source.fetchall(
+            f"SELECT id, street_id FROM stations WHERE id IN ({','.join('?' * len(ids))})", ids
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    async def station_names(self, station_ids: Sequence[int]) -> dict[int, str]:
+        if not station_ids:
+            return {}
+        ids = sorted(set(station_ids))
+        rows = await self.db.fetchall(
+            f"SELECT id, name FROM stations WHERE id IN ({','.join('?' * len(ids))})", ids
+        )
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    async def linked(self, opinion_ids: Sequence[int], tx: Tx | None = None) -> dict[int, str]:
+        """Which of these opinions feed a suggestion already: opinion id → its number."""
+        if not opinion_ids:
+            return {}
+        source = tx if tx is not None else self.db
+        marks = ",".join("?" * len(opinion_ids))
+        rows = await source.fetchall(
+            "SELECT so.opinion_id, s.number FROM suggestion_opinions so JOIN suggestions s"
+            f" ON s.id = so.suggestion_id WHERE so.opinion_id IN ({marks})",
+            list(opinion_ids),
+        )
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    async def hold_unclaimed(
+        self, tx: Tx, opinion_ids: Sequence[int], holder_id: int, now: datetime
+    ) -> list[int]:
+        """The unheld ones among these open opinions get `holder_id` as their holder
+        (accepted): taken into a suggestion, nobody is asked to claim them any more.
+        Returns the ids that changed hands."""
+        if not opinion_ids:
+            return []
+        marks = ",".join("?" * len(opinion_ids))
+        rows = await tx.fetchall(
+            "UPDATE opinions SET holder_id = ?, claimed_at = ?, status = 'accepted',"
+            f" updated_at = ? WHERE id IN ({marks}) AND holder_id IS NULL"
+            " AND status IN ('submitted', 'accepted') RETURNING id",
+            [holder_id, stamp(now), stamp(now), *opinion_ids],
+        )
+        return sorted(int(r[0]) for r in rows)
+
+    async def add_opinion_events(
+        self, tx: Tx, opinion_ids: Sequence[int], now: datetime, actor_id: int, note: str
+    ) -> None:
+        """The 'taken into a suggestion' event in each opinion's own history."""
+        await tx.executemany(
+            "INSERT INTO opinion_events (opinion_id, at, actor_id, kind, note)"
+            " VALUES (?, ?, ?, 'suggested', ?)",
+            [(opinion_id, stamp(now), actor_id, note) for opinion_id in opinion_ids],
+        )
+
+    # --- a deputy's suggestions ------------------------------------------------------------
+
+    _MINE = (
+        " FROM suggestions s WHERE s.lead_deputy_id = ? OR s.id IN (SELECT c.suggestion_id"
+        " FROM suggestion_cosigners c WHERE c.deputy_id = ? AND c.state != 'declined')"
+    )
+
+    async def count_of_deputy(self, deputy_id: int) -> int:
+        return int(
+            await self.db.scalar(f"SELECT count(*){self._MINE}", (deputy_id, deputy_id)) or 0
+        )
+
+    async def page_of_deputy(self, deputy_id: int, offset: int, limit: int) -> list[Suggestion]:
+        """The deputy's suggestions, as lead or (invited or confirmed) co-signer, newest
+        first."""
+        rows = await self.db.fetchall(
+            f"SELECT s.*{self._MINE} ORDER BY s.id DESC LIMIT ? OFFSET ?",
+            (deputy_id, deputy_id, limit, offset),
+        )
+        return [suggestion_of(r) for r in rows]
+
+    async def cosigner(
+        self, suggestion_id: int, deputy_id: int, tx: Tx | None = None
+    ) -> SuggestionCosigner | None:
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
+            "SELECT * FROM suggestion_cosigners WHERE suggestion_id = ? AND deputy_id = ?",
+            (suggestion_id, deputy_id),
+        )
+        return None if row is None else SuggestionCosigner.model_validate(dict(row))
+
+    async def fed_by_author(self, suggestion_id: int, author_id: int) -> bool:
+        """Whether one of `author_id`'s opinions fed the suggestion."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM suggestion_opinions so JOIN opinions o ON o.id = so.opinion_id"
+            " WHERE so.suggestion_id = ? AND o.author_id = ? LIMIT 1",
+            (suggestion_id, author_id),
+        )
+        return row is not None
+
+    async def of_authors_opinions(
+        self, author_id: int, opinion_ids: Sequence[int]
+    ) -> dict[int, Suggestion]:
+        """opinion id → the suggestion it fed, for those of these opinions `author_id` wrote."""
+        if not opinion_ids:
+            return {}
+        marks = ",".join("?" * len(opinion_ids))
+        rows = await self.db.fetchall(
+            "SELECT so.opinion_id AS fed_opinion, s.* FROM suggestion_opinions so"
+            " JOIN suggestions s ON s.id = so.suggestion_id"
+            " JOIN opinions o ON o.id = so.opinion_id"
+            f" WHERE o.author_id = ? AND so.opinion_id IN ({marks})",
+            [author_id, *opinion_ids],
+        )
+        found = {}
+        for row in rows:
+            data = dict(row)
+            found[int(data.pop("fed_opinion"))] = suggestion_of(data)
+        return found
+
+    async def departments(self, suggestion_id: int) -> list[tuple[str, bool]]:
+        """The departments handling it now (name, lead?), lead first; none before 交办."""
+        rows = await self.db.fetchall(
+            "SELECT d.name, a.lead FROM suggestion_assignments a JOIN departments d"
+            " ON d.id = a.department_id WHERE a.suggestion_id = ? AND a.state = 'active'"
+            " ORDER BY a.lead DESC, a.id",
+            (suggestion_id,),
+        )
+        return [(str(r[0]), bool(r[1])) for r in rows]
+
+    async def latest_answer(self, suggestion_id: int) -> tuple[SuggestionAnswer, str] | None:
+        """The latest answer (办复) and the name of the department that gave it."""
+        row = await self.db.fetchone(
+            "SELECT a.*, d.name AS department_name FROM suggestion_answers a"
+            " JOIN departments d ON d.id = a.department_id WHERE a.suggestion_id = ?"
+            " ORDER BY a.round DESC LIMIT 1",
+            (suggestion_id,),
+        )
+        if row is None:
+            return None
+        data = dict(row)
+        name = str(data.pop("department_name"))
+        return SuggestionAnswer.model_validate(data), name
+
+    # --- co-signers (联名) -------------------------------------------------------------------
+
+    @staticmethod
+    def _candidates(
+        suggestion_id: int, lead_id: int, words: str | None
+    ) -> tuple[str, list[object]]:
+        """Deputies (still deputies, consented) who are neither the lead nor invited yet;
+        `words`: only those whose name holds them."""
+        clause = (
+            " FROM deputies d JOIN users u ON u.telegram_id = d.user_id"
+            " WHERE u.role = 'deputy' AND u.consent_at IS NOT NULL AND d.user_id != ?"
+            " AND NOT EXISTS (SELECT 1 FROM suggestion_cosigners c"
+            " WHERE c.suggestion_id = ? AND c.deputy_id = d.user_id)"
+        )
+        params: list[object] = [lead_id, suggestion_id]
+        if words:
+            clause += " AND d.name LIKE ? ESCAPE '\\'"
+            escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        return clause, params
+
+    async def count_candidates(
+        self, suggestion_id: int, lead_id: int, words: str | None = None
+    ) -> int:
+        where, params = self._candidates(suggestion_id, lead_id, words)
+        return int(await self.db.scalar(f"SELECT count(*){where}", params) or 0)
+
+    async def page_candidates(
+        self,
+        suggestion_id: int,
+        lead_id: int,
+        station_id: int | None,
+        offset: int,
+        limit: int,
+        words: str | None = None,
+    ) -> list[Deputy]:
+        """The candidates, the lead's own station's first, then by name."""
+        where, params = self._candidates(suggestion_id, lead_id, words)
+        rows = await self.db.fetchall(
+            f"SELECT d.*{where} ORDER BY d.station_id = ? DESC, d.name, d.user_id LIMIT ? OFFSET ?",
+            [*params, station_id if station_id is not None else -1, limit, offset],
+        )
+        return [Deputy.model_validate(dict(r)) for r in rows]
+
+    async def deputy(self, user_id: int, tx: Tx | None = None) -> Deputy | None:
+        """The deputy behind an account, while the account still has the deputy role."""
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
+            "SELECT d.* FROM deputies d JOIN users u ON u.telegram_id = d.user_id"
+            " WHERE d.user_id = ? AND u.role = 'deputy'",
+            (user_id,),
+        )
+        return None if row is None else Deputy.model_validate(dict(row))
+
+    async def deputy_names(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """The names deputies go by (their Telegram name where no deputies row is left)."""
+        if not user_ids:
+            return {}
+        ids = sorted(set(user_ids))
+        rows = await self.db.fetchall(
+            "SELECT u.telegram_id, coalesce(d.name, u.full_name) FROM users u"
+            " LEFT JOIN deputies d ON d.user_id = u.telegram_id"
+            f" WHERE u.telegram_id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        return {int(r[0]): str(r[1] or r[0]) for r in rows}
