@@ -1,5 +1,6 @@
 """/start: greeting, the privacy notice with its agree button, and the deep links
-`?start=st_<station>` (a station's QR code) and `?start=inv_<code>` (a deputy invitation)."""
+`?start=st_<station>` (a station's QR code), `?start=inv_<code>` (a deputy invitation) and
+`?start=lia_<code>` (a department liaison's invitation)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.errors import DomainError
 from bot.runtime.buttons.start import Consent, is_deep_link
 from bot.runtime.context import BotContext
+from bot.services.invitations import DEEP_LINK_PREFIX, LIAISON_LINK_PREFIX
 from handlers.common import Handler, answer_tap, error_text, guarded, respond, sender_of, show_error
 from handlers.gate import consent_keyboard
 from handlers.station import bind_station, prompt_station
@@ -57,8 +59,20 @@ async def continue_start(update: Update, context: BotContext, payload: str) -> N
     """After consent: follow the deep link, or ask for a station if there is none yet."""
     texts = context.texts
     try:
-        if payload.startswith("inv_"):
-            accepted = await context.services.invitations.accept(context.user, payload[4:])
+        if payload.startswith(LIAISON_LINK_PREFIX):
+            code = payload.removeprefix(LIAISON_LINK_PREFIX)
+            liaison = await context.services.invitations.accept_liaison(context.user, code)
+            context.account = await context.services.users.get(context.user.telegram_id)
+            text = texts(
+                "liaison.accepted",
+                name=escape(liaison.liaison.name),
+                department=escape(liaison.department_name),
+            )
+            await respond(update, context, text, edit=False)
+            return
+        if payload.startswith(DEEP_LINK_PREFIX):
+            code = payload.removeprefix(DEEP_LINK_PREFIX)
+            accepted = await context.services.invitations.accept(context.user, code)
             context.account = await context.services.users.get(context.user.telegram_id)
             await respond(
                 update,
