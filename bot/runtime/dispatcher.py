@@ -21,7 +21,7 @@ from bot.runtime.progress import show_progress
 from bot.services import Services
 from bot.services.outbox import NoticeButton
 from storage.models import BroadcastState, OutboxItem
-from storage.repos.outbox import BLOCKED, OutboxRepo
+from storage.repos.outbox import BLOCKED, POST, OutboxRepo
 
 log = logging.getLogger(__name__)
 
@@ -243,9 +243,29 @@ class OutboxDispatcher:
         texts = self.services.i18n.texts(item.locale)
         params = render_params(texts, item.params)
         markup = notice_markup(texts, item.buttons)
-        await self.bot.send_message(
-            item.chat_id, texts(item.message_key or "", **params), reply_markup=markup
-        )
+        text = texts(item.message_key or "", **params)
+        post = item.params.get(POST)  # a post to a channel, or an edit of one (Outbox.post)
+        if not isinstance(post, int) or isinstance(post, bool):
+            await self.bot.send_message(item.chat_id, text, reply_markup=markup)
+        elif post == 0:
+            sent = await self.bot.send_message(item.chat_id, text, reply_markup=markup)
+            await self.repo.keep_message(item.id, sent.message_id)
+        else:
+            posted = await self.repo.posted_message(post)
+            if posted is None or posted[0] in ("failed", "skipped"):
+                log.warning(
+                    "outbox: post %s was never sent; its correction %s is dropped", post, item.id
+                )
+                return
+            if posted[1] is None:  # the post itself is still on its way: edit it later
+                raise NetworkError(f"post {post} is not sent yet")
+            try:
+                await self.bot.edit_message_text(
+                    text, chat_id=item.chat_id, message_id=posted[1], reply_markup=markup
+                )
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    raise
 
     async def report_progress(self, force: bool = False) -> None:
         """Edit each unfinished broadcast's progress message, at most every few seconds."""

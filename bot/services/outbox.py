@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.clock import Clock
 from storage import Database, Tx
-from storage.repos.outbox import OutboxRepo
+from storage.repos.outbox import POST, OutboxRepo
 
 # Queue priorities, lower first: a person's own affairs, then what goes to thousands at once
 # (broadcasts, a consultation's prompts, its feedback).
@@ -140,6 +140,27 @@ class Outbox:
             priority=priority,
         )
         self.wake()
+
+    async def post(
+        self,
+        tx: Tx,
+        chat_id: int,
+        key: str,
+        params: Mapping[str, object],
+        *,
+        replaces: int | None = None,
+    ) -> int:
+        """Queue a post of catalog message `key` to a channel (rendered in the default
+        language, as a notice is), inside the caller's transaction; the dispatcher keeps the
+        id of the message it becomes. `replaces`, the id an earlier call returned, corrects
+        that post instead, in the chat it went to: rendered from the new `params` if still
+        queued, else its message edited. Returns the post's id, to pass as `replaces` next
+        time (a new one when the earlier post had failed: posted anew)."""
+        now = self.clock.now()
+        if replaces is None or not await self.repo.correct_post(tx, replaces, params, now):
+            replaces = await self.repo.enqueue_notice(tx, chat_id, key, {**params, POST: 0}, now)
+        self.wake()
+        return replaces
 
     async def notify_later(
         self, tx: Tx, chat_id: int, key: str, *, delay: timedelta, **params: object

@@ -10,6 +10,9 @@ from storage.db import Database, Tx, stamp
 from storage.models import Audience, Broadcast, BroadcastCounts, BroadcastState, OutboxItem
 
 BLOCKED = "blocked"
+# The parameter that marks a post to a channel: 0 on the post itself, the post's row id on an
+# edit of its message (bot.services.outbox.Outbox.post).
+POST = "post"
 
 AUDIENCE_SQL: dict[Audience, str] = {
     Audience.VOTERS: (
@@ -220,6 +223,59 @@ class OutboxRepo:
             sql += " AND chat_id = ?"
             params.append(chat_id)
         return await tx.execute_count(sql, params)
+
+    # --- posts to a channel: a message kept and corrected in place ---------------------------
+
+    async def correct_post(
+        self, tx: Tx, post_id: int, params: Mapping[str, object], now: datetime
+    ) -> bool:
+        """The post `post_id` says `params` now: still queued, it is simply rendered from them
+        when sent; sent (or being sent), its message is edited by one queued edit (a later
+        correction rewrites that edit while it waits). False when there is no post to
+        correct: unknown, or it failed or was skipped (the caller posts anew)."""
+        row = await tx.fetchone(
+            "SELECT chat_id, message_key, state FROM outbox WHERE id = ?"
+            f" AND json_extract(params, '$.{POST}') = 0",
+            (post_id,),
+        )
+        if row is None or row["state"] in ("failed", "skipped"):
+            return False
+        data = json.dumps(dict(params), ensure_ascii=False)
+        # json_patch keeps what the dispatcher recorded there (the message's id)
+        tx.defer("UPDATE outbox SET params = json_patch(params, ?) WHERE id = ?", (data, post_id))
+        if row["state"] == "queued":
+            return True
+        edit = json.dumps({**params, POST: post_id}, ensure_ascii=False)
+        waiting = await tx.execute_count(
+            "UPDATE outbox SET params = ? WHERE state = 'queued'"
+            f" AND json_extract(params, '$.{POST}') = ?",
+            (edit, post_id),
+        )
+        if not waiting:
+            await tx.execute(
+                "INSERT INTO outbox (chat_id, priority, message_key, params, not_before,"
+                " created_at) VALUES (?, 0, ?, ?, ?, ?)",
+                (row["chat_id"], row["message_key"], edit, stamp(now), stamp(now)),
+            )
+        return True
+
+    async def keep_message(self, item_id: int, message_id: int) -> None:
+        """A post went out as message `message_id`: kept with it, so corrections edit it."""
+        async with self.db.transaction() as tx:
+            tx.defer(
+                "UPDATE outbox SET params = json_set(params, '$.message_id', ?) WHERE id = ?",
+                (message_id, item_id),
+            )
+
+    async def posted_message(self, post_id: int) -> tuple[str, int | None] | None:
+        """The state of post `post_id` and the id of the message it became (once sent)."""
+        row = await self.db.fetchone(
+            "SELECT state, json_extract(params, '$.message_id') FROM outbox WHERE id = ?",
+            (post_id,),
+        )
+        if row is None:
+            return None
+        return str(row[0]), None if row[1] is None else int(row[1])
 
     async def release_now(self, tx: Tx, item_id: int, now: datetime) -> bool:
         """A queued notice held back until later becomes due at `now`; False when it was

@@ -5,9 +5,10 @@ It refuses what Telegram refuses, with Telegram's answer (HTTP 400 and its descr
 and captions sent with parse_mode HTML that Telegram cannot parse (`tests.support.telegram_html`),
 message text that is empty or longer than 4,096 and captions longer than 1,024 UTF-16 code units
 after entity parsing, inline keyboards with more than 100 buttons, buttons without text or
-action, callback data outside 1-64 bytes, callback answers longer than 200 characters, and
-getFile for a file over 20 MB (the cloud Bot API's limit on what a bot may fetch). What
-it records (`Output.text`, the stored messages) is the raw text as sent."""
+action, callback data outside 1-64 bytes, callback answers longer than 200 characters,
+getFile for a file over 20 MB (the cloud Bot API's limit on what a bot may fetch), and
+messages to a group or channel the bot was not added to (`add_channel`). What it records
+(`Output.text`, the stored messages) is the raw text as sent."""
 
 from __future__ import annotations
 
@@ -182,6 +183,7 @@ class FakeBotAPI(BaseRequest):
         self.refusals: list[Refusal] = []
         self._ids = itertools.count(1)
         self.files: dict[str, bytes] = {}  # what people sent, by file_id, to be fetched
+        self.channels: dict[int, str] = {}  # channels the bot administers, by id: their titles
         self._file_ids = itertools.count(1)
 
     def fail(self, chat_id: int, *faults: str) -> None:
@@ -311,12 +313,23 @@ class FakeBotAPI(BaseRequest):
     def _getUpdates(self, params: dict[str, Any]) -> tuple[int, bytes]:
         return self._ok([])
 
+    def add_channel(self, chat_id: int, title: str = "建议公开") -> None:
+        """A channel the bot is an administrator of, so it may post there and edit its posts
+        (Telegram answers "chat not found" for any other chat that is not a person)."""
+        self.channels[chat_id] = title
+
     def _new_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        if chat_id in self.channels:  # a channel post: signed by the channel, not the bot
+            chat = {"id": chat_id, "type": "channel", "title": self.channels[chat_id]}
+            sender: dict[str, Any] = {"sender_chat": chat}
+        else:
+            chat = {"id": chat_id, "type": "private"}
+            sender = {"from": BOT_USER}
         message = {
             "message_id": next(self._ids),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"},
-            "from": BOT_USER,
+            "chat": chat,
+            **sender,
             **content,
         }
         self.messages[(chat_id, message["message_id"])] = message
@@ -326,6 +339,8 @@ class FakeBotAPI(BaseRequest):
         chat_id = int(params["chat_id"])
         if chat_id in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
+        if chat_id < 0 and chat_id not in self.channels:  # a group or channel it is not in
+            return self._error(400, "Bad Request: chat not found")
         late = False
         if self.faults.get(chat_id):
             fault = self.faults[chat_id].pop(0)
