@@ -9,7 +9,7 @@ import contextlib
 import html
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -71,14 +71,17 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 
 def render_params(texts: Texts, params: dict[str, object]) -> dict[str, object]:
-    """Parameters as the recipient reads them: `*_at` instants formatted for their locale,
-    `*_key` message ids translated (under the name without `_key`), other text escaped."""
+    """Parameters as the recipient reads them: `*_at` instants and `*_on` dates (ISO) formatted
+    for their locale, `*_key` message ids translated (under the name without `_key`), other
+    text escaped."""
     rendered: dict[str, object] = {}
     for name, value in params.items():
         if name.endswith("_key") and isinstance(value, str):
             rendered[name.removesuffix("_key")] = texts(value)
         elif name.endswith("_at") and isinstance(value, str):
             rendered[name] = texts.datetime(datetime.fromisoformat(value))
+        elif name.endswith("_on") and isinstance(value, str):
+            rendered[name] = texts.date(date.fromisoformat(value))
         elif isinstance(value, str):
             rendered[name] = html.escape(value)
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.clock import Clock
 from bot.errors import DomainError
@@ -48,6 +48,20 @@ def working_days_after(start: datetime, days: int, zone: tzinfo) -> datetime:
     return datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
 
 
+def last_day(deadline: datetime, zone: tzinfo) -> date:
+    """The last local day of a deadline that ends a day (00:00 of the next): what a person is
+    told ("by 2027-02-27")."""
+    return (deadline.astimezone(zone) - timedelta(microseconds=1)).date()
+
+
+def handling_year(suggestion: Suggestion, zone: tzinfo) -> int:
+    """The year whose outcome classes a suggestion's answers take: that of its first
+    assignment (交办), so a suggestion sent in December and assigned in January, and its
+    re-handling the next year, keep one set of classes."""
+    start = suggestion.first_assigned_at or suggestion.assigned_at or suggestion.created_at
+    return start.astimezone(zone).year
+
+
 class SuggestionTrail:
     def __init__(self, db: Database, clock: Clock, outbox: Outbox) -> None:
         self.db = db
@@ -74,15 +88,19 @@ class SuggestionTrail:
         suggestion: Suggestion,
         key: str,
         params: Mapping[str, object] | None = None,
+        *,
+        not_before: datetime | None = None,
     ) -> int:
         """Queue `key` to every voter whose opinion fed the suggestion, with its number and
-        title; returns how many."""
+        title; returns how many. A step the scheduler takes at night passes `not_before`
+        (the end of the quiet hours) so voters are not woken."""
         voters = await self.repo.voter_ids(tx, suggestion.id)
         if voters:
             await self.outbox.notify_many(
                 tx,
                 voters,
                 key,
+                not_before=not_before,
                 params={
                     "number": suggestion.number,
                     "title": suggestion.title,
