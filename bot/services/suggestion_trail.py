@@ -7,9 +7,11 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 
 from bot.clock import Clock
 from bot.errors import DomainError
+from bot.i18n import N_
 from bot.services.outbox import Outbox
 from bot.services.working_days import add_working_days
 from storage import Database
@@ -23,6 +25,80 @@ DEFAULT_CLASSES: tuple[tuple[str, str, bool, bool], ...] = (
     ("A", "已解决或基本解决", True, False),
     ("B", "正在解决或列入计划逐步解决", True, True),
     ("C", "因条件限制留作参考", False, False),
+)
+
+
+class EventKind(StrEnum):
+    """Every step a suggestion's trail records; each part records only these, and every view
+    of the trail labels them from `EVENT_LABELS`."""
+
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+    COSIGNER_INVITED = "cosigner_invited"
+    COSIGNER_CONFIRMED = "cosigner_confirmed"
+    COSIGNER_DECLINED = "cosigner_declined"
+    ASSIGNED = "assigned"
+    REASSIGNED = "reassigned"
+    DECLINED = "declined"
+    RETURNED = "returned"
+    PRIORITY_ON = "priority_on"
+    PRIORITY_OFF = "priority_off"
+    EXTENSION_REQUESTED = "extension_requested"
+    EXTENDED = "extended"
+    EXTENSION_REFUSED = "extension_refused"
+    ANSWERED = "answered"
+    RATED = "rated"
+    REHANDLING = "rehandling"
+    CLOSED = "closed"
+    COMMITMENT_UPDATE = "commitment_update"
+    COMMITMENT_BLOCKED = "commitment_blocked"
+    COMMITMENT_DONE = "commitment_done"
+    LEDGER_DONE = "ledger_done"
+    ANSWER_CORRECTED = "answer_corrected"
+    PUBLISHED = "published"
+
+
+EVENT_LABELS: dict[EventKind, str] = {
+    EventKind.SUBMITTED: N_("suggestion.event_submitted"),
+    EventKind.WITHDRAWN: N_("suggestion.event_withdrawn"),
+    EventKind.COSIGNER_INVITED: N_("suggestion.event_cosigner_invited"),
+    EventKind.COSIGNER_CONFIRMED: N_("suggestion.event_cosigner_confirmed"),
+    EventKind.COSIGNER_DECLINED: N_("suggestion.event_cosigner_declined"),
+    EventKind.ASSIGNED: N_("suggestion.event_assigned"),
+    EventKind.REASSIGNED: N_("suggestion.event_reassigned"),
+    EventKind.DECLINED: N_("suggestion.event_declined"),
+    EventKind.RETURNED: N_("suggestion.event_returned"),
+    EventKind.PRIORITY_ON: N_("suggestion.event_priority_on"),
+    EventKind.PRIORITY_OFF: N_("suggestion.event_priority_off"),
+    EventKind.EXTENSION_REQUESTED: N_("suggestion.event_extension_requested"),
+    EventKind.EXTENDED: N_("suggestion.event_extended"),
+    EventKind.EXTENSION_REFUSED: N_("suggestion.event_extension_refused"),
+    EventKind.ANSWERED: N_("suggestion.event_answered"),
+    EventKind.RATED: N_("suggestion.event_rated"),
+    EventKind.REHANDLING: N_("suggestion.event_rehandling"),
+    EventKind.CLOSED: N_("suggestion.event_closed"),
+    EventKind.COMMITMENT_UPDATE: N_("suggestion.event_commitment_update"),
+    EventKind.COMMITMENT_BLOCKED: N_("suggestion.event_commitment_blocked"),
+    EventKind.COMMITMENT_DONE: N_("suggestion.event_commitment_done"),
+    EventKind.LEDGER_DONE: N_("suggestion.event_ledger_done"),
+    EventKind.ANSWER_CORRECTED: N_("suggestion.event_answer_corrected"),
+    EventKind.PUBLISHED: N_("suggestion.event_published"),
+}
+# what voters may see of a trail: the steps of the handling, none of the internal ones
+VOTER_EVENTS = frozenset(
+    {
+        EventKind.SUBMITTED,
+        EventKind.WITHDRAWN,
+        EventKind.ASSIGNED,
+        EventKind.REASSIGNED,
+        EventKind.DECLINED,
+        EventKind.ANSWERED,
+        EventKind.REHANDLING,
+        EventKind.CLOSED,
+        EventKind.COMMITMENT_DONE,
+        EventKind.LEDGER_DONE,
+        EventKind.PUBLISHED,
+    }
 )
 
 
@@ -78,7 +154,12 @@ class SuggestionTrail:
         return suggestion
 
     async def record(
-        self, tx: Tx, suggestion: Suggestion, kind: str, actor_id: int | None, note: str = ""
+        self,
+        tx: Tx,
+        suggestion: Suggestion,
+        kind: EventKind,
+        actor_id: int | None,
+        note: str = "",
     ) -> None:
         await self.repo.add_event(tx, suggestion.id, kind, self.clock.now(), actor_id, note)
 

@@ -466,3 +466,12 @@ class SuggestionRepo:
             ids,
         )
         return {int(r[0]): str(r[1] or r[0]) for r in rows}
+
+    async def unlink_opinions(self, tx: Tx, suggestion_id: int) -> list[int]:
+        """Let a withdrawn or declined suggestion's opinions go: they are open again, may be
+        taken into another suggestion, and come back among the similar ones. Returns them."""
+        rows = await tx.fetchall(
+            "DELETE FROM suggestion_opinions WHERE suggestion_id = ? RETURNING opinion_id",
+            (suggestion_id,),
+        )
+        return sorted(int(r[0]) for r in rows)
