@@ -63,7 +63,7 @@ def add_parser(sub: Any) -> None:
 def _period(args: argparse.Namespace) -> Period:
     if args.first is not None or args.last is not None:
         if args.first is None or args.last is None:
-            raise DomainError("stats.bad_range", example="--from 2026-01-01 --to 2026-06-30")
+            raise DomainError("stats.bad_dates")
         return parse_dates(args.first, args.last)
     if args.year is not None:
         return parse_year(args.year)

@@ -43,10 +43,9 @@ VERDICTS = (Outcome.SATISFIED, Outcome.BASIC, Outcome.UNSATISFIED)
 QUARTER = re.compile(r"(\d{4})\s*[Qq]\s*([1-4])")
 MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 YEAR = re.compile(r"\d{4}")
-# what separates the two dates of a typed range: 至, 到, a tilde or a dash between spaces,
-# an en or em dash; else two dates with a space between them
-RANGE_SEPARATOR = re.compile(r"\s*(?:至|到|~|〜|—|–)\s*|\s+-\s+")
-RANGE_EXAMPLE = "2026-01-01 至 2026-03-31"
+# what separates the two dates of a typed range: 至, 到, "to", a tilde, an en or em dash, or
+# a dash between spaces; else two dates with a space between them
+RANGE_SEPARATOR = re.compile(r"\s*(?:至|到|~|〜|—|–)\s*|\s+(?:-|to)\s+", re.IGNORECASE)
 
 
 # --- periods and areas --------------------------------------------------------------------
@@ -136,15 +135,13 @@ def parse_month(raw: str) -> Period:
     return Period.month(int(match[1]), int(match[2]))
 
 
-def _day(raw: str, today: date) -> date:
+def _day(raw: str, today: date, refusal: str) -> date:
     """One end of a range, through the one date parser; a day without its year is the
     latest such day up to today (figures are of the past)."""
     try:
-        return parse_date(
-            raw, today=today, direction=YearDirection.MOST_RECENT, refusal="stats.bad_range"
-        )
+        return parse_date(raw, today=today, direction=YearDirection.MOST_RECENT, refusal=refusal)
     except DomainError:
-        raise DomainError("stats.bad_range", example=RANGE_EXAMPLE) from None
+        raise DomainError(refusal) from None
 
 
 def parse_range(raw: str | None, today: date) -> Period:
@@ -155,8 +152,10 @@ def parse_range(raw: str | None, today: date) -> Period:
     if len(parts) != 2:
         parts = text.split()
     if len(parts) != 2 or not all(parts):
-        raise DomainError("stats.bad_range", example=RANGE_EXAMPLE)
-    return Period.of(_day(parts[0], today), _day(parts[1], today))
+        raise DomainError("stats.bad_range")
+    return Period.of(
+        _day(parts[0], today, "stats.bad_range"), _day(parts[1], today, "stats.bad_range")
+    )
 
 
 def parse_dates(first: str, last: str) -> Period:
@@ -164,8 +163,8 @@ def parse_dates(first: str, last: str) -> Period:
     today = date(LAST_YEAR, 12, 31)  # a date without its year is refused below anyway
     for raw in (first, last):
         if not re.search(r"\d{4}", raw):
-            raise DomainError("stats.bad_range", example=RANGE_EXAMPLE)
-    return Period.of(_day(first, today), _day(last, today))
+            raise DomainError("stats.bad_dates")
+    return Period.of(_day(first, today, "stats.bad_dates"), _day(last, today, "stats.bad_dates"))
 
 
 class PeriodChoice(StrEnum):
@@ -423,7 +422,9 @@ class Figures:
         span = period.span(self.zone, self.clock.now())
         opinion_rows = await self.repo.opinion_counts(span, scope.every_station)
         answered = sum(r.answered for r in opinion_rows)
-        median = await self.repo.median_seconds_to_answer(span, scope.stations, answered)
+        median = await self.repo.median_seconds_to_answer(
+            span, scope.every_station, answered, district=scope.stations is None
+        )
         facts = await self.repo.suggestions(span, scope.stations)
         classes = await self._classes(period.years, facts)
         district = area.kind == AreaKind.DISTRICT
@@ -489,6 +490,7 @@ class Figures:
         return {year: await self.trail.outcome_classes(year) for year in sorted(wanted)}
 
     def _class_year(self, fact: SuggestionFacts) -> int:
+        """The year of the first 交办 (suggestion_trail.handling_year), read in one query."""
         if fact.assigned_at is None:
             return self.today().year
         return fact.assigned_at.astimezone(self.zone).year

@@ -16,6 +16,7 @@ from bot.runtime.buttons import ledger as ledger  # /ledger, progress updates
 from bot.runtime.buttons import opinion as opinion  # /opinion and /my
 from bot.runtime.buttons import pickers, start
 from bot.runtime.buttons import projects as projects  # /projects
+from bot.runtime.buttons import stats as stats  # /stats: period, area, cancel
 from bot.runtime.buttons import suggestion_rating as suggestion_rating  # rating an answer
 from bot.runtime.buttons import suggestions as suggestions  # /suggest, /suggestions, 联名, /my
 from bot.runtime.buttons import visits as visits  # /visit, /visits, the log prompt
