@@ -64,7 +64,11 @@ class Texts:
     def datetime(self, moment: dt.datetime) -> str:
         return f"{self.date(moment)} {self.time(moment)}"
 
-    def date(self, moment: dt.datetime) -> str:
+    def date(self, moment: dt.datetime | dt.date) -> str:
+        """An instant's local day, or a calendar day as it is (noon of it is that day in any
+        zone; babel would read a bare date as UTC midnight)."""
+        if not isinstance(moment, dt.datetime):
+            moment = dt.datetime.combine(moment, dt.time(12), tzinfo=self.zone)
         return format_skeleton("yMMMd", moment, tzinfo=self.zone, locale=self._babel_locale)
 
     def time(self, moment: dt.datetime) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import date, datetime, time
+from datetime import date, datetime
 from html import escape
 from typing import Any, TypeVar
 
@@ -116,8 +116,8 @@ def refusal_params(context: BotContext, error: DomainError) -> dict[str, object]
     def shown(value: object) -> object:
         if isinstance(value, datetime):
             return texts.datetime(value)
-        if isinstance(value, date):  # a calendar day: noon of it is that day in any zone
-            return texts.date(datetime.combine(value, time(12), tzinfo=texts.zone))
+        if isinstance(value, date):
+            return texts.date(value)
         return value
 
     return {name: shown(value) for name, value in error.params.items()}

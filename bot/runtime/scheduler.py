@@ -101,7 +101,8 @@ class Scheduler:
     async def _sweep(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         """A safety net for reminders, the opinion deadlines and the daily digest; the
         consultations' reminders and deadlines; ballots that close by themselves; the
-        suggestions' deadlines, ratings and ledger, and account ratings that close."""
+        suggestions' deadlines, ratings and ledger, account ratings that close, and the
+        similar opinions' change log trimmed."""
         await self.services.reminders.run_due()
         await self.services.inbox.run_due()
         await self.services.deputy_notices.run_due()
@@ -111,6 +112,7 @@ class Scheduler:
         await self.services.suggestion_feedback.run_due()
         await self.services.ledger.run_due()
         await self.services.account_ratings.run_due()
+        await self.services.similar_opinions.run_due()
 
     async def _extend(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         made = await self.services.calendar.extend_horizon()

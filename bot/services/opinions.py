@@ -97,6 +97,8 @@ EVENT_LABELS = {
     "reopened": N_("event.reopened"),
     "not_rated": N_("event.not_rated"),
     "suggested": N_("event.suggested"),
+    "suggestion_withdrawn": N_("event.suggestion_withdrawn"),
+    "suggestion_declined": N_("event.suggestion_declined"),
 }
 
 # The voter's rating of an answer: two separate questions (code stored, label message id).
