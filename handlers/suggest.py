@@ -146,7 +146,7 @@ async def ask_similar(update: Update, context: BotContext, page: int = 0) -> Non
     texts = context.texts
     services = context.services
     found = await services.suggestions.similar(
-        context.user, services.similar_opinions, page, PER_PAGE
+        context.user, chat_id_of(update), services.similar_opinions, page, PER_PAGE
     )
     draft = await services.suggestions.draft(context.user)
     matches = found.matches
@@ -301,9 +301,12 @@ async def begin(update: Update, context: BotContext) -> Step:
 @guarded()
 async def choose_source(update: Update, context: BotContext) -> Step:
     source = SuggestSource.of(update).source
-    draft, step = await context.services.suggestions.choose_source(
+    services = context.services
+    draft, step = await services.suggestions.choose_source(
         context.user, chat_id_of(update), source == "opinions"
     )
+    if source == "opinions":  # the street's similar opinions, ready by the time one is picked
+        await services.suggestions.prepare_similar(context.user, services.similar_opinions)
     return await _go(update, context, draft, step)
 
 
@@ -419,16 +422,20 @@ async def _submitted(update: Update, context: BotContext, number: str, suggestio
 @guarded()
 async def submit(update: Update, context: BotContext) -> Step | int:
     """Send it, once. Opinions that may no longer be taken leave the draft, and a new preview
-    without them is shown."""
+    without them is shown (or, with none of the deputy's own left, their list again)."""
     token = SuggestSubmit.of(update).draft
     try:
         sent = await context.services.suggestions.submit(context.user, chat_id_of(update), token)
     except DomainError as error:
-        if error.key != "suggest.opinions_gone":
-            raise
-        await show_error(update, context, error)
-        await show_preview(update, context, edit=False)
-        return Step.PREVIEW
+        if error.key == "suggest.opinions_gone":
+            await show_error(update, context, error)
+            await show_preview(update, context, edit=False)
+            return Step.PREVIEW
+        if error.key == "suggest.own_opinions_gone":  # none of the deputy's own is left
+            await show_error(update, context, error)
+            await ask_opinions(update, context)
+            return Step.OPINIONS
+        raise
     await answer_tap(update)
     suggestion = sent.suggestion
     if sent.repeated:

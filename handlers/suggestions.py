@@ -7,12 +7,14 @@ Buttons: bot.runtime.buttons.suggestions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Action
+from bot.errors import DomainError
 from bot.i18n import N_, Texts
 from bot.runtime.buttons.opinion import MyOpinion
 from bot.runtime.buttons.suggestions import (
@@ -30,15 +32,16 @@ from bot.runtime.buttons.suggestions import (
 )
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import DeclaredConversation
+from bot.services.broadcasts import shown_text, telegram_length
+from bot.services.suggestion_trail import EVENT_LABELS
 from bot.services.suggestions import (
     COSIGN_SEARCH,
     COSIGNER_STATES,
-    EVENT_LABELS,
-    OTHER_EVENT,
     Card,
     CardAction,
     CosignChoice,
     SearchStep,
+    TrailEntry,
     Viewer,
 )
 from handlers.common import (
@@ -50,20 +53,22 @@ from handlers.common import (
     message_of,
     respond,
     saying,
+    show_error,
 )
 from handlers.keyboards import button, paged
 from handlers.suggest import category_label
 from handlers.suggestion_card import suggestion_head
-from storage.models import CosignerState, Deputy, Suggestion, SuggestionEvent
+from storage.models import CosignerState, Deputy, Suggestion
 
 END = DeclaredConversation.END
 PER_PAGE = 5
-# A card holds the reason, the proposals, an answer and the trail; these bounds keep it
-# within Telegram's 4,096 characters (the full texts are one tap away).
+MESSAGE_MAX = 4096  # Telegram's limit: UTF-16 code units of the text as shown
+# The most a card shows of each longer part (the full texts are one tap away). The reason,
+# the proposals and the trail then share what room the rest of the card leaves (render_card).
 BODY_CHARS = 700
 ANSWER_CHARS = 800
 NOTE_CHARS = 100
-TRAIL_EVENTS = 8
+TRAIL_CHARS = 1200
 NAMES_SHOWN = 20
 
 DEPARTMENT_ROLES = {True: "suggestion.department_lead", False: "suggestion.department_co"}
@@ -73,23 +78,71 @@ PUBLISH_LABELS = {True: N_("suggestion.card_publish_yes"), False: N_("suggestion
 # --- rendering -----------------------------------------------------------------------------
 
 
-def render_trail(texts: Texts, events: list[SuggestionEvent]) -> str:
-    shown = events[-TRAIL_EVENTS:]
-    lines = (
-        [texts("suggestion.trail_earlier", count=len(events) - len(shown))]
-        if events[:-TRAIL_EVENTS]
-        else []
-    )
-    lines += [
-        texts(
-            "suggestion.event_line",
-            at=texts.datetime(e.at),
-            event=texts(EVENT_LABELS.get(e.kind, OTHER_EVENT)),
-            note=(": " + escape(clip(e.note, NOTE_CHARS))) if e.note else "",
-        )
-        for e in shown
-    ]
-    return "\n".join(lines)
+def shown_length(markup: str) -> int:
+    """The length Telegram counts of an HTML text: as shown, in UTF-16 code units."""
+    return telegram_length(shown_text(markup))
+
+
+def fit(text: str, room: int) -> str:
+    """Plain `text` clipped (an ellipsis marking the cut) to at most `room` UTF-16 code
+    units; escape it after."""
+    if telegram_length(text) <= room:
+        return text
+    limit = room
+    while limit > 1:
+        clipped = clip(text, limit)
+        over = telegram_length(clipped) - room
+        if over <= 0:
+            return clipped
+        limit -= over
+    return ""
+
+
+def shares(wanted: list[int], room: int) -> list[int]:
+    """`room` split among parts wanting these sizes: whoever wants less than an even share
+    gets all of it, and the others share the rest evenly."""
+    given = [0] * len(wanted)
+    left = max(room, 0)
+    order = sorted(range(len(wanted)), key=lambda i: wanted[i])
+    for n, i in enumerate(order):
+        given[i] = min(wanted[i], left // (len(order) - n))
+        left -= given[i]
+    return given
+
+
+def event_line(texts: Texts, entry: TrailEntry) -> str:
+    """One step of the trail: when, what, and its note (a rating: its label)."""
+    at, event = texts.datetime(entry.at), texts(EVENT_LABELS[entry.kind])
+    if entry.rating is not None:
+        note = texts(f"suggestion.rating.{entry.rating}")
+    elif entry.note:
+        note = escape(clip(entry.note, NOTE_CHARS))
+    else:
+        return texts("suggestion.event_line", at=at, event=event)
+    return texts("suggestion.event_line_note", at=at, event=event, note=note)
+
+
+def render_trail(texts: Texts, entries: list[TrailEntry], room: int) -> str:
+    """The newest steps that fit in `room` (as shown), oldest first, after a line counting
+    the earlier ones left out; '' when not even one fits."""
+    lines = [event_line(texts, e) for e in entries]
+    if shown_length("\n".join(lines)) <= room:
+        return "\n".join(lines)
+
+    def earlier(count: int) -> str:
+        return texts("suggestion.trail_earlier", count=texts.number(count))
+
+    # not all of them: the newest that fit after a line counting the others
+    shown: list[str] = []
+    used = 0  # the lines shown, each with the newline before it
+    for line in reversed(lines[1:]):
+        used += shown_length(line) + 1
+        if used + shown_length(earlier(len(lines) - len(shown) - 1)) > room:
+            break
+        shown.append(line)
+    if not shown:
+        return ""
+    return "\n".join([earlier(len(lines) - len(shown)), *reversed(shown)])
 
 
 def _cosigner_line(texts: Texts, card: Card) -> str | None:
@@ -108,12 +161,12 @@ def _cosigner_line(texts: Texts, card: Card) -> str | None:
         return None
     names = texts("suggestion.list_separator").join(shown[:NAMES_SHOWN])
     if len(shown) > NAMES_SHOWN:
-        names += texts("suggestion.and_more", count=len(shown) - NAMES_SHOWN)
+        names += texts("suggestion.and_more", count=texts.number(len(shown) - NAMES_SHOWN))
     return texts("suggestion.card_cosigners", names=names)
 
 
-def render_card(texts: Texts, card: Card) -> str:
-    """The card as its viewer may read it."""
+def _fixed_lines(texts: Texts, card: Card) -> list[str]:
+    """Every line of the card but the reason, the proposals and the trail: each bounded."""
     suggestion = card.suggestion
     voter = card.viewer == Viewer.VOTER
     lines = [
@@ -169,17 +222,50 @@ def render_card(texts: Texts, card: Card) -> str:
                 rating=texts(f"suggestion.rating.{suggestion.rating}"),
             )
         )
-    text = "\n".join(lines)
-    if not voter:
-        text += "\n\n" + texts(
-            "suggestion.card_reason", reason=escape(clip(suggestion.reason, BODY_CHARS))
-        )
-    text += "\n\n" + texts(
-        "suggestion.card_proposals", proposals=escape(clip(suggestion.proposals, BODY_CHARS))
-    )
+    return lines
+
+
+# A part of the card that takes what room it is given: its size wanted, and its text for a
+# given room (as shown; '' when nothing of it fits).
+Section = tuple[int, Callable[[int], str]]
+
+
+def _body(texts: Texts, key: str, name: str, raw: str) -> Section:
+    """The reason or the proposals, clipped to the room before being escaped."""
+    frame = shown_length("\n\n" + texts(key, **{name: ""}))
+    body = clip(raw, BODY_CHARS)
+
+    def render(room: int) -> str:
+        fitted = fit(body, room - frame)
+        return "\n\n" + texts(key, **{name: escape(fitted)}) if fitted else ""
+
+    return frame + telegram_length(body), render
+
+
+def _trail(texts: Texts, entries: list[TrailEntry]) -> Section:
+    frame = shown_length("\n\n" + texts("suggestion.card_trail", trail=""))
+
+    def render(room: int) -> str:
+        trail = render_trail(texts, entries, room - frame)
+        return "\n\n" + texts("suggestion.card_trail", trail=trail) if trail else ""
+
+    return frame + shown_length(render_trail(texts, entries, TRAIL_CHARS)), render
+
+
+def render_card(texts: Texts, card: Card, room: int = MESSAGE_MAX) -> str:
+    """The card as its viewer may read it, within `room` (as Telegram counts it): the fixed
+    lines first; the reason (not for voters), the proposals and the trail share what room is
+    left, each clipped before it is escaped, the trail to its newest steps."""
+    suggestion = card.suggestion
+    text = "\n".join(_fixed_lines(texts, card))
+    sections = []
+    if card.viewer != Viewer.VOTER:  # what the deputy wrote of the matter is internal
+        sections.append(_body(texts, "suggestion.card_reason", "reason", suggestion.reason))
+    sections.append(_body(texts, "suggestion.card_proposals", "proposals", suggestion.proposals))
     if card.events:
-        text += "\n\n" + texts("suggestion.card_trail", trail=render_trail(texts, card.events))
-    return text
+        sections.append(_trail(texts, card.events))
+    given = shares([wanted for wanted, _ in sections], room - shown_length(text))
+    return text + "".join(render(share) for (_, render), share in zip(sections, given, strict=True))
 
 
 def card_rows(texts: Texts, card: Card, page: int) -> list[list[InlineKeyboardButton]]:
@@ -222,7 +308,8 @@ async def show_card(
     rows = card_rows(texts, card, page)
     if edit and card.viewer in (Viewer.LEAD, Viewer.COSIGNER):
         rows.append([button(texts("nav.back"), SuggestionList(page=page))])
-    text = (head + "\n\n" if head else "") + render_card(texts, card)
+    prefix = head + "\n\n" if head else ""
+    text = prefix + render_card(texts, card, MESSAGE_MAX - shown_length(prefix))
     await respond(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
 
 
@@ -402,11 +489,16 @@ def _found_markup(
 
 
 @guarded(Action.DRAFT_SUGGESTION)
-async def receive_name(update: Update, context: BotContext) -> int:
-    """The deputies whose names hold what was typed, each one tap from an invitation."""
-    suggestion, found = await context.services.suggestions.search(
-        context.user, chat_id_of(update), message_of(update).text
-    )
+async def receive_name(update: Update, context: BotContext) -> SearchStep | int:
+    """The deputies whose names hold what was typed, each one tap from an invitation.
+    Nothing typed keeps the step; any other refusal ended the search."""
+    try:
+        suggestion, found = await context.services.suggestions.search(
+            context.user, chat_id_of(update), message_of(update).text
+        )
+    except DomainError as error:
+        await show_error(update, context, error)
+        return SearchStep.TYPING if error.key == "suggest.search_empty" else END
     texts = context.texts
     key = "suggestion.search_found" if found else "suggestion.search_nothing"
     text = texts(key, count=texts.number(len(found)))

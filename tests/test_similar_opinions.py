@@ -5,6 +5,7 @@ suggestion, reopened and erased. The expected sets come from the corpus labels."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from tests.support.similar_corpus import (
     AUTHOR,
     BY_KEY,
     CORPUS,
+    HELD_OUT,
     STATIONS_CSV,
     SUBMITTED_AT,
     expected_mates,
@@ -85,6 +87,33 @@ async def test_cluster_members_find_their_mates_and_few_others(corpus: Corpus) -
     # an opinion on a matter nobody else raised is offered little: under 1.5 on average
     singles = [o.key for o in CORPUS if o.cluster is None]
     assert sum(len(found[k]) for k in singles) / len(singles) < 1.5
+
+
+async def test_opinions_held_out_of_the_tuning_are_matched_about_as_well(
+    make_world: MakeWorld,
+) -> None:
+    """The threshold was chosen on CORPUS alone; HELD_OUT, new matters written after it was,
+    sits in the same pool and is scored alone. Measured when it was written: precision 0.39,
+    recall 0.47 (CORPUS in that larger pool: 0.67 and 0.95). Word overlap misses synonyms
+    (厕所/卫生间, 黑车/摩的) and matches shared places (地铁站口): the floor below only
+    guards against getting worse; similar_opinions.THRESHOLD says the same."""
+    world = await make_world(stations=False)
+    await world.load_stations(STATIONS_CSV)
+    ids = await seed_corpus(world, (*CORPUS, *HELD_OUT))
+    key_of = {i: k for k, i in ids.items()}
+    everyone = (*CORPUS, *HELD_OUT)
+    true_positives = false_positives = missed = 0
+    for o in HELD_OUT:
+        matches = await world.services.similar_opinions.like(ids[o.key])
+        found = {key_of[m.opinion.id] for m in matches.matches}
+        expected = expected_mates(o.key, everyone)
+        true_positives += len(found & expected)
+        false_positives += len(found - expected)
+        missed += len(expected - found)
+    precision = true_positives / (true_positives + false_positives)
+    recall = true_positives / (true_positives + missed)
+    assert precision >= 0.35, precision
+    assert recall >= 0.45, recall
 
 
 async def test_never_from_another_street(corpus: Corpus) -> None:
@@ -229,16 +258,29 @@ async def test_a_restarted_bot_builds_the_index_again(corpus: Corpus) -> None:
     assert await corpus.like("lights-1") == first
 
 
-async def test_warming_up_segments_and_indexes_every_street(corpus: Corpus) -> None:
-    world = corpus.world
+async def test_a_street_prepared_in_the_background_is_ready_for_its_first_search(
+    corpus: Corpus,
+) -> None:
+    world, matcher = corpus.world, corpus.matcher
     assert not await world.rows("SELECT 1 FROM opinion_terms")
-    await corpus.matcher.warm()
-    kept = {r["opinion_id"] for r in await world.rows("SELECT opinion_id FROM opinion_terms")}
-    assert kept == set(corpus.ids.values())  # both streets, every one open
-    for street in {await _street_of(world, i) for i in corpus.ids.values()}:
-        index = await corpus.matcher.index(street)
-        expected = {i for i in corpus.ids.values() if await _street_of(world, i) == street}
-        assert set(index.row_of) == expected
+    street = await _street_of(world, corpus.ids["lights-1"])
+    expected = {i for i in corpus.ids.values() if await _street_of(world, i) == street}
+    matcher.prepare(street)
+    matcher.prepare(street)  # once is enough: a second call starts nothing more
+    kept: set[int] = set()
+    for _ in range(3000):  # nobody searches: it goes on by itself (a loaded machine: 30 s)
+        await asyncio.sleep(0.01)
+        rows = await world.rows("SELECT opinion_id FROM opinion_terms")
+        kept = {r["opinion_id"] for r in rows}
+        if kept:
+            break
+    assert kept == expected  # that street's texts segmented, not the other's
+    first = await corpus.like("lights-1")  # waits for the build if it is still under way
+    assert "lights-2" in first
+    index = await matcher.index(street)
+    assert set(index.row_of) == expected
+    matcher.prepare(street)  # in memory already: nothing to do
+    assert await corpus.like("lights-1") == first
 
 
 async def test_the_change_log_is_emptied_once_read(
@@ -257,6 +299,79 @@ async def test_the_change_log_is_emptied_once_read(
     assert declined <= set(before)
     assert await corpus.like("bikes-1") == [k for k in before if k not in declined]
     assert await world.rows("SELECT * FROM opinion_pool_changes") == []
+
+
+async def test_the_change_log_does_not_grow_while_no_index_is_in_memory(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody searched since the start: the sweep empties the log (a build reads the
+    opinions themselves), and the first search still sees what changed."""
+    monkeypatch.setattr(similar_opinions, "FORGET_EVERY", 1)
+    world = corpus.world
+    async with world.db.transaction() as tx:
+        for key in ("bikes-2", "bikes-3", "single-gate"):
+            await tx.execute(
+                "UPDATE opinions SET status = 'declined' WHERE id = ?", (corpus.ids[key],)
+            )
+    assert await corpus.matcher.run_due() == 3
+    assert await world.rows("SELECT * FROM opinion_pool_changes") == []
+    assert not {"bikes-2", "bikes-3"} & set(await corpus.like("bikes-1"))
+
+
+async def test_a_build_under_way_keeps_the_changes_it_has_still_to_read(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """学院路's index is being built (its opinions read) when one of them is declined and
+    海淀's index, searched meanwhile, has read that change: the log keeps it for 学院路's."""
+    monkeypatch.setattr(similar_opinions, "FORGET_EVERY", 1)
+    world, matcher = corpus.world, corpus.matcher
+    xueyuan = await _street_of(world, corpus.ids["bikes-1"])
+    haidian = await _street_of(world, corpus.ids["parking-h1"])
+    await corpus.like("parking-h1")  # 海淀's index is in memory
+    reading, resume = asyncio.Event(), asyncio.Event()
+    pool = matcher.repo.pool
+
+    async def paused_pool(street_id: int, after: int = 0, upto: int | None = None) -> list:
+        rows = await pool(street_id, after, upto)
+        if street_id == xueyuan and after == 0:  # the build has read the pool: wait here
+            reading.set()
+            await resume.wait()
+        return rows
+
+    monkeypatch.setattr(matcher.repo, "pool", paused_pool)
+    building = asyncio.create_task(matcher.index(xueyuan))
+    await reading.wait()
+    async with world.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE opinions SET status = 'declined' WHERE id = ?", (corpus.ids["bikes-2"],)
+        )
+    await matcher.index(haidian)  # reads the change, and would forget it
+    assert len(await world.rows("SELECT * FROM opinion_pool_changes")) == 1
+    resume.set()
+    await building
+    index = await matcher.index(xueyuan)  # replays the change it kept
+    assert corpus.ids["bikes-2"] not in index.row_of
+    assert await world.rows("SELECT * FROM opinion_pool_changes") == []
+
+
+async def test_opinions_that_left_count_no_more_in_the_streets_weights(corpus: Corpus) -> None:
+    """An index that let opinions go weighs a query as one built without them would."""
+    world = corpus.world
+    street = await _street_of(world, corpus.ids["parking-1"])
+    await corpus.like("parking-1")  # built with the parking opinions
+    async with world.db.transaction() as tx:
+        for key in ("parking-2", "parking-3", "parking-4", "parking-5"):
+            await tx.execute(
+                "UPDATE opinions SET status = 'answered' WHERE id = ?", (corpus.ids[key],)
+            )
+    words = similar_opinions.vocabulary()
+    query = words.features(words.words(BY_KEY["parking-1"].text))
+    caught_up = await corpus.matcher.index(street)
+    assert caught_up.dead == 4
+    await world.crash_and_restart()
+    fresh = await corpus.matcher.index(street)
+    assert fresh.dead == 0
+    assert caught_up.weighed(query) == pytest.approx(fresh.weighed(query))
 
 
 def test_the_jieba_interfaces_it_relies_on() -> None:

@@ -18,7 +18,7 @@ from bot.runtime.buttons.suggestions import (
     SuggestionWithdrawConfirmed,
 )
 from bot.services.suggestions import CosignChoice
-from tests.support.inbox import Mail, notice
+from tests.support.inbox import Mail, events_of, notice, opinion_row
 from tests.support.people import Person
 from tests.support.scenarios import invite_deputy, say
 from tests.support.suggestion_seed import seed_assignment, seed_department
@@ -96,13 +96,21 @@ async def test_co_signed(
     names = [b for b in zhang.buttons() if b in ("李四", "王五", "赵六", "张三")]
     assert names == ["李四", "王五", "赵六"]  # the lead's own station first; never the lead
     await zhang.tap("李四")
-    assert zhang.last.startswith(say(zhang, "suggestion.invited", name="李四"))
-    assert "李四" not in zhang.buttons()[:3]
+    assert zhang.last == (
+        say(zhang, "suggestion.invited", name="李四")
+        + "\n\n"
+        + say(zhang, "suggestion.cosign_pick", number=NUMBER)
+    )
+    search, back = say(zhang, "suggestion.search_button"), say(zhang, "nav.back")
+    assert zhang.seen[-1].buttons() == ["王五", "赵六", search, back]  # 李四 invited already
 
     await zhang.tap(say(zhang, "suggestion.search_button"))
     assert zhang.last == say(zhang, "suggestion.search_ask")
     await zhang.send_sticker()
     assert zhang.last == say(zhang, "suggestion.search_send_text")
+    await zhang.send("\u200b \u3000")  # nothing but invisible and blank characters
+    assert zhang.last == say(zhang, "suggest.search_empty")
+    assert await world.conversation_state("cosign_search", zhang.id) == "typing"
     await zhang.send("五")
     assert zhang.last == say(zhang, "suggestion.search_found", count=1)
     await zhang.tap("王五")
@@ -149,7 +157,11 @@ async def test_co_signed(
     await open_card(d.li)
     assert say(d.li, "suggestion.card_cosigners", names="李四") in d.li.last
     assert say(d.li, "suggestion.item_cosigned") not in d.li.last
-    assert say(d.li, "suggestion.invite_button") not in d.li.buttons()[:2]
+    # confirmed: nothing to do but read it (no invitations, no withdrawal)
+    assert d.li.seen[-1].buttons() == [
+        say(d.li, "suggestion.full_text_button"),
+        say(d.li, "nav.back"),
+    ]
     kinds = await world.rows("SELECT kind, note FROM suggestion_events ORDER BY id")
     assert [(r["kind"], r["note"]) for r in kinds] == [
         ("submitted", ""),
@@ -234,14 +246,19 @@ async def test_withdrawn_before_assignment(
 
     await open_card(zhang)
     await zhang.tap(say(zhang, "suggestion.withdraw_button"))
-    assert zhang.last.startswith(say(zhang, "suggestion.withdraw_confirm", head="")[:6])
+    state = say(zhang, "suggestion.state.submitted")
+    head = say(zhang, "suggestion.head", number=NUMBER, title=TITLE, state=state)
+    assert zhang.last == say(zhang, "suggestion.withdraw_confirm", head=head)
     await zhang.tap(say(zhang, "suggestion.withdraw_no"))
     assert (await world.rows("SELECT state FROM suggestions"))[0]["state"] == "submitted"
     await zhang.tap(say(zhang, "suggestion.withdraw_button"))
     await zhang.tap(say(zhang, "suggestion.withdraw_yes"))
     assert zhang.last.startswith(say(zhang, "suggestion.withdrawn", number=NUMBER))
     assert say(zhang, "suggestion.state.withdrawn") in zhang.last
-    assert say(zhang, "suggestion.withdraw_button") not in zhang.buttons()[:3]
+    assert zhang.seen[-1].buttons() == [
+        say(zhang, "suggestion.full_text_button"),
+        say(zhang, "nav.back"),
+    ]
     [row] = await world.rows("SELECT state, withdrawn_at FROM suggestions")
     assert row["state"] == "withdrawn" and row["withdrawn_at"] is not None
 
@@ -264,3 +281,19 @@ async def test_withdrawn_before_assignment(
     assert zhang.last == say(zhang, "suggest.no_longer_open", number=NUMBER)
     events = await world.rows("SELECT kind FROM suggestion_events WHERE kind = 'withdrawn'")
     assert len(events) == 1
+
+    # its opinion is let go: open, still the lead's, its history saying where it was; the
+    # lead may take it into another suggestion, and it is among the similar ones again
+    assert await world.rows("SELECT * FROM suggestion_opinions") == []
+    let_go = await opinion_row(world, 1)
+    assert (let_go["status"], let_go["holder_id"]) == ("accepted", zhang.id)
+    assert (await events_of(world, 1))[-1] == ("suggestion_withdrawn", NUMBER)
+    tracking_no = let_go["tracking_no"]
+    await zhang.send("/suggest")
+    await zhang.tap(say(zhang, "suggest.from_opinions"))
+    assert tracking_no in " ".join(zhang.seen[-1].buttons())
+    await zhang.tap(say(zhang, "suggest.cancel_button"))
+    alike = await send_opinion(person(2002), "学院路南口公交站台缺少遮雨棚，雨天老人等车很辛苦。")
+    [row] = await world.rows("SELECT id FROM opinions WHERE tracking_no = ?", (alike,))
+    matches = await world.services.similar_opinions.like(row["id"])
+    assert 1 in {m.opinion.id for m in matches.matches}

@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.runtime.buttons.inbox import Claim
+from bot.runtime.buttons.suggestions import SuggestOpinionsDone, SuggestPick
+from bot.services import suggestions
 from tests.support.inbox import Mail, notice
 from tests.support.people import Person
 from tests.support.scenarios import invite_deputy, say
@@ -19,6 +22,7 @@ from tests.support.suggestions import (
     REASON,
     TITLE,
     button_with,
+    draft_suggestion,
     send_opinion,
 )
 from tests.support.world import World
@@ -133,6 +137,8 @@ async def test_from_scratch_with_every_bad_input_refused(
     await zhang.send(f"  {TITLE}\u200b ")
     assert (await draft_of(world, zhang.id) or {})["title"] == TITLE
 
+    await zhang.send("\u200b\u3000 ")
+    assert zhang.last == say(zhang, "suggest.body_empty")
     await zhang.send("太短了")
     assert zhang.last == say(zhang, "suggest.body_too_short", minimum=10, count=3)
     await zhang.send("长" * 1501)
@@ -225,3 +231,132 @@ async def test_a_restart_in_the_middle_loses_nothing(
     [row] = await suggestion_rows(world)
     assert (row["title"], row["reason"], row["proposals"]) == (TITLE, REASON, PROPOSALS)
     assert [r["opinion_id"] for r in await world.rows("SELECT * FROM suggestion_opinions")] == [1]
+
+
+SHELTER_AGAIN = "学院路南口的公交站缺一个遮雨棚，下雨天候车太难了，老人都淋雨。"
+
+
+async def opinion_id(world: World, tracking_no: str) -> int:
+    rows = await world.rows("SELECT id FROM opinions WHERE tracking_no = ?", (tracking_no,))
+    return int(rows[0]["id"])
+
+
+@LANGS
+async def test_a_suggestion_from_opinions_keeps_one_of_the_deputys_own(
+    world: World, person: Callable[..., Person], admin: Person, code: str
+) -> None:
+    """Without one of the deputy's own opinions it may not go on (nor turn into 代表自拟):
+    putting the last one back takes the similar ones with it."""
+    zhang = await invite_deputy(world, admin, person, 3001, "张三", language_code=code)
+    own = await send_opinion(person(2001), SHELTER)
+    alike = await send_opinion(person(2002), SHELTER_AGAIN, station="学院路第二联络站")
+    await zhang.send("/suggest")
+    await zhang.tap(say(zhang, "suggest.from_opinions"))
+    await zhang.tap_data(SuggestOpinionsDone().pack())  # forged: nothing taken yet
+    assert zhang.last == say(zhang, "suggest.no_opinions_chosen")
+    await zhang.tap(button_with(zhang, own))
+    await zhang.tap(button_with(zhang, alike))
+    assert say(zhang, "suggest.similar_head", chosen=2) in zhang.last
+    await zhang.tap(say(zhang, "suggest.more_opinions"))
+    await zhang.tap(button_with(zhang, own))  # put back: the similar one goes with it
+    assert zhang.last == say(zhang, "suggest.ask_opinions", chosen=0)
+    done = say(zhang, "suggest.opinions_done", count=1)
+    assert done not in zhang.seen[-1].buttons()
+    draft = await draft_of(world, zhang.id) or {}
+    assert (draft["own_ids"], draft["similar_ids"], draft["seed_id"]) == ([], [], None)
+    await zhang.tap_data(SuggestOpinionsDone().pack())
+    assert zhang.last == say(zhang, "suggest.no_opinions_chosen")
+    assert await state_of(world, zhang.id) == "opinions"
+
+
+@LANGS
+async def test_no_more_opinions_than_one_suggestion_may_take(
+    world: World,
+    person: Callable[..., Person],
+    admin: Person,
+    code: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(suggestions, "MAX_OPINIONS", 1)
+    zhang = await invite_deputy(world, admin, person, 3001, "张三", language_code=code)
+    own = await send_opinion(person(2001), SHELTER)
+    alike = await send_opinion(person(2002), SHELTER_AGAIN)
+    light = await send_opinion(person(2003), STREETLIGHT)
+    await zhang.send("/suggest")
+    await zhang.tap(say(zhang, "suggest.from_opinions"))
+    await zhang.tap(button_with(zhang, own))
+    await zhang.tap(button_with(zhang, alike))
+    assert zhang.last == say(zhang, "suggest.too_many_opinions", maximum=1)
+    await zhang.tap(say(zhang, "suggest.more_opinions"))
+    await zhang.tap_data(SuggestPick(opinion=await opinion_id(world, light), page=0).pack())
+    assert zhang.last == say(zhang, "suggest.too_many_opinions", maximum=1)
+    draft = await draft_of(world, zhang.id) or {}
+    assert (draft["own_ids"], draft["similar_ids"]) == ([await opinion_id(world, own)], [])
+
+
+@LANGS
+async def test_the_holder_of_an_attached_opinion_is_told(
+    world: World, person: Callable[..., Person], admin: Person, code: str
+) -> None:
+    zhang = await invite_deputy(world, admin, person, 3001, "张三", language_code=code)
+    li = await invite_deputy(world, admin, person, 3002, "李四", language_code=code)
+    own = await send_opinion(person(2001), SHELTER)
+    held = await send_opinion(person(2002), SHELTER_AGAIN)
+    await li.tap_data(Claim(opinion=await opinion_id(world, held)).pack())
+    mail = Mail(world)
+    await mail.take()
+    await zhang.send("/suggest")
+    await zhang.tap(say(zhang, "suggest.from_opinions"))
+    assert held not in " ".join(zhang.seen[-1].buttons())  # not zhang's own to take
+    await zhang.tap(button_with(zhang, own))
+    await zhang.tap(button_with(zhang, held))  # but like it, of the same 街镇
+    await zhang.tap(say(zhang, "suggest.opinions_done", count=2))
+    await zhang.send(TITLE)
+    await zhang.send(REASON)
+    await zhang.send(PROPOSALS)
+    await zhang.tap(say(zhang, "category.traffic"))
+    await zhang.tap(say(zhang, "suggest.publish_yes"))
+    await zhang.tap(say(zhang, "suggest.submit"))
+    told = await mail.take()
+    expected = notice(
+        li,
+        "suggestion.notify_holder_taken",
+        deputy="张三",
+        tracking_no=held,
+        number=NUMBER,
+        title=TITLE,
+    )
+    assert expected in told
+    assert [chat for chat, _ in told].count(li.id) == 1
+    rows = await world.rows("SELECT holder_id FROM opinions ORDER BY id")
+    assert [r["holder_id"] for r in rows] == [zhang.id, li.id]  # 李四 keeps holding it
+
+
+@LANGS
+async def test_with_none_of_the_deputys_own_left_they_choose_again(
+    world: World, person: Callable[..., Person], admin: Person, code: str
+) -> None:
+    """Between the preview and Submit another deputy takes the opinion this draft grew from:
+    the similar one attached to it goes too, and the deputy picks again."""
+    zhang = await invite_deputy(world, admin, person, 3001, "张三", language_code=code)
+    li = await invite_deputy(world, admin, person, 3002, "李四")
+    own = await send_opinion(person(2001), SHELTER)
+    alike = await send_opinion(person(2002), SHELTER_AGAIN, station="学院路第二联络站")
+    await zhang.send("/suggest")
+    await zhang.tap(say(zhang, "suggest.from_opinions"))
+    await zhang.tap(button_with(zhang, own))
+    await zhang.tap(button_with(zhang, alike))
+    await zhang.tap(say(zhang, "suggest.opinions_done", count=2))
+    await zhang.send(TITLE)
+    await zhang.send(REASON)
+    await zhang.send(PROPOSALS)
+    await zhang.tap(say(zhang, "category.traffic"))
+    await zhang.tap(say(zhang, "suggest.publish_yes"))
+    await draft_suggestion(li, opinions=[own])  # 李四 was quicker
+    await zhang.tap(say(zhang, "suggest.submit"))
+    assert say(zhang, "suggest.own_opinions_gone", numbers=own) in [o.text for o in zhang.seen]
+    assert zhang.last == say(zhang, "suggest.no_opinions")  # none left of their own
+    assert await state_of(world, zhang.id) == "opinions"
+    draft = await draft_of(world, zhang.id) or {}
+    assert (draft["own_ids"], draft["similar_ids"]) == ([], [])
+    assert len(await suggestion_rows(world)) == 1  # 李四's only

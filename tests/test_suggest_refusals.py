@@ -5,6 +5,7 @@ opinion taken by another deputy between the preview and Submit."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -101,14 +102,22 @@ async def test_opinions_not_the_deputys_to_take_are_refused(
     assert zhang.last == say(zhang, "suggest.opinion_not_yours")
     assert await world.rows("SELECT data FROM drafts WHERE kind = 'suggest'") == draft_before
 
-    # a similar opinion may come from another station of the same 街镇, never another 街镇
+    # only what the similar list offered may be attached: another 街镇's opinion never is,
+    # nor one of this 街镇 unlike the streetlight; the other station's (门口) is offered
     await zhang.tap(button_with(zhang, mine))
-    attach = SuggestAttach(opinion=await opinion_id(world, other_street), page=0)
-    await zhang.tap_data(attach.pack())
-    assert zhang.last == say(zhang, "suggest.opinion_not_yours")
+    assert other_station in " ".join(zhang.seen[-1].buttons())
+    for forged_no in (other_street, held):
+        attach = SuggestAttach(opinion=await opinion_id(world, forged_no), page=0)
+        out = await zhang.tap_data(attach.pack())
+        assert [o.kind for o in out] == ["alert"]
+        assert zhang.last == say(zhang, "error.stale_button")
     attach = SuggestAttach(opinion=await opinion_id(world, other_station), page=0)
     await zhang.tap_data(attach.pack())
     assert say(zhang, "suggest.similar_head", chosen=2) in zhang.last
+    [row] = await world.rows("SELECT data FROM drafts WHERE kind = 'suggest'")
+    draft = json.loads(row["data"])
+    ids = [await opinion_id(world, n) for n in (mine, other_station)]
+    assert (draft["own_ids"], draft["similar_ids"]) == (ids[:1], ids[1:])
 
 
 @LANGS

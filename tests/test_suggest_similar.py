@@ -5,6 +5,7 @@ real matcher, and checks only what any sound matcher must find on these texts.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -104,3 +105,28 @@ async def test_the_similar_list_leaves_out_what_was_taken_before(
     assert say(zhang, "suggest.more_opinions") in zhang.buttons()
     await zhang.tap(say(zhang, "suggest.opinions_done", count=1))
     assert say(zhang, "suggest.taken_count", count=1) in zhang.last
+
+
+async def test_starting_from_opinions_prepares_the_streets_similar_ones(
+    world: World, person: Callable[..., Person], admin: Person
+) -> None:
+    """While the deputy looks through their own opinions, their 街镇's index is built in the
+    background (its texts segmented), so the similar list is ready after the pick."""
+    zhang = await invite_deputy(world, admin, person, 3001, "张三")
+    seed = await send_opinion(person(2001), SHELTER)
+    await send_opinion(person(2002), SHELTER_SAME_STATION)
+    await send_opinion(
+        person(2003), SHELTER_OTHER_STREET, street="海淀街道", station="海淀街道联络站"
+    )
+    await zhang.send("/suggest")
+    assert await world.rows("SELECT * FROM opinion_terms") == []
+    await zhang.tap(say(zhang, "suggest.from_opinions"))
+    kept: list[dict] = []
+    for _ in range(3000):  # no pick yet: it goes on by itself (a loaded machine: 30 s)
+        await asyncio.sleep(0.01)
+        kept = await world.rows("SELECT opinion_id FROM opinion_terms ORDER BY opinion_id")
+        if kept:
+            break
+    assert [r["opinion_id"] for r in kept] == [1, 2]  # 学院路's, not 海淀's
+    await zhang.tap(button_with(zhang, seed))
+    assert say(zhang, "suggest.similar_found", count=1, stations=1) in zhang.last

@@ -100,6 +100,12 @@ NEEDS_STATUS: dict[OpinionAction, frozenset[OpinionStatus]] = {
     OpinionAction.LOOK_AGAIN: frozenset({OpinionStatus.CLOSED}),
 }
 
+# What an opinion in a live suggestion (代表建议) is no longer open to: it is followed there,
+# and answered with the suggestion's answer.
+FOLLOWED_IN_SUGGESTION = frozenset(
+    {OpinionAction.ANSWER, OpinionAction.DECLINE, OpinionAction.RELEASE}
+)
+
 # What a typed text is for, and what the person is asked / told while typing it.
 TYPED_BY_HOLDER = frozenset({OpinionAction.ANSWER, OpinionAction.DECLINE, OpinionAction.ASK})
 TYPED_BY_BUTTON = TYPED_BY_HOLDER | {OpinionAction.REPLY}  # the voter's reply has its own
@@ -304,7 +310,24 @@ class InboxService:
 
     async def actions(self, actor: User, opinion: Opinion) -> frozenset[OpinionAction]:
         """What `actor` may do with `opinion` now (a card offers exactly these)."""
-        return permitted(actor, opinion, await self._station_of(actor))
+        return await self._permitted(actor, opinion, await self._station_of(actor))
+
+    async def _permitted(
+        self, actor: User, opinion: Opinion, station_id: int | None
+    ) -> frozenset[OpinionAction]:
+        """`permitted`, less what an opinion in a live suggestion is no longer open to."""
+        actions = permitted(actor, opinion, station_id)
+        if not actions & FOLLOWED_IN_SUGGESTION:
+            return actions
+        if await self.repo.in_live_suggestion(None, opinion.id) is not None:
+            return actions - FOLLOWED_IN_SUGGESTION
+        return actions
+
+    async def _refuse_in_suggestion(self, tx: Tx, opinion: Opinion) -> None:
+        """An opinion a live suggestion follows is answered there, not from the inbox."""
+        number = await self.repo.in_live_suggestion(tx, opinion.id)
+        if number is not None:
+            raise DomainError("inbox.in_suggestion", tracking_no=opinion.tracking_no, number=number)
 
     async def card(self, actor: User, opinion_id: int, listing: Listing) -> InboxCard:
         """An opinion as `actor` sees it from `listing`, with what they may do about it."""
@@ -325,7 +348,7 @@ class InboxService:
                 await self.repo.deputy_name(opinion.holder_id) if opinion.holder_id else None
             ),
             author_name=author_name,
-            actions=permitted(actor, opinion, station_id),
+            actions=await self._permitted(actor, opinion, station_id),
             project_title=await self._project_title(opinion),
         )
 
@@ -429,6 +452,7 @@ class InboxService:
         async with self.db.transaction() as tx:
             opinion = await self._get(opinion_id, tx)
             ensure_may_act_as_holder(actor, opinion)
+            await self._refuse_in_suggestion(tx, opinion)
             if not await self.repo.release(tx, opinion_id, now):
                 raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
             await self.repo.add_event(tx, opinion_id, now, actor.telegram_id, "released")
@@ -503,6 +527,8 @@ class InboxService:
         if await self._busy_elsewhere(actor, chat_id):
             raise DomainError("conversation.busy")
         async with self.db.transaction() as tx:
+            if typed in FOLLOWED_IN_SUGGESTION:
+                await self._refuse_in_suggestion(tx, opinion)
             await self._save_typing(tx, actor, chat_id, opinion_id, typed)
         return opinion
 
@@ -533,6 +559,8 @@ class InboxService:
             async with self.db.transaction() as tx:
                 opinion = await self._get(opinion_id, tx)
                 if action in (OpinionAction.ANSWER, OpinionAction.DECLINE):
+                    # taken into a suggestion while the text was being typed
+                    await self._refuse_in_suggestion(tx, opinion)
                     await apply_transition(
                         tx, self.repo, self.outbox, actor, opinion, action, note, now
                     )

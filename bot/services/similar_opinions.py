@@ -11,11 +11,16 @@ suggestion: TF-IDF cosine similarity over Chinese word segmentation.
   街镇, so the names of its own places count less than the matter. The score is the dot
   product ×100, plus a few points for the same category.
 - Speed: an inverted index of each 街镇's open opinions is kept in memory (numpy does the
-  sums). It is built on the first search in a street after a start, then brought up to date
-  before every search: opinions with ids above the highest it has read, and the opinions
-  `opinion_pool_changes` names (declined, answered, linked to a suggestion, reopened, text
-  changed; triggers of migration 0010 log them, whoever writes). The final read of the
-  matches checks in SQL that each is still open.
+  sums). It is not built at start: when a deputy starts /suggest from opinions, their
+  street's is built in the background (`prepare`), so it is ready, or nearly, by the time
+  they have picked an opinion; a search finishes a build in progress or makes one. Before
+  every search it is brought up to date: opinions with ids above the highest it has read,
+  and the opinions `opinion_pool_changes` names (declined, answered, linked to a suggestion
+  or let go by one, reopened, text changed; triggers of migration 0010 log them, whoever
+  writes). The final read of the matches checks in SQL that each is still open.
+- The change log keeps only what an index in memory, or one being built, has still to read;
+  with none, nothing (a build reads the opinions themselves). The scheduler's sweep trims it
+  (`run_due`) even when nobody searches.
 """
 
 from __future__ import annotations
@@ -39,8 +44,11 @@ from storage import Database
 from storage.models import Opinion
 from storage.repos.similar import PoolRow, SimilarRepo
 
-# Chosen on tests/support/similar_corpus.py: precision and recall both stay at 0.8 or above
-# for thresholds from 14 to 19 (0.84-0.87 and 0.80-0.95); 16 sits in the middle.
+# Chosen on tests/support/similar_corpus.py's CORPUS: precision and recall both stay at 0.8
+# or above for thresholds from 14 to 19 (0.84-0.87 and 0.80-0.95); 16 sits in the middle. On
+# its HELD_OUT opinions, never used to choose it, 16 gives precision 0.39 and recall 0.47
+# (no threshold from 10 to 30 does much better: word overlap misses synonyms such as
+# 厕所/卫生间 and matches shared places such as 地铁站): the deputy's eye decides.
 THRESHOLD = 16.0  # the score (cosine ×100, plus the category's points) a match reaches
 CATEGORY_POINTS = 3.0  # the same category
 CHARACTER_WEIGHT = 0.7  # a character of a word, against the word itself
@@ -219,13 +227,19 @@ class StreetIndex:
 
     def weighed(self, query: Mapping[str, float]) -> dict[str, float]:
         """The query's vector with each feature weighed by how rare it is in this 街镇 (a
-        smoothed IDF over the rows): the names of its own places and what everyone here
-        writes count less than the matter itself. Normalised again."""
-        rows = len(self.ids)
+        smoothed IDF over the live rows: an opinion that left the pool, or an old row of one
+        whose words changed, counts no more): the names of its own places and what everyone
+        here writes count less than the matter itself. Normalised again."""
+        rows = len(self.row_of)
+        alive = np.frombuffer(self.alive, dtype=np.uint8)
         weighed = {}
         for key, weight in query.items():
             posting = self.postings.get(key)
-            occurs = len(posting.rows) if posting is not None else 0
+            occurs = (
+                int(alive[np.frombuffer(posting.rows, dtype=np.int32)].sum())
+                if posting is not None
+                else 0
+            )
             weighed[key] = weight * (math.log((rows + 1) / (occurs + 1)) + POOL_SMOOTHING)
         norm = math.sqrt(sum(value * value for value in weighed.values()))
         return {key: value / norm for key, value in weighed.items()} if norm else {}
@@ -268,6 +282,10 @@ class SimilarOpinions:
         self.repo = SimilarRepo(db)
         self._indexes: dict[int, StreetIndex] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        # street → the last change a build in progress has read (0 until it knows): it needs
+        # every change after that, so the log is not trimmed past it meanwhile
+        self._building: dict[int, int] = {}
+        self._preparing: dict[int, asyncio.Task[None]] = {}
         self._forgotten_to = 0
 
     async def like(
@@ -280,6 +298,9 @@ class SimilarOpinions:
         if found is None:
             raise DomainError("similar.unknown_opinion")
         opinion, street_id, terms = found
+        preparing = self._preparing.get(street_id)
+        if preparing is not None:  # the build `prepare` started: this search waits for it
+            await preparing
         words = await self._vocabulary()
         index = await self.index(street_id)
         query = words.features(terms.split() if terms is not None else words.words(opinion.text))
@@ -292,11 +313,26 @@ class SimilarOpinions:
         ][: max(limit, 0)]
         return SimilarMatches(matches, len({m.opinion.station_id for m in matches}))
 
-    async def warm(self) -> None:
-        """Build the index of every 街镇 with open opinions now (segmenting the texts never
-        segmented), so that no deputy waits for a street's first search after a start."""
-        for street_id in await self.repo.streets():
+    def prepare(self, street_id: int) -> None:
+        """Start building the 街镇's index in the background (segmenting the texts never
+        segmented), unless it is in memory or being built: a deputy who starts a suggestion
+        from opinions then finds it ready when they have picked one. `like` waits for it."""
+        if street_id in self._indexes or street_id in self._preparing:
+            return
+        task = asyncio.get_running_loop().create_task(self._prepare(street_id))
+        self._preparing[street_id] = task
+        task.add_done_callback(lambda _: self._preparing.pop(street_id, None))
+
+    async def _prepare(self, street_id: int) -> None:
+        try:
             await self.index(street_id)
+        except Exception:  # nobody awaits a failure here: the deputy's search builds it again
+            log.warning("similar opinions: preparing street %s failed", street_id, exc_info=True)
+
+    async def run_due(self) -> int:
+        """The scheduler's sweep: trim the change log even when nobody searches (an index far
+        behind dropped; with no index at all, the whole log). Returns the changes deleted."""
+        return await self._forget_read_changes(await self.repo.last_change())
 
     async def index(self, street_id: int) -> StreetIndex:
         """The 街镇's index, built on first use and brought up to date."""
@@ -316,20 +352,26 @@ class SimilarOpinions:
         return await asyncio.to_thread(vocabulary)  # a second of loading, off the event loop
 
     async def _build(self, street_id: int) -> StreetIndex:
-        # in this order: a change logged after `changes_to` is replayed, an opinion added
-        # after `read_to` read as new, whatever happens while the pool is read
-        changes_to = await self.repo.last_change()
-        read_to = await self.repo.last_opinion()
-        rows = await self._segmented(await self.repo.pool(street_id, upto=read_to))
-        words = await self._vocabulary()
+        # Registered before its first await, so the log is not trimmed under it; unregistered
+        # on return, when the caller puts it among the indexes with no await in between.
+        self._building[street_id] = 0
+        try:
+            # in this order: a change logged after `changes_to` is replayed, an opinion added
+            # after `read_to` read as new, whatever happens while the pool is read
+            changes_to = self._building[street_id] = await self.repo.last_change()
+            read_to = await self.repo.last_opinion()
+            rows = await self._segmented(await self.repo.pool(street_id, upto=read_to))
+            words = await self._vocabulary()
 
-        def build() -> StreetIndex:
-            index = StreetIndex(street_id, read_to, changes_to)
-            for row in rows:
-                index.put(row, words.features((row.terms or "").split()))
-            return index
+            def build() -> StreetIndex:
+                index = StreetIndex(street_id, read_to, changes_to)
+                for row in rows:
+                    index.put(row, words.features((row.terms or "").split()))
+                return index
 
-        index = await asyncio.to_thread(build)  # seconds for 100,000 opinions
+            index = await asyncio.to_thread(build)  # seconds for 100,000 opinions
+        finally:
+            del self._building[street_id]
         log.info("similar opinions: street %s indexed, %s open opinions", street_id, len(rows))
         return index
 
@@ -374,16 +416,21 @@ class SimilarOpinions:
             taken.update((r.id, t) for r, t in zip(batch, terms, strict=True))
         return [r if r.terms is not None else replace(r, terms=taken[r.id]) for r in rows]
 
-    async def _forget_read_changes(self, newest: int) -> None:
-        """Delete the changes every index has read; an index far behind is dropped first
-        (rebuilt if its street is searched again), so an idle street keeps no log alive."""
+    async def _forget_read_changes(self, newest: int) -> int:
+        """Delete the changes up to `newest` that every index in memory, and every build in
+        progress, has read (with neither, all of them: a build reads the opinions fresh);
+        an index far behind is dropped first (rebuilt if its street is searched again), so an
+        idle street keeps no log alive. Returns how many were deleted."""
         for street_id, index in list(self._indexes.items()):
             if newest - index.changes_to > MAX_BEHIND:
                 del self._indexes[street_id]
-        if not self._indexes:
-            return
-        floor = min(index.changes_to for index in self._indexes.values())
-        if floor - self._forgotten_to >= FORGET_EVERY:
-            async with self.db.transaction() as tx:
-                await self.repo.forget_changes(tx, floor)
-            self._forgotten_to = floor
+        # read with no await in between: a build registered later starts after `newest`
+        needed = [index.changes_to for index in self._indexes.values()]
+        needed += self._building.values()
+        floor = min([newest, *needed])
+        if floor - self._forgotten_to < FORGET_EVERY:
+            return 0
+        async with self.db.transaction() as tx:
+            deleted = await self.repo.forget_changes(tx, floor)
+        self._forgotten_to = floor
+        return deleted

@@ -10,8 +10,9 @@ then remembers what it became, so a second tap of the same Submit makes nothing 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -27,7 +28,12 @@ from bot.services.opinions import CATEGORY_LABELS
 from bot.services.outbox import Intent, NoticeButton, NoticeButtons, Outbox
 from bot.services.paging import Page, clamp_page
 from bot.services.similar_opinions import SimilarMatches, SimilarOpinions
-from bot.services.suggestion_trail import SuggestionTrail
+from bot.services.suggestion_trail import (
+    VOTER_EVENTS,
+    EventKind,
+    SuggestionTrail,
+    handling_year,
+)
 from bot.services.text import clean, clip, typed
 from bot.settings import Settings
 from storage import Database, Tx
@@ -36,15 +42,19 @@ from storage.models import (
     Deputy,
     Opinion,
     OpinionStatus,
+    Station,
     Suggestion,
     SuggestionAnswer,
     SuggestionEvent,
+    SuggestionRating,
     SuggestionState,
     User,
     new_draft_token,
 )
 from storage.repos.drafts import conversation_key
-from storage.repos.suggestions import SuggestionRepo
+from storage.repos.opinions import OpinionRepo
+from storage.repos.stations import StationRepo
+from storage.repos.suggestions import OPINION_WITHDRAWN_FROM, SuggestionRepo
 
 # 一事一议: a title names one matter. The reason and the proposals together stay within one
 # Telegram message (4,096 characters) with the rest of the preview.
@@ -88,12 +98,14 @@ EDIT_STEPS: dict[str, SuggestStep] = {
 
 class SuggestDraft(BaseModel):
     """What the deputy has entered so far. `own_ids` were taken from their own opinions,
-    `similar_ids` from a similar list; `seed_id` is the opinion whose similar ones are shown.
-    `token` names the preview its Submit carries; `submitted_as`, once sent, what it became."""
+    `similar_ids` from a similar list; `seed_id` is the opinion whose similar ones are shown,
+    `offered` the ones that list offered (only those may be attached). `token` names the
+    preview its Submit carries; `submitted_as`, once sent, what it became."""
 
     own_ids: list[int] = Field(default_factory=list)
     similar_ids: list[int] = Field(default_factory=list)
     seed_id: int | None = None
+    offered: list[int] = Field(default_factory=list)
     title: str | None = None
     reason: str | None = None
     proposals: str | None = None
@@ -173,35 +185,17 @@ ANSWERED = {
     CosignerState.DECLINED: "suggest.cosign_already_declined",
 }
 
+# the trail's step of an answered invitation
+ANSWER_EVENTS = {
+    CosignerState.CONFIRMED: EventKind.COSIGNER_CONFIRMED,
+    CosignerState.DECLINED: EventKind.COSIGNER_DECLINED,
+}
+
 # what the lead is told of an answered invitation
 TELL_LEAD = {
     CosignerState.CONFIRMED: "suggestion.notify_cosign_confirmed",
     CosignerState.DECLINED: "suggestion.notify_cosign_declined",
 }
-
-# Labels of the trail's events by kind; a kind another step records that is not listed here
-# shows as a plain "progress" line.
-EVENT_LABELS: dict[str, str] = {
-    "submitted": N_("suggestion.event_submitted"),
-    "withdrawn": N_("suggestion.event_withdrawn"),
-    "cosigner_invited": N_("suggestion.event_cosigner_invited"),
-    "cosigner_confirmed": N_("suggestion.event_cosigner_confirmed"),
-    "cosigner_declined": N_("suggestion.event_cosigner_declined"),
-    "assigned": N_("suggestion.event_assigned"),
-    "reassigned": N_("suggestion.event_assigned"),
-    "declined": N_("suggestion.event_declined"),
-    "returned": N_("suggestion.event_returned"),
-    "priority": N_("suggestion.event_priority"),
-    "extended": N_("suggestion.event_extended"),
-    "answered": N_("suggestion.event_answered"),
-    "rated": N_("suggestion.event_rated"),
-    "rehandling": N_("suggestion.event_rehandling"),
-    "closed": N_("suggestion.event_closed"),
-    "commitment_done": N_("suggestion.event_commitment_done"),
-    "ledger_done": N_("suggestion.event_ledger_done"),
-    "published": N_("suggestion.event_published"),
-}
-OTHER_EVENT = N_("suggestion.event_other")
 
 
 def title_text(raw: str | None) -> str:
@@ -303,6 +297,41 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class TrailEntry:
+    """One step of the trail as its viewer may read it. A `rated` step carries the rating
+    (its stored note is empty); a voter reads no notes (they may name people)."""
+
+    kind: EventKind
+    at: datetime
+    note: str = ""
+    rating: SuggestionRating | None = None
+
+
+KNOWN_EVENTS = frozenset(EventKind)
+
+
+def trail_of(
+    suggestion: Suggestion, events: Sequence[SuggestionEvent], voter: bool
+) -> list[TrailEntry]:
+    """The trail as the viewer may read it: a voter only the steps of the handling
+    (VOTER_EVENTS), without notes. Every part records an EventKind; a kind this version does
+    not know (none should be) is left out rather than shown unnamed."""
+    kinds = [EventKind(e.kind) if e.kind in KNOWN_EVENTS else None for e in events]
+    entries = []
+    for i, (event, kind) in enumerate(zip(events, kinds, strict=True)):
+        if kind is None or (voter and kind not in VOTER_EVENTS):
+            continue
+        rating = None
+        if kind == EventKind.RATED:
+            # only 不满意 asks for re-handling; the last rating is the suggestion's own
+            again = EventKind.REHANDLING in kinds[i + 1 :]
+            rating = SuggestionRating.UNSATISFIED if again else suggestion.rating
+        note = "" if voter or kind == EventKind.RATED else event.note
+        entries.append(TrailEntry(kind, event.at, note, rating))
+    return entries
+
+
+@dataclass(frozen=True)
 class Card:
     """A suggestion as `viewer` sees it, with what they may do about it now."""
 
@@ -311,7 +340,7 @@ class Card:
     lead_name: str
     cosigners: list[Cosigner]
     opinion_count: int
-    events: list[SuggestionEvent]
+    events: list[TrailEntry]
     departments: list[tuple[str, bool]]
     answer: Answer | None
     actions: frozenset[CardAction] = field(default_factory=frozenset)
@@ -324,6 +353,8 @@ class SuggestionService:
         self.settings = settings
         self.outbox = outbox
         self.repo = SuggestionRepo(db)
+        self.opinions = OpinionRepo(db)
+        self.stations = StationRepo(db)
         self.trail = SuggestionTrail(db, clock, outbox)
         self.steps = DraftStore(db, SUGGEST)
         self.searches = DraftStore(db, COSIGN_SEARCH)
@@ -334,10 +365,19 @@ class SuggestionService:
         """The actor's deputy record; anyone else (voters, staff) is refused."""
         if not allowed(actor, Action.DRAFT_SUGGESTION):
             raise AccessDenied("suggest.deputies_only")
-        deputy = await self.repo.deputy(actor.telegram_id, tx)
+        deputy = await self.opinions.deputy(actor.telegram_id, tx)
         if deputy is None:
             raise AccessDenied("suggest.deputies_only")
         return deputy
+
+    async def _stations(self, station_ids: Sequence[int]) -> dict[int, Station]:
+        """These stations by id (their 街镇 and name)."""
+        found = {}
+        for station_id in sorted(set(station_ids)):
+            station = await self.stations.get(station_id)
+            if station is not None:
+                found[station_id] = station
+        return found
 
     # --- the draft ---------------------------------------------------------------------------
 
@@ -367,9 +407,23 @@ class SuggestionService:
     ) -> tuple[SuggestDraft, SuggestStep]:
         draft = await self.draft(actor)
         if not from_opinions:
-            draft.own_ids, draft.similar_ids, draft.seed_id = [], [], None
+            self._drop_opinions(draft)
         step = SuggestStep.OPINIONS if from_opinions else SuggestStep.TITLE
         return draft, await self.save(actor, chat_id, draft, step)
+
+    @staticmethod
+    def _drop_opinions(draft: SuggestDraft) -> None:
+        draft.own_ids, draft.similar_ids, draft.seed_id, draft.offered = [], [], None, []
+
+    async def prepare_similar(self, actor: User, matcher: SimilarOpinions) -> None:
+        """The deputy starts from opinions: `matcher` builds their 街镇's index meanwhile, in
+        the background, so the similar list is ready when they have picked one."""
+        deputy = await self.deputy(actor)
+        if deputy.station_id is None:
+            return
+        station = await self.stations.get(deputy.station_id)
+        if station is not None:
+            matcher.prepare(station.street_id)
 
     # --- taking opinions -----------------------------------------------------------------------
 
@@ -419,8 +473,12 @@ class SuggestionService:
         draft = await self.draft(actor)
         if opinion_id in draft.own_ids:
             draft.own_ids.remove(opinion_id)
-            if draft.seed_id == opinion_id:
-                draft.seed_id = None
+            if not draft.own_ids:
+                # similar ones go with the last of the deputy's own: a suggestion from
+                # opinions grows from at least one of theirs
+                self._drop_opinions(draft)
+            elif draft.seed_id == opinion_id:
+                draft.seed_id, draft.offered = None, []
             return draft, await self.save(actor, chat_id, draft, SuggestStep.OPINIONS)
         opinion = await self._open_opinion(opinion_id)
         if not self._own(actor, deputy, opinion):
@@ -430,15 +488,16 @@ class SuggestionService:
         if opinion_id in draft.similar_ids:
             draft.similar_ids.remove(opinion_id)
         draft.own_ids.append(opinion_id)
-        draft.seed_id = opinion_id
+        draft.seed_id, draft.offered = opinion_id, []
         return draft, await self.save(actor, chat_id, draft, SuggestStep.SIMILAR)
 
     async def similar(
-        self, actor: User, matcher: SimilarOpinions, page: int, per_page: int
+        self, actor: User, chat_id: int, matcher: SimilarOpinions, page: int, per_page: int
     ) -> Similar:
         """Open opinions like the seed from its 街镇, as `matcher` (the application's one
         bot.services.similar_opinions, with whatever it keeps in memory) finds them: those
-        taken before are left out, those attached from this list stay, ticked."""
+        taken before are left out, those attached from this list stay, ticked. The draft
+        remembers what was offered: only those may be attached."""
         await self.deputy(actor)
         draft = await self.draft(actor)
         if draft.seed_id is None:
@@ -447,34 +506,30 @@ class SuggestionService:
         exclude = [i for i in draft.opinion_ids if i not in attached]
         matches = await matcher.like(draft.seed_id, exclude=exclude)
         items = [m.opinion for m in matches.matches]
+        offered = [o.id for o in items]
+        if offered != draft.offered:
+            draft.offered = offered
+            await self.save(actor, chat_id, draft, SuggestStep.SIMILAR)
         page, pages = clamp_page(page, len(items), per_page)
         shown = items[page * per_page : (page + 1) * per_page]
-        stations = await self.repo.station_names([o.station_id for o in shown])
-        return Similar(matches, Page(shown, page, pages), attached, stations)
-
-    async def _streets_of(self, opinion_ids: list[int], tx: Tx | None = None) -> set[int]:
-        opinions = await self.repo.opinions(opinion_ids, tx)
-        streets = await self.repo.streets_of_stations([o.station_id for o in opinions], tx)
-        return set(streets.values())
-
-    async def _may_attach(self, opinion: Opinion, own_ids: list[int], tx: Tx | None) -> bool:
-        """A similar opinion may be attached from the 街镇 of an opinion the deputy took."""
-        street = await self.repo.street_of_station(opinion.station_id, tx)
-        return street is not None and street in await self._streets_of(own_ids, tx)
+        stations = await self._stations([o.station_id for o in shown])
+        names = {i: station.name for i, station in stations.items()}
+        return Similar(matches, Page(shown, page, pages), attached, names)
 
     async def toggle_similar(self, actor: User, chat_id: int, opinion_id: int) -> SuggestDraft:
-        """Attach an opinion from the similar list, or detach it again."""
+        """Attach an opinion the similar list offered, or detach it again; any other is a
+        forged or stale button."""
         await self.deputy(actor)
         draft = await self.draft(actor)
         if opinion_id in draft.similar_ids:
             draft.similar_ids.remove(opinion_id)
-        elif opinion_id not in draft.own_ids:
-            opinion = await self._open_opinion(opinion_id)
-            if not await self._may_attach(opinion, draft.own_ids, None):
-                raise AccessDenied("suggest.opinion_not_yours")
+        elif opinion_id in draft.offered and opinion_id not in draft.own_ids:
+            await self._open_opinion(opinion_id)  # taken or answered since it was offered
             if len(draft.opinion_ids) >= MAX_OPINIONS:
                 raise DomainError("suggest.too_many_opinions", maximum=MAX_OPINIONS)
             draft.similar_ids.append(opinion_id)
+        else:
+            raise DomainError("error.stale_button")
         await self.save(actor, chat_id, draft, SuggestStep.SIMILAR)
         return draft
 
@@ -483,9 +538,9 @@ class SuggestionService:
         return await self.save(actor, chat_id, draft, SuggestStep.OPINIONS)
 
     async def opinions_done(self, actor: User, chat_id: int) -> tuple[SuggestDraft, SuggestStep]:
-        """On to the title, with at least one opinion taken."""
+        """On to the title, with at least one of the deputy's own opinions taken."""
         draft = await self.draft(actor)
-        if not draft.opinion_ids:
+        if not draft.own_ids:
             raise DomainError("suggest.no_opinions_chosen")
         return draft, await self._after(actor, chat_id, draft, SuggestStep.TITLE)
 
@@ -585,14 +640,15 @@ class SuggestionService:
         into another suggestion meanwhile, or no longer the deputy's."""
         opinions = await self.repo.opinions(draft.opinion_ids, tx)
         linked = await self.repo.linked(draft.opinion_ids, tx)
-        streets = await self._streets_of(draft.own_ids, tx)
-        station_streets = await self.repo.streets_of_stations([o.station_id for o in opinions], tx)
+        stations = await self._stations([o.station_id for o in opinions])
+        street_of = {i: station.street_id for i, station in stations.items()}
+        streets = {street_of.get(o.station_id) for o in opinions if o.id in draft.own_ids}
         gone = []
         for opinion in opinions:
             if opinion.id in draft.own_ids:
                 mine = self._own(actor, deputy, opinion)
-            else:
-                mine = station_streets.get(opinion.station_id) in streets
+            else:  # from the 街镇 of one of the deputy's own
+                mine = street_of.get(opinion.station_id) in streets
             if not mine or opinion.id in linked or opinion.status not in OPEN_STATUSES:
                 gone.append(opinion)
         missing = set(draft.opinion_ids) - {o.id for o in opinions}
@@ -628,13 +684,20 @@ class SuggestionService:
                 await self.steps.states.put(tx, SUGGEST.name, key, None, now)
                 return Submission(suggestion, False)
         # the preview showed opinions that may no longer be taken: they leave the draft, and
-        # the deputy sees a new preview without them
+        # the deputy sees a new preview without them; with none of their own left, the
+        # similar ones go too and they choose again (it never turns into 代表自拟 silently)
         ids = {o.id for o in gone}
+        numbers = ", ".join(o.tracking_no for o in gone)
         draft.own_ids = [i for i in draft.own_ids if i not in ids]
         draft.similar_ids = [i for i in draft.similar_ids if i not in ids]
-        draft.seed_id = None
+        draft.seed_id, draft.offered = None, []
+        if not draft.own_ids:
+            self._drop_opinions(draft)
+            draft.token = ""
+            await self.save(actor, chat_id, draft, SuggestStep.OPINIONS)
+            raise DomainError("suggest.own_opinions_gone", numbers=numbers)
         await self.to_preview(actor, chat_id, draft)
-        raise DomainError("suggest.opinions_gone", numbers=", ".join(o.tracking_no for o in gone))
+        raise DomainError("suggest.opinions_gone", numbers=numbers)
 
     async def _write(self, tx: Tx, deputy: Deputy, draft: SuggestDraft, year: int) -> Suggestion:
         now = self.clock.now()
@@ -661,7 +724,8 @@ class SuggestionService:
                 # no station deputy need be told any more that it waits for someone
                 await self.outbox.withdraw_about(tx, opinion_id, WAITING_NOTICES)
             await self.repo.add_opinion_events(tx, opinion_ids, now, deputy.user_id, number)
-        await self.trail.record(tx, suggestion, "submitted", deputy.user_id)
+            await self._tell_holders(tx, deputy, suggestion, opinion_ids)
+        await self.trail.record(tx, suggestion, EventKind.SUBMITTED, deputy.user_id)
         await self.trail.tell_voters(
             tx, suggestion, "suggestion.notify_taken_up", {"deputy": deputy.name}
         )
@@ -688,6 +752,23 @@ class SuggestionService:
                 },
             )
         return suggestion
+
+    async def _tell_holders(
+        self, tx: Tx, lead: Deputy, suggestion: Suggestion, opinion_ids: list[int]
+    ) -> None:
+        """Another deputy who held an opinion attached as a similar one hears that it is
+        followed in this suggestion now (they keep holding it)."""
+        for opinion in await self.repo.opinions(opinion_ids, tx):
+            if opinion.holder_id is not None and opinion.holder_id != lead.user_id:
+                await self.outbox.notify(
+                    tx,
+                    opinion.holder_id,
+                    "suggestion.notify_holder_taken",
+                    tracking_no=opinion.tracking_no,
+                    deputy=lead.name,
+                    number=suggestion.number,
+                    title=suggestion.title,
+                )
 
     # --- the deputy's suggestions ----------------------------------------------------------------
 
@@ -739,7 +820,7 @@ class SuggestionService:
 
     async def _card(self, actor: User, suggestion: Suggestion, viewer: Viewer) -> Card:
         rows = await self.repo.cosigners(suggestion.id)
-        names = await self.repo.deputy_names(
+        names = await self.opinions.deputy_names(
             [suggestion.lead_deputy_id, *(c.deputy_id for c in rows)]
         )
         cosigners = [
@@ -751,19 +832,13 @@ class SuggestionService:
         ]
         mine = next((c for c in cosigners if c.deputy_id == actor.telegram_id), None)
         events = await self.repo.events(suggestion.id)
-        if viewer == Viewer.VOTER:  # what happened and when; notes may name people
-            events = [
-                e.model_copy(update={"note": ""})
-                for e in events
-                if not e.kind.startswith("cosigner_")
-            ]
         return Card(
             suggestion=suggestion,
             viewer=viewer,
             lead_name=names.get(suggestion.lead_deputy_id, "—"),
             cosigners=cosigners,
             opinion_count=len(await self.repo.opinion_ids(suggestion.id)),
-            events=events,
+            events=trail_of(suggestion, events, voter=viewer == Viewer.VOTER),
             departments=await self.repo.departments(suggestion.id),
             answer=await self._answer(suggestion),
             actions=frozenset(self.actions(suggestion, viewer, mine)),
@@ -774,7 +849,7 @@ class SuggestionService:
         if found is None:
             return None
         answer, department = found
-        year = answer.answered_at.astimezone(self.settings.zone).year
+        year = handling_year(suggestion, self.settings.zone)  # as the answering step
         labels = {c.code: c.label for c in await self.trail.outcome_classes(year)}
         label = labels.get(answer.outcome_class, "")
         return Answer(answer, department, label)
@@ -793,9 +868,11 @@ class SuggestionService:
 
     # --- co-signers (联名) ---------------------------------------------------------------------
 
-    async def _as_lead(self, actor: User, suggestion_id: int, tx: Tx | None = None) -> Suggestion:
-        """The lead's own suggestion, still before 交办."""
-        await self.deputy(actor, tx)
+    async def _as_lead(
+        self, actor: User, suggestion_id: int, tx: Tx | None = None
+    ) -> tuple[Suggestion, Deputy]:
+        """The lead's own suggestion (any state), and the lead."""
+        lead = await self.deputy(actor, tx)
         suggestion = (
             await self.trail.load(tx, suggestion_id)
             if tx is not None
@@ -805,7 +882,7 @@ class SuggestionService:
             raise DomainError("suggestion.unknown")
         if suggestion.lead_deputy_id != actor.telegram_id:
             raise AccessDenied("suggest.not_lead")
-        return suggestion
+        return suggestion, lead
 
     def _before_assignment(self, suggestion: Suggestion, refusal: str) -> None:
         if suggestion.state in DEAD:
@@ -818,9 +895,8 @@ class SuggestionService:
     ) -> tuple[Suggestion, Page[Deputy]]:
         """Deputies the lead may invite: the lead's own station's first, then by name;
         `words`: only names holding them."""
-        suggestion = await self._as_lead(actor, suggestion_id)
+        suggestion, lead = await self._as_lead(actor, suggestion_id)
         self._before_assignment(suggestion, "suggest.cosign_too_late")
-        lead = await self.deputy(actor)
         total = await self.repo.count_candidates(suggestion.id, lead.user_id, words)
         page, pages = clamp_page(page, total, per_page)
         items = await self.repo.page_candidates(
@@ -830,7 +906,7 @@ class SuggestionService:
 
     async def begin_search(self, actor: User, chat_id: int, suggestion_id: int) -> Suggestion:
         """Look a co-signer up by typing a name: one restart-safe step."""
-        suggestion = await self._as_lead(actor, suggestion_id)
+        suggestion, _ = await self._as_lead(actor, suggestion_id)
         self._before_assignment(suggestion, "suggest.cosign_too_late")
         await self.searches.ensure_alone(chat_id, actor.telegram_id, "conversation.busy")
         await self.searches.keep(
@@ -845,19 +921,21 @@ class SuggestionService:
     async def search(
         self, actor: User, chat_id: int, raw: str | None
     ) -> tuple[Suggestion, list[Deputy]]:
-        """The deputies whose name holds what was typed; the search ends either way."""
-        try:
-            pending = await self.searches.load(actor.telegram_id)
-        finally:
-            await self.end_search(actor, chat_id)
+        """The deputies whose name holds what was typed; the search ends then, whatever is
+        found. Nothing typed (blank, invisible characters) keeps the step: type again."""
+        pending = await self.searches.load(actor.telegram_id)
         if pending is None:
+            await self.end_search(actor, chat_id)
             raise DomainError("error.stale_button")
         words = clean(raw)
         if not words:
             raise DomainError("suggest.search_empty")
-        suggestion, page = await self.candidates(
-            actor, pending.suggestion_id, 0, NAME_SEARCH_MAX, words[:NAME_SEARCH_MAX]
-        )
+        try:
+            suggestion, page = await self.candidates(
+                actor, pending.suggestion_id, 0, NAME_SEARCH_MAX, words[:NAME_SEARCH_MAX]
+            )
+        finally:
+            await self.end_search(actor, chat_id)
         return suggestion, page.items
 
     async def end_search(self, actor: User, chat_id: int) -> None:
@@ -868,17 +946,18 @@ class SuggestionService:
         gets a notice with Confirm and Decline."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            suggestion = await self._as_lead(actor, suggestion_id, tx)
+            suggestion, lead = await self._as_lead(actor, suggestion_id, tx)
             self._before_assignment(suggestion, "suggest.cosign_too_late")
             if deputy_id == actor.telegram_id:
                 raise DomainError("suggest.cosign_self")
-            invitee = await self.repo.deputy(deputy_id, tx)
+            invitee = await self.opinions.deputy(deputy_id, tx)
             if invitee is None:
                 raise DomainError("suggest.cosign_not_deputy")
             if not await self.repo.invite_cosigner(tx, suggestion.id, deputy_id, now):
                 raise DomainError("suggest.cosign_already_invited", name=invitee.name)
-            lead = await self.deputy(actor, tx)
-            await self.trail.record(tx, suggestion, "cosigner_invited", lead.user_id, invitee.name)
+            await self.trail.record(
+                tx, suggestion, EventKind.COSIGNER_INVITED, lead.user_id, invitee.name
+            )
             await self.outbox.notify(
                 tx,
                 deputy_id,
@@ -913,9 +992,8 @@ class SuggestionService:
             me = actor.telegram_id
             if not await self.repo.answer_cosigning(tx, suggestion.id, me, state, now):
                 raise DomainError("suggest.cosign_already_answered", number=suggestion.number)
-            names = await self.repo.deputy_names([actor.telegram_id])
-            name = names.get(actor.telegram_id, str(actor.telegram_id))
-            await self.trail.record(tx, suggestion, f"cosigner_{state}", actor.telegram_id, name)
+            name = await self.opinions.deputy_name(actor.telegram_id, tx)
+            await self.trail.record(tx, suggestion, ANSWER_EVENTS[state], actor.telegram_id, name)
             await self.outbox.notify(
                 tx,
                 suggestion.lead_deputy_id,
@@ -931,23 +1009,29 @@ class SuggestionService:
 
     async def withdrawable(self, actor: User, suggestion_id: int) -> Suggestion:
         """The lead's suggestion, if it may still be withdrawn (asked before confirming)."""
-        suggestion = await self._as_lead(actor, suggestion_id)
+        suggestion, _ = await self._as_lead(actor, suggestion_id)
         self._before_assignment(suggestion, "suggest.withdraw_too_late")
         return suggestion
 
     async def withdraw(self, actor: User, suggestion_id: int) -> Suggestion:
-        """The lead withdraws it before 交办; the voters and co-signers are told."""
+        """The lead withdraws it before 交办: its opinions are let go (open again, with their
+        holders, each one's history saying so; they may be taken into another suggestion and
+        are among the similar ones again); the voters and co-signers are told."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            suggestion = await self._as_lead(actor, suggestion_id, tx)
+            suggestion, lead = await self._as_lead(actor, suggestion_id, tx)
             self._before_assignment(suggestion, "suggest.withdraw_too_late")
             await self.repo.update(
                 tx, suggestion.id, now, state=SuggestionState.WITHDRAWN, withdrawn_at=now
             )
-            await self.trail.record(tx, suggestion, "withdrawn", actor.telegram_id)
-            lead = await self.deputy(actor, tx)
+            await self.trail.record(tx, suggestion, EventKind.WITHDRAWN, actor.telegram_id)
+            # told while the opinions still name their voters
             await self.trail.tell_voters(
                 tx, suggestion, "suggestion.notify_withdrawn_voter", {"deputy": lead.name}
+            )
+            released = await self.repo.unlink_opinions(tx, suggestion.id)
+            await self.repo.add_opinion_events(
+                tx, released, now, lead.user_id, suggestion.number, kind=OPINION_WITHDRAWN_FROM
             )
             cosigners = [
                 c.deputy_id

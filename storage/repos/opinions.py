@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,14 +12,20 @@ from storage.db import Database, Tx, stamp
 from storage.models import Deputy, NoticeMode, Opinion, OpinionEvent, OpinionStatus
 
 
-def _opinion(row: sqlite3.Row | Mapping[str, Any]) -> Opinion:
+def opinion_of(row: sqlite3.Row | Mapping[str, Any]) -> Opinion:
+    """An opinions row as the model (its photos stored as a JSON list)."""
     data = dict(row)
     data["photos"] = json.loads(data["photos"])
     return Opinion.model_validate(data)
 
 
-# An opinion taken into a suggestion (代表建议) is followed there: while that suggestion is
-# live (neither withdrawn nor declined) the opinion's own "answer it" deadline does not run.
+# An opinion taken into a suggestion (代表建议); `o` is the opinions row. A withdrawn or declined
+# suggestion lets its opinions go (SuggestionRepo.unlink_opinions), so an opinion linked is one
+# in a live suggestion, and may be taken into no other (suggestion_opinions.opinion_id is
+# unique): one fragment for what may be taken, the similar pool and the inbox alike.
+IN_SUGGESTION = "EXISTS (SELECT 1 FROM suggestion_opinions so WHERE so.opinion_id = o.id)"
+# While its suggestion is live the opinion is followed there: its own deadlines do not run and
+# nobody releases, declines or answers it from the inbox.
 IN_LIVE_SUGGESTION = (
     "EXISTS (SELECT 1 FROM suggestion_opinions so JOIN suggestions s ON s.id = so.suggestion_id"
     " WHERE so.opinion_id = o.id AND s.state NOT IN ('withdrawn', 'declined'))"
@@ -93,7 +99,7 @@ class OpinionRepo:
         """The opinion submitted from the draft named `draft_token`, if any (a repeated Send)."""
         source = tx if tx is not None else self.db
         row = await source.fetchone("SELECT * FROM opinions WHERE draft_token = ?", (draft_token,))
-        return None if row is None else _opinion(row)
+        return None if row is None else opinion_of(row)
 
     async def add_event(
         self,
@@ -112,7 +118,7 @@ class OpinionRepo:
 
     async def get(self, opinion_id: int) -> Opinion | None:
         row = await self.db.fetchone("SELECT * FROM opinions WHERE id = ?", (opinion_id,))
-        return None if row is None else _opinion(row)
+        return None if row is None else opinion_of(row)
 
     async def count_by_author(self, author_id: int) -> int:
         return int(
@@ -125,7 +131,7 @@ class OpinionRepo:
             "SELECT * FROM opinions WHERE author_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
             (author_id, limit, offset),
         )
-        return [_opinion(r) for r in rows]
+        return [opinion_of(r) for r in rows]
 
     async def set_status(
         self, tx: Tx, opinion_id: int, status: OpinionStatus, now: datetime
@@ -137,7 +143,7 @@ class OpinionRepo:
 
     async def get_in(self, tx: Tx, opinion_id: int) -> Opinion | None:
         row = await tx.fetchone("SELECT * FROM opinions WHERE id = ?", (opinion_id,))
-        return None if row is None else _opinion(row)
+        return None if row is None else opinion_of(row)
 
     @staticmethod
     def _filter(status: OpinionStatus | None, street_id: int | None) -> tuple[str, list[object]]:
@@ -163,7 +169,7 @@ class OpinionRepo:
             f"SELECT * FROM opinions{where} ORDER BY id DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return [_opinion(r) for r in rows]
+        return [opinion_of(r) for r in rows]
 
     async def events(self, opinion_id: int) -> list[OpinionEvent]:
         rows = await self.db.fetchall(
@@ -309,7 +315,7 @@ class OpinionRepo:
             f"SELECT * FROM opinions{where} ORDER BY id DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return [_opinion(r) for r in rows]
+        return [opinion_of(r) for r in rows]
 
     # --- people the inbox writes to ----------------------------------------------------------
 
@@ -325,13 +331,34 @@ class OpinionRepo:
 
     async def deputy_name(self, user_id: int, tx: Tx | None = None) -> str:
         """The name a holder goes by: their deputy name, else their Telegram name."""
+        return (await self.deputy_names([user_id], tx))[user_id]
+
+    async def deputy_names(self, user_ids: Sequence[int], tx: Tx | None = None) -> dict[int, str]:
+        """The names these people go by (deputy name, else Telegram name, else the id), by
+        id; every id asked for is answered."""
+        if not user_ids:
+            return {}
+        ids = sorted(set(user_ids))
+        source = tx if tx is not None else self.db
+        rows = await source.fetchall(
+            "SELECT u.telegram_id, coalesce(d.name, u.full_name) FROM users u"
+            " LEFT JOIN deputies d ON d.user_id = u.telegram_id"
+            f" WHERE u.telegram_id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        found = {int(r[0]): str(r[1]) for r in rows if r[1]}
+        return {i: found.get(i, str(i)) for i in ids}
+
+    async def in_live_suggestion(self, tx: Tx | None, opinion_id: int) -> str | None:
+        """The number of the live suggestion (代表建议) the opinion feeds, or None."""
         source = tx if tx is not None else self.db
         row = await source.fetchone(
-            "SELECT coalesce(d.name, u.full_name) FROM users u"
-            " LEFT JOIN deputies d ON d.user_id = u.telegram_id WHERE u.telegram_id = ?",
-            (user_id,),
+            "SELECT s.number FROM suggestion_opinions so JOIN suggestions s"
+            " ON s.id = so.suggestion_id WHERE so.opinion_id = ?"
+            " AND s.state NOT IN ('withdrawn', 'declined')",
+            (opinion_id,),
         )
-        return str(row[0]) if row is not None and row[0] else str(user_id)
+        return None if row is None else str(row[0])
 
     async def station_deputies(self, station_id: int, tx: Tx | None = None) -> list[Deputy]:
         source = tx if tx is not None else self.db
@@ -376,15 +403,16 @@ class OpinionRepo:
         self, tx: Tx, deputy: Deputy, since: datetime, until: datetime, prefix: str
     ) -> list[tuple[Opinion, str]]:
         """The deputy's station's opinions unclaimed since a moment in (since, until] that
-        they did not write and were not told of in this unclaimed period, oldest first:
-        (opinion, kind `prefix` || unclaimed_since that records telling them)."""
+        they did not write and were not told of in this unclaimed period, and that no live
+        suggestion follows, oldest first: (opinion, kind `prefix` || unclaimed_since that
+        records telling them)."""
         rows = await tx.fetchall(
             "SELECT o.*, ? || o.unclaimed_since AS told_kind FROM opinions o"
             " WHERE o.station_id = ? AND o.status = 'submitted'"
             " AND o.unclaimed_since > ? AND o.unclaimed_since <= ? AND o.author_id != ?"
             " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.subject = 'opinion'"
             " AND r.subject_id = o.id AND r.recipient_id = ? AND r.kind = ? || o.unclaimed_since)"
-            " ORDER BY o.unclaimed_since, o.id",
+            f" AND NOT {IN_LIVE_SUGGESTION} ORDER BY o.unclaimed_since, o.id",
             (
                 prefix,
                 deputy.station_id,
@@ -399,7 +427,7 @@ class OpinionRepo:
         for row in rows:
             data = dict(row)
             kind = str(data.pop("told_kind"))
-            found.append((_opinion(data), kind))
+            found.append((opinion_of(data), kind))
         return found
 
     async def staff_ids(self, tx: Tx) -> list[int]:
@@ -415,14 +443,15 @@ class OpinionRepo:
     # reminders_sent (subject 'opinion', with its kind) is not due any more.
 
     async def due_unclaimed(self, cutoff: datetime, prefix: str) -> list[tuple[int, str]]:
-        """Unclaimed since `cutoff` or before: (opinion, kind); the kind names the unclaimed
-        period (its unclaimed_since), so an opinion released again is reminded afresh."""
+        """Unclaimed since `cutoff` or before, in no live suggestion: (opinion, kind); the kind
+        names the unclaimed period (its unclaimed_since), so an opinion released again is
+        reminded afresh."""
         rows = await self.db.fetchall(
             "SELECT o.id, ? || o.unclaimed_since FROM opinions o WHERE o.status = 'submitted'"
             " AND o.created_at <= ? AND o.unclaimed_since <= ?"
             " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.subject = 'opinion'"
             " AND r.subject_id = o.id AND r.kind = ? || o.unclaimed_since)"
-            " ORDER BY o.created_at",
+            f" AND NOT {IN_LIVE_SUGGESTION} ORDER BY o.created_at",
             (prefix, stamp(cutoff), stamp(cutoff), prefix),
         )
         return [(int(r[0]), str(r[1])) for r in rows]

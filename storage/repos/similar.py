@@ -9,14 +9,11 @@ from dataclasses import dataclass
 
 from storage.db import Database, Tx
 from storage.models import Opinion
-from storage.repos.opinions import _opinion as opinion_of
+from storage.repos.opinions import IN_SUGGESTION, opinion_of
 
 # Open: not yet declined or answered, a voter's (no project's supervision opinion), and taken
-# into no suggestion. `o` is the opinions row.
-OPEN = (
-    "o.status IN ('submitted', 'accepted') AND o.project_id IS NULL"
-    " AND NOT EXISTS (SELECT 1 FROM suggestion_opinions so WHERE so.opinion_id = o.id)"
-)
+# into no suggestion (as /suggest's own list: SuggestionRepo's takeable). `o` is the row.
+OPEN = f"o.status IN ('submitted', 'accepted') AND o.project_id IS NULL AND NOT {IN_SUGGESTION}"
 # Opinions by a JSON list of ids: CROSS JOIN keeps SQLite from scanning `opinions` by status
 # (it cannot tell how short the list is) instead of looking each id up.
 _BY_ID = "json_each(?) AS ids CROSS JOIN opinions o ON o.id = ids.value"
@@ -70,14 +67,6 @@ class SimilarRepo:
         street_id, terms = int(data.pop("street_id_")), data.pop("terms_")
         return opinion_of(data), street_id, terms
 
-    async def streets(self) -> list[int]:
-        """The 街镇 with open opinions."""
-        rows = await self.db.fetchall(
-            "SELECT DISTINCT s.street_id FROM opinions o JOIN stations s ON s.id = o.station_id"
-            f" WHERE {OPEN} ORDER BY s.street_id"
-        )
-        return [int(r[0]) for r in rows]
-
     async def last_change(self) -> int:
         """The newest change's number (0 when none is logged)."""
         return int(await self.db.scalar("SELECT max(seq) FROM opinion_pool_changes") or 0)
@@ -128,9 +117,9 @@ class SimilarRepo:
             [(terms, opinion_id, text) for opinion_id, text, terms in segmented],
         )
 
-    async def forget_changes(self, tx: Tx, upto: int) -> None:
-        """Drop the changes every index has read."""
-        tx.defer("DELETE FROM opinion_pool_changes WHERE seq <= ?", (upto,))
+    async def forget_changes(self, tx: Tx, upto: int) -> int:
+        """Drop the changes up to `upto` (every index has read them); returns how many."""
+        return await tx.execute_count("DELETE FROM opinion_pool_changes WHERE seq <= ?", (upto,))
 
     async def open_opinions(self, opinion_ids: Sequence[int]) -> dict[int, Opinion]:
         """Those of these opinions that are open now, by id."""

@@ -14,7 +14,7 @@ STATION_SELECT = (
 LIKE_ESCAPE = "\\"
 
 
-def _containing(words: str) -> str:
+def containing(words: str) -> str:
     """A LIKE pattern for names holding `words` as they are: '%', '_' and the escape
     character itself match only themselves."""
     for char in (LIKE_ESCAPE, "%", "_"):
@@ -27,7 +27,7 @@ def _matching(columns: tuple[str, ...], forms: list[str]) -> tuple[str, dict[str
     either case), and its parameters; false for no forms at all."""
     if not forms:
         return "0", {}
-    params = {f"form{i}": _containing(form) for i, form in enumerate(forms)}
+    params = {f"form{i}": containing(form) for i, form in enumerate(forms)}
     tests = [f"{c} LIKE :{name} ESCAPE '\\'" for name in params for c in columns]
     return "(" + " OR ".join(tests) + ")", params
 

@@ -19,7 +19,14 @@ from storage.models import (
     SuggestionEvent,
     SuggestionState,
 )
-from storage.repos.opinions import _opinion as opinion_of
+from storage.repos.opinions import IN_SUGGESTION, opinion_of
+from storage.repos.stations import LIKE_ESCAPE, containing
+
+# The kinds of the events a suggestion leaves in each of its opinions' own history (labels:
+# bot.services.opinions.EVENT_LABELS); the note is the suggestion's number.
+OPINION_SUGGESTED = "suggested"  # taken into it
+OPINION_WITHDRAWN_FROM = "suggestion_withdrawn"  # it was withdrawn: back with the deputies
+OPINION_DECLINED_WITH = "suggestion_declined"  # it was declined (不予交办): back with them
 
 # the columns a transition may set (never id, number or lead)
 _SETTABLE = frozenset(Suggestion.model_fields) - {"id", "number", "lead_deputy_id", "created_at"}
@@ -215,12 +222,13 @@ class SuggestionRepo:
     @staticmethod
     def _takeable(deputy_id: int, station_id: int | None) -> tuple[str, list[object]]:
         """Open voters' opinions the deputy holds, or unclaimed ones of their station, that
-        feed no suggestion yet (a project's supervision opinion is no voter's)."""
+        feed no suggestion (a project's supervision opinion is no voter's; one a withdrawn or
+        declined suggestion let go may be taken again)."""
         return (
             " FROM opinions o WHERE o.status IN ('submitted', 'accepted')"
             " AND o.project_id IS NULL"
             " AND (o.holder_id = ? OR (o.holder_id IS NULL AND o.station_id = ?))"
-            " AND NOT EXISTS (SELECT 1 FROM suggestion_opinions so WHERE so.opinion_id = o.id)",
+            f" AND NOT {IN_SUGGESTION}",
             [deputy_id, station_id if station_id is not None else -1],
         )
 
@@ -248,33 +256,6 @@ class SuggestionRepo:
         )
         found = {int(r["id"]): opinion_of(r) for r in rows}
         return [found[i] for i in opinion_ids if i in found]
-
-    async def street_of_station(self, station_id: int, tx: Tx | None = None) -> int | None:
-        source = tx if tx is not None else self.db
-        row = await source.fetchone("SELECT street_id FROM stations WHERE id = ?", (station_id,))
-        return None if row is None else int(row[0])
-
-    async def streets_of_stations(
-        self, station_ids: Sequence[int], tx: Tx | None = None
-    ) -> dict[int, int]:
-        """station id → its street (街镇) id."""
-        if not station_ids:
-            return {}
-        source = tx if tx is not None else self.db
-        ids = sorted(set(station_ids))
-        rows = await source.fetchall(
-            f"SELECT id, street_id FROM stations WHERE id IN ({','.join('?' * len(ids))})", ids
-        )
-        return {int(r[0]): int(r[1]) for r in rows}
-
-    async def station_names(self, station_ids: Sequence[int]) -> dict[int, str]:
-        if not station_ids:
-            return {}
-        ids = sorted(set(station_ids))
-        rows = await self.db.fetchall(
-            f"SELECT id, name FROM stations WHERE id IN ({','.join('?' * len(ids))})", ids
-        )
-        return {int(r[0]): str(r[1]) for r in rows}
 
     async def linked(self, opinion_ids: Sequence[int], tx: Tx | None = None) -> dict[int, str]:
         """Which of these opinions feed a suggestion already: opinion id → its number."""
@@ -307,13 +288,20 @@ class SuggestionRepo:
         return sorted(int(r[0]) for r in rows)
 
     async def add_opinion_events(
-        self, tx: Tx, opinion_ids: Sequence[int], now: datetime, actor_id: int, note: str
+        self,
+        tx: Tx,
+        opinion_ids: Sequence[int],
+        now: datetime,
+        actor_id: int,
+        note: str,
+        kind: str = OPINION_SUGGESTED,
     ) -> None:
-        """The 'taken into a suggestion' event in each opinion's own history."""
+        """One event in each opinion's own history: taken into a suggestion (`note` its
+        number), or let go again by it (OPINION_WITHDRAWN_FROM, OPINION_DECLINED_WITH)."""
         await tx.executemany(
             "INSERT INTO opinion_events (opinion_id, at, actor_id, kind, note)"
-            " VALUES (?, ?, ?, 'suggested', ?)",
-            [(opinion_id, stamp(now), actor_id, note) for opinion_id in opinion_ids],
+            " VALUES (?, ?, ?, ?, ?)",
+            [(opinion_id, stamp(now), actor_id, kind, note) for opinion_id in opinion_ids],
         )
 
     # --- a deputy's suggestions ------------------------------------------------------------
@@ -416,9 +404,8 @@ class SuggestionRepo:
         )
         params: list[object] = [lead_id, suggestion_id]
         if words:
-            clause += " AND d.name LIKE ? ESCAPE '\\'"
-            escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(f"%{escaped}%")
+            clause += f" AND d.name LIKE ? ESCAPE '{LIKE_ESCAPE}'"
+            params.append(containing(words))
         return clause, params
 
     async def count_candidates(
@@ -443,29 +430,6 @@ class SuggestionRepo:
             [*params, station_id if station_id is not None else -1, limit, offset],
         )
         return [Deputy.model_validate(dict(r)) for r in rows]
-
-    async def deputy(self, user_id: int, tx: Tx | None = None) -> Deputy | None:
-        """The deputy behind an account, while the account still has the deputy role."""
-        source = tx if tx is not None else self.db
-        row = await source.fetchone(
-            "SELECT d.* FROM deputies d JOIN users u ON u.telegram_id = d.user_id"
-            " WHERE d.user_id = ? AND u.role = 'deputy'",
-            (user_id,),
-        )
-        return None if row is None else Deputy.model_validate(dict(row))
-
-    async def deputy_names(self, user_ids: Sequence[int]) -> dict[int, str]:
-        """The names deputies go by (their Telegram name where no deputies row is left)."""
-        if not user_ids:
-            return {}
-        ids = sorted(set(user_ids))
-        rows = await self.db.fetchall(
-            "SELECT u.telegram_id, coalesce(d.name, u.full_name) FROM users u"
-            " LEFT JOIN deputies d ON d.user_id = u.telegram_id"
-            f" WHERE u.telegram_id IN ({','.join('?' * len(ids))})",
-            ids,
-        )
-        return {int(r[0]): str(r[1] or r[0]) for r in rows}
 
     async def unlink_opinions(self, tx: Tx, suggestion_id: int) -> list[int]:
         """Let a withdrawn or declined suggestion's opinions go: they are open again, may be

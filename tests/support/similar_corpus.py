@@ -1,7 +1,9 @@
 """Opinions as voters write them, in clusters of one matter each worded differently, plus
 unrelated ones that share everyday words with the clusters, over two 街镇 and five stations.
-The labels (cluster, station) are the truth the similar-opinions test checks against;
-`seed_corpus` writes the rows straight into the database, as submission leaves them."""
+The labels (cluster, station) are the truth the similar-opinions test checks against:
+CORPUS chose the threshold, HELD_OUT (new matters, written after) measures it on opinions it
+was not chosen on. `seed_corpus` writes the rows straight into the database, as submission
+leaves them."""
 
 from __future__ import annotations
 
@@ -333,21 +335,69 @@ CORPUS: tuple[CorpusOpinion, ...] = (
     _o("single-h-library", HAIDIAN, "culture", "希望社区图书室延长开放时间，周末也能借书。"),
     _o("single-h-toilet", SUZHOUJIE, "urban", "公园里的公共厕所太少，而且卫生条件差。"),
 )
-BY_KEY = {o.key: o for o in CORPUS}
+# Held out: written after the threshold was chosen on CORPUS and never used to tune it, new
+# matters in the same streets (and unrelated opinions), so its precision and recall say how
+# the threshold does on opinions it has not seen (tests/test_similar_opinions.py).
+HELD_OUT: tuple[CorpusOpinion, ...] = (
+    # 文明养犬
+    _o("dogs-1", FIRST, "safety", "小区里很多人遛狗不拴绳，大狗到处跑，孩子都不敢下楼玩。"),
+    _o(
+        "dogs-2",
+        SECOND,
+        "environment",
+        "养狗的人不清理狗粪，楼下草坪和人行道上到处都是，踩一脚很恶心。",
+    ),
+    _o(
+        "dogs-3",
+        WUDAOKOU,
+        "safety",
+        "晚上遛狗的不牵绳子，昨天我家老人被狗扑倒了，希望管管文明养犬。",
+    ),
+    _o("dogs-4", FIRST, "other", "文明养犬宣传太少，烈性犬在小区里随意走动，没有人管。"),
+    # 地铁口黑车
+    _o("cabs-1", WUDAOKOU, "traffic", "五道口地铁站外面黑车拉客特别多，占着公交车道揽活。"),
+    _o("cabs-2", SECOND, "traffic", "地铁口摩的和黑出租扎堆，乱喊价还不安全，建议整治。"),
+    _o("cabs-3", FIRST, "safety", "晚上下地铁总有人围上来问打不打车，都是没有牌照的黑车。"),
+    # 公园厕所
+    _o("toilets-1", FIRST, "urban", "公园里只有一个厕所，周末人多排长队，而且很脏。"),
+    _o("toilets-2", SECOND, "urban", "附近公园公厕太少，老人孩子上厕所要走很远。"),
+    _o("toilets-3", WUDAOKOU, "urban", "学院路公园的公共卫生间经常锁门，游客找不到地方方便。"),
+    # 外卖电动车
+    _o("riders-1", FIRST, "traffic", "外卖电动车在人行道上骑得飞快，好几次差点撞到行人。"),
+    _o("riders-2", SECOND, "safety", "快递和外卖的电动车经常逆行闯红灯，路口特别危险。"),
+    _o("riders-3", WUDAOKOU, "safety", "送外卖的电瓶车在小区里横冲直撞，希望限速。"),
+    # the other 街镇: 酒吧扰民
+    _o("bars-h1", HAIDIAN, "environment", "海淀大街上的酒吧半夜还在放音乐，吵得睡不着。"),
+    _o("bars-h2", SUZHOUJIE, "environment", "楼下酒吧营业到凌晨两三点，醉酒的人大声喧哗。"),
+    # matters nobody else raised
+    _o("single-chess", FIRST, "elderly", "社区老年活动中心太小，下棋打牌都没地方坐。"),
+    _o(
+        "single-childcare",
+        SECOND,
+        "education",
+        "希望社区开设周末儿童托管班，双职工家庭接孩子不方便。",
+    ),
+    _o("single-hydrant", WUDAOKOU, "safety", "小区的消防栓被圈在商铺里面，出了火灾根本用不上。"),
+    _o("single-heater", FIRST, "housing", "楼顶的太阳能热水器支架生锈了，刮大风怕掉下来砸人。"),
+    _o("single-crossing", SECOND, "traffic", "路口的红绿灯时间太短，老人走不到一半就变红灯了。"),
+    _o("single-repair", WUDAOKOU, "urban", "希望在学院路增设一个便民修车点，自行车坏了没处修。"),
+)
+BY_KEY = {o.key: o for o in (*CORPUS, *HELD_OUT)}
 
 
-def expected_mates(key: str) -> set[str]:
-    """The opinions `key` should find: the same matter in the same 街镇, itself excluded."""
+def expected_mates(key: str, among: tuple[CorpusOpinion, ...] = CORPUS) -> set[str]:
+    """The opinions `key` should find among `among`: the same matter in the same 街镇,
+    itself excluded."""
     me = BY_KEY[key]
     if me.cluster is None:
         return set()
     return {
-        o.key for o in CORPUS if o.key != key and o.cluster == me.cluster and o.street == me.street
+        o.key for o in among if o.key != key and o.cluster == me.cluster and o.street == me.street
     }
 
 
-async def seed_corpus(world: World) -> dict[str, int]:
-    """Every corpus opinion as a submitted opinion of its station (the stations of
+async def seed_corpus(world: World, opinions: tuple[CorpusOpinion, ...] = CORPUS) -> dict[str, int]:
+    """Every one of `opinions` as a submitted opinion of its station (the stations of
     STATIONS_CSV must be loaded); returns key → opinion id."""
     await add_user(world, AUTHOR, station_id=None)
     stations = {
@@ -355,7 +405,7 @@ async def seed_corpus(world: World) -> dict[str, int]:
     }
     ids: dict[str, int] = {}
     async with world.db.transaction() as tx:
-        for n, o in enumerate(CORPUS, start=1):
+        for n, o in enumerate(opinions, start=1):
             at = stamp(SUBMITTED_AT + timedelta(minutes=n))
             ids[o.key] = await tx.execute(
                 "INSERT INTO opinions (tracking_no, author_id, station_id, category, text, photos,"
