@@ -2,7 +2,8 @@
 overdue first, 重点督办 marked) and the staff card of one. On the card: 交办 step by step
 (the lead department, the co-handling ones, confirm), reassignment after 退办 the same way,
 不予交办 with a typed reason, 重点督办 on and off, the one extension (asked by the department
-or given directly), and the answer recorded for a department (the answers' own button).
+or given directly), and the answer recorded, or the part returned, for a department (the
+answers' own buttons).
 Rules: bot.services.suggestion_handling; buttons: bot.runtime.buttons.assign.
 
 Each conversation stores its typed draft with the next step before answering, so a restart
@@ -10,6 +11,7 @@ resumes where staff were."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -40,7 +42,7 @@ from bot.runtime.buttons.assign import (
     Flow,
     HandlingCancel,
 )
-from bot.runtime.buttons.assigned import AnswerStart
+from bot.runtime.buttons.assigned import AnswerStart, ReturnFor
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import DeclaredConversation
 from bot.services.suggestion_handling import (
@@ -56,8 +58,8 @@ from bot.services.suggestion_handling import (
     HandlingCard,
     QueuePart,
     part_of,
-    shown_due,
 )
+from bot.services.suggestion_trail import EVENT_LABELS, EventKind, last_day
 from handlers.common import (
     Callback,
     Handler,
@@ -74,16 +76,22 @@ from handlers.common import (
 )
 from handlers.keyboards import button, paged
 from handlers.suggestion_card import suggestion_head
-from storage.models import AssignmentState, SuggestionRating, SuggestionState
+from storage.models import AssignmentState, SuggestionState
 
 END = DeclaredConversation.END
 PER_PAGE = 8
 TITLE_IN_LIST = 40
 TITLE_ON_BUTTON = 24
 NAME_ON_BUTTON = 40
-TEXT_ON_CARD = 600  # characters of the reason and of the proposals: the card stays one message
-NOTE_ON_CARD = 120
 MESSAGE_MAX = 4096
+# the most a card's parts take, escaped: the card stays one message, whatever was typed
+TEXT_ROOM = 1500  # the reason, and the proposals, each
+ROWS_ROOM = 600  # kept for the newest assignment rows before the reason and proposals grow
+REASON_ROOM = 900  # 不予交办's reason
+NOTE_ROOM = 240  # a note of the trail, an extension's or a return's reason
+NAME_ROOM = 120  # a name: a deputy's, a department's, a category
+NAMES_ROOM = 400  # names joined: co-signers, departments
+KINDS = frozenset(EventKind)  # the trail's kinds (a stored kind outside them shows as "—")
 # Refusals after which a conversation cannot go on: it ends, and staff are told why.
 ENDING = (
     *NOT_ASSIGNABLE.values(),
@@ -103,35 +111,11 @@ ASSIGNMENT_STATES = {
     AssignmentState.RETURNED: N_("assign.row_returned"),
     AssignmentState.ENDED: N_("assign.row_ended"),
 }
-# The trail's events by kind; a kind not listed (a later feature's) shows as it is stored.
-EVENTS = {
-    "submitted": N_("assign.event_submitted"),
-    "withdrawn": N_("assign.event_withdrawn"),
-    "assigned": N_("assign.event_assigned"),
-    "reassigned": N_("assign.event_reassigned"),
-    "declined": N_("assign.event_declined"),
-    "returned": N_("assign.event_returned"),
-    "priority_on": N_("assign.event_priority_on"),
-    "priority_off": N_("assign.event_priority_off"),
-    "extension_requested": N_("assign.event_extension_requested"),
-    "extended": N_("assign.event_extended"),
-    "extension_refused": N_("assign.event_extension_refused"),
-    "answered": N_("assign.event_answered"),
-    "rated": N_("assign.event_rated"),
-    "rehandling": N_("assign.event_rehandling"),
-    "closed": N_("assign.event_closed"),
-    "closed_unrated": N_("assign.event_closed_unrated"),
-    "cosigner_invited": N_("assign.event_cosigner_invited"),
-    "cosigner_confirmed": N_("assign.event_cosigner_confirmed"),
-    "cosigner_declined": N_("assign.event_cosigner_declined"),
-    "commitment_update": N_("assign.event_commitment_update"),
-    "commitment_blocked": N_("assign.event_commitment_blocked"),
-    "commitment_done": N_("assign.event_commitment_done"),
-    "ledger_done": N_("assign.event_ledger_done"),
-    "answer_corrected": N_("assign.event_answer_corrected"),
-    "published": N_("assign.event_published"),
-}
-RATINGS = {r.value for r in SuggestionRating}
+
+
+def shown_day(texts: Texts, deadline: datetime) -> str:
+    """A deadline as staff read it: its last day (it ends at that day's midnight)."""
+    return texts.date(last_day(deadline, texts.zone))
 
 
 # --- the queue -------------------------------------------------------------------------------
@@ -169,7 +153,7 @@ async def show_queue(
         )
         if s.due_at is not None and part == QueuePart.HANDLING:
             key = "assign.queue_overdue" if s.due_at <= queue.now else "assign.queue_due"
-            line += "\n" + texts(key, due=texts.date(shown_due(s.due_at)))
+            line += "\n" + texts(key, due=shown_day(texts, s.due_at))
         lines.append(line)
         label = f"{s.number} {clip(s.title, TITLE_ON_BUTTON)}"
         buttons.append(button(label, AssignOpen(suggestion=s.id, page=queue.page.page)))
@@ -213,90 +197,129 @@ async def queue_page(update: Update, context: BotContext) -> None:
 # --- the card --------------------------------------------------------------------------------
 
 
-def _assignment_lines(texts: Texts, card: HandlingCard) -> list[str]:
-    lines = []
-    for row in card.assignments[-12:]:  # the latest rounds
+def fit(text: str, room: int) -> str:
+    """`text` escaped for HTML in at most `room` characters: clipped (an ellipsis marking the
+    cut) before escaping, as much as fits; never an entity cut in two."""
+    escaped = escape(text)
+    if len(escaped) <= room:
+        return escaped
+    low, high = 0, min(len(text), room)  # how many characters to keep: fits at `low`
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(escape(clip(text, middle))) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return escape(clip(text, low)) if low else ""
+
+
+def _newest_that_fit(header: str, entries: list[str], room: int) -> str:
+    """`header` and as many of `entries` (oldest first) as fit in `room` characters, the
+    newest kept, shown oldest first; empty when not even one fits."""
+    kept: list[str] = []
+    used = len(header)
+    for entry in reversed(entries):
+        if used + 1 + len(entry) > room:
+            break
+        kept.insert(0, entry)
+        used += 1 + len(entry)
+    return "\n".join([header, *kept]) if kept else ""
+
+
+def _assignment_entries(texts: Texts, card: HandlingCard) -> list[str]:
+    """One entry per assignment row, a returned one with its reason and proposal."""
+    entries = []
+    for row in card.assignments:
         role = "assign.role_lead" if row.lead else "assign.role_co"
-        lines.append(
-            texts(
-                "assign.card_assignment",
-                department=escape(row.department_name),
-                role=texts(role),
-                state=texts(ASSIGNMENT_STATES[row.state]),
-                date=texts.date(row.assigned_at),
-            )
+        entry = texts(
+            "assign.card_assignment",
+            department=fit(row.department_name, NAME_ROOM),
+            role=texts(role),
+            state=texts(ASSIGNMENT_STATES[row.state]),
+            date=texts.date(row.assigned_at),
         )
         if row.state == AssignmentState.RETURNED:
-            lines.append(
-                texts(
-                    "assign.card_returned",
-                    reason=escape(clip(row.return_reason, NOTE_ON_CARD)) or "—",
-                    proposed=escape(row.proposed_department) or "—",
-                )
+            entry += "\n" + texts(
+                "assign.card_returned",
+                reason=fit(row.return_reason, NOTE_ROOM) or "—",
+                proposed=fit(row.proposed_department, NAME_ROOM) or "—",
             )
-    return lines
+        entries.append(entry)
+    return entries
 
 
-def _trail_lines(texts: Texts, card: HandlingCard, shown: int) -> list[str]:
-    lines = []
-    for event in card.events[-shown:] if shown else []:
-        label = EVENTS.get(event.kind)
-        what = texts(label) if label else escape(event.kind)
-        note = event.note
-        if event.kind == "rated" and note in RATINGS:  # the rating's code, in words
-            note = texts(f"suggestion.rating.{note}")
-        note = f" — {escape(clip(note, NOTE_ON_CARD))}" if note else ""
-        lines.append(texts("assign.card_event", date=texts.date(event.at), what=what) + note)
-    return lines
+def _trail_entries(texts: Texts, card: HandlingCard) -> list[str]:
+    entries = []
+    for event in card.events:
+        what = texts(EVENT_LABELS[EventKind(event.kind)]) if event.kind in KINDS else "—"
+        note = f" — {fit(event.note, NOTE_ROOM)}" if event.note else ""
+        entries.append(texts("assign.card_event", date=texts.date(event.at), what=what) + note)
+    return entries
 
 
 def render_card(texts: Texts, card: HandlingCard) -> str:
-    """The suggestion as staff handle it; the trail is shortened if the card would not fit
-    in one message."""
+    """The suggestion as staff handle it, in one message: the fixed parts first, then the
+    reason and the proposals clipped to what they leave, then the newest assignment rows
+    and the newest events that still fit (every text clipped before it is escaped)."""
     s = card.suggestion
-    parts = [suggestion_head(texts, s)]
+    top = [suggestion_head(texts, s)]
     if s.priority:
-        parts.append(texts("assign.card_priority"))
-    parts.append(
+        top.append(texts("assign.card_priority"))
+    top.append(
         texts(
             "assign.card_people",
-            deputy=escape(card.deputy_name) or "—",
-            cosigners=escape("、".join(card.cosigners)) or "—",
+            deputy=fit(card.deputy_name, NAME_ROOM) or "—",
+            cosigners=fit("、".join(card.cosigners), NAMES_ROOM) or "—",
             opinions=card.opinions,
-            category=escape(s.category),
+            category=fit(s.category, NAME_ROOM),
         )
     )
-    parts.append(texts("assign.card_reason", text=escape(clip(s.reason, TEXT_ON_CARD))))
-    parts.append(texts("assign.card_proposals", text=escape(clip(s.proposals, TEXT_ON_CARD))))
+    middle = []
     if s.state == SuggestionState.DECLINED:
-        parts.append(texts("assign.card_declined", reason=escape(s.decline_reason)))
+        middle.append(texts("assign.card_declined", reason=fit(s.decline_reason, REASON_ROOM)))
     if s.due_at is not None and s.state in (SuggestionState.ASSIGNED, SuggestionState.REHANDLING):
         key = "assign.card_overdue" if card.overdue else "assign.card_due"
-        due = texts(key, due=texts.datetime(shown_due(s.due_at)))
+        due = texts(key, due=shown_day(texts, s.due_at))
         if s.extended:
             due += texts("assign.card_extended")
-        parts.append(due)
+        middle.append(due)
     if card.extension_asked and s.extension_requested_at is not None:
-        parts.append(
+        middle.append(
             texts(
                 "assign.card_extension_asked",
                 date=texts.date(s.extension_requested_at),
-                reason=escape(clip(s.extension_reason, NOTE_ON_CARD)) or "—",
+                reason=fit(s.extension_reason, NOTE_ROOM) or "—",
             )
         )
-    if card.assignments:
-        parts.append("\n".join([texts("assign.card_assignments"), *_assignment_lines(texts, card)]))
+    bottom = []
     if card.without_liaison:
-        names = escape("、".join(card.without_liaison))
-        parts.append(texts("assign.card_no_liaison", departments=names))
-    for shown in range(len(card.events), -1, -1):
-        trail = _trail_lines(texts, card, shown)
-        text = "\n\n".join(
-            [*parts, "\n".join([texts("assign.card_trail"), *trail])] if trail else parts
-        )
-        if len(text) <= MESSAGE_MAX:
-            return text
-    return "\n\n".join(parts)[:MESSAGE_MAX]
+        names = fit("、".join(card.without_liaison), NAMES_ROOM)
+        bottom.append(texts("assign.card_no_liaison", departments=names))
+
+    def body(reason: str, proposals: str) -> list[str]:
+        return [
+            *top,
+            texts("assign.card_reason", text=reason),
+            texts("assign.card_proposals", text=proposals),
+            *middle,
+        ]
+
+    # the reason and the proposals share what the fixed parts leave, some kept for the rows
+    fixed = len("\n\n".join([*body("", ""), *bottom]))
+    room = max(0, min(TEXT_ROOM, (MESSAGE_MAX - fixed - ROWS_ROOM) // 2))
+    parts = body(fit(s.reason, room), fit(s.proposals, room))
+    left = MESSAGE_MAX - len("\n\n".join([*parts, *bottom])) - 2
+    rows = _newest_that_fit(
+        texts("assign.card_assignments"), _assignment_entries(texts, card), left
+    )
+    if rows:
+        parts.append(rows)
+        left -= len(rows) + 2
+    parts.extend(bottom)
+    trail = _newest_that_fit(texts("assign.card_trail"), _trail_entries(texts, card), left)
+    if trail:
+        parts.append(trail)
+    return "\n\n".join(parts)
 
 
 def card_markup(texts: Texts, card: HandlingCard, page: int) -> InlineKeyboardMarkup:
@@ -324,6 +347,9 @@ def card_markup(texts: Texts, card: HandlingCard, page: int) -> InlineKeyboardMa
         rows.append([button(texts("assign.extend"), ExtensionAsk(suggestion=s.id))])
     if card.may_answer:
         rows.append([button(texts("assign.record_answer"), AnswerStart(suggestion=s.id))])
+    for row in card.returnable:  # 退办 for a department (without the bot, or past its days)
+        label = texts("assign.return_for", department=clip(row.department_name, NAME_ON_BUTTON))
+        rows.append([button(label, ReturnFor(assignment=row.id))])
     back = AssignQueue(part=part_of(s.state), page=page)
     rows.append([button(texts("assign.back_to_queue"), back)])
     return InlineKeyboardMarkup(rows)
@@ -377,8 +403,8 @@ async def ask_extension(update: Update, context: BotContext) -> None:
     text = suggestion_head(texts, suggestion) + "\n\n"
     text += texts(
         "assign.extension_confirm",
-        due=texts.datetime(shown_due(current)) if current else "—",
-        new_due=texts.datetime(shown_due(due)),
+        due=shown_day(texts, current) if current else "—",
+        new_due=shown_day(texts, due),
         months=context.services.settings.suggestion_extended_months,
     )
     markup = InlineKeyboardMarkup(
@@ -398,7 +424,7 @@ async def grant_extension(update: Update, context: BotContext) -> None:
     await answer_tap(update)
     texts = context.texts
     due = suggestion.due_at
-    head = texts("assign.extended", due=texts.datetime(shown_due(due)) if due else "—")
+    head = texts("assign.extended", due=shown_day(texts, due) if due else "—")
     await show_card(update, context, suggestion.id, head=head)
 
 
@@ -507,7 +533,7 @@ async def ask_co(update: Update, context: BotContext, draft: AssignDraft, page: 
     text += texts(
         "assign.ask_co",
         lead=escape(names.get(lead, "")),
-        co=escape("、".join(names[d] for d in draft.co if d in names)) or "—",
+        co=fit("、".join(names[d] for d in draft.co if d in names), NAMES_ROOM) or "—",
     )
     buttons = [
         button(
@@ -535,13 +561,13 @@ async def show_preview(update: Update, context: BotContext, preview: AssignPrevi
     text += texts(
         "assign.preview",
         lead=escape(preview.lead.name),
-        co=escape("、".join(d.name for d in preview.co)) or "—",
-        due=texts.datetime(shown_due(preview.due_at)),
+        co=fit("、".join(d.name for d in preview.co), NAMES_ROOM) or "—",
+        due=shown_day(texts, preview.due_at),
     )
     if s.state == SuggestionState.RETURNED:
         text += "\n" + texts("assign.preview_reassign")
     if preview.without_liaison:
-        names = escape("、".join(preview.without_liaison))
+        names = fit("、".join(preview.without_liaison), NAMES_ROOM)
         text += "\n\n" + texts("assign.preview_no_liaison", departments=names)
     markup = InlineKeyboardMarkup(
         [
@@ -634,11 +660,11 @@ async def confirm_assign(update: Update, context: BotContext) -> int:
         "assign.done",
         number=s.number,
         lead=escape(result.lead),
-        co=escape("、".join(result.co)) or "—",
-        due=texts.datetime(shown_due(s.due_at)) if s.due_at else "—",
+        co=fit("、".join(result.co), NAMES_ROOM) or "—",
+        due=shown_day(texts, s.due_at) if s.due_at else "—",
     )
     if result.without_liaison:
-        names = escape("、".join(result.without_liaison))
+        names = fit("、".join(result.without_liaison), NAMES_ROOM)
         head += "\n" + texts("assign.done_no_liaison", departments=names)
     await show_card(update, context, s.id, head=head)
     return END

@@ -7,7 +7,7 @@ bot.runtime.buttons.assigned. Every step stores the typed draft and its step fir
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,6 +17,7 @@ from bot.access import Action
 from bot.errors import DomainError
 from bot.i18n import Texts
 from bot.runtime.buttons import any_of
+from bot.runtime.buttons.assign import AssignOpen
 from bot.runtime.buttons.assigned import (
     AnswerCancel,
     AnswerClass,
@@ -31,6 +32,7 @@ from bot.runtime.buttons.assigned import (
     RequestCancel,
     RequestConfirm,
     RequestSkip,
+    ReturnFor,
     ReturnStart,
 )
 from bot.runtime.context import BotContext
@@ -47,16 +49,18 @@ from bot.services.suggestion_answers import (
     AnswerPreview,
     AnswerStep,
     AssignmentView,
+    BackToStep,
     RequestKind,
     RequestPreview,
     RequestStep,
 )
+from bot.services.suggestion_trail import last_day
+from handlers.assign import fit
 from handlers.common import (
     Handler,
     alerting,
     answer_tap,
     chat_id_of,
-    clip,
     guarded,
     message_of,
     respond,
@@ -69,8 +73,11 @@ from storage.models import Role, Suggestion, SuggestionState
 
 END = DeclaredConversation.END
 PER_PAGE = 5
-CARD_TEXT_MAX = 1200  # of the reason and the proposals each, so a card fits one message
-MESSAGE_BUDGET = 4000  # below Telegram's 4096, for the preview's summary
+MESSAGE_MAX = 4096
+CARD_TEXT_ROOM = 1500  # the most the reason, and the proposals, take on the card, escaped
+NAME_ROOM = 120  # a name, escaped: a deputy's, a department's
+NAMES_ROOM = 400  # names joined, escaped: the co-signers
+COMMITMENT_ROOM = 240  # a commitment's text, escaped, in a list of up to ten
 ROLE = {True: "answers.role_lead", False: "answers.role_co"}
 # Refusals the answer cannot get past: it ends, and the person is told why.
 ANSWER_ENDING = frozenset(
@@ -93,26 +100,21 @@ REQUEST_ENDING = frozenset(
         "answers.extension_already_asked",
         "answers.co_cannot_extend",
         "answers.not_your_assignment",
+        "answers.return_for_gone",
         "answers.no_request",
         "suggestion.unknown",
     }
 )
 
 
-def _day(texts: Texts, value: date) -> str:
-    """A calendar day in the locale's format (noon of it is that day in any zone)."""
-    return texts.date(datetime.combine(value, time(12), tzinfo=texts.zone))
-
-
 def deadline(context: BotContext, suggestion: Suggestion) -> str:
     """The answer's last day, and how many days are left or overdue."""
     texts = context.texts
-    answers = context.services.suggestion_answers
     if suggestion.due_at is None:
         return texts("answers.no_deadline")
-    last = answers.last_day(suggestion.due_at)
-    left = (last - answers.today()).days
-    shown = _day(texts, last)
+    last = last_day(suggestion.due_at, texts.zone)
+    left = (last - context.services.suggestion_answers.today()).days
+    shown = texts.date(last)
     if left > 0:
         return texts("answers.due_left", date=shown, days=left)
     if left == 0:
@@ -168,6 +170,8 @@ async def list_page(update: Update, context: BotContext) -> None:
 
 
 def render_card(context: BotContext, view: AssignmentView) -> str:
+    """The department's card, in one message: the reason and the proposals take what the
+    other parts leave (clipped before they are escaped)."""
     texts = context.texts
     s = view.suggestion
     lines = [suggestion_head(texts, s)]
@@ -189,19 +193,16 @@ def render_card(context: BotContext, view: AssignmentView) -> str:
         lines.append(
             texts("answers.card_extension_asked", date=texts.date(s.extension_requested_at))
         )
-    lines.append(texts("answers.card_reason", reason=escape(clip(s.reason, CARD_TEXT_MAX))))
-    lines.append(
-        texts("answers.card_proposals", proposals=escape(clip(s.proposals, CARD_TEXT_MAX)))
-    )
-    lines.append(texts("answers.card_deputy", deputy=escape(view.lead_deputy or "—")))
+    texts_at = len(lines)  # the reason and the proposals go here, once their room is known
+    lines.append(texts("answers.card_deputy", deputy=fit(view.lead_deputy, NAME_ROOM) or "—"))
     if view.cosigners:
-        names = texts("answers.list_separator").join(escape(n) for n in view.cosigners)
-        lines.append(texts("answers.card_cosigners", names=names))
+        joined = texts("answers.list_separator").join(view.cosigners)
+        lines.append(texts("answers.card_cosigners", names=fit(joined, NAMES_ROOM)))
     if view.others:
         others = texts("answers.list_separator").join(
             texts(
                 "answers.card_other",
-                department=escape(h.department),
+                department=fit(h.department, NAME_ROOM),
                 role=texts(ROLE[h.assignment.lead]),
             )
             for h in view.others
@@ -222,7 +223,13 @@ def render_card(context: BotContext, view: AssignmentView) -> str:
             )
         )
     if view.return_until is not None:
-        lines.append(texts("answers.card_return_until", date=_day(texts, view.return_until)))
+        lines.append(texts("answers.card_return_until", date=texts.date(view.return_until)))
+    bare = [texts("answers.card_reason", reason=""), texts("answers.card_proposals", proposals="")]
+    room = max(0, min(CARD_TEXT_ROOM, (MESSAGE_MAX - len("\n".join([*lines, *bare]))) // 2))
+    lines[texts_at:texts_at] = [
+        texts("answers.card_reason", reason=fit(s.reason, room)),
+        texts("answers.card_proposals", proposals=fit(s.proposals, room)),
+    ]
     return "\n".join(lines)
 
 
@@ -265,8 +272,8 @@ def _commitment_lines(texts: Texts, draft: AnswerDraft) -> str:
         texts(
             "answers.commitment_line",
             index=i,
-            text=escape(p.text),
-            date=_day(texts, p.due_on),
+            text=fit(p.text, COMMITMENT_ROOM),
+            date=texts.date(p.due_on),
         )
         for i, p in enumerate(draft.commitments, start=1)
     )
@@ -290,7 +297,7 @@ async def ask(update: Update, context: BotContext, draft: AnswerDraft, step: Ans
         text = texts(
             "answers.ask_met_date",
             example=answers.today().isoformat(),
-            assigned=_day(texts, draft.assigned_on),
+            assigned=texts.date(draft.assigned_on),
         )
     elif step == AnswerStep.SUMMARY:
         text = texts("answers.ask_summary", maximum=SUMMARY_MAX)
@@ -320,10 +327,10 @@ async def ask(update: Update, context: BotContext, draft: AnswerDraft, step: Ans
 
 
 def preview_text(texts: Texts, preview: AnswerPreview) -> str:
-    """Everything the answer will say; the summary is cut to keep one message."""
+    """Everything the answer will say; the summary is clipped to keep one message."""
     draft = preview.draft
     if draft.met_deputy and draft.met_on is not None:
-        met = texts("answers.met_on", date=_day(texts, draft.met_on))
+        met = texts("answers.met_on", date=texts.date(draft.met_on))
     else:
         met = texts("answers.not_met")
     commitments = ""
@@ -339,14 +346,12 @@ def preview_text(texts: Texts, preview: AnswerPreview) -> str:
             department=escape(preview.department),
             outcome=escape(f"{preview.outcome.code} {preview.outcome.label}"),
             met=met,
-            summary=escape(summary),
+            summary=summary,
             commitments=commitments,
-            rate_by=_day(texts, preview.rate_by),
+            rate_by=texts.date(preview.rate_by),
         )
 
-    summary = draft.summary or ""
-    room = MESSAGE_BUDGET - len(render(""))
-    return render(clip(summary, max(room, 1)))
+    return render(fit(draft.summary or "", MESSAGE_MAX - len(render(""))))
 
 
 async def show_preview(update: Update, context: BotContext) -> None:
@@ -458,10 +463,14 @@ async def commitments_done(update: Update, context: BotContext) -> AnswerStep:
 
 
 @guarded(Action.ANSWER_SUGGESTION)
-async def confirm_answer(update: Update, context: BotContext) -> int:
+async def confirm_answer(update: Update, context: BotContext) -> AnswerStep | int:
     answers = context.services.suggestion_answers
     try:
         answered = await answers.submit_answer(context.user, chat_id_of(update))
+    except BackToStep as back:  # the draft went back to the step to redo: ask it again
+        await show_error(update, context, back)
+        await ask(update, context, await answers.answer_draft(context.user), back.step)
+        return back.step
     except DomainError as error:
         if error.key in ANSWER_ENDING:
             return await _answer_ended(update, context, error)
@@ -473,7 +482,7 @@ async def confirm_answer(update: Update, context: BotContext) -> int:
         head=suggestion_head(texts, answered.suggestion),
         department=escape(answered.department),
         outcome=escape(f"{answered.outcome.code} {answered.outcome.label}"),
-        rate_by=_day(texts, answered.rate_by),
+        rate_by=texts.date(answered.rate_by),
         cosigners=answered.cosigners,
         voters=answered.voters,
     )
@@ -514,7 +523,7 @@ async def _begin_request(update: Update, context: BotContext, kind: RequestKind)
     head = suggestion_head(texts, suggestion)
     if kind == RequestKind.RETURN and last is not None:
         text = texts(
-            "answers.ask_return_reason", head=head, date=_day(texts, last), maximum=REASON_MAX
+            "answers.ask_return_reason", head=head, date=texts.date(last), maximum=REASON_MAX
         )
     else:
         text = texts(
@@ -538,13 +547,36 @@ async def begin_extension(update: Update, context: BotContext) -> RequestStep:
     return await _begin_request(update, context, RequestKind.EXTENSION)
 
 
+@guarded(Action.ASSIGN_SUGGESTION)
+async def begin_return_for(update: Update, context: BotContext) -> RequestStep:
+    """Staff return a department's assignment on its behalf, from the staff card."""
+    tapped = ReturnFor.of(update)
+    answers = context.services.suggestion_answers
+    suggestion, handling = await answers.begin_return_for(
+        context.user, chat_id_of(update), tapped.assignment
+    )
+    await answer_tap(update)
+    texts = context.texts
+    text = texts(
+        "answers.ask_return_for_reason",
+        head=suggestion_head(texts, suggestion),
+        department=escape(handling.department),
+        role=texts(ROLE[handling.assignment.lead]),
+        maximum=REASON_MAX,
+    )
+    markup = InlineKeyboardMarkup([_request_cancel_row(context)])
+    await respond(update, context, text, markup, edit=False)
+    return RequestStep.RETURN_REASON
+
+
 def request_preview_text(context: BotContext, preview: RequestPreview) -> str:
     texts = context.texts
     draft = preview.draft
     head = suggestion_head(texts, preview.suggestion)
     if draft.kind == RequestKind.RETURN:
+        key = "answers.return_for_preview" if draft.on_behalf else "answers.return_preview"
         return texts(
-            "answers.return_preview",
+            key,
             head=head,
             department=escape(preview.handling.department),
             role=texts(ROLE[preview.handling.assignment.lead]),
@@ -610,10 +642,21 @@ async def confirm_request(update: Update, context: BotContext) -> int:
         raise
     await answer_tap(update)
     texts = context.texts
-    key = "answers.returned" if done.draft.kind == RequestKind.RETURN else "answers.extension_asked"
-    text = texts(key, head=suggestion_head(texts, done.suggestion))
-    markup = InlineKeyboardMarkup([[button(texts("answers.back_to_list"), AssignedPage(page=0))]])
-    await respond(update, context, text, markup)
+    head = suggestion_head(texts, done.suggestion)
+    if done.draft.on_behalf:  # staff: back to their card of it
+        text = texts("answers.returned_for", head=head, department=escape(done.handling.department))
+        back = button(
+            texts("answers.back_to_card"), AssignOpen(suggestion=done.suggestion.id, page=0)
+        )
+    else:
+        key = (
+            "answers.returned"
+            if done.draft.kind == RequestKind.RETURN
+            else "answers.extension_asked"
+        )
+        text = texts(key, head=head)
+        back = button(texts("answers.back_to_list"), AssignedPage(page=0))
+    await respond(update, context, text, InlineKeyboardMarkup([[back]]))
     return END
 
 
@@ -695,6 +738,7 @@ def handlers() -> list[Handler]:
         entry_points=[
             CallbackQueryHandler(begin_return, pattern=ReturnStart.filter()),
             CallbackQueryHandler(begin_extension, pattern=ExtensionStart.filter()),
+            CallbackQueryHandler(begin_return_for, pattern=ReturnFor.filter()),
         ],
         states={
             RequestStep.RETURN_REASON: [MessageHandler(text, typed_reason), typed_text],
@@ -716,7 +760,7 @@ def handlers() -> list[Handler]:
         fallbacks=[
             CommandHandler("cancel", cancel_request),
             CallbackQueryHandler(cancel_request, pattern=RequestCancel.filter()),
-            CallbackQueryHandler(busy, pattern=any_of(ReturnStart, ExtensionStart)),
+            CallbackQueryHandler(busy, pattern=any_of(ReturnStart, ExtensionStart, ReturnFor)),
             CallbackQueryHandler(stale_button, pattern=any_of(*REQUEST_BUTTONS)),
             MessageHandler(filters.COMMAND, in_progress),
         ],

@@ -1,7 +1,7 @@
 """/departments: staff keep the handling departments (承办单位): a paged list, each one's card
-with its liaisons, a new department or a new name typed in chat, deactivating (refused while
-suggestions are still assigned to it) and reactivating. Liaisons are invited with
-`/invite liaison NAME` (handlers.invite). Rules: bot.services.departments."""
+with its liaisons (each may be removed), a new department or a new name typed in chat,
+deactivating (refused while suggestions are still assigned to it) and reactivating. Liaisons
+are invited with `/invite liaison NAME` (handlers.invite). Rules: bot.services.departments."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from bot.runtime.buttons.departments import (
     DepartmentList,
     DepartmentOpen,
     DepartmentRename,
+    LiaisonRemove,
+    LiaisonRemoveConfirm,
 )
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import DeclaredConversation
@@ -137,8 +139,12 @@ async def show_card(
     )
     rows: list[list[InlineKeyboardButton]] = [
         [button(texts("department.rename"), DepartmentRename(department=department.id)), toggle],
-        [button(texts("department.back_to_list"), DepartmentList(page=page))],
     ]
+    for liaison in card.liaisons:
+        label = texts("department.remove_liaison", name=clip(liaison.name, NAME_ON_BUTTON))
+        remove = LiaisonRemove(department=department.id, liaison=liaison.user_id, page=page)
+        rows.append([button(label, remove)])
+    rows.append([button(texts("department.back_to_list"), DepartmentList(page=page))])
     body = (head + "\n\n" if head else "") + render_card(texts, card)
     await respond(update, context, body, InlineKeyboardMarkup(rows), edit=edit)
 
@@ -176,6 +182,43 @@ async def set_active(update: Update, context: BotContext) -> None:
     said = "department.reactivated" if tapped.on else "department.deactivated"
     head = context.texts(said, name=escape(department.name))
     await show_card(update, context, department.id, tapped.page, head)
+
+
+@guarded(Action.MANAGE_DEPARTMENTS)
+async def ask_remove_liaison(update: Update, context: BotContext) -> None:
+    """What removing the liaison does, to confirm."""
+    tapped = LiaisonRemove.of(update)
+    departments = context.services.departments
+    liaison = await departments.liaison(context.user, tapped.department, tapped.liaison)
+    department = await departments.get(tapped.department)
+    await answer_tap(update)
+    texts = context.texts
+    text = texts(
+        "department.confirm_remove_liaison",
+        name=escape(liaison.name),
+        department=escape(department.name),
+    )
+    confirm = LiaisonRemoveConfirm(
+        department=tapped.department, liaison=tapped.liaison, page=tapped.page
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [button(texts("department.remove_liaison_yes"), confirm)],
+            [button(texts("nav.back"), DepartmentOpen(department=department.id, page=tapped.page))],
+        ]
+    )
+    await respond(update, context, text, markup)
+
+
+@guarded(Action.MANAGE_DEPARTMENTS)
+async def remove_liaison(update: Update, context: BotContext) -> None:
+    tapped = LiaisonRemoveConfirm.of(update)
+    liaison = await context.services.departments.remove_liaison(
+        context.user, tapped.department, tapped.liaison
+    )
+    await answer_tap(update)
+    head = context.texts("department.liaison_removed", name=escape(liaison.name))
+    await show_card(update, context, tapped.department, tapped.page, head)
 
 
 # --- a name typed: a new department or a new name -------------------------------------------
@@ -265,4 +308,6 @@ def handlers() -> list[Handler]:
         CallbackQueryHandler(list_page, pattern=DepartmentList.filter()),
         CallbackQueryHandler(open_department, pattern=DepartmentOpen.filter()),
         CallbackQueryHandler(set_active, pattern=DepartmentActive.filter()),
+        CallbackQueryHandler(ask_remove_liaison, pattern=LiaisonRemove.filter()),
+        CallbackQueryHandler(remove_liaison, pattern=LiaisonRemoveConfirm.filter()),
     ]

@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.access import Action
+from bot.access import Action, ensure
 from bot.errors import DomainError
 from bot.runtime.buttons import Picker
 from bot.runtime.buttons.departments import LiaisonDepartment, LiaisonDepartments
@@ -29,6 +29,11 @@ from handlers.station_picker import StationPicker
 
 PER_PAGE = 8
 NAME_ON_BUTTON = 40
+# who may invite whom
+ROLE_ACTION = {
+    InvitedRole.DEPUTY: Action.INVITE_DEPUTY,
+    InvitedRole.LIAISON: Action.MANAGE_DEPARTMENTS,
+}
 
 
 async def _pending_name(context: BotContext) -> Mapping[str, object]:
@@ -66,14 +71,16 @@ PICKER = StationPicker(
 )
 
 
-@guarded(Action.INVITE_DEPUTY)
+@guarded()
 async def invite_command(update: Update, context: BotContext) -> None:
     """Remember the name (cleaned by the service) and show the streets, or for a liaison
-    the departments."""
+    the departments; each role asks the right of its own (inviting deputies, keeping the
+    departments)."""
     words = list(context.args or [])
+    role, name = invited_role(words)
+    ensure(context.user, ROLE_ACTION[role])
     if not words:
         raise DomainError("invite.usage")
-    role, name = invited_role(words)
     if role == InvitedRole.LIAISON:
         await context.services.invitations.start_liaison(context.user, name)
         await show_departments(update, context, 0, edit=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,10 +19,12 @@ from bot.runtime.buttons.assign import (
     AssignCo,
     AssignConfirm,
     AssignLead,
+    AssignOpen,
     AssignReview,
     AssignStart,
 )
 from bot.services.outbox import Intent, NoticeButton
+from storage.db import stamp
 from tests.support.consultation_seed import add_user
 from tests.support.inbox import Mail, notice, submit
 from tests.support.people import Person
@@ -115,10 +117,10 @@ async def events(world: World) -> list[tuple[str, str]]:
     return [(r["kind"], r["note"]) for r in rows]
 
 
-def shown(person: Person, moment: datetime) -> str:
-    """An instant as this person reads it."""
+def day(person: Person, value: date) -> str:
+    """A calendar day as this person reads it (a deadline is told as its last day)."""
     locale = "zh_CN" if person.language_code.startswith("zh") else "en"
-    return person.world.services.i18n.texts(locale).datetime(moment)
+    return person.world.services.i18n.texts(locale).date(value)
 
 
 def item(title: str = TITLE, number: str = NUMBER) -> str:
@@ -174,9 +176,10 @@ async def test_staff_assign_a_suggestion_and_everyone_concerned_hears(
     await admin.tap(say(admin, "assign.review"))
     now = world.clock.now()
     due = datetime(2027, 2, 27, tzinfo=SHANGHAI)  # three months on, the end of that day
-    shown_due = shown(admin, due - timedelta(seconds=1))
+    last = date(2027, 2, 26)  # the deadline's last day, as people are told it
+    due_day = day(admin, last)
     preview = admin.last
-    assert say(admin, "assign.preview", lead="区交通委", co="区民政局", due=shown_due) in preview
+    assert say(admin, "assign.preview", lead="区交通委", co="区民政局", due=due_day) in preview
     assert say(admin, "assign.preview_no_liaison", departments="区民政局") in preview
     assert (
         await suggestion_row(world) | {} and (await suggestion_row(world))["state"] == "submitted"
@@ -185,7 +188,7 @@ async def test_staff_assign_a_suggestion_and_everyone_concerned_hears(
     await admin.tap(say(admin, "assign.confirm"))
     done = admin.last
     assert done.startswith(
-        say(admin, "assign.done", number=NUMBER, lead="区交通委", co="区民政局", due=shown_due)
+        say(admin, "assign.done", number=NUMBER, lead="区交通委", co="区民政局", due=due_day)
     )
     assert say(admin, "assign.done_no_liaison", departments="区民政局") in done
     assert say(admin, "assign.record_answer") in admin.buttons()
@@ -201,7 +204,6 @@ async def test_staff_assign_a_suggestion_and_everyone_concerned_hears(
     assert await events(world) == [("assigned", "区交通委、区民政局")]
     assert await world.conversation_state("suggestion_assign", admin.id) is None
 
-    due_at = due - timedelta(seconds=1)
     about = {"number": NUMBER, "title": TITLE}
     told = await loop.mail.take()
     assert sorted(told) == sorted(
@@ -212,7 +214,7 @@ async def test_staff_assign_a_suggestion_and_everyone_concerned_hears(
                 **about,
                 lead="区交通委",
                 co="区民政局",
-                due_at=shown(loop.zhang, due_at),
+                due_on=day(loop.zhang, last),
             ),
             notice(
                 loop.li,
@@ -220,14 +222,14 @@ async def test_staff_assign_a_suggestion_and_everyone_concerned_hears(
                 **about,
                 lead="区交通委",
                 co="区民政局",
-                due_at=shown(loop.li, due_at),
+                due_on=day(loop.li, last),
             ),
             notice(
                 loop.voter,
                 "assign.notice_voters",
                 **about,
                 department="区交通委",
-                due_at=shown(loop.voter, due_at),
+                due_on=day(loop.voter, last),
             ),
             notice(
                 loop.transport_liaison,
@@ -235,7 +237,7 @@ async def test_staff_assign_a_suggestion_and_everyone_concerned_hears(
                 **about,
                 department="区交通委",
                 role=say(loop.transport_liaison, "assign.role_lead"),
-                due_at=shown(loop.transport_liaison, due_at),
+                due_on=day(loop.transport_liaison, last),
             ),
         ]
     )
@@ -396,7 +398,7 @@ async def test_a_returned_suggestion_is_reassigned_and_its_deadline_starts_again
             number=NUMBER,
             title=TITLE,
             departments="区交通委",
-            due_at=first["due_at"],
+            due_on="2027-02-26",
         )
     await loop.mail.take()
 
@@ -476,7 +478,7 @@ async def test_the_queue_lists_each_part_overdue_first_and_priority_marked(
     assert listing.index("迟到的建议") < listing.index("快到期的建议")
     assert say(admin, "assign.priority_mark") + "<b>JY2026-0002</b>" in listing
     texts = world.services.i18n.texts(locale)
-    overdue_day = texts.date(datetime(2026, 11, 20, tzinfo=SHANGHAI) - timedelta(seconds=1))
+    overdue_day = texts.date(date(2026, 11, 19))  # the last day of a deadline at 11-20 00:00
     assert say(admin, "assign.queue_overdue", due=overdue_day) in listing
     await admin.tap(
         say(admin, "assign.part_tab", part=say(admin, "assign.part_returned"), count=0, mark="")
@@ -531,3 +533,74 @@ async def test_forged_buttons_change_nothing(world: World, person, data: str, ke
     before = await world.snapshot()
     assert alert(await loop.admin.tap_data(data)) == say(loop.admin, key)
     assert await world.snapshot() == before
+
+
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_a_card_full_of_markup_characters_stays_one_message(
+    world: World, person, code: str, locale: str
+) -> None:
+    """Twelve rounds returned with reasons full of '&' (five characters once escaped), the
+    longest texts a deputy may type, a long trail: the card is clipped before it is escaped,
+    never cut inside an entity, keeps the newest rows and fits one message."""
+    admin = await consented_admin(world, code)
+    await add_user(world, 3001, role="deputy", name="&" * 30)
+    suggestion = await seed_suggestion(
+        world, 3001, title="&" * 60, reason="&" * 1500, proposals="<>" * 750
+    )
+    departments = [await seed_department(world, f"部门{n:02d}&") for n in range(1, 13)]
+    async with world.db.transaction() as tx:
+        for n, department in enumerate(departments):
+            at = world.clock.now() - timedelta(days=40 - n)
+            await tx.execute(
+                "INSERT INTO suggestion_assignments (suggestion_id, department_id, lead, state,"
+                " assigned_at, return_reason, proposed_department, returned_at)"
+                " VALUES (?, ?, 1, 'returned', ?, ?, ?, ?)",
+                (suggestion, department, stamp(at), "&" * 500, "&" * 40, stamp(at)),
+            )
+            await tx.execute(
+                "INSERT INTO suggestion_events (suggestion_id, at, kind, note)"
+                " VALUES (?, ?, 'returned', ?)",
+                (suggestion, stamp(at), "&" * 500),
+            )
+        await tx.execute("UPDATE suggestions SET state = 'returned' WHERE id = ?", (suggestion,))
+
+    await admin.tap_data(AssignOpen(suggestion=suggestion, page=0).pack())
+    card = admin.last  # the fake Telegram parsed it: no entity cut in two
+    assert card.startswith(f"<b>{NUMBER}</b>")
+    assert len(card) <= 4096
+    assert "部门12&amp;" in card  # the newest round is kept
+    assert "部门01&amp;" not in card  # the oldest gave way
+    assert say(admin, "assign.reassign") in admin.buttons()
+    # every escaped text ends whole: an '&' is always the start of '&amp;'
+    assert card.count("&") == card.count("&amp;") + card.count("&lt;") + card.count("&gt;")
+
+
+async def test_returned_suggestions_wait_in_the_order_they_were_returned(
+    world: World, person
+) -> None:
+    admin = await consented_admin(world, "en")
+    await add_user(world, 3001, role="deputy", name="张三")
+    department = await seed_department(world, "区交通委")
+    first = await seed_suggestion(world, 3001, title="先退办的建议")
+    later = await seed_suggestion(world, 3001, title="后退办的建议")
+    now = world.clock.now()
+    for suggestion in (first, later):
+        await seed_assignment(world, suggestion, department, at=now - timedelta(days=10))
+    async with world.db.transaction() as tx:
+        for suggestion, returned, touched in ((first, 3, 0), (later, 1, 2)):
+            await tx.execute(
+                "UPDATE suggestion_assignments SET state = 'returned', returned_at = ?"
+                " WHERE suggestion_id = ?",
+                (stamp(now - timedelta(days=returned)), suggestion),
+            )
+            # the one returned first was touched last (an edit of its flags, say)
+            await tx.execute(
+                "UPDATE suggestions SET state = 'returned', updated_at = ? WHERE id = ?",
+                (stamp(now - timedelta(hours=touched)), suggestion),
+            )
+    await admin.send("/assign")
+    await admin.tap(
+        say(admin, "assign.part_tab", part=say(admin, "assign.part_returned"), count=2, mark="")
+    )
+    listing = admin.last
+    assert listing.index("先退办的建议") < listing.index("后退办的建议")

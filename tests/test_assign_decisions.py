@@ -5,7 +5,7 @@ refused, or given directly — refused the second time."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 
@@ -19,7 +19,9 @@ from bot.runtime.buttons.assign import (
     ExtensionGrant,
     ExtensionRefuse,
 )
+from bot.runtime.buttons.assigned import ExtensionStart
 from bot.services.suggestion_handling import REASON_MAX
+from storage.db import stamp
 from tests.support.inbox import notice
 from tests.support.scenarios import LANGUAGES, only, say
 from tests.support.suggestion_seed import seed_assignment
@@ -28,19 +30,19 @@ from tests.test_assign import (
     NUMBER,
     TITLE,
     alert,
+    day,
     events,
     item,
     make_loop,
     open_card,
-    shown,
     suggestion_row,
 )
 
 pytestmark = pytest.mark.world(outbox_per_chat_interval_seconds=0)
 
-SECOND = timedelta(seconds=1)
 DUE = datetime(2027, 2, 27, tzinfo=SHANGHAI)  # 交办 at the World's first moment, 3 months on
 EXTENDED = datetime(2027, 5, 27, tzinfo=SHANGHAI)  # six months from 交办
+DUE_DAY, EXTENDED_DAY = date(2027, 2, 26), date(2027, 5, 26)  # their last days, as told
 
 
 # --- 不予交办 -----------------------------------------------------------------------------------
@@ -87,6 +89,12 @@ async def test_staff_decline_with_a_reason_the_deputies_read(
     assert (row["state"], row["decline_reason"]) == ("declined", reason)
     assert await events(world) == [("declined", reason)]
     assert await world.conversation_state("suggestion_decline", admin.id) is None
+    # its opinion is let go: back with the deputies, its own history saying why
+    assert await world.rows("SELECT 1 FROM suggestion_opinions") == []
+    released = await world.rows(
+        "SELECT opinion_id, actor_id, note FROM opinion_events WHERE kind = 'suggestion_declined'"
+    )
+    assert released == [{"opinion_id": 1, "actor_id": admin.id, "note": NUMBER}]
 
     escaped = "属于市级事权，&lt;建议&gt;转市人大代表提出"
     about = {"number": NUMBER, "title": TITLE}
@@ -208,15 +216,15 @@ async def test_staff_extend_once_and_a_second_extension_is_refused(
         say(
             admin,
             "assign.extension_confirm",
-            due=shown(admin, DUE - SECOND),
-            new_due=shown(admin, EXTENDED - SECOND),
+            due=day(admin, DUE_DAY),
+            new_due=day(admin, EXTENDED_DAY),
             months=6,
         )
         in admin.last
     )
     assert (await suggestion_row(world))["extended"] == 0
     await admin.tap(say(admin, "assign.extension_yes"))
-    assert admin.last.startswith(say(admin, "assign.extended", due=shown(admin, EXTENDED - SECOND)))
+    assert admin.last.startswith(say(admin, "assign.extended", due=day(admin, EXTENDED_DAY)))
     row = await suggestion_row(world)
     assert (row["extended"], datetime.fromisoformat(row["due_at"])) == (1, EXTENDED)
     assert say(admin, "assign.extend") not in admin.seen[-1].buttons()
@@ -227,20 +235,18 @@ async def test_staff_extend_once_and_a_second_extension_is_refused(
             "assign.notice_extended",
             number=NUMBER,
             title=TITLE,
-            due_at=shown(loop.transport_liaison, EXTENDED - SECOND),
+            due_on=day(loop.transport_liaison, EXTENDED_DAY),
         ),
         notice(
             loop.zhang,
             "assign.notice_deputy_extended",
             number=NUMBER,
             title=TITLE,
-            due_at=shown(loop.zhang, EXTENDED - SECOND),
+            due_on=day(loop.zhang, EXTENDED_DAY),
         ),
     ]
     before = await world.snapshot()
-    refusal = say(
-        admin, "assign.extended_already", number=NUMBER, due=shown(admin, EXTENDED - SECOND)
-    )
+    refusal = say(admin, "assign.extended_already", number=NUMBER, due=day(admin, EXTENDED_DAY))
     for data in (ExtensionAsk(suggestion=1), ExtensionGrant(suggestion=1)):
         assert alert(await admin.tap_data(data.pack())) == refusal
     assert await world.snapshot() == before
@@ -294,7 +300,7 @@ async def test_a_department_asks_for_more_time_and_staff_refuse_then_grant(
             "assign.notice_extension_refused",
             number=NUMBER,
             title=TITLE,
-            due_at=shown(loop.transport_liaison, DUE - SECOND),
+            due_on=day(loop.transport_liaison, DUE_DAY),
         ),
     ]
     assert alert(await admin.tap_data(ExtensionRefuse(suggestion=1).pack())) == say(
@@ -329,3 +335,44 @@ async def test_re_handling_is_not_extended(world: World, person) -> None:
     await loop.admin.tap_data(AssignOpen(suggestion=1, page=0).pack())
     assert say(loop.admin, "assign.record_answer") in loop.admin.seen[-1].buttons()
     assert say(loop.admin, "assign.extend") not in loop.admin.seen[-1].buttons()
+
+
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_an_extension_is_once_per_suggestion_even_across_a_reassignment(
+    world: World, person, code: str, locale: str
+) -> None:
+    loop = await make_loop(world, person, code)
+    admin = loop.admin
+    await seed_assignment(world, loop.suggestion, loop.transport, at=world.clock.now())
+    await admin.tap_data(ExtensionAsk(suggestion=1).pack())
+    await admin.tap(say(admin, "assign.extension_yes"))
+    assert (await suggestion_row(world))["extended"] == 1
+    # 区交通委 returns it (as the department's return leaves it); staff reassign it
+    world.clock.advance(days=2)
+    async with world.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE suggestion_assignments SET state = 'returned', returned_at = ? WHERE id = 1",
+            (stamp(world.clock.now()),),
+        )
+        await tx.execute("UPDATE suggestions SET state = 'returned', due_at = NULL WHERE id = 1")
+    await admin.tap_data(AssignOpen(suggestion=1, page=0).pack())
+    await admin.tap(say(admin, "assign.reassign"))
+    await admin.tap("区城管委")
+    await admin.tap(say(admin, "assign.review"))
+    await admin.tap(say(admin, "assign.confirm"))
+    row = await suggestion_row(world)
+    assert (row["state"], row["extended"]) == ("assigned", 1)
+    # three months from the reassignment (2026-11-28): the extension is not given again
+    assert datetime.fromisoformat(row["due_at"]) == datetime(2027, 3, 1, tzinfo=SHANGHAI)
+    assert say(admin, "assign.extend") not in admin.seen[-1].buttons()
+    refusal = say(
+        admin, "assign.extended_already", number=NUMBER, due=day(admin, date(2027, 2, 28))
+    )
+    assert alert(await admin.tap_data(ExtensionAsk(suggestion=1).pack())) == refusal
+    # and the new department's view agrees: it cannot ask
+    liaison = loop.city_liaison
+    await liaison.send("/assigned")
+    await liaison.tap(NUMBER)
+    assert say(liaison, "answers.extension_button") not in liaison.buttons()
+    asked = alert(await liaison.tap_data(ExtensionStart(suggestion=1).pack()))
+    assert asked == say(liaison, "answers.already_extended")

@@ -1,7 +1,8 @@
 """`python -m bot classes YEAR [--set CODE=LABEL[:ledger] … --progress CODES]`: a year's
 outcome classes of suggestion answers. Printed (the default A/B/C when none are set); set,
 then offered as the answer's buttons; every bad input one line on stderr with nothing changed;
-a code the year's answers already use cannot be dropped."""
+a code the year's answers already use cannot be dropped, nor change what it means (on the
+ledger, counted as progress); only its label may be reworded."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from bot.__main__ import _parser
 from bot.runtime.buttons.assigned import AnswerStart
 from bot.settings import Settings, load_settings
 from storage import Database
+from tests.support.answers_scene import make_scene, tap
 from tests.support.cli import clean_env, run_bot
 from tests.support.people import Person
 from tests.support.world import World
-from tests.test_suggestion_answers_scene import make_scene, tap
 
 DISTRICT = [
     "甲=已解决:ledger",
@@ -164,17 +165,39 @@ async def test_the_years_classes_are_the_answers_buttons_and_used_codes_stay(
         " nothing was changed\n"
     )
     assert len(await world.rows("SELECT 1 FROM outcome_classes WHERE year = 2026")) == 4
-    # relabelled, the code kept: allowed; another year is free
+    # nor may a used class change what it means: on the ledger or not, progress or not
+    meaning = (
+        "error: answers of 2026 already use class 丙 (1); whether it counts as progress or"
+        " keeps the ledger cannot change (its label can); nothing was changed\n"
+    )
+    for argv in (
+        ["甲=已解决", "丙=逐步解决:ledger", "丁=留作参考"],  # now on the ledger
+        ["甲=已解决", "丙=逐步解决", "丁=留作参考", "--progress", "甲"],  # no longer progress
+    ):
+        changed = await asyncio.to_thread(run_bot, tmp_path, env, "classes", "2026", "--set", *argv)
+        assert (changed.returncode, changed.stderr) == (1, meaning), argv
+    assert len(await world.rows("SELECT 1 FROM outcome_classes WHERE year = 2026")) == 4
+    # relabelled, the code and its meaning kept: allowed; another year is free
     relabelled = await asyncio.to_thread(
-        run_bot, tmp_path, env, "classes", "2026", "--set", "甲=已解决", "丙=逐步解决:ledger"
+        run_bot,
+        tmp_path,
+        env,
+        "classes",
+        "2026",
+        "--set",
+        "甲=已解决:ledger",
+        "丙=逐步解决",
+        "丁=留作参考",
     )
     assert relabelled.returncode == 0, relabelled.stderr
     kept = await world.rows(
-        "SELECT code, label, ledger FROM outcome_classes WHERE year = 2026 ORDER BY position"
+        "SELECT code, label, counts_as_progress, ledger FROM outcome_classes WHERE year = 2026"
+        " ORDER BY position"
     )
     assert kept == [
-        {"code": "甲", "label": "已解决", "ledger": 0},
-        {"code": "丙", "label": "逐步解决", "ledger": 1},
+        {"code": "甲", "label": "已解决", "counts_as_progress": 1, "ledger": 1},
+        {"code": "丙", "label": "逐步解决", "counts_as_progress": 1, "ledger": 0},
+        {"code": "丁", "label": "留作参考", "counts_as_progress": 0, "ledger": 0},
     ]
     other_year = await asyncio.to_thread(
         run_bot, tmp_path, env, "classes", "2027", "--set", "A=解决", "B=未解决"

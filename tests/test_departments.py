@@ -264,7 +264,9 @@ async def test_rename_deactivate_and_reactivate(world: World, code: str, locale:
         say(admin, "department.busy", name="区交通委", count=1),
     )
     assert (await departments(world))[0] == ("区交通委", 1)
-    assert free_id
+    # the department renamed, deactivated and reactivated is the same row throughout
+    renamed = await world.rows("SELECT name, active FROM departments WHERE id = ?", (free_id,))
+    assert renamed == [{"name": "区民政局（社会救助）", "active": 1}]
 
 
 @pytest.mark.parametrize("role", ["voter", "deputy", "liaison"])

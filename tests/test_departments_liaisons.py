@@ -2,7 +2,8 @@
 `/invite liaison NAME` (or `/invite 联络员 NAME`), pick the department from the active ones,
 and get a one-time link `?start=lia_<code>`; opening it makes the account a liaison of that
 department. `/invite NAME` still invites a deputy. A used, expired or unknown link, an
-inactive department, and staff, admin or deputy accounts are refused, each saying why."""
+inactive department, and staff, admin or deputy accounts are refused, each saying why. Staff
+remove a liaison from the department's card: the account is a voter's again."""
 
 from __future__ import annotations
 
@@ -11,9 +12,16 @@ from datetime import timedelta
 
 import pytest
 
-from bot.runtime.buttons.departments import LiaisonDepartment, LiaisonDepartments
+from bot.runtime.buttons.assigned import AnswerStart
+from bot.runtime.buttons.departments import (
+    LiaisonDepartment,
+    LiaisonDepartments,
+    LiaisonRemoveConfirm,
+)
 from bot.services.invitations import MAX_NAME
 from tests.support.botapi import BOT_USERNAME
+from tests.support.consultation_seed import add_user
+from tests.support.inbox import Mail, notice
 from tests.support.people import Person
 from tests.support.scenarios import (
     INVITE_LINK,
@@ -25,7 +33,7 @@ from tests.support.scenarios import (
     only,
     say,
 )
-from tests.support.suggestion_seed import seed_department
+from tests.support.suggestion_seed import seed_assignment, seed_department, seed_suggestion
 from tests.support.world import World
 
 LIAISON_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=lia_([A-Za-z0-9_-]+)")
@@ -220,7 +228,8 @@ async def test_bad_invitations_of_a_liaison_are_refused(
     assert await world.snapshot() == before
     # the name is kept until a department is picked
     assert LIAISON_LINK.search(only(await admin.tap("区交通委")).text)
-    assert active
+    made = await world.rows("SELECT name, department_id FROM liaison_invitations")
+    assert made == [{"name": "王五", "department_id": active}]
 
 
 async def test_a_department_button_without_a_pending_name_explains_usage(world: World) -> None:
@@ -243,3 +252,53 @@ async def test_voters_and_liaisons_cannot_invite(
     reply = only(await voter.tap_data(LiaisonDepartment(department=department).pack()))
     assert (reply.kind, reply.text) == ("alert", say(voter, "error.forbidden"))
     assert await world.snapshot() == before
+
+
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_staff_remove_a_liaison_whose_answer_in_progress_ends(
+    world: World, person, code: str, locale: str
+) -> None:
+    admin = await consented_admin(world, code)
+    transport = await seed_department(world, "区交通委")
+    link_code = await invite_liaison(admin, "王五", "区交通委")
+    liaison: Person = person(6051, "Wang Wu", code)
+    await agree(liaison)
+    await liaison.send(f"/start lia_{link_code}")
+    await add_user(world, 3001, role="deputy", name="张三")
+    suggestion = await seed_suggestion(world, 3001)
+    await seed_assignment(world, suggestion, transport)
+    await liaison.tap_data(AnswerStart(suggestion=suggestion).pack())
+    assert await world.conversation_state("suggestion_answer", liaison.id) == "class"
+    mail = Mail(world)
+    await mail.take()
+
+    await admin.send("/departments")
+    await admin.tap(say(admin, "department.item_button", number=1, name="区交通委"))
+    await admin.tap(say(admin, "department.remove_liaison", name="王五"))
+    assert admin.last == say(
+        admin, "department.confirm_remove_liaison", name="王五", department="区交通委"
+    )
+    assert await role_of(world, liaison.id) == "liaison"  # nothing yet: it asks first
+    await admin.tap(say(admin, "department.remove_liaison_yes"))
+    assert admin.last.startswith(say(admin, "department.liaison_removed", name="王五"))
+    assert say(admin, "department.no_liaisons") in admin.last
+    assert await role_of(world, liaison.id) == "voter"
+    assert await liaisons(world) == []
+    assert await mail.take() == [
+        notice(liaison, "department.notice_liaison_removed", department="区交通委")
+    ]
+    # the answer they had begun ends at their next step, as for any role lost
+    await liaison.tap(say(liaison, "answers.cancel"))
+    assert liaison.last == say(liaison, "conversation.role_lost")
+    assert await world.conversation_state("suggestion_answer", liaison.id) is None
+    assert only(await liaison.send("/assigned")).text == say(liaison, "error.forbidden")
+    # the old confirmation tapped again: they are no liaison of it any more
+    again = only(
+        await admin.tap_data(
+            LiaisonRemoveConfirm(department=transport, liaison=liaison.id, page=0).pack()
+        )
+    )
+    assert (again.kind, again.text) == (
+        "alert",
+        say(admin, "department.no_such_liaison", name="区交通委"),
+    )

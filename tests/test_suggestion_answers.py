@@ -15,12 +15,7 @@ from bot.runtime.buttons.assigned import AnswerStart, AssignedOpen
 from bot.runtime.buttons.base import NOTICE_ACTIONS
 from bot.services.outbox import Intent, NoticeButton
 from storage.db import stamp
-from tests.support.consultation_seed import add_user
-from tests.support.people import Person
-from tests.support.scenarios import only, say
-from tests.support.suggestion_seed import seed_assignment, seed_suggestion
-from tests.support.world import SHANGHAI, World
-from tests.test_suggestion_answers_scene import (
+from tests.support.answers_scene import (
     COSIGNER,
     DEPUTY,
     INVITED,
@@ -38,6 +33,11 @@ from tests.test_suggestion_answers_scene import (
     tap,
     working_days_later,
 )
+from tests.support.consultation_seed import add_user
+from tests.support.people import Person
+from tests.support.scenarios import only, say
+from tests.support.suggestion_seed import seed_assignment, seed_suggestion
+from tests.support.world import SHANGHAI, World
 
 SUMMARY = "经现场踏勘，学院路南口站台具备增设遮雨棚条件，已列入明年公交设施改造计划。"
 PROMISE = "学院路南口站台增设遮雨棚和座椅"
@@ -208,6 +208,11 @@ async def test_the_answer_after_re_handling_is_round_two(
 ) -> None:
     s = await make_scene(world, person, lang)
     await set_rehandling(world, s.suggestion)
+    async with world.db.transaction() as tx:  # round 1's ledger, done before the rating
+        await tx.execute(
+            "UPDATE suggestions SET ledger_done_at = ? WHERE id = ?",
+            (stamp(world.clock.now() - timedelta(days=10)), s.suggestion),
+        )
     liaison = s.liaison
 
     await liaison.send("/assigned")
@@ -224,6 +229,7 @@ async def test_the_answer_after_re_handling_is_round_two(
     ]
     row = (await world.rows("SELECT * FROM suggestions"))[0]
     assert (row["state"], row["outcome_class"], row["rehandled"]) == ("answered", "B", 1)
+    assert row["ledger_done_at"] is None  # the ledger reopens for round 2's commitment
     [notice] = await outbox_to(world, DEPUTY)
     assert notice["params"]["kind_key"] == "answers.kind_reanswer"
     await world.outbox.drain()
@@ -342,3 +348,36 @@ async def test_an_empty_list_says_so(world: World, person: Callable[..., Person]
     await s.other_liaison.send("/assigned")
     assert s.other_liaison.last == "区教委目前没有待答复的代表建议。"
     assert say(s.other_liaison, "answers.list_empty", department="区教委") == s.other_liaison.last
+
+
+@LANGS
+async def test_the_card_and_the_preview_fit_one_message_whatever_was_typed(
+    world: World, person: Callable[..., Person], lang: str
+) -> None:
+    """Texts full of characters that grow when escaped ('&' takes five): clipped before
+    they are escaped, never cut inside an entity, within one message."""
+    s = await make_scene(world, person, lang)
+    t, liaison = s.t, s.liaison
+    async with world.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE suggestions SET reason = ?, proposals = ? WHERE id = ?",
+            ("&" * 1500, "<>" * 750, s.suggestion),
+        )
+    card = only(await tap(liaison, s.liaison_card())).text
+    assert card.startswith("<b>JY2026-0001</b>") and len(card) <= 4096
+    assert "&amp;" in card and "&lt;&gt;" in card
+    await liaison.tap(t["answer"])
+    await liaison.tap(t["B"])
+    await liaison.tap(t["met_no"])
+    await liaison.send("&" * 3000)
+    for i in range(10):
+        if i:
+            await liaison.tap(t["more"])
+        await liaison.send("&" * 150)
+        await liaison.send("2027-06-30")
+    await liaison.tap(t["done"])
+    preview = liaison.last
+    assert t["confirm"] in liaison.buttons() and len(preview) <= 4096
+    assert preview.count("&") == preview.count("&amp;")  # every entity whole
+    await liaison.tap(t["confirm"])
+    assert len(await world.rows("SELECT 1 FROM suggestion_commitments")) == 10

@@ -2,8 +2,9 @@
 written: a co-handling department answering, another department's suggestion (forged
 buttons), people who are no liaisons, a suggestion no longer to be answered (a double tap,
 withdrawn or reassigned mid-way), a meeting day in the future, before the assignment or
-unreadable, an empty or too long summary, a commitment due in the past, a ledger class with no
-commitment, a forged class, the wrong kind of input at each step."""
+unreadable, an empty or too long summary, a commitment due in the past (also one whose day came
+while the answer waited), a ledger class with no commitment, a forged class, the wrong kind of
+input at each step."""
 
 from __future__ import annotations
 
@@ -19,11 +20,8 @@ from bot.runtime.buttons.assigned import (
     ExtensionStart,
     ReturnStart,
 )
-from tests.support.consultation_seed import add_user
-from tests.support.people import Person
-from tests.support.scenarios import say
-from tests.support.world import World
-from tests.test_suggestion_answers_scene import (
+from bot.services.suggestion_answers import COMMITMENT_MAX
+from tests.support.answers_scene import (
     DEPUTY,
     LANGS,
     LOCALE,
@@ -34,6 +32,10 @@ from tests.test_suggestion_answers_scene import (
     make_scene,
     tap,
 )
+from tests.support.consultation_seed import add_user
+from tests.support.people import Person
+from tests.support.scenarios import say
+from tests.support.world import World
 
 SUMMARY = "已列入明年公交设施改造计划。"
 
@@ -339,3 +341,58 @@ async def test_at_most_ten_commitments(world: World, person: Callable[..., Perso
     await liaison.tap(t["done"])
     await liaison.tap(t["confirm"])
     assert len(await world.rows("SELECT 1 FROM suggestion_commitments")) == 10
+
+
+@LANGS
+async def test_a_commitment_whose_day_came_while_the_answer_waited_is_dated_again(
+    world: World, person: Callable[..., Person], lang: str
+) -> None:
+    s = await make_scene(world, person, lang)
+    t, liaison = s.t, s.liaison
+    await to_summary(s, "B")
+    await liaison.send(SUMMARY)
+    await liaison.send("增设遮雨棚")
+    await liaison.send("明天")  # 2026-11-27
+    await liaison.tap(t["done"])
+    assert t["confirm"] in liaison.buttons()
+    world.clock.advance(days=2)  # the preview waited; the commitment's day has come
+
+    refused = await liaison.tap(t["confirm"])
+    assert alerts(refused) == [say(liaison, "answers.commitments_passed", count=1)]
+    assert await nothing_answered(world, s)
+    assert await world.conversation_state("suggestion_answer", liaison.id) == "commitment"
+    assert liaison.last == say(liaison, "answers.ask_commitment", index=1, maximum=COMMITMENT_MAX)
+    await liaison.send("增设遮雨棚")
+    await liaison.send("2027-06-30")
+    await liaison.tap(t["done"])
+    await liaison.tap(t["confirm"])
+    rows = await world.rows("SELECT text, due_on FROM suggestion_commitments")
+    assert rows == [{"text": "增设遮雨棚", "due_on": "2027-06-30"}]
+
+
+@LANGS
+async def test_a_meeting_without_its_day_is_asked_for_it_at_confirm(
+    world: World, person: Callable[..., Person], lang: str
+) -> None:
+    s = await make_scene(world, person, lang)
+    t, liaison = s.t, s.liaison
+    await tap(liaison, AnswerStart(suggestion=s.suggestion))
+    await liaison.tap(t["A"])
+    await liaison.tap(t["met_yes"])
+    await liaison.send("2026-11-20")
+    await liaison.send(SUMMARY)
+    # a draft kept by an older version of the bot: "met" without the day
+    async with world.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE drafts SET data = json_set(data, '$.met_on', NULL)"
+            " WHERE user_id = ? AND kind = 'suggestion_answer'",
+            (liaison.id,),
+        )
+    refused = await liaison.tap(t["confirm"])
+    assert alerts(refused) == [say(liaison, "answers.met_date_missing")]
+    assert await nothing_answered(world, s)
+    assert await world.conversation_state("suggestion_answer", liaison.id) == "met_date"
+    await liaison.send("2026-11-20")
+    await liaison.tap(t["confirm"])
+    answer = (await world.rows("SELECT met_deputy, met_on FROM suggestion_answers"))[0]
+    assert answer == {"met_deputy": 1, "met_on": "2026-11-20"}

@@ -1,16 +1,19 @@
 """The deadline of a suggestion being handled, run by `SuggestionHandling.run_due` at the
-injected clock's time: its departments' liaisons are reminded 30 and 7 days before it, and
-staff are alerted once it passes unanswered. Each notice goes once (across restarts), only
-to those concerned, never for an answered, closed or withdrawn suggestion; a sweep after a
-downtime sends what is still due (not a 30-day reminder once the 7-day one is due), and a
-new deadline (an extension) is reminded of afresh."""
+injected clock's time: its departments' liaisons are reminded 30 and 7 days before it (staff
+instead for a department without a liaison), and staff are alerted once it passes
+unanswered. Each notice goes once (across restarts), only to those concerned, never for an
+answered, closed or withdrawn suggestion, nor for one whose deadline moved after the sweep
+listed it; a sweep after a downtime sends what is still due (not a 30-day reminder once the
+7-day one is due), and a new deadline (an extension) is reminded of afresh. Deadlines end at
+local midnight, so a sweep then holds its notices until the quiet hours end (07:00)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
+from storage.db import stamp
 from tests.support.consultation_seed import add_user
 from tests.support.inbox import Mail, notice
 from tests.support.people import Person
@@ -29,16 +32,25 @@ SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
 ASSIGNED = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)  # the World's first moment
 DUE = datetime(2027, 2, 27, tzinfo=SHANGHAI)  # three months on: the end of 2027-02-26
+LAST_DAY = date(2027, 2, 26)  # the deadline as people are told it
+MORNING = timedelta(hours=10)  # a sweep in the day: nothing is held for the night
 
 
-def shown(person: Person, moment: datetime) -> str:
+def day(person: Person, value: date) -> str:
     locale = "zh_CN" if person.language_code.startswith("zh") else "en"
-    return person.world.services.i18n.texts(locale).datetime(moment)
+    return person.world.services.i18n.texts(locale).date(value)
 
 
 async def run(world: World, at: datetime) -> int:
     world.clock.set(at)
     return await world.services.suggestion_handling.run_due()
+
+
+async def after_the_night(world: World, mail: Mail) -> list[tuple[int, str]]:
+    """What went out once the quiet hours of the clock's day ended (07:00)."""
+    today = world.clock.now().astimezone(SHANGHAI).date()
+    world.clock.set(datetime.combine(today, time(7), tzinfo=SHANGHAI))
+    return await mail.take()
 
 
 async def assigned(
@@ -52,6 +64,15 @@ async def assigned(
 async def set_state(world: World, suggestion: int, state: str) -> None:
     async with world.db.transaction() as tx:
         await tx.execute("UPDATE suggestions SET state = ? WHERE id = ?", (state, suggestion))
+
+
+async def told(world: World) -> list[tuple[int, int, str]]:
+    """reminders_sent of the deadlines: (suggestion, recipient, kind without its deadline)."""
+    rows = await world.rows(
+        "SELECT subject_id, recipient_id, kind FROM reminders_sent WHERE subject = 'suggestion'"
+        " ORDER BY subject_id, recipient_id, kind"
+    )
+    return [(r["subject_id"], r["recipient_id"], r["kind"].split("@")[0]) for r in rows]
 
 
 @pytest.fixture
@@ -70,14 +91,14 @@ async def people(world: World, person) -> dict[str, Person]:
     }
 
 
-def reminder(person: Person, number: str, title: str, days: int, due: datetime = DUE):
+def reminder(person: Person, number: str, title: str, days: int, last: date = LAST_DAY):
     return notice(
         person,
         "assign.remind_liaison",
         number=number,
         title=title,
         days=days,
-        due_at=shown(person, due - SECOND),
+        due_on=day(person, last),
     )
 
 
@@ -91,7 +112,7 @@ async def test_liaisons_hear_30_and_7_days_before_and_staff_once_it_is_overdue(
 
     assert await run(world, DUE - 30 * DAY - SECOND) == 0
     assert await run(world, DUE - 30 * DAY) == 2
-    assert await mail.take() == [
+    assert await after_the_night(world, mail) == [
         reminder(transport, "JY2026-0001", "遮雨棚", 30),
         reminder(city, "JY2026-0001", "遮雨棚", 30),
     ]
@@ -102,21 +123,21 @@ async def test_liaisons_hear_30_and_7_days_before_and_staff_once_it_is_overdue(
 
     assert await run(world, DUE - 7 * DAY - SECOND) == 0
     assert await run(world, DUE - 7 * DAY) == 2
-    assert await mail.take() == [
+    assert await after_the_night(world, mail) == [
         reminder(transport, "JY2026-0001", "遮雨棚", 7),
         reminder(city, "JY2026-0001", "遮雨棚", 7),
     ]
     assert await run(world, DUE - SECOND) == 0
 
     assert await run(world, DUE) == 1
-    assert await mail.take() == [
+    assert await after_the_night(world, mail) == [
         notice(
             admin,
             "assign.alert_overdue",
             number="JY2026-0001",
             title="遮雨棚",
             departments="区交通委、区城管委",
-            due_at=shown(admin, DUE - SECOND),
+            due_on=day(admin, LAST_DAY),
         )
     ]
     await world.crash_and_restart()
@@ -125,7 +146,35 @@ async def test_liaisons_hear_30_and_7_days_before_and_staff_once_it_is_overdue(
     # the alert's button opens the staff card below it
     await admin.tap(say(admin, "assign.review_button"))
     assert admin.last.startswith("<b>JY2026-0001</b>")
-    assert say(admin, "assign.card_overdue", due=shown(admin, DUE - SECOND)) in admin.last
+    assert say(admin, "assign.card_overdue", due=day(admin, LAST_DAY)) in admin.last
+
+
+async def test_a_sweep_just_after_midnight_is_held_until_the_morning(
+    world: World, people: dict[str, Person]
+) -> None:
+    transport, admin = people["transport"], people["admin"]
+    await assigned(world, "夜里到期", 1)
+    await assigned(world, "夜里提醒", 1, due=DUE + 7 * DAY)
+    mail = Mail(world)
+    await mail.take()
+    at = DUE + 2 * 60 * SECOND  # 00:02, the sweep after the deadline ended at midnight
+    assert await run(world, at) == 2  # the overdue alert and the other one's 7-day reminder
+    morning = datetime(2027, 2, 27, 7, 0, tzinfo=SHANGHAI)
+    rows = await world.rows(
+        "SELECT chat_id, message_key, not_before, state FROM outbox"
+        " WHERE message_key LIKE 'assign.%' ORDER BY id"
+    )
+    assert [(r["chat_id"], r["message_key"], r["state"]) for r in rows] == [
+        (transport.id, "assign.remind_liaison", "queued"),
+        (admin.id, "assign.alert_overdue", "queued"),
+    ]
+    assert {datetime.fromisoformat(r["not_before"]) for r in rows} == {morning}
+    sent = len(world.api.outputs)
+    world.clock.set(morning - SECOND)
+    await world.outbox.drain()
+    assert len(world.api.outputs) == sent  # nothing before 07:00
+    world.clock.set(morning)
+    assert [chat for chat, _ in await mail.take()] == [transport.id, admin.id]
 
 
 async def test_a_late_sweep_sends_only_what_is_still_due(
@@ -136,50 +185,92 @@ async def test_a_late_sweep_sends_only_what_is_still_due(
     await assigned(world, "乙", 2, due=DUE - 15 * DAY)  # only 5 days are left
     mail = Mail(world)
     await mail.take()
-    assert await run(world, DUE - 20 * DAY) == 2
+    assert await run(world, DUE - 21 * DAY + MORNING) == 2
     assert await mail.take() == [
-        reminder(city, "JY2026-0002", "乙", 5, DUE - 15 * DAY),
-        reminder(transport, "JY2026-0001", "甲", 20),
+        reminder(city, "JY2026-0002", "乙", 6, LAST_DAY - timedelta(days=15)),
+        reminder(transport, "JY2026-0001", "甲", 21),
     ]
     # the 30-day reminder of 乙 is never sent now that its 7-day one went
-    assert await run(world, DUE - 19 * DAY) == 0
-    kinds = await world.rows("SELECT subject_id, kind FROM reminders_sent ORDER BY subject_id")
-    assert [(r["subject_id"], r["kind"].split("@")[0]) for r in kinds] == [(1, "d30"), (2, "d7")]
+    assert await run(world, DUE - 20 * DAY + MORNING) == 0
+    assert await told(world) == [(1, transport.id, "d30"), (2, city.id, "d7")]
 
 
-async def test_nothing_for_what_needs_no_answer_or_has_nobody_to_tell(
+async def test_staff_are_reminded_for_a_department_without_a_liaison(
     world: World, people: dict[str, Person], person
 ) -> None:
+    admin, transport = people["admin"], people["transport"]
+    await assigned(world, "无人联络", 3, (1,))  # 区民政局 leads, without a liaison
+    mail = Mail(world)
+    await mail.take()
+    assert await run(world, DUE - 30 * DAY + MORNING) == 2
+    assert await mail.take() == [
+        reminder(transport, "JY2026-0001", "无人联络", 30),
+        notice(
+            admin,
+            "assign.remind_staff",
+            number="JY2026-0001",
+            title="无人联络",
+            days=30,
+            due_on=day(admin, LAST_DAY),
+            departments="区民政局",
+        ),
+    ]
+    await admin.tap(say(admin, "assign.review_button"))
+    assert admin.last.startswith("<b>JY2026-0001</b>")
+    # a liaison who joins later hears the next reminder; staff no longer do
+    await seed_liaison(world, 7003, 3, name="民政联络员")
+    assert await run(world, DUE - 7 * DAY + MORNING) == 2
+    assert await mail.take() == [
+        reminder(person(7003, "民政联络员"), "JY2026-0001", "无人联络", 7),
+        reminder(transport, "JY2026-0001", "无人联络", 7),
+    ]
+
+
+async def test_nothing_for_what_needs_no_answer(world: World, people: dict[str, Person]) -> None:
     answered = await assigned(world, "已答复", 1)
     await set_state(world, answered, "answered")
     closed = await assigned(world, "已办结", 1)
     await set_state(world, closed, "closed")
     withdrawn = await seed_suggestion(world, 3001, title="撤回的")
     await set_state(world, withdrawn, "withdrawn")
-    lonely = await assigned(world, "无人联络", 3)  # 区民政局 has no liaison
     mail = Mail(world)
     await mail.take()
-    assert await run(world, DUE - 30 * DAY) == 0
+    for moment in (DUE - 30 * DAY, DUE - 7 * DAY, DUE, DUE + 10 * DAY):
+        assert await run(world, moment + MORNING) == 0
     assert await mail.take() == []
-    # a liaison who joins while the reminder is still due hears it
-    await seed_liaison(world, 7003, 3, name="民政联络员")
-    assert await run(world, DUE - 29 * DAY) == 1
-    assert await mail.take() == [
-        reminder(person(7003, "民政联络员"), "JY2026-0004", "无人联络", 29)
-    ]
-    # overdue: staff hear of the one still being handled, not of the answered or closed
-    assert await run(world, DUE) == 1
-    assert [text.split("\n")[0] for _, text in await mail.take()] == [
-        say(
-            people["admin"],
-            "assign.alert_overdue",
-            number="JY2026-0004",
-            title="无人联络",
-            departments="区民政局",
-            due_at=shown(people["admin"], DUE - SECOND),
-        ).split("\n")[0]
-    ]
-    assert lonely
+    assert await told(world) == []
+
+
+async def test_what_changed_after_the_sweep_listed_it_is_not_told(
+    world: World, people: dict[str, Person]
+) -> None:
+    """The sweep lists what is due, then takes each in a transaction of its own: a
+    suggestion answered, or given a new deadline, in between is left alone there."""
+    handling = world.services.suggestion_handling
+    answered = await assigned(world, "刚答复", 1)
+    extended = await assigned(world, "刚延期", 1)
+    now = DUE - 7 * DAY + MORNING
+    world.clock.set(now)
+    listed = await handling.assignments.due_within(now, now + 7 * DAY, "d7")
+    assert [s.id for s, _ in listed] == [answered, extended]
+    await set_state(world, answered, "answered")
+    async with world.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE suggestions SET extended = 1, due_at = ? WHERE id = ?",
+            (stamp(DUE + 90 * DAY), extended),
+        )
+    for suggestion, kind in listed:
+        assert await handling._remind(suggestion, kind, now) == 0
+    world.clock.set(DUE + MORNING)
+    overdue = await handling.assignments.due_within(None, DUE + MORNING, "overdue")
+    assert [s.id for s, _ in overdue] == []  # neither is overdue now
+    late = await assigned(world, "刚退办", 1, due=DUE)
+    [(listed_late, kind)] = await handling.assignments.due_within(None, DUE + MORNING, "overdue")
+    assert listed_late.id == late
+    await set_state(world, late, "returned")
+    assert await handling._alert_overdue(listed_late, kind, DUE + MORNING) == 0
+    assert await told(world) == []
+    assert await world.rows("SELECT 1 FROM outbox WHERE message_key LIKE 'assign.%'") == []
 
 
 async def test_a_returned_department_is_not_reminded_and_re_handling_is(
@@ -195,18 +286,19 @@ async def test_a_returned_department_is_not_reminded_and_re_handling_is(
         )
     mail = Mail(world)
     await mail.take()
-    assert await run(world, DUE - 7 * DAY) == 1
+    assert await run(world, DUE - 7 * DAY + MORNING) == 1
     assert await mail.take() == [reminder(transport, "JY2026-0001", "部分退办", 7)]
     # answered, rated 不满意: re-handling has a deadline of its own, reminded afresh
     rehandle_due = DUE + 60 * DAY
     async with world.db.transaction() as tx:
         await tx.execute(
             "UPDATE suggestions SET state = 'rehandling', due_at = ? WHERE id = ?",
-            (rehandle_due.isoformat(), first),
+            (stamp(rehandle_due), first),
         )
-    assert await run(world, rehandle_due - 7 * DAY) == 1
-    assert await mail.take() == [reminder(transport, "JY2026-0001", "部分退办", 7, rehandle_due)]
-    assert city
+    assert await run(world, rehandle_due - 7 * DAY + MORNING) == 1
+    last = LAST_DAY + timedelta(days=60)
+    assert await mail.take() == [reminder(transport, "JY2026-0001", "部分退办", 7, last)]
+    assert city.id not in [recipient for _, recipient, _ in await told(world)]
 
 
 async def test_an_extension_is_a_new_deadline(world: World, people: dict[str, Person]) -> None:
@@ -214,7 +306,7 @@ async def test_an_extension_is_a_new_deadline(world: World, people: dict[str, Pe
     await assigned(world, "延期的建议", 1)
     mail = Mail(world)
     await mail.take()
-    assert await run(world, DUE - 7 * DAY) == 1
+    assert await run(world, DUE - 7 * DAY + MORNING) == 1
     await mail.take()
     await admin.send("/assign")
     await admin.tap(
@@ -227,7 +319,9 @@ async def test_an_extension_is_a_new_deadline(world: World, people: dict[str, Pe
     (row,) = await world.rows("SELECT due_at, extended FROM suggestions")
     assert (datetime.fromisoformat(row["due_at"]), row["extended"]) == (extended, 1)
     await mail.take()
-    assert await run(world, DUE) == 0  # the old deadline is no deadline any more
-    assert await run(world, extended - 30 * DAY) == 1
-    assert await mail.take() == [reminder(transport, "JY2026-0001", "延期的建议", 30, extended)]
-    assert await run(world, extended) == 1
+    assert await run(world, DUE + MORNING) == 0  # the old deadline is no deadline any more
+    assert await run(world, extended - 30 * DAY + MORNING) == 1
+    assert await mail.take() == [
+        reminder(transport, "JY2026-0001", "延期的建议", 30, date(2027, 5, 26))
+    ]
+    assert await run(world, extended + MORNING) == 1

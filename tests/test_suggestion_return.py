@@ -4,7 +4,8 @@ China's holiday calendar with its 调休 workdays (a window across 国庆 ends l
 count, and a Saturday worked counts); with a reason and, if any, a proposed department. The
 lead's return sends the suggestion back to staff (returned, no deadline); a co-handler's
 leaves it with the lead. Staff are told with a button to review it, and the deputy is told.
-More time is asked once, by the lead department only, with a reason; staff approve it."""
+More time is asked once, by the lead department only, with a reason; staff approve it.
+Staff may return a department's part on its behalf, with no limit of days."""
 
 from __future__ import annotations
 
@@ -13,16 +14,14 @@ from datetime import date, datetime, timedelta
 
 import chinese_calendar
 
-from bot.runtime.buttons.assigned import ExtensionStart, RequestConfirm, ReturnStart
-from tests.support.consultation_seed import add_user
-from tests.support.people import Person
-from tests.support.suggestion_seed import SEEDED_AT
-from tests.support.world import SHANGHAI, World
-from tests.test_suggestion_answers_scene import (
+from bot.runtime.buttons.assign import AssignOpen
+from bot.runtime.buttons.assigned import ExtensionStart, RequestConfirm, ReturnFor, ReturnStart
+from tests.support.answers_scene import (
     DEPUTY,
     LANGS,
     LOCALE,
     STAFF,
+    TITLE,
     Scene,
     alerts,
     make_scene,
@@ -31,6 +30,11 @@ from tests.test_suggestion_answers_scene import (
     tap,
     working_days_later,
 )
+from tests.support.consultation_seed import add_user
+from tests.support.people import Person
+from tests.support.scenarios import say
+from tests.support.suggestion_seed import SEEDED_AT
+from tests.support.world import SHANGHAI, World
 
 RECENTLY = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)  # a Tuesday, two days ago
 REASON = "公交站台遮雨棚属于市政设施，由城管部门负责建设维护。"
@@ -312,3 +316,81 @@ async def test_the_request_is_checked_again_when_confirmed(
     assert alerts(refused) == [R["zh-hans"]["already_extended"]]
     assert await world.conversation_state("assignment_request", s.liaison.id) is None
     assert (await suggestion_row(world, s))["extension_requested_at"] is None
+
+
+@LANGS
+async def test_staff_return_it_for_a_department_past_its_days(
+    world: World, person: Callable[..., Person], admin: Person, lang: str
+) -> None:
+    """Staff end a department's part on its behalf from their card (a department without
+    the bot, or one that asks too late): the same return, without the working-day limit."""
+    staff = await staff_member(world, person, lang)
+    s = await make_scene(world, person, lang)  # assigned 2026-11-02: the department's days passed
+    assert alerts(await tap(s.liaison, ReturnStart(suggestion=s.suggestion)))[0].startswith(
+        R[lang]["too_late"].split("{date}")[0]
+    )
+    await tap(staff, AssignOpen(suggestion=s.suggestion, page=0))
+    for department in ("区交通委", "区城管委"):
+        assert say(staff, "assign.return_for", department=department) in staff.buttons()
+    await staff.tap(say(staff, "assign.return_for", department="区交通委"))
+    assert say(staff, "answers.role_lead") in staff.last
+    assert await world.conversation_state("assignment_request", staff.id) == "return_reason"
+    await staff.send(REASON)
+    await staff.send("区城管委")
+    assert REASON in staff.last
+    await staff.tap(say(staff, "answers.confirm"))
+    head = say(
+        staff,
+        "suggestion.head",
+        number="JY2026-0001",
+        title=TITLE,
+        state=say(staff, "suggestion.state.returned"),
+    )
+    assert staff.last == say(staff, "answers.returned_for", department="区交通委", head=head)
+    rows = await assignments(world, s)
+    assert (rows[s.lead_dept]["state"], rows[s.lead_dept]["return_reason"]) == ("returned", REASON)
+    assert rows[s.co_dept]["state"] == "active"
+    row = await suggestion_row(world, s)
+    assert (row["state"], row["due_at"]) == ("returned", None)
+    events = await world.rows("SELECT kind, actor_id, note FROM suggestion_events")
+    assert events == [{"kind": "returned", "actor_id": STAFF, "note": f"区交通委: {REASON}"}]
+    # the other staff, the deputy and the department's liaison are told; not who did it
+    assert [n["key"] for n in await outbox_to(world, admin.id)] == ["answers.notice_returned_staff"]
+    assert await outbox_to(world, STAFF) == []
+    assert [n["key"] for n in await outbox_to(world, DEPUTY)] == ["answers.notice_returned_deputy"]
+    [told] = await outbox_to(world, s.liaison.id)
+    assert (told["key"], told["params"]["reason"]) == (
+        "answers.notice_returned_for_department",
+        REASON,
+    )
+    # back to the card, in the 退办 part now; the lead's part is no longer there to return
+    await staff.tap(say(staff, "answers.back_to_card"))
+    card = staff.seen[-1].buttons()
+    assert say(staff, "assign.reassign") in card
+    assert say(staff, "assign.return_for", department="区交通委") not in card
+    assert say(staff, "assign.return_for", department="区城管委") in card  # still active
+    lead_row = (
+        await world.rows(
+            "SELECT id FROM suggestion_assignments WHERE department_id = ?", (s.lead_dept,)
+        )
+    )[0]
+    gone = alerts(await tap(staff, ReturnFor(assignment=lead_row["id"])))
+    assert gone == [
+        say(staff, "answers.return_for_gone", department="区交通委", number="JY2026-0001")
+    ]
+
+
+async def test_only_staff_return_for_a_department(
+    world: World, person: Callable[..., Person]
+) -> None:
+    s = await make_scene(world, person)
+    row = (await world.rows("SELECT id FROM suggestion_assignments ORDER BY id LIMIT 1"))[0]
+    people = (s.liaison, person(DEPUTY, "王芳"))
+    for someone in people:
+        await someone.send("/help")
+    before = await world.snapshot()
+    for someone in people:
+        assert alerts(await tap(someone, ReturnFor(assignment=row["id"]))) == [
+            say(someone, "error.forbidden")
+        ]
+    assert await world.snapshot() == before

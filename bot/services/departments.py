@@ -23,8 +23,9 @@ from bot.services.paging import Page, clamp_page
 from bot.services.text import clean, typed
 from bot.settings import Settings
 from storage import Database, Tx
-from storage.models import Department, DepartmentLiaison, User
+from storage.models import Department, DepartmentLiaison, Role, User
 from storage.repos.departments import DepartmentRepo
+from storage.repos.users import UserRepo
 
 NAME_MAX = 60
 # The header of an import file's one column, as the district's own lists name it.
@@ -101,6 +102,7 @@ class DepartmentService:
         self.settings = settings
         self.outbox = outbox
         self.repo = DepartmentRepo(db)
+        self.users = UserRepo(db)
         self.naming = DraftStore(db, NAMING)
 
     # --- reading ---------------------------------------------------------------------------
@@ -152,13 +154,44 @@ class DepartmentService:
             raise DomainError("department.inactive", name=department.name)
         return department
 
-    async def names(self, department_ids: list[int]) -> dict[int, str]:
-        found = await self.repo.get_many(department_ids)
+    async def names(self, department_ids: list[int], tx: Tx | None = None) -> dict[int, str]:
+        found = await self.repo.get_many(department_ids, tx)
         return {i: d.name for i, d in found.items()}
 
-    async def without_liaison(self, department_ids: list[int]) -> list[int]:
+    async def without_liaison(self, department_ids: list[int], tx: Tx | None = None) -> list[int]:
         """Those with no liaison in the bot: staff record their answers."""
-        return await self.repo.without_liaison(department_ids)
+        return await self.repo.without_liaison(department_ids, tx)
+
+    # --- a department's liaisons -----------------------------------------------------------
+
+    async def liaison(self, actor: User, department_id: int, user_id: int) -> DepartmentLiaison:
+        """One of the department's liaisons (to confirm their removal); a stale one refuses."""
+        ensure(actor, Action.MANAGE_DEPARTMENTS)
+        department = await self.get(department_id)
+        for liaison in await self.repo.liaisons(department.id):
+            if liaison.user_id == user_id:
+                return liaison
+        raise DomainError("department.no_such_liaison", name=department.name)
+
+    async def remove_liaison(
+        self, actor: User, department_id: int, user_id: int
+    ) -> DepartmentLiaison:
+        """The person is no longer the department's liaison: their account becomes a voter's
+        (a conversation of theirs that needs the role ends at their next step, as when staff
+        lose theirs), and they are told."""
+        ensure(actor, Action.MANAGE_DEPARTMENTS)
+        async with self.db.transaction() as tx:
+            department = await self.get(department_id, tx)
+            liaison = await self.repo.liaison_of(user_id, tx)
+            if liaison is None or liaison.department_id != department.id:
+                raise DomainError("department.no_such_liaison", name=department.name)
+            await self.repo.unbind_liaison(tx, user_id, department.id)
+            if await self.users.role_in(tx, user_id) == Role.LIAISON:
+                await self.users.set_role(tx, user_id, Role.VOTER)
+            await self.outbox.notify(
+                tx, user_id, "department.notice_liaison_removed", department=department.name
+            )
+        return liaison
 
     # --- a name typed in chat --------------------------------------------------------------
 

@@ -3,7 +3,8 @@ the deputy and class-B commitments; the return (退办) within the working days 
 the request for more time. Also the year's outcome classes as staff set them (the CLI).
 
 Who acts: a department's liaison for their own department; staff may record the answer for
-any department (one that does not use the bot), never return or ask for time in its name."""
+any department (one that does not use the bot) and return its part on its behalf (without
+the limit of working days), never ask for time in its name (they extend directly)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,13 @@ from bot.errors import AccessDenied, DomainError, present
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.outbox import Intent, NoticeButton, Outbox
 from bot.services.paging import Page, clamp_page
-from bot.services.suggestion_trail import SuggestionTrail, working_days_after
+from bot.services.suggestion_trail import (
+    EventKind,
+    SuggestionTrail,
+    handling_year,
+    last_day,
+    working_days_after,
+)
 from bot.services.text import clean, typed
 from bot.services.typed_dates import YearDirection, parse_date
 from bot.settings import Settings
@@ -39,6 +46,7 @@ from storage.models import (
     User,
 )
 from storage.repos.answers import AnswerRepo
+from storage.repos.departments import DepartmentRepo
 from storage.repos.deputies import DeputyRepo
 from storage.repos.outcome_classes import OutcomeClassRepo
 from storage.repos.suggestions import SuggestionRepo
@@ -125,13 +133,15 @@ class RequestKind(StrEnum):
 
 
 class RequestDraft(BaseModel):
-    """A department's return of its assignment, or its request for more time."""
+    """A department's return of its assignment, or its request for more time; `on_behalf`:
+    a return staff make for a department (one without the bot, or past its days)."""
 
     kind: RequestKind
     suggestion_id: int
     assignment_id: int
     reason: str | None = None
     proposed: str = ""
+    on_behalf: bool = False
 
 
 REQUEST = Conversation(
@@ -216,6 +226,14 @@ class ClassSpec:
     code: str
     label: str
     ledger: bool
+
+
+class BackToStep(DomainError):
+    """The answer cannot be confirmed as it stands: its draft went back to `step`, to redo."""
+
+    def __init__(self, step: AnswerStep, key: str, **params: object) -> None:
+        super().__init__(key, **params)
+        self.step = step
 
 
 # --- rules on typed text -----------------------------------------------------------------------
@@ -317,6 +335,7 @@ class SuggestionAnswers:
         self.zone = settings.zone
         self.outbox = outbox
         self.repo = AnswerRepo(db)
+        self.departments = DepartmentRepo(db)
         self.suggestions = SuggestionRepo(db)
         self.deputies = DeputyRepo(db)
         self.classes = OutcomeClassRepo(db)
@@ -328,16 +347,6 @@ class SuggestionAnswers:
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.zone).date()
-
-    def last_day(self, deadline: datetime) -> date:
-        """The last local day before a deadline that ends a day (00:00 of the next)."""
-        return (deadline.astimezone(self.zone) - timedelta(microseconds=1)).date()
-
-    def handling_year(self, suggestion: Suggestion) -> int:
-        """The year whose outcome classes a suggestion's answers take: that of its first
-        assignment (交办)."""
-        start = suggestion.first_assigned_at or suggestion.assigned_at or suggestion.created_at
-        return start.astimezone(self.zone).year
 
     def return_deadline(self, assignment: SuggestionAssignment) -> datetime:
         """The end of the last working day on which the department may return it (退办)."""
@@ -351,7 +360,7 @@ class SuggestionAnswers:
         ensure(actor, Action.ANSWER_SUGGESTION)
         if actor.role != Role.LIAISON:
             return None
-        liaison = await self.repo.liaison(actor.telegram_id)
+        liaison = await self.departments.liaison_of(actor.telegram_id)
         if liaison is None:
             raise AccessDenied("answers.no_department")
         return liaison
@@ -401,7 +410,7 @@ class SuggestionAnswers:
     async def assigned(self, actor: User, page: int, per_page: int) -> AssignedList:
         """The liaison's department's suggestions to answer, the nearest deadline first."""
         liaison = await self.liaison(actor)
-        department = present(await self.repo.department(liaison.department_id), "department")
+        department = present(await self.departments.get(liaison.department_id), "department")
         total = await self.repo.count_open(liaison.department_id)
         page, pages = clamp_page(page, total, per_page)
         rows = await self.repo.page_open(liaison.department_id, page * per_page, per_page)
@@ -427,7 +436,7 @@ class SuggestionAnswers:
         answer = await self.repo.latest_answer(suggestion_id)
         answer_class = None
         if answer is not None:
-            classes = await self.trail.outcome_classes(self.handling_year(suggestion))
+            classes = await self.trail.outcome_classes(handling_year(suggestion, self.zone))
             answer_class = next((c for c in classes if c.code == answer.outcome_class), None)
         asked_at = await self.repo.extension_asked_at(suggestion_id)
         until = self.return_deadline(own.assignment)
@@ -440,7 +449,7 @@ class SuggestionAnswers:
             cosigners=cosigners,
             answer=answer,
             answer_class=answer_class,
-            return_until=self.last_day(until) if returnable else None,
+            return_until=last_day(until, self.zone) if returnable else None,
             may_answer=own.assignment.lead and suggestion.state in ANSWERABLE,
             may_extend=self._extension_refusal(suggestion, own, asked_at) is None,
         )
@@ -461,7 +470,7 @@ class SuggestionAnswers:
             raise DomainError("suggestion.unknown")
         handling = self._answering(desk, suggestion, await self._handlings(suggestion_id))
         await self.answers.ensure_alone(chat_id, actor.telegram_id, "conversation.busy")
-        year = self.handling_year(suggestion)
+        year = handling_year(suggestion, self.zone)
         draft = AnswerDraft(
             suggestion_id=suggestion.id,
             department_id=handling.assignment.department_id,
@@ -523,6 +532,8 @@ class SuggestionAnswers:
         if value < draft.assigned_on:
             raise DomainError("answers.met_date_before_assignment", assigned=draft.assigned_on)
         draft.met_on = value
+        if draft.summary is not None:  # asked again at confirm: the rest is there already
+            return await self._after_summary(actor, chat_id, draft)
         return await self._to(actor, chat_id, draft, AnswerStep.SUMMARY)
 
     async def set_summary(
@@ -530,6 +541,12 @@ class SuggestionAnswers:
     ) -> tuple[AnswerDraft, AnswerStep]:
         draft = await self.answer_draft(actor)
         draft.summary = answer_summary(raw)
+        return await self._after_summary(actor, chat_id, draft)
+
+    async def _after_summary(
+        self, actor: User, chat_id: int, draft: AnswerDraft
+    ) -> tuple[AnswerDraft, AnswerStep]:
+        """The commitments of a ledger class come next, else the preview."""
         if not draft.ledger:
             return await self._to(actor, chat_id, draft, AnswerStep.PREVIEW)
         step = AnswerStep.COMMITMENTS if draft.commitments else AnswerStep.COMMITMENT
@@ -591,7 +608,7 @@ class SuggestionAnswers:
     async def preview(self, actor: User) -> AnswerPreview:
         draft = await self.answer_draft(actor)
         suggestion = await self.suggestions.get(draft.suggestion_id)
-        department = await self.repo.department(draft.department_id)
+        department = await self.departments.get(draft.department_id)
         if suggestion is None or department is None:
             raise DomainError("suggestion.unknown")
         return AnswerPreview(
@@ -599,22 +616,22 @@ class SuggestionAnswers:
             department=department.name,
             outcome=await self._chosen(draft),
             draft=draft,
-            rate_by=self.last_day(self._rate_by(self.clock.now())),
+            rate_by=last_day(self._rate_by(self.clock.now()), self.zone),
         )
 
     async def submit_answer(self, actor: User, chat_id: int) -> Answered:
         """Record the answer, in one transaction: the answer (round 2 after re-handling) and
         its commitments; the suggestion answered, with the deadline of the deputy's rating;
         the event; the lead deputy asked to rate, the co-signers and the voters told; the
-        draft dropped. Checked again inside the transaction: a double tap or a withdrawal,
-        re-assignment or answer in between is refused."""
+        draft dropped. The draft is checked again as it stands now (a commitment whose day came
+        while it waited goes back to be dated again), and inside the transaction: a double tap
+        or a withdrawal, re-assignment or answer in between is refused."""
         desk = await self.desk(actor)
         draft = await self.answer_draft(actor)
         if draft.summary is None or draft.met_deputy is None:
             raise DomainError("answers.no_draft")
         chosen = await self._chosen(draft)
-        if chosen.ledger and not draft.commitments:
-            raise DomainError("answers.commitment_needed")
+        await self._recheck(actor, chat_id, draft, chosen)
         now = self.clock.now()
         rate_by = self._rate_by(now)
         async with self.db.transaction() as tx:
@@ -649,9 +666,10 @@ class SuggestionAnswers:
                 answered_at=now,
                 outcome_class=chosen.code,
                 rating_due_at=rate_by,
+                ledger_done_at=None,  # round 2: the ledger reopens for its new commitments
             )
             outcome = f"{chosen.code} {chosen.label}"
-            await self.trail.record(tx, suggestion, "answered", actor.telegram_id, outcome)
+            await self.trail.record(tx, suggestion, EventKind.ANSWERED, actor.telegram_id, outcome)
             told = await self._tell_answered(tx, suggestion, handling, outcome, draft, rate_by)
             voters = await self.trail.tell_voters(
                 tx,
@@ -661,7 +679,30 @@ class SuggestionAnswers:
             )
             await self.answers.put(tx, chat_id, actor.telegram_id, None, None, now)
             answered = present(await self.suggestions.get_for_update(tx, suggestion.id), "answer")
-        return Answered(answered, handling.department, chosen, self.last_day(rate_by), told, voters)
+        rate_on = last_day(rate_by, self.zone)
+        return Answered(answered, handling.department, chosen, rate_on, told, voters)
+
+    async def _recheck(
+        self, actor: User, chat_id: int, draft: AnswerDraft, chosen: OutcomeClass
+    ) -> None:
+        """The draft as confirmed now: a meeting has its day, and every commitment is still
+        due after today (the draft may have waited days). Else the draft goes back to the
+        step to redo, and `BackToStep` says which."""
+        if draft.met_deputy and draft.met_on is None:
+            await self._keep_answer(actor, chat_id, draft, AnswerStep.MET_DATE)
+            raise BackToStep(AnswerStep.MET_DATE, "answers.met_date_missing")
+        if not chosen.ledger:
+            return
+        today = self.today()
+        passed = [p for p in draft.commitments if p.due_on <= today]
+        if passed:
+            draft.commitments = [p for p in draft.commitments if p.due_on > today]
+            step = AnswerStep.COMMITMENTS if draft.commitments else AnswerStep.COMMITMENT
+            await self._keep_answer(actor, chat_id, draft, step)
+            raise BackToStep(step, "answers.commitments_passed", count=len(passed))
+        if not draft.commitments:
+            await self._keep_answer(actor, chat_id, draft, AnswerStep.COMMITMENT)
+            raise BackToStep(AnswerStep.COMMITMENT, "answers.commitment_needed")
 
     async def _tell_answered(
         self,
@@ -689,7 +730,7 @@ class SuggestionAnswers:
             department=handling.department,
             outcome=outcome,
             summary=draft.summary or "",
-            rate_by_at=(rate_by - timedelta(minutes=1)).isoformat(),
+            rate_by_on=last_day(rate_by, self.zone).isoformat(),
         )
         cosigners = [
             c.deputy_id
@@ -711,13 +752,21 @@ class SuggestionAnswers:
 
     # --- 退办 and more time ----------------------------------------------------------------
 
-    def _return_refusal(self, suggestion: Suggestion, handling: Handling) -> DomainError | None:
+    def _return_refusal(
+        self, suggestion: Suggestion, handling: Handling, on_behalf: bool = False
+    ) -> DomainError | None:
+        """Why the assignment may not be returned now: the suggestion's state, or for the
+        department itself its working days are over (staff acting for it have no limit)."""
         if suggestion.state not in RETURNABLE:
             return DomainError("answers.return_not_now", number=suggestion.number)
+        if on_behalf:
+            return None
         until = self.return_deadline(handling.assignment)
         if self.clock.now() >= until:
             days = self.settings.suggestion_return_days
-            return DomainError("answers.return_too_late", days=days, last_day=self.last_day(until))
+            return DomainError(
+                "answers.return_too_late", days=days, last_day=last_day(until, self.zone)
+            )
         return None
 
     def _extension_refusal(
@@ -737,17 +786,65 @@ class SuggestionAnswers:
             return DomainError("answers.extension_already_asked", date=asked)
         return None
 
+    async def _suggestion(self, suggestion_id: int, tx: Tx | None = None) -> Suggestion:
+        if tx is not None:
+            return await self.trail.load(tx, suggestion_id)
+        suggestion = await self.suggestions.get(suggestion_id)
+        if suggestion is None:
+            raise DomainError("suggestion.unknown")
+        return suggestion
+
     async def _own_assignment(
         self, actor: User, suggestion_id: int, tx: Tx | None = None
     ) -> tuple[Suggestion, Handling]:
         liaison = await self.liaison(actor)
-        if tx is None:
-            suggestion = await self.suggestions.get(suggestion_id)
-            if suggestion is None:
-                raise DomainError("suggestion.unknown")
-        else:
-            suggestion = await self.trail.load(tx, suggestion_id)
+        suggestion = await self._suggestion(suggestion_id, tx)
         return suggestion, self._own(liaison, await self._handlings(suggestion_id, tx))
+
+    async def _requested(
+        self, actor: User, draft: RequestDraft, tx: Tx | None = None
+    ) -> tuple[Suggestion, Handling]:
+        """The suggestion and the assignment a request is about: the liaison's own, or for
+        staff acting on a department's behalf, the one they picked while it is active."""
+        if not draft.on_behalf:
+            return await self._own_assignment(actor, draft.suggestion_id, tx)
+        ensure(actor, Action.ASSIGN_SUGGESTION)
+        suggestion = await self._suggestion(draft.suggestion_id, tx)
+        for handling in await self._handlings(suggestion.id, tx):
+            if handling.assignment.id == draft.assignment_id:
+                return suggestion, handling
+        assignment = await self.repo.assignment(draft.assignment_id, tx)
+        department = (
+            None if assignment is None else await self.departments.get(assignment.department_id, tx)
+        )
+        raise DomainError(
+            "answers.return_for_gone",
+            department=department.name if department is not None else "—",
+            number=suggestion.number,
+        )
+
+    async def begin_return_for(
+        self, actor: User, chat_id: int, assignment_id: int
+    ) -> tuple[Suggestion, Handling]:
+        """Staff open a return (退办) on a department's behalf, from their card: the same
+        return as the department's own, without its limit of working days."""
+        ensure(actor, Action.ASSIGN_SUGGESTION)
+        assignment = await self.repo.assignment(assignment_id)
+        if assignment is None:
+            raise AccessDenied("error.stale_button")
+        draft = RequestDraft(
+            kind=RequestKind.RETURN,
+            suggestion_id=assignment.suggestion_id,
+            assignment_id=assignment.id,
+            on_behalf=True,
+        )
+        suggestion, handling = await self._requested(actor, draft)
+        refusal = self._return_refusal(suggestion, handling, on_behalf=True)
+        if refusal is not None:
+            raise refusal
+        await self.requests.ensure_alone(chat_id, actor.telegram_id, "conversation.busy")
+        await self._keep_request(actor, chat_id, draft, RequestStep.RETURN_REASON)
+        return suggestion, handling
 
     async def begin_request(
         self, actor: User, chat_id: int, suggestion_id: int, kind: RequestKind
@@ -758,7 +855,7 @@ class SuggestionAnswers:
         last: date | None = None
         if kind == RequestKind.RETURN:
             refusal = self._return_refusal(suggestion, handling)
-            last = self.last_day(self.return_deadline(handling.assignment))
+            last = last_day(self.return_deadline(handling.assignment), self.zone)
             step = RequestStep.RETURN_REASON
         else:
             asked_at = await self.repo.extension_asked_at(suggestion.id)
@@ -807,7 +904,7 @@ class SuggestionAnswers:
 
     async def request_preview(self, actor: User) -> RequestPreview:
         draft = await self.request_draft(actor)
-        suggestion, handling = await self._own_assignment(actor, draft.suggestion_id)
+        suggestion, handling = await self._requested(actor, draft)
         return RequestPreview(suggestion, handling, draft)
 
     async def submit_request(self, actor: User, chat_id: int) -> RequestPreview:
@@ -818,7 +915,7 @@ class SuggestionAnswers:
             raise DomainError("answers.no_request")
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            suggestion, handling = await self._own_assignment(actor, draft.suggestion_id, tx)
+            suggestion, handling = await self._requested(actor, draft, tx)
             if handling.assignment.id != draft.assignment_id:
                 raise AccessDenied("answers.not_your_assignment")
             if draft.kind == RequestKind.RETURN:
@@ -839,8 +936,9 @@ class SuggestionAnswers:
         now: datetime,
     ) -> None:
         """退办: the assignment ends as returned; the lead's return sends the suggestion back
-        to staff (returned, no deadline) while co-handlers stay; staff and the deputy told."""
-        refusal = self._return_refusal(suggestion, handling)
+        to staff (returned, no deadline) while co-handlers stay; staff (but the one who made
+        it) and the deputy told, and when staff made it for the department, its liaisons."""
+        refusal = self._return_refusal(suggestion, handling, draft.on_behalf)
         if refusal is not None:
             raise refusal
         reason = draft.reason or ""
@@ -856,11 +954,13 @@ class SuggestionAnswers:
             )
         role = "answers.role_lead" if lead else "answers.role_co"
         note = f"{handling.department}: {reason}"
-        await self.trail.record(tx, suggestion, "returned", actor.telegram_id, note)
+        await self.trail.record(tx, suggestion, EventKind.RETURNED, actor.telegram_id, note)
         review = NoticeButton(
             label="answers.review_button", intent=Intent.REVIEW_SUGGESTION, target=suggestion.id
         )
         for staff_id in await self.suggestions.staff_ids(tx):
+            if staff_id == actor.telegram_id:
+                continue  # who made the return needs no notice of it
             await self.outbox.notify(
                 tx,
                 staff_id,
@@ -882,6 +982,18 @@ class SuggestionAnswers:
             department=handling.department,
             role_key=role,
         )
+        if draft.on_behalf:
+            department = [handling.assignment.department_id]
+            for liaison in await self.suggestions.liaison_ids(tx, department):
+                await self.outbox.notify(
+                    tx,
+                    liaison,
+                    "answers.notice_returned_for_department",
+                    number=suggestion.number,
+                    title=suggestion.title,
+                    department=handling.department,
+                    reason=reason,
+                )
 
     async def _ask_extension(
         self,
@@ -901,7 +1013,9 @@ class SuggestionAnswers:
         await self.suggestions.update(
             tx, suggestion.id, now, extension_requested_at=now, extension_reason=reason
         )
-        await self.trail.record(tx, suggestion, "extension_requested", actor.telegram_id, reason)
+        await self.trail.record(
+            tx, suggestion, EventKind.EXTENSION_REQUESTED, actor.telegram_id, reason
+        )
         review = NoticeButton(
             label="answers.review_button", intent=Intent.REVIEW_SUGGESTION, target=suggestion.id
         )
@@ -916,7 +1030,7 @@ class SuggestionAnswers:
                 title=suggestion.title,
                 department=handling.department,
                 reason=reason,
-                due_at=(due - timedelta(minutes=1)).isoformat(),
+                due_on=last_day(due, self.zone).isoformat(),
             )
 
     # --- the year's outcome classes (python -m bot classes) -----------------------------------
@@ -934,15 +1048,31 @@ class SuggestionAnswers:
 
     async def set_year_classes(self, year: int, classes: list[OutcomeClass]) -> None:
         """Replace the year's classes; a code that answers of that year already use must
-        stay (their class would lose its meaning)."""
+        stay, and keep whether it counts as progress and keeps commitments on the ledger
+        (their answers would change meaning); its label may be reworded."""
         start, end = self._year_span(year)
-        keep = {c.code for c in classes}
+        given = {c.code: c for c in classes}
         async with self.db.transaction() as tx:
             used = await self.repo.class_codes_used(tx, start, end)
-            dropped = sorted(code for code in used if code not in keep)
+            dropped = sorted(code for code in used if code not in given)
             if dropped:
                 count = sum(used[code] for code in dropped)
                 raise DomainError(
                     "classes.code_in_use", year=year, code=", ".join(dropped), count=count
+                )
+            now = {c.code: c for c in await self.trail.outcome_classes(year)}
+            changed = sorted(
+                code
+                for code in used
+                if code in now
+                and (given[code].ledger, given[code].counts_as_progress)
+                != (now[code].ledger, now[code].counts_as_progress)
+            )
+            if changed:
+                raise DomainError(
+                    "classes.meaning_in_use",
+                    year=year,
+                    code=", ".join(changed),
+                    count=sum(used[code] for code in changed),
                 )
             await self.classes.replace_year(tx, year, classes)

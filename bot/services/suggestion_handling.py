@@ -19,9 +19,12 @@ from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError, present
 from bot.services.conversations import Conversation, DraftStore
+from bot.services.departments import DepartmentService
+from bot.services.deputy_notices import QuietHours
 from bot.services.outbox import Intent, NoticeButton, Outbox
 from bot.services.paging import Page, clamp_page
-from bot.services.suggestion_trail import SuggestionTrail, due_after
+from bot.services.suggestion_answers import RETURNABLE
+from bot.services.suggestion_trail import EventKind, SuggestionTrail, due_after, last_day
 from bot.services.text import typed
 from bot.settings import Settings
 from storage import Database, Tx
@@ -35,13 +38,11 @@ from storage.models import (
     User,
 )
 from storage.repos.assignments import AssignedDepartment, AssignmentRepo, QueueEntry
-from storage.repos.departments import DepartmentRepo
 from storage.repos.deputies import DeputyRepo
-from storage.repos.suggestions import SuggestionRepo
+from storage.repos.suggestions import OPINION_DECLINED_WITH, SuggestionRepo
 
 REASON_MAX = 500  # 不予交办: the reason the deputy reads
 TRAIL_SHOWN = 10  # the latest events a card shows
-SHOWN_DUE = timedelta(seconds=1)  # a deadline is shown as the last moment of its day
 
 ASSIGNABLE = (SuggestionState.SUBMITTED, SuggestionState.RETURNED)
 HANDLED = (SuggestionState.ASSIGNED, SuggestionState.REHANDLING)
@@ -76,11 +77,6 @@ def part_of(state: SuggestionState) -> QueuePart:
     if state == SuggestionState.RETURNED:
         return QueuePart.RETURNED
     return QueuePart.HANDLING
-
-
-def shown_due(due_at: datetime) -> datetime:
-    """A deadline as people read it: the last moment of its last day (23:59)."""
-    return due_at - SHOWN_DUE
 
 
 # --- the two conversations -----------------------------------------------------------------
@@ -160,6 +156,7 @@ class HandlingCard:
     may_extend: bool
     extension_asked: bool
     may_answer: bool
+    returnable: list[AssignedDepartment]  # active parts staff may give back for a department
 
 
 @dataclass(frozen=True)
@@ -186,10 +183,11 @@ class SuggestionHandling:
         self.settings = settings
         self.zone = settings.zone
         self.outbox = outbox
+        self.quiet = QuietHours.of(settings)
         self.trail = SuggestionTrail(db, clock, outbox)
         self.suggestions = SuggestionRepo(db)
         self.assignments = AssignmentRepo(db)
-        self.departments = DepartmentRepo(db)
+        self.departments = DepartmentService(db, clock, settings, outbox)
         self.deputies = DeputyRepo(db)
         self.assigning = DraftStore(db, ASSIGNING)
         self.declining = DraftStore(db, DECLINING)
@@ -229,6 +227,7 @@ class SuggestionHandling:
         active = [a for a in assignments if a.state == AssignmentState.ACTIVE]
         lacking = set(await self.departments.without_liaison([a.department_id for a in active]))
         handled = s.state in HANDLED
+        # once per suggestion (代表法: "extendable once"), whichever round asked
         extendable = s.state == SuggestionState.ASSIGNED and not s.extended
         return HandlingCard(
             suggestion=s,
@@ -245,6 +244,7 @@ class SuggestionHandling:
             may_extend=extendable,
             extension_asked=extendable and s.extension_requested_at is not None,
             may_answer=handled,
+            returnable=active if s.state in RETURNABLE else [],  # 退办 staff make for them
         )
 
     # --- 交办 (and reassignment after 退办) --------------------------------------------------
@@ -280,18 +280,10 @@ class SuggestionHandling:
         ensure(actor, Action.ASSIGN_SUGGESTION)
         await self._keep_assign(actor, chat_id, None, None)
 
-    async def _active_department(self, department_id: int, tx: Tx | None = None) -> Department:
-        department = await self.departments.get(department_id, tx)
-        if department is None:
-            raise DomainError("department.unknown")
-        if not department.active:
-            raise DomainError("department.inactive", name=department.name)
-        return department
-
     async def pick_lead(self, actor: User, chat_id: int, department_id: int) -> AssignDraft:
         """The lead department (主办); it is no co-handling one as well."""
         draft = await self.assign_draft(actor)
-        lead = await self._active_department(department_id)
+        lead = await self.departments.active(department_id)
         draft.lead = lead.id
         draft.co = [d for d in draft.co if d != lead.id]
         await self._keep_assign(actor, chat_id, draft, AssignStep.CO)
@@ -303,12 +295,12 @@ class SuggestionHandling:
         if draft.lead is None:
             raise DomainError("assign.no_lead")
         if department_id == draft.lead:
-            lead = await self._active_department(department_id)
+            lead = await self.departments.active(department_id)
             raise DomainError("assign.lead_not_co", name=lead.name)
         if department_id in draft.co:
             draft.co.remove(department_id)
         else:
-            draft.co.append((await self._active_department(department_id)).id)
+            draft.co.append((await self.departments.active(department_id)).id)
         await self._keep_assign(actor, chat_id, draft, AssignStep.CO)
         return draft
 
@@ -332,8 +324,8 @@ class SuggestionHandling:
             raise DomainError("assign.no_lead")
         suggestion = await self._get(draft.suggestion_id)
         self._assignable(suggestion)
-        lead = await self._active_department(draft.lead)
-        co = [await self._active_department(d) for d in draft.co]
+        lead = await self.departments.active(draft.lead)
+        co = [await self.departments.active(d) for d in draft.co]
         lacking = set(await self.departments.without_liaison([lead.id, *draft.co]))
         await self._keep_assign(actor, chat_id, draft, AssignStep.CONFIRM)
         return AssignPreview(
@@ -346,6 +338,10 @@ class SuggestionHandling:
 
     def _due(self, start: datetime) -> datetime:
         return due_after(start, self.settings.suggestion_due_months, self.zone)
+
+    def _last_day(self, due: datetime) -> str:
+        """A deadline as people are told it: its last day (ISO, a `*_on` notice parameter)."""
+        return last_day(due, self.zone).isoformat()
 
     async def refuse_confirm(self, actor: User, suggestion_id: int) -> None:
         """A 交办 confirmed with no assignment under way (a double tap, an old message):
@@ -369,8 +365,8 @@ class SuggestionHandling:
         async with self.db.transaction() as tx:
             suggestion = await self.trail.load(tx, suggestion_id)
             self._assignable(suggestion)
-            lead = await self._active_department(draft.lead, tx)
-            co = [await self._active_department(d, tx) for d in draft.co]
+            lead = await self.departments.active(draft.lead, tx)
+            co = [await self.departments.active(d, tx) for d in draft.co]
             if lead.id in draft.co:
                 raise DomainError("assign.lead_not_co", name=lead.name)
             earlier = await self.assignments.active(tx, suggestion.id)
@@ -392,12 +388,9 @@ class SuggestionHandling:
                 assigned_at=now,
                 first_assigned_at=suggestion.first_assigned_at or now,
                 due_at=due,
-                extended=False,
-                extension_requested_at=None,
-                extension_reason="",
-            )
+            )  # an extension, or its request, stays with the suggestion: it is once for it
             names = [lead.name, *(d.name for d in co)]
-            kind = "reassigned" if suggestion.first_assigned_at else "assigned"
+            kind = EventKind.REASSIGNED if suggestion.first_assigned_at else EventKind.ASSIGNED
             await self.trail.record(tx, suggestion, kind, actor.telegram_id, "、".join(names))
             await self._tell_assigned(tx, suggestion, lead, co, due)
             dropped = {a.department_id for a in earlier} - {lead.id, *draft.co}
@@ -421,8 +414,8 @@ class SuggestionHandling:
     async def _tell_assigned(
         self, tx: Tx, suggestion: Suggestion, lead: Department, co: list[Department], due: datetime
     ) -> None:
-        due_at = shown_due(due).isoformat()
-        about = {"number": suggestion.number, "title": suggestion.title, "due_at": due_at}
+        due_on = self._last_day(due)
+        about = {"number": suggestion.number, "title": suggestion.title, "due_on": due_on}
         view = [[_button("assign.open_suggestion", Intent.OPEN_SUGGESTION, suggestion.id)]]
         for deputy_id in await self._deputies_of(tx, suggestion):
             await self.outbox.notify(
@@ -433,7 +426,7 @@ class SuggestionHandling:
                 params={**about, "lead": lead.name, "co": "、".join(d.name for d in co) or "—"},
             )
         await self.trail.tell_voters(
-            tx, suggestion, "assign.notice_voters", {"department": lead.name, "due_at": due_at}
+            tx, suggestion, "assign.notice_voters", {"department": lead.name, "due_on": due_on}
         )
         work = [[_button("assign.open_assignment", Intent.OPEN_ASSIGNMENT, suggestion.id)]]
         for department, role in [(lead, "assign.role_lead"), *((d, "assign.role_co") for d in co)]:
@@ -458,7 +451,7 @@ class SuggestionHandling:
         liaisons = await self.suggestions.liaison_ids(tx, department_ids)
         params: dict[str, object] = {"number": suggestion.number, "title": suggestion.title}
         if due is not None:
-            params["due_at"] = shown_due(due).isoformat()
+            params["due_on"] = self._last_day(due)
         work = [[_button("assign.open_assignment", Intent.OPEN_ASSIGNMENT, suggestion.id)]]
         for liaison in liaisons:
             await self.outbox.notify(tx, liaison, key, buttons=work, params=params)
@@ -513,8 +506,9 @@ class SuggestionHandling:
         raise DomainError("assign.no_draft")
 
     async def confirm_decline(self, actor: User, chat_id: int, suggestion_id: int) -> Suggestion:
-        """不予交办: the suggestion declined with the reason, which the deputies read; the
-        voters told; the conversation ends."""
+        """不予交办: the suggestion declined with the reason, which the deputies read; its
+        opinions let go (open again with the deputies, each with an event in its history) and
+        their voters told so; the conversation ends."""
         draft = await self.decline_draft(actor)
         if draft.suggestion_id != suggestion_id or draft.reason is None:
             raise AccessDenied("error.stale_button")  # an older preview's button
@@ -529,7 +523,9 @@ class SuggestionHandling:
                 state=SuggestionState.DECLINED,
                 decline_reason=draft.reason,
             )
-            await self.trail.record(tx, suggestion, "declined", actor.telegram_id, draft.reason)
+            await self.trail.record(
+                tx, suggestion, EventKind.DECLINED, actor.telegram_id, draft.reason
+            )
             view = [[_button("assign.open_suggestion", Intent.OPEN_SUGGESTION, suggestion.id)]]
             for deputy_id in await self._deputies_of(tx, suggestion):
                 await self.outbox.notify(
@@ -541,7 +537,12 @@ class SuggestionHandling:
                     title=suggestion.title,
                     reason=draft.reason,
                 )
+            # told before the opinions go: the voters are found through them
             await self.trail.tell_voters(tx, suggestion, "assign.voters_declined")
+            released = await self.suggestions.unlink_opinions(tx, suggestion.id)
+            await self.suggestions.add_opinion_events(
+                tx, released, now, actor.telegram_id, suggestion.number, kind=OPINION_DECLINED_WITH
+            )
             await self.declining.put(tx, chat_id, actor.telegram_id, None, None, now)
             declined = await self.suggestions.get_for_update(tx, suggestion.id)
         return present(declined, "suggestion")
@@ -559,7 +560,7 @@ class SuggestionHandling:
                 raise DomainError("assign.not_flaggable", number=suggestion.number)
             if suggestion.priority != on:
                 await self.suggestions.update(tx, suggestion.id, now, priority=on)
-                kind = "priority_on" if on else "priority_off"
+                kind = EventKind.PRIORITY_ON if on else EventKind.PRIORITY_OFF
                 await self.trail.record(tx, suggestion, kind, actor.telegram_id)
                 if on and suggestion.state in HANDLED:
                     departments = await self.assignments.active_departments(tx, suggestion.id)
@@ -573,14 +574,15 @@ class SuggestionHandling:
         start = present(suggestion.assigned_at, "assigned_at of an assigned suggestion")
         return due_after(start, self.settings.suggestion_extended_months, self.zone)
 
-    @staticmethod
-    def _extendable(suggestion: Suggestion) -> None:
+    def _extendable(self, suggestion: Suggestion) -> None:
+        """Only while first handled, and once per suggestion: a reassignment after 退办 keeps
+        an extension given before it (the department's view says the same)."""
         if suggestion.state != SuggestionState.ASSIGNED:
             raise DomainError("assign.not_extendable", number=suggestion.number)
         if suggestion.extended:
             due = present(suggestion.due_at, "due_at of an extended suggestion")
             raise DomainError(
-                "assign.extended_already", number=suggestion.number, due=shown_due(due)
+                "assign.extended_already", number=suggestion.number, due=last_day(due, self.zone)
             )
 
     async def extension_preview(
@@ -604,7 +606,7 @@ class SuggestionHandling:
             due = self._extended_due(suggestion)
             await self.suggestions.update(tx, suggestion.id, now, extended=True, due_at=due)
             note = suggestion.extension_reason if suggestion.extension_requested_at else ""
-            await self.trail.record(tx, suggestion, "extended", actor.telegram_id, note)
+            await self.trail.record(tx, suggestion, EventKind.EXTENDED, actor.telegram_id, note)
             departments = await self.assignments.active_departments(tx, suggestion.id)
             await self._tell_liaisons(tx, suggestion, departments, "assign.notice_extended", due)
             await self.outbox.notify(
@@ -613,7 +615,7 @@ class SuggestionHandling:
                 "assign.notice_deputy_extended",
                 number=suggestion.number,
                 title=suggestion.title,
-                due_at=shown_due(due).isoformat(),
+                due_on=self._last_day(due),
             )
             extended = await self.suggestions.get_for_update(tx, suggestion.id)
         return present(extended, "suggestion")
@@ -630,7 +632,11 @@ class SuggestionHandling:
                 raise DomainError("assign.no_extension_request", number=suggestion.number)
             await self.suggestions.update(tx, suggestion.id, now, extension_requested_at=None)
             await self.trail.record(
-                tx, suggestion, "extension_refused", actor.telegram_id, suggestion.extension_reason
+                tx,
+                suggestion,
+                EventKind.EXTENSION_REFUSED,
+                actor.telegram_id,
+                suggestion.extension_reason,
             )
             departments = await self.assignments.active_departments(tx, suggestion.id)
             due = present(suggestion.due_at, "due_at of an assigned suggestion")
@@ -645,10 +651,12 @@ class SuggestionHandling:
     async def run_due(self) -> int:
         """The deadlines' reminders and alerts that are due; returns how many were queued.
 
-        Each handled suggestion's liaisons hear once at each of `suggestion_reminder_days`
+        Each handled suggestion's departments hear once at each of `suggestion_reminder_days`
         before its deadline, only the most pressing one that is due (a sweep after a
-        downtime sends the 7-day reminder, not the 30-day one too); staff hear once when the
-        deadline passes unanswered. A new deadline is reminded of afresh."""
+        downtime sends the 7-day reminder, not the 30-day one too): their liaisons, or staff
+        for a department without one (staff record its answer). Staff hear once when the
+        deadline passes unanswered. A new deadline is reminded of afresh. A sweep at night
+        (deadlines end at local midnight) holds its notices until the quiet hours end."""
         now = self.clock.now()
         queued = 0
         days = sorted(set(self.settings.suggestion_reminder_days))
@@ -662,16 +670,38 @@ class SuggestionHandling:
             queued += await self._alert_overdue(suggestion, kind, now)
         return queued
 
-    async def _remind(self, suggestion: Suggestion, kind: str, now: datetime) -> int:
-        due = present(suggestion.due_at, "due_at of a handled suggestion")
-        left = math.ceil((due - now) / timedelta(days=1))
+    async def _still_due(self, tx: Tx, listed: Suggestion) -> Suggestion | None:
+        """The suggestion as it is now, if it is still handled with the deadline the sweep
+        listed it by (answered, returned or extended meanwhile: nothing to send)."""
+        current = await self.trail.load(tx, listed.id)
+        if current.state not in HANDLED or current.due_at != listed.due_at:
+            return None
+        return current
+
+    async def _remind(self, listed: Suggestion, kind: str, now: datetime) -> int:
         async with self.db.transaction() as tx:
-            departments = await self.assignments.active_departments(tx, suggestion.id)
-            liaisons = await self.suggestions.liaison_ids(tx, departments)
-            if not liaisons or not await self.assignments.mark_told(
-                tx, suggestion.id, liaisons, kind, now
-            ):
-                return 0  # nobody to tell yet: a liaison who joins before it passes is told
+            suggestion = await self._still_due(tx, listed)
+            if suggestion is None:
+                return 0
+            due = present(suggestion.due_at, "due_at of a handled suggestion")
+            liaisons: list[int] = []
+            lacking: list[int] = []  # departments without a liaison: staff answer for them
+            for department in await self.assignments.active_departments(tx, suggestion.id):
+                found = await self.suggestions.liaison_ids(tx, [department])
+                liaisons.extend(found)
+                if not found:
+                    lacking.append(department)
+            staff = await self.suggestions.staff_ids(tx) if lacking else []
+            told = [*liaisons, *staff]
+            if not told or not await self.assignments.mark_told(tx, suggestion.id, told, kind, now):
+                return 0
+            about: dict[str, object] = {
+                "number": suggestion.number,
+                "title": suggestion.title,
+                "days": math.ceil((due - now) / timedelta(days=1)),
+                "due_on": self._last_day(due),
+            }
+            held = self.quiet.held_until(now)
             work = [[_button("assign.open_assignment", Intent.OPEN_ASSIGNMENT, suggestion.id)]]
             for liaison in liaisons:
                 await self.outbox.notify(
@@ -679,23 +709,41 @@ class SuggestionHandling:
                     liaison,
                     "assign.remind_liaison",
                     buttons=work,
-                    number=suggestion.number,
-                    title=suggestion.title,
-                    days=left,
-                    due_at=shown_due(due).isoformat(),
+                    not_before=held,
+                    params=about,
                 )
-        return len(liaisons)
+            if staff:
+                names = await self.departments.names(lacking, tx)
+                review = [
+                    [_button("assign.review_button", Intent.REVIEW_SUGGESTION, suggestion.id)]
+                ]
+                for member in staff:
+                    await self.outbox.notify(
+                        tx,
+                        member,
+                        "assign.remind_staff",
+                        buttons=review,
+                        not_before=held,
+                        params={
+                            **about,
+                            "departments": "、".join(names[d] for d in lacking if d in names),
+                        },
+                    )
+        return len(liaisons) + len(staff)
 
-    async def _alert_overdue(self, suggestion: Suggestion, kind: str, now: datetime) -> int:
-        due = present(suggestion.due_at, "due_at of a handled suggestion")
+    async def _alert_overdue(self, listed: Suggestion, kind: str, now: datetime) -> int:
         async with self.db.transaction() as tx:
+            suggestion = await self._still_due(tx, listed)
+            if suggestion is None:
+                return 0
+            due = present(suggestion.due_at, "due_at of a handled suggestion")
             staff = await self.suggestions.staff_ids(tx)
             if not staff or not await self.assignments.mark_told(
                 tx, suggestion.id, staff, kind, now
             ):
                 return 0
             departments = await self.assignments.active_departments(tx, suggestion.id)
-            names = await self.departments.get_many(departments)
+            names = await self.departments.names(departments, tx)
             review = [[_button("assign.review_button", Intent.REVIEW_SUGGESTION, suggestion.id)]]
             for member in staff:
                 await self.outbox.notify(
@@ -703,10 +751,11 @@ class SuggestionHandling:
                     member,
                     "assign.alert_overdue",
                     buttons=review,
+                    not_before=self.quiet.held_until(now),
                     number=suggestion.number,
                     title=suggestion.title,
-                    departments="、".join(names[d].name for d in departments if d in names),
-                    due_at=shown_due(due).isoformat(),
+                    departments="、".join(names[d] for d in departments if d in names),
+                    due_on=self._last_day(due),
                 )
         return len(staff)
 

@@ -1,4 +1,4 @@
-"""A department's side of a suggestion: its liaison, its active assignments, the answer with
+"""A department's side of a suggestion: its active assignments, the answer with
 its class-B commitments, the return (退办), and which outcome classes answers already use."""
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from storage.db import Database, Tx, stamp
 from storage.models import (
     AssignmentState,
     Commitment,
-    Department,
-    DepartmentLiaison,
     Suggestion,
     SuggestionAnswer,
     SuggestionAssignment,
@@ -33,19 +31,6 @@ def _assignment(row: sqlite3.Row | Mapping[str, Any], prefix: str = "") -> Sugge
 class AnswerRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    # --- who answers ----------------------------------------------------------------------
-
-    async def liaison(self, user_id: int) -> DepartmentLiaison | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM department_liaisons WHERE user_id = ?", (user_id,)
-        )
-        return None if row is None else DepartmentLiaison.model_validate(dict(row))
-
-    async def department(self, department_id: int, tx: Tx | None = None) -> Department | None:
-        source = tx if tx is not None else self.db
-        row = await source.fetchone("SELECT * FROM departments WHERE id = ?", (department_id,))
-        return None if row is None else Department.model_validate(dict(row))
 
     # --- what a department has to do ------------------------------------------------------
 
@@ -88,8 +73,11 @@ class AnswerRepo:
         )
         return [(_assignment(r), str(r["department_name"])) for r in rows]
 
-    async def assignment(self, tx: Tx, assignment_id: int) -> SuggestionAssignment | None:
-        row = await tx.fetchone(
+    async def assignment(
+        self, assignment_id: int, tx: Tx | None = None
+    ) -> SuggestionAssignment | None:
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
             "SELECT * FROM suggestion_assignments WHERE id = ?", (assignment_id,)
         )
         return None if row is None else _assignment(row)

@@ -29,11 +29,15 @@ class QueueEntry:
     deputy_name: str
 
 
-# the order of each part of the queue: the oldest waiting first; what is being handled by
-# its deadline, so the overdue come first
+# the order of each part of the queue: the oldest waiting first (a returned one since the
+# lead department returned it); what is being handled by its deadline, so the overdue first
+_RETURNED_AT = (
+    "(SELECT MAX(a.returned_at) FROM suggestion_assignments a WHERE a.suggestion_id = s.id"
+    " AND a.lead = 1 AND a.state = 'returned')"
+)
 _ORDER = {
     SuggestionState.SUBMITTED: "s.priority DESC, s.created_at, s.id",
-    SuggestionState.RETURNED: "s.priority DESC, s.updated_at, s.id",
+    SuggestionState.RETURNED: f"s.priority DESC, {_RETURNED_AT}, s.id",
     SuggestionState.ASSIGNED: "s.due_at, s.id",
 }
 

@@ -25,11 +25,14 @@ class DepartmentRepo:
         row = await source.fetchone("SELECT * FROM departments WHERE id = ?", (department_id,))
         return None if row is None else Department.model_validate(dict(row))
 
-    async def get_many(self, department_ids: Sequence[int]) -> dict[int, Department]:
+    async def get_many(
+        self, department_ids: Sequence[int], tx: Tx | None = None
+    ) -> dict[int, Department]:
         if not department_ids:
             return {}
+        source = tx if tx is not None else self.db
         ids = sorted(set(department_ids))
-        rows = await self.db.fetchall(
+        rows = await source.fetchall(
             f"SELECT * FROM departments WHERE id IN ({','.join('?' * len(ids))})", ids
         )
         return {int(r["id"]): Department.model_validate(dict(r)) for r in rows}
@@ -99,12 +102,15 @@ class DepartmentRepo:
         )
         return [DepartmentLiaison.model_validate(dict(r)) for r in rows]
 
-    async def without_liaison(self, department_ids: Sequence[int]) -> list[int]:
+    async def without_liaison(
+        self, department_ids: Sequence[int], tx: Tx | None = None
+    ) -> list[int]:
         """Those of `department_ids` with no consented liaison: staff record their answers."""
         if not department_ids:
             return []
+        source = tx if tx is not None else self.db
         ids = sorted(set(department_ids))
-        rows = await self.db.fetchall(
+        rows = await source.fetchall(
             f"SELECT d.id FROM departments d WHERE d.id IN ({','.join('?' * len(ids))})"
             " AND NOT EXISTS (SELECT 1 FROM department_liaisons l JOIN users u"
             " ON u.telegram_id = l.user_id AND u.role = 'liaison' AND u.consent_at IS NOT NULL"
@@ -113,11 +119,20 @@ class DepartmentRepo:
         )
         return [int(r[0]) for r in rows]
 
-    async def liaison_of(self, user_id: int) -> DepartmentLiaison | None:
-        row = await self.db.fetchone(
+    async def liaison_of(self, user_id: int, tx: Tx | None = None) -> DepartmentLiaison | None:
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
             "SELECT * FROM department_liaisons WHERE user_id = ?", (user_id,)
         )
         return None if row is None else DepartmentLiaison.model_validate(dict(row))
+
+    async def unbind_liaison(self, tx: Tx, user_id: int, department_id: int) -> bool:
+        """The account is no longer the department's liaison; False if it was not."""
+        removed = await tx.execute_count(
+            "DELETE FROM department_liaisons WHERE user_id = ? AND department_id = ?",
+            (user_id, department_id),
+        )
+        return removed > 0
 
     async def bind_liaison(
         self, tx: Tx, user_id: int, department_id: int, name: str, now: datetime

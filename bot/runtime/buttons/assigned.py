@@ -78,6 +78,13 @@ class ReturnStart(CallbackData, prefix="bfr"):
     suggestion: Id
 
 
+class ReturnFor(CallbackData, prefix="bfrf"):
+    """Staff return an active assignment (退办) on its department's behalf: the staff card
+    carries one per department handling the suggestion."""
+
+    assignment: Id
+
+
 class ExtensionStart(CallbackData, prefix="bfe"):
     suggestion: Id
 

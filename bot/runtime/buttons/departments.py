@@ -1,6 +1,6 @@
 """Buttons of /departments (prefixes dp…): the list and a department's card, naming a new
-or renamed department, deactivating and reactivating; and the department picked for a
-liaison's invitation (/invite liaison NAME)."""
+or renamed department, deactivating and reactivating, removing a liaison; and the department
+picked for a liaison's invitation (/invite liaison NAME)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,22 @@ class DepartmentActive(CallbackData, prefix="dps"):
 
 class DepartmentCancel(CallbackData, prefix="dpx"):
     """Leave the name step without saving."""
+
+
+class LiaisonRemove(CallbackData, prefix="dplr"):
+    """Ask to confirm that `liaison` (their Telegram id) no longer serves the department."""
+
+    department: Id
+    liaison: Id
+    page: Page
+
+
+class LiaisonRemoveConfirm(CallbackData, prefix="dply"):
+    """The liaison removed: their account becomes a voter's; the card is shown again."""
+
+    department: Id
+    liaison: Id
+    page: Page
 
 
 # --- the department of a liaison's invitation ------------------------------------------------

@@ -1,4 +1,4 @@
-"""The scene the answers tests share (no tests in this module): a suggestion assigned to a
+"""The scene the answers tests share: a suggestion assigned to a
 lead department (区交通委) and a co-handling one (区城管委), with a third department that has
 nothing to do with it (区教委), a liaison for each, the lead deputy, a confirmed and an
 invited co-signer, and two voters whose opinions fed the suggestion. Rows are seeded as
