@@ -16,6 +16,10 @@ the same cells from the bench's own values (no styles, no formats), in the same 
 ratio is printed. The file is read back with openpyxl and checked: exactly the 20,000
 numbers, in order, and every column of every row equal to the truth.
 
+`Ledger.page` (a tap on /ledger: the filters and the paging done by the database) is timed
+over the list's filters and pages, p50 and p99 printed next to the export; each filter's
+counts and first page are checked against the truth.
+
 Every check prints PASS or FAIL; `--break KIND` injects a fault in the bench (never in the
 bot) to show a check failing.
 
@@ -48,7 +52,7 @@ from bench.bench_updates import LogTally
 from bot.clock import FixedClock
 from bot.i18n import Texts
 from bot.services import build_services
-from bot.services.ledger import LedgerFilter
+from bot.services.ledger import LedgerFilter, LedgerStatus
 from bot.settings import load_settings
 from storage import Database
 from storage.db import stamp
@@ -81,14 +85,18 @@ COLUMNS = (
     "on_time",
     "class",
     "met",
+    "met_on",
     "rating",
     "rehandled",
     "commitments",
+    "next_due",
     "progress",
+    "progress_on",
     "priority",
     "status",
     "overdue",
 )  # the .xlsx's columns, in order
+PER_PAGE = 8  # as /ledger shows them
 UPDATES = ("已完成方案设计", "正在施工", "已完成招标", "=已协调相关部门")  # one reads as a formula
 
 BREAKS = {
@@ -96,6 +104,7 @@ BREAKS = {
     "edit-commitment": "one commitment's text is changed in the database after the truth",
     "undo-done": "one done commitment is marked not done in the database after the truth",
     "slow": "the timed export waits 5.1 s more",
+    "slow-page": "each timed page waits 0.3 s more",
 }
 
 
@@ -257,9 +266,9 @@ async def populate(db: Database, planned: list[Planned]) -> None:
             )
         )
         cosigners += [(s.id, d, stamp(s.assigned_at)) for d in s.cosigners]
-        state = "ended" if s.closed else "active"
-        assignments.append((s.id, s.lead_department, 1, state, stamp(s.assigned_at)))
-        assignments += [(s.id, d, 0, state, stamp(s.assigned_at)) for d in s.co_departments]
+        # closing ends no assignment: the departments that handled it stay active
+        assignments.append((s.id, s.lead_department, 1, "active", stamp(s.assigned_at)))
+        assignments += [(s.id, d, 0, "active", stamp(s.assigned_at)) for d in s.co_departments]
         if s.answered_at is None or s.outcome is None:
             continue
         rounds = [1, 2] if s.rehandled else [1]
@@ -366,35 +375,39 @@ def naive(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI).replace(tzinfo=None)
 
 
-def expected_row(s: Planned, texts: Texts) -> list[object]:
-    """What the .xlsx row of `s` must hold, from what the bench inserted."""
-    yes, no = texts("ledger.yes"), texts("ledger.no")
-    today = NOW.date()
+def overdue(s: Planned) -> bool:
+    """An answer past its deadline, or a class-B commitment past its date and not done."""
     open_due = [p.due_on for p in s.promises if p.done_at is None]
     late_answer = s.answered_at is None and s.due_at < NOW
     late_promise = (
-        s.outcome == "B" and s.ledger_done is None and bool(open_due) and min(open_due) < today
+        s.outcome == "B" and s.ledger_done is None and bool(open_due) and min(open_due) < NOW.date()
     )
+    return late_answer or late_promise
+
+
+def expected_row(s: Planned, texts: Texts) -> list[object]:
+    """What the .xlsx row of `s` must hold, from what the bench inserted."""
+    yes, no = texts("ledger.yes"), texts("ledger.no")
+    open_due = [p.due_on for p in s.promises if p.done_at is None]
     if s.outcome != "B":
         status = None
     else:
         status = texts("ledger.status_done" if s.ledger_done else "ledger.status_open")
+
+    def day(value: date) -> str:  # a date in a text, as the reader writes dates
+        return texts.date(datetime.combine(value, datetime.min.time(), SHANGHAI))
+
     promises = "\n".join(
         texts(
             "ledger.promise_line",
             n=n,
             text=p.text,
-            day=p.due_on.isoformat(),
+            day=day(p.due_on),
             state=texts("ledger.promise_done" if p.done_at else "ledger.promise_open"),
         )
         for n, p in enumerate(s.promises, 1)
     )
     latest = max((p.update for p in s.promises if p.update), key=lambda u: u[1], default=None)
-    progress = (
-        texts("ledger.progress_line", day=naive(latest[1]).strftime("%Y-%m-%d"), text=latest[0])
-        if latest
-        else None
-    )
     answered = s.answered_at is not None
     if not answered:
         rating = None
@@ -402,9 +415,6 @@ def expected_row(s: Planned, texts: Texts) -> list[object]:
         rating = texts(f"suggestion.rating.{s.rating}")
     else:
         rating = texts("ledger.unrated") if s.closed else None
-    met = None
-    if answered:
-        met = texts("ledger.met_on", day=s.met_on.isoformat()) if s.met_on else no
     return [
         s.number,
         s.title,
@@ -418,14 +428,77 @@ def expected_row(s: Planned, texts: Texts) -> list[object]:
         naive(s.answered_at) if s.answered_at else None,
         (yes if s.on_time else no) if answered else None,
         CLASSES[s.outcome] if s.outcome else None,
-        met,
+        (yes if s.met else no) if answered else None,
+        datetime.combine(s.met_on, datetime.min.time()) if answered and s.met_on else None,
         rating,
         yes if s.rehandled else no,
         promises or None,
-        progress,
+        datetime.combine(min(open_due), datetime.min.time()) if open_due else None,
+        latest[0] if latest else None,
+        datetime.combine(naive(latest[1]).date(), datetime.min.time()) if latest else None,
         yes if s.priority else no,
         status,
-        yes if late_answer or late_promise else no,
+        yes if overdue(s) else no,
+    ]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One view of /ledger the bench times, and what it must show."""
+
+    name: str
+    wanted: LedgerFilter
+    page: int
+    total: int
+    open: int
+    done: int
+    first: list[str]  # the numbers on the page, in order
+
+
+def listings(planned: list[Planned]) -> list[Listing]:
+    """The list's filters, each with its truth: counts and the page's numbers."""
+    newest = sorted(planned, key=lambda s: s.id, reverse=True)
+    departments = {s.lead_department for s in planned}
+    department = min(departments)
+
+    def view(
+        name: str, wanted: LedgerFilter, keep: Callable[[Planned], bool], page: int = 0
+    ) -> Listing:
+        kept = [s for s in newest if keep(s)]
+        on = [s for s in kept if s.outcome == "B"]
+        pages = max(1, -(-len(kept) // PER_PAGE))
+        shown = min(page, pages - 1)
+        return Listing(
+            name,
+            wanted,
+            page,
+            len(kept),
+            sum(1 for s in on if not s.ledger_done),
+            sum(1 for s in on if s.ledger_done),
+            [s.number for s in kept[shown * PER_PAGE : (shown + 1) * PER_PAGE]],
+        )
+
+    return [
+        view("everything, the first page", LedgerFilter(), lambda s: True),
+        view("everything, page 1,000", LedgerFilter(), lambda s: True, 1000),
+        view(
+            "open on the ledger",
+            LedgerFilter(LedgerStatus.OPEN),
+            lambda s: s.outcome == "B" and not s.ledger_done,
+        ),
+        view("done", LedgerFilter(LedgerStatus.DONE), lambda s: bool(s.ledger_done)),
+        view(
+            "one department",
+            LedgerFilter(department=department),
+            lambda s: s.lead_department == department,
+        ),
+        view("class B", LedgerFilter(outcome_class="B"), lambda s: s.outcome == "B"),
+        view("overdue", LedgerFilter(overdue=True), overdue),
+        view(
+            "重点督办, overdue",
+            LedgerFilter(overdue=True, priority=True),
+            lambda s: s.priority and overdue(s),
+        ),
     ]
 
 
@@ -537,11 +610,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="runs of the export, and baseline")
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--max-export", type=float, default=5.0, help="seconds, the median")
+    parser.add_argument("--page-rounds", type=int, default=5, help="rounds over the filters")
+    parser.add_argument("--max-page", type=float, default=0.2, help="seconds, a page's p99")
     parser.add_argument("--break", dest="breaking", choices=sorted(BREAKS), default=None)
     args = parser.parse_args(argv)
     if not 1 <= args.suggestions <= 9999 * len(YEARS):
         parser.error(f"--suggestions must be 1 to {9999 * len(YEARS):,} (four-digit numbers)")
     return args
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank percentile `p` of `values`."""
+    ordered = sorted(values)
+    return ordered[max(0, -(-len(ordered) * p // 100) - 1)] if ordered else 0.0
 
 
 def row(name: str, values: list[float], baseline: list[float] | None = None) -> str:
@@ -604,7 +685,7 @@ async def run(folder: Path, argv: list[str] | None) -> int:
         return made.data
 
     async def read_only() -> Any:
-        return await services.ledger.repo.rows()
+        return await services.ledger.repo.rows(await services.ledger.selection(LedgerFilter()))
 
     truth = [[texts(f"ledger.col_{name}") for name in COLUMNS]]
     truth += [expected_row(s, texts) for s in planned]
@@ -615,6 +696,19 @@ async def run(folder: Path, argv: list[str] | None) -> int:
     export_times, data = await timed(args.runs, export)
     read_times, _ = await timed(args.runs, read_only)
     baseline_times, _ = await timed(args.runs, baseline)
+    views = listings(planned)
+    page_times: list[float] = []
+    wrong_pages: dict[str, str] = {}  # a filter → what it showed instead of the truth
+    for _ in range(args.page_rounds):
+        for view in views:
+            began = time.perf_counter()
+            shown = await services.ledger.page(staff, view.wanted, view.page, PER_PAGE)
+            if args.breaking == "slow-page":
+                await asyncio.sleep(0.3)
+            page_times.append(time.perf_counter() - began)
+            got = (shown.total, shown.open, shown.done, [i.entry.number for i in shown.items])
+            if got != (view.total, view.open, view.done, view.first):
+                wrong_pages[view.name] = f"{got[:3]} != {(view.total, view.open, view.done)}"
     began = time.perf_counter()
     rows = read_back(data)
     reading_back = time.perf_counter() - began
@@ -627,6 +721,22 @@ async def run(folder: Path, argv: list[str] | None) -> int:
             median < args.max_export,
             f"median {median:.3f} s of {len(export_times)}, max {max(export_times):.3f} s, "
             f"{len(data) / 1e6:.1f} MB",
+        ),
+        Check(
+            "every filter of /ledger shows the truth's counts and page",
+            not wrong_pages,
+            f"{len(views)} filters × {args.page_rounds} rounds; "
+            + (
+                f"{len(wrong_pages)} differ: {list(wrong_pages.items())[:2]}"
+                if wrong_pages
+                else "all right"
+            ),
+        ),
+        Check(
+            f"a page of /ledger under {args.max_page * 1000:g} ms (p99)",
+            percentile(page_times, 99) < args.max_page,
+            f"p50 {percentile(page_times, 50) * 1000:.1f} ms, "
+            f"p99 {percentile(page_times, 99) * 1000:.1f} ms of {len(page_times)}",
         ),
         Check(
             "no warning or error logged",
@@ -652,6 +762,11 @@ async def run(folder: Path, argv: list[str] | None) -> int:
     )
     print(row("  of it: LedgerRepo.rows (the reads)", read_times))
     print(row("baseline: the same cells, raw openpyxl write-only", baseline_times))
+    print(
+        f"{'Ledger.page: a tap on /ledger (filters, paging)':<52}{len(page_times):>6}"
+        f"{'p50':>11}{percentile(page_times, 50):>10.3f}{'p99':>10}"
+        f"{percentile(page_times, 99):>9.3f}"
+    )
     print(
         f"reading the file back for the checks took {reading_back:.1f} s; load average (1 min) "
         f"at start {load_at_start:.2f}, now {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; "

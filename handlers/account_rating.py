@@ -30,7 +30,6 @@ from bot.runtime.conversation import DeclaredConversation
 from bot.services.account_ratings import (
     LABELS,
     OPEN_RATING,
-    AccountChoice,
     DeputyFacts,
     OpenStep,
     Outcomes,
@@ -48,7 +47,7 @@ from handlers.common import (
     saying,
 )
 from handlers.keyboards import button, paged, rows_of
-from storage.models import AccountRating
+from storage.models import AccountRating, SuggestionRating
 
 Step = OpenStep
 END = DeclaredConversation.END
@@ -266,7 +265,7 @@ async def show_ballot(update: Update, context: BotContext) -> None:
     markup = InlineKeyboardMarkup(
         [
             [button(texts(LABELS[choice]), RatingChoice(rating=rating.id, choice=choice))]
-            for choice in AccountChoice
+            for choice in SuggestionRating
         ]
     )
     await respond(update, context, _ballot_text(texts, rating, deputy), markup)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from datetime import date, datetime, time
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -53,6 +52,7 @@ from bot.services.ledger import (
 from bot.services.ledger import LedgerCard as Card
 from bot.services.paging import clamp_page
 from bot.services.suggestion_answers import SUMMARY_MAX
+from bot.services.suggestion_trail import last_day
 from handlers.common import (
     Handler,
     answer_tap,
@@ -99,13 +99,10 @@ ENDING = (
     "ledger.commitment_unknown",
     "ledger.commitment_done",
     "ledger.commitment_replaced",
+    "ledger.commitment_rehandling",
     "ledger.not_your_commitment",
     "ledger.not_answered",
 )
-
-
-def _day(texts: Texts, value: date) -> str:
-    return texts.date(datetime.combine(value, time(12), tzinfo=texts.zone))
 
 
 def _mark(texts: Texts, on: bool) -> str:
@@ -286,7 +283,7 @@ def render_card(texts: Texts, found: Card) -> str:
         texts(
             "ledger.card_dates",
             assigned=texts.date(s.assigned_at) if s.assigned_at else "—",
-            due=texts.datetime(s.due_at) if s.due_at else "—",
+            due=texts.date(last_day(s.due_at, texts.zone)) if s.due_at else "—",
         ),
     ]
     answer = found.answer
@@ -336,7 +333,7 @@ def render_card(texts: Texts, found: Card) -> str:
                 "ledger.card_commitment",
                 n=n,
                 text=escape(clip(c.text, PROMISE_ON_CARD)),
-                day=_day(texts, c.due_on),
+                day=texts.date(c.due_on),
                 state=state,
             )
         )
@@ -511,7 +508,7 @@ def render_commitment(texts: Texts, view: CommitmentView) -> str:
             "ledger.commitment",
             department=escape(view.department),
             text=escape(c.text),
-            day=_day(texts, c.due_on),
+            day=texts.date(c.due_on),
             state=state,
         ),
     ]

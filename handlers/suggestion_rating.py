@@ -6,7 +6,6 @@ RATE conversation's draft, so a restart resumes at the confirmation."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -56,10 +55,6 @@ ENDING = (
 )
 
 
-def _day(texts: Texts, value: date) -> str:
-    return texts.date(datetime.combine(value, time(12), tzinfo=texts.zone))
-
-
 def _rating(texts: Texts, rating: SuggestionRating) -> str:
     return texts(f"suggestion.rating.{rating.value}")
 
@@ -67,7 +62,7 @@ def _rating(texts: Texts, rating: SuggestionRating) -> str:
 def met_line(texts: Texts, answer: SuggestionAnswer) -> str:
     """Whether (and when) the department met the deputy before answering (见面/沟通)."""
     if answer.met_on is not None:
-        return texts("rating.met_on", day=_day(texts, answer.met_on))
+        return texts("rating.met_on", day=texts.date(answer.met_on))
     if answer.met_deputy:
         return texts("rating.met_yes")
     return texts("rating.met_no")
@@ -93,7 +88,7 @@ def render_answer(texts: Texts, view: AnswerView) -> str:
             texts(
                 "rating.commitment",
                 text=escape(clip(c.text, COMMITMENT_SHOWN)),
-                day=_day(texts, c.due_on),
+                day=texts.date(c.due_on),
             )
             for c in view.commitments
         ]
@@ -124,7 +119,7 @@ async def open_answer(update: Update, context: BotContext) -> None:
     await answer_tap(update)
     texts = context.texts
     ask = "rating.ask_again" if view.suggestion.rehandled else "rating.ask"
-    text = render_answer(texts, view) + "\n\n" + texts(ask, day=_day(texts, view.last_day))
+    text = render_answer(texts, view) + "\n\n" + texts(ask, day=texts.date(view.last_day))
     markup = InlineKeyboardMarkup([_choices(texts, view.suggestion.id)])
     await respond(update, context, text, markup, edit=not tapped.fresh)
 
@@ -209,8 +204,8 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     await answer_tap(update)
     texts = context.texts
     head = suggestion_head(texts, rated.suggestion)
-    if rated.rehandling and rated.due_at is not None:
-        text = texts("rating.rehandling_asked", due=texts.datetime(rated.due_at))
+    if rated.rehandling and rated.due_on is not None:
+        text = texts("rating.rehandling_asked", due=texts.date(rated.due_on))
     else:
         text = texts("rating.given", rating=_rating(texts, rated.rating))
     await respond(update, context, head + "\n\n" + text)

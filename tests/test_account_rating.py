@@ -20,7 +20,7 @@ from bot.runtime.buttons.account import (
     RatingGo,
     RatingYear,
 )
-from bot.services.account_ratings import AccountChoice
+from storage.models import SuggestionRating
 from tests.support.consultation_seed import add_user
 from tests.support.inbox import Mail
 from tests.support.people import Person
@@ -39,7 +39,7 @@ DEPUTY = 301
 VOTERS = (7001, 7002, 7003, 7004)  # of 学院路第一联络站
 ELSEWHERE = 7101  # a voter of 学院路第二联络站
 CLOSES_AT = datetime(2026, 12, 5, 23, 59, tzinfo=SHANGHAI)
-CHOICES = {c.value for c in AccountChoice}
+CHOICES = {c.value for c in SuggestionRating}
 SATISFIED, BASICALLY, UNSATISFIED = (
     "ballot.choice_satisfied",
     "ballot.choice_basic",
@@ -161,11 +161,11 @@ async def test_staff_open_a_rating_and_each_voter_of_the_station_votes_once(
     assert await flags(world) == {VOTERS[0]: 1, VOTERS[1]: 0, VOTERS[2]: 0, VOTERS[3]: 0}
 
     # once only: the confirmation tapped again, the notice's button, a forged other choice
-    confirm = RatingConfirm(rating=1, choice=AccountChoice.UNSATISFIED).pack()
+    confirm = RatingConfirm(rating=1, choice=SuggestionRating.UNSATISFIED).pack()
     for data in (
         confirm,
         RatingBallot(rating=1).pack(),
-        RatingChoice(rating=1, choice=AccountChoice.BASICALLY).pack(),
+        RatingChoice(rating=1, choice=SuggestionRating.BASICALLY).pack(),
     ):
         await voters[0].tap_data(data)
         assert voters[0].last == say(voters[0], "account.already_voted")
@@ -283,6 +283,17 @@ async def test_it_closes_at_its_time_and_staff_and_the_deputy_get_the_results(
     assert await world.services.account_ratings.run_due() == 1
     assert await world.services.account_ratings.run_due() == 0  # once
 
+    # closed at 23:59: the results wait out the quiet hours, then go
+    await world.outbox.drain()
+    held = await world.rows(
+        "SELECT state, not_before FROM outbox WHERE message_key = 'account.rating_closed_notice'"
+    )
+    morning = datetime(2026, 12, 6, 7, 0, tzinfo=SHANGHAI)
+    assert [(r["state"], datetime.fromisoformat(r["not_before"])) for r in held] == [
+        ("queued", morning),
+        ("queued", morning),
+    ]
+    world.clock.set(morning)
     notices = await mail.take()
     expected = {
         p.id: say(

@@ -15,9 +15,17 @@ import pytest
 from docx.oxml.ns import qn
 
 from bot.services.account_documents import PLAN_LINES, SECTIONS
+from bot.services.account_documents import docx as account_docx
+from bot.services.annual_accounts import AnnualAccount
 from bot.services.calendar import TURN_LABELS
 from storage.db import stamp
 from storage.models import TurnKind
+from storage.repos.accounts import (
+    ContactFigures,
+    DeputyFacts,
+    OpinionFigures,
+    SupervisionFigures,
+)
 from tests.support.ballots import add_projects
 from tests.support.consultation_seed import add_comment, add_user, seed_consultation
 from tests.support.people import Person
@@ -479,6 +487,91 @@ async def test_a_long_year_is_summarized_within_one_message_and_whole_in_the_fil
     missed, suggestions = document.tables
     assert len(missed.rows) == 1 + 22
     assert len(suggestions.rows) == 1 + 40
+
+
+@pytest.mark.parametrize("code, locale", LANGUAGES)
+async def test_a_suggestion_takes_the_classes_of_the_year_it_was_first_assigned(
+    world: World, person: Callable[..., Person], code: str, locale: str
+) -> None:
+    """Sent in December 2025, first assigned (交办) in January 2026: its answer's class is
+    worded as staff set 2026's classes, in the account of 2025 too."""
+    deputy = await the_deputy(world, person, code)
+    traffic = await seed_department(world, "区交通委")
+    async with world.db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO outcome_classes (year, code, label, position, counts_as_progress,"
+            " ledger) VALUES (2026, ?, ?, ?, 1, ?)",
+            [("A", "已办结", 0, 0), ("B", "列入年度计划", 1, 1)],
+        )
+    late = await seed_suggestion(
+        world, DEPUTY, title="关于跨年交办的建议", at=at(12, 20, year=2025)
+    )
+    await seed_assignment(world, late, traffic, at=at(1, 6))
+    await answer(world, late, "answered", "B", None)
+
+    await deputy.send("/account 2025")
+
+    text = [o.text for o in deputy.seen if o.kind == "message"][-1]
+    assert say(deputy, "account.outcome", outcome="B 列入年度计划") in text
+    assert "正在解决" not in text  # not 2025's default wording
+    document = docx.Document(io.BytesIO(documents(world, deputy.id)[0]))
+    rows = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert rows[1][5] == "B 列入年度计划"
+
+
+async def test_the_docx_tables_have_their_widths_and_a_header_on_every_page(
+    world: World, person: Callable[..., Person]
+) -> None:
+    """Read back with python-docx: each table's columns as wide as their content needs (the
+    title and the reason wide, a role narrow), within the page, each cell as wide as its
+    column, and only the header row repeated at the top of each page."""
+    deputy = await the_deputy(world, person)
+    await seed_year(world)
+    await deputy.send("/account 2026")
+    document = docx.Document(io.BytesIO(documents(world, deputy.id)[0]))
+    missed, suggestions = document.tables
+    for table, wide, narrow in ((suggestions, 1, 2), (missed, 3, 0)):
+        grid = table._tbl.tblGrid.findall(qn("w:gridCol"))
+        widths = [int(column.get(qn("w:w"))) for column in grid]
+        assert widths[wide] >= 2 * widths[narrow]
+        assert sum(widths) <= 8640  # between the default template's margins
+        for row in table.rows:
+            cells = [int(c._tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for c in row.cells]
+            assert cells == widths
+        repeated = [
+            row._tr.trPr is not None and row._tr.trPr.find(qn("w:tblHeader")) is not None
+            for row in table.rows
+        ]
+        assert repeated == [True] + [False] * (len(table.rows) - 1)
+
+
+async def test_characters_no_xml_can_hold_are_left_out_of_the_docx(world: World) -> None:
+    """A control character or half of a character (a lone surrogate) never makes the .docx
+    unreadable: they are dropped, the rest stays."""
+    texts = world.services.i18n.texts("zh_CN")
+    account = AnnualAccount(
+        deputy=DeputyFacts(
+            user_id=DEPUTY,
+            name="王\ud83d芳\x07",
+            station_id=1,
+            station_name="学院路\udc00第一联络站",
+            street_name="学院路街道",
+            joined_at=at(1, 5),
+        ),
+        year=2026,
+        made_at=world.clock.now(),
+        complete=False,
+        turns=[],
+        contact=ContactFigures(),
+        opinions=OpinionFigures(),
+        suggestions=[],
+        outcomes={},
+        supervision=SupervisionFigures(),
+    )
+    document = docx.Document(io.BytesIO(account_docx(account, texts)))
+    lines = [p.text for p in document.paragraphs]
+    assert lines[0] == texts("account.title", name="王芳", year=2026)
+    assert texts("account.fact_station", street="学院路街道", station="学院路第一联络站") in lines
 
 
 # --- bad input and the wrong people ------------------------------------------------------------

@@ -175,6 +175,33 @@ async def test_turns_not_theirs_of_another_year_or_visited_are_refused(
     assert voter.last == say(voter, "error.forbidden")
 
 
+@pytest.mark.parametrize("code, locale", LANGUAGES)
+async def test_what_changed_while_the_reason_was_typed_is_checked_when_it_is_saved(
+    world: World, person: Callable[..., Person], code: str, locale: str
+) -> None:
+    """A visit logged for the turn while the reason was being typed: the deputy was there,
+    the absence is refused. A turn taken off the deputy before the undo: refused too."""
+    deputy = await the_deputy(world, person, code)
+    turn = await add_turn(world, TurnKind.RECEPTION, at(4, 11), [DEPUTY])
+    await deputy.tap_data(AccountAbsent(turn=turn, year=2026, page=0).pack())
+    await add_visit(world, DEPUTY, "2026-04-11", 9, turn=turn)
+    await deputy.send("家中有事")
+    assert deputy.last == say(deputy, "account.turn_visited")
+    assert await absences(world) == []
+
+    other = await add_turn(world, TurnKind.RECEPTION, at(6, 13), [DEPUTY])
+    await deputy.tap_data(AccountAbsent(turn=other, year=2026, page=0).pack())
+    await deputy.send("出差")
+    assert await absences(world) == [{"turn_id": other, "deputy_id": DEPUTY, "reason": "出差"}]
+    async with world.db.transaction() as tx:  # staff gave the turn to another deputy
+        await tx.execute(
+            "DELETE FROM duty_turn_deputies WHERE turn_id = ? AND deputy_id = ?", (other, DEPUTY)
+        )
+    await deputy.tap_data(AccountUndo(turn=other, year=2026, page=0).pack())
+    assert deputy.last == say(deputy, "account.not_your_turn")
+    assert len(await absences(world)) == 1
+
+
 async def test_the_reason_step_survives_a_restart(
     world: World, person: Callable[..., Person]
 ) -> None:

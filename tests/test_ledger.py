@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from bot.runtime.buttons.ledger import CommitmentOpen, CommitmentOutcome, CommitmentWrite
-from bot.services.ledger import UpdateOutcome
-from tests.support.opinions import send_quick_opinion, voter_with_station
-from tests.support.people import Person
-from tests.support.projects import LANGS, alerts, staff, t
-from tests.support.scenarios import shown_day, texts_of
-from tests.support.world import SHANGHAI, World
-from tests.test_ledger_seed import (
+from bot.runtime.buttons.ledger import (
+    ClassChosen,
+    CommitmentOpen,
+    CommitmentOutcome,
+    CommitmentWrite,
+)
+from bot.services.ledger import LedgerFilter, UpdateOutcome
+from tests.support.ledger_seed import (
     Answered,
     add_answer,
     departments,
@@ -26,6 +26,11 @@ from tests.test_ledger_seed import (
     seed_answered,
     suggestion_row,
 )
+from tests.support.opinions import send_quick_opinion, voter_with_station
+from tests.support.people import Person
+from tests.support.projects import LANGS, alerts, staff, t
+from tests.support.scenarios import shown_day, texts_of
+from tests.support.world import SHANGHAI, World
 
 TITLE = "关于增设学院路公交站台遮雨棚的建议"
 FIRST, SECOND = "在学院路南口站台增设遮雨棚", "增设候车座椅"
@@ -147,7 +152,7 @@ async def test_each_commitment_is_asked_about_on_its_date_and_the_last_done_tell
             number=number,
             title=TITLE,
             commitment=FIRST,
-            due_on="2026-12-10",
+            due_on=shown_day(liaison, date(2026, 12, 10)),  # in the reader's locale
         )
     ]
 
@@ -252,7 +257,7 @@ async def test_staff_are_alerted_once_when_no_update_follows_the_reminder(world:
         title=TITLE,
         department="区交通委员会",
         commitment=FIRST,
-        due_on="2026-12-10",
+        due_on=shown_day(admin, date(2026, 12, 10)),
         days=7,
     )
     # staff post the update for the department from the alert
@@ -404,3 +409,67 @@ async def test_progress_updates_refused_where_they_must_be(world: World, lang: s
         t(liaison, "ledger.commitment_replaced", number=number)
     ]
     assert len(await world.rows("SELECT id FROM commitment_updates")) == 1
+
+
+@LANGS
+async def test_round_one_commitments_wait_while_the_suggestion_is_handled_again(
+    world: World, lang: str
+) -> None:
+    """Re-handling asked while the department writes an update: the first answer's
+    commitments take none (done, they would take it off the ledger before round 2), and the
+    sweep asks about none of them."""
+    await staff(world, lang)
+    lead = await lead_deputy(world, lang)
+    d = await departments(world, lang)
+    seeded = await seed_answered(world, lead.id, d.lead)
+    first = seeded.commitments[0]
+    number = (await suggestion_row(world, seeded.id))["number"]
+    liaison = d.lead_liaison
+    await liaison.send("/start")
+    await liaison.tap_data(CommitmentOpen(commitment=first).pack())
+    await liaison.tap(t(liaison, "ledger.write_update"))
+    await liaison.send("遮雨棚已安装完成。")
+    async with world.db.transaction() as tx:  # the deputy asks for re-handling meanwhile
+        await tx.execute(
+            "UPDATE suggestions SET state = 'rehandling', rehandled = 1 WHERE id = ?",
+            (seeded.id,),
+        )
+    refusal = t(liaison, "ledger.commitment_rehandling", number=number)
+    assert alerts(await liaison.tap(t(liaison, "ledger.outcome_done"))) == [refusal]
+    assert await world.conversation_state("commitment_update", liaison.id) is None
+    assert await world.rows("SELECT id FROM commitment_updates") == []
+    done = await world.rows("SELECT done_at FROM suggestion_commitments WHERE id = ?", (first,))
+    assert done == [{"done_at": None}]
+    assert (await suggestion_row(world, seeded.id))["ledger_done_at"] is None
+    for button in (CommitmentOpen(commitment=first), CommitmentWrite(commitment=first)):
+        assert alerts(await liaison.tap_data(button.pack())) == [refusal]
+    world.clock.set(at(10))
+    assert await world.services.ledger.run_due() == 0
+    assert await queued(world, "ledger.notice_commitment_due") == []
+
+
+async def test_commitments_of_a_class_corrected_off_the_ledger_are_no_longer_chased(
+    world: World,
+) -> None:
+    """Staff correct B to A after the department was asked about the first commitment: no
+    alert follows, the second is never asked about, and nothing shows overdue."""
+    admin = await staff(world)
+    lead = await lead_deputy(world)
+    d = await departments(world)
+    seeded = await seed_answered(world, lead.id, d.lead)
+    ledger = world.services.ledger
+    world.clock.set(at(10))
+    assert await ledger.run_due() == 1
+    await admin.tap_data(ClassChosen(suggestion=seeded.id, code="A").pack())
+    assert (await suggestion_row(world, seeded.id))["outcome_class"] == "A"
+    for day in (17, 20, 28):
+        world.clock.set(at(day))
+        assert await ledger.run_due() == 0
+    assert await queued(world, "ledger.notice_commitment_silent") == []
+    assert len(await queued(world, "ledger.notice_commitment_due")) == 1
+    user = await world.services.users.get(admin.id)
+    assert user is not None
+    assert (await ledger.page(user, LedgerFilter(overdue=True), 0, 8)).total == 0
+    card = await ledger.card(user, seeded.id)
+    assert (card.status, card.overdue) == (None, False)
+    assert [p.overdue for p in card.promised] == [False, False]

@@ -10,12 +10,20 @@ from datetime import date, datetime
 
 import openpyxl
 
-from bot.runtime.buttons.ledger import ClassChosen, CorrectClass, CorrectSummary, LedgerCard
-from bot.services.ledger import LedgerFilter
+from bot.runtime.buttons.ledger import (
+    ClassChosen,
+    CorrectClass,
+    CorrectSummary,
+    LedgerCard,
+    LedgerList,
+)
+from bot.runtime.buttons.suggestion_rating import RateOpen
+from bot.services.ledger import LedgerFilter, LedgerStatus
 from bot.services.spreadsheets import TIME_FORMAT
+from tests.support.ledger_seed import add_answer, events, seed_answered
 from tests.support.people import Person
 from tests.support.projects import LANGS, alerts, deputy, staff, t
-from tests.support.scenarios import texts_of
+from tests.support.scenarios import shown_day, texts_of
 from tests.support.suggestion_seed import (
     seed_assignment,
     seed_department,
@@ -23,7 +31,6 @@ from tests.support.suggestion_seed import (
     seed_suggestion,
 )
 from tests.support.world import SHANGHAI, World
-from tests.test_ledger_seed import add_answer, events, seed_answered
 
 LOCALE = {"zh-hans": "zh_CN", "en": "en"}
 
@@ -125,10 +132,6 @@ async def district(world: World, lang: str) -> District:
             " WHERE id = ?",
             (s3.id,),
         )
-        await tx.execute(
-            "UPDATE suggestion_assignments SET state = 'ended' WHERE suggestion_id IN (?, ?)",
-            (s2.id, s3.id),
-        )
     s4 = await seed_suggestion(
         world, wang.id, title="关于增设社区养老驿站的建议", category="民生保障"
     )
@@ -174,6 +177,7 @@ def truth(person: Person) -> list[list[object]]:
 
     yes, no = w("ledger.yes"), w("ledger.no")
     done, not_done = w("ledger.promise_done"), w("ledger.promise_open")
+    met_on = datetime(2026, 11, 20)  # a date cell
     assigned = datetime(2026, 11, 2, 9, 0)
     due = datetime(2027, 2, 2)  # three months on: the last day, as a date
     header = [
@@ -192,10 +196,13 @@ def truth(person: Person) -> list[list[object]]:
             "on_time",
             "class",
             "met",
+            "met_on",
             "rating",
             "rehandled",
             "commitments",
+            "next_due",
             "progress",
+            "progress_on",
             "priority",
             "status",
             "overdue",
@@ -216,19 +223,28 @@ def truth(person: Person) -> list[list[object]]:
             datetime(2026, 11, 25, 15, 0),
             yes,
             "B 正在解决或列入计划逐步解决",
-            w("ledger.met_on", day="2026-11-20"),
+            yes,
+            met_on,
             None,
             no,
             w(
                 "ledger.promise_line",
                 n=1,
                 text="在学院路南口站台增设遮雨棚",
-                day="2026-11-20",
+                day=shown_day(person, date(2026, 11, 20)),
                 state=not_done,
             )
             + "\n"
-            + w("ledger.promise_line", n=2, text="增设候车座椅", day="2026-12-20", state=not_done),
-            w("ledger.progress_line", day="2026-11-24", text="=正在施工，预计月底完工"),
+            + w(
+                "ledger.promise_line",
+                n=2,
+                text="增设候车座椅",
+                day=shown_day(person, date(2026, 12, 20)),
+                state=not_done,
+            ),
+            datetime(2026, 11, 20),  # the next commitment due, a date cell
+            "=正在施工，预计月底完工",
+            datetime(2026, 11, 24),
             yes,
             w("ledger.status_open"),
             yes,
@@ -247,10 +263,19 @@ def truth(person: Person) -> list[list[object]]:
             yes,
             "B 正在解决或列入计划逐步解决",
             no,
+            None,
             w("suggestion.rating.satisfied"),
             no,
-            w("ledger.promise_line", n=1, text="疏通知春路雨水口", day="2026-11-15", state=done),
-            w("ledger.progress_line", day="2026-11-14", text="已疏通"),
+            w(
+                "ledger.promise_line",
+                n=1,
+                text="疏通知春路雨水口",
+                day=shown_day(person, date(2026, 11, 15)),
+                state=done,
+            ),
+            None,  # every commitment done
+            "已疏通",
+            datetime(2026, 11, 14),
             no,
             w("ledger.status_done"),
             no,
@@ -268,9 +293,12 @@ def truth(person: Person) -> list[list[object]]:
             datetime(2026, 11, 18, 10, 0),
             yes,
             "A 已解决或基本解决",
-            w("ledger.met_on", day="2026-11-20"),
+            yes,
+            met_on,
             w("suggestion.rating.basically"),
             yes,
+            None,
+            None,
             None,
             None,
             no,
@@ -292,7 +320,10 @@ def truth(person: Person) -> list[list[object]]:
             None,
             None,
             None,
+            None,
             no,
+            None,
+            None,
             None,
             None,
             no,
@@ -313,8 +344,11 @@ def truth(person: Person) -> list[list[object]]:
             no,
             "C 因条件限制留作参考",
             no,
+            None,
             w("ledger.unrated"),
             no,
+            None,
+            None,
             None,
             None,
             no,
@@ -341,11 +375,13 @@ async def test_the_xlsx_holds_every_suggestion_ever_assigned_as_seeded(
     assert rows_of(sheet) == truth(admin)
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.column_dimensions["P"].width == 50  # the commitments' wide column
+    assert sheet.column_dimensions["Q"].width == 50  # the commitments' wide column
     # text typed by people stays text, never a formula
-    assert (sheet["Q2"].value, sheet["Q2"].data_type) == ("2026-11-24 =正在施工，预计月底完工", "s")
+    assert (sheet["S2"].value, sheet["S2"].data_type) == ("=正在施工，预计月底完工", "s")
     assert {sheet.cell(r, 8).number_format for r in range(2, 7)} == {TIME_FORMAT}
-    assert sheet["I2"].number_format == "yyyy-mm-dd"
+    # the deadline, the meeting, the next commitment and the progress: real date cells
+    for cell in ("I2", "N2", "R2", "T2"):
+        assert (sheet[cell].number_format, sheet[cell].is_date) == ("yyyy-mm-dd", True), cell
     caption = world.api.calls_to("sendDocument")[0].params["caption"]
     assert caption == t(admin, "ledger.caption")
 
@@ -451,6 +487,12 @@ async def test_the_card_shows_the_suggestion_answer_and_commitments(
             category="城市建设",
         ),
         t(admin, "ledger.card_departments", lead="区交通委员会", co="区城市管理委员会"),
+        t(  # the answer's deadline as its last day, never "00:00 of the next"
+            admin,
+            "ledger.card_dates",
+            assigned=texts.date(datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)),
+            due=shown_day(admin, date(2027, 2, 2)),
+        ),
         t(
             admin,
             "ledger.card_commitment",
@@ -585,3 +627,50 @@ async def test_the_list_pages_eight_at_a_time(world: World) -> None:
     await admin.tap(next(b for b in admin.buttons() if b.startswith("JY2026-0002")))
     await admin.tap(t(admin, "ledger.back"))
     assert listed(admin) == ["JY2026-0003", "JY2026-0002", "JY2026-0001"]
+    # a page past the end (a stale button) shows the last one, with the counts of them all
+    beyond = LedgerList(
+        status=LedgerStatus.ALL, department=0, cls="", overdue=False, priority=False, page=500
+    )
+    await admin.tap_data(beyond.pack())
+    assert listed(admin) == ["JY2026-0003", "JY2026-0002", "JY2026-0001"]
+    assert admin.last.startswith(t(admin, "ledger.title", total=11, open=0, done=0))
+
+
+@LANGS
+async def test_a_closed_suggestion_keeps_the_departments_that_handled_it(
+    world: World, lang: str
+) -> None:
+    """Closing ends no assignment: the card and the .xlsx show the departments handling it
+    when it closed, never a co-handling one a reassignment had replaced."""
+    admin = await staff(world, lang)
+    wang = await deputy(world, 6001, lang, "王代表")
+    transport = await seed_department(world, "区交通委员会")
+    city = await seed_department(world, "区城市管理委员会")
+    water = await seed_department(world, "区水务局")
+    seeded = await seed_answered(world, wang.id, transport, [city], outcome="A", promises=())
+    async with world.db.transaction() as tx:  # 区水务局 co-handles instead (a reassignment)
+        await tx.execute(
+            "UPDATE suggestion_assignments SET state = 'ended'"
+            " WHERE suggestion_id = ? AND department_id = ?",
+            (seeded.id, city),
+        )
+        await tx.execute(
+            "INSERT INTO suggestion_assignments (suggestion_id, department_id, lead, assigned_at)"
+            " VALUES (?, ?, 0, '2026-11-03T01:00:00+00:00')",
+            (seeded.id, water),
+        )
+    await wang.tap_data(RateOpen(suggestion=seeded.id, fresh=True).pack())
+    await wang.tap(t(wang, "suggestion.rating.satisfied"))
+    await wang.tap(t(wang, "rating.confirm"))
+    row = (await world.rows("SELECT state FROM suggestions WHERE id = ?", (seeded.id,)))[0]
+    assert row["state"] == "closed"
+
+    await admin.send("/ledger")
+    await admin.tap(next(b for b in admin.buttons() if b.startswith("JY2026-0001")))
+    departments = t(admin, "ledger.card_departments", lead="区交通委员会", co="区水务局")
+    assert departments in admin.last
+    await admin.tap(t(admin, "ledger.back"))
+    await admin.tap(t(admin, "ledger.export"))
+    sheet = openpyxl.load_workbook(io.BytesIO(documents(world, admin.id)[0])).active
+    assert sheet is not None
+    assert [(r[5], r[6]) for r in rows_of(sheet)[1:]] == [("区交通委员会", "区水务局")]

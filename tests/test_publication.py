@@ -1,19 +1,22 @@
 """建议公开: answered suggestions whose lead deputy agreed are posted to the public channel
 (title, proposals, department, answer summary, class) through the outbox; a correction by
 staff, or the answer after re-handling, edits the post (or, still queued, it goes out with
-the new text); nothing is posted without consent or without a channel."""
+the new text); a post the channel refused is tried again once a day, a few times; nothing is
+posted without consent or without a channel."""
 
 from __future__ import annotations
 
 import json
 from html import escape
+from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from bot.runtime.buttons.ledger import ClassChosen, CorrectSummary
-from tests.support.projects import staff
-from tests.support.world import World
-from tests.test_ledger_seed import (
+from bot.services.ledger import POST_PROPOSALS, POST_SUMMARY, REPOSTS
+from storage.db import migrate, migration_files
+from tests.support.ledger_seed import (
     SUMMARY,
     Answered,
     add_answer,
@@ -24,6 +27,9 @@ from tests.test_ledger_seed import (
     seed_answered,
     suggestion_row,
 )
+from tests.support.projects import staff
+from tests.support.telegram_html import parse_html, utf16_length
+from tests.support.world import World
 
 CHANNEL = -1001234567890
 PUBLISHING = pytest.mark.world(publication_channel_id=CHANNEL)
@@ -82,10 +88,17 @@ async def test_an_answer_the_deputy_agreed_to_publish_is_posted_once(world: Worl
     assert channel_messages(world) == [post_text(world, number)]
     post = (await world.rows("SELECT * FROM outbox WHERE id = ?", (row["channel_outbox_id"],)))[0]
     assert post["state"] == "sent"
-    assert (
-        json.loads(post["params"])["message_id"]
-        == world.api.chat_messages(CHANNEL)[0]["message_id"]
-    )
+    assert post["message_id"] == world.api.chat_messages(CHANNEL)[0]["message_id"]
+    # the post's parameters are its words only: the link to the message is a column
+    assert set(json.loads(post["params"])) == {
+        "number",
+        "title",
+        "proposals",
+        "department",
+        "outcome",
+        "summary",
+    }
+    assert row["posted_answer_id"] == seeded.answer_id
     assert "王代表" not in channel_messages(world)[0]  # no personal data
 
 
@@ -126,6 +139,25 @@ async def test_staff_corrections_edit_the_post(world: World) -> None:
     assert len(channel_calls(world, "sendMessage")) == 1  # one post in all
     # nothing more for the sweep to do
     assert await world.services.ledger.run_due() == 0
+
+
+@PUBLISHING
+async def test_an_edit_in_a_channel_the_bot_left_fails_and_the_post_stays(world: World) -> None:
+    world.api.add_channel(CHANNEL)
+    admin = await staff(world)
+    seeded, number = await published(world)
+    await world.services.ledger.run_due()
+    await world.outbox.drain()
+    world.api.remove_channel(CHANNEL)  # no longer an administrator there
+    await admin.tap_data(CorrectSummary(suggestion=seeded.id).pack())
+    await admin.send("更正后的答复摘要。")
+    await world.outbox.drain()
+    post_id = (await suggestion_row(world, seeded.id))["channel_outbox_id"]
+    edits = await world.rows("SELECT state, reason FROM outbox WHERE post_of = ?", (post_id,))
+    assert edits == [{"state": "failed", "reason": "Chat not found"}]
+    assert channel_messages(world) == [post_text(world, number)]  # as first posted
+    assert (await post_row(world, seeded.id))["state"] == "sent"
+    assert await world.services.ledger.run_due() == 0  # a sent post is never posted again
 
 
 @PUBLISHING
@@ -171,20 +203,188 @@ async def test_the_answer_after_rehandling_edits_the_post(world: World) -> None:
     assert len(channel_calls(world, "editMessageText")) == 1
 
 
+async def post_row(world: World, suggestion_id: int) -> dict[str, object]:
+    row = await suggestion_row(world, suggestion_id)
+    found = await world.rows(
+        "SELECT id, state, reason, reposts, message_id FROM outbox WHERE id = ?",
+        (row["channel_outbox_id"],),
+    )
+    return found[0]
+
+
 @PUBLISHING
-async def test_a_channel_the_bot_is_not_in_fails_the_post_and_a_correction_posts_anew(
+async def test_a_post_the_channel_refused_is_tried_again_once_a_day_a_few_times(
+    world: World,
+) -> None:
+    """The bot is not in the channel yet: the post fails; the sweep queues the same post
+    again a day later (not sooner), up to REPOSTS times, then gives up."""
+    seeded, _ = await published(world)
+    ledger = world.services.ledger
+    assert await ledger.run_due() == 1
+    await world.outbox.drain()
+    first = await post_row(world, seeded.id)
+    assert (first["state"], first["reason"], first["reposts"]) == ("failed", "Chat not found", 0)
+    assert await ledger.run_due() == 0  # not again within the day
+    for attempt in range(1, REPOSTS + 1):
+        world.clock.advance(hours=23)
+        assert await ledger.run_due() == 0
+        world.clock.advance(hours=1)
+        assert await ledger.run_due() == 1
+        await world.outbox.drain()
+        again = await post_row(world, seeded.id)
+        assert (again["id"], again["state"], again["reposts"]) == (first["id"], "failed", attempt)
+    world.clock.advance(days=2)
+    assert await ledger.run_due() == 0  # given up after REPOSTS
+    assert channel_messages(world) == []
+
+
+@PUBLISHING
+async def test_a_failed_post_goes_out_when_the_bot_joins_the_channel(world: World) -> None:
+    seeded, number = await published(world)
+    ledger = world.services.ledger
+    await ledger.run_due()
+    await world.outbox.drain()
+    world.api.add_channel(CHANNEL)  # the bot made an admin of the channel since
+    world.clock.advance(days=1)
+    assert await ledger.run_due() == 1
+    await world.outbox.drain()
+    assert channel_messages(world) == [post_text(world, number)]
+    sent = await post_row(world, seeded.id)
+    assert (sent["state"], sent["reposts"]) == ("sent", 1)
+    assert sent["message_id"] == world.api.chat_messages(CHANNEL)[0]["message_id"]
+    assert [kind for kind, _ in await events(world, seeded.id)].count("published") == 1
+
+
+@PUBLISHING
+async def test_a_correction_of_a_failed_post_queues_it_again_with_the_new_text(
     world: World,
 ) -> None:
     admin = await staff(world)
     seeded, number = await published(world)
     await world.services.ledger.run_due()
     await world.outbox.drain()
-    first = (await suggestion_row(world, seeded.id))["channel_outbox_id"]
-    failed = (await world.rows("SELECT state, reason FROM outbox WHERE id = ?", (first,)))[0]
-    assert failed == {"state": "failed", "reason": "Chat not found"}
-    world.api.add_channel(CHANNEL)  # the bot made an admin of the channel since
+    first = await post_row(world, seeded.id)
+    assert first["state"] == "failed"
+    world.api.add_channel(CHANNEL)
     await admin.tap_data(CorrectSummary(suggestion=seeded.id).pack())
     await admin.send("更正后的答复摘要。")
     await world.outbox.drain()
-    assert (await suggestion_row(world, seeded.id))["channel_outbox_id"] != first
+    again = await post_row(world, seeded.id)
+    assert (again["id"], again["state"], again["reposts"]) == (first["id"], "sent", 1)
     assert channel_messages(world) == [post_text(world, number, "更正后的答复摘要。")]
+
+
+@PUBLISHING
+async def test_the_edit_of_a_post_that_never_went_out_is_skipped_not_sent(world: World) -> None:
+    """Staff correct the answer while its post is being sent; the send then fails (the bot is
+    not in the channel): the edit is skipped, and the post, queued again a day later, says
+    the corrected text."""
+    admin = await staff(world)
+    await world.outbox.drain()
+    await world.outbox.stop()  # the dispatcher is not sending: the post stays queued
+    seeded, number = await published(world)
+    await world.services.ledger.run_due()
+    post_id = (await suggestion_row(world, seeded.id))["channel_outbox_id"]
+    async with world.db.transaction() as tx:  # claimed by the dispatcher, being sent
+        await tx.execute("UPDATE outbox SET state = 'sending' WHERE id = ?", (post_id,))
+    await admin.tap_data(CorrectSummary(suggestion=seeded.id).pack())
+    await admin.send("更正后的答复摘要。")
+    edits = await world.rows("SELECT id, state FROM outbox WHERE post_of = ?", (post_id,))
+    assert [e["state"] for e in edits] == ["queued"]
+    async with world.db.transaction() as tx:  # the send failed: "chat not found"
+        await tx.execute(
+            "UPDATE outbox SET state = 'failed', reason = 'Chat not found' WHERE id = ?",
+            (post_id,),
+        )
+    await world.crash_and_restart()
+    await world.outbox.drain()
+    edit = await world.rows(
+        "SELECT state, reason, sent_at FROM outbox WHERE id = ?", (edits[0]["id"],)
+    )
+    assert edit[0] == {
+        "state": "skipped",
+        "reason": f"post {post_id} was not sent",
+        "sent_at": None,
+    }
+    assert channel_calls(world, "editMessageText") == []
+    world.api.add_channel(CHANNEL)
+    world.clock.advance(days=1)
+    assert await world.services.ledger.run_due() == 1
+    await world.outbox.drain()
+    assert channel_messages(world) == [post_text(world, number, "更正后的答复摘要。")]
+
+
+@PUBLISHING
+async def test_a_post_full_of_emoji_stays_within_telegrams_4096_utf16_units(
+    world: World,
+) -> None:
+    """Telegram counts UTF-16 code units: an emoji is two. The proposals and the summary,
+    clipped by that measure, leave the post within the limit (the fake API refuses more)."""
+    world.api.add_channel(CHANNEL)
+    lead = await lead_deputy(world)
+    d = await departments(world)
+    wide = "🌧️遮雨棚" * 1000  # 4 characters, 6 UTF-16 units each time
+    seeded = await seed_answered(
+        world,
+        lead.id,
+        d.lead,
+        title="关于遮雨棚的建议🌧",
+        proposals=wide,
+        summary=wide,
+        publish=True,
+    )
+    assert await world.services.ledger.run_due() == 1
+    await world.outbox.drain()
+    assert (await post_row(world, seeded.id))["state"] == "sent"
+    shown = parse_html(channel_messages(world)[0])
+    assert utf16_length(shown) <= 4096
+    assert "…" in shown
+    assert POST_PROPOSALS + POST_SUMMARY < 4096
+
+
+async def test_posts_queued_before_migration_0011_keep_their_link(tmp_path: Path) -> None:
+    """A post, its edit and the answer it showed kept in the parameters by the previous
+    version are moved into the columns."""
+    old, new = tmp_path / "before", tmp_path / "with_0011"
+    for folder, last in ((old, 10), (new, 11)):
+        folder.mkdir()
+        for number, name, sql in migration_files():
+            if number <= last:
+                (folder / name).write_text(sql, encoding="utf-8")
+    path = tmp_path / "bot.db"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        await migrate(conn, old)
+        await conn.execute("PRAGMA foreign_keys=OFF")  # only the rows that matter here
+        await conn.execute(
+            "INSERT INTO suggestion_answers (id, suggestion_id, round, department_id,"
+            " outcome_class, met_deputy, summary, recorded_by, answered_at, on_time)"
+            " VALUES (7, 3, 1, 1, 'B', 0, '摘要', 1, '2026-11-25T07:00:00+00:00', 1)"
+        )
+        await conn.execute(
+            "INSERT INTO suggestions (id, number, lead_deputy_id, title, reason, proposals,"
+            " category, publish, state, created_at, updated_at, channel_outbox_id)"
+            " VALUES (3, 'JY2026-0003', 1, '题', '由', '议', '类', 1, 'answered',"
+            " '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', 1)"
+        )
+        await conn.executemany(
+            "INSERT INTO outbox (id, chat_id, message_key, params, state, not_before,"
+            " created_at) VALUES (?, -100, 'ledger.post', ?, ?, '2026-11-26T00:00:00+00:00',"
+            " '2026-11-26T00:00:00+00:00')",
+            [
+                (1, '{"title": "题", "answer_id": 7, "post": 0, "message_id": 55}', "sent"),
+                (2, '{"title": "新题", "answer_id": 7, "post": 1}', "queued"),
+                (3, '{"number": "JY2026-0001"}', "sent"),  # a notice: untouched
+            ],
+        )
+        await conn.execute("PRAGMA foreign_keys=ON")
+        assert await migrate(conn, new) == ["0011_outbox_posts.sql"]
+        rows = await conn.execute_fetchall(
+            "SELECT id, params, message_id, post_of FROM outbox ORDER BY id"
+        )
+        assert [tuple(r) for r in rows] == [
+            (1, '{"title":"题"}', 55, None),
+            (2, '{"title":"新题"}', None, 1),
+            (3, '{"number": "JY2026-0001"}', None, None),
+        ]
+        linked = await conn.execute_fetchall("SELECT posted_answer_id FROM suggestions")
+        assert [tuple(r) for r in linked] == [(7,)]

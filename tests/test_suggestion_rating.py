@@ -4,6 +4,7 @@ re-handled answer rated 满意 closes it; every bad input and forged button refu
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, datetime, time, timedelta
 
@@ -12,13 +13,7 @@ import pytest
 
 from bot.runtime.buttons.suggestion_rating import RateChoose, RateConfirm, RateOpen
 from storage.models import SuggestionRating
-from tests.support.opinions import send_quick_opinion, voter_with_station
-from tests.support.people import Person
-from tests.support.projects import LANGS, alerts, deputy, staff, t
-from tests.support.scenarios import shown_day, texts_of
-from tests.support.suggestion_seed import seed_assignment, seed_suggestion
-from tests.support.world import SHANGHAI, World
-from tests.test_ledger_seed import (
+from tests.support.ledger_seed import (
     ANSWERED_AT,
     SUMMARY,
     add_answer,
@@ -29,6 +24,12 @@ from tests.test_ledger_seed import (
     seed_answered,
     suggestion_row,
 )
+from tests.support.opinions import send_quick_opinion, voter_with_station
+from tests.support.people import Person
+from tests.support.projects import LANGS, alerts, deputy, staff, t
+from tests.support.scenarios import shown_day, texts_of
+from tests.support.suggestion_seed import seed_assignment, seed_suggestion
+from tests.support.world import SHANGHAI, World
 
 TITLE = "关于增设学院路公交站台遮雨棚的建议"
 COMMENT = "答复没有说明<遮雨棚>何时开工 & 由谁负责。"
@@ -126,8 +127,9 @@ async def test_rated_unsatisfied_it_is_handled_again_and_everyone_hears(
     await lead.tap(t(lead, "rating.confirm_rehandle"))
     now = world.clock.now()
     due = datetime(2027, 1, 27, 0, 0, tzinfo=SHANGHAI)  # the end of 2027-01-26: two months on
+    due_on = date(2027, 1, 26)  # what everyone is told: the last day, never "00:00 of the 27th"
     assert lead.last == head(lead, number, "rehandling") + "\n\n" + t(
-        lead, "rating.rehandling_asked", due=texts.datetime(due)
+        lead, "rating.rehandling_asked", due=shown_day(lead, due_on)
     )
     row = await suggestion_row(world, seeded.id)
     assert (row["state"], row["rating"], row["rehandled"]) == ("rehandling", "unsatisfied", 1)
@@ -156,7 +158,7 @@ async def test_rated_unsatisfied_it_is_handled_again_and_everyone_hears(
             number=number,
             title=TITLE,
             comment=escaped,
-            due_at=texts_of(liaison).datetime(due),
+            due_on=shown_day(liaison, due_on),
         )
         got = [o for o in world.api.outputs if o.chat_id == liaison.id]
         assert [o.text for o in got] == [notice]
@@ -170,7 +172,7 @@ async def test_rated_unsatisfied_it_is_handled_again_and_everyone_hears(
         number=number,
         title=TITLE,
         comment=escaped,
-        due_at=texts_of(admin).datetime(due),
+        due_on=shown_day(admin, due_on),
     )
     voter_notice = [o for o in world.api.outputs if o.chat_id == voter.id][-1]
     assert voter_notice.text == t(
@@ -178,7 +180,7 @@ async def test_rated_unsatisfied_it_is_handled_again_and_everyone_hears(
         "rating.notice_voters_rehandling",
         number=number,
         title=TITLE,
-        due_at=texts_of(voter).datetime(due),
+        due_on=shown_day(voter, due_on),
     )
     assert "遮雨棚>何时" not in voter_notice.text  # never the deputy's comment
     cosigner_notice = [o for o in world.api.outputs if o.chat_id == cosigner.id][-1]
@@ -238,11 +240,11 @@ async def test_the_answer_after_rehandling_rated_satisfied_closes_it(
     assert (row["state"], row["rating"], row["rehandled"]) == ("closed", "satisfied", 1)
     assert row["closed_at"] == row["rated_at"] == row["updated_at"]
     assert row["rating_comment"] == ""
-    assert (await events(world, seeded.id))[-1] == ("rated", "satisfied")
+    assert (await events(world, seeded.id))[-1] == ("rated", "")  # the label says "rated"
     states = await world.rows(
         "SELECT state FROM suggestion_assignments WHERE suggestion_id = ?", (seeded.id,)
     )
-    assert states == [{"state": "ended"}]  # closed: off the department's list
+    assert states == [{"state": "active"}]  # closed: the department that handled it stays
     assert second.answer_id != seeded.answer_id
 
     await world.outbox.drain()
@@ -279,7 +281,7 @@ async def test_each_rating_without_rehandling_closes_with_it(world: World, ratin
     await lead.tap(t(lead, "rating.confirm_close" if rating == "unsatisfied" else "rating.confirm"))
     row = await suggestion_row(world, seeded.id)
     assert (row["state"], row["rating"], row["rehandled"]) == ("closed", rating, 0)
-    assert (await events(world, seeded.id))[-1] == ("rated", rating)
+    assert (await events(world, seeded.id))[-1] == ("rated", "")
 
 
 @LANGS
@@ -387,6 +389,10 @@ async def test_the_rating_deadline_counts_official_working_days_across_national_
     world.clock.set(datetime(2026, 10, 19, 0, 5, tzinfo=SHANGHAI))  # Monday: 3 left
     assert await feedback.run_due() == 1
     assert await feedback.run_due() == 0  # once
+    # nothing more is due: the sweep only reads (it finishes while another writer holds the
+    # database, which a write transaction would wait for)
+    async with world.db.transaction():
+        assert await asyncio.wait_for(feedback.run_due(), 2) == 0
     reminders = await queued(world, "rating.reminder")
     assert len(reminders) == 1 and reminders[0]["chat_id"] == lead.id
     # held through the quiet hours
@@ -419,9 +425,14 @@ async def test_the_rating_deadline_counts_official_working_days_across_national_
         t(lead, "rating.too_late", day=shown_day(lead, last))
     ]
 
-    world.clock.set(deadline + timedelta(minutes=5))
+    world.clock.set(deadline + timedelta(minutes=5))  # the sweep at 00:05
     assert await feedback.run_due() == 2  # the deputy and the one voter
     assert await feedback.run_due() == 0
+    # told when the quiet hours end, not at midnight
+    morning = datetime.combine(last + timedelta(days=1), time(7), tzinfo=SHANGHAI)
+    for key in ("rating.notice_closed_unrated", "rating.notice_voters_closed"):
+        held = await queued(world, key)
+        assert [datetime.fromisoformat(r["not_before"]) for r in held] == [morning], key
     row = await suggestion_row(world, seeded.id)
     assert (row["state"], row["rating"], row["rated_at"]) == ("closed", None, None)
     assert datetime.fromisoformat(row["closed_at"]) == world.clock.now()

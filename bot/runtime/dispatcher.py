@@ -21,13 +21,21 @@ from bot.runtime.progress import show_progress
 from bot.services import Services
 from bot.services.outbox import NoticeButton
 from storage.models import BroadcastState, OutboxItem
-from storage.repos.outbox import BLOCKED, POST, OutboxRepo
+from storage.repos.outbox import BLOCKED, Claimed, OutboxRepo
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 300
 CATCH_UP_SLOTS = 2
+
+
+class Dropped(Exception):
+    """A row not to be sent after all (the edit of a post that never went out): skipped."""
+
+
+class NotYet(Exception):
+    """A row to send a little later (the edit of a post still on its way): retried."""
 
 
 class SendRate:
@@ -183,7 +191,7 @@ class OutboxDispatcher:
         self._in_flight.discard(task)
         self._slots.release()
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _deliver(self, item: Claimed) -> None:
         now = self.services.clock.now
         try:
             if item.user_active is False:
@@ -195,8 +203,13 @@ class OutboxDispatcher:
             if item.broadcast_id is not None and not await self._broadcast_running(item):
                 return
             await self.rate.chat(item.chat_id)
-            await self._send(item)
-            await self.repo.finish(item.id, "sent", now())
+            message_id = await self._send(item)
+            await self.repo.finish(item.id, "sent", now(), message_id=message_id)
+        except Dropped as exc:
+            await self.repo.finish(item.id, "skipped", now(), str(exc))
+        except NotYet as exc:
+            delay = min(2 ** (item.attempts + 1), MAX_BACKOFF_SECONDS)
+            await self.repo.retry_later(item.id, now() + timedelta(seconds=delay), str(exc))
         except RetryAfter as exc:
             self.retry_afters += 1
             self.rate.pause(retry_after_seconds(exc))
@@ -234,41 +247,47 @@ class OutboxDispatcher:
             return False
         return True
 
-    async def _send(self, item: OutboxItem) -> None:
+    async def _send(self, item: Claimed) -> int:
+        """Send the row; returns the id of the message it became (or edited)."""
         if item.broadcast_id is not None:
             if item.photo:
-                await self.bot.send_photo(item.chat_id, item.photo, caption=item.text or None)
+                sent = await self.bot.send_photo(
+                    item.chat_id, item.photo, caption=item.text or None
+                )
             elif item.document:
-                await self.bot.send_document(item.chat_id, item.document, caption=item.text or None)
+                sent = await self.bot.send_document(
+                    item.chat_id, item.document, caption=item.text or None
+                )
             else:
-                await self.bot.send_message(item.chat_id, item.text or "")
-            return
+                sent = await self.bot.send_message(item.chat_id, item.text or "")
+            return sent.message_id
         texts = self.services.i18n.texts(item.locale)
         params = render_params(texts, item.params)
         markup = notice_markup(texts, item.buttons)
         text = texts(item.message_key or "", **params)
-        post = item.params.get(POST)  # a post to a channel, or an edit of one (Outbox.post)
-        if not isinstance(post, int) or isinstance(post, bool):
-            await self.bot.send_message(item.chat_id, text, reply_markup=markup)
-        elif post == 0:
-            sent = await self.bot.send_message(item.chat_id, text, reply_markup=markup)
-            await self.repo.keep_message(item.id, sent.message_id)
-        else:
-            posted = await self.repo.posted_message(post)
-            if posted is None or posted[0] in ("failed", "skipped"):
-                log.warning(
-                    "outbox: post %s was never sent; its correction %s is dropped", post, item.id
-                )
-                return
-            if posted[1] is None:  # the post itself is still on its way: edit it later
-                raise NetworkError(f"post {post} is not sent yet")
-            try:
-                await self.bot.edit_message_text(
-                    text, chat_id=item.chat_id, message_id=posted[1], reply_markup=markup
-                )
-            except BadRequest as exc:
-                if "not modified" not in exc.message.lower():
-                    raise
+        if item.post_of is not None:  # the edit of a post to a channel (Outbox.post)
+            return await self._edit_post(item, item.post_of, text, markup)
+        sent = await self.bot.send_message(item.chat_id, text, reply_markup=markup)
+        return sent.message_id
+
+    async def _edit_post(
+        self, item: OutboxItem, post_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> int:
+        """Edit the message post `post_id` became; while the post is still on its way, later;
+        when it never went out, not at all (it says the same once queued again)."""
+        posted = await self.repo.posted(post_id)
+        if posted is None or posted.state in ("failed", "skipped"):
+            raise Dropped(f"post {post_id} was not sent")
+        if posted.message_id is None:
+            raise NotYet(f"post {post_id} is not sent yet")
+        try:
+            await self.bot.edit_message_text(
+                text, chat_id=item.chat_id, message_id=posted.message_id, reply_markup=markup
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+        return posted.message_id
 
     async def report_progress(self, force: bool = False) -> None:
         """Edit each unfinished broadcast's progress message, at most every few seconds."""

@@ -15,7 +15,7 @@ from docx.oxml.ns import nsdecls
 
 from bot.i18n import N_, Texts
 from bot.services.calendar import TURN_LABELS
-from bot.services.consultation_documents import _paragraph, _set_fonts
+from bot.services.consultation_documents import paragraph_xml, set_east_asian_fonts
 from bot.services.spreadsheets import xml_safe
 from bot.services.text import clip
 from storage.models import TurnKind
@@ -34,21 +34,22 @@ SECTIONS = (
     N_("account.section_plan"),
 )
 ROLE_LABELS = {True: N_("account.role_lead"), False: N_("account.role_cosigner")}
-# The tables' columns: the cells `missed_cells` and `suggestion_cells` give, in order.
+# The tables' columns: the cells `missed_cells` and `suggestion_cells` give, in order, each
+# with its share of the text's width (the title and the reason wide, a role narrow).
 MISSED_COLUMNS = (
-    N_("account.col_date"),
-    N_("account.col_kind"),
-    N_("account.col_station"),
-    N_("account.col_reason"),
+    (N_("account.col_date"), 2),
+    (N_("account.col_kind"), 2),
+    (N_("account.col_station"), 3),
+    (N_("account.col_reason"), 5),
 )
 SUGGESTION_COLUMNS = (
-    N_("account.col_number"),
-    N_("account.col_title"),
-    N_("account.col_role"),
-    N_("account.col_state"),
-    N_("account.col_department"),
-    N_("account.col_class"),
-    N_("account.col_rating"),
+    (N_("account.col_number"), 3),
+    (N_("account.col_title"), 7),
+    (N_("account.col_role"), 2),
+    (N_("account.col_state"), 2),
+    (N_("account.col_department"), 3),
+    (N_("account.col_class"), 4),
+    (N_("account.col_rating"), 2),
 )
 PLAN_LINES = 12  # empty paragraphs under part 6, for the deputy to write in
 TITLE_SEPARATOR = "、"
@@ -150,7 +151,7 @@ def suggestion_cells(texts: Texts, account: AnnualAccount, item: AccountSuggesti
         texts(ROLE_LABELS[item.lead]),
         texts(f"suggestion.state.{item.state}"),
         item.department or "",
-        account.class_label(item.outcome_class),
+        account.class_label(item),
         texts(f"suggestion.rating.{item.rating}") if item.rating else "",
     ]
 
@@ -222,17 +223,23 @@ def _cell(text: str, width: int, *, bold: bool = False) -> str:
     )
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A bordered table (the template's Table Grid) with a bold header row."""
-    width = TEXT_WIDTH // len(header)
-    grid = "".join(f'<w:gridCol w:w="{width}"/>' for _ in header)
-    head = "<w:tr>" + "".join(_cell(label, width, bold=True) for label in header) + "</w:tr>"
+def _table(columns: Sequence[tuple[str, int]], rows: Sequence[Sequence[str]]) -> str:
+    """A bordered table (the template's Table Grid): each column its share of the text's
+    width, and a bold header row that repeats at the top of every page it runs over."""
+    total = sum(share for _, share in columns)
+    widths = [TEXT_WIDTH * share // total for _, share in columns]
+    grid = "".join(f'<w:gridCol w:w="{width}"/>' for width in widths)
+    labels = [label for label, _ in columns]
+    head = "".join(_cell(label, w, bold=True) for label, w in zip(labels, widths, strict=True))
     body = "".join(
-        "<w:tr>" + "".join(_cell(value, width) for value in values) + "</w:tr>" for values in rows
+        "<w:tr>" + "".join(_cell(v, w) for v, w in zip(values, widths, strict=True)) + "</w:tr>"
+        for values in rows
     )
     return (
-        '<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="0" w:type="auto"/>'
-        f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{head}{body}</w:tbl>"
+        '<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+        f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
+        f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
+        f"<w:tr><w:trPr><w:tblHeader/></w:trPr>{head}</w:tr>{body}</w:tbl>"
     )
 
 
@@ -240,38 +247,38 @@ def docx(account: AnnualAccount, texts: Texts) -> bytes:
     """The account as an editable .docx: the title, then the six parts as Heading 1s, the
     turns missed and the suggestions as tables, part 6 left blank for the deputy."""
     heading = title(texts, account)
-    parts = [_paragraph(heading, "Title")]
+    parts = [paragraph_xml(heading, "Title")]
     note = as_of(texts, account)
     if note:
-        parts.append(_paragraph(note))
+        parts.append(paragraph_xml(note))
 
     def part(index: int, lines: Sequence[str]) -> None:
-        parts.append(_paragraph(texts(SECTIONS[index]), "Heading1"))
-        parts.extend(_paragraph(line) for line in lines)
+        parts.append(paragraph_xml(texts(SECTIONS[index]), "Heading1"))
+        parts.extend(paragraph_xml(line) for line in lines)
 
     part(0, basic_lines(texts, account))
     part(1, meeting_lines(texts, account))
     if account.missed:
-        header = [texts(label) for label in MISSED_COLUMNS]
-        parts.append(_table(header, [missed_cells(texts, t) for t in account.missed]))
+        columns = [(texts(label), share) for label, share in MISSED_COLUMNS]
+        parts.append(_table(columns, [missed_cells(texts, t) for t in account.missed]))
     part(2, contact_lines(texts, account))
     if account.contact.done:
-        parts.append(_paragraph(texts("account.done_head")))
+        parts.append(paragraph_xml(texts("account.done_head")))
         parts += [
-            _paragraph(texts("account.done_line", number=number, text=done))
+            paragraph_xml(texts("account.done_line", number=number, text=done))
             for number, done in enumerate(account.contact.done, 1)
         ]
     part(3, [suggestion_summary(texts, account)])
     if account.suggestions:
-        header = [texts(label) for label in SUGGESTION_COLUMNS]
+        columns = [(texts(label), share) for label, share in SUGGESTION_COLUMNS]
         parts.append(
-            _table(header, [suggestion_cells(texts, account, s) for s in account.suggestions])
+            _table(columns, [suggestion_cells(texts, account, s) for s in account.suggestions])
         )
     part(4, supervision_lines(texts, account))
     part(5, [""] * PLAN_LINES)
 
     document = Document()
-    _set_fonts(document)
+    set_east_asian_fonts(document)
     document.core_properties.title = xml_safe(heading)
     section = document.element.body[-1]  # the section properties stay last
     fragment = parse_xml(f"<w:body {nsdecls('w')}>{''.join(parts)}</w:body>")

@@ -24,7 +24,14 @@ from pydantic import BaseModel
 from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
-from bot.services.ballot_rules import CHOICE_LABELS, OUTCOME_LABELS, Choice, Outcome, verdict
+from bot.services.ballot_rules import (
+    CHOICE_LABELS,
+    OUTCOME_LABELS,
+    Choice,
+    Outcome,
+    rating_base,
+    verdict,
+)
 from bot.services.ballots import CLOSES_AT
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.deputy_notices import QuietHours
@@ -34,7 +41,7 @@ from bot.services.text import clean
 from bot.services.typed_dates import YearDirection, parse_date
 from bot.settings import Settings
 from storage import Database, Tx
-from storage.models import AccountRating, BallotState, User
+from storage.models import AccountRating, BallotState, SuggestionRating, User
 from storage.repos.accounts import AccountRatingRepo, AccountRepo, RatingCounts
 from storage.repos.accounts import DeputyFacts as DeputyFacts  # the handlers' too
 
@@ -43,19 +50,13 @@ NAME_MATCHES = 10  # deputies listed for a name typed
 YEARS_OFFERED = 2  # this year and the last: an account is given at the turn of the year
 
 
-class AccountChoice(StrEnum):
-    """What a voter marks, as account_rating_tallies stores it."""
-
-    SATISFIED = "satisfied"  # 满意
-    BASICALLY = "basically"  # 基本满意
-    UNSATISFIED = "unsatisfied"  # 不满意
-
-
-# The same choices as a project rating's, so the verdict rule and the words are theirs.
+# What a voter marks: 满意 / 基本满意 / 不满意, as a suggestion's rating and as
+# account_rating_tallies stores it. The same choices as a project rating's, so the verdict rule
+# and the words are theirs.
 BALLOT_CHOICES = {
-    AccountChoice.SATISFIED: Choice.SATISFIED,
-    AccountChoice.BASICALLY: Choice.BASIC,
-    AccountChoice.UNSATISFIED: Choice.UNSATISFIED,
+    SuggestionRating.SATISFIED: Choice.SATISFIED,
+    SuggestionRating.BASICALLY: Choice.BASIC,
+    SuggestionRating.UNSATISFIED: Choice.UNSATISFIED,
 }
 LABELS = {choice: CHOICE_LABELS[ballot] for choice, ballot in BALLOT_CHOICES.items()}
 
@@ -105,24 +106,24 @@ class Outcomes:
     verdict: Outcome | None  # None while open: no result before the close
 
     @property
-    def by_choice(self) -> dict[AccountChoice, int]:
-        c = self.counts
-        return {
-            AccountChoice.SATISFIED: c.satisfied,
-            AccountChoice.BASICALLY: c.basically,
-            AccountChoice.UNSATISFIED: c.unsatisfied,
-        }
+    def by_choice(self) -> dict[SuggestionRating, int]:
+        return counted(self.counts)
+
+
+def counted(counts: RatingCounts) -> dict[SuggestionRating, int]:
+    """The tallies by choice."""
+    return {
+        SuggestionRating.SATISFIED: counts.satisfied,
+        SuggestionRating.BASICALLY: counts.basically,
+        SuggestionRating.UNSATISFIED: counts.unsatisfied,
+    }
 
 
 def rating_verdict(counts: RatingCounts, base: str, share: float) -> Outcome:
     """The project ratings' rule on an account's counts: more than `share` of the base
     (everyone entitled, or those who voted) 满意 → 满意, and so on."""
-    marks = {
-        Choice.SATISFIED: counts.satisfied,
-        Choice.BASIC: counts.basically,
-        Choice.UNSATISFIED: counts.unsatisfied,
-    }
-    total = counts.voted if base == "voted" else counts.entitled
+    marks = {BALLOT_CHOICES[choice]: count for choice, count in counted(counts).items()}
+    total = rating_base(base, counts.voted, counts.entitled)
     return verdict(marks, Fraction(str(share)), total)
 
 
@@ -152,7 +153,7 @@ class AccountRatings:
         return Outcomes(
             rating,
             await self.accounts.deputy(rating.deputy_id),
-            counts if closed else counts.model_copy(update={c.value: 0 for c in AccountChoice}),
+            counts if closed else counts.model_copy(update={c.value: 0 for c in SuggestionRating}),
             self._verdict(counts) if closed else None,
         )
 
@@ -339,13 +340,13 @@ class AccountRatings:
         return await self._votable(actor, rating_id)
 
     async def cast(
-        self, actor: User, rating_id: int, choice: AccountChoice
+        self, actor: User, rating_id: int, choice: SuggestionRating
     ) -> tuple[AccountRating, DeputyFacts]:
         """Count the confirmed choice: the voter's row flips from 0 to 1 and one counter goes
         up, in one transaction. Under a double tap or a replay only one flip succeeds."""
         async with self.db.transaction() as tx:
             rating, deputy = await self._votable(actor, rating_id, tx)
-            if not await self.repo.count_vote(tx, rating_id, actor.telegram_id, choice.value):
+            if not await self.repo.count_vote(tx, rating_id, actor.telegram_id, choice):
                 raise DomainError("account.already_voted")
         # the counters' earlier versions leave the write-ahead log
         await self.db.checkpoint()
@@ -361,7 +362,8 @@ class AccountRatings:
         return closed
 
     async def _close(self, rating_id: int) -> bool:
-        """Close, and tell whoever opened it and the deputy the counts and the verdict."""
+        """Close, and tell whoever opened it and the deputy the counts and the verdict (it
+        closes at 23:59: the results wait out the quiet hours)."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             rating = await self.repo.get(rating_id, tx)
@@ -381,5 +383,11 @@ class AccountRatings:
             }
             told = {deputy.user_id} | ({rating.opened_by} if rating.opened_by else set())
             for chat_id in sorted(told):
-                await self.outbox.notify(tx, chat_id, "account.rating_closed_notice", params=params)
+                await self.outbox.notify(
+                    tx,
+                    chat_id,
+                    "account.rating_closed_notice",
+                    not_before=self.quiet.held_until(now),
+                    params=params,
+                )
         return True

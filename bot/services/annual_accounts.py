@@ -26,12 +26,13 @@ from bot.errors import AccessDenied, DomainError, present
 from bot.i18n import Texts
 from bot.services.account_documents import docx as account_docx
 from bot.services.conversations import Conversation, DraftStore
+from bot.services.ledger import Years
 from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
-from bot.services.suggestion_trail import SuggestionTrail
+from bot.services.suggestion_trail import SuggestionTrail, handling_year
 from bot.services.text import clean, typed
 from bot.settings import Settings
-from storage import Database
+from storage import Database, Tx
 from storage.models import TurnKind, User
 from storage.repos.accounts import (
     AccountRepo,
@@ -47,7 +48,6 @@ EARLIEST_YEAR = 2000
 YEAR = re.compile(r"[0-9]{1,6}")
 REASON_MAX = 200
 TURNS_PER_PAGE = 8
-TURN_KINDS = (TurnKind.RECEPTION, TurnKind.HOME_VISIT, TurnKind.ANNUAL_ACCOUNT)
 
 
 class AbsenceStep(StrEnum):
@@ -81,7 +81,8 @@ class AnnualAccount:
     contact: ContactFigures
     opinions: OpinionFigures
     suggestions: list[AccountSuggestion]
-    classes: dict[str, str]  # outcome class code → its label, the year's
+    # each answered suggestion's class, as the year of its first 交办 words it
+    outcomes: dict[int, str]
     supervision: SupervisionFigures
 
     def attended(self, kind: TurnKind | None = None) -> int:
@@ -109,12 +110,9 @@ class AnnualAccount:
     def cosigned(self) -> list[AccountSuggestion]:
         return [s for s in self.suggestions if not s.lead]
 
-    def class_label(self, code: str | None) -> str:
+    def class_label(self, item: AccountSuggestion) -> str:
         """ "B 正在解决或列入计划逐步解决"; empty before an answer."""
-        if not code:
-            return ""
-        label = self.classes.get(code, "")
-        return f"{code} {label}" if label else code
+        return self.outcomes.get(item.id, "")
 
 
 def parse_year(raw: str | None, today: date) -> int:
@@ -197,7 +195,6 @@ class AnnualAccounts:
         opinions = await self.repo.opinions(deputy_id, start, end)
         suggestions = await self.repo.suggestions(deputy_id, start, end)
         supervision = await self.repo.supervision(deputy_id, year, start, end)
-        classes = {c.code: c.label for c in await self.trail.outcome_classes(year)}
         return AnnualAccount(
             deputy=deputy,
             year=year,
@@ -207,9 +204,20 @@ class AnnualAccounts:
             contact=contact,
             opinions=opinions,
             suggestions=suggestions,
-            classes=classes,
+            outcomes=await self._outcomes(suggestions),
             supervision=supervision,
         )
+
+    async def _outcomes(self, suggestions: list[AccountSuggestion]) -> dict[int, str]:
+        """Each answered suggestion's class label, in the classes of its handling year."""
+        answered = [s for s in suggestions if s.outcome_class]
+        years = await Years(self.trail).load(
+            handling_year(s.suggestion, self.zone) for s in answered
+        )
+        return {
+            s.id: years.label(handling_year(s.suggestion, self.zone), s.outcome_class or "")
+            for s in answered
+        }
 
     async def docx(self, account: AnnualAccount, texts: Texts) -> bytes:
         """The editable .docx of the account, in the deputy's language (off the event loop)."""
@@ -245,6 +253,17 @@ class AnnualAccounts:
             raise DomainError("account.turn_visited")
         return turn
 
+    async def _still_theirs(
+        self, tx: Tx, actor: User, turn_id: int, *, unvisited: bool = False
+    ) -> None:
+        """Inside the writing transaction, once more: the turn is still the deputy's (and,
+        with `unvisited`, no visit was logged for it since)."""
+        turn = await self.repo.turn(actor.telegram_id, turn_id, tx)
+        if turn is None:
+            raise AccessDenied("account.not_your_turn")
+        if unvisited and turn.visited:
+            raise DomainError("account.turn_visited")
+
     async def begin_absence(
         self, actor: User, chat_id: int, turn_id: int, year: int, page: int
     ) -> AccountTurn:
@@ -274,6 +293,7 @@ class AnnualAccounts:
         await self._markable(actor, turn_id, year)
         now = self.clock.now()
         async with self.db.transaction() as tx:
+            await self._still_theirs(tx, actor, turn_id, unvisited=True)
             await self.repo.record_absence(tx, turn_id, actor.telegram_id, reason, now)
             await self.absences.put(tx, chat_id, actor.telegram_id, None, None, now)
         return await self.turn(actor, turn_id, year), draft
@@ -288,6 +308,7 @@ class AnnualAccounts:
         """The turn was attended after all: the absence goes."""
         await self.turn(actor, turn_id, year)
         async with self.db.transaction() as tx:
+            await self._still_theirs(tx, actor, turn_id)
             if not await self.repo.remove_absence(tx, turn_id, actor.telegram_id):
                 raise DomainError("account.not_absent")
         return await self.turn(actor, turn_id, year)

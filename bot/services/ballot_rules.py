@@ -113,6 +113,12 @@ class BallotResult:
         return [row for row in self.rows if row.outcome == Outcome.TIED]
 
 
+def rating_base(base: str, voted: int, entitled: int) -> int:
+    """What a rating's shares are of, as the settings name it (`rating_verdict_base`): those
+    who voted ("voted"), or everyone entitled to vote."""
+    return voted if base == "voted" else entitled
+
+
 def verdict(counts: Mapping[Choice, int], share: Fraction, base: int) -> Outcome:
     """More than `share` of the base rate 满意 → 满意; else more than that share rate 满意 or
     基本满意 → 基本满意; else 不满意."""
@@ -170,7 +176,7 @@ def compute(
 
         score = {p.id: counts[p.id][Choice.CHOSEN] for p in projects}
     else:
-        base = voted if verdict_base == "voted" else entitled
+        base = rating_base(verdict_base, voted, entitled)
 
         def key(p: Project) -> tuple[int, ...]:
             c = counts[p.id]

@@ -325,7 +325,7 @@ def numbered(comments: Iterable[ReportComment]) -> Iterator[tuple[ReportComment,
 # --- .docx ------------------------------------------------------------------------------
 
 
-def _paragraph(text: str, style: str | None = None, indent: bool = False) -> str:
+def paragraph_xml(text: str, style: str | None = None, indent: bool = False) -> str:
     """One paragraph's XML; a line break in the text stays a line break."""
     properties = ""
     if style or indent:
@@ -342,7 +342,7 @@ def _w(name: str) -> str:
     return f"{{{nsmap['w']}}}{name}"
 
 
-def _set_fonts(document: DocxDocument) -> None:
+def set_east_asian_fonts(document: DocxDocument) -> None:
     """The East Asian font of the body and the headings, so Chinese renders in a Chinese
     face wherever the reader has it (a theme font would win over it: removed)."""
     styles = document.styles
@@ -377,7 +377,7 @@ def _comment_lines(
             text=answer_text(comment),
             adopted=mark if comment.adopted else "",
         )
-        yield _paragraph(line, indent=True)
+        yield paragraph_xml(line, indent=True)
 
 
 def docx(data: ReportData, texts: Texts) -> bytes:
@@ -393,51 +393,51 @@ def docx(data: ReportData, texts: Texts) -> bytes:
         by_target.setdefault(comment.target, []).append(comment)
 
     parts = [
-        _paragraph(consultation.title, "Title"),
-        _paragraph(texts("report.doc_subtitle"), "Subtitle"),
+        paragraph_xml(consultation.title, "Title"),
+        paragraph_xml(texts("report.doc_subtitle"), "Subtitle"),
     ]
     if consultation.source:
-        parts.append(_paragraph(texts("report.doc_source", source=consultation.source)))
+        parts.append(paragraph_xml(texts("report.doc_source", source=consultation.source)))
     parts.append(
-        _paragraph(texts("report.doc_deadline", deadline=texts.datetime(consultation.deadline)))
+        paragraph_xml(texts("report.doc_deadline", deadline=texts.datetime(consultation.deadline)))
     )
     parts += [
-        _paragraph(texts("report.doc_figure", label=label, count=count))
+        paragraph_xml(texts("report.doc_figure", label=label, count=count))
         for label, count in _figures(texts, report)
     ]
 
-    parts.append(_paragraph(texts("report.doc_articles"), "Heading1"))
+    parts.append(paragraph_xml(texts("report.doc_articles"), "Heading1"))
     headings: list[str] = []
     for article in data.articles:
         path = article.heading_path
         depth = 0
         while depth < min(len(path), len(headings)) and path[depth] == headings[depth]:
             depth += 1
-        parts += [_paragraph(heading, "Heading2") for heading in path[depth:]]
+        parts += [paragraph_xml(heading, "Heading2") for heading in path[depth:]]
         headings = list(path)
         label = article_label(article.number, texts, article.sub)
-        parts.append(_paragraph(label, "Heading3"))
+        parts.append(paragraph_xml(label, "Heading3"))
         # the label above says 第十二条: the text's own "第十二条" / "第12条" is not repeated
         text = article.text if article.number is None else article_body(article.text)
-        parts += [_paragraph(line) for line in text.split("\n") if line.strip()]
+        parts += [paragraph_xml(line) for line in text.split("\n") if line.strip()]
         comments = by_target.get(Target(article.position, None), [])
         if comments:
             parts += _comment_lines(texts, enumerate(comments, 1), kinds, mark)
         else:
-            parts.append(_paragraph(texts("report.doc_no_comments"), indent=True))
+            parts.append(paragraph_xml(texts("report.doc_no_comments"), indent=True))
 
-    parts.append(_paragraph(texts("report.doc_whole"), "Heading1"))
+    parts.append(paragraph_xml(texts("report.doc_whole"), "Heading1"))
     whole = by_target.get(Target(None, None), [])
     parts += _comment_lines(texts, enumerate(whole, 1), kinds, mark)
     if not whole:
-        parts.append(_paragraph(texts("report.doc_no_comments"), indent=True))
+        parts.append(paragraph_xml(texts("report.doc_no_comments"), indent=True))
 
     if report.questions:
-        parts.append(_paragraph(texts("report.doc_questions"), "Heading1"))
+        parts.append(paragraph_xml(texts("report.doc_questions"), "Heading1"))
     for answers in report.questions:
-        parts.append(_paragraph(question_label(texts, answers.question), "Heading2"))
+        parts.append(paragraph_xml(question_label(texts, answers.question), "Heading2"))
         parts += [
-            _paragraph(
+            paragraph_xml(
                 texts(
                     "report.doc_choice",
                     choice=choice.choice,
@@ -447,13 +447,13 @@ def docx(data: ReportData, texts: Texts) -> bytes:
             )
             for choice in answers.choices
         ]
-        parts.append(_paragraph(texts("report.doc_free_text", count=answers.free_text)))
+        parts.append(paragraph_xml(texts("report.doc_free_text", count=answers.free_text)))
         answered = enumerate(by_target.get(Target(None, answers.question.id), []), 1)
         written = [(ordinal, c) for ordinal, c in answered if c.text.strip()]
         parts += _comment_lines(texts, written, kinds, mark)
 
     document = Document()
-    _set_fonts(document)
+    set_east_asian_fonts(document)
     document.core_properties.title = xml_safe(consultation.title)
     body = document.element.body
     section = body[-1]  # the section properties stay last

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -23,13 +23,14 @@ from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError
 from bot.i18n import Texts
 from bot.services import ledger_documents as documents
+from bot.services.broadcasts import telegram_length
 from bot.services.consultation_documents import ReportFile
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.deputy_notices import QuietHours
 from bot.services.outbox import Intent, NoticeButton, Outbox
 from bot.services.paging import clamp_page
 from bot.services.suggestion_answers import SUMMARY_MAX
-from bot.services.suggestion_trail import SuggestionTrail
+from bot.services.suggestion_trail import EventKind, SuggestionTrail, handling_year
 from bot.services.text import clip, typed
 from bot.settings import Settings
 from storage import Database
@@ -44,16 +45,23 @@ from storage.models import (
     SuggestionState,
     User,
 )
-from storage.repos.ledger import Due, Entry, Handler, LedgerRepo, Row
+from storage.repos.ledger import Due, Entry, Handler, LedgerRepo, Row, Selection, YearClass
 from storage.repos.suggestions import SuggestionRepo
 
 UPDATE_MIN = 5
 UPDATE_MAX = 1000
-# what a channel post repeats of a suggestion (Telegram's 4,096 characters in all)
+# what a channel post repeats of a suggestion, in UTF-16 code units as Telegram counts its
+# 4,096 (an emoji counts two): with the number and the template's words, about 3,800 at most
 POST_TITLE = 200
 POST_PROPOSALS = 1500
 POST_SUMMARY = 1800
+POST_DEPARTMENT = 100
+POST_OUTCOME = 100
 IN_NOTICE = 300  # characters of a commitment's text a notice repeats
+# a post the channel refused (the bot not yet an administrator …) is tried again once a day,
+# this many times
+REPOST_EVERY = timedelta(days=1)
+REPOSTS = 7
 # the states in which an answer stands (re-handling: the first answer stands until the next)
 ANSWERED = frozenset({SuggestionState.ANSWERED, SuggestionState.REHANDLING, SuggestionState.CLOSED})
 AWAITING_ANSWER = frozenset({SuggestionState.ASSIGNED, SuggestionState.REHANDLING})
@@ -128,9 +136,18 @@ class Listed:
     """One line of the list: the suggestion, its ledger status (None: not on the ledger)."""
 
     entry: Entry
-    status: LedgerStatus | None
-    overdue: bool
-    department: str
+
+    @property
+    def status(self) -> LedgerStatus | None:
+        return status_of(self.entry.on_ledger, self.entry.done)
+
+    @property
+    def overdue(self) -> bool:
+        return self.entry.overdue
+
+    @property
+    def department(self) -> str:
+        return self.entry.department
 
 
 @dataclass(frozen=True)
@@ -188,26 +205,43 @@ class UpdatePosted:
 
 @dataclass
 class Years:
-    """The outcome classes of the years a call needs, read once (`load`), then looked up."""
+    """The outcome classes of the years a call needs, read once (`load`), then looked up:
+    the one place a class is worded ("B 正在解决或列入计划逐步解决")."""
 
     trail: SuggestionTrail
     kept: dict[int, list[OutcomeClass]] = field(default_factory=dict)
-    ledger: dict[int, set[str]] = field(default_factory=dict)
     labels: dict[tuple[int, str], str] = field(default_factory=dict)
 
     async def load(self, years: Iterable[int]) -> Years:
         for year in set(years) - set(self.kept):
             classes = self.kept[year] = await self.trail.outcome_classes(year)
-            self.ledger[year] = {c.code for c in classes if c.ledger}
             self.labels.update({(year, c.code): f"{c.code} {c.label}" for c in classes})
         return self
-
-    def ledger_codes(self, year: int) -> set[str]:
-        return self.ledger[year]
 
     def label(self, year: int, code: str) -> str:
         """ "B 正在解决或列入计划逐步解决"; a code the year no longer has, as it is."""
         return self.labels.get((year, code), code)
+
+
+def status_of(on_ledger: bool, done: bool) -> LedgerStatus | None:
+    """A suggestion's ledger status: open or done on it, None off it."""
+    if not on_ledger:
+        return None
+    return LedgerStatus.DONE if done else LedgerStatus.OPEN
+
+
+def clip_shown(text: str, units: int) -> str:
+    """At most `units` UTF-16 code units, as Telegram measures a text (an emoji counts two),
+    an ellipsis marking a cut. Clip before escaping."""
+    if telegram_length(text) <= units:
+        return text
+    kept, used = [], 1  # the ellipsis
+    for char in text:
+        used += telegram_length(char)
+        if used > units:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
 
 
 class Ledger:
@@ -226,93 +260,68 @@ class Ledger:
 
     # --- the rules ---------------------------------------------------------------------------
 
-    def class_year(self, suggestion: Suggestion | Entry | Row) -> int:
-        """The year whose outcome classes apply: that of the first 交办 (as the answer's)."""
-        start = suggestion.first_assigned_at or suggestion.assigned_at
-        if start is None:
-            start = (
-                suggestion.created_at if isinstance(suggestion, Suggestion) else self.clock.now()
-            )
-        return start.astimezone(self.zone).year
-
     def today(self) -> date:
         return self.clock.now().astimezone(self.zone).date()
 
-    def _status(
-        self, outcome_class: str | None, done_at: datetime | None, ledger: set[str]
-    ) -> LedgerStatus | None:
-        if outcome_class is None or outcome_class not in ledger:
-            return None
-        return LedgerStatus.OPEN if done_at is None else LedgerStatus.DONE
+    def _new_year(self, year: int) -> datetime:
+        return datetime.combine(date(year, 1, 1), time(0), tzinfo=self.zone)
 
-    @staticmethod
-    def _overdue(
-        state: str,
-        due_at: datetime | None,
-        ledger_done_at: datetime | None,
-        open_commitment_due: date | None,
-        now: datetime,
-        today: date,
-    ) -> bool:
-        """An answer past its deadline, or a commitment past its date and not done."""
-        late_answer = state in AWAITING_ANSWER and due_at is not None and due_at < now
-        late_promise = (
-            ledger_done_at is None
-            and open_commitment_due is not None
-            and open_commitment_due < today
+    async def year_classes(self) -> list[YearClass]:
+        """Every year's outcome classes, over the years of first 交办 (handling_year): what
+        the list, the .xlsx and the sweep judge each suggestion by."""
+        span = await self.repo.assigned_span()
+        if span is None:
+            return []
+        first, last = (moment.astimezone(self.zone).year for moment in span)
+        years = await Years(self.trail).load(range(first, last + 1))
+        return [
+            YearClass(
+                self._new_year(year),
+                self._new_year(year + 1),
+                c.code,
+                years.label(year, c.code),
+                c.ledger,
+            )
+            for year in range(first, last + 1)
+            for c in years.kept[year]
+        ]
+
+    async def selection(self, wanted: LedgerFilter) -> Selection:
+        """The filter in storage's terms, with the classes and the time the rules judge by."""
+        status = "" if wanted.status == LedgerStatus.ALL else wanted.status.value
+        return Selection(
+            classes=await self.year_classes(),
+            now=self.clock.now(),
+            today=self.today(),
+            status=status,
+            department=wanted.department,
+            outcome_class=wanted.outcome_class,
+            overdue=wanted.overdue,
+            priority=wanted.priority,
         )
-        return late_answer or late_promise
 
     # --- the list ------------------------------------------------------------------------------
 
-    async def _listed(self, wanted: LedgerFilter) -> tuple[list[Listed], dict[int, str]]:
-        departments = dict(await self.repo.departments())
-        entries = await self.repo.entries()
-        years = await Years(self.trail).load(self.class_year(e) for e in entries)
-        now, today = self.clock.now(), self.today()
-        found: list[Listed] = []
-        for entry in entries:
-            ledger = years.ledger_codes(self.class_year(entry))
-            status = self._status(entry.outcome_class, entry.ledger_done_at, ledger)
-            overdue = self._overdue(
-                entry.state,
-                entry.due_at,
-                entry.ledger_done_at,
-                entry.open_commitment_due,
-                now,
-                today,
-            )
-            if wanted.status != LedgerStatus.ALL and status != wanted.status:
-                continue
-            if wanted.department and entry.lead_department_id != wanted.department:
-                continue
-            if wanted.outcome_class and entry.outcome_class != wanted.outcome_class:
-                continue
-            if (wanted.overdue and not overdue) or (wanted.priority and not entry.priority):
-                continue
-            name = departments.get(entry.lead_department_id or 0, "")
-            found.append(Listed(entry, status, overdue, name))
-        return found, departments
-
     async def page(self, actor: User, wanted: LedgerFilter, page: int, per_page: int) -> LedgerPage:
-        """A page of the suggestions the filter lets through, newest first."""
+        """A page of the suggestions the filter lets through, newest first (the filter and
+        the paging done by the database)."""
         ensure(actor, Action.VIEW_LEDGER)
-        found, departments = await self._listed(wanted)
-        page, pages = clamp_page(page, len(found), per_page)
+        selection = await self.selection(wanted)
+        counts = await self.repo.counts(selection)
+        page, pages = clamp_page(page, counts.total, per_page)
+        entries = await self.repo.entries(selection, page * per_page, per_page)
         classes = [c.code for c in await self.trail.outcome_classes(self.today().year)]
-        classes += sorted(
-            {f.entry.outcome_class for f in found if f.entry.outcome_class} - set(classes)
-        )
+        classes += [code for code in await self.repo.outcome_codes() if code not in classes]
         if wanted.outcome_class and wanted.outcome_class not in classes:
             classes.append(wanted.outcome_class)
         return LedgerPage(
-            items=found[page * per_page : (page + 1) * per_page],
+            items=[Listed(entry) for entry in entries],
             page=page,
             pages=pages,
-            total=len(found),
-            open=sum(1 for f in found if f.status == LedgerStatus.OPEN),
-            done=sum(1 for f in found if f.status == LedgerStatus.DONE),
-            departments=departments,
+            total=counts.total,
+            open=counts.open,
+            done=counts.done,
+            departments=dict(await self.repo.departments()),
             classes=classes,
         )
 
@@ -324,33 +333,16 @@ class Ledger:
     async def export(self, actor: User, wanted: LedgerFilter, texts: Texts) -> ReportFile:
         """The .xlsx of what the filter lets through: one row per suggestion."""
         ensure(actor, Action.VIEW_LEDGER)
-        if wanted == LedgerFilter():
-            rows = await self.repo.rows()
-        else:
-            found, _ = await self._listed(wanted)
-            rows = await self.repo.rows([f.entry.id for f in found])
-        book = await self._book(rows)
+        rows = await self.repo.rows(await self.selection(wanted))
+        book = self._book(rows)
         content = await asyncio.to_thread(documents.xlsx, book, texts)  # seconds of CPU
         return ReportFile(documents.file_name(texts, self.clock.now()), content)
 
-    async def _book(self, rows: list[Row]) -> documents.Book:
-        years = await Years(self.trail).load(self.class_year(r) for r in rows)
-        now, today = self.clock.now(), self.today()
-        lines = []
-        for row in rows:
-            year = self.class_year(row)
-            code = row.answer.outcome_class if row.answer else None
-            status = self._status(code, row.ledger_done_at, years.ledger_codes(year))
-            overdue = self._overdue(
-                row.state,
-                row.due_at,
-                row.ledger_done_at,
-                min((p.due_on for p in row.promises if not p.done), default=None),
-                now,
-                today,
-            )
-            outcome = years.label(year, code) if code else ""
-            lines.append(documents.Line(row, outcome, status.value if status else None, overdue))
+    def _book(self, rows: list[Row]) -> documents.Book:
+        lines = [
+            documents.Line(row, status_of(row.on_ledger, row.ledger_done_at is not None))
+            for row in rows
+        ]
         return documents.Book(lines, self.zone)
 
     # --- a suggestion's card ---------------------------------------------------------------------
@@ -360,14 +352,22 @@ class Ledger:
         suggestion = await self.suggestions.get(suggestion_id)
         if suggestion is None or suggestion.first_assigned_at is None:
             raise DomainError("suggestion.unknown")
-        year = self.class_year(suggestion)
+        entry = await self.repo.entry(await self.selection(LedgerFilter()), suggestion.id)
+        if entry is None:
+            raise DomainError("suggestion.unknown")
+        year = handling_year(suggestion, self.zone)
         years = await Years(self.trail).load([year])
         answer = await self.repo.latest_answer(suggestion.id)
         commitments = await self.repo.commitments(answer.id) if answer else []
         updates = await self.repo.updates([c.id for c in commitments])
         today = self.today()
+        status = status_of(entry.on_ledger, entry.done)
         promised = [
-            Promised(c, updates.get(c.id, []), c.done_at is None and c.due_on < today)
+            Promised(
+                c,
+                updates.get(c.id, []),
+                status == LedgerStatus.OPEN and c.done_at is None and c.due_on < today,
+            )
             for c in commitments
         ]
         cosigners = await self.suggestions.cosigners(suggestion.id)
@@ -376,22 +376,6 @@ class Ledger:
             for c in cosigners
             if c.state == CosignerState.CONFIRMED
         ]
-        status = self._status(
-            answer.outcome_class if answer else None,
-            suggestion.ledger_done_at,
-            years.ledger_codes(year),
-        )
-        overdue = self._overdue(
-            suggestion.state,
-            suggestion.due_at,
-            suggestion.ledger_done_at,
-            min(
-                (p.commitment.due_on for p in promised if p.commitment.done_at is None),
-                default=None,
-            ),
-            self.clock.now(),
-            today,
-        )
         return LedgerCard(
             suggestion=suggestion,
             lead_deputy=await self.repo.deputy_name(suggestion.lead_deputy_id),
@@ -404,15 +388,16 @@ class Ledger:
             outcome=years.label(year, answer.outcome_class) if answer else "",
             promised=promised,
             status=status,
-            overdue=overdue,
+            overdue=entry.overdue,
             classes=years.kept[year],
         )
 
     # --- progress updates on a commitment ----------------------------------------------------
 
     async def _commitment(self, actor: User, commitment_id: int) -> CommitmentView:
-        """The commitment, for its department's liaison or staff; refused once it was done
-        or its answer was replaced by a later one."""
+        """The commitment, for its department's liaison or staff; refused while the
+        suggestion is handled again (the new answer brings its own commitments), and once
+        its answer was replaced by a later one."""
         ensure(actor, Action.ANSWER_SUGGESTION)
         commitment = await self.repo.commitment(commitment_id)
         if commitment is None:
@@ -427,6 +412,7 @@ class Ledger:
             raise AccessDenied("ledger.not_your_commitment")
         if answer.id != commitment.answer_id:
             raise DomainError("ledger.commitment_replaced", number=suggestion.number)
+        self._not_rehandling(suggestion)
         updates = await self.repo.updates([commitment.id])
         return CommitmentView(
             suggestion=suggestion,
@@ -437,6 +423,13 @@ class Ledger:
 
     async def commitment(self, actor: User, commitment_id: int) -> CommitmentView:
         return await self._commitment(actor, commitment_id)
+
+    @staticmethod
+    def _not_rehandling(suggestion: Suggestion) -> None:
+        """Round 1's commitments wait while the suggestion is handled again: done meanwhile,
+        they would take it off the ledger before round 2 is answered."""
+        if suggestion.state == SuggestionState.REHANDLING:
+            raise DomainError("ledger.commitment_rehandling", number=suggestion.number)
 
     @staticmethod
     def _open(view: CommitmentView) -> None:
@@ -496,25 +489,31 @@ class Ledger:
         all_done = False
         async with self.db.transaction() as tx:
             suggestion = await self.trail.load(tx, view.suggestion.id)
+            self._not_rehandling(suggestion)  # re-handling asked meanwhile
             current = await self.repo.commitment(commitment_id, tx)
             if current is None or current.done_at is not None:  # done meanwhile, by another
                 raise DomainError("ledger.commitment_done")
+            latest = await self.repo.latest_answer(suggestion.id, tx)
+            if latest is None or latest.id != current.answer_id:  # answered again meanwhile
+                raise DomainError("ledger.commitment_replaced", number=suggestion.number)
             done = outcome == UpdateOutcome.DONE
             if done:
                 await self.repo.mark_done(tx, commitment_id, now)
             await self.repo.add_update(tx, commitment_id, draft.text, done, actor.telegram_id, now)
             text = clip(view.commitment.text, IN_NOTICE)
             if done:
-                await self.trail.record(tx, suggestion, "commitment_done", actor.telegram_id, text)
+                await self.trail.record(
+                    tx, suggestion, EventKind.COMMITMENT_DONE, actor.telegram_id, text
+                )
                 all_done = await self._maybe_all_done(tx, suggestion, view.commitment, now)
             elif outcome == UpdateOutcome.BLOCKED:
                 await self.trail.record(
-                    tx, suggestion, "commitment_blocked", actor.telegram_id, draft.text
+                    tx, suggestion, EventKind.COMMITMENT_BLOCKED, actor.telegram_id, draft.text
                 )
                 await self._tell_staff_blocked(tx, suggestion, view, draft.text)
             else:
                 await self.trail.record(
-                    tx, suggestion, "commitment_update", actor.telegram_id, draft.text
+                    tx, suggestion, EventKind.COMMITMENT_UPDATE, actor.telegram_id, draft.text
                 )
             await self.updating.put(tx, chat_id, actor.telegram_id, None, None, now)
         return UpdatePosted(await self._commitment(actor, commitment_id), outcome, all_done)
@@ -525,7 +524,7 @@ class Ledger:
         if await self.repo.open_commitments(tx, commitment.answer_id):
             return False
         await self.suggestions.update(tx, suggestion.id, now, ledger_done_at=now)
-        await self.trail.record(tx, suggestion, "ledger_done", None)
+        await self.trail.record(tx, suggestion, EventKind.LEDGER_DONE, None)
         await self.outbox.notify(
             tx,
             suggestion.lead_deputy_id,
@@ -612,7 +611,7 @@ class Ledger:
         chosen = next(
             (
                 c
-                for c in await self.trail.outcome_classes(self.class_year(suggestion))
+                for c in await self.trail.outcome_classes(handling_year(suggestion, self.zone))
                 if c.code == code
             ),
             None,
@@ -652,7 +651,9 @@ class Ledger:
             else:
                 note = clip(summary or "", IN_NOTICE)
                 what = "ledger.corrected_summary"
-            await self.trail.record(tx, suggestion, "answer_corrected", actor.telegram_id, note)
+            await self.trail.record(
+                tx, suggestion, EventKind.ANSWER_CORRECTED, actor.telegram_id, note
+            )
             await self.outbox.notify(
                 tx,
                 suggestion.lead_deputy_id,
@@ -663,14 +664,15 @@ class Ledger:
             )
             corrected = await self.trail.load(tx, suggestion.id)
             if corrected.channel_outbox_id is not None:
-                await self._publish(tx, corrected, corrected.channel_outbox_id)
+                await self._publish(tx, corrected)
         return corrected
 
     # --- publication (建议公开) ------------------------------------------------------------------
 
-    async def _publish(self, tx: Tx, suggestion: Suggestion, post_id: int | None) -> bool:
-        """Post (or correct the post of) an answered suggestion whose lead deputy agreed, to
-        the channel when one is set; False when nothing is to be published."""
+    async def _publish(self, tx: Tx, suggestion: Suggestion) -> bool:
+        """Post (or correct the post of, or post again after a failure) an answered
+        suggestion whose lead deputy agreed, to the channel when one is set; False when
+        nothing is to be published."""
         channel = self.settings.publication_channel_id
         if channel is None or not suggestion.publish:
             return False
@@ -678,35 +680,33 @@ class Ledger:
         if answer is None:
             return False
         department = await self.repo.department_name(answer.department_id) or ""
-        year = self.class_year(suggestion)
+        year = handling_year(suggestion, self.zone)
         years = await Years(self.trail).load([year])
         params: dict[str, object] = {
             "number": suggestion.number,
-            "title": clip(suggestion.title, POST_TITLE),
-            "proposals": clip(suggestion.proposals, POST_PROPOSALS),
-            "department": department,
-            "outcome": years.label(year, answer.outcome_class),
-            "summary": clip(answer.summary, POST_SUMMARY),
-            "answer_id": answer.id,  # which answer the post shows: a later one edits it
+            "title": clip_shown(suggestion.title, POST_TITLE),
+            "proposals": clip_shown(suggestion.proposals, POST_PROPOSALS),
+            "department": clip_shown(department, POST_DEPARTMENT),
+            "outcome": clip_shown(years.label(year, answer.outcome_class), POST_OUTCOME),
+            "summary": clip_shown(answer.summary, POST_SUMMARY),
         }
-        posted = await self.outbox.post(tx, channel, "ledger.post", params, replaces=post_id)
-        if posted != post_id:
-            await self.suggestions.update(
-                tx, suggestion.id, self.clock.now(), channel_outbox_id=posted
-            )
-            await self.trail.record(tx, suggestion, "published", None)
+        earlier = suggestion.channel_outbox_id
+        posted = await self.outbox.post(tx, channel, "ledger.post", params, replaces=earlier)
+        await self.repo.mark_posted(tx, suggestion.id, posted, answer.id)
+        if earlier is None:
+            await self.trail.record(tx, suggestion, EventKind.PUBLISHED, None)
         return True
 
-    async def _publish_due(self) -> int:
+    async def _publish_due(self, now: datetime) -> int:
         if self.settings.publication_channel_id is None:
             return 0
         queued = 0
-        for due in await self.repo.to_publish():
+        for due in await self.repo.to_publish(now - REPOST_EVERY, REPOSTS):
             async with self.db.transaction() as tx:
                 suggestion = await self.trail.load(tx, due.suggestion_id)
                 if suggestion.channel_outbox_id != due.post_id:  # posted meanwhile
                     continue
-                if await self._publish(tx, suggestion, due.post_id):
+                if await self._publish(tx, suggestion):
                     queued += 1
         return queued
 
@@ -715,15 +715,17 @@ class Ledger:
     async def run_due(self) -> int:
         """Ask the departments for a progress update on each commitment whose date came,
         alert staff to those still without one `commitment_grace_days` later (each once),
-        and post what is to be published; returns how many were queued."""
+        of suggestions open on the ledger; and post what is to be published (again, after a
+        failure); returns how many were queued."""
         now = self.clock.now()
+        classes = await self.year_classes()
         queued = 0
-        for due in await self.repo.commitments_due(self.today()):
+        for due in await self.repo.commitments_due(self.today(), classes):
             queued += await self._remind(due, now)
         grace = timedelta(days=self.settings.commitment_grace_days)
-        for due in await self.repo.commitments_unanswered(now - grace):
+        for due in await self.repo.commitments_unanswered(now - grace, classes):
             queued += await self._alert(due, now)
-        return queued + await self._publish_due()
+        return queued + await self._publish_due(now)
 
     @staticmethod
     def _button(commitment: Commitment, label: str) -> NoticeButton:

@@ -1,13 +1,14 @@
 """The ledger's .xlsx (代表建议台账): one row per suggestion ever assigned, in the staff
 member's language, streamed with openpyxl's write-only mode (20,000 rows in a few seconds):
-bold frozen headers, set widths, times as local date-times Excel sorts by, and text people
-typed never taken as a formula (bot.services.spreadsheets)."""
+bold frozen headers, set widths, times and dates as real cells Excel sorts by (a date inside
+a text, in the reader's locale), and text people typed never taken as a formula
+(bot.services.spreadsheets)."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, tzinfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -15,7 +16,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from bot.i18n import N_, Texts
-from bot.services.spreadsheets import local_time, text_cell, time_cell, xml_safe
+from bot.services.spreadsheets import text_cell, time_cell, xml_safe
+from bot.services.suggestion_trail import last_day
 from storage.repos.ledger import Row
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -33,11 +35,14 @@ COLUMNS: tuple[tuple[str, float], ...] = (
     (N_("ledger.col_answered"), 17),
     (N_("ledger.col_on_time"), 8),
     (N_("ledger.col_class"), 24),
-    (N_("ledger.col_met"), 14),
+    (N_("ledger.col_met"), 8),
+    (N_("ledger.col_met_on"), 12),
     (N_("ledger.col_rating"), 10),
     (N_("ledger.col_rehandled"), 8),
     (N_("ledger.col_commitments"), 50),
+    (N_("ledger.col_next_due"), 12),
     (N_("ledger.col_progress"), 40),
+    (N_("ledger.col_progress_on"), 12),
     (N_("ledger.col_priority"), 8),
     (N_("ledger.col_status"), 10),
     (N_("ledger.col_overdue"), 8),
@@ -48,12 +53,11 @@ LIST_SEPARATOR = "、"
 
 @dataclass(frozen=True)
 class Line:
-    """One row: what the repo read, and what the ledger's rules made of it."""
+    """One row: what the repo read (with the rules' overdue and class label), and its ledger
+    status."""
 
     row: Row
-    outcome: str  # the class's code and label ("" before the answer)
     status: str | None  # "open" | "done" on the ledger, None off it
-    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -65,11 +69,6 @@ class Book:
 def file_name(texts: Texts, day: datetime) -> str:
     """代表建议台账_20261126.xlsx"""
     return f"{texts('ledger.file_prefix')}_{day.astimezone(texts.zone):%Y%m%d}.xlsx"
-
-
-def last_day(deadline: datetime, zone: tzinfo) -> date:
-    """A deadline that ends a day (00:00 of the next) as that last day."""
-    return (deadline.astimezone(zone) - timedelta(microseconds=1)).date()
 
 
 def xlsx(book: Book, texts: Texts) -> bytes:
@@ -112,18 +111,22 @@ def xlsx(book: Book, texts: Texts) -> bytes:
         cell.number_format = DATE_FORMAT
         return cell
 
+    written: dict[date, str] = {}
+
+    def shown(value: date) -> str:
+        """A date inside a text, as the reader writes dates (each formatted once)."""
+        if value not in written:
+            written[value] = texts.date(value)
+        return written[value]
+
     for line in book.lines:
         row = line.row
         answer = row.answer
-        if answer is None:
-            on_time: str | None = None
-            met: str | None = None
-        else:
+        on_time: str | None = None
+        met: str | None = None
+        if answer is not None:
             on_time = yes if answer.on_time else no
-            if answer.met_on is not None:
-                met = texts("ledger.met_on", day=answer.met_on.isoformat())
-            else:
-                met = yes if answer.met_deputy else no
+            met = yes if answer.met_deputy else no
         if row.rating is not None:
             rating: str | None = ratings[row.rating.value]
         elif row.state == "closed" and answer is not None:
@@ -135,20 +138,13 @@ def xlsx(book: Book, texts: Texts) -> bytes:
                 "ledger.promise_line",
                 n=n,
                 text=p.text,
-                day=p.due_on.isoformat(),
+                day=shown(p.due_on),
                 state=done_mark if p.done else open_mark,
             )
             for n, p in enumerate(row.promises, 1)
         )
-        progress = (
-            texts(
-                "ledger.progress_line",
-                day=f"{local_time(row.progress.at, zone):%Y-%m-%d}",
-                text=row.progress.text,
-            )
-            if row.progress
-            else ""
-        )
+        next_due = min((p.due_on for p in row.promises if not p.done), default=None)
+        progress = row.progress
         sheet.append(
             [
                 row.number,
@@ -162,15 +158,18 @@ def xlsx(book: Book, texts: Texts) -> bytes:
                 day(last_day(row.due_at, zone) if row.due_at is not None else None),
                 moment(row.answered_at),
                 on_time,
-                text(line.outcome),
+                text(row.outcome),
                 met,
+                day(answer.met_on if answer is not None else None),
                 rating,
                 yes if row.rehandled else no,
                 text(promises),
-                text(progress),
+                day(next_due),
+                text(progress.text if progress else ""),
+                day(progress.at.astimezone(zone).date() if progress else None),
                 yes if row.priority else no,
                 statuses.get(line.status or ""),
-                yes if line.overdue else no,
+                yes if row.overdue else no,
             ]
         )
     out = io.BytesIO()

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.clock import Clock
 from storage import Database, Tx
-from storage.repos.outbox import POST, OutboxRepo
+from storage.repos.outbox import OutboxRepo
 
 # Queue priorities, lower first: a person's own affairs, then what goes to thousands at once
 # (broadcasts, a consultation's prompts, its feedback).
@@ -152,15 +152,17 @@ class Outbox:
     ) -> int:
         """Queue a post of catalog message `key` to a channel (rendered in the default
         language, as a notice is), inside the caller's transaction; the dispatcher keeps the
-        id of the message it becomes. `replaces`, the id an earlier call returned, corrects
-        that post instead, in the chat it went to: rendered from the new `params` if still
-        queued, else its message edited. Returns the post's id, to pass as `replaces` next
-        time (a new one when the earlier post had failed: posted anew)."""
+        message it becomes. `replaces`, the id an earlier call returned, makes it that post
+        again, saying `params` now: rendered from them if still queued, its message edited if
+        sent, queued again if it failed (the bot not yet in the channel …). Returns the
+        post's id, to pass as `replaces` next time (the same one once there is a post)."""
         now = self.clock.now()
-        if replaces is None or not await self.repo.correct_post(tx, replaces, params, now):
-            replaces = await self.repo.enqueue_notice(tx, chat_id, key, {**params, POST: 0}, now)
+        if replaces is not None and await self.repo.correct_post(tx, replaces, params, now):
+            post_id = replaces
+        else:
+            post_id = await self.repo.enqueue_notice(tx, chat_id, key, params, now)
         self.wake()
-        return replaces
+        return post_id
 
     async def notify_later(
         self, tx: Tx, chat_id: int, key: str, *, delay: timedelta, **params: object

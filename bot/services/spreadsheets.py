@@ -12,8 +12,9 @@ from openpyxl.cell.cell import Cell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-# characters neither XML (so neither .xlsx nor .docx) can hold
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# characters neither XML (so neither .xlsx nor .docx) can hold: control characters, the two
+# non-characters, and lone surrogates (half of a character, from text cut or sent broken)
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 TIME_FORMAT = "yyyy-mm-dd hh:mm"  # how a time cell shows; the cell itself is a date-time
 
 Sheet = Worksheet | WriteOnlyWorksheet

@@ -7,7 +7,7 @@ still unrated at the deadline closes the suggestion unrated."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -17,10 +17,17 @@ from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.deputy_notices import QuietHours
+from bot.services.ledger import Years
 from bot.services.outbox import Intent, NoticeButton, Outbox
-from bot.services.suggestion_trail import SuggestionTrail, due_after
+from bot.services.suggestion_trail import (
+    EventKind,
+    SuggestionTrail,
+    due_after,
+    handling_year,
+    last_day,
+)
 from bot.services.text import typed
-from bot.services.working_days import working_days_between
+from bot.services.working_days import add_working_days
 from bot.settings import Settings
 from storage import Database
 from storage.db import Tx
@@ -33,13 +40,11 @@ from storage.models import (
     User,
 )
 from storage.repos.calendar import CalendarRepo
-from storage.repos.ledger import LedgerRepo
+from storage.repos.ledger import RATING_SUBJECT, LedgerRepo, rating_reminder_kind
 from storage.repos.suggestions import SuggestionRepo
 
 REMIND_WORKING_DAYS = 3  # the lead deputy is reminded when this many working days are left
 COMMENT_MAX = 500
-SUBJECT = "suggestion"  # reminders_sent: a rating reminder goes once per round
-CLOSED_BY_RATING = frozenset({SuggestionRating.SATISFIED, SuggestionRating.BASICALLY})
 
 
 class RateStep(StrEnum):
@@ -86,18 +91,14 @@ class RatePreview:
 
 @dataclass(frozen=True)
 class Rated:
-    """The outcome: closed with the rating, or sent back for re-handling (then `due_at`)."""
+    """The outcome: closed with the rating, or sent back for re-handling (then `due_on`, the
+    new answer's last day)."""
 
     suggestion: Suggestion
     rating: SuggestionRating
     rehandling: bool
-    due_at: datetime | None
+    due_on: date | None
     told: int  # departments' liaisons and staff told of the re-handling, or co-signers
-
-
-def last_day(deadline: datetime, zone: tzinfo) -> date:
-    """The last local day before a deadline that ends a day (00:00 of the next)."""
-    return (deadline.astimezone(zone) - timedelta(microseconds=1)).date()
 
 
 class SuggestionFeedback:
@@ -134,18 +135,6 @@ class SuggestionFeedback:
     def last_day(self, deadline: datetime) -> date:
         return last_day(deadline, self.zone)
 
-    def class_year(self, suggestion: Suggestion) -> int:
-        """The year whose outcome classes the answers take: that of the first 交办."""
-        start = suggestion.first_assigned_at or suggestion.assigned_at or suggestion.created_at
-        return start.astimezone(self.zone).year
-
-    async def outcome_label(self, suggestion: Suggestion, code: str) -> str:
-        """ "B 正在解决或列入计划逐步解决": a class as the year's classes word it."""
-        for kept in await self.trail.outcome_classes(self.class_year(suggestion)):
-            if kept.code == code:
-                return f"{kept.code} {kept.label}"
-        return code
-
     async def view(self, actor: User, suggestion_id: int) -> AnswerView:
         """The answer the lead deputy is asked to rate."""
         suggestion = self._rateable(actor, await self.suggestions.get(suggestion_id))
@@ -155,11 +144,13 @@ class SuggestionFeedback:
         answer = await self.repo.latest_answer(suggestion.id)
         if answer is None or suggestion.rating_due_at is None:
             raise DomainError("rating.not_awaiting", number=suggestion.number)
+        year = handling_year(suggestion, self.zone)
+        years = await Years(self.trail).load([year])
         return AnswerView(
             suggestion=suggestion,
             answer=answer,
             department=await self.repo.department_name(answer.department_id) or "",
-            outcome=await self.outcome_label(suggestion, answer.outcome_class),
+            outcome=years.label(year, answer.outcome_class),
             commitments=await self.repo.commitments(answer.id),
             last_day=self.last_day(suggestion.rating_due_at),
             may_rehandle=not suggestion.rehandled,
@@ -247,8 +238,8 @@ class SuggestionFeedback:
     ) -> Rated:
         if not await self.repo.close(tx, suggestion.id, now, rating, comment):
             raise DomainError("rating.not_awaiting", number=suggestion.number)
-        await self.repo.end_assignments(tx, suggestion.id)
-        await self.trail.record(tx, suggestion, "rated", actor.telegram_id, rating.value)
+        # the label and the card carry the rating; the departments keep it (handled by them)
+        await self.trail.record(tx, suggestion, EventKind.RATED, actor.telegram_id)
         rating_key = f"suggestion.rating.{rating.value}"
         cosigners = await self.repo.confirmed_cosigners(tx, suggestion.id)
         for deputy_id in cosigners:
@@ -285,12 +276,13 @@ class SuggestionFeedback:
             due_at=due,
             rating_due_at=None,
         )
-        await self.trail.record(tx, suggestion, "rehandling", actor.telegram_id, comment)
+        await self.trail.record(tx, suggestion, EventKind.REHANDLING, actor.telegram_id, comment)
+        due_on = self.last_day(due).isoformat()  # told as the last day, in the reader's locale
         params = {
             "number": suggestion.number,
             "title": suggestion.title,
             "comment": comment or "—",
-            "due_at": due.isoformat(),
+            "due_on": due_on,
         }
         departments = await self.repo.active_department_ids(tx, suggestion.id)
         liaisons = await self.suggestions.liaison_ids(tx, departments)
@@ -324,40 +316,43 @@ class SuggestionFeedback:
                 title=suggestion.title,
             )
         await self.trail.tell_voters(
-            tx, suggestion, "rating.notice_voters_rehandling", {"due_at": due.isoformat()}
+            tx, suggestion, "rating.notice_voters_rehandling", {"due_on": due_on}
         )
         sent_back = suggestion.model_copy(
             update={"state": SuggestionState.REHANDLING, "rehandled": True, "due_at": due}
         )
-        return Rated(sent_back, SuggestionRating.UNSATISFIED, True, due, len(liaisons) + len(staff))
+        told = len(liaisons) + len(staff)
+        return Rated(sent_back, SuggestionRating.UNSATISFIED, True, self.last_day(due), told)
 
     # --- the deadline ---------------------------------------------------------------------------
 
     async def run_due(self) -> int:
         """Remind the lead deputies whose last day to rate is near (once per answer), and
         close the suggestions whose answer went unrated past the deadline; returns how many
-        notices were queued."""
+        notices were queued. Only those due are read: a sweep with nothing due writes
+        nothing."""
         now = self.clock.now()
         today = now.astimezone(self.zone).date()
+        # at most REMIND_WORKING_DAYS working days after today: a last day before the next one
+        horizon = datetime.combine(
+            add_working_days(today, REMIND_WORKING_DAYS + 1), time(0), tzinfo=self.zone
+        )
         queued = 0
-        for suggestion in await self.repo.awaiting_rating():
+        for suggestion in await self.repo.awaiting_rating(horizon, now):
             deadline = suggestion.rating_due_at
             if deadline is None:
                 continue
             if now >= deadline:
                 queued += await self._close_unrated(suggestion.id, now)
-            elif working_days_between(today, self.last_day(deadline)) <= REMIND_WORKING_DAYS:
-                queued += await self._remind(suggestion, now)
+            else:
+                queued += await self._remind(suggestion, deadline, now)
         return queued
 
-    async def _remind(self, suggestion: Suggestion, now: datetime) -> int:
-        deadline = suggestion.rating_due_at
-        if deadline is None:
-            return 0
-        kind = f"rating_round{2 if suggestion.rehandled else 1}"
+    async def _remind(self, suggestion: Suggestion, deadline: datetime, now: datetime) -> int:
+        kind = rating_reminder_kind(suggestion.rehandled)
         async with self.db.transaction() as tx:
             first = await self.reminders.mark_reminded(
-                tx, SUBJECT, suggestion.id, suggestion.lead_deputy_id, kind, "sent", now
+                tx, RATING_SUBJECT, suggestion.id, suggestion.lead_deputy_id, kind, "sent", now
             )
             if not first:
                 return 0
@@ -377,19 +372,23 @@ class SuggestionFeedback:
         return 1
 
     async def _close_unrated(self, suggestion_id: int, now: datetime) -> int:
+        """Closed unrated at the deadline, which ends a day: the sweep may run at 00:00-00:05,
+        so every notice waits out the quiet hours."""
+        held = self.quiet.held_until(now)
         async with self.db.transaction() as tx:
             suggestion = await self.trail.load(tx, suggestion_id)
             if not await self.repo.close(tx, suggestion.id, now, None, ""):
                 return 0
-            await self.repo.end_assignments(tx, suggestion.id)
-            await self.trail.record(tx, suggestion, "closed", None)  # unrated: rating NULL
+            await self.trail.record(tx, suggestion, EventKind.CLOSED, None)  # unrated
             await self.outbox.notify(
                 tx,
                 suggestion.lead_deputy_id,
                 "rating.notice_closed_unrated",
-                not_before=self.quiet.held_until(now),
+                not_before=held,
                 number=suggestion.number,
                 title=suggestion.title,
             )
-            voters = await self.trail.tell_voters(tx, suggestion, "rating.notice_voters_closed")
+            voters = await self.trail.tell_voters(
+                tx, suggestion, "rating.notice_voters_closed", not_before=held
+            )
         return 1 + voters

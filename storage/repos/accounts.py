@@ -14,11 +14,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from storage.db import Database, Tx, stamp
-from storage.models import AccountRating, SuggestionRating, SuggestionState, TurnKind
-from storage.repos.stations import _containing
+from storage.models import AccountRating, Suggestion, SuggestionRating, SuggestionState, TurnKind
+from storage.repos.stations import containing
+from storage.repos.suggestions import suggestion_of
 
-# The choices of an account rating, as account_rating_tallies stores them.
-RATING_CHOICES = tuple(r.value for r in SuggestionRating)
 # Who may rate a deputy's account: the consented, active voters of the deputy's station.
 STATION_VOTERS_SQL = (
     "SELECT telegram_id FROM users WHERE station_id = ? AND role = 'voter'"
@@ -90,14 +89,33 @@ class OpinionFigures(AccountRow):
 class AccountSuggestion(AccountRow):
     """A suggestion of the year the deputy leads or co-signed (confirmed)."""
 
-    id: int
-    number: str
-    title: str
-    state: SuggestionState
+    suggestion: Suggestion
     lead: bool
     department: str | None = None  # the lead department (主办) of the latest assignment
-    outcome_class: str | None = None
-    rating: SuggestionRating | None = None
+
+    @property
+    def id(self) -> int:
+        return self.suggestion.id
+
+    @property
+    def number(self) -> str:
+        return self.suggestion.number
+
+    @property
+    def title(self) -> str:
+        return self.suggestion.title
+
+    @property
+    def state(self) -> SuggestionState:
+        return self.suggestion.state
+
+    @property
+    def outcome_class(self) -> str | None:
+        return self.suggestion.outcome_class
+
+    @property
+    def rating(self) -> SuggestionRating | None:
+        return self.suggestion.rating
 
 
 class SupervisionFigures(AccountRow):
@@ -228,8 +246,7 @@ class AccountRepo:
         """Suggestions submitted in [start, end) that the deputy leads or co-signed
         (confirmed), in number order, each with its lead department."""
         rows = await self.db.fetchall(
-            "SELECT s.id, s.number, s.title, s.state, s.outcome_class, s.rating,"
-            " s.lead_deputy_id = :deputy AS lead,"
+            "SELECT s.*, s.lead_deputy_id = :deputy AS lead,"
             " (SELECT p.name FROM suggestion_assignments a JOIN departments p"
             " ON p.id = a.department_id WHERE a.suggestion_id = s.id AND a.lead = 1"
             " ORDER BY a.state = 'active' DESC, a.id DESC LIMIT 1) AS department"
@@ -240,7 +257,12 @@ class AccountRepo:
             " AND s.created_at >= :start AND s.created_at < :end ORDER BY s.created_at, s.id",
             {"deputy": deputy_id, "start": stamp(start), "end": stamp(end)},
         )
-        return [AccountSuggestion.model_validate(dict(r)) for r in rows]
+        return [
+            AccountSuggestion(
+                suggestion=suggestion_of(r), lead=bool(r["lead"]), department=r["department"]
+            )
+            for r in rows
+        ]
 
     async def supervision(
         self, deputy_id: int, year: int, start: datetime, end: datetime
@@ -319,7 +341,7 @@ class AccountRepo:
         """Deputies whose name holds `words`, by name."""
         rows = await self.db.fetchall(
             f"{DEPUTIES_SQL} AND d.name LIKE ? ESCAPE '\\' ORDER BY d.name, d.user_id LIMIT ?",
-            (_containing(words), limit),
+            (containing(words), limit),
         )
         return [DeputyFacts.model_validate(dict(r)) for r in rows]
 
@@ -375,7 +397,7 @@ class AccountRatingRepo:
         )
         await tx.executemany(
             "INSERT INTO account_rating_tallies (rating_id, choice, count) VALUES (?, ?, 0)",
-            ((rating_id, choice) for choice in RATING_CHOICES),
+            ((rating_id, choice.value) for choice in SuggestionRating),
         )
         return rating_id
 
@@ -388,7 +410,9 @@ class AccountRatingRepo:
         )
         return None if row is None else bool(row[0])
 
-    async def count_vote(self, tx: Tx, rating_id: int, user_id: int, choice: str) -> bool:
+    async def count_vote(
+        self, tx: Tx, rating_id: int, user_id: int, choice: SuggestionRating
+    ) -> bool:
         """Count one vote: the voter's row flips from 0 to 1 and the choice's counter adds
         one, nothing else. False, with nothing written, when there is no row to flip (voted
         already, or not entitled). A counter missing is a broken rating: raised, so the
@@ -403,7 +427,7 @@ class AccountRatingRepo:
         added = await tx.execute_count(
             "UPDATE account_rating_tallies SET count = count + 1"
             " WHERE rating_id = ? AND choice = ?",
-            (rating_id, choice),
+            (rating_id, choice.value),
         )
         if added != 1:
             raise RuntimeError(f"account rating {rating_id}: no counter for {choice!r}")

@@ -4,6 +4,7 @@ Suggestions themselves are read and changed through storage.repos.suggestions.""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,8 +26,89 @@ LATEST_ANSWER = (
     "NOT EXISTS (SELECT 1 FROM suggestion_answers later"
     " WHERE later.suggestion_id = a.suggestion_id AND later.round > a.round)"
 )
-# who handles a suggestion: its active assignments, or those ended when it closed
-HANDLING = "(sa.state = 'active' OR (sa.state = 'ended' AND s.state = 'closed'))"
+# who handles a suggestion: its active assignments (a return or a reassignment ends the others;
+# closing ends none, so a closed suggestion keeps the departments that handled it)
+HANDLING = "sa.state = 'active'"
+# the department the ledger lists a suggestion under: the one that gave its latest answer, or
+# before the answer its active lead (主办)
+LEAD_DEPARTMENT = (
+    "COALESCE((SELECT a.department_id FROM suggestion_answers a"
+    f"   WHERE a.suggestion_id = s.id AND {LATEST_ANSWER}),"
+    "  (SELECT sa.department_id FROM suggestion_assignments sa"
+    "   WHERE sa.suggestion_id = s.id AND sa.lead = 1 AND sa.state = 'active'))"
+)
+# overdue: an answer past its deadline, or, on the ledger and open, a commitment of the latest
+# answer past its date and not done (`j` is a row of `judged`)
+OVERDUE = (
+    "((j.state IN ('assigned', 'rehandling') AND j.due_at < :now)"
+    " OR (j.on_ledger AND j.ledger_done_at IS NULL AND EXISTS (SELECT 1"
+    "  FROM suggestion_commitments c JOIN suggestion_answers a ON a.id = c.answer_id"
+    "  WHERE c.suggestion_id = j.id AND c.done_at IS NULL AND c.due_on < :today"
+    f"  AND {LATEST_ANSWER})))"
+)
+
+
+def judged(on_ledger: str, only: str = "") -> str:
+    """`listed`: every suggestion ever assigned (交办), or those `only` lets through (a
+    condition on `s`), with what the ledger's rules make of it: on the ledger (`on_ledger`,
+    see `class_sql`), overdue."""
+    return (
+        "WITH judged AS (SELECT s.id, s.number, s.title, s.state, s.priority, s.outcome_class,"
+        f" s.due_at, s.ledger_done_at, {on_ledger} AS on_ledger,"
+        f" {LEAD_DEPARTMENT} AS lead_department_id"
+        f" FROM suggestions s WHERE s.first_assigned_at IS NOT NULL{only}),"
+        f" listed AS (SELECT j.*, {OVERDUE} AS overdue FROM judged j)"
+    )
+
+
+# the deputy's rating is asked for once per round (reminders_sent)
+RATING_SUBJECT = "suggestion"
+
+
+def rating_reminder_kind(rehandled: bool) -> str:
+    """reminders_sent.kind of the reminder to rate the answer of a round (1, or 2 after
+    re-handling): as `awaiting_rating` reads it."""
+    return f"rating_round{1 + int(rehandled)}"
+
+
+@dataclass(frozen=True)
+class YearClass:
+    """An outcome class of the suggestions first assigned (交办) in [start, end): the year
+    whose classes their answers take (bot.services.suggestion_trail.handling_year)."""
+
+    start: datetime
+    end: datetime
+    code: str
+    label: str  # the code and the label, as shown
+    ledger: bool
+
+
+def class_sql(classes: Sequence[YearClass]) -> tuple[str, str, dict[str, object]]:
+    """What a suggestion's class is, in the classes of the year of its first 交办: whether it
+    keeps a ledger, and its label ("B 正在解决或列入计划逐步解决"; a code the year lacks, as it
+    is), as SQL expressions on `s`, and their named parameters."""
+    on_ledger: list[str] = []
+    labels: list[str] = []
+    params: dict[str, object] = {}
+    for n, c in enumerate(classes):
+        params.update(
+            {
+                f"class{n}_from": stamp(c.start),
+                f"class{n}_to": stamp(c.end),
+                f"class{n}_code": c.code,
+                f"class{n}_label": c.label,
+            }
+        )
+        match = (
+            f"s.outcome_class = :class{n}_code AND s.first_assigned_at >= :class{n}_from"
+            f" AND s.first_assigned_at < :class{n}_to"
+        )
+        if c.ledger:
+            on_ledger.append(f"({match})")
+        labels.append(f"WHEN {match} THEN :class{n}_label")
+    ledger = f"({' OR '.join(on_ledger)})" if on_ledger else "0"
+    label = f"(CASE {' '.join(labels)} ELSE s.outcome_class END)" if labels else "s.outcome_class"
+    return ledger, label, params
 
 
 @dataclass(frozen=True)
@@ -39,22 +121,90 @@ class Handler:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """What the ledger's list and its .xlsx are narrowed to, and what the rules need to judge
+    a suggestion: the classes that keep a ledger, and the time."""
+
+    classes: Sequence[YearClass]
+    now: datetime
+    today: date
+    status: str = ""  # "open" or "done" on the ledger; "" for every suggestion ever assigned
+    department: int = 0  # the department listed (LEAD_DEPARTMENT); 0 for any
+    outcome_class: str = ""  # "" for any
+    overdue: bool = False
+    priority: bool = False
+
+    @property
+    def everything(self) -> bool:
+        return not (
+            self.status or self.department or self.outcome_class or self.overdue or self.priority
+        )
+
+    def where(self) -> str:
+        """The condition on a row `l` of `listed` (see `judged`)."""
+        wanted = ["1"]
+        if self.status == "open":
+            wanted.append("l.on_ledger AND l.ledger_done_at IS NULL")
+        elif self.status == "done":
+            wanted.append("l.on_ledger AND l.ledger_done_at IS NOT NULL")
+        if self.department:
+            wanted.append("l.lead_department_id = :department")
+        if self.outcome_class:
+            wanted.append("l.outcome_class = :outcome_class")
+        if self.overdue:
+            wanted.append("l.overdue")
+        if self.priority:
+            wanted.append("l.priority")
+        return " AND ".join(wanted)
+
+    def params(self) -> dict[str, object]:
+        return {
+            **class_sql(self.classes)[2],
+            "now": stamp(self.now),
+            "today": self.today.isoformat(),
+            "department": self.department,
+            "outcome_class": self.outcome_class,
+        }
+
+    def judged(self, only: str = "") -> str:
+        return judged(class_sql(self.classes)[0], only)
+
+    @property
+    def label(self) -> str:
+        return class_sql(self.classes)[1]
+
+
+@dataclass(frozen=True)
 class Entry:
-    """One suggestion as the ledger's list filters it (light: no texts but the title)."""
+    """One suggestion as the ledger's list shows it (light: no texts but the title)."""
 
     id: int
     number: str
     title: str
     state: str
     priority: bool
-    first_assigned_at: datetime | None
-    assigned_at: datetime | None
-    due_at: datetime | None
-    answered_at: datetime | None
     outcome_class: str | None
-    ledger_done_at: datetime | None
-    lead_department_id: int | None
-    open_commitment_due: date | None  # the earliest date of a commitment not yet done
+    on_ledger: bool  # its class keeps a ledger
+    done: bool  # on the ledger, and every commitment done
+    overdue: bool
+    department: str  # LEAD_DEPARTMENT's name ("" before any)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many suggestions a selection holds, and of them open and done on the ledger."""
+
+    total: int
+    open: int
+    done: int
+
+
+# an `Entry`, from `listed`
+ENTRY_COLUMNS = (
+    "SELECT l.id, l.number, l.title, l.state, l.priority, l.outcome_class, l.on_ledger,"
+    " l.ledger_done_at IS NOT NULL AS done, l.overdue, COALESCE(d.name, '') AS department"
+    " FROM listed l LEFT JOIN departments d ON d.id = l.lead_department_id"
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +253,9 @@ class Row:
     answered_at: datetime | None
     ledger_done_at: datetime | None
     lead_deputy: str
+    on_ledger: bool
+    overdue: bool
+    outcome: str  # the class's code and label ("" before the answer)
     cosigners: list[str] = field(default_factory=list)
     lead_department: str = ""
     co_departments: list[str] = field(default_factory=list)
@@ -218,11 +371,10 @@ class LedgerRepo:
     # --- who handles it ----------------------------------------------------------------------
 
     async def handlers(self, suggestion_id: int, tx: Tx | None = None) -> list[Handler]:
-        """The departments handling it, the lead first (after closing: those that did)."""
+        """The departments handling it (after closing: those that did), the lead first."""
         source = tx if tx is not None else self.db
         rows = await source.fetchall(
             "SELECT DISTINCT d.id, d.name, sa.lead FROM suggestion_assignments sa"
-            " JOIN suggestions s ON s.id = sa.suggestion_id"
             " JOIN departments d ON d.id = sa.department_id"
             f" WHERE sa.suggestion_id = ? AND {HANDLING} ORDER BY sa.lead DESC, sa.id",
             (suggestion_id,),
@@ -236,14 +388,6 @@ class LedgerRepo:
             (suggestion_id,),
         )
         return [int(r[0]) for r in rows]
-
-    async def end_assignments(self, tx: Tx, suggestion_id: int) -> None:
-        """The suggestion closed: its assignments end (the departments' lists drop it)."""
-        tx.defer(
-            "UPDATE suggestion_assignments SET state = 'ended'"
-            " WHERE suggestion_id = ? AND state = 'active'",
-            (suggestion_id,),
-        )
 
     async def department_name(self, department_id: int) -> str | None:
         value = await self.db.scalar("SELECT name FROM departments WHERE id = ?", (department_id,))
@@ -279,11 +423,18 @@ class LedgerRepo:
 
     # --- the rating's deadline ----------------------------------------------------------------
 
-    async def awaiting_rating(self) -> list[Suggestion]:
-        """Answered suggestions the lead deputy has not rated yet."""
+    async def awaiting_rating(self, until: datetime, now: datetime) -> list[Suggestion]:
+        """Answered suggestions whose time to rate ends by `until`, the lead deputy not told
+        yet (reminders_sent, kind `rating_round<n>`), or ends by `now` (to close unrated)."""
         rows = await self.db.fetchall(
-            "SELECT * FROM suggestions WHERE state = 'answered' AND rating_due_at IS NOT NULL"
-            " ORDER BY rating_due_at, id"
+            "SELECT * FROM suggestions s WHERE s.state = 'answered'"
+            " AND s.rating_due_at IS NOT NULL AND s.rating_due_at <= :until"
+            " AND (s.rating_due_at <= :now OR NOT EXISTS (SELECT 1 FROM reminders_sent r"
+            "  WHERE r.subject = :subject AND r.subject_id = s.id"
+            "  AND r.recipient_id = s.lead_deputy_id"
+            "  AND r.kind = 'rating_round' || (1 + s.rehandled)))"
+            " ORDER BY s.rating_due_at, s.id",
+            {"until": stamp(until), "now": stamp(now), "subject": RATING_SUBJECT},
         )
         return [suggestion_of(r) for r in rows]
 
@@ -314,29 +465,38 @@ class LedgerRepo:
 
     # --- the ledger's reminders and alerts -------------------------------------------------
 
-    async def commitments_due(self, today: date) -> list[Due]:
+    async def commitments_due(self, today: date, classes: Sequence[YearClass]) -> list[Due]:
         """Commitments of the latest answers whose date has come, not done and never asked
-        about; none of a suggestion being re-handled (its new answer brings its own)."""
-        return await self._due("c.due_on <= ? AND c.reminded_at IS NULL", (today.isoformat(),))
-
-    async def commitments_unanswered(self, reminded_before: datetime) -> list[Due]:
-        """Commitments asked about before `reminded_before` with no update since, whose
-        staff were not alerted yet."""
+        about, of suggestions open on the ledger; none of a suggestion being re-handled (its
+        new answer brings its own), none once its class no longer keeps a ledger."""
         return await self._due(
-            "c.reminded_at <= ? AND c.alerted_at IS NULL AND NOT EXISTS (SELECT 1 FROM"
-            " commitment_updates u WHERE u.commitment_id = c.id AND u.at >= c.reminded_at)",
-            (stamp(reminded_before),),
+            "c.due_on <= :today AND c.reminded_at IS NULL", {"today": today.isoformat()}, classes
         )
 
-    async def _due(self, condition: str, params: tuple[object, ...]) -> list[Due]:
+    async def commitments_unanswered(
+        self, reminded_before: datetime, classes: Sequence[YearClass]
+    ) -> list[Due]:
+        """Commitments asked about before `reminded_before` with no update since, whose
+        staff were not alerted yet (of suggestions still open on the ledger)."""
+        return await self._due(
+            "c.reminded_at <= :before AND c.alerted_at IS NULL AND NOT EXISTS (SELECT 1 FROM"
+            " commitment_updates u WHERE u.commitment_id = c.id AND u.at >= c.reminded_at)",
+            {"before": stamp(reminded_before)},
+            classes,
+        )
+
+    async def _due(
+        self, condition: str, params: dict[str, object], classes: Sequence[YearClass]
+    ) -> list[Due]:
+        on_ledger, _, class_params = class_sql(classes)
         rows = await self.db.fetchall(
             "SELECT c.*, a.department_id FROM suggestion_commitments c"
             " JOIN suggestion_answers a ON a.id = c.answer_id"
             " JOIN suggestions s ON s.id = c.suggestion_id"
             f" WHERE c.done_at IS NULL AND {condition} AND {LATEST_ANSWER}"
             " AND s.state IN ('answered', 'closed') AND s.ledger_done_at IS NULL"
-            " ORDER BY c.due_on, c.id",
-            params,
+            f" AND {on_ledger} ORDER BY c.due_on, c.id",
+            {**params, **class_params},
         )
         found = []
         for row in rows:
@@ -365,61 +525,64 @@ class LedgerRepo:
 
     # --- the ledger's list ---------------------------------------------------------------------
 
-    async def entries(self) -> list[Entry]:
-        """Every suggestion ever assigned (交办), newest first, as the list filters them."""
-        rows = await self.db.fetchall(
-            "SELECT s.id, s.number, s.title, s.state, s.priority, s.first_assigned_at,"
-            " s.assigned_at, s.due_at,"
-            " s.answered_at, s.outcome_class, s.ledger_done_at,"
-            " COALESCE((SELECT a.department_id FROM suggestion_answers a"
-            f"   WHERE a.suggestion_id = s.id AND {LATEST_ANSWER}),"
-            "  (SELECT sa.department_id FROM suggestion_assignments sa"
-            "   WHERE sa.suggestion_id = s.id AND sa.lead = 1 AND sa.state = 'active'))"
-            " AS lead_department_id,"
-            " (SELECT min(c.due_on) FROM suggestion_commitments c"
-            "   JOIN suggestion_answers a ON a.id = c.answer_id"
-            f"   WHERE c.suggestion_id = s.id AND c.done_at IS NULL AND {LATEST_ANSWER})"
-            " AS open_commitment_due"
-            " FROM suggestions s WHERE s.first_assigned_at IS NOT NULL ORDER BY s.id DESC"
+    async def counts(self, wanted: Selection) -> Counts:
+        """How many suggestions `wanted` lets through, and of them open and done on the
+        ledger."""
+        row = await self.db.fetchone(
+            f"{wanted.judged()} SELECT count(*),"
+            " coalesce(sum(l.on_ledger AND l.ledger_done_at IS NULL), 0),"
+            " coalesce(sum(l.on_ledger AND l.ledger_done_at IS NOT NULL), 0)"
+            f" FROM listed l WHERE {wanted.where()}",
+            wanted.params(),
         )
-        return [
-            Entry(
-                id=int(r["id"]),
-                number=str(r["number"]),
-                title=str(r["title"]),
-                state=str(r["state"]),
-                priority=bool(r["priority"]),
-                first_assigned_at=_instant(r["first_assigned_at"]),
-                assigned_at=_instant(r["assigned_at"]),
-                due_at=_instant(r["due_at"]),
-                answered_at=_instant(r["answered_at"]),
-                outcome_class=r["outcome_class"],
-                ledger_done_at=_instant(r["ledger_done_at"]),
-                lead_department_id=r["lead_department_id"],
-                open_commitment_due=date.fromisoformat(r["open_commitment_due"])
-                if r["open_commitment_due"]
-                else None,
-            )
-            for r in rows
-        ]
+        return Counts(0, 0, 0) if row is None else Counts(int(row[0]), int(row[1]), int(row[2]))
 
-    async def rows(self, suggestion_ids: Sequence[int] | None = None) -> list[Row]:
-        """The .xlsx's lines in the order submitted (so by number): every suggestion ever
-        assigned, or those of `suggestion_ids`. A few set-wise reads, put together here."""
-        where = "s.first_assigned_at IS NOT NULL"
-        params: list[object] = []
-        if suggestion_ids is not None:
-            # the ids go in as one JSON array: any number of them, one parameter
-            where += " AND s.id IN (SELECT value FROM json_each(?))"
-            params.append(_json_ids(suggestion_ids))
+    async def entries(self, wanted: Selection, offset: int, limit: int) -> list[Entry]:
+        """A page of what `wanted` lets through, newest first."""
+        rows = await self.db.fetchall(
+            f"{wanted.judged()} {ENTRY_COLUMNS}"
+            f" WHERE {wanted.where()} ORDER BY l.id DESC LIMIT :limit OFFSET :offset",
+            {**wanted.params(), "limit": limit, "offset": offset},
+        )
+        return [_entry(r) for r in rows]
+
+    async def entry(self, wanted: Selection, suggestion_id: int) -> Entry | None:
+        """One suggestion ever assigned, as the list shows it."""
+        row = await self.db.fetchone(
+            f"{wanted.judged(' AND s.id = :id')} {ENTRY_COLUMNS}",
+            {**wanted.params(), "id": suggestion_id},
+        )
+        return None if row is None else _entry(row)
+
+    async def outcome_codes(self) -> list[str]:
+        """The outcome classes of the suggestions ever answered, in order."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT outcome_class FROM suggestions"
+            " WHERE first_assigned_at IS NOT NULL AND outcome_class IS NOT NULL ORDER BY 1"
+        )
+        return [str(r[0]) for r in rows]
+
+    async def assigned_span(self) -> tuple[datetime, datetime] | None:
+        """The first and the last first 交办 of any suggestion (None before any)."""
+        row = await self.db.fetchone(
+            "SELECT min(first_assigned_at), max(first_assigned_at) FROM suggestions"
+        )
+        if row is None or row[0] is None:
+            return None
+        return datetime.fromisoformat(row[0]), datetime.fromisoformat(row[1])
+
+    async def rows(self, wanted: Selection) -> list[Row]:
+        """The .xlsx's lines of what `wanted` lets through, in the order submitted (so by
+        number). A few set-wise reads, put together here."""
         found: dict[int, Row] = {}
         for r in await self.db.fetchall(
-            "SELECT s.id, s.number, s.title, s.category, s.state, s.priority, s.rehandled,"
-            " s.rating, s.first_assigned_at, s.assigned_at, s.due_at, s.answered_at,"
-            " s.ledger_done_at, COALESCE(d.name, '') FROM suggestions s"
-            f" LEFT JOIN deputies d ON d.user_id = s.lead_deputy_id WHERE {where}"
-            " ORDER BY s.id",
-            params,
+            f"{wanted.judged()} SELECT s.id, s.number, s.title, s.category, s.state, s.priority,"
+            " s.rehandled, s.rating, s.first_assigned_at, s.assigned_at, s.due_at,"
+            " s.answered_at, s.ledger_done_at, COALESCE(d.name, ''), l.on_ledger, l.overdue,"
+            f" {wanted.label} FROM listed l JOIN suggestions s ON s.id = l.id"
+            " LEFT JOIN deputies d ON d.user_id = s.lead_deputy_id"
+            f" WHERE {wanted.where()} ORDER BY s.id",
+            wanted.params(),
         ):
             found[r[0]] = Row(
                 id=r[0],
@@ -436,7 +599,15 @@ class LedgerRepo:
                 answered_at=_instant(r[11]),
                 ledger_done_at=_instant(r[12]),
                 lead_deputy=r[13],
+                on_ledger=bool(r[14]),
+                overdue=bool(r[15]),
+                outcome=r[16] or "",
             )
+        if wanted.everything:
+            where, params = "s.first_assigned_at IS NOT NULL", []
+        else:
+            # the ids go in as one JSON array: any number of them, one parameter
+            where, params = "s.id IN (SELECT value FROM json_each(?))", [_json_ids(list(found))]
         chosen = f"({where})"
         for r in await self.db.fetchall(
             "SELECT c.suggestion_id, d.name FROM suggestion_cosigners c"
@@ -498,19 +669,44 @@ class LedgerRepo:
 
     # --- publication ---------------------------------------------------------------------------
 
-    async def to_publish(self) -> list[Unposted]:
-        """Answered suggestions the lead deputy agreed to publish that were never posted, and
-        posted ones whose post shows an answer that is no longer the latest (a round 2)."""
+    async def to_publish(self, retry_before: datetime, reposts: int) -> list[Unposted]:
+        """Answered suggestions the lead deputy agreed to publish that were never posted;
+        posted ones whose post shows an answer that is no longer the latest (a round 2); and
+        those whose post failed (or was skipped), tried last before `retry_before` and queued
+        again fewer than `reposts` times."""
         rows = await self.db.fetchall(
             "SELECT s.id, s.channel_outbox_id FROM suggestions s"
             " JOIN suggestion_answers a ON a.suggestion_id = s.id"
             " LEFT JOIN outbox o ON o.id = s.channel_outbox_id"
             f" WHERE s.publish = 1 AND s.answered_at IS NOT NULL AND {LATEST_ANSWER}"
-            " AND (s.channel_outbox_id IS NULL"
-            "  OR json_extract(o.params, '$.answer_id') IS NOT a.id)"
-            " ORDER BY s.id"
+            " AND (s.channel_outbox_id IS NULL OR s.posted_answer_id IS NOT a.id"
+            "  OR (o.state IN ('failed', 'skipped') AND o.reposts < ? AND o.not_before <= ?))"
+            " ORDER BY s.id",
+            (reposts, stamp(retry_before)),
         )
         return [Unposted(int(r[0]), None if r[1] is None else int(r[1])) for r in rows]
+
+    async def mark_posted(self, tx: Tx, suggestion_id: int, post_id: int, answer_id: int) -> None:
+        """The suggestion's post is outbox row `post_id`, showing answer `answer_id`."""
+        tx.defer(
+            "UPDATE suggestions SET channel_outbox_id = ?, posted_answer_id = ? WHERE id = ?",
+            (post_id, answer_id, suggestion_id),
+        )
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    return Entry(
+        id=int(row["id"]),
+        number=str(row["number"]),
+        title=str(row["title"]),
+        state=str(row["state"]),
+        priority=bool(row["priority"]),
+        outcome_class=row["outcome_class"],
+        on_ledger=bool(row["on_ledger"]),
+        done=bool(row["on_ledger"]) and bool(row["done"]),
+        overdue=bool(row["overdue"]),
+        department=str(row["department"]),
+    )
 
 
 def _instant(value: str | None) -> datetime | None:

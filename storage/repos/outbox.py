@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Database, Tx, stamp
 from storage.models import Audience, Broadcast, BroadcastCounts, BroadcastState, OutboxItem
 
 BLOCKED = "blocked"
-# The parameter that marks a post to a channel: 0 on the post itself, the post's row id on an
-# edit of its message (bot.services.outbox.Outbox.post).
-POST = "post"
 
 AUDIENCE_SQL: dict[Audience, str] = {
     Audience.VOTERS: (
@@ -42,6 +40,21 @@ AUDIENCE_SQL: dict[Audience, str] = {
 AUDIENCE_NEEDS_REF = frozenset(
     {Audience.VOTERS_OF_STREET, Audience.VOTERS_OF_STATION, Audience.DEPUTIES_OF_STREET}
 )
+
+
+class Claimed(OutboxItem):
+    """A claimed row, with the post whose message it edits when it is the edit of a post to a
+    channel (bot.services.outbox.Outbox.post)."""
+
+    post_of: int | None = None
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a post to a channel stands: its row's state, and the message it became."""
+
+    state: str
+    message_id: int | None
 
 
 class OutboxRepo:
@@ -120,13 +133,13 @@ class OutboxRepo:
                 "UPDATE outbox SET state = 'queued' WHERE state = 'sending'"
             )
 
-    async def claim_due(self, now: datetime, limit: int) -> list[OutboxItem]:
+    async def claim_due(self, now: datetime, limit: int) -> list[Claimed]:
         """Mark up to `limit` due rows 'sending' and return them, personal notices first."""
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT o.id, o.chat_id, o.attempts, o.broadcast_id, o.message_key, o.params,"
                 " o.respects_opt_out, u.locale, u.active AS user_active,"
-                " u.notices AS user_notices, b.text, b.photo, b.document, o.buttons"
+                " u.notices AS user_notices, b.text, b.photo, b.document, o.buttons, o.post_of"
                 " FROM outbox o"
                 " LEFT JOIN broadcasts b ON b.id = o.broadcast_id"
                 " LEFT JOIN users u ON u.telegram_id = o.chat_id"
@@ -147,16 +160,23 @@ class OutboxRepo:
             data = dict(row)
             data["params"] = json.loads(data["params"])
             data["buttons"] = json.loads(data["buttons"]) if data["buttons"] else []
-            items.append(OutboxItem.model_validate(data))
+            items.append(Claimed.model_validate(data))
         return items
 
     async def finish(
-        self, item_id: int, state: str, now: datetime, reason: str | None = None
+        self,
+        item_id: int,
+        state: str,
+        now: datetime,
+        reason: str | None = None,
+        *,
+        message_id: int | None = None,
     ) -> None:
+        """The row's outcome; a sent one keeps the message it became (`message_id`)."""
         async with self.db.transaction() as tx:
             tx.defer(
-                "UPDATE outbox SET state = ?, reason = ?, sent_at = ? WHERE id = ?",
-                (state, reason, stamp(now) if state == "sent" else None, item_id),
+                "UPDATE outbox SET state = ?, reason = ?, sent_at = ?, message_id = ? WHERE id = ?",
+                (state, reason, stamp(now) if state == "sent" else None, message_id, item_id),
             )
 
     async def retry_later(self, item_id: int, not_before: datetime, reason: str) -> None:
@@ -229,53 +249,48 @@ class OutboxRepo:
     async def correct_post(
         self, tx: Tx, post_id: int, params: Mapping[str, object], now: datetime
     ) -> bool:
-        """The post `post_id` says `params` now: still queued, it is simply rendered from them
+        """The post `post_id` says `params` now. Still queued, it is simply rendered from them
         when sent; sent (or being sent), its message is edited by one queued edit (a later
-        correction rewrites that edit while it waits). False when there is no post to
-        correct: unknown, or it failed or was skipped (the caller posts anew)."""
+        correction rewrites that edit while it waits); failed or skipped, it is queued again
+        with them (one more repost). False when there is no such post (unknown, or an edit)."""
         row = await tx.fetchone(
-            "SELECT chat_id, message_key, state FROM outbox WHERE id = ?"
-            f" AND json_extract(params, '$.{POST}') = 0",
+            "SELECT chat_id, message_key, state FROM outbox WHERE id = ? AND post_of IS NULL"
+            " AND broadcast_id IS NULL",
             (post_id,),
         )
-        if row is None or row["state"] in ("failed", "skipped"):
+        if row is None:
             return False
         data = json.dumps(dict(params), ensure_ascii=False)
-        # json_patch keeps what the dispatcher recorded there (the message's id)
-        tx.defer("UPDATE outbox SET params = json_patch(params, ?) WHERE id = ?", (data, post_id))
+        if row["state"] in ("failed", "skipped"):
+            tx.defer(
+                "UPDATE outbox SET params = ?, state = 'queued', attempts = 0,"
+                " reposts = reposts + 1, not_before = ?, reason = NULL WHERE id = ?",
+                (data, stamp(now), post_id),
+            )
+            return True
+        tx.defer("UPDATE outbox SET params = ? WHERE id = ?", (data, post_id))
         if row["state"] == "queued":
             return True
-        edit = json.dumps({**params, POST: post_id}, ensure_ascii=False)
         waiting = await tx.execute_count(
-            "UPDATE outbox SET params = ? WHERE state = 'queued'"
-            f" AND json_extract(params, '$.{POST}') = ?",
-            (edit, post_id),
+            "UPDATE outbox SET params = ? WHERE post_of = ? AND state = 'queued'",
+            (data, post_id),
         )
         if not waiting:
             await tx.execute(
                 "INSERT INTO outbox (chat_id, priority, message_key, params, not_before,"
-                " created_at) VALUES (?, 0, ?, ?, ?, ?)",
-                (row["chat_id"], row["message_key"], edit, stamp(now), stamp(now)),
+                " created_at, post_of) VALUES (?, 0, ?, ?, ?, ?, ?)",
+                (row["chat_id"], row["message_key"], data, stamp(now), stamp(now), post_id),
             )
         return True
 
-    async def keep_message(self, item_id: int, message_id: int) -> None:
-        """A post went out as message `message_id`: kept with it, so corrections edit it."""
-        async with self.db.transaction() as tx:
-            tx.defer(
-                "UPDATE outbox SET params = json_set(params, '$.message_id', ?) WHERE id = ?",
-                (message_id, item_id),
-            )
-
-    async def posted_message(self, post_id: int) -> tuple[str, int | None] | None:
-        """The state of post `post_id` and the id of the message it became (once sent)."""
+    async def posted(self, post_id: int) -> Posted | None:
+        """Where post `post_id` stands: its state and, once sent, the message it became."""
         row = await self.db.fetchone(
-            "SELECT state, json_extract(params, '$.message_id') FROM outbox WHERE id = ?",
-            (post_id,),
+            "SELECT state, message_id FROM outbox WHERE id = ?", (post_id,)
         )
         if row is None:
             return None
-        return str(row[0]), None if row[1] is None else int(row[1])
+        return Posted(str(row[0]), None if row[1] is None else int(row[1]))
 
     async def release_now(self, tx: Tx, item_id: int, now: datetime) -> bool:
         """A queued notice held back until later becomes due at `now`; False when it was

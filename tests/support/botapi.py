@@ -318,6 +318,11 @@ class FakeBotAPI(BaseRequest):
         (Telegram answers "chat not found" for any other chat that is not a person)."""
         self.channels[chat_id] = title
 
+    def remove_channel(self, chat_id: int) -> None:
+        """The bot is no longer an administrator of the channel: it may neither post nor
+        edit there; its posts stay."""
+        self.channels.pop(chat_id, None)
+
     def _new_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
         if chat_id in self.channels:  # a channel post: signed by the channel, not the bot
             chat = {"id": chat_id, "type": "channel", "title": self.channels[chat_id]}
@@ -389,6 +394,8 @@ class FakeBotAPI(BaseRequest):
 
     def _edit(self, params: dict[str, Any], text: str | None) -> tuple[int, bytes]:
         key = (int(params["chat_id"]), int(params["message_id"]))
+        if key[0] < 0 and key[0] not in self.channels:  # a channel the bot is no longer in
+            return self._error(400, "Bad Request: chat not found")
         message = self.messages.get(key)
         if message is None:
             return self._error(400, "Bad Request: message to edit not found")

@@ -14,8 +14,8 @@ from typing import Annotated
 from pydantic import Field
 
 from bot.runtime.buttons.base import CallbackData, Id, Page, notice_action
-from bot.services.account_ratings import AccountChoice
 from bot.services.outbox import Intent, NoticeButton
+from storage.models import SuggestionRating
 
 Year = Annotated[int, Field(ge=2000, le=2100)]
 
@@ -102,11 +102,11 @@ class RatingChoice(CallbackData, prefix="szv"):
     """A choice made, to be confirmed."""
 
     rating: Id
-    choice: AccountChoice
+    choice: SuggestionRating
 
 
 class RatingConfirm(CallbackData, prefix="szc"):
     """Cast the vote the confirmation showed; it cannot be changed after."""
 
     rating: Id
-    choice: AccountChoice
+    choice: SuggestionRating

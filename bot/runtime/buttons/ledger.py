@@ -8,15 +8,16 @@ from typing import Annotated
 
 from pydantic import Field
 
+from bot.runtime.buttons.assigned import ClassCode
 from bot.runtime.buttons.base import CallbackData, Id, Page, notice_action
 from bot.services.ledger import LedgerFilter, LedgerStatus, UpdateOutcome
 from bot.services.outbox import Intent, NoticeButton
 
 # a department to filter by, 0 for any (department ids stay far below a million)
 DepartmentId = Annotated[int, Field(ge=0, le=999_999)]
-# an outcome class's code as staff set it (1-4 characters, any script but ':'); "" for any
-ClassCode = Annotated[str, Field(max_length=4, pattern=r"^[^:]{0,4}$")]
-ChosenClass = Annotated[str, Field(min_length=1, max_length=4, pattern=r"^[^:]{1,4}$")]
+# the class to filter by: an outcome class's code as ClassCode bounds it (1-4 characters, no
+# space, never the separator), or "" for any
+AnyClass = Annotated[str, Field(max_length=4, pattern=r"^[^\s:]{0,4}$")]
 
 
 class LedgerList(CallbackData, prefix="tzl"):
@@ -24,7 +25,7 @@ class LedgerList(CallbackData, prefix="tzl"):
 
     status: LedgerStatus
     department: DepartmentId
-    cls: ClassCode
+    cls: AnyClass
     overdue: bool
     priority: bool
     page: Page
@@ -48,7 +49,7 @@ class LedgerDepartments(CallbackData, prefix="tzd"):
     """A page of the departments to filter by; the rest of the filter is kept."""
 
     status: LedgerStatus
-    cls: ClassCode
+    cls: AnyClass
     overdue: bool
     priority: bool
     page: Page
@@ -63,7 +64,7 @@ class LedgerCard(CallbackData, prefix="tzc"):
     suggestion: Id
     status: LedgerStatus
     department: DepartmentId
-    cls: ClassCode
+    cls: AnyClass
     overdue: bool
     priority: bool
     page: Page
@@ -89,7 +90,7 @@ class LedgerExport(CallbackData, prefix="tzx"):
 
     status: LedgerStatus
     department: DepartmentId
-    cls: ClassCode
+    cls: AnyClass
     overdue: bool
     priority: bool
 
@@ -124,7 +125,7 @@ class CorrectClass(CallbackData, prefix="tzk"):
 
 class ClassChosen(CallbackData, prefix="tzkc"):
     suggestion: Id
-    code: ChosenClass
+    code: ClassCode
 
 
 class CorrectCancel(CallbackData, prefix="tzkx"):
