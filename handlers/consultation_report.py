@@ -29,7 +29,6 @@ from bot.runtime.buttons.consultation_report import (
 )
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper, DeclaredConversation
-from bot.services.broadcasts import telegram_length
 from bot.services.consultation_documents import (
     KIND_LABELS,
     ReportSummary,
@@ -40,6 +39,7 @@ from bot.services.consultation_documents import (
 )
 from bot.services.consultation_reports import FEEDBACK, FeedbackStep, TargetPage
 from bot.services.draft_split import article_label
+from bot.services.text import telegram_length
 from handlers.common import (
     Handler,
     alerting,

@@ -32,7 +32,7 @@ from bot.runtime.buttons.suggestions import (
 )
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import DeclaredConversation
-from bot.services.broadcasts import shown_text, telegram_length
+from bot.services.broadcasts import shown_text
 from bot.services.suggestion_trail import EVENT_LABELS
 from bot.services.suggestions import (
     COSIGN_SEARCH,
@@ -44,6 +44,7 @@ from bot.services.suggestions import (
     TrailEntry,
     Viewer,
 )
+from bot.services.text import clip_units, telegram_length
 from handlers.common import (
     Handler,
     answer_tap,
@@ -81,21 +82,6 @@ PUBLISH_LABELS = {True: N_("suggestion.card_publish_yes"), False: N_("suggestion
 def shown_length(markup: str) -> int:
     """The length Telegram counts of an HTML text: as shown, in UTF-16 code units."""
     return telegram_length(shown_text(markup))
-
-
-def fit(text: str, room: int) -> str:
-    """Plain `text` clipped (an ellipsis marking the cut) to at most `room` UTF-16 code
-    units; escape it after."""
-    if telegram_length(text) <= room:
-        return text
-    limit = room
-    while limit > 1:
-        clipped = clip(text, limit)
-        over = telegram_length(clipped) - room
-        if over <= 0:
-            return clipped
-        limit -= over
-    return ""
 
 
 def shares(wanted: list[int], room: int) -> list[int]:
@@ -236,7 +222,7 @@ def _body(texts: Texts, key: str, name: str, raw: str) -> Section:
     body = clip(raw, BODY_CHARS)
 
     def render(room: int) -> str:
-        fitted = fit(body, room - frame)
+        fitted = clip_units(body, room - frame)
         return "\n\n" + texts(key, **{name: escape(fitted)}) if fitted else ""
 
     return frame + telegram_length(body), render

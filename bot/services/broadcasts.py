@@ -20,7 +20,7 @@ from bot.errors import DomainError, present
 from bot.services.conversations import Conversation, DraftStore, DraftUnreadable
 from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
-from bot.services.text import clean
+from bot.services.text import clean, telegram_length
 from storage import Database, Tx
 from storage.models import (
     Audience,
@@ -82,12 +82,6 @@ def shown_text(markup: str) -> str:
     """What Telegram shows of an HTML text: the tags dropped, the entities decoded. The text
     comes from Telegram's own entities (`text_html`), so every '<' in it opens a tag."""
     return html.unescape(TAG.sub("", markup))
-
-
-def telegram_length(text: str) -> int:
-    """A length as Telegram counts it, in UTF-16 code units: a character outside the Basic
-    Multilingual Plane (most emoji) counts two."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _not_started(broadcast: Broadcast, counts: BroadcastCounts) -> bool:

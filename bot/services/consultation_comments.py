@@ -22,13 +22,12 @@ from pydantic import BaseModel, ConfigDict
 from bot.access import Action, ensure, ensure_may_read_consultation, may_read_consultation
 from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError, present
-from bot.services.broadcasts import telegram_length
 from bot.services.consultations import ABOUT, REMINDER_KEYS
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.draft_split import CHAPTER, PART, heading_level
 from bot.services.outbox import Outbox
 from bot.services.paging import Page, clamp_page
-from bot.services.text import typed
+from bot.services.text import telegram_length, typed
 from bot.settings import Settings
 from storage import Database, Tx
 from storage.models import (

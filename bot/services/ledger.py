@@ -23,7 +23,6 @@ from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError
 from bot.i18n import Texts
 from bot.services import ledger_documents as documents
-from bot.services.broadcasts import telegram_length
 from bot.services.consultation_documents import ReportFile
 from bot.services.conversations import Conversation, DraftStore
 from bot.services.deputy_notices import QuietHours
@@ -31,7 +30,7 @@ from bot.services.outbox import Intent, NoticeButton, Outbox
 from bot.services.paging import clamp_page
 from bot.services.suggestion_answers import SUMMARY_MAX
 from bot.services.suggestion_trail import EventKind, SuggestionTrail, handling_year
-from bot.services.text import clip, typed
+from bot.services.text import clip, clip_units, typed
 from bot.settings import Settings
 from storage import Database
 from storage.db import Tx
@@ -228,20 +227,6 @@ def status_of(on_ledger: bool, done: bool) -> LedgerStatus | None:
     if not on_ledger:
         return None
     return LedgerStatus.DONE if done else LedgerStatus.OPEN
-
-
-def clip_shown(text: str, units: int) -> str:
-    """At most `units` UTF-16 code units, as Telegram measures a text (an emoji counts two),
-    an ellipsis marking a cut. Clip before escaping."""
-    if telegram_length(text) <= units:
-        return text
-    kept, used = [], 1  # the ellipsis
-    for char in text:
-        used += telegram_length(char)
-        if used > units:
-            break
-        kept.append(char)
-    return "".join(kept) + "…"
 
 
 class Ledger:
@@ -684,11 +669,11 @@ class Ledger:
         years = await Years(self.trail).load([year])
         params: dict[str, object] = {
             "number": suggestion.number,
-            "title": clip_shown(suggestion.title, POST_TITLE),
-            "proposals": clip_shown(suggestion.proposals, POST_PROPOSALS),
-            "department": clip_shown(department, POST_DEPARTMENT),
-            "outcome": clip_shown(years.label(year, answer.outcome_class), POST_OUTCOME),
-            "summary": clip_shown(answer.summary, POST_SUMMARY),
+            "title": clip_units(suggestion.title, POST_TITLE),
+            "proposals": clip_units(suggestion.proposals, POST_PROPOSALS),
+            "department": clip_units(department, POST_DEPARTMENT),
+            "outcome": clip_units(years.label(year, answer.outcome_class), POST_OUTCOME),
+            "summary": clip_units(answer.summary, POST_SUMMARY),
         }
         earlier = suggestion.channel_outbox_id
         posted = await self.outbox.post(tx, channel, "ledger.post", params, replaces=earlier)

@@ -110,3 +110,23 @@ def typed(
 def clip(text: str, limit: int) -> str:
     """At most `limit` characters, an ellipsis marking a cut. Clip before escaping."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def telegram_length(text: str) -> int:
+    """A length as Telegram counts it, in UTF-16 code units: a character outside the Basic
+    Multilingual Plane (most emoji) counts two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip_units(text: str, units: int) -> str:
+    """At most `units` UTF-16 code units, as Telegram measures a text (an emoji counts two),
+    an ellipsis marking a cut. Clip before escaping."""
+    if telegram_length(text) <= units:
+        return text
+    kept, used = [], 1  # the ellipsis
+    for char in text:
+        used += telegram_length(char)
+        if used > units:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
