@@ -38,6 +38,7 @@ from storage.models import Consultation, ConsultationAudience, User, new_draft_t
 from storage.repos.consultations import ArticleRow, ConsultationRepo
 from storage.repos.drafts import conversation_key
 from storage.repos.stations import StationRepo
+from storage.repos.users import UserRepo
 
 TITLE_MAX = 200
 SUMMARY_MAX = 1000
@@ -265,6 +266,7 @@ class ConsultationService:
         self.outbox = outbox
         self.quiet = QuietHours.of(settings)
         self.repo = ConsultationRepo(db)
+        self.users = UserRepo(db)
         self.stations = StationRepo(db)
         self.steps = DraftStore(db, CONSULT)
 
@@ -803,7 +805,7 @@ class ConsultationService:
         if consultation.created_by is not None:
             recipients = [consultation.created_by]
         else:
-            recipients = await self.repo.staff_ids(tx)
+            recipients = await self.users.staff_ids(tx)
         recipients = [r for r in recipients if r != skip]
         if not recipients:
             return

@@ -747,7 +747,7 @@ class InboxService:
                     tracking_no=opinion.tracking_no,
                 )
             else:
-                for staff_id in await self.repo.staff_ids(tx):
+                for staff_id in await self.users.staff_ids(tx):
                     await self.outbox.notify(
                         tx,
                         staff_id,
@@ -855,7 +855,7 @@ class InboxService:
                 tx,
                 opinion_id,
                 kind,
-                await self.repo.staff_ids(tx),
+                await self.users.staff_ids(tx),
                 "inbox.alert_unclaimed",
                 _open(opinion_id),
                 now,
@@ -885,7 +885,7 @@ class InboxService:
             holder = (
                 await self.repo.deputy_name(opinion.holder_id, tx) if opinion.holder_id else "—"
             )
-            staff = [s for s in await self.repo.staff_ids(tx) if s != opinion.holder_id]
+            staff = [s for s in await self.users.staff_ids(tx) if s != opinion.holder_id]
             if staff or opinion.holder_id is None:
                 sent += await self._send_once(
                     tx,

@@ -46,6 +46,7 @@ from storage.models import (
 )
 from storage.repos.ledger import Due, Entry, Handler, LedgerRepo, Row, Selection, YearClass
 from storage.repos.suggestions import SuggestionRepo
+from storage.repos.users import UserRepo
 
 UPDATE_MIN = 5
 UPDATE_MAX = 1000
@@ -239,6 +240,7 @@ class Ledger:
         self.quiet = QuietHours.of(settings)
         self.trail = SuggestionTrail(db, clock, outbox)
         self.suggestions = SuggestionRepo(db)
+        self.users = UserRepo(db)
         self.repo = LedgerRepo(db)
         self.updating = DraftStore(db, UPDATE)
         self.correcting = DraftStore(db, CORRECT)
@@ -528,7 +530,7 @@ class Ledger:
             intent=Intent.COMMITMENT_UPDATE,
             target=view.commitment.id,
         )
-        for staff_id in await self.suggestions.staff_ids(tx):
+        for staff_id in await self.users.staff_ids(tx):
             await self.outbox.notify(
                 tx,
                 staff_id,
@@ -724,7 +726,7 @@ class Ledger:
             # a department without the bot: staff post its update for it
             recipients = await self.suggestions.liaison_ids(
                 tx, [due.department_id]
-            ) or await self.suggestions.staff_ids(tx)
+            ) or await self.users.staff_ids(tx)
             for recipient in recipients:
                 await self.outbox.notify(
                     tx,
@@ -745,7 +747,7 @@ class Ledger:
                 return 0
             suggestion = await self.trail.load(tx, due.suggestion_id)
             department = await self.repo.department_name(due.department_id) or ""
-            staff = await self.suggestions.staff_ids(tx)
+            staff = await self.users.staff_ids(tx)
             for staff_id in staff:
                 await self.outbox.notify(
                     tx,

@@ -50,6 +50,7 @@ from storage.repos.departments import DepartmentRepo
 from storage.repos.deputies import DeputyRepo
 from storage.repos.outcome_classes import OutcomeClassRepo
 from storage.repos.suggestions import SuggestionRepo
+from storage.repos.users import UserRepo
 
 SUMMARY_MAX = 3000  # the answer's summary; the full official reply (公文) stays on paper
 COMMITMENT_MAX = 150
@@ -337,6 +338,7 @@ class SuggestionAnswers:
         self.repo = AnswerRepo(db)
         self.departments = DepartmentRepo(db)
         self.suggestions = SuggestionRepo(db)
+        self.users = UserRepo(db)
         self.deputies = DeputyRepo(db)
         self.classes = OutcomeClassRepo(db)
         self.trail = SuggestionTrail(db, clock, outbox)
@@ -958,7 +960,7 @@ class SuggestionAnswers:
         review = NoticeButton(
             label="answers.review_button", intent=Intent.REVIEW_SUGGESTION, target=suggestion.id
         )
-        for staff_id in await self.suggestions.staff_ids(tx):
+        for staff_id in await self.users.staff_ids(tx):
             if staff_id == actor.telegram_id:
                 continue  # who made the return needs no notice of it
             await self.outbox.notify(
@@ -1020,7 +1022,7 @@ class SuggestionAnswers:
             label="answers.review_button", intent=Intent.REVIEW_SUGGESTION, target=suggestion.id
         )
         due = suggestion.due_at or now
-        for staff_id in await self.suggestions.staff_ids(tx):
+        for staff_id in await self.users.staff_ids(tx):
             await self.outbox.notify(
                 tx,
                 staff_id,

@@ -42,6 +42,7 @@ from storage.models import (
 from storage.repos.calendar import CalendarRepo
 from storage.repos.ledger import RATING_SUBJECT, LedgerRepo, rating_reminder_kind
 from storage.repos.suggestions import SuggestionRepo
+from storage.repos.users import UserRepo
 
 REMIND_WORKING_DAYS = 3  # the lead deputy is reminded when this many working days are left
 COMMENT_MAX = 500
@@ -111,6 +112,7 @@ class SuggestionFeedback:
         self.quiet = QuietHours.of(settings)
         self.trail = SuggestionTrail(db, clock, outbox)
         self.suggestions = SuggestionRepo(db)
+        self.users = UserRepo(db)
         self.repo = LedgerRepo(db)
         self.reminders = CalendarRepo(db)
         self.steps = DraftStore(db, RATE)
@@ -299,7 +301,7 @@ class SuggestionFeedback:
                 buttons=[[open_assignment]],
                 params=params,
             )
-        staff = await self.suggestions.staff_ids(tx)
+        staff = await self.users.staff_ids(tx)
         review = NoticeButton(
             label="rating.review_button", intent=Intent.REVIEW_SUGGESTION, target=suggestion.id
         )

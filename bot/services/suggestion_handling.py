@@ -40,6 +40,7 @@ from storage.models import (
 from storage.repos.assignments import AssignedDepartment, AssignmentRepo, QueueEntry
 from storage.repos.deputies import DeputyRepo
 from storage.repos.suggestions import OPINION_DECLINED_WITH, SuggestionRepo
+from storage.repos.users import UserRepo
 
 REASON_MAX = 500  # 不予交办: the reason the deputy reads
 TRAIL_SHOWN = 10  # the latest events a card shows
@@ -186,6 +187,7 @@ class SuggestionHandling:
         self.quiet = QuietHours.of(settings)
         self.trail = SuggestionTrail(db, clock, outbox)
         self.suggestions = SuggestionRepo(db)
+        self.users = UserRepo(db)
         self.assignments = AssignmentRepo(db)
         self.departments = DepartmentService(db, clock, settings, outbox)
         self.deputies = DeputyRepo(db)
@@ -691,7 +693,7 @@ class SuggestionHandling:
                 liaisons.extend(found)
                 if not found:
                     lacking.append(department)
-            staff = await self.suggestions.staff_ids(tx) if lacking else []
+            staff = await self.users.staff_ids(tx) if lacking else []
             told = [*liaisons, *staff]
             if not told or not await self.assignments.mark_told(tx, suggestion.id, told, kind, now):
                 return 0
@@ -737,7 +739,7 @@ class SuggestionHandling:
             if suggestion is None:
                 return 0
             due = present(suggestion.due_at, "due_at of a handled suggestion")
-            staff = await self.suggestions.staff_ids(tx)
+            staff = await self.users.staff_ids(tx)
             if not staff or not await self.assignments.mark_told(
                 tx, suggestion.id, staff, kind, now
             ):

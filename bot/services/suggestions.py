@@ -55,6 +55,7 @@ from storage.repos.drafts import conversation_key
 from storage.repos.opinions import OpinionRepo
 from storage.repos.stations import StationRepo
 from storage.repos.suggestions import OPINION_WITHDRAWN_FROM, SuggestionRepo
+from storage.repos.users import UserRepo
 
 # 一事一议: a title names one matter. The reason and the proposals together stay within one
 # Telegram message (4,096 characters) with the rest of the preview.
@@ -353,6 +354,7 @@ class SuggestionService:
         self.settings = settings
         self.outbox = outbox
         self.repo = SuggestionRepo(db)
+        self.users = UserRepo(db)
         self.opinions = OpinionRepo(db)
         self.stations = StationRepo(db)
         self.trail = SuggestionTrail(db, clock, outbox)
@@ -729,7 +731,7 @@ class SuggestionService:
         await self.trail.tell_voters(
             tx, suggestion, "suggestion.notify_taken_up", {"deputy": deputy.name}
         )
-        staff = await self.repo.staff_ids(tx)
+        staff = await self.users.staff_ids(tx)
         if staff:
             await self.outbox.notify_many(
                 tx,

@@ -282,14 +282,6 @@ class ConsultationRepo:
         )
         return await self.get(consultation_id, tx) if changed == 1 else None
 
-    async def staff_ids(self, tx: Tx) -> list[int]:
-        """Staff and admins who have consented and can be reached."""
-        rows = await tx.fetchall(
-            "SELECT telegram_id FROM users WHERE role IN ('staff', 'admin')"
-            " AND consent_at IS NOT NULL AND active = 1 ORDER BY telegram_id"
-        )
-        return [int(r[0]) for r in rows]
-
 
 # number, sub (M of 第N条之M, else 0), heading path, text
 ArticleRow = tuple[int | None, int, Sequence[str], str]

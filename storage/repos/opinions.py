@@ -430,13 +430,6 @@ class OpinionRepo:
             found.append((opinion_of(data), kind))
         return found
 
-    async def staff_ids(self, tx: Tx) -> list[int]:
-        rows = await tx.fetchall(
-            "SELECT telegram_id FROM users WHERE role IN ('staff', 'admin')"
-            " AND consent_at IS NOT NULL ORDER BY telegram_id"
-        )
-        return [int(r[0]) for r in rows]
-
     # --- deadlines: each query reads the (status, created_at) index ------------------------
     # Every instant below is at or after created_at, so `created_at <= cutoff` bounds the
     # range scanned without changing the answer. A reminder already recorded in

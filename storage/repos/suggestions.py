@@ -195,14 +195,6 @@ class SuggestionRepo:
         )
         return count > 0
 
-    async def staff_ids(self, tx: Tx) -> list[int]:
-        """Every consented staff member and admin: who hears of a step staff must take."""
-        rows = await tx.fetchall(
-            "SELECT telegram_id FROM users WHERE role IN ('staff', 'admin')"
-            " AND consent_at IS NOT NULL ORDER BY telegram_id"
-        )
-        return [int(r[0]) for r in rows]
-
     async def liaison_ids(self, tx: Tx, department_ids: list[int]) -> list[int]:
         """The consented liaisons of these departments: who hears of their assignments."""
         if not department_ids:

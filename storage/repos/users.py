@@ -42,6 +42,14 @@ class UserRepo:
             (telegram_id, locale, stamp(now)),
         )
 
+    async def staff_ids(self, tx: Tx) -> list[int]:
+        """Every consented staff member and admin: who hears of a step staff must take."""
+        rows = await tx.fetchall(
+            "SELECT telegram_id FROM users WHERE role IN ('staff', 'admin')"
+            " AND consent_at IS NOT NULL ORDER BY telegram_id"
+        )
+        return [int(r[0]) for r in rows]
+
     async def role_in(self, tx: Tx, telegram_id: int) -> Role:
         row = await tx.fetchone("SELECT role FROM users WHERE telegram_id = ?", (telegram_id,))
         return Role(row[0]) if row else Role.VOTER
