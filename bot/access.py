@@ -46,6 +46,9 @@ class Action(StrEnum):
     GIVE_ACCOUNT = "give_account"  # /account: a deputy's annual account (年述职)
     OPEN_ACCOUNT_RATING = "open_account_rating"  # voters rate a deputy's account
     RATE_ACCOUNT = "rate_account"  # a voter of the deputy's station rates the account
+    # issue 11
+    OWN_DATA = "own_data"  # /privacy, /mydata, /forget: a person's rights over their data
+    RECEIVE_VISITORS = "receive_visitors"  # /desk: enter a visitor's opinion at the station
 
 
 _EVERYONE = frozenset(Role)
@@ -89,6 +92,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.GIVE_ACCOUNT: frozenset({Role.DEPUTY}),
     Action.OPEN_ACCOUNT_RATING: _STAFF,
     Action.RATE_ACCOUNT: frozenset({Role.VOTER}),
+    Action.OWN_DATA: _EVERYONE,
+    Action.RECEIVE_VISITORS: _STAFF,
 }
 
 

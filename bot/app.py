@@ -36,6 +36,7 @@ from handlers import (
     consultation_report,
     consultations,
     departments,
+    desk,
     duty,
     errors,
     fallback,
@@ -50,6 +51,7 @@ from handlers import (
     notices,
     opinion,
     opinion_card,
+    privacy,
     projects,
     schedule,
     staff,
@@ -103,6 +105,8 @@ FEATURES: tuple[Feature, ...] = (
     stats,
     account,
     account_rating,
+    privacy,
+    desk,
 )
 
 
@@ -172,6 +176,7 @@ def bot_api_root(url: str) -> str:
 
 
 DISPATCHER_KEY = "outbox_dispatcher"
+SCHEDULER_KEY = "scheduler"
 
 
 async def on_startup(application: AnyApplication) -> None:
@@ -182,7 +187,9 @@ async def on_startup(application: AnyApplication) -> None:
     dispatcher = OutboxDispatcher(application.bot, services)
     application.bot_data[DISPATCHER_KEY] = dispatcher
     await dispatcher.start()
-    await Scheduler(application, services).start()
+    scheduler = Scheduler(application, services)
+    application.bot_data[SCHEDULER_KEY] = scheduler
+    await scheduler.start()
 
 
 async def on_shutdown(application: AnyApplication) -> None:

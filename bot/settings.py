@@ -96,6 +96,21 @@ class Settings(BaseSettings):
     # public channel (its numeric id, -100…: the bot must be an admin there); none: nothing
     # is published
     publication_channel_id: int | None = None
+    # operations (issue 11). The nightly work runs at `nightly_time` local time: a backup
+    # into `backup_dir` keeping the newest `backup_keep` (0: no nightly backups), and the
+    # erasure of personal data from opinions closed more than `retention_months` ago
+    nightly_time: time = time(3, 0)
+    backup_dir: Path = Path("data/backups")
+    backup_keep: int = Field(default=7, ge=0, le=366)
+    retention_months: int = Field(default=24, ge=1, le=240)
+    # logs as one JSON object a line (for a log collector), or as plain text lines
+    log_format: Literal["text", "json"] = "text"
+    # webhook mode also serves GET /healthz on this port of `webhook_listen`; unhealthy when
+    # the oldest message waiting in the outbox is older than `health_outbox_max_minutes`
+    health_port: int = Field(default=8444, ge=1, le=65535)
+    health_outbox_max_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # a reception-desk claim link (start=claim_…) works this many days
+    claim_ttl_days: int = Field(default=90, ge=1, le=3650)
 
     @field_validator("bot_token")
     @classmethod
@@ -141,7 +156,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone") from exc
         return value
 
-    @field_validator("quiet_hours_start", "quiet_hours_end", "digest_time")
+    @field_validator("quiet_hours_start", "quiet_hours_end", "digest_time", "nightly_time")
     @classmethod
     def _wall_clock(cls, value: time) -> time:
         if value.tzinfo is not None:
@@ -179,7 +194,10 @@ def load_settings(*, need_token: bool = True, **overrides: object) -> Settings:
     except OSError as exc:
         raise SettingsError(f"the .env file cannot be read: {exc.strerror}") from None
     if need_token and not settings.bot_token:
-        raise SettingsError(f"setting {ENV_PREFIX}BOT_TOKEN is missing")
+        raise SettingsError(
+            f"setting {ENV_PREFIX}BOT_TOKEN is missing; to try the bot without one,"
+            " run `python -m bot demo`"
+        )
     if settings.rating_close_days <= settings.rating_remind_days:
         raise SettingsError(
             f"setting {ENV_PREFIX}RATING_CLOSE_DAYS must be more than "

@@ -16,6 +16,9 @@ VOTER_COMMANDS = (
     "station",
     "notices",
     "language",
+    "privacy",
+    "mydata",
+    "forget",
     "help",
     "cancel",
 )
@@ -43,6 +46,7 @@ STAFF_COMMANDS = (
     "ledger",
     "stats",
     "accounts",
+    "desk",
 )
 ADMIN_COMMANDS = ("staff",)
 LIAISON_COMMANDS = ("assigned",)

@@ -47,6 +47,8 @@ class User(Row):
     created_at: datetime
     notice_shown_at: datetime | None = None
     locale_chosen: bool = False
+    # the privacy notice's version agreed to, stored with the consent (None before it)
+    consent_version: int | None = None
 
     @property
     def consented(self) -> bool:
@@ -98,7 +100,8 @@ class Invitation(Row):
 class Opinion(Row):
     id: int
     tracking_no: str
-    author_id: int
+    # None: entered at the reception desk and not yet claimed, or its author was forgotten
+    author_id: int | None
     station_id: int
     category: str
     text: str

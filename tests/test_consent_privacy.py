@@ -80,6 +80,7 @@ async def test_a_stranger_leaves_only_their_id_and_the_notice_time(world: World)
         "created_at": stamp(first_contact),
         "notice_shown_at": stamp(first_contact),  # the first showing, kept as it was
         "locale_chosen": 0,
+        "consent_version": None,
     }
     stored = database_bytes(world)
     for personal in (FIRST, LAST, USERNAME):

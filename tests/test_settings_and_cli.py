@@ -118,8 +118,13 @@ def test_a_bad_setting_stops_the_bot_with_one_line_naming_it(
         assert case.secret not in result.stderr
 
 
-def test_no_token_names_the_missing_setting_exactly(results: dict[str, Result]) -> None:
-    assert results["no-token"].stderr == "error: setting JIAZHAN_BOT_TOKEN is missing\n"
+def test_no_token_names_the_missing_setting_exactly_and_the_demo(
+    results: dict[str, Result],
+) -> None:
+    assert results["no-token"].stderr == (
+        "error: setting JIAZHAN_BOT_TOKEN is missing; to try the bot without one,"
+        " run `python -m bot demo`\n"
+    )
 
 
 # --- the same rules in-process ----------------------------------------------------------------
@@ -173,7 +178,7 @@ def test_admin_ids_are_read_from_a_comma_separated_list(no_env: pytest.MonkeyPat
 
 def test_the_token_is_only_required_to_run(no_env: pytest.MonkeyPatch) -> None:
     assert load_settings(need_token=False).bot_token is None
-    with pytest.raises(SettingsError, match=r"^setting JIAZHAN_BOT_TOKEN is missing$"):
+    with pytest.raises(SettingsError, match=r"^setting JIAZHAN_BOT_TOKEN is missing; .*python -m bot demo`$"):
         load_settings()
 
 

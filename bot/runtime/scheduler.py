@@ -23,6 +23,7 @@ PLAN_EVERY = timedelta(minutes=30)
 SWEEP_EVERY = timedelta(minutes=5)
 HORIZON_EVERY = timedelta(hours=24)
 EXPIRY_EVERY = timedelta(hours=24)
+HEARTBEAT_EVERY = timedelta(minutes=1)
 
 
 class Scheduler:
@@ -49,6 +50,13 @@ class Scheduler:
         self.jobs.run_repeating(
             self._expire, interval=EXPIRY_EVERY, first=timedelta(minutes=10), name="expiry"
         )
+        # the nightly backup and retention erasure, at a quiet local hour
+        settings = self.services.settings
+        self.jobs.run_daily(
+            self._nightly, time=settings.nightly_time.replace(tzinfo=settings.zone), name="nightly"
+        )
+        # another process (python -m bot health) reads the heartbeat from the database
+        self.jobs.run_repeating(self._beat, interval=HEARTBEAT_EVERY, first=1, name="heartbeat")
         return planned
 
     async def plan(self) -> int:
@@ -99,6 +107,9 @@ class Scheduler:
         await self.plan()
 
     async def _sweep(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.sweep()
+
+    async def sweep(self) -> None:
         """A safety net for reminders, the opinion deadlines and the daily digest; the
         consultations' reminders and deadlines; ballots that close by themselves; the
         suggestions' deadlines, ratings and ledger, account ratings that close, and the
@@ -121,3 +132,18 @@ class Scheduler:
 
     async def _expire(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await self.keeper.sweep()
+
+    async def _nightly(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.nightly()
+
+    async def nightly(self) -> None:
+        """The night's backup, then the retention erasure."""
+        await self.services.backups.run_nightly()
+        await self.services.privacy.run_retention()
+
+    async def _beat(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.services.health.beat(self.job_names())
+
+    def job_names(self) -> list[str]:
+        """The names of the jobs scheduled now, each once."""
+        return sorted({job.name for job in self.jobs.jobs() if job.name})

@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.i18n import I18n
 from bot.services.account_ratings import AccountRatings
 from bot.services.annual_accounts import AnnualAccounts
+from bot.services.backups import Backups
 from bot.services.ballots import BallotService
 from bot.services.broadcasts import BroadcastService
 from bot.services.calendar import CalendarService
@@ -18,13 +19,16 @@ from bot.services.consultations import ConsultationService
 from bot.services.conversations import ConversationService
 from bot.services.departments import DepartmentService
 from bot.services.deputy_notices import DeputyNotices, QuietHours
+from bot.services.desk import Desk
 from bot.services.figures import Figures
 from bot.services.flood import FloodGuard
+from bot.services.health import Health
 from bot.services.inbox import InboxService
 from bot.services.invitations import InvitationService
 from bot.services.ledger import Ledger
 from bot.services.opinions import OpinionService
 from bot.services.outbox import Outbox
+from bot.services.privacy import Privacy
 from bot.services.projects import ProjectService
 from bot.services.reminders import ReminderService
 from bot.services.similar_opinions import SimilarOpinions
@@ -75,6 +79,10 @@ class Services:
     figures: Figures
     annual_accounts: AnnualAccounts
     account_ratings: AccountRatings
+    privacy: Privacy
+    backups: Backups
+    health: Health
+    desk: Desk
 
 
 def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
@@ -141,4 +149,8 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         figures=Figures(db, clock, settings, outbox),
         annual_accounts=AnnualAccounts(db, clock, settings, outbox),
         account_ratings=AccountRatings(db, clock, settings, outbox),
+        privacy=Privacy(db, clock, settings, outbox),
+        backups=Backups(db, clock, settings, outbox),
+        health=Health(db, clock, settings, outbox),
+        desk=Desk(db, clock, settings, outbox),
     )

@@ -337,7 +337,7 @@ class InboxService:
         ensure_may_see_in_inbox(actor, opinion, station_id)
         station = await self.stations.get(opinion.station_id)
         author_name = None
-        if may_see_author(actor, opinion):
+        if may_see_author(actor, opinion) and opinion.author_id is not None:
             author = await self.users.get(opinion.author_id)
             author_name = author.full_name if author and author.full_name else "—"
         return InboxCard(
@@ -916,7 +916,7 @@ class InboxService:
                 tx,
                 opinion_id,
                 kind,
-                [opinion.author_id],
+                [] if opinion.author_id is None else [opinion.author_id],
                 "rate.remind",
                 buttons,
                 now,

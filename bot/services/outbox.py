@@ -78,7 +78,7 @@ class Outbox:
     async def notify(
         self,
         tx: Tx,
-        chat_id: int,
+        chat_id: int | None,
         key: str,
         *,
         respects_opt_out: bool = False,
@@ -93,7 +93,10 @@ class Outbox:
         At render time string parameters are HTML-escaped, `*_at` ISO instants are
         formatted and `*_key` message ids translated for the recipient; `buttons` are rows
         of typed actions, labelled in the recipient's language. Parameters come as keywords,
-        or as `params` when built beforehand."""
+        or as `params` when built beforehand. A `chat_id` of None is nobody to tell (an
+        opinion whose author is unknown or forgotten): nothing is queued."""
+        if chat_id is None:
+            return
         await self.repo.enqueue_notice(
             tx,
             chat_id,

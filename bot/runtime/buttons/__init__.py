@@ -10,11 +10,13 @@ from bot.runtime.buttons import consult as consult  # /consult
 from bot.runtime.buttons import consultation_report as consultation_report  # report, feedback
 from bot.runtime.buttons import consultations as consultations  # /consultations, commenting
 from bot.runtime.buttons import departments as departments  # /departments, liaison invites
+from bot.runtime.buttons import desk as desk  # /desk, a visitor's claim
 from bot.runtime.buttons import duty as duty  # /duty
 from bot.runtime.buttons import inbox as inbox  # /inbox, /opinions, rating
 from bot.runtime.buttons import ledger as ledger  # /ledger, progress updates
 from bot.runtime.buttons import opinion as opinion  # /opinion and /my
 from bot.runtime.buttons import pickers, start
+from bot.runtime.buttons import privacy as privacy  # /privacy, /mydata, /forget
 from bot.runtime.buttons import projects as projects  # /projects
 from bot.runtime.buttons import stats as stats  # /stats: period, area, cancel
 from bot.runtime.buttons import suggestion_rating as suggestion_rating  # rating an answer

@@ -8,9 +8,14 @@ from pydantic import Field, ValidationError
 
 from bot.runtime.buttons.base import CallbackData
 
-# A deep link as the bot makes them: a station's QR code, a deputy's or a liaison's invitation.
+# A deep link as the bot makes them: a station's QR code, a deputy's or a liaison's
+# invitation, a reception-desk claim of an opinion entered for a visitor.
 DeepLink = Annotated[
-    str, Field(max_length=36, pattern=r"^(|st_[0-9]{1,9}|(?:inv|lia)_[A-Za-z0-9_-]{1,32})$")
+    str,
+    Field(
+        max_length=36,
+        pattern=r"^(|st_[0-9]{1,9}|(?:inv|lia)_[A-Za-z0-9_-]{1,32}|claim_[A-Za-z0-9_-]{1,30})$",
+    ),
 ]
 
 

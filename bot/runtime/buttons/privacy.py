@@ -1,0 +1,3 @@
+"""Buttons of /privacy, /mydata and /forget. Filled in by issue 11."""
+
+from __future__ import annotations
