@@ -178,7 +178,9 @@ def test_admin_ids_are_read_from_a_comma_separated_list(no_env: pytest.MonkeyPat
 
 def test_the_token_is_only_required_to_run(no_env: pytest.MonkeyPatch) -> None:
     assert load_settings(need_token=False).bot_token is None
-    with pytest.raises(SettingsError, match=r"^setting JIAZHAN_BOT_TOKEN is missing; .*python -m bot demo`$"):
+    with pytest.raises(
+        SettingsError, match=r"^setting JIAZHAN_BOT_TOKEN is missing; .*python -m bot demo`$"
+    ):
         load_settings()
 
 
