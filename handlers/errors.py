@@ -1,6 +1,7 @@
-"""The one error handler: log the update id and exception, tell the user briefly (as an
-alert that stops a tap's spinner, or a message), never a traceback. A Forbidden from
-Telegram means the user blocked the bot: mark them inactive."""
+"""The one error handler: log the update id and exception, record the time for the health
+report, tell the user briefly (as an alert that stops a tap's spinner, or a message), never a
+traceback. A Forbidden from Telegram means the user blocked the bot: mark them inactive.
+PTB sends a failing job here too, without an update."""
 
 from __future__ import annotations
 
@@ -23,7 +24,15 @@ async def on_error(update: object, context: BotContext) -> None:
         if user is not None:
             await context.services.users.mark_unreachable(user.id)
         return
-    log.error("update %s failed", update_id, exc_info=error)
+    if isinstance(update, Update):
+        log.error("update %s failed", update_id, exc_info=error)
+    else:
+        job = context.job.name if context.job is not None else None
+        log.error("job %s failed", job, exc_info=error)
+    try:
+        await context.services.health.record_error()
+    except Exception:  # the database itself may be what failed; the error is logged above
+        log.warning("could not record the time of the error for the health report")
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     account = await context.services.users.get(user.id) if user else None
