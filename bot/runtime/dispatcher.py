@@ -172,6 +172,7 @@ class OutboxDispatcher:
                 items = await self.repo.claim_due(self.services.clock.now(), self.batch)
             except Exception:
                 log.exception("outbox: claiming failed")
+                await self._record_error()
                 items = []
             for item in items:
                 if self._stopping:
@@ -232,7 +233,15 @@ class OutboxDispatcher:
             await self.repo.finish(item.id, "failed", now(), exc.message)
         except Exception as exc:
             log.exception("outbox: message %s failed", item.id)
+            await self._record_error()
             await self.repo.finish(item.id, "failed", now(), repr(exc)[:200])
+
+    async def _record_error(self) -> None:
+        """The health report shows when the outbox last failed."""
+        try:
+            await self.services.health.record_error()
+        except Exception:  # the database may be what failed; the error is logged already
+            log.warning("outbox: could not record the time of the error for the health report")
 
     async def _broadcast_running(self, item: OutboxItem) -> bool:
         """A broadcast paused or cancelled after this row was claimed: hold or drop it."""
