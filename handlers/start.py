@@ -1,6 +1,7 @@
 """/start: greeting, the privacy notice with its agree button, and the deep links
-`?start=st_<station>` (a station's QR code), `?start=inv_<code>` (a deputy invitation) and
-`?start=lia_<code>` (a department liaison's invitation)."""
+`?start=st_<station>` (a station's QR code), `?start=inv_<code>` (a deputy invitation),
+`?start=lia_<code>` (a department liaison's invitation) and `?start=claim_<code>` (an
+opinion entered for the person at the reception desk: handlers.desk)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.errors import DomainError
 from bot.runtime.buttons.start import Consent, is_deep_link
 from bot.runtime.context import BotContext
+from bot.services.desk import CLAIM_PREFIX
 from bot.services.invitations import DEEP_LINK_PREFIX, LIAISON_LINK_PREFIX
+from handlers import desk
 from handlers.common import Handler, answer_tap, error_text, guarded, respond, sender_of, show_error
 from handlers.gate import consent_keyboard
 from handlers.station import bind_station, prompt_station
@@ -84,6 +87,9 @@ async def continue_start(update: Update, context: BotContext, payload: str) -> N
                 ),
                 edit=False,
             )
+            return
+        if payload.startswith(CLAIM_PREFIX):
+            await desk.claim(update, context, payload.removeprefix(CLAIM_PREFIX))
             return
         if payload.startswith("st_"):
             await bind_station(update, context, int(payload[3:]), edit=False)

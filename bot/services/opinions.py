@@ -99,6 +99,9 @@ EVENT_LABELS = {
     "suggested": N_("event.suggested"),
     "suggestion_withdrawn": N_("event.suggestion_withdrawn"),
     "suggestion_declined": N_("event.suggestion_declined"),
+    # the reception desk (bot.services.desk): entered by staff for a visitor, then claimed
+    "desk_entered": N_("event.desk_entered"),
+    "desk_claimed": N_("event.desk_claimed"),
 }
 
 # The voter's rating of an answer: two separate questions (code stored, label message id).
@@ -351,7 +354,6 @@ class OpinionService:
         gives back the same opinion, making nothing."""
         ensure(author, Action.SUBMIT_OPINION)
         now = self.clock.now()
-        year = now.astimezone(self.zone).year
         async with self.db.transaction() as tx:
             earlier = await self._sent_from(author, token, tx)
             if earlier is not None:
@@ -365,11 +367,11 @@ class OpinionService:
             if author.station_id is None:
                 raise DomainError("opinion.no_station")
             await self._check_limit(tx, author.telegram_id)
-            tracking_no = await take_tracking_no(tx, self.repo, self.prefix, year)
-            opinion_id = await self.repo.insert(
+            opinion = await self._file(
                 tx,
-                tracking_no=tracking_no,
                 author_id=author.telegram_id,
+                actor_id=author.telegram_id,
+                event="submitted",
                 station_id=author.station_id,
                 category=draft.category,
                 text=draft.text,
@@ -377,22 +379,91 @@ class OpinionService:
                 latitude=draft.latitude,
                 longitude=draft.longitude,
                 show_name=draft.show_name,
+                token=token,
                 now=now,
-                draft_token=token,
             )
-            await self.repo.add_event(tx, opinion_id, now, author.telegram_id, "submitted")
             await self.steps.put(tx, chat_id, author.telegram_id, None, None, now)
             receipt = await self.outbox.notify_later(
                 tx,
                 author.telegram_id,
                 "opinion.sent",
                 delay=RECEIPT_DELAY,
-                tracking_no=tracking_no,
+                tracking_no=opinion.tracking_no,
             )
-            opinion = await self.repo.get_in(tx, opinion_id)
-            opinion = present(opinion, "opinion")
             await self.notices.tell_unclaimed(tx, opinion)
         return Submission(opinion, False, receipt, None)
+
+    async def enter_for_visitor(
+        self,
+        tx: Tx,
+        staff: User,
+        *,
+        station_id: int,
+        category: str,
+        text: str,
+        token: str,
+        now: datetime,
+    ) -> Opinion:
+        """Inside the caller's transaction (the reception desk's, bot.services.desk): an
+        opinion staff entered for a visitor, with no author until the visitor claims it, the
+        name shown to nobody; like any other it takes its tracking number, its first event
+        and the station's deputies are told of it. `text` is already cleaned."""
+        ensure(staff, Action.RECEIVE_VISITORS)
+        opinion = await self._file(
+            tx,
+            author_id=None,
+            actor_id=staff.telegram_id,
+            event="desk_entered",
+            station_id=station_id,
+            category=category,
+            text=text,
+            photos=[],
+            latitude=None,
+            longitude=None,
+            show_name=False,
+            token=token,
+            now=now,
+        )
+        await self.notices.tell_unclaimed(tx, opinion)
+        return opinion
+
+    async def _file(
+        self,
+        tx: Tx,
+        *,
+        author_id: int | None,
+        actor_id: int,
+        event: str,
+        station_id: int,
+        category: str,
+        text: str,
+        photos: list[str],
+        latitude: float | None,
+        longitude: float | None,
+        show_name: bool,
+        token: str,
+        now: datetime,
+    ) -> Opinion:
+        """A new submitted opinion with the next tracking number of the year and its first
+        event (`event`, by `actor_id`), as the transaction now holds it."""
+        year = now.astimezone(self.zone).year
+        tracking_no = await take_tracking_no(tx, self.repo, self.prefix, year)
+        opinion_id = await self.repo.insert(
+            tx,
+            tracking_no=tracking_no,
+            author_id=author_id,
+            station_id=station_id,
+            category=category,
+            text=text,
+            photos=photos,
+            latitude=latitude,
+            longitude=longitude,
+            show_name=show_name,
+            now=now,
+            draft_token=token,
+        )
+        await self.repo.add_event(tx, opinion_id, now, actor_id, event)
+        return present(await self.repo.get_in(tx, opinion_id), "opinion")
 
     async def mine(self, author: User, page: int, per_page: int) -> Page[Opinion]:
         ensure(author, Action.VIEW_OWN_OPINIONS)

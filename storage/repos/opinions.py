@@ -60,7 +60,7 @@ class OpinionRepo:
         tx: Tx,
         *,
         tracking_no: str,
-        author_id: int,
+        author_id: int | None,
         station_id: int,
         category: str,
         text: str,
@@ -72,7 +72,7 @@ class OpinionRepo:
         draft_token: str | None = None,
     ) -> int:
         """A new submitted opinion, unclaimed from now; `draft_token` names the draft it came
-        from (unique)."""
+        from (unique). `author_id` None: entered at the reception desk for a visitor."""
         return await tx.execute(
             "INSERT INTO opinions (tracking_no, author_id, station_id, category, text, photos,"
             " latitude, longitude, show_name, status, created_at, updated_at, draft_token,"
@@ -94,6 +94,15 @@ class OpinionRepo:
                 stamp(now),
             ),
         )
+
+    async def bind_author(self, tx: Tx, opinion_id: int, author_id: int, now: datetime) -> bool:
+        """A desk opinion claimed: `author_id` is its author from now on; False when it has
+        an author already."""
+        changed = await tx.execute_count(
+            "UPDATE opinions SET author_id = ?, updated_at = ? WHERE id = ? AND author_id IS NULL",
+            (author_id, stamp(now), opinion_id),
+        )
+        return changed == 1
 
     async def by_draft_token(self, draft_token: str, tx: Tx | None = None) -> Opinion | None:
         """The opinion submitted from the draft named `draft_token`, if any (a repeated Send)."""
@@ -403,13 +412,13 @@ class OpinionRepo:
         self, tx: Tx, deputy: Deputy, since: datetime, until: datetime, prefix: str
     ) -> list[tuple[Opinion, str]]:
         """The deputy's station's opinions unclaimed since a moment in (since, until] that
-        they did not write and were not told of in this unclaimed period, and that no live
-        suggestion follows, oldest first: (opinion, kind `prefix` || unclaimed_since that
-        records telling them)."""
+        they did not write (a desk opinion has no author yet) and were not told of in this
+        unclaimed period, and that no live suggestion follows, oldest first: (opinion, kind
+        `prefix` || unclaimed_since that records telling them)."""
         rows = await tx.fetchall(
             "SELECT o.*, ? || o.unclaimed_since AS told_kind FROM opinions o"
             " WHERE o.station_id = ? AND o.status = 'submitted'"
-            " AND o.unclaimed_since > ? AND o.unclaimed_since <= ? AND o.author_id != ?"
+            " AND o.unclaimed_since > ? AND o.unclaimed_since <= ? AND o.author_id IS NOT ?"
             " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.subject = 'opinion'"
             " AND r.subject_id = o.id AND r.recipient_id = ? AND r.kind = ? || o.unclaimed_since)"
             f" AND NOT {IN_LIVE_SUGGESTION} ORDER BY o.unclaimed_since, o.id",
