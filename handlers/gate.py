@@ -1,6 +1,8 @@
 """Runs before every feature handler: loads the account, applies the flood guard, lets
-nothing but /start, the consent button and /language through before consent, ends a
-conversation that expired or whose person lost its role, and keeps one at a time."""
+nothing but /start, the consent button, /language and the privacy rights through before
+consent (or before a renewed consent to a newer notice), ends a conversation that expired or
+whose person lost its role, and keeps one at a time. /privacy, /mydata and /forget are run
+here, before any conversation could take them as its own command."""
 
 from __future__ import annotations
 
@@ -8,18 +10,25 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.runtime.buttons import any_of
+from bot.runtime.buttons.privacy import PRIVACY_BUTTONS
 from bot.runtime.buttons.start import Consent, Language
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
+from bot.services.privacy import asked_again
+from handlers import privacy
 from handlers.common import Handler
 from handlers.keyboards import button
 
 ALLOWED_BEFORE_CONSENT_COMMANDS = ("/start", "/language")
-ALLOWED_BEFORE_CONSENT_BUTTONS = any_of(Consent, Language)
+ALLOWED_BEFORE_CONSENT_BUTTONS = any_of(Consent, Language, *PRIVACY_BUTTONS)
 
 
 def consent_keyboard(context: BotContext, link: str = "") -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(context.texts("privacy.agree"), Consent(link=link))]])
+    """Agree; for someone asked again after a new notice, also decline (/forget's choice)."""
+    rows = [[button(context.texts("privacy.agree"), Consent(link=link))]]
+    if asked_again(context.user):
+        rows += privacy.right_rows(context.texts)
+    return InlineKeyboardMarkup(rows)
 
 
 def _allowed_before_consent(update: Update) -> bool:
@@ -50,15 +59,20 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if context.account.consented:
         await _review_conversations(update, context)
-        return
-    if _allowed_before_consent(update):
+    right = privacy.RIGHTS.get(_command(update)) if update.message is not None else None
+    if right is not None:  # a person's rights over their data come before anything else
+        await right(update, context)
+        raise ApplicationHandlerStop
+    if context.account.consented or _allowed_before_consent(update):
         return
     if update.callback_query is not None:
         await update.callback_query.answer(context.texts("privacy.required"), show_alert=True)
     elif chat is not None:
+        # asked again: they agreed to an older notice; their data is kept meanwhile
+        ask = "privacy.renewed" if asked_again(context.user) else "privacy.required"
         await context.bot.send_message(
             chat.id,
-            context.texts("privacy.required") + "\n\n" + context.texts("privacy.notice"),
+            context.texts(ask) + "\n\n" + context.texts("privacy.notice"),
             reply_markup=consent_keyboard(context),
         )
         context.account = await services.users.notice_shown(context.user)

@@ -133,6 +133,7 @@ async def test_agreeing_stores_name_username_and_language_with_the_consent(
 
     row = await world.user_row(7005)
     assert row["consent_at"] == stamp(world.clock.now())
+    assert row["consent_version"] == 1  # the notice's version, stored with the consent
     assert (row["full_name"], row["username"], row["locale"]) == (
         f"{FIRST} {LAST}",
         USERNAME,

@@ -8,6 +8,7 @@ from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import locale_for_language_code
+from bot.services import privacy
 from storage import Database
 from storage.models import Role, User
 from storage.repos.stations import StationRepo
@@ -37,9 +38,19 @@ class UserService:
         """The stored role disagrees with the admin list in settings (either way)."""
         return (user.telegram_id in self.admin_ids) != (user.role == Role.ADMIN)
 
+    def _asked_again(self, user: User) -> User:
+        """A consent to an older privacy notice counts as none until the person agrees to the
+        current one (their data is kept meanwhile): they are handled without a consent time,
+        and with the version they agreed to, which tells the gate to ask again."""
+        if user.consent_at is None or privacy.consent_is_current(user):
+            return user
+        return user.model_copy(
+            update={"consent_at": None, "consent_version": privacy.version_agreed(user)}
+        )
+
     async def get(self, telegram_id: int) -> User | None:
         user = await self.users.get(telegram_id)
-        return None if user is None else self._effective(user)
+        return None if user is None else self._asked_again(self._effective(user))
 
     async def touch(
         self, telegram_id: int, language_code: str | None, full_name: str, username: str | None
@@ -68,7 +79,7 @@ class UserService:
             user = await self.users.get(telegram_id)
             if user is None:
                 raise RuntimeError(f"user {telegram_id} vanished inside its own transaction")
-        return self._speaking(self._effective(user), language_code)
+        return self._asked_again(self._speaking(self._effective(user), language_code))
 
     def _speaking(self, user: User, language_code: str | None) -> User:
         """Someone who has neither consented nor picked a language is spoken to in the
@@ -94,14 +105,15 @@ class UserService:
         username: str | None = None,
         locale: str | None = None,
     ) -> User:
-        """The person agreed to the privacy notice: store the consent together with the
-        name, username and locale (from the update) that it now allows us to keep. A
-        language they picked with /language is kept."""
+        """The person agreed to the privacy notice: store the consent, with the notice's
+        current version, together with the name, username and locale (from the update) that
+        it now allows us to keep. A language they picked with /language is kept."""
         async with self.db.transaction() as tx:
             await self.users.set_consent(
                 tx,
                 telegram_id,
                 self.clock.now(),
+                privacy.NOTICE_VERSION,
                 full_name,
                 username,
                 locale or self.default_locale,

@@ -59,21 +59,39 @@ class UserRepo:
         tx: Tx,
         telegram_id: int,
         at: datetime,
+        version: int,
         full_name: str,
         username: str | None,
         locale: str,
     ) -> None:
-        """Record consent with the name, username and locale it allows us to keep; a language
-        picked with /language wins over `locale`. Creates the row if a sweep removed it, and
-        changes nothing for someone who already consented."""
+        """Record consent to notice `version` with the name, username and locale it allows us
+        to keep; a language picked with /language, or kept from an earlier consent, wins over
+        `locale`. Creates the row if a sweep removed it. Changes nothing for someone who
+        already agreed to this version or a later one; an older consent (NULL version: 1) is
+        replaced, time and version."""
         tx.defer(
-            "INSERT INTO users (telegram_id, locale, full_name, username, consent_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO users (telegram_id, locale, full_name, username, consent_at,"
+            " consent_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (telegram_id) DO UPDATE SET consent_at = excluded.consent_at,"
+            " consent_version = excluded.consent_version,"
             " full_name = excluded.full_name, username = excluded.username, active = 1,"
-            " locale = CASE WHEN users.locale_chosen THEN users.locale ELSE excluded.locale END"
-            " WHERE users.consent_at IS NULL",
-            (telegram_id, locale, full_name, username, stamp(at), stamp(at)),
+            " locale = CASE WHEN users.locale_chosen OR users.consent_at IS NOT NULL"
+            " THEN users.locale ELSE excluded.locale END"
+            " WHERE users.consent_at IS NULL"
+            " OR coalesce(users.consent_version, 1) < excluded.consent_version",
+            (telegram_id, locale, full_name, username, stamp(at), version, stamp(at)),
+        )
+
+    async def clear_personal(self, tx: Tx, telegram_id: int, default_locale: str) -> None:
+        """Forget everything the users row holds but the id and the first contact (PIPL
+        erasure): name, username, station, language choice, consent and its notice, and the
+        notices opt-out. The person is a stranger again; the role is left as it is (only a
+        voter may be forgotten)."""
+        tx.defer(
+            "UPDATE users SET full_name = '', username = NULL, station_id = NULL,"
+            " locale = ?, locale_chosen = 0, consent_at = NULL, consent_version = NULL,"
+            " notice_shown_at = NULL, notices = 1 WHERE telegram_id = ?",
+            (default_locale, telegram_id),
         )
 
     async def set_notice_shown(self, tx: Tx, telegram_id: int, at: datetime) -> None:
