@@ -65,8 +65,6 @@ from storage.models import Opinion, OpinionStatus
 
 Step = DeskStep
 END = DeclaredConversation.END
-# The picker's purpose: the one staff use for a station of the district.
-PURPOSE = Picker.BROADCAST_STATION
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +218,7 @@ async def _station_picked(update: Update, context: BotContext, station_id: int) 
 
 
 PICKER = StationPicker(
-    PURPOSE,
+    Picker.DESK,
     Action.RECEIVE_VISITORS,
     _station_picked,
     "desk.ask_station",

@@ -44,6 +44,7 @@ from bot.services.opinions import (
     STATUS_LABELS,
 )
 from handlers.common import answer_tap, clip, guarded, respond
+from handlers.desk import visitor_line
 from handlers.keyboards import button
 from storage.models import Opinion, OpinionEvent
 
@@ -240,7 +241,8 @@ async def show_card(
     card = await context.services.inbox.card(context.user, opinion_id, side.listing)
     rows = action_rows(texts, card.opinion, card.actions, side)
     rows.append([button(texts("nav.back"), BACK[side])])
-    await respond(update, context, card_text(texts, card), InlineKeyboardMarkup(rows), edit=edit)
+    text = card_text(texts, card) + await visitor_line(context, card.opinion)
+    await respond(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
 
 
 # --- the taps ---------------------------------------------------------------------------

@@ -159,7 +159,7 @@ def permitted(actor: User, opinion: Opinion, station_id: int | None) -> frozense
         OpinionAction.ACCEPT: allowed(actor, Action.HANDLE_OPINIONS),
         OpinionAction.ANSWER: holder,
         OpinionAction.DECLINE: holder,
-        OpinionAction.ASK: holder,
+        OpinionAction.ASK: holder and opinion.author_id is not None,  # nobody to ask yet
         OpinionAction.RELEASE: holder,
         OpinionAction.ASSIGN: allowed(actor, Action.ASSIGN_OPINION),
         OpinionAction.RATE_SOLVED: rating and opinion.solved is None,
@@ -484,6 +484,8 @@ class InboxService:
             ensure_may_act_as_holder(actor, opinion)
             if not fits:
                 raise DomainError("handling.wrong_status", tracking_no=opinion.tracking_no)
+            if action == OpinionAction.ASK and opinion.author_id is None:
+                raise DomainError("desk.nobody_to_ask", tracking_no=opinion.tracking_no)
         elif action == OpinionAction.REPLY:
             ensure_is_author(actor, opinion)
             if not fits or await self.repo.last_asker(opinion.id, tx) is None:

@@ -26,6 +26,7 @@ class Picker(StrEnum):
     CONSULT_DEPUTIES_STREET = "kd"  # a consultation for the deputies of a street
     CONSULT_STATION = "kt"  # a consultation for the voters of a station
     STATS = "ts"  # the area of /stats: a street or a station
+    DESK = "dk"  # the station a visitor came to (/desk)
 
 
 class StreetPage(CallbackData, prefix="pz"):
