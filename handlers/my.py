@@ -16,11 +16,11 @@ from bot.runtime.buttons.opinion import MyOpinion, MyPage
 from bot.runtime.buttons.suggestions import MySuggestion
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
-from handlers.common import answer_tap, clip, guarded, respond
+from handlers.common import answer_tap, guarded, respond
 from handlers.keyboards import button, paged
 from handlers.opinion_card import (
-    CARD_TEXT_CHARS,
     action_rows,
+    opinion_body,
     opinion_button,
     render_history,
     render_rating,
@@ -86,7 +86,7 @@ async def my_opinion(update: Update, context: BotContext) -> None:
         category=texts(CATEGORY_LABELS.get(opinion.category, "category.other")),
         status=texts(STATUS_LABELS[opinion.status]),
         created=texts.datetime(opinion.created_at),
-        text=escape(clip(opinion.text, CARD_TEXT_CHARS)),
+        text=opinion_body(texts, opinion),
         photos=texts.number(len(opinion.photos)),
         history=render_history(texts, detail.events),
     )

@@ -115,6 +115,14 @@ def _tap(action: OpinionAction, opinion_id: int, side: Side) -> CallbackData:
 # --- rendering (also used by /my and /opinions) -------------------------------------------
 
 
+def opinion_body(texts: Texts, opinion: Opinion) -> str:
+    """An opinion's text as a card shows it; a text erased at its author's request
+    (/forget) says so rather than showing nothing."""
+    if not opinion.text:
+        return texts("privacy.erased_text")
+    return escape(clip(opinion.text, CARD_TEXT_CHARS))
+
+
 def opinion_button(
     texts: Texts, key: str, opinion: Opinion, preview_chars: int, data: CallbackData
 ) -> InlineKeyboardButton:
@@ -226,7 +234,7 @@ def card_text(texts: Texts, card: InboxCard) -> str:
             holder=escape(card.holder_name) if card.holder_name else texts("inbox.unclaimed"),
             created=texts.datetime(opinion.created_at),
             photos=texts.number(len(opinion.photos)),
-            text=escape(clip(opinion.text, CARD_TEXT_CHARS)),
+            text=opinion_body(texts, opinion),
             history=render_history(texts, card.events),
         )
         + render_rating(texts, opinion)

@@ -174,6 +174,7 @@ async def test_the_cards_show_an_erased_opinion(world: World, person, admin: Per
     card = only(await deputy.tap(next(b for b in deputy.buttons() if b.startswith("HD-2026-"))))
     assert card.text.startswith("<b>HD-2026-000001</b>")
     assert UNANSWERED not in card.text and "王芳" not in card.text
+    assert world.text("zh_CN", "privacy.erased_text") in card.text
     await admin.send("/opinions")
     assert any("HD-2026-000001" in b for b in admin.buttons())
     assert world.api.refusals == []
