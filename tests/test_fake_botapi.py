@@ -12,8 +12,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Defaults, ExtBot
 
-from tests.support.botapi import FakeBotAPI
-from tests.support.telegram_html import TelegramHTMLError, parse_html, utf16_length
+from bot.demo.botapi import FakeBotAPI
+from bot.demo.telegram_html import TelegramHTMLError, parse_html, utf16_length
 from tests.support.world import TOKEN
 
 CHAT = 4242

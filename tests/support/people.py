@@ -1,25 +1,21 @@
-"""Simulated people: they send text, photos and locations and tap buttons by their label."""
+"""Simulated people: they send text, photos and locations and tap buttons by their label.
+Their updates are built as the demo console builds them (`bot.demo.people.Sender`)."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
-from tests.support.botapi import Output
+from bot.demo.botapi import Output
+from bot.demo.people import Sender
 from tests.support.world import World
 
-_query_ids = itertools.count(1)
 
-
-class Person:
+class Person(Sender):
     def __init__(
         self, world: World, user_id: int, first_name: str = "张三", language_code: str = "zh-hans"
     ) -> None:
+        super().__init__(world, user_id, first_name, language_code)
         self.world = world
-        self.id = user_id
-        self.first_name = first_name
-        self.language_code = language_code
-        self._message_ids = itertools.count(1)
         self.seen: list[Output] = []
 
     # --- what the bot showed -------------------------------------------------------------
@@ -30,17 +26,6 @@ class Person:
 
     def saw(self, fragment: str) -> bool:
         return any(fragment in o.text for o in self.seen)
-
-    def _from(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "is_bot": False,
-            "first_name": self.first_name,
-            "language_code": self.language_code,
-        }
-
-    def _chat(self) -> dict[str, Any]:
-        return {"id": self.id, "type": "private", "first_name": self.first_name}
 
     async def _feed(self, update: dict[str, Any], think: float) -> list[Output]:
         if think:
@@ -53,39 +38,6 @@ class Person:
 
     # --- messages ------------------------------------------------------------------------
 
-    def message_update(self, **content: Any) -> dict[str, Any]:
-        """An update carrying a new message from this person, built but not fed (a burst of
-        them may be fed at once)."""
-        message = {
-            "message_id": next(self._message_ids),
-            "date": int(self.world.clock.now().timestamp()),
-            "chat": self._chat(),
-            "from": self._from(),
-            **content,
-        }
-        return {"update_id": self.world.next_update_id(), "message": message}
-
-    def text_update(self, text: str) -> dict[str, Any]:
-        """A text message, a command marked as Telegram marks it."""
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            length = len(text.split()[0])
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return self.message_update(**content)
-
-    def photo_update(self, file_id: str = "photo-1") -> dict[str, Any]:
-        """A photo in two sizes, `file_id` the larger."""
-        sizes = [
-            {
-                "file_id": f"{file_id}-small",
-                "file_unique_id": f"{file_id}-s",
-                "width": 90,
-                "height": 90,
-            },
-            {"file_id": file_id, "file_unique_id": f"{file_id}-l", "width": 1280, "height": 960},
-        ]
-        return self.message_update(photo=sizes)
-
     async def _message(self, think: float = 1.0, **content: Any) -> list[Output]:
         return await self._feed(self.message_update(**content), think)
 
@@ -96,7 +48,7 @@ class Person:
         return await self._feed(self.photo_update(file_id), 1.0)
 
     async def send_location(self, latitude: float, longitude: float) -> list[Output]:
-        return await self._message(location={"latitude": latitude, "longitude": longitude})
+        return await self._feed(self.location_update(latitude, longitude), 1.0)
 
     async def send_sticker(self) -> list[Output]:
         return await self._message(
@@ -137,14 +89,9 @@ class Person:
         if content is None:
             return await self._message(document={"file_id": "doc", "file_unique_id": "d"})
         file_id = self.world.api.add_file(content)
-        document = {
-            "file_id": file_id,
-            "file_unique_id": f"u-{file_id}",
-            "file_name": file_name,
-            "mime_type": mime_type,
-            "file_size": len(content),
-        }
-        return await self._message(document=document)
+        return await self._feed(
+            self.document_update(file_id, file_name, mime_type, len(content)), 1.0
+        )
 
     # --- buttons -------------------------------------------------------------------------
 
@@ -176,13 +123,4 @@ class Person:
             messages = self.world.api.chat_messages(self.id)
             assert messages, "the bot has not written to this chat yet"
             message = messages[-1]
-        query = {
-            "id": f"{self.id}-{next(_query_ids)}",
-            "from": self._from(),
-            "chat_instance": "ci",
-            "message": message,
-            "data": data,
-        }
-        return await self._feed(
-            {"update_id": self.world.next_update_id(), "callback_query": query}, think
-        )
+        return await self._feed(self.tap_update(data, message), think)

@@ -1,8 +1,8 @@
-"""The real application, in-process, on a real SQLite file, over the fake Bot API."""
+"""The real application, in-process, on a real SQLite file, over the fake Bot API (started as
+the demo starts it: `bot.demo.deployment`)."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 from collections.abc import Awaitable
@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
-from bot.app import DISPATCHER_KEY, FEATURES, build_application, on_shutdown, on_startup
+from bot.app import FEATURES
 from bot.clock import FixedClock
+from bot.demo.botapi import FakeBotAPI
+from bot.demo.deployment import Deployment, feed, stop
 from bot.runtime.dispatcher import OutboxDispatcher
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.settings import load_settings
 from storage import Database
-from tests.support.botapi import FakeBotAPI
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -55,41 +55,32 @@ class World:
             **settings,
         )
         self._update_ids = itertools.count(1)
-        self._retired: list[tuple[Application, Database]] = []
+        self._retired: list[Deployment] = []
         self.taps: list[str] = []  # every callback query fed, by id
+        self.deployment: Deployment
         self.app: Application
         self.services: Services
         self.db: Database
 
     async def start(self) -> None:
-        self.db = Database(self.db_path)
-        await self.db.connect()
-        try:
-            self.services = build_services(self.settings, self.db, self.clock)
-            self.app = build_application(self.services, request=self.api, features=self.features)
-            await self.app.initialize()
-            await on_startup(self.app)
-            await self.app.start()
-        except BaseException:
-            await self.db.close()  # an open connection's thread would keep the process alive
-            raise
+        self.deployment = await Deployment.start(self.settings, self.clock, self.api, self.features)
+        self.db, self.services, self.app = (
+            self.deployment.db,
+            self.deployment.services,
+            self.deployment.app,
+        )
 
     @property
     def outbox(self) -> OutboxDispatcher:
-        return self.app.bot_data[DISPATCHER_KEY]  # type: ignore[no-any-return]
+        return self.deployment.outbox
 
     async def stop(self) -> None:
         """Shut every Application down and close every database, whatever fails on the way;
         then check that no tap was left spinning."""
         self.api.release()  # a call left hanging would hold the dispatcher's stop
-        running = [*self._retired, (self.app, self.db)]
+        running = [*self._retired, self.deployment]
         self._retired.clear()
-        async with contextlib.AsyncExitStack() as stack:
-            for app, db in running:
-                stack.push_async_callback(db.close)
-                stack.push_async_callback(app.shutdown)
-                stack.push_async_callback(app.stop)
-                stack.push_async_callback(on_shutdown, app)
+        await stop(running)
         unanswered = self.unanswered_taps()
         if unanswered:
             raise AssertionError(
@@ -119,7 +110,7 @@ class World:
         """Start a new Application on the same file without stopping the old one gracefully:
         nothing the old one held in memory is flushed; it is shut down only at teardown."""
         await self.outbox.abort()
-        self._retired.append((self.app, self.db))
+        self._retired.append(self.deployment)
         await self.start()
 
     async def load_stations(self, text: str = STATIONS_CSV) -> None:
@@ -135,8 +126,7 @@ class World:
         """Process one update through the real update processor, as polling would."""
         if "callback_query" in data:
             self.taps.append(str(data["callback_query"]["id"]))
-        update = Update.de_json(data, self.app.bot)
-        await self.app.update_processor.process_update(update, self.app.process_update(update))
+        await feed(self.app, data)
 
     async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in await self.db.fetchall(sql, params)]
