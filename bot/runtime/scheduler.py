@@ -24,6 +24,7 @@ SWEEP_EVERY = timedelta(minutes=5)
 HORIZON_EVERY = timedelta(hours=24)
 EXPIRY_EVERY = timedelta(hours=24)
 HEARTBEAT_EVERY = timedelta(minutes=1)
+BACKUP_CATCH_UP = timedelta(minutes=15)  # after a start, once the bot has settled
 
 
 class Scheduler:
@@ -55,6 +56,9 @@ class Scheduler:
         self.jobs.run_daily(
             self._nightly, time=settings.nightly_time.replace(tzinfo=settings.zone), name="nightly"
         )
+        # a bot that is down every night (a machine switched off) still gets a backup a day:
+        # one soon after start when the newest is more than a day old
+        self.jobs.run_once(self._backup_catch_up, when=BACKUP_CATCH_UP, name="backup-catch-up")
         # another process (python -m bot health) reads the heartbeat from the database
         self.jobs.run_repeating(self._beat, interval=HEARTBEAT_EVERY, first=1, name="heartbeat")
         return planned
@@ -140,6 +144,9 @@ class Scheduler:
         """The night's backup, then the retention erasure."""
         await self.services.backups.run_nightly()
         await self.services.privacy.run_retention()
+
+    async def _backup_catch_up(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.services.backups.run_if_overdue()
 
     async def _beat(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await self.services.health.beat(self.job_names())
