@@ -47,6 +47,9 @@ class World:
         self.clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
         self.api = FakeBotAPI()
         self.features = settings.pop("features", FEATURES)  # a test may add its own
+        settings.setdefault("backup_dir", tmp_path / "backups")  # a nightly job stays in tmp
+        # a second message to one chat would wait a real second: tests of that pacing set it
+        settings.setdefault("outbox_per_chat_interval_seconds", 0)
         self.settings = load_settings(
             _env_file=None,
             bot_token=TOKEN,
