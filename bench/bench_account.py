@@ -58,6 +58,7 @@ from bench.bench_deputies import APOLOGIES, Check, Client
 from bench.bench_updates import LogTally
 from bot.app import build_application
 from bot.clock import FixedClock
+from bot.demo.botapi import FakeBotAPI
 from bot.i18n import Texts
 from bot.services import build_services
 from bot.services.account_documents import PLAN_LINES, SECTIONS
@@ -68,7 +69,6 @@ from storage import Database
 from storage.db import stamp
 from storage.models import TurnKind
 from storage.repos.users import UserRepo
-from tests.support.botapi import FakeBotAPI
 from tests.support.world import SHANGHAI, TOKEN
 
 STREETS = 29

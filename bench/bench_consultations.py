@@ -62,6 +62,7 @@ from bench.bench_deputies import APOLOGIES, Check, Client, latest_message, perce
 from bench.bench_updates import LogTally
 from bot.app import build_application
 from bot.clock import FixedClock
+from bot.demo.botapi import FakeBotAPI, Output, Refused, check_text
 from bot.i18n import Texts
 from bot.runtime.buttons.consultation_report import ReportOpen
 from bot.runtime.buttons.consultations import ReadArticle, ReadOpen
@@ -73,7 +74,6 @@ from handlers.consultation_report import TOP_ARTICLES, render_summary
 from storage import Database
 from storage.db import stamp
 from storage.models import ConsultationAudience
-from tests.support.botapi import FakeBotAPI, Output, Refused, check_text
 from tests.support.world import SHANGHAI, TOKEN
 
 STREETS = 29

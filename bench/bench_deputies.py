@@ -41,13 +41,13 @@ from telegram.ext import Application
 from bench.bench_updates import LogTally
 from bot.app import build_application, on_shutdown, on_startup
 from bot.clock import FixedClock
+from bot.demo.botapi import FakeBotAPI, Output
 from bot.runtime.buttons.inbox import InboxList
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 from storage import Database
 from storage.db import stamp
 from storage.models import TurnKind
-from tests.support.botapi import FakeBotAPI, Output
 from tests.support.world import SHANGHAI, TOKEN
 
 POPULATED_AT = datetime(2026, 1, 5, 10, 0, tzinfo=SHANGHAI)  # when the calendar is set up

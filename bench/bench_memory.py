@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.demo.botapi import Output
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
-from tests.support.botapi import Output
 from tests.support.people import Person
 from tests.support.world import World
 

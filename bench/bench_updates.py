@@ -44,6 +44,7 @@ from telegram.ext import (
 
 from bot.app import build_application, on_shutdown, on_startup
 from bot.clock import FixedClock
+from bot.demo.botapi import BOT_USER, FakeBotAPI, Refusal
 from bot.runtime.buttons.opinion import (
     MyPage,
     OpinionCategory,
@@ -57,7 +58,6 @@ from bot.runtime.processor import ChatOrderedUpdateProcessor, chat_key
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 from storage import Database
-from tests.support.botapi import BOT_USER, FakeBotAPI, Refusal
 from tests.support.world import SHANGHAI, STATIONS_CSV, TOKEN
 
 START = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)

@@ -18,16 +18,16 @@ from typing import Any
 import cn2an
 import pytest
 
+from bot.demo.botapi import MAX_TEXT, Output, shown_text
+from bot.demo.telegram_html import utf16_length
 from bot.runtime.buttons.consultations import ReadArticle, ReadContents, ReadOpen
 from bot.services.consultation_comments import PAGE_BUDGET, contents, shown_size, split_article
 from bot.services.consultations import ConsultationPlan
 from bot.services.draft_split import split_draft
 from storage.models import ConsultationAudience
 from storage.repos.consultation_comments import ArticleHead
-from tests.support.botapi import MAX_TEXT, Output, shown_text
 from tests.support.people import Person
 from tests.support.scenarios import consented_admin, invite_deputy, onboard, say
-from tests.support.telegram_html import utf16_length
 from tests.support.world import World
 
 LANGS = pytest.mark.parametrize("lang", ["zh-hans", "en"])

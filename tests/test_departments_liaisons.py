@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.demo.botapi import BOT_USERNAME
 from bot.runtime.buttons.assigned import AnswerStart
 from bot.runtime.buttons.departments import (
     LiaisonDepartment,
@@ -19,7 +20,6 @@ from bot.runtime.buttons.departments import (
     LiaisonRemoveConfirm,
 )
 from bot.services.invitations import MAX_NAME
-from tests.support.botapi import BOT_USERNAME
 from tests.support.consultation_seed import add_user
 from tests.support.inbox import Mail, notice
 from tests.support.people import Person

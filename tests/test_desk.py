@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from bot.demo.botapi import BOT_USERNAME, Output
 from bot.errors import DomainError
 from bot.runtime.buttons.desk import DeskAct, DeskTap
 from bot.services.desk import DeskDraft, visitor_phone
 from bot.services.figures import Area, Period
 from bot.services.qr_codes import qr_matrix
-from tests.support.botapi import BOT_USERNAME, Output
 from tests.support.inbox import Mail
 from tests.support.people import Person
 from tests.support.scenarios import consented_admin, invite_deputy, only, say

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from bot.demo.botapi import BOT_USERNAME
 from bot.runtime.buttons.inbox import Claim, Compose
 from storage.repos.desk import DeskRepo
-from tests.support.botapi import BOT_USERNAME
 from tests.support.inbox import Mail, events_of, opinion_row
 from tests.support.people import Person
 from tests.support.scenarios import invite_deputy, onboard, only, say

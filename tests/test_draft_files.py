@@ -15,6 +15,7 @@ import pytest
 from docx import Document
 from openpyxl import Workbook
 
+from bot.demo.telegram_html import parse_html
 from bot.errors import DomainError
 from bot.i18n import I18n
 from bot.services.draft_files import (
@@ -25,7 +26,6 @@ from bot.services.draft_files import (
     megabytes,
 )
 from bot.services.draft_split import split_draft
-from tests.support.telegram_html import parse_html
 
 STATUTES = Path(__file__).resolve().parent / "statutes"
 LIMIT = 20 * MEGABYTE  # the setting's default and Telegram's download limit for bots

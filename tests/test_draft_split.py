@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import cn2an
 import pytest
 
+from bot.demo.telegram_html import parse_html
 from bot.errors import DomainError
 from bot.i18n import I18n, Texts
 from bot.services.draft_split import (
@@ -22,7 +23,6 @@ from bot.services.draft_split import (
     preview,
     split_draft,
 )
-from tests.support.telegram_html import parse_html
 
 STATUTES = Path(__file__).resolve().parent / "statutes"
 

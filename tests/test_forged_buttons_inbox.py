@@ -16,11 +16,11 @@ from enum import Enum
 
 import pytest
 
+from bot.demo.botapi import Output
 from bot.runtime.buttons import REGISTRY, CallbackData
 from bot.runtime.buttons import inbox as inbox_buttons
 from bot.runtime.buttons.base import MAX_BYTES, SEPARATOR, SQLITE_MAX_INT
 from bot.runtime.buttons.inbox import Compose, InboxOpen, OpinionCard, Side
-from tests.support.botapi import Output
 from tests.support.inbox import NO, Cast, events_of, opinion_row
 from tests.support.people import Person
 from tests.support.scenarios import say

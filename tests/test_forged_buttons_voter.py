@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.demo.botapi import Output
 from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
 from bot.runtime.buttons.base import SQLITE_MAX_INT
 from bot.runtime.buttons.opinion import MyOpinion, MyPage
-from tests.support.botapi import Output
 from tests.support.opinions import LANGS, send_quick_opinion, voter_with_station
 from tests.support.people import Person
 from tests.support.scenarios import say

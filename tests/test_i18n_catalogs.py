@@ -18,8 +18,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from bot.demo.telegram_html import TelegramHTMLError, parse_html
 from bot.i18n import load_catalog
-from tests.support.telegram_html import TelegramHTMLError, parse_html
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("bot", "handlers")

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import pytest
 
+from bot.demo.botapi import Output
 from bot.runtime.buttons import CallbackData
 from bot.runtime.buttons.opinion import (
     OpinionBackToPreview,
@@ -20,7 +21,6 @@ from bot.runtime.buttons.opinion import (
     OpinionSend,
     OpinionSkipLocation,
 )
-from tests.support.botapi import Output
 from tests.support.opinions import (
     LANGS,
     TEXT,

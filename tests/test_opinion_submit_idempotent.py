@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.botapi import FakeBotAPI, Output
+from bot.demo.botapi import FakeBotAPI, Output
 from tests.support.opinions import LANGS, T, draft_of, send_data, state_of, to_preview
 from tests.support.opinions import voter_with_station as voter_at_station
 from tests.support.people import Person

@@ -13,6 +13,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from bot.demo.telegram_html import parse_html, utf16_length
 from bot.runtime.buttons.ledger import ClassChosen, CorrectSummary
 from bot.services.ledger import POST_PROPOSALS, POST_SUMMARY, REPOSTS
 from storage.db import migrate, migration_files
@@ -28,7 +29,6 @@ from tests.support.ledger_seed import (
     suggestion_row,
 )
 from tests.support.projects import staff
-from tests.support.telegram_html import parse_html, utf16_length
 from tests.support.world import World
 
 CHANNEL = -1001234567890

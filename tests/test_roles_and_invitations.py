@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.demo.botapi import BOT_USERNAME, Output
 from bot.runtime.buttons import Picker, StationPicked, StreetPage, StreetStations
 from storage.models import Role
-from tests.support.botapi import BOT_USERNAME, Output
 from tests.support.people import Person
 from tests.support.scenarios import (
     ADMIN,

@@ -8,8 +8,8 @@ import base64
 
 import pytest
 
+from bot.demo.botapi import Output
 from bot.runtime.buttons.pickers import Picker, StationSearch
-from tests.support.botapi import Output
 from tests.support.people import Person
 from tests.support.scenarios import ADMIN, onboard, say
 from tests.support.world import World

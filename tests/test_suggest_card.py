@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 
+from bot.demo.telegram_html import parse_html, utf16_length
 from bot.runtime.buttons.suggestions import SuggestionOpen
 from bot.services.suggestion_trail import EVENT_LABELS, VOTER_EVENTS, EventKind
 from bot.services.suggestions import TrailEntry
@@ -18,7 +19,6 @@ from tests.support.people import Person
 from tests.support.scenarios import invite_deputy, say, texts_of
 from tests.support.suggestion_seed import seed_assignment, seed_department
 from tests.support.suggestions import NUMBER, draft_suggestion, send_opinion
-from tests.support.telegram_html import parse_html, utf16_length
 from tests.support.world import SHANGHAI, World
 
 LANGS = pytest.mark.parametrize("code", ["zh-hans", "en"])

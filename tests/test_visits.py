@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.demo.botapi import Output
 from bot.runtime.buttons import Picker, StationPicked
 from bot.runtime.buttons.visits import (
     TextStep,
@@ -28,7 +29,6 @@ from bot.runtime.buttons.visits import (
 from bot.services.visits import VisitField, VisitKind
 from storage.models import TurnKind
 from storage.repos.calendar import CalendarRepo
-from tests.support.botapi import Output
 from tests.support.people import Person
 from tests.support.scenarios import ADMIN, agree, consented_admin, invite_deputy, say
 from tests.support.world import SHANGHAI, World

@@ -18,12 +18,12 @@ import pytest
 
 from bot import serve
 from bot.clock import SystemClock
+from bot.demo.botapi import FakeBotAPI, Output
 from bot.demo.people import Sender
 from bot.i18n import I18n, Texts
 from bot.runtime.logs import REDACTED
 from bot.settings import Settings, load_settings
 from storage.run_lock import is_running
-from tests.support.botapi import FakeBotAPI, Output
 from tests.support.world import TOKEN
 from tests.test_json_logs import captured_logs
 

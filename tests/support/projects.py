@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from bot.demo.botapi import Output
 from bot.services.projects import NewCandidate
-from tests.support.botapi import Output
 from tests.support.people import Person
 from tests.support.scenarios import consented_admin, invite_deputy, onboard, say
 from tests.support.world import World

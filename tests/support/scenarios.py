@@ -8,8 +8,8 @@ from datetime import date, datetime, time
 
 import pytest
 
+from bot.demo.botapi import BOT_USERNAME, Output
 from bot.i18n import Texts
-from tests.support.botapi import BOT_USERNAME, Output
 from tests.support.people import Person
 from tests.support.world import World
 
