@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# the `locales` package's folder: the catalogs ship as its package data
+LOCALES_DIR = Path(str(resources.files("locales")))
 SUPPORTED = ("zh_CN", "en")
 
 

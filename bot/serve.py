@@ -10,6 +10,7 @@ import re
 import signal
 import sys
 from http import HTTPStatus
+from importlib import resources
 from pathlib import Path
 
 import tornado.web
@@ -33,7 +34,8 @@ EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 1
 log = logging.getLogger("bot")
 
-SAMPLE_STATIONS = Path(__file__).resolve().parent.parent / "samples" / "stations.csv"
+# shipped as package data of `samples`, so an installed bot has it too
+SAMPLE_STATIONS = Path(str(resources.files("samples") / "stations.csv"))
 WEBHOOK_PATH = "telegram"
 HEALTH_PATH = "/healthz"
 # What Telegram accepts as a webhook's secret token is 1-256 of these; fewer than 16 is
@@ -96,7 +98,7 @@ async def _run(settings: Settings, request: BaseRequest | None, stop: asyncio.Ev
     db = Database(settings.database_path)
     await db.connect()
     services = build_services(settings, db, SystemClock())
-    if not await services.stations.any() and SAMPLE_STATIONS.exists():
+    if not await services.stations.any():
         report = await services.stations.import_csv(SAMPLE_STATIONS)
         log.warning(
             "no stations yet: loaded %s sample stations from %s; import your own with "
