@@ -141,9 +141,10 @@ class Scheduler:
         await self.nightly()
 
     async def nightly(self) -> None:
-        """The night's backup, then the retention erasure."""
-        await self.services.backups.run_nightly()
+        """The retention erasure, then the night's backup (which so never holds what was
+        erased that night)."""
         await self.services.privacy.run_retention()
+        await self.services.backups.run_nightly()
 
     async def _backup_catch_up(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await self.services.backups.run_if_overdue()
