@@ -8,17 +8,21 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
+from bot.clock import FixedClock
+from bot.demo.botapi import MAX_DOWNLOAD
 from bot.demo.cast import CAST, Role
 from bot.demo.console import Terminal
-from bot.demo.session import Demo, demo_settings
+from bot.demo.session import START_AT, Demo, demo_settings
 
 LANGS = pytest.mark.parametrize("locale", ["zh_CN", "en"])
 
@@ -30,12 +34,15 @@ SAYS = {
         ),
         "no_button": "这里没有第 9 个按钮。要把数字本身发给机器人，请输入 :say 9",
         "clock_usage": "请这样写：:clock +1d（也可以 +30m、+3h、+2w，一次最多一年）",
-        "no_file": "无法发送文件“/no/such”：",
+        "no_file": "找不到文件“/no/such”。",
+        "file_usage": "请在 :file 后面写文件路径，例如 :file 草案.txt",
+        "not_a_file": "“{path}”不是普通文件（例如是文件夹或设备），:file 只能发送普通文件。",
+        "file_too_big": "文件“{path}”超过 20 MB，机器人无法下载这么大的文件。",
         "unknown_command": "没有 :soon 这个命令。输入 :help 查看控制台命令。",
         "location_usage": "请这样写：:location 纬度 经度，例如 :location 39.99 116.35",
         "say_usage": "请在 :say 后面写要发送的文字，例如 :say 12",
-        "now_deputy": "你现在是代表 张伟。",
-        "prompt": "选民 刘洋 › ",
+        "now_deputy": "你现在是代表张伟。",
+        "prompt": "选民刘洋 › ",
         "remind": "⏰ 学院路街道代表之家的意见建议 {no} 已提交 3 天，还没有代表认领。",
         "moved": "⏱ 时间前进到",
     },
@@ -48,7 +55,13 @@ SAYS = {
         "clock_usage": (
             "Write it like this: :clock +1d (or +30m, +3h, +2w; at most a year at a time)"
         ),
-        "no_file": "Cannot send the file “/no/such”: ",
+        "no_file": "There is no file “/no/such”.",
+        "file_usage": "Write the file's path after :file, e.g. :file draft.txt",
+        "not_a_file": (
+            "“{path}” is not a regular file (a folder or a device, say): :file sends only"
+            " regular files."
+        ),
+        "file_too_big": "The file “{path}” is over 20 MB: a bot cannot download a file that big.",
         "unknown_command": "There is no command :soon. Type :help for the console's commands.",
         "location_usage": "Write it like this: :location LAT LON, e.g. :location 39.99 116.35",
         "say_usage": "Write the text to send after :say, e.g. :say 12",
@@ -107,6 +120,9 @@ async def rows(demo: Demo, sql: str) -> list[dict[str, object]]:
     return [dict(row) for row in await demo.deployment.db.fetchall(sql, ())]
 
 
+OPEN = "SELECT name FROM conversation_states WHERE key LIKE '[{voter},%'"
+
+
 def calls(demo: Demo) -> int:
     """How many requests the bot has made of the Bot API."""
     return len(demo.api.calls)
@@ -133,13 +149,12 @@ async def test_bad_console_input_gets_one_clear_line_and_the_demo_goes_on(
         ":location 91 116": says["location_usage"],
         ":location here": says["location_usage"],
         ":say": says["say_usage"],
+        ":file /no/such": says["no_file"],
+        ":file": says["file_usage"],
     }
     for line, answer in lines.items():
         printed = await console.type(line)
         assert printed == f"{says['prompt']}{line}\n{answer}\n", line
-    printed = await console.type(":file /no/such")
-    assert printed.startswith(f"{says['prompt']}:file /no/such\n{says['no_file']}")
-    assert printed.count("\n") == 2
     assert calls(demo) == before  # nothing reached the bot
     assert console.terminal.role is Role.VOTER
     # and the demo goes on: the voter is answered
@@ -214,7 +229,7 @@ async def test_moving_the_clock_plays_the_turn_reminders_at_their_times(
     jumped eight days at once."""
     console = typist(demo, tmp_path)
     printed = await console.type(":clock +8d")
-    deputy = "[→ 代表 张伟]"
+    deputy = "[→ 代表张伟]"
     assert f"{deputy} ⏰ 明天" in printed
     assert f"{deputy} ⏰ 一小时后" in printed
     assert "要记录这次履职吗？" in printed
@@ -275,39 +290,21 @@ async def test_quit_ends_the_console(demo: Demo, tmp_path: Path) -> None:
     assert not await console.terminal.handle(":quit")
 
 
-async def test_link_buttons_and_reply_keyboards_are_numbered_too(
-    demo: Demo, tmp_path: Path
-) -> None:
-    """No feature sends these yet; the console numbers them all the same: a link to this bot
-    is opened (Telegram then sends /start with the link's payload), another link is named,
-    and a reply keyboard's button sends its text."""
+async def test_a_reply_keyboard_is_numbered_too(demo: Demo, tmp_path: Path) -> None:
+    """Issue 12's request-location keyboard is a reply keyboard: the console numbers its
+    buttons, and a number sends the button's text as a message, not a tap."""
     console = typist(demo, tmp_path)
     voter = CAST[Role.VOTER].user_id
     bot = demo.deployment.app.bot
     await console.type("/start", "1")  # agreed
-    (station,) = await rows(demo, "SELECT id, name FROM stations ORDER BY id LIMIT 1")
-    link = f"https://t.me/jiazhan_demo_bot?start=st_{station['id']}"
-    buttons = [
-        [InlineKeyboardButton("打开", url=link)],
-        [InlineKeyboardButton("网站", url="https://example.org/")],
-    ]
-    await bot.send_message(voter, "扫码或点击：", reply_markup=InlineKeyboardMarkup(buttons))
-    assert console.shown() == "🤖 扫码或点击：\n   [1] 打开\n   [2] 网站\n"
-    printed = await console.type("2")
-    assert printed == "选民 刘洋 › 2\n这个按钮打开链接：https://example.org/\n"
-    printed = await console.type("1")
-    assert f"这个按钮打开链接：{link}\n" in printed
-    assert f"您的联络站已设为：{station['name']}" in printed
-    (user,) = await rows(demo, f"SELECT station_id FROM users WHERE telegram_id = {voter}")
-    assert user["station_id"] == station["id"]
-
     await bot.send_message(voter, "要继续吗？", reply_markup=ReplyKeyboardMarkup([["是", "否"]]))
     assert console.shown() == "🤖 要继续吗？\n   [1] 是  [2] 否\n"
     taps = len(demo.api.calls_to("answerCallbackQuery"))
     printed = await console.type("2")
-    assert printed.startswith("选民 刘洋 › 2\n🤖 ")
+    assert printed.startswith("选民刘洋 › 2\n🤖 ")
     assert "我没有理解这条消息" in printed  # "否" reached the bot as a message
     assert len(demo.api.calls_to("answerCallbackQuery")) == taps
+    assert demo.api.calls_to("sendMessage")[-1].params["chat_id"] == voter
 
 
 async def test_an_alert_is_shown_as_a_line_of_plain_text(demo: Demo, tmp_path: Path) -> None:
@@ -324,3 +321,83 @@ async def test_an_alert_is_shown_as_a_line_of_plain_text(demo: Demo, tmp_path: P
     (alert,) = [o for o in demo.api.outputs if o.kind == "alert"]
     assert printed == f"{SAYS['zh_CN']['prompt']}1\n💬 {alert.text}\n"
     assert alert.text == "这个按钮已失效，请重新操作。"
+
+
+# --- files that cannot be sent ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("demo", ["zh_CN", "en"], indirect=True)
+async def test_file_refuses_what_is_not_a_regular_file_or_is_too_big(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """A FIFO (whose open would wait for a writer for ever), a device that never ends, a
+    folder, and a file over what a bot may download: one line each, nothing read, nothing
+    sent; the demo goes on."""
+    says = SAYS[demo.settings.default_locale]
+    console = typist(demo, tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.bin"
+    with big.open("wb") as file:
+        file.truncate(MAX_DOWNLOAD + 1)  # sparse: nothing written
+    before = calls(demo)
+    for path in (fifo, Path("/dev/zero"), tmp_path):
+        printed = await asyncio.wait_for(console.type(f":file {path}"), timeout=10)
+        answer = says["not_a_file"].format(path=path)
+        assert printed == f"{says['prompt']}:file {path}\n{answer}\n"
+    printed = await console.type(f":file {big}")
+    answer = says["file_too_big"].format(path=big)
+    assert printed == f"{says['prompt']}:file {big}\n{answer}\n"
+    assert calls(demo) == before
+    assert not demo.api.files  # nothing was taken in
+
+
+# --- the demo's own clock ----------------------------------------------------------------------
+
+
+async def test_a_resumed_demo_goes_on_from_its_own_clock(tmp_path: Path) -> None:
+    """Three days on and the console closed: the next run starts where the clock was, not
+    back at 10:00 today; a saved clock already behind today's 10:00 gives way to it."""
+    settings = demo_settings(tmp_path / "demo.sqlite3", "zh_CN")
+    first, seeded = await Demo.open(settings)
+    try:
+        assert seeded
+        await typist(first, tmp_path).type(":clock +3d")
+        moved = first.clock.now()
+    finally:
+        await first.close()
+    again, seeded = await Demo.open(settings)
+    try:
+        assert not seeded
+        assert again.clock.now() == moved
+    finally:
+        await again.close()
+    zone = settings.zone
+    later = datetime.combine(moved.astimezone(zone).date() + timedelta(days=30), START_AT, zone)
+    month_on, _ = await Demo.open(settings, today=FixedClock(later))
+    try:
+        assert month_on.clock.now() == later
+    finally:
+        await month_on.close()
+
+
+async def test_moving_the_clock_plays_the_nightly_and_daily_jobs(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """Each night a backup is written beside the demo's database (its own backup folder),
+    and an /opinion conversation left for more than a day expires at the next daily sweep,
+    as the running bot's nightly and expiry jobs would have done."""
+    console = typist(demo, tmp_path)
+    voter = CAST[Role.VOTER].user_id
+    await console.type("/start", "1", "1", "1", "/opinion")
+    open_now = await rows(demo, OPEN.format(voter=voter))
+    assert open_now
+    backups = tmp_path / "demo-backups"
+    assert not backups.exists() or not any(backups.iterdir())
+    await console.type(":clock +1d")
+    (backup,) = backups.iterdir()
+    assert backup.name.startswith("demo-")
+    assert await rows(demo, OPEN.format(voter=voter)) == open_now  # idle less than a day
+    await console.type(":clock +1d")
+    assert len(list(backups.iterdir())) == 2  # a backup a night
+    assert await rows(demo, OPEN.format(voter=voter)) == []

@@ -5,6 +5,7 @@ the parameters are exactly those PTB sends."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -14,6 +15,7 @@ from telegram.ext import Defaults, ExtBot
 
 from bot.demo.botapi import FakeBotAPI
 from bot.demo.telegram_html import TelegramHTMLError, parse_html, utf16_length
+from tests.support.faults import FaultyBotAPI
 from tests.support.world import TOKEN
 
 CHAT = 4242
@@ -25,15 +27,23 @@ async def api() -> FakeBotAPI:
     return FakeBotAPI()
 
 
-@pytest.fixture
-async def bot(api: FakeBotAPI) -> AsyncIterator[ExtBot[None]]:
+@asynccontextmanager
+async def bot_over(api: FakeBotAPI) -> AsyncIterator[ExtBot[None]]:
     """A bot configured as the app configures it: HTML unless told otherwise."""
     bot: ExtBot[None] = ExtBot(
         TOKEN, request=api, get_updates_request=api, defaults=Defaults(parse_mode=ParseMode.HTML)
     )
     await bot.initialize()
-    yield bot
-    await bot.shutdown()
+    try:
+        yield bot
+    finally:
+        await bot.shutdown()
+
+
+@pytest.fixture
+async def bot(api: FakeBotAPI) -> AsyncIterator[ExtBot[None]]:
+    async with bot_over(api) as bot:
+        yield bot
 
 
 def keyboard(*data: str) -> InlineKeyboardMarkup:
@@ -174,15 +184,16 @@ async def test_an_edit_is_parsed_like_a_new_message(bot: ExtBot[None], api: Fake
     assert api.chat_messages(CHAT)[-1]["text"] == "<b>second</b> &amp; third"
 
 
-async def test_a_refusal_comes_before_delivery_so_it_is_not_a_block(
-    bot: ExtBot[None], api: FakeBotAPI
-) -> None:
+async def test_a_refusal_comes_before_delivery_so_it_is_not_a_block() -> None:
+    """A chat that blocked the bot (a fault the tests inject) still gets Telegram's 400 for
+    text it cannot parse: the strict checks come first."""
+    api = FaultyBotAPI()
     api.blocked.add(CHAT)
-
-    with pytest.raises(BadRequest):
-        await bot.send_message(CHAT, "a < b")
-    with pytest.raises(Forbidden):
-        await bot.send_message(CHAT, "a &lt; b")
+    async with bot_over(api) as bot:
+        with pytest.raises(BadRequest):
+            await bot.send_message(CHAT, "a < b")
+        with pytest.raises(Forbidden):
+            await bot.send_message(CHAT, "a &lt; b")
 
 
 # --- lengths --------------------------------------------------------------------------------

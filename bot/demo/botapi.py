@@ -1,6 +1,7 @@
 """An in-process Telegram Bot API at the HTTP boundary: a `telegram.request.BaseRequest` that
 records every call and answers the way the Bot API does. The demo runs the bot over it, and it
-is the only fake in the test suite.
+is the only fake in the test suite (whose faults, a blocked chat or a timeout, are injected by
+a subclass of the tests' own: tests/support/faults.py).
 
 It refuses what Telegram refuses, with Telegram's answer (HTTP 400 and its description): text
 and captions sent with parse_mode HTML that Telegram cannot parse (`bot.demo.telegram_html`),
@@ -22,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.demo.telegram_html import TelegramHTMLError, parse_html, utf16_length
@@ -189,12 +189,7 @@ class FakeBotAPI(BaseRequest):
         self.calls: list[Call] = []
         self.outputs: list[Output] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
-        self.blocked: set[int] = set()
         self.callback_queries: dict[str, Output] = {}
-        self.faults: dict[int, list[str]] = {}
-        self.reply_faults: dict[tuple[int, str | None], list[str]] = {}
-        self.hanging: set[int] = set()
-        self._released = asyncio.Event()
         self.refusals: list[Refusal] = []
         self._ids = itertools.count(1)
         self.files: dict[str, bytes] = {}  # what people sent, by file_id, to be fetched
@@ -211,28 +206,6 @@ class FakeBotAPI(BaseRequest):
         self.outputs.append(output)
         for watcher in self.watchers:
             watcher(output)
-
-    def fail(self, chat_id: int, *faults: str) -> None:
-        """The next sends to `chat_id` fail, one fault each: "429:<seconds>", "400:<why>",
-        "500:<why>", "timeout", "network", or "late" (it went through, but the answer timed
-        out, as happens with Telegram); then sends succeed again."""
-        self.faults.setdefault(chat_id, []).extend(faults)
-
-    def fail_replies(self, chat_id: int, *faults: str, method: str | None = None) -> None:
-        """The same for the calls that answer in place: answering a tap and editing a
-        message (answerCallbackQuery, editMessageText, editMessageReplyMarkup), or only
-        `method` of them."""
-        self.reply_faults.setdefault((chat_id, method), []).extend(faults)
-
-    def hang(self, chat_id: int) -> None:
-        """Calls that answer in place in `chat_id` never return (until `release`), as when
-        Telegram is unreachable and the process dies waiting."""
-        self.hanging.add(chat_id)
-
-    def release(self) -> None:
-        """Let every hanging call go (and hang no more)."""
-        self.hanging.clear()
-        self._released.set()
 
     def add_file(self, content: bytes) -> str:
         """Keep a file a person sends, so getFile and its download find it; its file_id."""
@@ -279,17 +252,12 @@ class FakeBotAPI(BaseRequest):
         except Refused as refused:
             self.refusals.append(Refusal(api_method, params, str(refused)))
             return self._error(400, str(refused))
-        if api_method in IN_PLACE:
-            chat_id = _chat_of(api_method, params)
-            if chat_id in self.hanging:
-                await self._released.wait()
-            for key in ((chat_id, api_method), (chat_id, None)):
-                if self.reply_faults.get(key):
-                    fault = self.reply_faults[key].pop(0)
-                    if fault == LATE:
-                        getattr(self, f"_{api_method}", lambda p: None)({**params, **uploads})
-                        raise TimedOut("Timed out")
-                    return self._fault(fault)
+        return await self._answer(api_method, params, uploads)
+
+    async def _answer(
+        self, api_method: str, params: dict[str, Any], uploads: dict[str, Upload]
+    ) -> tuple[int, bytes]:
+        """Carry out a request Telegram accepted (a subclass may fail it instead)."""
         handler = getattr(self, f"_{api_method}", None)
         if handler is None:
             if api_method in ANSWERS_TRUE:
@@ -308,27 +276,6 @@ class FakeBotAPI(BaseRequest):
         return code, json.dumps(
             {"ok": False, "error_code": code, "description": description}
         ).encode()
-
-    @classmethod
-    def _fault(cls, fault: str) -> tuple[int, bytes]:
-        """An injected fault, answered as Telegram (or the network) would."""
-        if fault == "timeout":
-            raise TimedOut("Timed out")
-        if fault == "network":
-            raise NetworkError("httpx.ConnectError: connection refused")
-        code, _, detail = fault.partition(":")
-        if code == "429":
-            return 429, json.dumps(
-                {
-                    "ok": False,
-                    "error_code": 429,
-                    "description": f"Too Many Requests: retry after {detail}",
-                    "parameters": {"retry_after": int(detail)},
-                }
-            ).encode()
-        if code == "400":
-            return cls._error(400, f"Bad Request: {detail}")
-        return cls._error(int(code), detail or "Internal Server Error")
 
     def _getMe(self, params: dict[str, Any]) -> tuple[int, bytes]:
         return self._ok(
@@ -374,16 +321,8 @@ class FakeBotAPI(BaseRequest):
         self, params: dict[str, Any], kind: str, upload: Upload | None = None, **content: Any
     ) -> tuple[int, bytes]:
         chat_id = int(params["chat_id"])
-        if chat_id in self.blocked:
-            return self._error(403, "Forbidden: bot was blocked by the user")
         if chat_id < 0 and chat_id not in self.channels:  # a group or channel it is not in
             return self._error(400, "Bad Request: chat not found")
-        late = False
-        if self.faults.get(chat_id):
-            fault = self.faults[chat_id].pop(0)
-            if fault != LATE:
-                return self._fault(fault)
-            late = True
         markup = _markup(params)
         if markup is not None and "inline_keyboard" in markup:
             content["reply_markup"] = markup
@@ -399,8 +338,6 @@ class FakeBotAPI(BaseRequest):
                 content=upload.content if upload else None,
             )
         )
-        if late:  # it went through, but the answer never came back
-            raise TimedOut("Timed out")
         return self._ok(message)
 
     def _sendMessage(self, params: dict[str, Any]) -> tuple[int, bytes]:
@@ -513,19 +450,6 @@ class FakeBotAPI(BaseRequest):
     def chat_messages(self, chat_id: int) -> list[dict[str, Any]]:
         """The chat's messages as they are now (after edits), oldest first."""
         return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id]
-
-
-LATE = "late"  # a fault: the call is carried out, then times out
-
-# The calls that answer in place rather than send a new message.
-IN_PLACE = frozenset({"answerCallbackQuery", "editMessageText", "editMessageReplyMarkup"})
-
-
-def _chat_of(method: str, params: dict[str, Any]) -> int:
-    """The chat a call is for; a tap's query id starts with its chat (bot/demo/people.py)."""
-    if method == "answerCallbackQuery":
-        return int(str(params["callback_query_id"]).split("-")[0])
-    return int(params.get("chat_id", 0))
 
 
 ANSWERS_TRUE = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from bot.demo.console import Terminal
 from bot.demo.session import Demo, demo_settings
 from bot.runtime.logs import configure_logging
 from bot.settings import SUPPORTED_LOCALES, Settings, SettingsError
+from storage.repos.demo import Owner, owner_of
 from storage.run_lock import AlreadyRunning, RunLock
 
 DEFAULT_DATABASE = Path("data/demo.sqlite3")
@@ -32,7 +35,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help=f"the demo's own database, seeded when new (default: {DEFAULT_DATABASE})",
     )
     demo.add_argument(
-        "--fresh", action="store_true", help="start over: delete the demo database, seed again"
+        "--fresh",
+        action="store_true",
+        help="start over: delete the demo database (only a demo's), seed again",
     )
     demo.add_argument(
         "--lang",
@@ -42,28 +47,56 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
 
 
+class NotTheDemos(Exception):
+    """A database that is not the demo's: the demo neither opens nor deletes it."""
+
+
 def main(args: argparse.Namespace) -> int:
     database: Path = args.db
     try:
         settings = demo_settings(database, args.lang)
         with RunLock(database):
-            if args.fresh:
+            owner = owner_of(database)
+            if owner is Owner.OTHER:
+                raise NotTheDemos
+            if args.fresh and owner is Owner.DEMO:
                 for suffix in COMPANIONS:
                     database.with_name(database.name + suffix).unlink(missing_ok=True)
             configure_logging(settings)
             run(settings)
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return refuse(f"error: {exc}")
     except AlreadyRunning:
-        print(f"error: a bot or demo is already running on {database}", file=sys.stderr)
-        return EXIT_CONFIG
+        return refuse(f"error: a bot or demo is already running on {database}")
+    except NotTheDemos:
+        return refuse(
+            f"error: {database} is not a demo database (it has no demo mark), so the demo"
+            " neither opens nor deletes it; name another file with --db"
+        )
+    except sqlite3.Error as exc:
+        return refuse(f"error: {database} cannot be the demo's database: {exc}")
+    except OSError as exc:
+        return refuse(f"error: {database} cannot be the demo's database: {exc.strerror or exc}")
     return 0
+
+
+def refuse(line: str) -> int:
+    print(line, file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def tolerant_streams() -> None:
+    """Bytes that are not the encoding's (a script saved in GBK, a stray byte) become U+FFFD
+    instead of ending the demo with UnicodeDecodeError; so on the way out."""
+    for stream in (sys.stdin, sys.stdout):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
 
 def run(settings: Settings) -> None:
     """The demo from its start to the end of input (or :quit, or Ctrl+C), then shut down."""
     database, locale = settings.database_path, settings.default_locale
+    tolerant_streams()
     interactive = sys.stdin.isatty()
     with asyncio.Runner() as runner:
         demo, seeded = runner.run(Demo.open(settings))

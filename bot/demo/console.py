@@ -7,10 +7,9 @@ prompt's words so the transcript reads like a conversation."""
 from __future__ import annotations
 
 import asyncio
-import errno
 import io
-import os
 import re
+import stat
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from PIL import Image, ImageDraw
 from rich.console import Console
 from rich.text import Text
 
-from bot.demo.botapi import Output
+from bot.demo.botapi import MAX_DOWNLOAD, Output
 from bot.demo.cast import CAST, Member, Role, member_of
 from bot.demo.render import rich_text
 from bot.demo.session import Demo
@@ -33,12 +32,38 @@ MARKS = {"message": "🤖", "edit": "✎", "alert": "💬", "photo": "🖼", "do
 ELSEWHERE = "bold magenta"  # the mark of a message to another chat than the speaker's
 
 
+class Unsendable(Exception):
+    """A file `:file` will not send; the catalog message (and its parameters) saying why."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
 def read_file(raw: str) -> tuple[str, bytes]:
-    """The name and bytes of the file at `raw` (~ expanded); OSError when it cannot be read."""
-    if not raw.strip():
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+    """The name and bytes of the file at `raw` (~ expanded). Only a regular file of at most
+    MAX_DOWNLOAD bytes (what a bot may fetch) is read, and no more than that: a FIFO, a
+    device or a folder is refused before it is opened. Raises Unsendable."""
     path = Path(raw).expanduser()
-    return path.name, path.read_bytes()
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        raise Unsendable("demo.no_file", path=raw) from None
+    except OSError:
+        raise Unsendable("demo.file_unreadable", path=raw) from None
+    if not stat.S_ISREG(found.st_mode):
+        raise Unsendable("demo.not_a_file", path=raw)
+    if found.st_size > MAX_DOWNLOAD:
+        raise Unsendable("demo.file_too_big", path=raw, megabytes=MAX_DOWNLOAD // 2**20)
+    try:
+        with path.open("rb") as file:
+            content = file.read(MAX_DOWNLOAD + 1)
+    except OSError:
+        raise Unsendable("demo.file_unreadable", path=raw) from None
+    if len(content) > MAX_DOWNLOAD:  # it grew since it was looked at
+        raise Unsendable("demo.file_too_big", path=raw, megabytes=MAX_DOWNLOAD // 2**20)
+    return path.name, content
 
 
 def saved_name(output: Output) -> str:
@@ -118,7 +143,7 @@ class Terminal:
     # --- words of the console ------------------------------------------------------------
 
     def label(self, member: Member) -> str:
-        return f"{self.texts(member.label)} {member.name}"
+        return self.texts("demo.member", role=self.texts(member.label), name=member.name)
 
     def prompt(self) -> str:
         return f"{self.label(CAST[self.role])} › "
@@ -224,9 +249,7 @@ class Terminal:
 
     async def _tap(self, number: int) -> None:
         tap = await self.demo.tap(self.role, number)
-        if tap.url is not None:
-            self.say(self.texts("demo.opens_link", url=tap.url))
-        elif tap.data is None and tap.text is None:
+        if tap.data is None and tap.text is None:
             self.say(self.texts("demo.no_button", number=number), "yellow")
 
     async def _as(self, rest: str) -> bool:
@@ -255,10 +278,13 @@ class Terminal:
         return True
 
     async def _file(self, rest: str) -> bool:
+        if not rest:
+            self.say(self.texts("demo.file_usage"), "yellow")
+            return True
         try:
             name, content = await asyncio.to_thread(read_file, rest)
-        except OSError as exc:
-            self.say(self.texts("demo.no_file", path=rest, reason=exc.strerror or exc), "yellow")
+        except Unsendable as refused:
+            self.say(self.texts(refused.key, **refused.params), "yellow")
             return True
         await self.demo.send_file(self.role, name, content)
         return True

@@ -6,7 +6,7 @@ scripted run always prints the same transcript."""
 from __future__ import annotations
 
 import mimetypes
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -14,28 +14,33 @@ from typing import Any
 
 from telegram.ext import Job
 
-from bot.clock import FixedClock
+from bot.clock import Clock, FixedClock, SystemClock
 from bot.demo.botapi import FakeBotAPI, Output
 from bot.demo.cast import ADMIN_ID, CAST, Role, language_code
 from bot.demo.deployment import Deployment, stop
 from bot.demo.people import Sender
 from bot.demo.seed import seed
-from bot.runtime.scheduler import PLAN_AHEAD
+from bot.runtime.scheduler import EXPIRY_EVERY, HORIZON_EVERY, PLAN_AHEAD
 from bot.settings import Settings, load_settings
+from storage.repos.demo import DemoMarkRepo
 
 # Token-shaped, so the settings take it; it never leaves this process.
 DEMO_TOKEN = "1000000001:DEMO_in-process_no-network_no-token"
 BOT_USERNAME = "jiazhan_demo_bot"
-DEEP_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]{{1,64}})")
 START_AT = time(10, 0)  # the demo's day begins at 10:00, local time, whenever it is run
 THINK = timedelta(seconds=1)  # the demo's clock moves this much with each thing a person does
+# The only variables the demo's settings could be read from: none is set for it, so a
+# JIAZHAN_* environment meant for a real bot (a zone, a mode, an address) never reaches it.
+ENV_PREFIX = "JIAZHAN_DEMO_"
 
 
 def demo_settings(database: Path, locale: str) -> Settings:
-    """Settings made here, none read from `.env`: the demo's own file, its admin, a token
-    that is never sent anywhere, and sends not spaced out (nobody is rate-limited here)."""
+    """Settings made here, none read from `.env` or JIAZHAN_* variables: the demo's own file,
+    its admin, a token that is never sent anywhere, and sends not spaced out (nobody is
+    rate-limited here); its nightly backups go beside its database."""
     return load_settings(
         _env_file=None,
+        _env_prefix=ENV_PREFIX,
         need_token=False,
         bot_token=DEMO_TOKEN,
         database_path=database,
@@ -54,7 +59,7 @@ def demo_settings(database: Path, locale: str) -> Settings:
 @dataclass
 class Buttons:
     """What a number typed in a chat taps: the inline buttons under one message, or the
-    labels of the chat's reply keyboard."""
+    labels of the chat's reply keyboard (issue 12's request-location keyboard is one)."""
 
     message_id: int | None = None  # inline buttons under this message
     keyboard: list[str] = field(default_factory=list)  # else a reply keyboard
@@ -62,12 +67,21 @@ class Buttons:
 
 @dataclass(frozen=True)
 class Tap:
-    """A number typed: the button's callback data (tapped), or the link it opens, or the
-    reply-keyboard text it sends; `None` everywhere when there is no such button."""
+    """A number typed: the button's callback data (tapped), or the reply-keyboard text it
+    sends; `None` in both when there is no such button."""
 
     data: str | None = None
-    url: str | None = None
     text: str | None = None
+
+
+@dataclass
+class Periodic:
+    """A repeating job of the scheduler (by its name), played on the demo's clock: PTB's
+    job queue would run it on the wall clock. `after` gives the next run after one."""
+
+    name: str
+    due: datetime
+    after: Callable[[datetime], datetime]
 
 
 class Demo:
@@ -81,16 +95,20 @@ class Demo:
         self.deployment: Deployment
         self.people: dict[Role, Sender] = {}
         self.buttons: dict[int, Buttons] = {}  # by chat
+        self.periodic: list[Periodic] = []
         self._update_ids = 0
         api.watch(self._track)
 
     @classmethod
-    async def open(cls, settings: Settings) -> tuple[Demo, bool]:
-        """Start the bot on the settings' database (seeded when empty); returns the demo and
-        whether it was seeded now."""
+    async def open(cls, settings: Settings, today: Clock | None = None) -> tuple[Demo, bool]:
+        """Start the bot on the settings' database (marked as the demo's and seeded when
+        empty); returns the demo and whether it was seeded now. Its clock starts at 10:00
+        `today` (the wall clock's day), or where a resumed demo left it if that is later:
+        the demo's time never goes back."""
         locale = settings.default_locale
         zone = settings.zone
-        start = datetime.combine(datetime.now(zone).date(), START_AT, tzinfo=zone)
+        day = (today or SystemClock()).now().astimezone(zone).date()
+        start = datetime.combine(day, START_AT, tzinfo=zone)
         demo = cls(settings, FixedClock(start), FakeBotAPI(username=BOT_USERNAME))
         demo.deployment = await Deployment.start(settings, demo.clock, demo.api)
         try:
@@ -100,25 +118,39 @@ class Demo:
             if job_queue is not None:
                 job_queue.scheduler.pause()
             services = demo.deployment.services
+            saved = await demo.marks.clock()
+            if saved is not None and saved > start:
+                start = saved
+                demo.clock.set(start)
             seeded = not await services.stations.any()
             if seeded:
+                await demo.marks.save(start)  # first: a seed cut short is still the demo's
                 await seed(services, demo.clock, locale)
                 demo.clock.set(start)
                 await demo.deployment.scheduler.sweep()
             await demo.settle()
             demo.buttons.clear()  # what was sent before the console opened is not shown
         except BaseException:
-            await demo.close()
+            await stop([demo.deployment])
             raise
+        demo.periodic = demo._periodic()
         demo.people = {
             role: Sender(demo, member.user_id, member.name, language_code(locale))
             for role, member in CAST.items()
         }
         return demo, seeded
 
+    @property
+    def marks(self) -> DemoMarkRepo:
+        return DemoMarkRepo(self.deployment.db)
+
     async def close(self) -> None:
-        """Let the outbox finish, then shut the Application down and close the database."""
-        await stop([self.deployment])
+        """Save the demo's clock, let the outbox finish, then shut the Application down and
+        close the database."""
+        try:
+            await self.marks.save(self.clock.now())
+        finally:
+            await stop([self.deployment])
 
     def next_update_id(self) -> int:
         self._update_ids += 1
@@ -163,13 +195,11 @@ class Demo:
         buttons = [button for row in rows for button in row]
         if not 0 < number <= len(buttons):
             return Tap()
-        chosen = buttons[number - 1]
-        return Tap(data=chosen.get("callback_data"), url=chosen.get("url"))
+        return Tap(data=buttons[number - 1].get("callback_data"))
 
     async def tap(self, role: Role, number: int) -> Tap:
         """Tap button `number` of the role's chat: its callback is sent, or a reply
-        keyboard's text; a link to this bot (t.me/<bot>?start=…) is opened, which sends
-        /start with its payload; any other link is only returned."""
+        keyboard's text."""
         tap = self.button(role, number)
         chat_id = CAST[role].user_id
         message_id = self.buttons.get(chat_id, Buttons()).message_id
@@ -178,35 +208,70 @@ class Demo:
             await self._feed(self._sender(role).tap_update(tap.data, message))
         elif tap.text is not None:
             await self.send_text(role, tap.text)
-        elif tap.url is not None and (link := DEEP_LINK.fullmatch(tap.url)):
-            await self.send_text(role, f"/start {link[1]}")  # what Telegram sends on opening
         return tap
 
     # --- time ------------------------------------------------------------------------------
 
+    def _periodic(self) -> list[Periodic]:
+        """The scheduler's repeating jobs that do work of their own, first due as after a
+        start of the bot now: the nightly backup and retention at the nightly time, the
+        expiry of abandoned conversations and the calendar's horizon daily."""
+        now, settings = self.clock.now(), self.settings
+
+        def nightly(after: datetime) -> datetime:
+            local = after.astimezone(settings.zone)
+            at = datetime.combine(local.date(), settings.nightly_time, tzinfo=settings.zone)
+            return (
+                at
+                if at > local
+                else datetime.combine(
+                    local.date() + timedelta(days=1), settings.nightly_time, tzinfo=settings.zone
+                )
+            )
+
+        return [
+            Periodic("nightly", nightly(now), nightly),
+            Periodic("expiry", now + timedelta(minutes=10), lambda at: at + EXPIRY_EVERY),
+            Periodic("horizon", now + timedelta(hours=1), lambda at: at + HORIZON_EVERY),
+        ]
+
     async def advance(self, until: datetime) -> None:
         """Play the bot's timed work up to `until` on the demo's clock, as the job queue would
         have on the wall clock: each job the scheduler plans (a turn's reminder, a
-        consultation's or ballot's closing, the digest) runs at its own time, and the
-        scheduler's sweep (opinion deadlines, ratings, suggestions …) at least every
-        PLAN_AHEAD; the outbox sends after each step."""
+        consultation's or ballot's closing, the digest) and each repeating job of its own
+        (the nightly backup and retention, expiry, the calendar's horizon) runs at its own
+        time, and the scheduler's sweep (opinion deadlines, ratings, suggestions …) at least
+        every PLAN_AHEAD; the outbox sends after each step. The clock is saved at the end."""
         scheduler, done = self.deployment.scheduler, set[str]()
         while True:
             await scheduler.plan()
             now = self.clock.now()
             step = min(until, now + PLAN_AHEAD)
             job = self._next_job(step, done)
-            if job is None:
-                self.clock.set(step)
-                await scheduler.sweep()
-            else:
+            due = [p for p in self.periodic if p.due <= step]
+            periodic = min(due, key=lambda p: p.due, default=None)
+            if periodic is not None and (job is None or periodic.due < (job.next_t or step)):
+                self.clock.set(max(now, periodic.due))
+                periodic.due = periodic.after(periodic.due)
+                await self._run_repeating(periodic.name)
+            elif job is not None:
                 done.add(job.name or "")
                 self.clock.set(max(now, job.next_t or now))
                 job.schedule_removal()
                 await job.run(self.deployment.app)
+            else:
+                self.clock.set(step)
+                await scheduler.sweep()
             await self.settle()
-            if job is None and step >= until:
-                return
+            if job is None and periodic is None and step >= until:
+                break
+        await self.marks.save(self.clock.now())
+
+    async def _run_repeating(self, name: str) -> None:
+        """Run the scheduler's repeating job `name` once now (it stays scheduled)."""
+        job_queue = self.deployment.app.job_queue
+        for job in job_queue.get_jobs_by_name(name) if job_queue is not None else ():
+            await job.run(self.deployment.app)
 
     def _next_job(self, until: datetime, done: set[str]) -> Job[Any] | None:
         """The first job planned for a moment (named what@moment) up to `until`."""

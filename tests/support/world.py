@@ -15,12 +15,12 @@ from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot.app import FEATURES
 from bot.clock import FixedClock
-from bot.demo.botapi import FakeBotAPI
 from bot.demo.deployment import Deployment, feed, stop
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.services import Services
 from bot.settings import load_settings
 from storage import Database
+from tests.support.faults import FaultyBotAPI
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -45,7 +45,7 @@ class World:
         self.tmp_path = tmp_path
         self.db_path = tmp_path / "jiazhan.sqlite3"
         self.clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
-        self.api = FakeBotAPI()
+        self.api = FaultyBotAPI()
         self.features = settings.pop("features", FEATURES)  # a test may add its own
         settings.setdefault("backup_dir", tmp_path / "backups")  # a nightly job stays in tmp
         # a second message to one chat would wait a real second: tests of that pacing set it
