@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
-from bot.errors import AccessDenied
+from bot.errors import AccessDenied, DomainError
 from storage.models import Consultation, ConsultationAudience, Opinion, Role, User
 
 
@@ -187,6 +188,40 @@ def may_see_author(user: User, opinion: Opinion) -> bool:
         or opinion.author_id == user.telegram_id
         or allowed(user, Action.VIEW_ALL_OPINIONS)
     )
+
+
+def may_see_visitor(user: User, opinion: Opinion) -> bool:
+    """The name and phone a visitor gave at the reception desk: for staff and the deputy
+    holding the opinion (as a voter's shown name would be), never for other deputies."""
+    if allowed(user, Action.VIEW_ALL_OPINIONS):
+        return True
+    return allowed(user, Action.VIEW_INBOX) and opinion.holder_id == user.telegram_id
+
+
+# --- a person's rights over their data (PIPL) ---------------------------------------------
+
+# Who must give up a role before being forgotten, and what they are told.
+FORGET_REFUSALS: dict[Role, str] = {
+    Role.DEPUTY: "privacy.forget_deputy",
+    Role.STAFF: "privacy.forget_staff",
+    Role.ADMIN: "privacy.forget_admin",
+    Role.LIAISON: "privacy.forget_liaison",
+}
+
+
+def ensure_may_own_data(user: User) -> None:
+    """Action.OWN_DATA without the consent `ensure` asks for: /privacy, /mydata and /forget
+    come before consent."""
+    if user.role not in POLICY[Action.OWN_DATA]:
+        raise AccessDenied()
+
+
+def ensure_may_be_forgotten(person: int, role: Role, admin_ids: Collection[int]) -> None:
+    """Only a voter may be erased: a deputy, staff member, administrator (by the settings'
+    ids too) or liaison first gives up the role, so the records of public duties stay."""
+    refusal = FORGET_REFUSALS.get(Role.ADMIN if person in admin_ids else role)
+    if refusal is not None:
+        raise DomainError(refusal)
 
 
 # --- draft-law consultations ---------------------------------------------------------------

@@ -128,6 +128,8 @@ def opinion_button(
 ) -> InlineKeyboardButton:
     """One opinion in a list: tracking number, status and the start of its text."""
     summary = opinion.text[:preview_chars] + ("…" if len(opinion.text) > preview_chars else "")
+    if not opinion.text:  # erased at its author's request (/forget)
+        summary = texts("privacy.erased_text")
     label = texts(
         key,
         tracking_no=opinion.tracking_no,

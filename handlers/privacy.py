@@ -61,6 +61,9 @@ def render_stored(texts: Texts, stored: Stored) -> str:
     first = texts.datetime(stored.first_contact)
     if stored.only_id:
         lines.append(texts("privacy.stored_only_id", id=stored.telegram_id, first=first))
+        if stored.holdings.comments:  # kept after /forget, still linked to the bare id
+            count = texts.number(stored.holdings.comments)
+            lines.append(texts("privacy.stored_comments_kept", count=count))
         return "\n".join(lines)
     lines.append(texts("privacy.stored_id", id=stored.telegram_id, first=first))
     if stored.full_name:
@@ -127,18 +130,15 @@ async def ask_forget(update: Update, context: BotContext) -> None:
     """Ask before erasing: what goes and what stays. Refused while a role is held; with
     nothing left to erase, said so at once."""
     texts = context.texts
-    anything = await context.services.privacy.before_forgetting(context.user)
+    token = await context.services.privacy.ask_forget(context.user)
     await answer_tap(update)
-    if not anything:
+    if token is None:
         await respond(update, context, texts("privacy.nothing_left"), edit=False)
         return
+    erase = ForgetConfirm(choice=ForgetChoice.ERASE, token=token)
+    keep = ForgetConfirm(choice=ForgetChoice.KEEP, token=token)
     markup = InlineKeyboardMarkup(
-        [
-            [
-                button(texts("privacy.erase_button"), ForgetConfirm(choice=ForgetChoice.ERASE)),
-                button(texts("privacy.keep_button"), ForgetConfirm(choice=ForgetChoice.KEEP)),
-            ]
-        ]
+        [[button(texts("privacy.erase_button"), erase), button(texts("privacy.keep_button"), keep)]]
     )
     await respond(update, context, texts("privacy.forget_question"), markup, edit=False)
 
@@ -146,11 +146,13 @@ async def ask_forget(update: Update, context: BotContext) -> None:
 @guarded()
 async def forget_answered(update: Update, context: BotContext) -> None:
     texts = context.texts  # the person's language, before the erasure forgets it
-    if ForgetConfirm.of(update).choice == ForgetChoice.KEEP:
+    tapped = ForgetConfirm.of(update)
+    if tapped.choice == ForgetChoice.KEEP:
+        await context.services.privacy.keep(context.user, tapped.token)
         await answer_tap(update)
         await respond(update, context, texts("privacy.forget_kept"))
         return
-    erasure = await context.services.privacy.forget(context.user)
+    erasure = await context.services.privacy.forget(context.user, tapped.token)
     await answer_tap(update)
     if erasure.nothing_left:
         await respond(update, context, texts("privacy.nothing_left"))
@@ -173,6 +175,7 @@ def render_erasure(texts: Texts, erasure: Erasure) -> str:
     counted = (
         ("privacy.erased_opinions", erasure.opinions),
         ("privacy.erased_texts", erasure.texts_erased),
+        ("privacy.withdrawn", erasure.withdrawn),
         ("privacy.kept_answered", erasure.answered_kept),
         ("privacy.kept_comments", erasure.comments),
         ("privacy.erased_drafts", erasure.drafts),
@@ -184,6 +187,8 @@ def render_erasure(texts: Texts, erasure: Erasure) -> str:
     )
     lines = [texts("privacy.erased_title"), texts("privacy.erased_profile")]
     lines += [texts(key, count=texts.number(count)) for key, count in counted if count]
+    if erasure.backup_nights:
+        lines.append(texts("privacy.erased_backups", nights=texts.number(erasure.backup_nights)))
     lines.append(texts("privacy.erased_footer"))
     return "\n".join(lines)
 

@@ -24,6 +24,7 @@ class OpinionStatus(StrEnum):
     DECLINED = "declined"
     ANSWERED = "answered"
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"  # unanswered, its author forgotten: out of every queue
 
 
 class Row(BaseModel):

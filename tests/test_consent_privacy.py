@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import bot.services.users as users_service
+from bot.services.privacy import NOTICE_VERSION
 from storage.db import stamp
 from tests.support.people import Person
 from tests.support.world import World
@@ -81,6 +82,7 @@ async def test_a_stranger_leaves_only_their_id_and_the_notice_time(world: World)
         "notice_shown_at": stamp(first_contact),  # the first showing, kept as it was
         "locale_chosen": 0,
         "consent_version": None,
+        "forget_token": None,
     }
     stored = database_bytes(world)
     for personal in (FIRST, LAST, USERNAME):
@@ -133,7 +135,7 @@ async def test_agreeing_stores_name_username_and_language_with_the_consent(
 
     row = await world.user_row(7005)
     assert row["consent_at"] == stamp(world.clock.now())
-    assert row["consent_version"] == 1  # the notice's version, stored with the consent
+    assert row["consent_version"] == NOTICE_VERSION  # the notice's version, stored with the consent
     assert (row["full_name"], row["username"], row["locale"]) == (
         f"{FIRST} {LAST}",
         USERNAME,

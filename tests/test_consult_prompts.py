@@ -17,6 +17,7 @@ import pytest
 
 from bot.runtime.buttons.consultations import ReadArticle, ReadOpen
 from bot.services.consultations import ConsultationPlan, QuestionPlan
+from bot.services.privacy import NOTICE_VERSION
 from storage.models import ConsultationAudience
 from tests.support.cli import clean_env, run_bot
 from tests.support.inbox import NO, submit
@@ -74,9 +75,9 @@ async def add_people(world: World, voters: int, deputies: int, first_id: int = 1
     users += [(first_id + voters + n, "deputy") for n in range(deputies)]
     async with world.db.transaction() as tx:
         await tx.executemany(
-            "INSERT INTO users (telegram_id, role, locale, station_id, consent_at, created_at)"
-            f" VALUES (?, ?, 'zh_CN', {station}, ?, ?)",
-            [(uid, role, now, now) for uid, role in users],
+            "INSERT INTO users (telegram_id, role, locale, station_id, consent_at,"
+            f" consent_version, created_at) VALUES (?, ?, 'zh_CN', {station}, ?, ?, ?)",
+            [(uid, role, now, NOTICE_VERSION, now) for uid, role in users],
         )
         await tx.executemany(
             "INSERT INTO deputies (user_id, name, station_id, joined_at) VALUES (?, ?, ?, ?)",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.runtime.buttons.inbox import Claim, Compose
-from bot.services.privacy import EXPORTED, NOT_EXPORTED
+from bot.services.privacy import EXPORTED, NOT_EXPORTED, NOTICE_VERSION
 from tests.support.consultation_seed import add_comment, seed_consultation
 from tests.support.inbox import submit
 from tests.support.people import Person
@@ -89,7 +89,7 @@ async def test_mydata_holds_everything_about_the_person_and_no_other_voter(
     assert data["account"]["telegram_id"] == 2001
     assert data["account"]["full_name"] == "王芳"
     assert data["account"]["station_name"] == "学院路第一联络站"
-    assert data["account"]["consent_version"] == 1
+    assert data["account"]["consent_version"] == NOTICE_VERSION
     texts = world.services.i18n.texts(locale)
     assert data["notes"] == {
         "about": texts("privacy.export_about"),
@@ -106,7 +106,7 @@ async def test_mydata_holds_everything_about_the_person_and_no_other_voter(
     )
     assert opinion["show_name"] is True and opinion["handled_by"] == "张三"
     history = [(h["what"], h["by"]) for h in opinion["history"]]
-    assert ("submitted", "you") in history
+    assert ("submitted", say(voter, "privacy.export_you")) in history
     assert ("answered", "张三") in history
     assert any(h["note"] == ANSWER for h in opinion["history"])
 

@@ -27,6 +27,7 @@ from tests.test_consent_privacy import Stranger, database_bytes
 
 pytestmark = pytest.mark.world(outbox_per_chat_interval_seconds=0)
 
+TOKEN = "stale0000000"  # a question token no question has
 UNANSWERED = "小区东门的路灯坏了一个多月，晚上出行很不安全。"
 ANSWERED = "菜市场门口占道经营严重，行人无法正常通行。"
 ANSWER = "已联系城管部门，本周开始整治占道经营。"
@@ -57,6 +58,7 @@ def erased_message(person: Person, **counts: int) -> str:
     for key in (
         "erased_opinions",
         "erased_texts",
+        "withdrawn",
         "kept_answered",
         "kept_comments",
         "erased_drafts",
@@ -68,6 +70,9 @@ def erased_message(person: Person, **counts: int) -> str:
     ):
         if counts.get(key):
             lines.append(say(person, f"privacy.{key}", count=counts[key]))
+    nights = person.world.settings.backup_keep
+    if nights:
+        lines.append(say(person, "privacy.erased_backups", nights=nights))
     lines.append(say(person, "privacy.erased_footer"))
     return "\n".join(lines)
 
@@ -128,6 +133,7 @@ async def test_forget_erases_the_person_and_says_what_was_kept(
         voter,
         erased_opinions=2,
         erased_texts=1,
+        withdrawn=1,
         kept_answered=1,
         kept_comments=1,
         erased_drafts=1,
@@ -145,7 +151,7 @@ async def test_forget_erases_the_person_and_says_what_was_kept(
     for row in (first, second):
         assert (row["author_id"], row["show_name"], row["photos"]) == (None, 0, "[]")
         assert (row["latitude"], row["longitude"], row["draft_token"]) == (None, None, None)
-    assert first["text"] == "" and first["status"] == "submitted"
+    assert first["text"] == "" and first["status"] == "withdrawn"
     assert second["text"] == ANSWERED and second["status"] == "answered"
     assert await world.rows("SELECT * FROM opinion_terms WHERE opinion_id = 1") == []
     events = await world.rows(
@@ -163,18 +169,23 @@ async def test_forget_erases_the_person_and_says_what_was_kept(
 
 
 async def test_the_cards_show_an_erased_opinion(world: World, person, admin: Person) -> None:
+    """Withdrawn: shown as such, its text erased, nothing left to claim; staff list it."""
     deputy = await invite_deputy(world, admin, person, 3001, "张三")
     voter: Person = person(2101, "王芳", "zh-hans")
     await submit(voter, UNANSWERED, anonymous=False)
     await voter.send("/forget")
     await voter.tap(say(voter, "privacy.erase_button"))
-    await world.outbox.drain()  # the new opinion's notice reached the deputy
+    await world.outbox.drain()
 
-    await deputy.send("/inbox")
-    card = only(await deputy.tap(next(b for b in deputy.buttons() if b.startswith("HD-2026-"))))
+    inbox = only(await deputy.send("/inbox"))
+    listed = next(b for b in inbox.buttons() if b.startswith("HD-2026-"))
+    assert world.text("zh_CN", "privacy.erased_text") in listed
+    card = only(await deputy.tap(listed))
     assert card.text.startswith("<b>HD-2026-000001</b>")
     assert UNANSWERED not in card.text and "王芳" not in card.text
     assert world.text("zh_CN", "privacy.erased_text") in card.text
+    assert world.text("zh_CN", "status.withdrawn") in card.text
+    assert say(deputy, "inbox.claim_button") not in card.buttons()
     await admin.send("/opinions")
     assert any("HD-2026-000001" in b for b in admin.buttons())
     assert world.api.refusals == []
@@ -202,7 +213,7 @@ async def test_forget_twice_leaves_nothing_to_erase(
         for m in world.api.chat_messages(voter.id)
         if say(voter, "privacy.erased_profile") in m.get("text", "")
     )
-    erase = ForgetConfirm(choice=ForgetChoice.ERASE).pack()
+    erase = ForgetConfirm(choice=ForgetChoice.ERASE, token=TOKEN).pack()
     reply = only(await voter.tap_data(erase, question))
     assert reply.text == say(voter, "privacy.nothing_left")
     assert await world.snapshot() == after
@@ -383,6 +394,7 @@ async def test_forget_drops_waiting_messages_follows_and_desk_data(
         voter,
         erased_opinions=1,
         erased_texts=1,
+        withdrawn=1,
         erased_notices=1,
         erased_follows=1,
         erased_desk=1,

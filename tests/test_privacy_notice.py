@@ -79,7 +79,7 @@ async def test_privacy_after_consent_lists_what_is_stored(
         texts(
             "privacy.stored_consent",
             at=texts.datetime(datetime.fromisoformat(consent_at)),
-            version=1,
+            version=privacy.NOTICE_VERSION,
         ),
         texts("privacy.stored_counts", opinions=1, comments=0, drafts=0, follows=0, notices=0),
     ]
@@ -113,9 +113,9 @@ async def test_a_new_notice_version_asks_again_and_keeps_the_data_meanwhile(
 ) -> None:
     voter: Person = person(7104, "韩梅梅", code)
     await onboard(voter)
-    assert (await world.user_row(7104))["consent_version"] == 1
+    assert (await world.user_row(7104))["consent_version"] == privacy.NOTICE_VERSION
 
-    monkeypatch.setattr(privacy, "NOTICE_VERSION", 2)
+    monkeypatch.setattr(privacy, "NOTICE_VERSION", privacy.NOTICE_VERSION + 1)
     before = await world.user_row(7104)
     reply = only(await voter.send("/my"))
     assert reply.text == say(voter, "privacy.renewed") + "\n\n" + say(voter, "privacy.notice")
@@ -130,7 +130,10 @@ async def test_a_new_notice_version_asks_again_and_keeps_the_data_meanwhile(
     await voter.tap(say(voter, "privacy.agree"))
     assert voter.saw(say(voter, "privacy.thanks"))
     row = await world.user_row(7104)
-    assert (row["consent_version"], row["consent_at"]) == (2, stamp(world.clock.now()))
+    assert (row["consent_version"], row["consent_at"]) == (
+        privacy.NOTICE_VERSION,
+        stamp(world.clock.now()),
+    )
     assert (row["full_name"], row["station_id"], row["locale"]) == (
         before["full_name"],
         before["station_id"],
@@ -147,8 +150,9 @@ async def test_a_consent_without_a_version_counts_as_version_one(
     await agree(voter)
     async with world.db.transaction() as tx:  # a consent stored before versions were kept
         await tx.execute("UPDATE users SET consent_version = NULL WHERE telegram_id = 7105")
+    # version 1 is older than the notice now (2): asked again
+    monkeypatch.setattr(privacy, "NOTICE_VERSION", 1)
     assert only(await voter.send("/help")).text.startswith(say(voter, "help.title"))
-
     monkeypatch.setattr(privacy, "NOTICE_VERSION", 2)
     assert only(await voter.send("/help")).text.startswith(say(voter, "privacy.renewed"))
     # /start shows the notice with both choices too
@@ -163,7 +167,7 @@ async def test_declining_a_new_notice_offers_forget(
 ) -> None:
     voter: Person = person(7106, "不同意", code)
     await submit(voter, "公园的健身器材坏了，希望尽快修理更换。")
-    monkeypatch.setattr(privacy, "NOTICE_VERSION", 2)
+    monkeypatch.setattr(privacy, "NOTICE_VERSION", privacy.NOTICE_VERSION + 1)
     await voter.send("hello")
 
     reply = only(await voter.tap(say(voter, "privacy.decline")))

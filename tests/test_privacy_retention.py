@@ -13,7 +13,7 @@ import pytest
 import bot.services.privacy as privacy
 from bot.app import SCHEDULER_KEY
 from bot.runtime.buttons.inbox import Claim, Compose
-from bot.services.privacy import months_before
+from bot.services.suggestion_trail import add_months
 from storage.db import stamp
 from tests.support.inbox import Mail, submit
 from tests.support.people import Person
@@ -136,11 +136,12 @@ async def test_the_nightly_job_runs_the_retention_with_its_setting(
     assert [r["author_id"] for r in await rows(world)] == [None, None, 2201]
 
 
-def test_months_are_calendar_months() -> None:
+def test_months_back_are_calendar_months() -> None:
+    """The retention cutoff counts months back with suggestion_trail.add_months."""
     at = datetime(2026, 3, 31, 3, 0, tzinfo=SHANGHAI)
-    assert months_before(at, 1) == datetime(2026, 2, 28, 3, 0, tzinfo=SHANGHAI)
-    assert months_before(at, 24) == datetime(2024, 3, 31, 3, 0, tzinfo=SHANGHAI)
-    assert months_before(at, 13) == datetime(2025, 2, 28, 3, 0, tzinfo=SHANGHAI)
-    assert months_before(datetime(2024, 3, 29, tzinfo=SHANGHAI), 1) == datetime(
+    assert add_months(at, -1) == datetime(2026, 2, 28, 3, 0, tzinfo=SHANGHAI)
+    assert add_months(at, -24) == datetime(2024, 3, 31, 3, 0, tzinfo=SHANGHAI)
+    assert add_months(at, -13) == datetime(2025, 2, 28, 3, 0, tzinfo=SHANGHAI)
+    assert add_months(datetime(2024, 3, 29, tzinfo=SHANGHAI), -1) == datetime(
         2024, 2, 29, tzinfo=SHANGHAI
     )

@@ -11,6 +11,7 @@ import pytest
 
 from bot.demo.telegram_html import parse_html, utf16_length
 from bot.runtime.buttons.suggestions import SuggestionOpen
+from bot.services.privacy import NOTICE_VERSION
 from bot.services.suggestion_trail import EVENT_LABELS, VOTER_EVENTS, EventKind
 from bot.services.suggestions import TrailEntry
 from handlers.suggestions import render_trail
@@ -169,8 +170,8 @@ async def test_the_fullest_card_stays_within_one_message(
         for i in range(25):
             await tx.execute(
                 "INSERT INTO users (telegram_id, role, locale, full_name, consent_at,"
-                " created_at) VALUES (?, 'deputy', 'zh_CN', '', ?, ?)",
-                (4000 + i, stamp(world.clock.now()), stamp(world.clock.now())),
+                " consent_version, created_at) VALUES (?, 'deputy', 'zh_CN', '', ?, ?, ?)",
+                (4000 + i, stamp(world.clock.now()), NOTICE_VERSION, stamp(world.clock.now())),
             )
             await tx.execute(
                 "INSERT INTO deputies (user_id, name, station_id, joined_at) VALUES (?, ?, 1, ?)",

@@ -76,6 +76,7 @@ STATUS_LABELS = {
     "declined": N_("status.declined"),
     "answered": N_("status.answered"),
     "closed": N_("status.closed"),
+    "withdrawn": N_("status.withdrawn"),
 }
 EVENT_LABELS = {
     "submitted": N_("event.submitted"),
@@ -83,6 +84,7 @@ EVENT_LABELS = {
     "declined": N_("event.declined"),
     "answered": N_("event.answered"),
     "closed": N_("event.closed"),
+    "forgotten": N_("event.forgotten"),
     "assigned": N_("event.assigned"),
     "released": N_("event.released"),
     "asked": N_("event.asked"),

@@ -7,9 +7,9 @@ deputies, staff, admins and liaisons first give up the role."""
 
 from __future__ import annotations
 
-import calendar
 import json
 import logging
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,39 +17,39 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.access import POLICY, Action
+from bot.access import ensure_may_be_forgotten, ensure_may_own_data
 from bot.clock import Clock
-from bot.errors import AccessDenied, DomainError
+from bot.errors import DomainError
 from bot.i18n import Texts
+from bot.services.deputy_notices import NEW_OPINION, RELEASED_OPINION
 from bot.services.outbox import Outbox
+from bot.services.suggestion_trail import add_months
 from bot.settings import Settings
 from storage import Database, Tx
 from storage.models import Role, User
 from storage.repos.desk import DeskRepo
-from storage.repos.privacy import Holdings, PrivacyRepo
+from storage.repos.privacy import Holdings, PrivacyRepo, Withdrawn
 from storage.repos.users import UserRepo
 
 log = logging.getLogger(__name__)
 
 # The privacy notice's version. Raise it whenever the notice's text changes in substance:
-# everyone who agreed to an older version is asked again.
-NOTICE_VERSION = 1
+# everyone who agreed to an older version is asked again. 2: retention and the rights
+# (/privacy, /mydata, /forget) were added in issue 11.
+NOTICE_VERSION = 2
 
 # The text an unanswered opinion keeps once its author is forgotten: none. Every opinion a
 # person sends has at least ten characters, so an empty one is one erased on request.
 ERASED_TEXT = ""
+FORGET_TOKEN_BYTES = 9  # /forget's question token: 12 URL-safe characters
 RETENTION_BATCH = 500  # opinions per transaction of the nightly retention erasure
 # Copies of an erased text in notices are found by its first characters, at least these
 # many (or the whole text, when shorter): fewer would also match unrelated words.
 FRAGMENT_START = 8
 
-# Who must give up a role before being forgotten, and what they are told.
-ROLE_REFUSALS: dict[Role, str] = {
-    Role.DEPUTY: "privacy.forget_deputy",
-    Role.STAFF: "privacy.forget_staff",
-    Role.ADMIN: "privacy.forget_admin",
-    Role.LIAISON: "privacy.forget_liaison",
-}
+# The notices about a waiting opinion that no longer go once it is withdrawn.
+WAITING_NOTICES = (NEW_OPINION, RELEASED_OPINION)
+WITHDRAWN_NOTICE = "privacy.withdrawn_notice"  # to the deputy holding a withdrawn opinion
 
 # Every column that refers to a person, and whether /mydata exports what it links them to.
 # tests/test_privacy_export.py reads the schema and fails for a column in neither list, so a
@@ -132,21 +132,6 @@ def asked_again(user: User) -> bool:
     return user.consent_at is None and user.consent_version is not None
 
 
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same instant `months` calendar months earlier (the 31st → the month's last day)."""
-    month_index = moment.year * 12 + moment.month - 1 - months
-    year, month = divmod(month_index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
-
-
-def _may_own_data(user: User) -> None:
-    """Action.OWN_DATA without the consent `bot.access.ensure` asks for: these rights come
-    before consent."""
-    if user.role not in POLICY[Action.OWN_DATA]:
-        raise AccessDenied()
-
-
 class Stored(BaseModel):
     """What is stored about a person right now, for /privacy."""
 
@@ -177,6 +162,7 @@ class Erasure:
     nothing_left: bool = False  # nothing was stored but the id: nothing was erased
     opinions: int = 0  # made anonymous (author, name shown, location, photos)
     texts_erased: int = 0  # of them, not yet answered: their text is erased too
+    withdrawn: int = 0  # of those, still waiting for a deputy: withdrawn from the queues
     answered_kept: int = 0  # of them, answered: text and answer kept
     comments: int = 0  # comments on draft laws, kept without the name
     drafts: int = 0
@@ -185,6 +171,7 @@ class Erasure:
     follows: int = 0
     desk_entries: int = 0  # names and phones given at the reception desk, erased
     ballots_kept: int = 0  # secret ballots taken part in: whether, never how
+    backup_nights: int = 0  # nights until the nightly backups no longer hold the erased data
 
 
 @dataclass(frozen=True)
@@ -210,7 +197,7 @@ class Privacy:
     async def stored(self, actor: User) -> Stored:
         """What is stored about `actor`, read from the database (a consent to an older
         notice is shown as it is stored, while the person is asked again)."""
-        _may_own_data(actor)
+        ensure_may_own_data(actor)
         row = await self.repo.profile(actor.telegram_id) or {}
         consent_at = row.get("consent_at")
         kept_locale = bool(row.get("locale_chosen")) or consent_at is not None
@@ -235,7 +222,7 @@ class Privacy:
         the person's language. Other people appear only as the handlers of their opinions
         (a deputy's or staff member's name), never another voter; secret-ballot choices
         are not linked to anyone, so they cannot be in it."""
-        _may_own_data(actor)
+        ensure_may_own_data(actor)
         person = actor.telegram_id
         now = self.clock.now()
         opinions = await self.repo.opinions_of(person)
@@ -244,6 +231,7 @@ class Privacy:
         holders = await self.repo.holders_of(ids)
         suggestions = await self.repo.suggestions_behind(ids)
         roles = await self.repo.role_rows(person)
+        you = texts("privacy.export_you")
         document: dict[str, Any] = {
             "format": "jiazhan-mydata",
             "generated_at": now,
@@ -255,7 +243,7 @@ class Privacy:
             "account": _account(await self.repo.profile(person)),
             "deputy": roles["deputy"],
             "liaison": roles["liaison"],
-            "opinions": [_opinion(o, person, events, holders, suggestions) for o in opinions],
+            "opinions": [_opinion(o, person, you, events, holders, suggestions) for o in opinions],
             "consultation_comments": [
                 _with_flags(c, "show_name", "adopted") for c in await self.repo.comments_of(person)
             ],
@@ -296,74 +284,111 @@ class Privacy:
 
     # --- /forget --------------------------------------------------------------------------
 
-    async def before_forgetting(self, actor: User) -> bool:
-        """Whether erasing `actor` would erase anything; refused while they hold a role."""
-        _may_own_data(actor)
-        self._refuse_role(actor.telegram_id, actor.role)
-        return await self._anything_to_erase(None, actor.telegram_id)
+    async def ask_forget(self, actor: User) -> str | None:
+        """/forget's question: the token its Erase button carries (only the last question
+        asked may be answered), or None when nothing is left to erase; refused while a role
+        is held."""
+        ensure_may_own_data(actor)
+        ensure_may_be_forgotten(actor.telegram_id, actor.role, self.settings.admin_ids)
+        if not await self._anything_to_erase(None, actor.telegram_id):
+            return None
+        token = secrets.token_urlsafe(FORGET_TOKEN_BYTES)
+        async with self.db.transaction() as tx:
+            await self.repo.set_forget_token(tx, actor.telegram_id, token)
+        return token
+
+    async def keep(self, actor: User, token: str) -> None:
+        """Keep was tapped: no older Erase button of the person erases anything any more
+        (a stale Keep changes nothing)."""
+        ensure_may_own_data(actor)
+        async with self.db.transaction() as tx:
+            await self.repo.take_forget_token(tx, actor.telegram_id, token)
 
     async def _anything_to_erase(self, tx: Tx | None, person: int) -> bool:
         if (await self.repo.holdings(person, tx)).anything:
             return True
         return bool(await self.desk.visitor_data_of_author(person, tx))
 
-    async def forget(self, actor: User) -> Erasure:
+    async def forget(self, actor: User, token: str) -> Erasure:
         """Erase `actor`'s personal data in one transaction (see the module docstring):
         they become a stranger with only their id; their opinions stay counted, anonymous,
         the unanswered ones without their text; comments on draft laws keep their text
         without the name; drafts, conversations and waiting messages go. Then the write-
         ahead log is checkpointed, so no earlier copy of a page lingers in it (deleted
-        content is overwritten in the file: secure_delete). Nothing left: nothing done."""
-        _may_own_data(actor)
+        content is overwritten in the file: secure_delete). Nothing left: nothing done. An
+        Erase button of an older question (`token` no longer the last one) is refused."""
+        ensure_may_own_data(actor)
         person = actor.telegram_id
+        now = self.clock.now()
         async with self.db.transaction() as tx:
-            self._refuse_role(person, await self.users.role_in(tx, person))
+            role = await self.users.role_in(tx, person)
+            ensure_may_be_forgotten(person, role, self.settings.admin_ids)
             if not await self._anything_to_erase(tx, person):
                 return Erasure(nothing_left=True)
+            if not await self.repo.take_forget_token(tx, person, token):
+                raise DomainError("privacy.forget_stale")
             name = await self.repo.full_name(tx, person)
             authored = await self.repo.authored(tx, person)
             erased = [o for o in authored if not o.answered]
             notes = await self.repo.own_notes(tx, person, [o.id for o in erased])
+            ids = [o.id for o in authored]
+            holders = [o.holder_id for o in authored if o.holder_id is not None]
+            chats = await self.repo.chats_told_about(tx, ids, holders)
             await self._scrub_notices(
-                tx, name, [o.tracking_no for o in authored], [o.text for o in erased] + notes
+                tx,
+                name,
+                ids,
+                chats,
+                [o.tracking_no for o in authored],
+                [o.text for o in erased] + notes,
             )
+            withdrawn = await self.repo.withdraw_waiting(tx, person, now)
+            await self._tell_holders(tx, withdrawn)
             opinions = await self.repo.anonymise_opinions(tx, person, ERASED_TEXT)
             erasure = Erasure(
                 opinions=opinions.anonymised,
                 texts_erased=opinions.texts_erased,
+                withdrawn=len(withdrawn),
                 answered_kept=opinions.answered_kept,
                 comments=await self.repo.anonymise_comments(tx, person),
                 drafts=await self.repo.delete_drafts(tx, person),
                 conversations=tuple(await self.repo.end_conversations(tx, person)),
-                notices=await self.repo.drop_queued(tx, person),
+                notices=await self.repo.drop_outbox_of(tx, person),
                 follows=await self.repo.drop_follows(tx, person),
-                desk_entries=await self.desk.erase_visitor_data_of_author(
-                    tx, person, self.clock.now()
-                ),
+                desk_entries=await self.desk.erase_visitor_data_of_author(tx, person, now),
                 ballots_kept=await self.repo.ballots_kept(tx, person),
+                backup_nights=self.settings.backup_keep,
             )
             await self.repo.drop_reminders(tx, person)
             await self.users.clear_personal(tx, person, self.settings.default_locale)
         await self.db.checkpoint()
         return erasure
 
-    def _refuse_role(self, person: int, role: Role) -> None:
-        if person in self.settings.admin_ids:
-            role = Role.ADMIN
-        refusal = ROLE_REFUSALS.get(role)
-        if refusal is not None:
-            raise DomainError(refusal)
+    async def _tell_holders(self, tx: Tx, withdrawn: Sequence[Withdrawn]) -> None:
+        """Waiting notices about the withdrawn opinions no longer go; a deputy who took one
+        is told it was withdrawn by its author."""
+        for opinion in withdrawn:
+            await self.outbox.withdraw_about(tx, opinion.id, WAITING_NOTICES)
+            await self.outbox.notify(
+                tx, opinion.holder_id, WITHDRAWN_NOTICE, tracking_no=opinion.tracking_no
+            )
 
     async def _scrub_notices(
-        self, tx: Tx, name: str, tracking_nos: Sequence[str], erased: Sequence[str]
+        self,
+        tx: Tx,
+        name: str,
+        opinion_ids: Sequence[int],
+        chats: Sequence[int],
+        tracking_nos: Sequence[str],
+        erased: Sequence[str],
     ) -> None:
         """Notices already queued or sent to others keep their parameters; those about the
-        person's opinions (by tracking number) or naming them lose the name and any copy of
-        an erased text (an excerpt to a deputy, a reply)."""
+        person's opinions, or to the chats told about them, lose the person's name and any
+        copy of an erased text (an excerpt to a deputy, a reply). Only those rows are read."""
         needles = [*tracking_nos, name] if name else list(tracking_nos)
         if not needles:
             return
-        rows = await self.repo.outbox_mentioning(tx, needles)
+        rows = await self.repo.outbox_mentioning(tx, needles, opinion_ids, chats)
         fragments = _fragments(erased)
         changed = []
         for outbox_id, params in rows:
@@ -383,7 +408,7 @@ class Privacy:
         short transactions, so other writers are not held up; a second run finds nothing.
         Returns how many opinions were detached from their authors."""
         now = self.clock.now()
-        cutoff = months_before(now, self.settings.retention_months)
+        cutoff = add_months(now, -self.settings.retention_months)
         touched = erased = 0
         while True:
             async with self.db.transaction() as tx:
@@ -421,7 +446,11 @@ DESK_EXPORTED = {
 
 
 def _account(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return None if row is None else _with_flags(row, "locale_chosen", "active", "notices")
+    """The users row (without the pending /forget question's token: no data, a key)."""
+    if row is None:
+        return None
+    shown = {k: v for k, v in row.items() if k != "forget_token"}
+    return _with_flags(shown, "locale_chosen", "active", "notices")
 
 
 def _with_flags(row: Mapping[str, Any], *columns: str) -> dict[str, Any]:
@@ -444,12 +473,14 @@ def _with_json(row: Mapping[str, Any], *columns: str) -> dict[str, Any]:
 def _opinion(
     row: Mapping[str, Any],
     person: int,
+    you: str,
     events: Iterable[Mapping[str, Any]],
     holders: Mapping[int, str],
     suggestions: Iterable[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """One opinion with its history: each step by "you", by the name of the deputy or staff
-    member who took it, or by nobody named (another person is not named)."""
+    """One opinion with its history: each step by the person (`you`, in their language),
+    by the name of the deputy or staff member who took it, or by nobody named (another
+    person is not named)."""
     opinion_id = int(row["id"])
     shown = _with_flags(_with_json(row, "photos"), "show_name", "looked_again")
     shown["handled_by"] = holders.get(opinion_id)
@@ -457,7 +488,7 @@ def _opinion(
         {
             "at": e["at"],
             "what": e["kind"],
-            "by": _actor(e, person),
+            "by": _actor(e, person, you),
             "note": e["note"],
         }
         for e in events
@@ -471,11 +502,11 @@ def _opinion(
     return shown
 
 
-def _actor(event: Mapping[str, Any], person: int) -> str | None:
+def _actor(event: Mapping[str, Any], person: int, you: str) -> str | None:
     if event["actor_id"] is None:
         return None
     if int(event["actor_id"]) == person:
-        return "you"
+        return you
     if event["actor_role"] in HANDLER_ROLES and event["actor_name"]:
         return str(event["actor_name"])
     return None

@@ -2,7 +2,9 @@
 -- An opinion may have no author: one entered at the reception desk for a visitor who has not
 -- yet claimed it, or one whose author asked to be forgotten (PIPL). Its rows stay counted in
 -- the figures. `opinions` is rebuilt so that author_id may be NULL; every index and trigger
--- on it is made again. The consent now records the notice version agreed to.
+-- on it is made again. 'withdrawn': an unanswered opinion whose author was forgotten (its
+-- text erased) leaves the deputies' queues. The consent now records the notice version agreed
+-- to.
 
 CREATE TABLE opinions_new (
     id          INTEGER PRIMARY KEY,
@@ -16,7 +18,8 @@ CREATE TABLE opinions_new (
     longitude   REAL,
     show_name   INTEGER NOT NULL,
     status      TEXT NOT NULL
-                CHECK (status IN ('submitted', 'accepted', 'declined', 'answered', 'closed')),
+                CHECK (status IN ('submitted', 'accepted', 'declined', 'answered', 'closed',
+                                  'withdrawn')),
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
     holder_id   INTEGER REFERENCES users(telegram_id),

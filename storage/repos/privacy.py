@@ -20,13 +20,17 @@ from storage.repos.drafts import conversation_key
 # again after one): staff keep its text with the answer. Columns of the `opinions` row in
 # scope.
 ANSWERED = "(answered_at IS NOT NULL OR status IN ('answered', 'closed'))"
-# Closed or declined opinions still holding personal data: the WHERE of the partial index
-# opinions_retention (migration 0014), repeated word for word so SQLite uses it.
+# The retention rule, the one definition: closed or declined opinions still holding their
+# author's personal data (storage.repos.desk imports it for the desk entries). Columns of the
+# `opinions` row in scope; the nightly job reads them through opinions_status_created.
+RETAINED_STATUSES = "('closed', 'declined')"
 RETAINED = (
-    "status IN ('closed', 'declined')"
+    f"status IN {RETAINED_STATUSES}"
     " AND (author_id IS NOT NULL OR latitude IS NOT NULL OR longitude IS NOT NULL"
     " OR photos <> '[]' OR show_name <> 0)"
 )
+# Unanswered opinions still waiting for a deputy: withdrawn when their author is forgotten.
+WAITING = "status IN ('submitted', 'accepted')"
 NEEDLES_PER_QUERY = 100  # instr() terms per outbox scan, well below SQLite's limits
 
 
@@ -72,6 +76,15 @@ class Authored(Row):
     tracking_no: str
     text: str
     answered: bool
+    holder_id: int | None
+
+
+class Withdrawn(Row):
+    """An unanswered opinion taken out of the queues as its author was forgotten."""
+
+    id: int
+    tracking_no: str
+    holder_id: int | None
 
 
 class OpinionsErased(Row):
@@ -310,7 +323,7 @@ class PrivacyRepo:
 
     async def authored(self, tx: Tx, user_id: int) -> list[Authored]:
         rows = await tx.fetchall(
-            f"SELECT id, tracking_no, text, {ANSWERED} AS answered FROM opinions"
+            f"SELECT id, tracking_no, text, {ANSWERED} AS answered, holder_id FROM opinions"
             " WHERE author_id = ? ORDER BY id",
             (user_id,),
         )
@@ -377,32 +390,108 @@ class PrivacyRepo:
         tx.defer("DELETE FROM conversation_expiries WHERE key = ?", (key,))
         return sorted(str(r[0]) for r in rows)
 
-    async def drop_queued(self, tx: Tx, user_id: int) -> int:
-        """Messages still waiting for the person are not sent: their notices are deleted
-        with what they say; their share of a broadcast is skipped, so its counts add up."""
-        notices = await tx.execute_count(
-            "DELETE FROM outbox WHERE chat_id = ? AND state = 'queued' AND broadcast_id IS NULL",
+    async def drop_outbox_of(self, tx: Tx, user_id: int) -> int:
+        """The person's own notices go, in any state: sent ones hold tracking numbers and
+        answers, waiting ones are not sent. Their rows of a broadcast keep only the state
+        (a waiting one is skipped), so its counts add up. Returns how many were waiting."""
+        row = await tx.fetchone(
+            "SELECT count(*) FROM outbox WHERE chat_id = ? AND state = 'queued'", (user_id,)
+        )
+        waiting = int(row[0]) if row else 0
+        await tx.execute(
+            "DELETE FROM outbox WHERE chat_id = ? AND broadcast_id IS NULL", (user_id,)
+        )
+        await tx.execute(
+            "UPDATE outbox SET params = '{}', reason = CASE WHEN state = 'queued'"
+            " THEN 'forgotten' ELSE reason END,"
+            " state = CASE WHEN state = 'queued' THEN 'skipped' ELSE state END"
+            " WHERE chat_id = ? AND broadcast_id IS NOT NULL",
             (user_id,),
         )
-        broadcasts = await tx.execute_count(
-            "UPDATE outbox SET state = 'skipped', reason = 'forgotten'"
-            " WHERE chat_id = ? AND state = 'queued' AND broadcast_id IS NOT NULL",
-            (user_id,),
-        )
-        return notices + broadcasts
+        return waiting
 
-    async def outbox_mentioning(self, tx: Tx, needles: Sequence[str]) -> list[tuple[int, str]]:
-        """Notices (to anyone) whose parameters contain any of `needles`: (id, params)."""
-        found: dict[int, str] = {}
-        unique = sorted({n for n in needles if n})
-        for start in range(0, len(unique), NEEDLES_PER_QUERY):
-            chunk = unique[start : start + NEEDLES_PER_QUERY]
-            terms = " OR ".join("instr(params, ?) > 0" for _ in chunk)
+    async def withdraw_waiting(self, tx: Tx, user_id: int, at: datetime) -> list[Withdrawn]:
+        """The person's opinions still waiting for a deputy leave every queue (status
+        'withdrawn', event 'forgotten'); returns them with the deputy holding each, if any."""
+        rows = await tx.fetchall(
+            "UPDATE opinions SET status = 'withdrawn', updated_at = ?"
+            f" WHERE author_id = ? AND {WAITING} AND NOT {ANSWERED}"
+            " RETURNING id, tracking_no, holder_id",
+            (stamp(at), user_id),
+        )
+        withdrawn = sorted((Withdrawn.model_validate(dict(r)) for r in rows), key=lambda w: w.id)
+        await tx.executemany(
+            "INSERT INTO opinion_events (opinion_id, at, actor_id, kind)"
+            " VALUES (?, ?, NULL, 'forgotten')",
+            [(w.id, stamp(at)) for w in withdrawn],
+        )
+        return withdrawn
+
+    async def chats_told_about(
+        self, tx: Tx, opinion_ids: Sequence[int], holders: Sequence[int]
+    ) -> list[int]:
+        """The chats that got a notice about these opinions, and their holders: where a
+        copy of what the person wrote may be."""
+        chats = set(holders)
+        for start in range(0, len(opinion_ids), NEEDLES_PER_QUERY):
+            chunk = list(opinion_ids[start : start + NEEDLES_PER_QUERY])
+            marks = ",".join("?" * len(chunk))
             rows = await tx.fetchall(
-                f"SELECT id, params FROM outbox WHERE message_key IS NOT NULL AND ({terms})",
-                chunk,
+                f"SELECT DISTINCT chat_id FROM outbox WHERE about_opinion IN ({marks})", chunk
             )
-            found.update((int(r[0]), str(r[1])) for r in rows)
+            chats.update(int(r[0]) for r in rows)
+        return sorted(chats)
+
+    async def erase_notices_to_authors(
+        self, tx: Tx, retained: Sequence[tuple[int, str, int]]
+    ) -> int:
+        """Notices about retained opinions (id, tracking number, author) sent to their
+        authors: they hold the tracking number and the answer next to the author's chat."""
+        count = 0
+        for opinion_id, tracking_no, author in retained:
+            count += await tx.execute_count(
+                "DELETE FROM outbox WHERE chat_id = ? AND broadcast_id IS NULL"
+                " AND (about_opinion = ? OR instr(params, ?) > 0)",
+                (author, opinion_id, tracking_no),
+            )
+        return count
+
+    # --- the /forget question's token ------------------------------------------------------
+
+    async def set_forget_token(self, tx: Tx, user_id: int, token: str | None) -> None:
+        await tx.execute(
+            "UPDATE users SET forget_token = ? WHERE telegram_id = ?", (token, user_id)
+        )
+
+    async def take_forget_token(self, tx: Tx, user_id: int, token: str) -> bool:
+        """Whether `token` is the one of the person's last /forget question; it is used up."""
+        count = await tx.execute_count(
+            "UPDATE users SET forget_token = NULL WHERE telegram_id = ? AND forget_token = ?",
+            (user_id, token),
+        )
+        return count > 0
+
+    async def outbox_mentioning(
+        self, tx: Tx, needles: Sequence[str], opinion_ids: Sequence[int], chats: Sequence[int]
+    ) -> list[tuple[int, str]]:
+        """Notices about these opinions or to these chats whose parameters contain any of
+        `needles`: (id, params). Read through the about_opinion and chat indexes only, so
+        the erasure's transaction never scans the whole outbox."""
+        unique = sorted({n for n in needles if n})
+        found: dict[int, str] = {}
+        for column, values in (("about_opinion", opinion_ids), ("chat_id", chats)):
+            for start in range(0, len(values), NEEDLES_PER_QUERY):
+                within = list(values[start : start + NEEDLES_PER_QUERY])
+                for first in range(0, len(unique), NEEDLES_PER_QUERY):
+                    chunk = unique[first : first + NEEDLES_PER_QUERY]
+                    terms = " OR ".join("instr(params, ?) > 0" for _ in chunk)
+                    marks = ",".join("?" * len(within))
+                    rows = await tx.fetchall(
+                        f"SELECT id, params FROM outbox WHERE {column} IN ({marks})"
+                        f" AND message_key IS NOT NULL AND ({terms})",
+                        [*within, *chunk],
+                    )
+                    found.update((int(r[0]), str(r[1])) for r in rows)
         return sorted(found.items())
 
     async def rewrite_params(self, tx: Tx, rows: Sequence[tuple[int, str]]) -> None:
@@ -429,15 +518,19 @@ class PrivacyRepo:
 
     async def erase_retained(self, tx: Tx, closed_before: datetime, limit: int) -> int:
         """Detach up to `limit` opinions closed or declined before `closed_before` from their
-        authors (link, name shown, location, photos, the author's own events); returns how
-        many. Text and answer stay: they were handled and are the office's record."""
+        authors (link, name shown, location, photos, the author's own events, the notices
+        about them in the author's chat); returns how many. Text and answer stay: they were
+        handled and are the office's record."""
         rows = await tx.fetchall(
-            f"SELECT id, author_id FROM opinions WHERE {RETAINED} AND updated_at < ?"
-            " ORDER BY updated_at LIMIT ?",
+            f"SELECT id, author_id, tracking_no FROM opinions WHERE {RETAINED}"
+            " AND updated_at < ? ORDER BY updated_at LIMIT ?",
             (stamp(closed_before), limit),
         )
         if not rows:
             return 0
+        await self.erase_notices_to_authors(
+            tx, [(int(r[0]), str(r[2]), int(r[1])) for r in rows if r[1] is not None]
+        )
         await tx.executemany(
             "UPDATE opinion_events SET actor_id = NULL WHERE opinion_id = ? AND actor_id = ?",
             [(int(r[0]), int(r[1])) for r in rows if r[1] is not None],

@@ -155,11 +155,13 @@ class SuggestionRepo:
         return None if row is None else suggestion_of(row)
 
     async def voter_ids(self, tx: Tx, suggestion_id: int) -> list[int]:
-        """The authors of the opinions a suggestion grew from, each once: told at each step."""
+        """The authors of the opinions a suggestion grew from, each once: told at each step.
+        An opinion with no author (entered at the desk and unclaimed, or its author
+        forgotten) has nobody to tell."""
         rows = await tx.fetchall(
             "SELECT DISTINCT o.author_id FROM suggestion_opinions so"
             " JOIN opinions o ON o.id = so.opinion_id WHERE so.suggestion_id = ?"
-            " ORDER BY o.author_id",
+            " AND o.author_id IS NOT NULL ORDER BY o.author_id",
             (suggestion_id,),
         )
         return [int(r[0]) for r in rows]

@@ -90,7 +90,7 @@ class UserRepo:
         tx.defer(
             "UPDATE users SET full_name = '', username = NULL, station_id = NULL,"
             " locale = ?, locale_chosen = 0, consent_at = NULL, consent_version = NULL,"
-            " notice_shown_at = NULL, notices = 1 WHERE telegram_id = ?",
+            " notice_shown_at = NULL, notices = 1, forget_token = NULL WHERE telegram_id = ?",
             (default_locale, telegram_id),
         )
 

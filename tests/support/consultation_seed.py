@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.services.privacy import NOTICE_VERSION
 from storage.db import stamp
 from tests.support.world import SHANGHAI, World
 
@@ -48,8 +49,17 @@ async def add_user(
     async with world.db.transaction() as tx:
         await tx.execute(
             "INSERT INTO users (telegram_id, role, locale, full_name, station_id, consent_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (user_id, role, locale, name, station_id, stamp(CREATED_AT), stamp(CREATED_AT)),
+            " consent_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                user_id,
+                role,
+                locale,
+                name,
+                station_id,
+                stamp(CREATED_AT),
+                NOTICE_VERSION,
+                stamp(CREATED_AT),
+            ),
         )
         if role == "deputy":
             await tx.execute(

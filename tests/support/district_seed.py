@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from bot.services.privacy import NOTICE_VERSION
 from storage.db import Tx, stamp
 from tests.support.world import SHANGHAI, World
 
@@ -444,8 +445,8 @@ async def _insert(world: World, d: District) -> None:
         people += [(FIRST_VOTER + s, "voter", s) for s in d.station_names]
         await tx.executemany(
             "INSERT OR IGNORE INTO users (telegram_id, role, locale, full_name, station_id,"
-            " consent_at, created_at) VALUES (?, ?, 'zh_CN', '', ?, ?, ?)",
-            [(u, role, s, at, at) for u, role, s in people],
+            " consent_at, consent_version, created_at) VALUES (?, ?, 'zh_CN', '', ?, ?, ?, ?)",
+            [(u, role, s, at, NOTICE_VERSION, at) for u, role, s in people],
         )
         await tx.executemany(
             "INSERT INTO deputies (user_id, name, station_id, joined_at) VALUES (?, ?, ?, ?)",

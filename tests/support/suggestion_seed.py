@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot.services.privacy import NOTICE_VERSION
 from storage.db import stamp
 from tests.support.world import SHANGHAI, World
 
@@ -26,9 +27,9 @@ async def seed_liaison(
     """A consented account that is `department_id`'s liaison (as accepting the link leaves)."""
     async with world.db.transaction() as tx:
         await tx.execute(
-            "INSERT INTO users (telegram_id, role, locale, full_name, consent_at, created_at)"
-            " VALUES (?, 'liaison', ?, ?, ?, ?)",
-            (user_id, locale, name, stamp(SEEDED_AT), stamp(SEEDED_AT)),
+            "INSERT INTO users (telegram_id, role, locale, full_name, consent_at,"
+            " consent_version, created_at) VALUES (?, 'liaison', ?, ?, ?, ?, ?)",
+            (user_id, locale, name, stamp(SEEDED_AT), NOTICE_VERSION, stamp(SEEDED_AT)),
         )
         await tx.execute(
             "INSERT INTO department_liaisons (user_id, department_id, name, joined_at)"

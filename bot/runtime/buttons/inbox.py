@@ -59,6 +59,7 @@ class StatusFilter(StrEnum):
     DECLINED = "declined"
     ANSWERED = "answered"
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
 
     @property
     def status(self) -> OpinionStatus | None:

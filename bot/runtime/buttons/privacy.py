@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.runtime.buttons.base import CallbackData
+from bot.runtime.buttons.base import CallbackData, Token
 
 
 class RightAction(StrEnum):
@@ -25,9 +25,11 @@ class ForgetChoice(StrEnum):
 
 
 class ForgetConfirm(CallbackData, prefix="pvf"):
-    """The answer to /forget's question."""
+    """The answer to /forget's question; `token` names the question (only the last one
+    asked may be answered)."""
 
     choice: ForgetChoice
+    token: Token
 
 
 PRIVACY_BUTTONS = (PrivacyRight, ForgetConfirm)
