@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.errors import DomainError
+from bot.files import write_whole
 from bot.i18n import I18n
+from bot.runtime.buttons.start import bot_username, station_link
 from bot.services import build_services
-from bot.services.desk import bot_username
-from bot.services.posters import poster_pdf, poster_png, station_link
+from bot.services.posters import poster_pdf, poster_png
 from bot.settings import SUPPORTED_LOCALES, Settings
 from storage import Database
 from storage.models import Station
@@ -77,18 +76,6 @@ def file_stem(station: Station) -> str:
     return stem or f"station-{station.id}"
 
 
-def _write_whole(path: Path, data: bytes) -> None:
-    """`data` into `path` all at once: a temporary file beside it, renamed over it."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _refuse(*lines: str) -> int:
     print(f"error: {lines[0]}", file=sys.stderr)
     for line in lines[1:]:
@@ -125,11 +112,12 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     texts = I18n(settings.zone).texts(args.locale or settings.default_locale)
     stem = file_stem(station)
     png, pdf = folder / f"{stem}-poster.png", folder / f"{stem}-poster.pdf"
+    link = station_link(username, station.id)
     try:
-        _write_whole(png, poster_png(station, username, texts))
-        _write_whole(pdf, poster_pdf(station, username, texts))
+        write_whole(png, poster_png(station, link, texts))
+        write_whole(pdf, poster_pdf(station, link, texts))
     except OSError as error:
         return _refuse(f"cannot write to {folder}: {error.strerror or error}")
     print(f"poster of {station.name} (#{station.id}): {png} and {pdf}")
-    print(f"its QR code opens {station_link(username, station)}")
+    print(f"its QR code opens {link}")
     return 0

@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.clock import SystemClock
 from bot.errors import DomainError
+from bot.files import write_whole
 from bot.i18n import I18n, Texts
 from bot.services import build_services, figures_documents
 from bot.services.figures import (
@@ -93,19 +92,6 @@ def _content(report: FiguresReport, args: argparse.Namespace, texts: Texts) -> b
     return write(report, texts)
 
 
-def _write_whole(path: Path, data: bytes) -> None:
-    """`data` into `path` all at once: a temporary file beside it, renamed over it."""
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _refuse(line: str) -> int:
     print(f"error: {line}", file=sys.stderr)
     return EXIT_BAD
@@ -133,7 +119,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(data.decode())
         return 0
     try:
-        _write_whole(output, data)
+        write_whole(output, data)
     except OSError as error:
         return _refuse(f"cannot write {output}: {error.strerror or error}")
     print(f"report: {args.format} written to {output}")

@@ -1,5 +1,6 @@
-"""/desk: staff enter the opinion of a visitor at the station (来访登记): station → category →
-text → name (optional) → phone (optional) → the visitor's spoken consent → preview → Send.
+"""/desk: staff enter the opinion of a visitor at the station (来访登记): station → the
+visitor's spoken consent (before anything they say is typed in) → category → text → name
+(optional) → phone (optional) → preview → Send.
 The reply gives the tracking number, the claim link with its QR code and a printable slip;
 then the next visitor (same station) or done. `claim` answers the claim link
 (`start=claim_<code>`, after the consent /start asks for), and `visitor_line` is the line an
@@ -25,10 +26,10 @@ from bot.access import Action
 from bot.runtime.buttons import ButtonFilter, Picker, any_of
 from bot.runtime.buttons.desk import DeskAct, DeskCategory, DeskTap
 from bot.runtime.buttons.opinion import CategoryCode
+from bot.runtime.buttons.start import claim_link
 from bot.runtime.context import BotContext
 from bot.runtime.conversation import DeclaredConversation
 from bot.services.desk import (
-    CLAIM_PREFIX,
     DESK,
     NAME_MAX,
     Claimed,
@@ -46,7 +47,7 @@ from bot.services.opinions import (
     TEXT_MIN,
     opinion_text,
 )
-from bot.services.qr_codes import qr_png, start_link
+from bot.services.qr_codes import qr_png
 from handlers.common import (
     Callback,
     Handler,
@@ -115,8 +116,14 @@ async def ask_category(update: Update, context: BotContext, draft: DeskDraft) ->
     await respond(update, context, text, markup)
 
 
+def _text_limits(context: BotContext) -> dict[str, str]:
+    """/opinion's length limits, as numbers are written in the reader's locale."""
+    texts = context.texts
+    return {"minimum": texts.number(TEXT_MIN), "maximum": texts.number(TEXT_MAX)}
+
+
 async def ask_text(update: Update, context: BotContext, draft: DeskDraft) -> None:
-    text = context.texts("desk.ask_text", minimum=TEXT_MIN, maximum=TEXT_MAX)
+    text = context.texts("desk.ask_text", **_text_limits(context))
     await respond(update, context, text, InlineKeyboardMarkup([_cancel_row(context)]))
 
 
@@ -125,7 +132,7 @@ async def ask_name(update: Update, context: BotContext, draft: DeskDraft) -> Non
     markup = InlineKeyboardMarkup(
         [[button(texts("desk.skip"), DeskTap(act=DeskAct.SKIP_NAME))], _cancel_row(context)]
     )
-    await respond(update, context, texts("desk.ask_name", maximum=NAME_MAX), markup)
+    await respond(update, context, texts("desk.ask_name", maximum=texts.number(NAME_MAX)), markup)
 
 
 async def ask_phone(update: Update, context: BotContext, draft: DeskDraft) -> None:
@@ -139,7 +146,11 @@ async def ask_phone(update: Update, context: BotContext, draft: DeskDraft) -> No
 async def ask_consent(update: Update, context: BotContext, draft: DeskDraft) -> None:
     texts = context.texts
     markup = InlineKeyboardMarkup(
-        [[button(texts("desk.agreed_button"), DeskTap(act=DeskAct.AGREED))], _cancel_row(context)]
+        [
+            [button(texts("desk.agreed_button"), DeskTap(act=DeskAct.AGREED))],
+            [button(texts("desk.change_station"), DeskTap(act=DeskAct.STATION))],
+            _cancel_row(context),
+        ]
     )
     await respond(update, context, texts("desk.ask_consent"), markup)
 
@@ -188,11 +199,11 @@ async def ask_next(update: Update, context: BotContext, draft: DeskDraft) -> Non
 # What each step asks; every step of the declaration has its prompt here, once.
 PROMPTS: dict[Step, Callable[[Update, BotContext, DeskDraft], Awaitable[None]]] = {
     Step.STATION: ask_station,
+    Step.CONSENT: ask_consent,
     Step.CATEGORY: ask_category,
     Step.TEXT: ask_text,
     Step.NAME: ask_name,
     Step.PHONE: ask_phone,
-    Step.CONSENT: ask_consent,
     Step.PREVIEW: show_preview,
     Step.NEXT: ask_next,
 }
@@ -211,10 +222,11 @@ async def _go_to(update: Update, context: BotContext, draft: DeskDraft, step: St
 
 
 async def _station_picked(update: Update, context: BotContext, station_id: int) -> Step:
-    """The station the visitor came to; kept for the visitors after them."""
+    """The station the visitor came to; kept for the visitors after them. Their consent
+    comes next, unless it was noted before the station changed."""
     draft = await _draft(context)
     draft.station_id = station_id
-    return await _go_to(update, context, draft, Step.CATEGORY)
+    return await _go_to(update, context, draft, context.services.desk.after_station(draft))
 
 
 PICKER = StationPicker(
@@ -288,7 +300,7 @@ async def receive_phone(update: Update, context: BotContext) -> Step:
     phone = visitor_phone(message_of(update).text)
     draft = await _draft(context)
     draft.visitor_phone = phone
-    return await _go_to(update, context, draft, Step.CONSENT)
+    return await _go_to(update, context, draft, Step.PREVIEW)
 
 
 @guarded(Action.RECEIVE_VISITORS)
@@ -296,17 +308,17 @@ async def skip_phone(update: Update, context: BotContext) -> Step:
     await answer_tap(update)
     draft = await _draft(context)
     draft.visitor_phone = ""
-    return await _go_to(update, context, draft, Step.CONSENT)
+    return await _go_to(update, context, draft, Step.PREVIEW)
 
 
 @guarded(Action.RECEIVE_VISITORS)
 async def agreed(update: Update, context: BotContext) -> Step:
-    """The visitor agreed: noted with the time; the preview follows."""
+    """The visitor agreed: noted with the time; what they have to say follows."""
     await answer_tap(update)
     desk = context.services.desk
     draft = await desk.note_consent(context.user, chat_id_of(update), await _draft(context))
-    await show_preview(update, context, draft)
-    return Step.PREVIEW
+    await ask_category(update, context, draft)
+    return Step.CATEGORY
 
 
 @guarded(Action.RECEIVE_VISITORS)
@@ -338,7 +350,7 @@ async def hand_over(update: Update, context: BotContext, receipt: Receipt) -> No
         await tap_of(update).answer(notice, show_alert=True)
     else:
         await answer_tap(update)
-    link = start_link(context.bot.username, CLAIM_PREFIX + receipt.entry.claim_code)
+    link = claim_link(context.bot.username, receipt.entry.claim_code)
     until = texts.date(receipt.entry.claim_expires_at)
     station = receipt.station.name
     slip = texts(
@@ -394,11 +406,11 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 BAD_INPUT = {
     Step.STATION: "desk.bad_station",
+    Step.CONSENT: "desk.bad_consent",
     Step.CATEGORY: "desk.bad_category",
     Step.TEXT: "desk.bad_text",
     Step.NAME: "desk.bad_name",
     Step.PHONE: "desk.bad_phone",
-    Step.CONSENT: "desk.bad_consent",
     Step.PREVIEW: "desk.bad_preview",
     Step.NEXT: "desk.bad_next",
 }
@@ -408,7 +420,7 @@ def bad_input(step: Step) -> Callback[None]:
     """A reply for input the step does not take; the step stays."""
 
     async def reply(update: Update, context: BotContext) -> None:
-        text = context.texts(BAD_INPUT[step], minimum=TEXT_MIN, maximum=TEXT_MAX)
+        text = context.texts(BAD_INPUT[step], **_text_limits(context))
         await respond(update, context, text, edit=False)
 
     return reply
@@ -485,6 +497,11 @@ def handlers() -> list[Handler]:
         entry_points=[CommandHandler("desk", begin)],
         states={
             Step.STATION: entering(Step.STATION, *PICKER.handlers(), PICKER.search_handler()),
+            Step.CONSENT: entering(
+                Step.CONSENT,
+                CallbackQueryHandler(agreed, pattern=tapped(DeskAct.AGREED)),
+                CallbackQueryHandler(change_station, pattern=tapped(DeskAct.STATION)),
+            ),
             Step.CATEGORY: entering(
                 Step.CATEGORY,
                 CallbackQueryHandler(choose_category, pattern=DeskCategory.filter()),
@@ -500,9 +517,6 @@ def handlers() -> list[Handler]:
                 Step.PHONE,
                 MessageHandler(text, receive_phone),
                 CallbackQueryHandler(skip_phone, pattern=tapped(DeskAct.SKIP_PHONE)),
-            ),
-            Step.CONSENT: entering(
-                Step.CONSENT, CallbackQueryHandler(agreed, pattern=tapped(DeskAct.AGREED))
             ),
             Step.PREVIEW: entering(
                 Step.PREVIEW, CallbackQueryHandler(send, pattern=tapped(DeskAct.SEND))

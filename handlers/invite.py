@@ -16,13 +16,9 @@ from bot.access import Action, ensure
 from bot.errors import DomainError
 from bot.runtime.buttons import Picker
 from bot.runtime.buttons.departments import LiaisonDepartment, LiaisonDepartments
+from bot.runtime.buttons.start import invite_link, liaison_link
 from bot.runtime.context import BotContext
-from bot.services.invitations import (
-    DEEP_LINK_PREFIX,
-    LIAISON_LINK_PREFIX,
-    InvitedRole,
-    invited_role,
-)
+from bot.services.invitations import InvitedRole, invited_role
 from handlers.common import answer_tap, clip, guarded, respond
 from handlers.keyboards import button, paged
 from handlers.station_picker import StationPicker
@@ -46,7 +42,7 @@ async def picked(update: Update, context: BotContext, station_id: int) -> None:
     name = await context.services.invitations.pending_name(context.user)
     invitation = await context.services.invitations.create(context.user, name, station_id)
     station = await context.services.stations.get(invitation.station_id)
-    link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_PREFIX}{invitation.code}"
+    link = invite_link(context.bot.username, invitation.code)
     texts = context.texts
     await respond(
         update,
@@ -130,7 +126,7 @@ async def department_picked(update: Update, context: BotContext) -> None:
     invitation = await invitations.create_liaison(context.user, name, tapped.department)
     department = await context.services.departments.get(invitation.department_id)
     await answer_tap(update)
-    link = f"https://t.me/{context.bot.username}?start={LIAISON_LINK_PREFIX}{invitation.code}"
+    link = liaison_link(context.bot.username, invitation.code)
     texts = context.texts
     await respond(
         update,

@@ -11,10 +11,15 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.errors import DomainError
-from bot.runtime.buttons.start import Consent, is_deep_link
+from bot.runtime.buttons.start import (
+    CLAIM_PREFIX,
+    INVITE_PREFIX,
+    LIAISON_PREFIX,
+    STATION_PREFIX,
+    Consent,
+    is_deep_link,
+)
 from bot.runtime.context import BotContext
-from bot.services.desk import CLAIM_PREFIX
-from bot.services.invitations import DEEP_LINK_PREFIX, LIAISON_LINK_PREFIX
 from handlers import desk
 from handlers.common import Handler, answer_tap, error_text, guarded, respond, sender_of, show_error
 from handlers.gate import consent_keyboard
@@ -62,8 +67,8 @@ async def continue_start(update: Update, context: BotContext, payload: str) -> N
     """After consent: follow the deep link, or ask for a station if there is none yet."""
     texts = context.texts
     try:
-        if payload.startswith(LIAISON_LINK_PREFIX):
-            code = payload.removeprefix(LIAISON_LINK_PREFIX)
+        if payload.startswith(LIAISON_PREFIX):
+            code = payload.removeprefix(LIAISON_PREFIX)
             liaison = await context.services.invitations.accept_liaison(context.user, code)
             context.account = await context.services.users.get(context.user.telegram_id)
             text = texts(
@@ -73,8 +78,8 @@ async def continue_start(update: Update, context: BotContext, payload: str) -> N
             )
             await respond(update, context, text, edit=False)
             return
-        if payload.startswith(DEEP_LINK_PREFIX):
-            code = payload.removeprefix(DEEP_LINK_PREFIX)
+        if payload.startswith(INVITE_PREFIX):
+            code = payload.removeprefix(INVITE_PREFIX)
             accepted = await context.services.invitations.accept(context.user, code)
             context.account = await context.services.users.get(context.user.telegram_id)
             await respond(
@@ -91,8 +96,9 @@ async def continue_start(update: Update, context: BotContext, payload: str) -> N
         if payload.startswith(CLAIM_PREFIX):
             await desk.claim(update, context, payload.removeprefix(CLAIM_PREFIX))
             return
-        if payload.startswith("st_"):
-            await bind_station(update, context, int(payload[3:]), edit=False)
+        if payload.startswith(STATION_PREFIX):
+            station_id = int(payload.removeprefix(STATION_PREFIX))
+            await bind_station(update, context, station_id, edit=False)
             return
     except DomainError as error:
         await show_error_message(update, context, error)

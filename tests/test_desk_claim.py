@@ -1,9 +1,11 @@
 """The visitor's claim link (`start=claim_<code>`): a new voter goes through the consent and
 the opinion becomes theirs (their station too, if they had none); a voter with a station
 keeps it; the link works once (the same person again: already theirs; anyone else:
-refused, nothing changed), until it expires; the staff member who entered it cannot take it.
-Claimed, the opinion is in /my and its answer and rating reach the visitor. The privacy
-work's hooks list and erase the visitor data, and a claim still works after retention."""
+refused, nothing changed), until it expires; only a voter may take it (the staff member who
+entered it, other staff, deputies and liaisons trying it are refused). Claimed, the opinion is
+in /my and its answer and rating reach the visitor. The privacy work's hooks list and erase
+the visitor data; a claim erased by /forget or retention says so when opened again, and an
+unclaimed code still works after retention."""
 
 from __future__ import annotations
 
@@ -40,6 +42,14 @@ V: dict[str, dict[str, str]] = {
         "unknown": "这个认领链接无效。请核对回执上的二维码或链接，或联系联络站工作人员。",
         "expired": "这个认领链接已于2027年2月24日 10:00过期。请联系联络站工作人员。",
         "own": "这条意见建议是您在接待台代为登记的，只能由来访群众本人认领。",
+        "not_voter": (
+            "认领链接只供来访群众本人使用。工作人员、人大代表和承办单位联络员的账号不能认领"
+            "意见建议，什么也没有改变。"
+        ),
+        "erased": (
+            "这个认领链接已经用过；认领它的账号与这条意见建议之间的关联，已按本人要求或在"
+            "保存期满后删除。如需帮助，请联系联络站工作人员。"
+        ),
         "claimed_event": "来访群众认领",
     },
     "en": {
@@ -64,6 +74,15 @@ V: dict[str, dict[str, str]] = {
         ),
         "expired": "This claim link expired on Feb 24, 2027 10:00. Please ask the station's staff.",
         "own": "You entered this opinion at the desk for a visitor: only the visitor can claim it.",
+        "not_voter": (
+            "Claim links are for the visitors themselves: an account of staff, a deputy or a"
+            " department liaison cannot claim an opinion. Nothing was changed."
+        ),
+        "erased": (
+            "This claim link was used, and the link between the account that claimed it and the"
+            " opinion has since been erased, at that person's request or after the retention"
+            " period. If you need help, ask the station's staff."
+        ),
         "claimed_event": "claimed by the visitor",
     },
 }
@@ -237,8 +256,8 @@ async def test_the_privacy_hooks_list_and_erase_what_a_claimer_gave(
     assert (entry["visitor_name"], entry["visitor_phone"], entry["claimed_by"]) == ("", "", None)
     assert entry["erased_at"] is not None and entry["claimed_at"] is not None
     assert await repo.visitor_data_of_author(voter.id) == []
-    # the code stays used
-    assert only(await voter.send(f"/start {payload}")).text == V["zh-hans"]["taken"]
+    # the code stays used, and says why it no longer leads to an account
+    assert only(await voter.send(f"/start {payload}")).text == V["zh-hans"]["erased"]
 
 
 @pytest.mark.world(claim_ttl_days=3650)
@@ -274,3 +293,55 @@ async def test_a_claim_still_works_after_retention_erased_the_visitor_data(
         "发送 /my 查看办理经过和答复。"
     )
     assert (await opinion_row(world))["author_id"] == voter.id
+
+
+@LANGS
+async def test_only_a_voter_may_claim(world: World, person: Any, lang: str) -> None:
+    v = V[lang]
+    staff = await at_desk(world)
+    deputy = await invite_deputy(world, staff, person, 3001, "张三", language_code=lang)
+    payload = await entered(world, staff)
+    colleague = person(2002, "同事", lang)
+    liaison = person(2003, "联络员", lang)
+    for someone in (colleague, liaison):
+        await onboard(someone)
+    async with world.db.transaction() as tx:  # seeded: staff and a liaison
+        await tx.execute("UPDATE users SET role = 'staff' WHERE telegram_id = 2002")
+        await tx.execute("UPDATE users SET role = 'liaison' WHERE telegram_id = 2003")
+    before = await state(world)
+    for trying in (deputy, colleague, liaison):
+        assert only(await trying.send(f"/start {payload}")).text == v["not_voter"], trying.id
+    assert await state(world) == before
+    # the code still works for the visitor
+    visitor = person(2001, "王芳", lang)
+    await onboard(visitor)
+    assert only(await visitor.send(f"/start {payload}")).text == v["claimed"]
+
+
+@LANGS
+async def test_a_claim_erased_by_forget_or_retention_says_so(
+    world: World, person: Any, lang: str
+) -> None:
+    v = V[lang]
+    staff = await at_desk(world)
+    payload = await entered(world, staff)
+    voter = person(2001, "王芳", lang)
+    await onboard(voter)
+    assert only(await voter.send(f"/start {payload}")).text == v["claimed"]
+    # retention: the opinion declined long ago, its desk entry erased with the account's link
+    admin = await world.services.users.get(staff.id)
+    assert admin is not None
+    await world.services.opinions.handle(admin, 1, "decline", "不属于人大代表的职责范围。")
+    world.clock.advance(days=740)
+    now = world.clock.now()
+    async with world.db.transaction() as tx:
+        erased = await DeskRepo(world.db).erase_visitor_data_closed_before(
+            tx, now - timedelta(days=730), now, 10
+        )
+    assert erased == 1
+    other = person(2002, "刘洋", lang)
+    await onboard(other)
+    before = await state(world)
+    assert only(await voter.send(f"/start {payload}")).text == v["erased"]  # not "taken"
+    assert only(await other.send(f"/start {payload}")).text == v["erased"]
+    assert await state(world) == before

@@ -1,5 +1,5 @@
 """A station's poster (`python -m bot poster STATION`): an A4 PNG at 150 dpi and a PDF that
-embeds its CJK font, whose QR code is the station's link module for module; every character
+embeds its CJK font, whose QR code reads (zxing-cpp) as the station's link; every character
 drawn is in the font drawn with; a long name is made to fit. The command line finds the
 station by id or exact name, lists the stations a shared name could mean, takes the bot's
 username from --bot or from the last /desk, and refuses anything else in one line."""
@@ -15,18 +15,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import zxingcpp
 from fontTools.ttLib import TTFont
 from matplotlib import font_manager
 from matplotlib.text import Text
 from PIL import Image
 
-from bot import poster_cli
+from bot import poster_cli, report_cli
 from bot.clock import SystemClock
+from bot.files import write_whole
 from bot.i18n import I18n, Texts
+from bot.runtime.buttons.start import station_link
 from bot.services import build_services
 from bot.services.ballot_chart import FONT_PATH, chart_font
-from bot.services.posters import QR_BOX, poster_figure, poster_pdf, poster_png
-from bot.services.qr_codes import qr_matrix
+from bot.services.posters import poster_figure, poster_pdf, poster_png
 from bot.settings import Settings, load_settings
 from storage import Database
 from storage.models import Station
@@ -34,6 +36,7 @@ from storage.repos.desk import DeskRepo
 from tests.support.cli import clean_env, run_bot
 
 BOT = "jiazhan_test_bot"
+LINK = "https://t.me/jiazhan_test_bot?start=st_1"
 STATION = Station(
     id=1, street_id=1, street_name="学院路街道", name="学院路第一联络站", address="学院路 1 号"
 )
@@ -48,20 +51,9 @@ def texts(locale: str) -> Texts:
     return I18n(ZoneInfo("Asia/Shanghai")).texts(locale)
 
 
-def qr_in(png: bytes, size: int) -> list[list[bool]]:
-    """The `size` × `size` modules in the poster's QR box (bot.services.posters.QR_BOX),
-    read at the centre of each: True for dark."""
-    image = Image.open(io.BytesIO(png)).convert("L")
-    left, bottom, width, height = QR_BOX
-    x0, y0 = left * image.width, (1 - bottom - height) * image.height
-    step_x, step_y = width * image.width / size, height * image.height / size
-    return [
-        [
-            image.getpixel((int(x0 + (x + 0.5) * step_x), int(y0 + (y + 0.5) * step_y))) < 128
-            for x in range(size)
-        ]
-        for y in range(size)
-    ]
+def decoded(png: bytes) -> list[str]:
+    """What a QR reader finds on the poster (zxing-cpp, not the encoder under test)."""
+    return [found.text for found in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
 
 
 # --- the poster ----------------------------------------------------------------------------
@@ -69,11 +61,11 @@ def qr_in(png: bytes, size: int) -> list[list[bool]]:
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_an_a4_png_and_a_pdf_with_the_font_embedded(locale: str, tmp_path: Path) -> None:
-    png = poster_png(STATION, BOT, texts(locale))
+    png = poster_png(STATION, LINK, texts(locale))
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.size == (1240, 1753)  # A4 at 150 dpi
     assert [round(d) for d in image.info["dpi"]] == [150, 150]
-    pdf = poster_pdf(STATION, BOT, texts(locale))
+    pdf = poster_pdf(STATION, LINK, texts(locale))
     assert pdf.startswith(b"%PDF-")
     assert b"/MediaBox [ 0 0 595.44 841.68 ]" in pdf  # A4 in points
     fonts = set(re.findall(rb"/BaseFont /[A-Z]{6}\+([A-Za-z-]+)", pdf))
@@ -81,18 +73,16 @@ def test_an_a4_png_and_a_pdf_with_the_font_embedded(locale: str, tmp_path: Path)
     (tmp_path / f"poster-{locale}.png").write_bytes(png)
 
 
-def test_the_qr_code_is_the_stations_link() -> None:
-    png = poster_png(STATION, BOT, texts("zh_CN"))
-    want = qr_matrix("https://t.me/jiazhan_test_bot?start=st_1")
-    assert qr_in(png, len(want)) == want
-    other = qr_matrix("https://t.me/jiazhan_test_bot?start=st_2")
-    assert qr_in(png, len(other)) != other
+def test_the_qr_code_reads_as_the_link_given() -> None:
+    assert decoded(poster_png(STATION, LINK, texts("zh_CN"))) == [LINK]
+    other = "https://t.me/jiazhan_test_bot?start=st_2"
+    assert decoded(poster_png(STATION, other, texts("en"))) == [other]
 
 
 def drawn_texts(locale: str, station: Station) -> tuple[list[Text], set[Path]]:
     with chart_font() as font, warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph … missing from font" would fail here
-        figure = poster_figure(station, f"https://t.me/{BOT}?start=st_1", texts(locale), font)
+        figure = poster_figure(station, LINK, texts(locale), font)
         figure.canvas.draw()
         shown = [t for t in figure.findobj(match=Text) if t.get_visible() and t.get_text()]
         files = {Path(font_manager.findfont(t.get_fontproperties())) for t in shown}
@@ -106,7 +96,7 @@ def test_the_font_covers_every_character_drawn(locale: str) -> None:
     strings = [t.get_text() for t in shown]
     assert files == {FONT_PATH}
     assert "学院路第一联络站" in strings and "学院路街道 · 学院路 1 号" in strings
-    assert "https://t.me/jiazhan_test_bot?start=st_1" in strings
+    assert LINK in strings
     if locale == "zh_CN":
         assert "扫码关注本联络站 · 向人大代表反映意见建议" in strings
         assert "人大代表联络站" in strings
@@ -183,13 +173,12 @@ def test_by_name_or_id_both_files_are_written(
     png, pdf = out / "学院路第一联络站-poster.png", out / "学院路第一联络站-poster.pdf"
     assert png.exists() and pdf.read_bytes().startswith(b"%PDF-")
     printed = capsys.readouterr().out
-    assert str(png) in printed and "https://t.me/jiazhan_test_bot?start=st_1" in printed
-    want = qr_matrix("https://t.me/jiazhan_test_bot?start=st_1")
-    assert qr_in(png.read_bytes(), len(want)) == want
+    assert str(png) in printed and LINK in printed
+    assert decoded(png.read_bytes()) == [LINK]
     # by id, the other 社区联络站
     assert poster(district, "3", "--bot", BOT, "--out", str(out)) == 0
-    want = qr_matrix("https://t.me/jiazhan_test_bot?start=st_3")
-    assert qr_in((out / "社区联络站-poster.png").read_bytes(), len(want)) == want
+    want = "https://t.me/jiazhan_test_bot?start=st_3"
+    assert decoded((out / "社区联络站-poster.png").read_bytes()) == [want]
     assert {p.name for p in out.iterdir()} == {
         "学院路第一联络站-poster.png",
         "学院路第一联络站-poster.pdf",
@@ -208,8 +197,8 @@ def test_the_username_the_desk_last_used_serves_without_bot(
     )
     remember(district, "haidian_jiazhan_bot")
     assert poster(district, "1", "--out", str(tmp_path)) == 0
-    want = qr_matrix("https://t.me/haidian_jiazhan_bot?start=st_1")
-    assert qr_in((tmp_path / "学院路第一联络站-poster.png").read_bytes(), len(want)) == want
+    want = "https://t.me/haidian_jiazhan_bot?start=st_1"
+    assert decoded((tmp_path / "学院路第一联络站-poster.png").read_bytes()) == [want]
 
 
 @pytest.mark.parametrize(
@@ -261,8 +250,30 @@ def test_python_m_bot_poster_needs_no_token(district: Settings, tmp_path: Path) 
     done = run_bot(tmp_path, env, "poster", "学院路第一联络站", "--bot", BOT)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # nothing but the two lines on stdout
-    assert (
-        done.stdout.splitlines()[1] == "its QR code opens https://t.me/jiazhan_test_bot?start=st_1"
-    )
+    assert done.stdout.splitlines()[1] == f"its QR code opens {LINK}"
     assert (tmp_path / "学院路第一联络站-poster.png").exists()
     assert (tmp_path / "学院路第一联络站-poster.pdf").exists()
+
+
+# --- one way to do each thing ----------------------------------------------------------------
+
+
+def test_links_are_made_in_one_place_outside_the_services() -> None:
+    """The domain services know nothing of Telegram: no t.me link, no deep-link prefix; the
+    links come from bot.runtime.buttons.start, which the poster command uses too."""
+    services = Path(poster_cli.__file__).parent / "services"
+    for source in services.glob("*.py"):
+        code = source.read_text(encoding="utf-8")
+        assert "t.me/" not in code and '"st_"' not in code and '"claim_"' not in code, source
+    assert poster_cli.station_link is station_link
+    assert station_link(BOT, 1) == LINK
+
+
+def test_the_command_lines_share_one_whole_file_writer(tmp_path: Path) -> None:
+    assert poster_cli.write_whole is report_cli.write_whole is write_whole
+    target = tmp_path / "poster.png"
+    write_whole(target, b"new")
+    assert target.read_bytes() == b"new"
+    with pytest.raises(OSError):
+        write_whole(tmp_path / "missing" / "poster.png", b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["poster.png"]  # no temporary left

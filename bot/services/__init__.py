@@ -96,6 +96,15 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         QuietHours.of(settings),
         settings.digest_time,
     )
+    opinions = OpinionService(
+        db,
+        clock,
+        zone,
+        settings.daily_opinion_limit,
+        settings.tracking_prefix,
+        outbox,
+        deputy_notices,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -103,15 +112,7 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         i18n=I18n(zone, settings.default_locale),
         users=UserService(db, clock, settings.admin_ids, settings.default_locale),
         stations=StationService(db),
-        opinions=OpinionService(
-            db,
-            clock,
-            zone,
-            settings.daily_opinion_limit,
-            settings.tracking_prefix,
-            outbox,
-            deputy_notices,
-        ),
+        opinions=opinions,
         invitations=InvitationService(db, clock, settings.invitation_ttl_days),
         flood=FloodGuard(clock, settings.flood_max_updates, settings.flood_window_seconds),
         outbox=outbox,
@@ -152,5 +153,5 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         privacy=Privacy(db, clock, settings, outbox),
         backups=Backups(db, clock, settings, outbox),
         health=Health(db, clock, settings, outbox),
-        desk=Desk(db, clock, settings, outbox),
+        desk=Desk(db, clock, settings, outbox, opinions),
     )

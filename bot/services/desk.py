@@ -2,11 +2,13 @@
 the station; the visitor claims it later from a link or QR code and follows it in the bot.
 
 /desk is one declared conversation (DESK): the station (kept for the next visitor), the
-category, the text (the same cleaner and length rules as /opinion), the visitor's name and
-phone (both optional), their spoken consent (without it nothing is stored), a preview and
-Send. Sending makes an opinion with no author through the same path as a voter's (tracking
-number, the deputies told) and its desk entry, with a single-use claim code that expires
-after `claim_ttl_days`. Opening the claim link binds the opinion to the visitor's account."""
+visitor's spoken consent (asked before anything they say is typed in: without it nothing of
+theirs is stored, not even in the draft), the category, the text (the same cleaner and length
+rules as /opinion), the visitor's name and phone (both optional), a preview and Send. Sending
+makes an opinion with no author through the same path as a voter's (tracking number, the
+deputies told) and its desk entry, with a single-use claim code that expires after
+`claim_ttl_days`. Opening the claim link binds the opinion to the visitor's account (a
+voter's: staff, deputies and liaisons trying the code are refused)."""
 
 from __future__ import annotations
 
@@ -19,26 +21,23 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from bot.access import Action, allowed, ensure
+from bot.access import Action, ensure, may_see_visitor
 from bot.clock import Clock
 from bot.errors import DomainError, present
 from bot.services.conversations import Conversation, DraftStore
-from bot.services.deputy_notices import DeputyNotices, QuietHours
 from bot.services.opinions import OpinionService
 from bot.services.outbox import Outbox
 from bot.services.text import clean, typed
 from bot.settings import Settings
 from storage import Database
-from storage.models import Opinion, Station, User, new_draft_token
+from storage.models import Opinion, Role, Station, User, new_draft_token
 from storage.repos.desk import DeskEntry, DeskRepo
 from storage.repos.opinions import OpinionRepo
 from storage.repos.stations import StationRepo
 from storage.repos.users import UserRepo
 
-CLAIM_PREFIX = "claim_"  # the deep link's payload: claim_<code>
 CLAIM_CODE_BYTES = 12  # secrets.token_urlsafe: 16 characters of [A-Za-z0-9_-]
 NAME_MAX = 40
-BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
 # A mainland mobile number, written with or without +86 / 0086 in front.
 MOBILE = re.compile(r"^(?:\+86|0086)?(1[3-9]\d{9})$")
@@ -49,14 +48,14 @@ PHONE_SEPARATORS = re.compile(r"[\s\-()（）.]")
 
 
 class DeskStep(StrEnum):
-    """The steps of /desk, as stored (the strings must not change)."""
+    """The steps of /desk in their order, as stored (the strings must not change)."""
 
     STATION = "station"
+    CONSENT = "consent"  # before anything the visitor says is typed in
     CATEGORY = "category"
     TEXT = "text"
     NAME = "name"
     PHONE = "phone"
-    CONSENT = "consent"
     PREVIEW = "preview"
     # entered: the next visitor at the same station, or done; staff may just walk away
     NEXT = "next"
@@ -64,7 +63,8 @@ class DeskStep(StrEnum):
 
 class DeskDraft(BaseModel):
     """What staff have entered for the visitor in front of them; `token` names the draft, so
-    a repeated Send finds the opinion it became. The station stays for the next visitor."""
+    a repeated Send finds the opinion it became. The station stays for the next visitor.
+    Nothing the visitor said (category, text, name, phone) is here before `consent_at`."""
 
     token: str = Field(default_factory=new_draft_token)
     station_id: int | None = None
@@ -109,20 +109,9 @@ def visitor_phone(raw: str | None) -> str:
     return f"{area}-{number}"
 
 
-def bot_username(raw: str) -> str:
-    """A bot's @username as given (the @ may be left out); refused unless Telegram's shape."""
-    name = raw.strip().removeprefix("@")
-    if not BOT_USERNAME.match(name):
-        raise DomainError("desk.bad_bot_username")
-    return name
-
-
-def may_see_visitor(actor: User, opinion: Opinion) -> bool:
-    """The name and phone a visitor gave at the desk are for staff and the deputy who
-    handles the opinion (as a voter's shown name would be), never for other deputies."""
-    if allowed(actor, Action.VIEW_ALL_OPINIONS):
-        return True
-    return allowed(actor, Action.VIEW_INBOX) and opinion.holder_id == actor.telegram_id
+def holds_visitor_data(draft: DeskDraft) -> bool:
+    """Whether the draft holds anything the visitor said."""
+    return bool(draft.category or draft.text or draft.visitor_name or draft.visitor_phone)
 
 
 @dataclass(frozen=True)
@@ -158,25 +147,21 @@ class Visitor:
 
 
 class Desk:
-    def __init__(self, db: Database, clock: Clock, settings: Settings, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        outbox: Outbox,
+        opinions: OpinionService,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
         self.outbox = outbox
         self.claim_ttl = timedelta(days=settings.claim_ttl_days)
-        notices = DeputyNotices(
-            db, clock, settings.zone, outbox, QuietHours.of(settings), settings.digest_time
-        )
         # the one way an opinion is filed (tracking number, first event, deputies told)
-        self.opinions = OpinionService(
-            db,
-            clock,
-            settings.zone,
-            settings.daily_opinion_limit,
-            settings.tracking_prefix,
-            outbox,
-            notices,
-        )
+        self.opinions = opinions
         self.repo = DeskRepo(db)
         self.opinion_repo = OpinionRepo(db)
         self.stations = StationRepo(db)
@@ -191,8 +176,11 @@ class Desk:
         return await self.steps.load(actor.telegram_id) or DeskDraft()
 
     async def save(self, actor: User, chat_id: int, draft: DeskDraft, step: DeskStep) -> None:
-        """Store the draft and its step together, so a restart resumes where staff were."""
+        """Store the draft and its step together, so a restart resumes where staff were;
+        never anything the visitor said before they agreed to it being kept."""
         ensure(actor, Action.RECEIVE_VISITORS)
+        if draft.consent_at is None and holds_visitor_data(draft):
+            raise DomainError("desk.no_consent")
         await self.steps.keep(chat_id, actor.telegram_id, draft, step, self.clock.now())
 
     async def step_of(self, actor: User, chat_id: int) -> DeskStep | None:
@@ -206,14 +194,14 @@ class Desk:
         self, actor: User, chat_id: int, username: str | None
     ) -> tuple[DeskDraft, DeskStep]:
         """A new visitor: a fresh draft, at the station of the previous one if staff are
-        still at the desk (else the station is asked first). The bot's @username (`username`)
-        is kept for the posters (`python -m bot poster`)."""
+        still at the desk (then their consent is asked first; else the station is). The bot's
+        @username (`username`) is kept for the posters (`python -m bot poster`)."""
         ensure(actor, Action.RECEIVE_VISITORS)
         previous = await self.steps.load(actor.telegram_id)
         draft = DeskDraft(station_id=previous.station_id if previous else None)
         if draft.station_id is not None and await self.stations.get(draft.station_id) is None:
             draft.station_id = None
-        step = DeskStep.CATEGORY if draft.station_id is not None else DeskStep.STATION
+        step = DeskStep.CONSENT if draft.station_id is not None else DeskStep.STATION
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await self.steps.put(tx, chat_id, actor.telegram_id, draft, step, now)
@@ -227,11 +215,17 @@ class Desk:
             raise DomainError("station.unknown")
         return station
 
+    @staticmethod
+    def after_station(draft: DeskDraft) -> DeskStep:
+        """The step after the station is picked: the consent, unless it was noted already
+        (the station changed for the same visitor)."""
+        return DeskStep.CONSENT if draft.consent_at is None else DeskStep.CATEGORY
+
     async def note_consent(self, actor: User, chat_id: int, draft: DeskDraft) -> DeskDraft:
-        """Staff say the visitor agreed (spoken consent): noted with the time, then the
-        preview."""
+        """Staff say the visitor agreed (spoken consent): noted with the time; what the
+        visitor has to say may now be typed in, from the category on."""
         draft.consent_at = self.clock.now()
-        await self.save(actor, chat_id, draft, DeskStep.PREVIEW)
+        await self.save(actor, chat_id, draft, DeskStep.CATEGORY)
         return draft
 
     # --- sending -----------------------------------------------------------------------
@@ -255,10 +249,10 @@ class Desk:
             draft = await self.steps.load(actor.telegram_id, tx)
             if draft is None or draft.token != token:  # given up, or forged
                 raise DomainError("desk.no_draft")
-            if draft.station_id is None or draft.category is None or draft.text is None:
-                raise DomainError("desk.incomplete")
             if draft.consent_at is None:
                 raise DomainError("desk.no_consent")
+            if draft.station_id is None or draft.category is None or draft.text is None:
+                raise DomainError("desk.incomplete")
             opinion = await self.opinions.enter_for_visitor(
                 tx,
                 actor,
@@ -297,8 +291,10 @@ class Desk:
     async def claim(self, actor: User, code: str) -> Claimed:
         """The claim link opened by `actor`: the opinion becomes theirs (they are told of
         its answer and rate it like any other) and their station is its station if they
-        had none. The code works once, until it expires; the staff member who entered the
-        opinion cannot take it."""
+        had none. The code works once, until it expires, and for a voter only (staff,
+        deputies and liaisons trying a code change nothing); the staff member who entered
+        the opinion cannot take it. A claim whose link to the account was erased (/forget,
+        retention) says so, to whoever opens it."""
         ensure(actor, Action.VIEW_OWN_OPINIONS)
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -306,12 +302,16 @@ class Desk:
             if entry is None:
                 raise DomainError("desk.claim_unknown")
             if entry.claimed_at is not None:
+                if entry.claimed_by is None:
+                    raise DomainError("desk.claim_erased")
                 if entry.claimed_by != actor.telegram_id:
                     raise DomainError("desk.claim_taken")
                 opinion = present(await self.opinion_repo.get_in(tx, entry.opinion_id), "opinion")
                 return Claimed(opinion, True, None)
             if entry.staff_id == actor.telegram_id:
                 raise DomainError("desk.claim_own_entry")
+            if actor.role != Role.VOTER:
+                raise DomainError("desk.claim_not_voter")
             if now >= entry.claim_expires_at:
                 raise DomainError("desk.claim_expired", until=entry.claim_expires_at)
             if not await self.opinion_repo.bind_author(
@@ -350,7 +350,7 @@ class Desk:
             station = await self.stations.get(int(reference))
             if station is not None:
                 return [station]
-        return await self.repo.stations_named(reference)
+        return await self.stations.named(reference)
 
     async def bot_username(self) -> str | None:
         """The @username the desk last made a link with (None: /desk never ran here)."""

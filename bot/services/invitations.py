@@ -25,9 +25,7 @@ from storage.repos.users import UserRepo
 
 CODE_BYTES = 12
 MAX_NAME = 60
-DEEP_LINK_PREFIX = "inv_"
 PENDING = "invite"  # drafts kind: the name typed with /invite, until a station is picked
-LIAISON_LINK_PREFIX = "lia_"
 PENDING_LIAISON = "invite_liaison"  # the liaison's name, until a department is picked
 
 

@@ -1,8 +1,8 @@
 """A station's poster, to print and put on the wall: A4 portrait, the station's name, street
-and address, a large QR code of its link (`start=st_<id>`, which makes it the voter's own
-station) and a line inviting people to scan it. PNG and PDF, drawn by matplotlib in the Noto
-Sans CJK SC that `mplfonts` ships (bot.services.ballot_chart), so the Chinese renders on any
-machine and the PDF carries the font itself."""
+and address, a large QR code of its link (given by the caller: the deep link that makes it
+the voter's own station) and a line inviting people to scan it. PNG and PDF, drawn by
+matplotlib in the Noto Sans CJK SC that `mplfonts` ships (bot.services.ballot_chart), so the
+Chinese renders on any machine and the PDF carries the font itself."""
 
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ from matplotlib.font_manager import FontProperties
 
 from bot.i18n import Texts
 from bot.services.ballot_chart import chart_font
-from bot.services.qr_codes import qr_matrix, start_link
+from bot.services.qr_codes import qr_matrix
 from storage.models import Station
 
-STATION_PREFIX = "st_"  # the deep link's payload: st_<station id> (handlers.start)
 A4_INCHES = (8.27, 11.69)  # portrait
 PNG_DPI = 150  # 1240 × 1753 pixels: sharp enough to print, small enough to send
 # The QR code's square, in fractions of the page (left, bottom, width, height): 60% of its
@@ -39,11 +38,6 @@ logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 INK = "#1a1a1a"
 MUTED = "#555555"
 ACCENT = "#b71c1c"  # the red of the header and the invitation
-
-
-def station_link(bot_username: str, station: Station) -> str:
-    """The link a station's poster carries."""
-    return start_link(bot_username, f"{STATION_PREFIX}{station.id}")
 
 
 def poster_figure(station: Station, link: str, texts: Texts, font: FontProperties) -> Figure:
@@ -84,9 +78,9 @@ def poster_figure(station: Station, link: str, texts: Texts, font: FontPropertie
     return figure
 
 
-def _drawn(station: Station, bot_username: str, texts: Texts, fmt: str) -> bytes:
+def _drawn(station: Station, link: str, texts: Texts, fmt: str) -> bytes:
     with chart_font() as font, rc_context({"pdf.fonttype": 42}):  # the PDF embeds the font
-        figure = poster_figure(station, station_link(bot_username, station), texts, font)
+        figure = poster_figure(station, link, texts, font)
         out = io.BytesIO()
         figure.savefig(out, format=fmt, dpi=PNG_DPI, metadata=_metadata(station, texts, fmt))
     return out.getvalue()
@@ -97,11 +91,12 @@ def _metadata(station: Station, texts: Texts, fmt: str) -> dict[str, str]:
     return {"Title": title} if fmt == "pdf" else {"Title": title, "Software": "jiazhan"}
 
 
-def poster_png(station: Station, bot_username: str, texts: Texts) -> bytes:
-    """The poster as a PNG at PNG_DPI."""
-    return _drawn(station, bot_username, texts, "png")
+def poster_png(station: Station, link: str, texts: Texts) -> bytes:
+    """The poster of `station` with the QR code of `link`, as a PNG at PNG_DPI."""
+    return _drawn(station, link, texts, "png")
 
 
-def poster_pdf(station: Station, bot_username: str, texts: Texts) -> bytes:
-    """The poster as a one-page A4 PDF, its font embedded."""
-    return _drawn(station, bot_username, texts, "pdf")
+def poster_pdf(station: Station, link: str, texts: Texts) -> bytes:
+    """The poster of `station` with the QR code of `link`, as a one-page A4 PDF, its font
+    embedded."""
+    return _drawn(station, link, texts, "pdf")

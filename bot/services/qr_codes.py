@@ -1,6 +1,6 @@
-"""QR codes of the bot's links: a deep link (`https://t.me/<bot>?start=<payload>`) as the
-matrix of its modules and as a PNG to send or print. The reception desk's claim links and the
-stations' posters draw theirs here, and any other link the bot hands out can too."""
+"""QR codes of links: a link as the matrix of its modules and as a PNG to send or print. The
+reception desk's claim links and the stations' posters draw theirs here, and any other link
+the bot hands out can too (the links themselves are made by bot.runtime.buttons.start)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,6 @@ QUIET_ZONE = 4
 MODULE_PIXELS = 10  # a PNG module's side: a claim code's 41 modules make 410 pixels
 # Medium error correction: a printed code still reads with some 15% of it smudged.
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
-
-
-def start_link(bot_username: str, payload: str) -> str:
-    """The link that opens the bot and sends it `/start <payload>` (a deep link)."""
-    return f"https://t.me/{bot_username}?start={payload}"
 
 
 def qr_matrix(link: str) -> list[list[bool]]:

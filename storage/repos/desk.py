@@ -1,6 +1,6 @@
 """The reception desk's entries (desk_entries: the visitor's name, phone, spoken consent and
-the claim code of an opinion staff entered for them), the stations a poster may be for, and
-the bot's @username the desk last made a link with.
+the claim code of an opinion staff entered for them) and the bot's @username the desk last
+made a link with (the posters' links).
 
 For the privacy work: `visitor_data_of_author` lists and `erase_visitor_data_of_author`
 erases the visitor data of the entries a person claimed (/mydata, /forget);
@@ -14,11 +14,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from storage.db import Database, Tx, stamp
-from storage.models import Station
-from storage.repos.stations import STATION_SELECT
-
-# An opinion no longer handled: its personal data may go once it is old enough.
-CLOSED_STATUSES = "('closed', 'declined')"
+from storage.repos.privacy import RETAINED_STATUSES
 
 
 class DeskEntry(BaseModel):
@@ -129,16 +125,11 @@ class DeskRepo:
             "UPDATE desk_entries SET visitor_name = '', visitor_phone = '', claimed_by = NULL,"
             " erased_at = ? WHERE opinion_id IN (SELECT e.opinion_id FROM desk_entries e"
             " JOIN opinions o ON o.id = e.opinion_id WHERE e.erased_at IS NULL"
-            f" AND o.status IN {CLOSED_STATUSES} AND o.updated_at < ? LIMIT ?)",
+            f" AND o.status IN {RETAINED_STATUSES} AND o.updated_at < ? LIMIT ?)",
             (stamp(now), stamp(before), limit),
         )
 
-    # --- posters and links ----------------------------------------------------------------
-
-    async def stations_named(self, name: str) -> list[Station]:
-        """Every station called exactly `name` (one per street at most), by id."""
-        rows = await self.db.fetchall(f"{STATION_SELECT} WHERE s.name = ? ORDER BY s.id", (name,))
-        return [Station.model_validate(dict(r)) for r in rows]
+    # --- the bot's link ---------------------------------------------------------------------
 
     async def bot_username(self) -> str | None:
         """The @username the desk last made a link with (None: never)."""

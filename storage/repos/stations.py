@@ -99,6 +99,11 @@ class StationRepo:
         row = await self.db.fetchone(f"{STATION_SELECT} WHERE s.id = ?", (station_id,))
         return None if row is None else Station.model_validate(dict(row))
 
+    async def named(self, name: str) -> list[Station]:
+        """Every station called exactly `name` (one per street at most), by id."""
+        rows = await self.db.fetchall(f"{STATION_SELECT} WHERE s.name = ? ORDER BY s.id", (name,))
+        return [Station.model_validate(dict(r)) for r in rows]
+
     async def with_coordinates(self) -> list[Station]:
         rows = await self.db.fetchall(
             f"{STATION_SELECT} WHERE s.latitude IS NOT NULL AND s.longitude IS NOT NULL"
