@@ -70,4 +70,8 @@ def report(restored: Restored) -> list[str]:
         lines.append(f"migrations applied: {', '.join(restored.applied)}")
     else:
         lines.append("migrations: already current")
+    lines.append(
+        f"outbox: {restored.withheld} message(s) still unsent in the backup will not be sent"
+        " again (marked skipped, reason restored)"
+    )
     return lines

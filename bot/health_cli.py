@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import SystemClock
-from bot.services.health import BotState, HealthReport, report_from_file
+from bot.services.health import FAILED_WINDOW, BotState, HealthReport, report_from_file
 from bot.settings import Settings
 
 EXIT_HEALTHY = 0
@@ -63,8 +63,13 @@ def _outbox(report: HealthReport) -> str:
         return "unknown"
     wait = report.oldest_wait
     if not report.backlog.waiting or wait is None:
-        return "nothing waiting"
-    return f"{report.backlog.waiting} due waiting, the oldest for {_age(wait)}"
+        waiting = "nothing waiting"
+    else:
+        waiting = f"{report.backlog.waiting} due waiting, the oldest for {_age(wait)}"
+    if report.failed_recently:
+        window = _age(FAILED_WINDOW)
+        return f"{waiting}; {report.failed_recently} failed in the last {window}"
+    return waiting
 
 
 def _scheduler(report: HealthReport, zone: ZoneInfo) -> str:

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import signal
+import sqlite3
 import sys
 from http import HTTPStatus
 from importlib import resources
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import tornado.web
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import BaseRequest, HTTPXRequest
 from tornado.httpserver import HTTPServer
 
@@ -85,6 +86,14 @@ async def run(
         lock.release()
 
 
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """One line for a database file SQLite cannot use (not a database, damaged): what to do."""
+    return (
+        f"error: {path} cannot be opened as the bot's database ({exc}); put a backup in its"
+        " place with `python -m bot restore FILE`"
+    )
+
+
 def _on_signals() -> asyncio.Event:
     """An event set by SIGINT or SIGTERM (systemd's stop, a container's stop, Ctrl-C)."""
     stop = asyncio.Event()
@@ -96,7 +105,11 @@ def _on_signals() -> asyncio.Event:
 
 async def _run(settings: Settings, request: BaseRequest | None, stop: asyncio.Event) -> int:
     db = Database(settings.database_path)
-    await db.connect()
+    try:
+        await db.connect()
+    except sqlite3.DatabaseError as exc:
+        print(_unusable(settings.database_path, exc), file=sys.stderr)
+        return EXIT_CONFIG
     services = build_services(settings, db, SystemClock())
     if not await services.stations.any():
         report = await services.stations.import_csv(SAMPLE_STATIONS)
@@ -160,13 +173,36 @@ async def _serve(application: AnyApplication, services: Services, stop: asyncio.
                 where = f"{settings.webhook_listen}:{settings.webhook_port}"
                 raise CannotListen(f"cannot listen for the webhook on {where}: {exc}") from None
         else:
-            await updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, error_callback=PollingErrors(services.health)
+            )
         log.info("bot @%s is running (%s)", application.bot.username, settings.mode)
         await stop.wait()
         log.info("stopping")
     finally:
         if health_server is not None:
             await health_server.stop()
+
+
+class PollingErrors:
+    """Polling's error callback: PTB retries getUpdates itself; each failure is logged and
+    its time recorded, so the health report's last error shows Telegram out of reach."""
+
+    def __init__(self, health: Health) -> None:
+        self.health = health
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def __call__(self, error: TelegramError) -> None:
+        log.warning("polling for updates failed: %s", error)
+        task = asyncio.get_running_loop().create_task(self._record())
+        self._pending.add(task)  # held until done: the loop keeps only a weak reference
+        task.add_done_callback(self._pending.discard)
+
+    async def _record(self) -> None:
+        try:
+            await self.health.record_error()
+        except Exception:  # the database may be what failed; the error is logged already
+            log.warning("could not record the time of the polling error for the health report")
 
 
 async def _stop(application: AnyApplication) -> None:

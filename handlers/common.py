@@ -133,12 +133,7 @@ def error_text(context: BotContext, error: DomainError) -> str:
 async def show_error(update: Update, context: BotContext, error: DomainError) -> None:
     """Tell the user what rule stopped them, as an alert for a button or a message for text."""
     if isinstance(error, AccessDenied):
-        log.warning(
-            "refused %s for user %s: %s",
-            describe(update),
-            update.effective_user.id if update.effective_user else None,
-            error.key,
-        )
+        log.warning("refused %s in update %s: %s", describe(update), update.update_id, error.key)
     query = update.callback_query
     if query is not None:
         try:  # an alert is plain text: no escaping there

@@ -1,7 +1,7 @@
-"""The one error handler: log the update id and exception, record the time for the health
-report, tell the user briefly (as an alert that stops a tap's spinner, or a message), never a
-traceback. A Forbidden from Telegram means the user blocked the bot: mark them inactive.
-PTB sends a failing job here too, without an update."""
+"""The one error handler: log the update id and exception (never a Telegram id), record the
+time for the health report, tell the user briefly (as an alert that stops a tap's spinner, or
+a message), never a traceback. A Forbidden from Telegram means the user blocked the bot: mark
+them inactive. PTB sends a failing job here too, without an update."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ async def on_error(update: object, context: BotContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     user = update.effective_user if isinstance(update, Update) else None
     if isinstance(error, Forbidden):
-        log.info("update %s: user %s blocked the bot", update_id, user.id if user else None)
+        log.info("update %s: the user blocked the bot", update_id)
         if user is not None:
             await context.services.users.mark_unreachable(user.id)
         return
@@ -49,4 +49,4 @@ async def on_error(update: object, context: BotContext) -> None:
     try:
         await context.bot.send_message(update.effective_chat.id, apology)
     except Exception:  # the apology itself failed; the error above is already logged
-        log.warning("could not tell chat %s about the error", update.effective_chat.id)
+        log.warning("update %s: could not tell the chat about the error", update_id)

@@ -15,11 +15,7 @@ log = logging.getLogger(__name__)
 
 async def unknown_button(update: Update, context: BotContext) -> None:
     query = tap_of(update)
-    log.warning(
-        "refused unknown or stale %s from user %s",
-        describe(update),
-        update.effective_user.id if update.effective_user else None,
-    )
+    log.warning("refused unknown or stale %s in update %s", describe(update), update.update_id)
     await query.answer(context.texts("error.stale_button"), show_alert=True)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storage.db import Database, migration_files
+from storage.db import Database, latest_version, migration_files
 from storage.run_lock import AlreadyRunning, RunLock, lock_path
 
 log = logging.getLogger(__name__)
@@ -55,23 +55,19 @@ class BackupCopy:
 
 @dataclass(frozen=True)
 class Restored:
-    """What a restore did: the files moved aside, the backup's schema version and the
-    migrations applied to it since."""
+    """What a restore did: the files moved aside, the backup's schema version, the
+    migrations applied to it since and how many of its unsent messages were withheld."""
 
     source: Path
     database: Path
     aside: list[Path]
     schema_version: int
     applied: list[str]
+    withheld: int = 0
 
 
 class Restarting(Exception):
     """Writers keep restarting a stepped copy: it is done in one step instead."""
-
-
-def latest_schema() -> int:
-    """The schema version this code's migrations bring a database to."""
-    return len(migration_files())
 
 
 # --- backup ------------------------------------------------------------------------------
@@ -223,7 +219,10 @@ async def restore(database: Path, source: Path, moment: datetime) -> Restored:
     """Put the backup `source` in place of `database` and migrate it. Refused while a bot
     runs on `database`, whose run lock is held meanwhile so that none starts. `source` is
     checked on a copy beside `database` first; only then is the current database (with its
-    -wal and -shm) moved aside as `<database>.before-restore-<moment>`."""
+    -wal and -shm) moved aside as `<database>.before-restore-<moment>`. Should the
+    migrations fail, the previous database is put back. The backup's messages still queued
+    or being sent are marked skipped (reason "restored"): they went out, or were overtaken,
+    after the backup was taken, and the bot would send them again on start."""
     lock = RunLock(database)
     try:
         lock.acquire()
@@ -231,10 +230,15 @@ async def restore(database: Path, source: Path, moment: datetime) -> Restored:
         raise BackupError(f"a bot is running on {database}; stop it before restoring") from None
     try:
         aside, version = await asyncio.to_thread(_put_in_place, database, source, moment)
-        applied = await _migrate(database, version, aside)
+        try:
+            applied, withheld = await _migrate(database, version)
+        except BackupError as exc:
+            await asyncio.to_thread(_take_back, database, aside)
+            back = "the previous database is back in place" if aside else "nothing was kept"
+            raise BackupError(f"{exc}; {back}") from None
     finally:
         lock.release()
-    return Restored(source, database, aside, version, applied)
+    return Restored(source, database, aside, version, applied, withheld)
 
 
 def _put_in_place(database: Path, source: Path, moment: datetime) -> tuple[list[Path], int]:
@@ -281,7 +285,7 @@ def _stage(database: Path, source: Path) -> tuple[Path, int]:
         except BackupError as exc:
             # said of the file the person named, not of the staged copy
             raise BackupError(str(exc).replace(str(staged), str(source))) from None
-        latest = latest_schema()
+        latest = latest_version()
         if version > latest:
             raise BackupError(
                 f"{source} comes from a newer jiazhan (schema version {version}; this code"
@@ -354,18 +358,32 @@ def _move_back(database: Path, moved: list[Path]) -> None:
             os.replace(there, _companion(database, suffix))
 
 
-async def _migrate(database: Path, version: int, aside: list[Path]) -> list[str]:
-    """Bring the restored database to this code's schema; the migrations applied."""
+async def _migrate(database: Path, version: int) -> tuple[list[str], int]:
+    """Bring the restored database to this code's schema and withhold its unsent messages;
+    the migrations applied and how many messages were withheld."""
     db = Database(database)
     try:
         await db.connect()
         now = int(await db.scalar("PRAGMA user_version"))
+        async with db.transaction() as tx:
+            withheld = await tx.execute_count(
+                "UPDATE outbox SET state = 'skipped', reason = 'restored'"
+                " WHERE state IN ('queued', 'sending')"
+            )
     except Exception as exc:
-        kept = f"; the previous database is at {aside[0]}" if aside else ""
-        raise BackupError(f"the backup is in place but its migration failed: {exc}{kept}") from None
+        raise BackupError(f"the backup's migration failed: {exc}") from None
     finally:
         await db.close()
-    return [name for number, name, _ in migration_files() if version < number <= now]
+    applied = [name for number, name, _ in migration_files() if version < number <= now]
+    return applied, withheld
+
+
+def _take_back(database: Path, aside: list[Path]) -> None:
+    """Undo a restore whose migration failed: the restored copy goes (the backup itself is
+    untouched), the files moved aside return to their names."""
+    _remove_with_companions(database)
+    _move_back(database, aside)
+    _sync_folder(database.parent)
 
 
 # --- files -------------------------------------------------------------------------------

@@ -116,22 +116,32 @@ class Database:
     async def connect(self) -> None:
         """Open both connections, set the pragmas and apply pending migrations."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._open()
-        await self._writer.execute("PRAGMA journal_mode=WAL")
-        await migrate(self._writer, self.migrations)
-        self._reader = await self._open()
-        # what a crash left in -wal after the last checkpoint (a vote just counted) goes now
-        await self.checkpoint()
+        # on failure (a file that is not a database, a migration refused) both connections
+        # are closed: an open one keeps its non-daemon thread, and the process, alive
+        try:
+            self._writer = await self._open()
+            await self._writer.execute("PRAGMA journal_mode=WAL")
+            await migrate(self._writer, self.migrations)
+            self._reader = await self._open()
+            # what a crash left in -wal after the last checkpoint (a vote just counted) goes now
+            await self.checkpoint()
+        except BaseException:
+            await self.close()
+            raise
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        # deleted rows are overwritten, not left readable in free pages: a ballot's draft
-        # choices once the vote is counted, a person's data once erased
-        await conn.execute("PRAGMA secure_delete=ON")
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            # deleted rows are overwritten, not left readable in free pages: a ballot's draft
+            # choices once the vote is counted, a person's data once erased
+            await conn.execute("PRAGMA secure_delete=ON")
+        except BaseException:
+            await conn.close()
+            raise
         return conn
 
     async def close(self) -> None:
@@ -223,6 +233,12 @@ def migration_files(source: Traversable | Path | None = None) -> list[tuple[int,
     if numbers != list(range(1, len(numbers) + 1)):
         raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {numbers}")
     return found
+
+
+def latest_version() -> int:
+    """The schema version this code brings a database to: the newest shipped migration's
+    number (the runner refuses gaps, so it is also how many there are)."""
+    return migration_files()[-1][0]
 
 
 def needs_foreign_keys_off(name: str, sql: str) -> bool:

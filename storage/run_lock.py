@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -19,21 +20,36 @@ def lock_path(database_path: Path) -> Path:
     return database_path.with_name(database_path.name + ".lock")
 
 
-class RunLock:
-    """`with RunLock(db_path):` holds the lock or raises AlreadyRunning at once."""
+# How long taking the lock keeps trying before it gives up: another process (the health
+# check's probe, a backup's look) may hold it for a moment, which must not stop a starting bot.
+ACQUIRE_WAIT = 1.0  # seconds
+ACQUIRE_PAUSE = 0.05
 
-    def __init__(self, database_path: Path) -> None:
+
+class RunLock:
+    """`with RunLock(db_path):` holds the lock, or raises AlreadyRunning when another process
+    still holds it after `wait` seconds."""
+
+    def __init__(self, database_path: Path, wait: float = ACQUIRE_WAIT) -> None:
         self.path = lock_path(database_path)
+        self.wait = wait
         self._fd: int | None = None
 
     def acquire(self) -> None:
+        """Take the lock; OSError when the lock file cannot be opened at all."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise AlreadyRunning(f"a bot is running on {self.path.with_suffix('')}") from None
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    running_on = self.path.with_suffix("")
+                    raise AlreadyRunning(f"a bot is running on {running_on}") from None
+                time.sleep(ACQUIRE_PAUSE)
         self._fd = fd
 
     def release(self) -> None:
@@ -60,8 +76,10 @@ class RunLock:
 
 
 def is_running(database_path: Path) -> bool:
-    """Whether a bot holds the lock of `database_path` now (probing takes it for a moment)."""
-    probe = RunLock(database_path)
+    """Whether a bot holds the lock of `database_path` now (probing takes it for a moment,
+    without waiting; a bot starting meanwhile waits that moment out). OSError when the lock
+    file cannot be opened (its folder or the file not readable by this user)."""
+    probe = RunLock(database_path, wait=0)
     try:
         probe.acquire()
     except AlreadyRunning:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
+import storage.backup
 from bot import backup_cli
 from bot.__main__ import _parser
 from bot.settings import Settings, load_settings
 from storage import Database
-from storage.backup import latest_schema
-from storage.db import migration_files
+from storage.db import latest_version, migration_files
 from storage.run_lock import RunLock, is_running
 from tests.support.cli import clean_env, run_bot
 from tests.support.opinions import send_quick_opinion, voter_with_station
@@ -34,6 +34,12 @@ WRITTEN = re.compile(
     r"^backup written: (?P<path>.+) \((?P<size>[\d,]+) bytes, schema version (?P<v>\d+)\)$"
 )
 OLD_SCHEMA = 12  # a backup made before issue 11's migrations
+# the migration files themselves, counted: the schema version a restore must bring
+NEWEST = len(list((Path(storage.backup.__file__).parent / "migrations").glob("[0-9]*_*.sql")))
+WITHHELD_NONE = (
+    "outbox: 0 message(s) still unsent in the backup will not be sent again (marked skipped,"
+    " reason restored)"
+)
 
 
 def settings_of(database: Path) -> Settings:
@@ -143,7 +149,7 @@ async def test_a_backup_of_the_running_bot_is_verified_and_complete(
     assert match, line
     assert match["path"] == str(target)
     assert int(match["size"].replace(",", "")) == target.stat().st_size
-    assert int(match["v"]) == latest_schema() == len(migration_files())
+    assert int(match["v"]) == latest_version() == NEWEST
     # one file, nothing beside it: no temporary name, no -wal the copy would need
     assert names(target_folder) == ["tonight.sqlite3"]
     assert target.read_bytes()[18:20] == b"\x01\x01"  # rollback journal, not WAL
@@ -293,9 +299,10 @@ async def test_restore_keeps_the_old_database_aside_and_the_bot_starts_on_the_ba
     assert len(aside) == 1, lines
     assert aside[0].parent == database.parent
     assert re.fullmatch(r"jiazhan\.sqlite3\.before-restore-\d{8}-\d{6}", aside[0].name)
-    assert lines[-2:] == [
-        f"restored {backup_file} to {database} (schema version {latest_schema()})",
+    assert lines[-3:] == [
+        f"restored {backup_file} to {database} (schema version {NEWEST})",
         "migrations: already current",
+        WITHHELD_NONE,
     ]
     # the database replaced is kept whole, with the opinion made after the backup
     assert query(aside[0], "SELECT tracking_no FROM opinions ORDER BY id") == [
@@ -339,12 +346,13 @@ async def test_restore_of_an_older_backup_runs_the_migrations(
 
     lines = capsys.readouterr().out.strip().splitlines()
     newer = [name for _, name, _ in migration_files()[OLD_SCHEMA:]]
-    assert lines[-2:] == [
+    assert lines[-3:] == [
         f"restored {old} to {database} (schema version {OLD_SCHEMA})",
         f"migrations applied: {', '.join(newer)}",
+        WITHHELD_NONE,
     ]
-    assert query(database, "PRAGMA user_version") == [(latest_schema(),)]
-    assert query(database, "SELECT COUNT(*) FROM schema_migrations") == [(latest_schema(),)]
+    assert query(database, "PRAGMA user_version") == [(NEWEST,)]
+    assert query(database, "SELECT COUNT(*) FROM schema_migrations") == [(NEWEST,)]
 
 
 async def test_restore_onto_a_fresh_machine_needs_no_database_there(
@@ -400,7 +408,7 @@ def _not_ours(good: Path, bad: Path) -> None:
 
 def _newer(good: Path, bad: Path) -> None:
     shutil.copyfile(good, bad)
-    newer = latest_schema() + 1
+    newer = NEWEST + 1
     with closing(sqlite3.connect(bad)) as conn:
         conn.execute(
             "INSERT INTO schema_migrations VALUES (?, ?, ?)",
@@ -463,3 +471,100 @@ async def test_a_missing_file_or_the_database_itself_is_refused(
     assert await restoring(settings, database) == 1
     one_error(capsys.readouterr().err, "is the database itself")
     assert files_in(tmp_path) == before
+
+
+# --- what a restore brings back, and its way back --------------------------------------------
+
+
+async def test_the_backups_unsent_messages_are_not_sent_again(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They went out (or were overtaken) after the backup was taken: sending them on start
+    would tell people twice, or tell them what is no longer true."""
+    await world.outbox.abort()  # nothing is sent: the messages wait in the backup
+    async with world.db.transaction() as tx:
+        await world.services.outbox.notify(tx, 4001, "error.internal")
+        await world.services.outbox.notify(tx, 4002, "error.internal")
+    backup_file = tmp_path / "copy.sqlite3"
+    assert cli(world.settings, "backup", str(backup_file)) == 0
+    database = tmp_path / "elsewhere" / "jiazhan.sqlite3"
+    capsys.readouterr()
+
+    assert await restoring(settings_of(database), backup_file) == 0
+
+    assert capsys.readouterr().out.strip().splitlines()[-1] == (
+        "outbox: 2 message(s) still unsent in the backup will not be sent again (marked"
+        " skipped, reason restored)"
+    )
+    assert query(database, "SELECT state, reason FROM outbox WHERE chat_id > 4000") == [
+        ("skipped", "restored"),
+        ("skipped", "restored"),
+    ]
+    assert query(backup_file, "SELECT state FROM outbox WHERE chat_id > 4000") == [
+        ("queued",),
+        ("queued",),
+    ]
+
+
+async def test_a_backup_that_cannot_be_put_in_place_leaves_the_database_where_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "jiazhan.sqlite3"
+    await stopped_database(database)
+    backup_file = tmp_path / "copy.sqlite3"
+    assert cli(settings_of(database), "backup", str(backup_file)) == 0
+    capsys.readouterr()
+    before = files_in(tmp_path)
+    real_replace = os.replace
+
+    def refuse_the_staged_copy(src: str | Path, dst: str | Path) -> None:
+        # the move aside goes through; the staged copy taking the database's name does not
+        if str(src).endswith(".partial") and Path(dst) == database:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(storage.backup.os, "replace", refuse_the_staged_copy)
+
+    assert await restoring(settings_of(database), backup_file) == 1
+
+    one_error(capsys.readouterr().err, "cannot put the backup in place: No space left on device")
+    assert files_in(tmp_path) == before  # moved back, nothing aside, no staged copy
+    assert not is_running(database)
+
+
+async def test_a_migration_failing_after_the_restore_puts_the_old_database_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A backup this code's next migration cannot apply to: its copy goes, the database it
+    replaced comes back under its own name, and the line says so."""
+    before_health = tmp_path / "migrations-before-health"
+    before_health.mkdir()
+    for number, name, sql in migration_files():
+        if number < 16:
+            (before_health / name).write_text(sql, encoding="utf-8")
+    odd = tmp_path / "odd.sqlite3"
+    db = Database(odd, migrations=before_health)
+    await db.connect()
+    async with db.transaction() as tx:  # what migration 16 creates, there already
+        await tx.execute("CREATE TABLE runtime_status (key TEXT PRIMARY KEY)")
+    await db.close()
+    live = tmp_path / "live"
+    live.mkdir()
+    database = live / "jiazhan.sqlite3"
+    await stopped_database(database)
+    marked = sqlite3.connect(database)
+    with closing(marked), marked:
+        marked.execute("INSERT INTO runtime_status VALUES ('mark', 'the live one', 'now')")
+    before = files_in(live)
+
+    assert await restoring(settings_of(database), odd) == 1
+
+    one_error(
+        capsys.readouterr().err,
+        "the backup's migration failed: ",
+        "table runtime_status already exists",
+        "the previous database is back in place",
+    )
+    assert files_in(live) == before  # the live database whole, nothing aside, no copy left
+    assert query(database, "SELECT value FROM runtime_status") == [("the live one",)]
+    assert not is_running(database)

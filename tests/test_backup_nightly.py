@@ -15,9 +15,11 @@ import pytest
 
 from bot.app import SCHEDULER_KEY
 from bot.runtime.scheduler import Scheduler
-from storage.backup import inspect, latest_schema
+from storage.backup import inspect
+from storage.db import latest_version
 from tests.support.opinions import send_quick_opinion, voter_with_station
 from tests.support.world import SHANGHAI, MakeWorld
+from tests.test_backup_cli import unwritable_folder
 
 NIGHT = datetime(2026, 11, 27, 3, 0, tzinfo=SHANGHAI)
 TEXT = "幸福小区东门的路灯坏了一个星期，晚上老人出门很不方便。"
@@ -63,7 +65,7 @@ async def test_each_night_a_verified_copy_and_the_newest_kept(
         "jiazhan-20261201-030000.sqlite3",
     ]
     for path in folder.iterdir():
-        assert inspect(path) == latest_schema()
+        assert inspect(path) == latest_version()
         assert opinions_in(path) == [TEXT]
 
 
@@ -201,3 +203,29 @@ async def test_a_bot_never_up_at_night_gets_a_backup_a_day(
     later = await backups.run_if_overdue()
     assert later is not None and later.name == "jiazhan-20261128-093100.sqlite3"
     assert names(folder) == [first.name, later.name]
+
+
+__all__ = ["unwritable_folder"]  # the fixture, shared with the command's tests
+
+
+async def test_a_folder_the_bot_may_not_write_is_logged_and_the_bot_goes_on(
+    make_world: MakeWorld, unwritable_folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = names(unwritable_folder)
+    world = await make_world(backup_keep=2, backup_dir=unwritable_folder)
+    voter = await voter_with_station(world, 501)
+    world.clock.set(NIGHT)
+
+    with caplog.at_level(logging.INFO):
+        assert await world.services.backups.run_nightly() is None
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, caplog.text
+    assert (
+        errors[0]
+        .getMessage()
+        .startswith(f"nightly backup failed: cannot write in {unwritable_folder}")
+    )
+    assert names(unwritable_folder) == before
+    await send_quick_opinion(voter, TEXT)  # the bot goes on
+    assert len(await world.rows("SELECT id FROM opinions")) == 1

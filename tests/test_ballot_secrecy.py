@@ -5,9 +5,7 @@ by a double tap, a replay, concurrency or a forged button; only entitled deputie
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
-import sys
 from collections.abc import Callable, Iterator
 from io import StringIO
 from typing import Any
@@ -16,12 +14,12 @@ import pytest
 
 from bot.errors import DomainError
 from bot.runtime.buttons.ballots import BallotConfirm, BallotMark, BallotOpen
-from bot.runtime.logs import WIRE_LOGGERS, configure_logging
 from bot.services.ballot_rules import Choice
 from bot.settings import load_settings
 from storage.repos.ballots import BallotRepo
 from storage.repos.users import UserRepo
 from tests.support.ballots import add_projects, cast, make_deputies, mark, open_ballot, open_sheet
+from tests.support.logs import captured_logs
 from tests.support.people import Person
 from tests.support.scenarios import (
     LANGUAGES,
@@ -322,24 +320,9 @@ async def test_a_closed_ballot_takes_no_vote(
 @pytest.fixture
 def captured() -> Iterator[StringIO]:
     """The app's logging at DEBUG into a StringIO; everything put back afterwards."""
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    filters = {h: list(h.filters) for h in handlers}
-    levels = {name: logging.getLogger(name).level for name in WIRE_LOGGERS}
-    excepthook = sys.excepthook
-    stream = StringIO()
     settings = load_settings(_env_file=None, bot_token=TOKEN, log_level="DEBUG")
-    configure_logging(settings, handler=logging.StreamHandler(stream))
-    yield stream
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler, saved in filters.items():
-        handler.filters[:] = saved
-    root.setLevel(level)
-    for name, saved_level in levels.items():
-        logging.getLogger(name).setLevel(saved_level)
-    sys.excepthook = excepthook
+    with captured_logs(settings) as stream:
+        yield stream
 
 
 async def test_no_log_line_holds_a_choice(
@@ -354,7 +337,7 @@ async def test_no_log_line_holds_a_choice(
     await onboard(voter)
     await voter.tap_data(BallotMark(ballot=1, project=1, choice=Choice.AGAINST, page=0).pack())
     log = captured.getvalue()
-    assert "refused button jbm for user 301" in log  # a refusal is logged, by its kind only
+    assert "refused button jbm in update " in log  # a refusal is logged, by its kind only
     for choice in (
         "against",
         "abstain",

@@ -26,16 +26,18 @@ from bot.serve import HealthServer
 from bot.services.health import REQUIRED_JOBS, BotState, HealthReport, report_from_file
 from bot.settings import Settings, load_settings
 from storage import Database
-from storage.db import migration_files
-from storage.repos.health import BACKLOG_SQL, newest_migration
-from storage.run_lock import RunLock
+from storage.db import latest_version, migration_files
+from storage.repos.health import BACKLOG_SQL
+from storage.run_lock import RunLock, is_running
 from tests.support.cli import clean_env, run_bot
 from tests.support.people import Person
 from tests.support.scenarios import onboard, say
 from tests.support.world import TOKEN, MakeWorld, World
 from tests.test_webhook import RunningBot, free_port, running_bots
 
-NEWEST = newest_migration()
+# the migration files themselves, counted: what `latest_version()` must say
+MIGRATIONS = Path(storage.db.__file__).parent / "migrations"
+NEWEST = len(list(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql")))
 
 
 @pytest.fixture
@@ -209,6 +211,8 @@ async def test_an_outbox_stuck_past_the_limit_is_unhealthy_and_healthz_says_503(
         "waiting": 2,
         "oldest_wait_seconds": 30 * 60,
         "max_wait_seconds": 30 * 60,
+        "failed_recently": 0,
+        "failed_window_seconds": 15 * 60,
     }
     world.clock.advance(minutes=1)
     await beat(world)
@@ -361,3 +365,100 @@ async def test_the_backlog_read_uses_the_index_of_waiting_messages(world: World)
     assert (
         "USING INDEX outbox_waiting" in details or "USING COVERING INDEX outbox_waiting" in details
     )
+
+
+# --- nothing reaching Telegram ----------------------------------------------------------------
+
+
+def test_the_schema_version_is_the_newest_migration_file() -> None:
+    assert NEWEST >= 16
+    assert latest_version() == NEWEST
+
+
+async def test_a_message_retried_for_long_is_as_old_as_its_first_due_time(
+    make_world: MakeWorld,
+) -> None:
+    """Each network fault pushes the message's next attempt on; its age still counts from
+    when it first became due, between attempts too."""
+    world = await make_world(health_outbox_max_minutes=30, outbox_max_attempts=50)
+    world.api.fail(4201, *["network"] * 20)
+    async with world.db.transaction() as tx:
+        await world.services.outbox.notify(tx, 4201, "error.internal")
+    await world.outbox.drain()
+    for _ in range(7):
+        world.clock.advance(minutes=5)
+        await world.outbox.drain()
+    (row,) = await world.rows("SELECT state, attempts FROM outbox WHERE chat_id = 4201")
+    assert row == {"state": "queued", "attempts": 8}  # still retrying, never sent
+    await beat(world)
+    report = await world.services.health.report()
+    assert report_json(report)["outbox"]["oldest_wait_seconds"] == 35 * 60
+    assert report.problems == (
+        "outbox: the oldest of 1 due messages has waited 35 min (more than 30 min)",
+    )
+
+
+async def test_messages_failing_to_reach_telegram_make_it_unhealthy(
+    make_world: MakeWorld,
+) -> None:
+    """Given up on after their attempts: each failure is the last error, and FAILED_LIMIT of
+    them within the window is a problem, gone once the window has passed."""
+    world = await make_world(outbox_max_attempts=1)
+    for chat in (4301, 4302, 4303):
+        world.api.fail(chat, *["network"] * 20)
+    async with world.db.transaction() as tx:
+        await world.services.outbox.notify(tx, 4301, "error.internal")
+    await world.outbox.drain()
+    await beat(world)
+    report = await world.services.health.report()
+    assert report.last_error_at == world.clock.now()
+    assert report.healthy, report.problems  # one failure: a chat gone, perhaps
+    async with world.db.transaction() as tx:
+        await world.services.outbox.notify(tx, 4302, "error.internal")
+        await world.services.outbox.notify(tx, 4303, "error.internal")
+    await world.outbox.drain()
+    report = await world.services.health.report()
+    assert report.problems == (
+        "outbox: 3 messages failed in the last 15 min (Telegram refuses them or cannot be reached)",
+    )
+    assert report_json(report)["outbox"]["failed_recently"] == 3
+    world.clock.advance(minutes=16)
+    await beat(world)
+    assert (await world.services.health.report()).healthy
+
+
+async def test_an_unreadable_run_lock_leaves_the_bot_state_unknown(world: World) -> None:
+    await beat(world)
+    world.clock.advance(minutes=4)
+    lock = world.db_path.with_name(world.db_path.name + ".lock")
+    lock.mkdir()  # a lock "file" nobody can open for writing, even root
+    try:
+        report = await world.services.health.report()
+    finally:
+        lock.rmdir()
+    assert report.bot == BotState.UNKNOWN
+    assert len(report.problems) == 1
+    assert report.problems[0].startswith(
+        "no fresh heartbeat, and whether a bot runs is unknown: cannot open the run lock: "
+    )
+
+
+async def test_a_bot_starting_while_the_lock_is_probed_waits_for_the_probe(
+    tmp_path: Path,
+) -> None:
+    """The health check's probe holds the lock for a moment; a starting bot retries for
+    about a second instead of stopping with "already running"."""
+    database = tmp_path / "jiazhan.sqlite3"
+    probe = RunLock(database, wait=0)
+    probe.acquire()
+    releasing = asyncio.get_running_loop().call_later(0.3, probe.release)
+    try:
+        bot = RunLock(database)
+        await asyncio.to_thread(bot.acquire)
+        assert bot.held
+        assert is_running(database) is True  # another process's view, without waiting
+        bot.release()
+    finally:
+        releasing.cancel()
+        probe.release()
+    assert is_running(database) is False

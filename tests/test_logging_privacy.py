@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,12 @@ from bot.runtime.logs import (
     REDACTED,
     WIRE_LOGGERS,
     RedactingFilter,
-    configure_logging,
     redact,
 )
 from bot.settings import Settings, load_settings
 from handlers.common import describe
 from tests.support.cli import clean_env, run_bot
+from tests.support.logs import captured_logs
 from tests.support.people import Person
 from tests.support.world import TOKEN, World
 
@@ -48,27 +49,8 @@ class NamedVoter(Person):
 @pytest.fixture
 def capture() -> Iterator[Callable[[Settings], StringIO]]:
     """Configure logging as the app does, into a StringIO; put everything back afterwards."""
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    filters = {h: list(h.filters) for h in handlers}
-    levels = {name: logging.getLogger(name).level for name in WIRE_LOGGERS}
-    excepthook = sys.excepthook
-
-    def install(settings: Settings) -> StringIO:
-        stream = StringIO()
-        configure_logging(settings, handler=logging.StreamHandler(stream))
-        return stream
-
-    yield install
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler, saved in filters.items():
-        handler.filters[:] = saved
-    root.setLevel(level)
-    for name, saved_level in levels.items():
-        logging.getLogger(name).setLevel(saved_level)
-    sys.excepthook = excepthook
+    with ExitStack() as stack:
+        yield lambda settings: stack.enter_context(captured_logs(settings))
 
 
 def debug_settings(wire_log: bool = False) -> Settings:
@@ -126,7 +108,7 @@ async def test_a_whole_conversation_at_debug_logs_no_token_and_no_personal_data(
     await walk(world)
     await world.outbox.drain()
     text = log.getvalue()
-    assert "refused command /inbox for user 4242" in text  # our own lines are there
+    assert "refused command /inbox in update " in text  # our own lines are there
     assert TOKEN not in text and SECRET_PART not in text
     for private in PRIVATE:
         assert private not in text, private
@@ -329,3 +311,22 @@ def test_python_m_bot_at_debug_with_wire_logs_never_prints_the_token(tmp_path: P
     assert REDACTED in done.stderr
     assert TOKEN not in done.stderr + done.stdout
     assert SECRET_PART not in done.stderr + done.stdout
+
+
+# --- no Telegram ids ------------------------------------------------------------------------
+
+
+async def test_a_conversation_and_a_blocked_chat_log_no_telegram_id(
+    capture: Callable[[Settings], StringIO], running: Callable[..., Awaitable[World]]
+) -> None:
+    log = capture(debug_settings())
+    world = await running(log_level="DEBUG")
+    voter = await walk(world)
+    world.api.blocked.add(voter.id)
+    async with world.db.transaction() as tx:
+        await world.services.outbox.notify(tx, voter.id, "error.internal")
+    await world.outbox.drain()
+    lines = log.getvalue().splitlines()
+    assert any("not sent: the chat blocked the bot" in line for line in lines)
+    for line in lines:
+        assert str(voter.id) not in line, line

@@ -24,8 +24,9 @@ from bot.i18n import I18n, Texts
 from bot.runtime.logs import REDACTED
 from bot.settings import Settings, load_settings
 from storage.run_lock import is_running
+from tests.support.cli import clean_env, run_bot
+from tests.support.logs import captured_logs
 from tests.support.world import TOKEN
-from tests.test_json_logs import captured_logs
 
 SECRET = "s3cret-Webhook_token-0123456789"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -180,17 +181,9 @@ class Chatter(Sender):
         """Tap the newest button labelled `label`; wait until the tap is answered and the bot
         has said something in the chat."""
         message, data = self._button(label)
-        query = {
-            "id": f"{self.id}-{self.bot.next_update_id()}",
-            "from": self._from(),
-            "chat_instance": "ci",
-            "message": message,
-            "data": data,
-        }
-        update = {"update_id": self.bot.next_update_id(), "callback_query": query}
-        before = len(self.bot.api.messages)
-        await self._post(update, lambda new: bool(new) and query["id"] in self._answered())
-        await until(lambda: len(self.bot.api.messages) >= before, "the tap's effect")
+        update = self.tap_update(data, message)
+        query_id = update["callback_query"]["id"]
+        await self._post(update, lambda new: bool(new) and query_id in self._answered())
 
     def _answered(self) -> set[str]:
         calls = self.bot.api.calls_to("answerCallbackQuery")
@@ -381,3 +374,23 @@ async def test_the_secret_never_reaches_the_log_even_with_wire_logs(
     assert "setWebhook" in text  # the wire logs were on
     assert SECRET not in text and TOKEN not in text
     assert REDACTED in text
+
+
+def test_a_file_that_is_not_a_database_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    """It used to hang for ever with the run lock held (the connection's thread kept the
+    process alive); now one line names the way back, exit status 2, the lock let go."""
+    database = tmp_path / "jiazhan.sqlite3"
+    database.write_bytes(b"not a database, but a note someone saved here\n" * 200)
+    env = clean_env(
+        JIAZHAN_BOT_TOKEN=TOKEN,
+        JIAZHAN_BOT_API_BASE_URL="http://127.0.0.1:9/bot",
+        JIAZHAN_DATABASE_PATH=str(database),
+    )
+    done = run_bot(tmp_path, env)
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {database} cannot be opened as the bot's database (file is not a database);"
+        " put a backup in its place with `python -m bot restore FILE`"
+    ]
+    assert not is_running(database)

@@ -80,7 +80,7 @@ class DeclaredConversation(ConversationHandler[Any]):
             chat, sender = update.effective_chat, update.effective_user
             if chat is None or sender is None:
                 raise
-            log.warning("user %s: unreadable %s draft dropped", sender.id, self.spec.name)
+            log.warning("update %s: unreadable %s draft dropped", update.update_id, self.spec.name)
             await keeper.end([self.spec.name], chat.id, sender.id)
             text = context.texts("conversation.draft_unreadable")
             query = update.callback_query
@@ -183,7 +183,9 @@ class ConversationKeeper:
             return Review(left=left)
         await self.end(ended, chat.id, sender.id)
         if lost:
-            log.info("user %s lost the role for %s; ended", sender.id, ", ".join(lost))
+            log.info(
+                "update %s: the role for %s was lost; ended", update.update_id, ", ".join(lost)
+            )
             return Review("conversation.role_lost", left)
         told = [n for n in expired if not self.optional(n, where.active[n][1])] + where.swept
         timeouts = [conversations.timeout_of(self.specs[n]) for n in told if n in self.specs]

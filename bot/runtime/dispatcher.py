@@ -218,23 +218,41 @@ class OutboxDispatcher:
         except Forbidden as exc:
             await self.services.users.mark_unreachable(item.chat_id)
             await self.repo.finish(item.id, "skipped", now(), BLOCKED)
-            log.info("outbox: chat %s blocked the bot (%s)", item.chat_id, exc.message)
+            log.info(
+                "outbox: message %s not sent: the chat blocked the bot (%s)", item.id, exc.message
+            )
         except BadRequest as exc:
-            await self.repo.finish(item.id, "failed", now(), exc.message)
+            await self._fail(item, exc.message)
         except NetworkError as exc:  # timeouts included
             if item.attempts + 1 >= self.max_attempts:
-                await self.repo.finish(item.id, "failed", now(), f"network: {exc.message}")
+                await self._fail(item, f"network: {exc.message}")
             else:
                 delay = min(2 ** (item.attempts + 1), MAX_BACKOFF_SECONDS)
                 await self.repo.retry_later(
                     item.id, now() + timedelta(seconds=delay), f"network: {exc.message}"
                 )
         except TelegramError as exc:
-            await self.repo.finish(item.id, "failed", now(), exc.message)
+            await self._fail(item, exc.message)
         except Exception as exc:
             log.exception("outbox: message %s failed", item.id)
-            await self._record_error()
-            await self.repo.finish(item.id, "failed", now(), repr(exc)[:200])
+            await self._fail(item, repr(exc)[:200], logged=True)
+
+    async def _fail(self, item: Claimed, reason: str, *, logged: bool = False) -> None:
+        """Give up on a message: recorded as failed, logged by its outbox id and kind (never
+        its chat or text), and its time kept for the health report."""
+        await self.repo.finish(item.id, "failed", self.services.clock.now(), reason)
+        if not logged:
+            kind = item.message_key or f"broadcast {item.broadcast_id}"
+            # Telegram's description names the fault (chat not found, a network error),
+            # never the message's content
+            log.warning(
+                "outbox: message %s (%s) failed after %s attempt(s): %s",
+                item.id,
+                kind,
+                item.attempts + 1,
+                reason,
+            )
+        await self._record_error()
 
     async def _record_error(self) -> None:
         """The health report shows when the outbox last failed."""

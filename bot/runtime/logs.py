@@ -181,11 +181,23 @@ EventDict = MutableMapping[str, Any]
 
 def json_formatter(zone: ZoneInfo) -> logging.Formatter:
     """One JSON object a line: time (ISO 8601 with the zone's offset), level, logger, message,
-    the exception's traceback as one field when there is one, and the `extra=` fields. The
-    redacting filter runs before it, so what it renders is already clean; the exception is the
-    filter's redacted text, never the raw exception."""
+    the `extra=` fields, and the exception's traceback (and a stack) as one field each.
+
+    structlog's own processors add the level, the logger, the message and the extra fields.
+    Two are ours: the time is the record's creation time in the settings' zone, to the
+    millisecond (TimeStamper stamps the moment of formatting, in UTC or the machine's zone);
+    and the traceback is the redacting filter's text, since the filter removes the raw
+    exception before any formatter sees it (format_exc_info would find nothing to render,
+    and a raw traceback may hold the token)."""
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[_record_fields(zone)],
+        foreign_pre_chain=[
+            _record_time(zone),
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.EventRenamer("message"),
+            structlog.stdlib.ExtraAdder(),
+            _redacted_traces,
+        ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.JSONRenderer(ensure_ascii=False),
@@ -193,28 +205,27 @@ def json_formatter(zone: ZoneInfo) -> logging.Formatter:
     )
 
 
-def _record_fields(zone: ZoneInfo) -> structlog.types.Processor:
-    """The record's own fields for the JSON line, in reading order, from the record itself
-    (its creation time, not the time it is formatted)."""
+def _record_time(zone: ZoneInfo) -> structlog.types.Processor:
+    """`time`: when the record was made, in `zone`, to the millisecond."""
 
     def add(logger: Any, method: str, event: EventDict) -> EventDict:
         record: logging.LogRecord = event["_record"]
-        fields: EventDict = {
-            "time": datetime.fromtimestamp(record.created, zone).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": event["event"],
-        }
-        if record.exc_text:
-            fields["exception"] = record.exc_text
-        if record.stack_info:
-            fields["stack"] = record.stack_info
-        for name, value in event.items():  # structlog's own meta, removed after this
-            if name not in ("event", "exc_info", "stack_info"):
-                fields[name] = value
-        for name, value in vars(record).items():  # fields given with `extra=`
-            if name not in STANDARD_FIELDS and not name.startswith("_") and name not in fields:
-                fields[name] = value
-        return fields
+        moment = datetime.fromtimestamp(record.created, zone)
+        event["time"] = moment.isoformat(timespec="milliseconds")
+        return event
 
     return add
+
+
+def _redacted_traces(logger: Any, method: str, event: EventDict) -> EventDict:
+    """`exception` and `stack` from the record's redacted text; what a formatter that ran
+    before this one left on the record (its asctime) is not a field."""
+    record: logging.LogRecord = event["_record"]
+    event.pop("asctime", None)
+    event.pop("exc_info", None)
+    stack = event.pop("stack_info", None)
+    if record.exc_text:
+        event["exception"] = record.exc_text
+    if stack:
+        event["stack"] = stack
+    return event

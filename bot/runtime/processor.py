@@ -46,7 +46,8 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         waiting = self._waiting.get(key, 0)
         if waiting >= self.max_backlog:
             self.dropped += 1
-            log.warning("chat %s has %s updates waiting; dropping one", key, waiting)
+            update_id = update.update_id if isinstance(update, Update) else None
+            log.warning("a chat has %s updates waiting; dropping update %s", waiting, update_id)
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()
             return

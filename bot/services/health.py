@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.services.outbox import Outbox
 from bot.settings import Settings
 from storage import Database
+from storage.db import latest_version
 from storage.repos.health import (
     Backlog,
     HealthReads,
@@ -20,7 +21,6 @@ from storage.repos.health import (
     ReadOnlyDatabase,
     RuntimeStatusRepo,
     Unreadable,
-    newest_migration,
 )
 from storage.run_lock import is_running
 
@@ -29,13 +29,18 @@ from storage.run_lock import is_running
 REQUIRED_JOBS = ("sweep", "plan", "nightly")
 # The heartbeat comes every minute: three missed means the bot is stuck or gone.
 HEARTBEAT_STALE = timedelta(minutes=3)
+# Messages the outbox gave up on lately: one is a person's account gone or a chat that no
+# longer exists; FAILED_LIMIT within FAILED_WINDOW means Telegram refuses or cannot be
+# reached, and nothing reaches people while the backlog may still look short.
+FAILED_WINDOW = timedelta(minutes=15)
+FAILED_LIMIT = 3
 
 
 class BotState(StrEnum):
     RUNNING = "running"
     NOT_RUNNING = "not running"
     NOT_RESPONDING = "not responding"  # it holds the database, but its heartbeat stopped
-    UNKNOWN = "unknown"  # the database could not be read
+    UNKNOWN = "unknown"  # the database, or the run lock's file, could not be read
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,9 @@ class HealthReport:
     last_error_at: datetime | None
     bot: BotState
     heartbeat: Heartbeat | None
+    failed_recently: int | None = None  # messages given up on within FAILED_WINDOW
     status_error: str | None = None  # the heartbeat, errors or outbox could not be read
+    lock_error: str | None = None  # why the run lock could not be probed
     problems: tuple[str, ...] = ()
 
     @property
@@ -90,6 +97,8 @@ class HealthReport:
                 "waiting": None if self.backlog is None else self.backlog.waiting,
                 "oldest_wait_seconds": None if wait is None else int(wait.total_seconds()),
                 "max_wait_seconds": int(self.outbox_max.total_seconds()),
+                "failed_recently": self.failed_recently,
+                "failed_window_seconds": int(FAILED_WINDOW.total_seconds()),
             },
             "last_error_at": None if self.last_error_at is None else self.last_error_at.isoformat(),
             "scheduler": {
@@ -147,7 +156,7 @@ def _unreachable(error: str, clock: Clock, settings: Settings) -> HealthReport:
         checked_at=clock.now(),
         database_error=error,
         applied=None,
-        newest=newest_migration(),
+        newest=latest_version(),
         backlog=None,
         outbox_max=timedelta(minutes=settings.health_outbox_max_minutes),
         last_error_at=None,
@@ -166,25 +175,29 @@ async def examine(reads: HealthReads, clock: Clock, settings: Settings) -> Healt
         applied = await reads.schema_version()
     except Unreadable as exc:
         return _unreachable(str(exc), clock, settings)
-    backlog = heartbeat = last_error = None
+    backlog = heartbeat = last_error = failed = None
     status_error = None
     try:
         backlog = await reads.backlog(now)
+        failed = await reads.failed_since(now - FAILED_WINDOW)
         heartbeat = await reads.heartbeat()
         last_error = await reads.last_error()
     except Unreadable as exc:  # an older schema without these tables: reported as such
         status_error = str(exc)
+    bot, lock_error = _bot_state(heartbeat, now, settings)
     report = HealthReport(
         checked_at=now,
         database_error=None,
         applied=applied,
-        newest=newest_migration(),
+        newest=latest_version(),
         backlog=backlog,
         outbox_max=timedelta(minutes=settings.health_outbox_max_minutes),
         last_error_at=last_error,
-        bot=_bot_state(heartbeat, now, settings),
+        bot=bot,
         heartbeat=heartbeat,
+        failed_recently=failed,
         status_error=status_error,
+        lock_error=lock_error,
     )
     return replace(report, problems=tuple(_problems(report)))
 
@@ -212,6 +225,11 @@ def _problems(report: HealthReport) -> list[str]:
             f"outbox: the oldest of {report.backlog.waiting} due messages has waited"
             f" {_minutes(wait)} (more than {_minutes(report.outbox_max)})"
         )
+    if report.failed_recently is not None and report.failed_recently >= FAILED_LIMIT:
+        problems.append(
+            f"outbox: {report.failed_recently} messages failed in the last"
+            f" {_minutes(FAILED_WINDOW)} (Telegram refuses them or cannot be reached)"
+        )
     beat = report.heartbeat
     if report.bot == BotState.NOT_RUNNING:
         problems.append("the bot is not running")
@@ -222,19 +240,28 @@ def _problems(report: HealthReport) -> list[str]:
             else (f"last heartbeat {_minutes(report.checked_at - beat.at)} ago")
         )
         problems.append(f"the bot is not responding: {since}")
+    elif report.bot == BotState.UNKNOWN:
+        problems.append(
+            f"no fresh heartbeat, and whether a bot runs is unknown: {report.lock_error}"
+        )
     if report.missing_jobs:
         problems.append(f"scheduler jobs missing: {', '.join(report.missing_jobs)}")
     return problems
 
 
-def _bot_state(heartbeat: Heartbeat | None, now: datetime, settings: Settings) -> BotState:
+def _bot_state(
+    heartbeat: Heartbeat | None, now: datetime, settings: Settings
+) -> tuple[BotState, str | None]:
     """Running when the heartbeat is fresh; otherwise whether a process still holds the
-    database's run lock tells a stuck bot from none at all (only then is the lock probed)."""
+    database's run lock tells a stuck bot from none at all (only then is the lock probed).
+    A lock file this user cannot open leaves it unknown (with why), never a crash."""
     if heartbeat is not None and now - heartbeat.at <= HEARTBEAT_STALE:
-        return BotState.RUNNING
-    if is_running(settings.database_path):
-        return BotState.NOT_RESPONDING
-    return BotState.NOT_RUNNING
+        return BotState.RUNNING, None
+    try:
+        running = is_running(settings.database_path)
+    except OSError as exc:
+        return BotState.UNKNOWN, f"cannot open the run lock: {exc.strerror or exc}"
+    return (BotState.NOT_RESPONDING if running else BotState.NOT_RUNNING), None
 
 
 def _minutes(span: timedelta) -> str:

@@ -15,18 +15,22 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from storage.db import BUSY_TIMEOUT_MS, Database, migration_files, stamp
+from storage.db import BUSY_TIMEOUT_MS, Database, stamp
 
 HEARTBEAT = "heartbeat"
 LAST_ERROR = "last_error"
 # Read at every health check: the index outbox_waiting (migration 0016) keeps it to the
-# messages waiting, whatever the size of the outbox's history.
+# messages waiting, whatever the size of the outbox's history. A message's age counts from
+# when it first became due: retries push `not_before` on, `first_due` keeps the first, and a
+# message between two attempts is still waiting.
 BACKLOG_SQL = (
-    "SELECT count(*), min(o.not_before) FROM outbox o"
+    "SELECT count(*), min(coalesce(o.first_due, o.not_before)) FROM outbox o"
     " LEFT JOIN broadcasts b ON b.id = o.broadcast_id"
-    " WHERE o.state = 'queued' AND o.not_before <= ?"
+    " WHERE o.state = 'queued' AND coalesce(o.first_due, o.not_before) <= ?"
     " AND (o.broadcast_id IS NULL OR b.state = 'running')"
 )
+# Messages given up on since a moment (the index outbox_failed keeps it to recent ones).
+FAILED_SQL = "SELECT count(*) FROM outbox WHERE state = 'failed' AND failed_at >= ?"
 
 
 class Unreadable(Exception):
@@ -93,11 +97,6 @@ class Heartbeat:
     jobs: tuple[str, ...]
 
 
-def newest_migration() -> int:
-    """The number of the newest migration this code ships."""
-    return migration_files()[-1][0]
-
-
 class HealthReads:
     """The health report's reads; each raises Unreadable instead of the driver's error."""
 
@@ -127,6 +126,11 @@ class HealthReads:
         if row is None or not row[0]:
             return Backlog(0, None)
         return Backlog(int(row[0]), datetime.fromisoformat(row[1]))
+
+    async def failed_since(self, since: datetime) -> int:
+        """How many messages the outbox gave up on since `since`."""
+        row = await self._one(FAILED_SQL, (stamp(since),))
+        return 0 if row is None else int(row[0])
 
     async def heartbeat(self) -> Heartbeat | None:
         """The bot's last heartbeat; None when no bot runs (or one stopped cleanly)."""

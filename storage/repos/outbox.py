@@ -172,18 +172,29 @@ class OutboxRepo:
         *,
         message_id: int | None = None,
     ) -> None:
-        """The row's outcome; a sent one keeps the message it became (`message_id`)."""
+        """The row's outcome; a sent one keeps the message it became (`message_id`), a
+        failed one the time it failed (the health report counts recent failures)."""
         async with self.db.transaction() as tx:
             tx.defer(
-                "UPDATE outbox SET state = ?, reason = ?, sent_at = ?, message_id = ? WHERE id = ?",
-                (state, reason, stamp(now) if state == "sent" else None, message_id, item_id),
+                "UPDATE outbox SET state = ?, reason = ?, sent_at = ?, message_id = ?,"
+                " failed_at = ? WHERE id = ?",
+                (
+                    state,
+                    reason,
+                    stamp(now) if state == "sent" else None,
+                    message_id,
+                    stamp(now) if state == "failed" else None,
+                    item_id,
+                ),
             )
 
     async def retry_later(self, item_id: int, not_before: datetime, reason: str) -> None:
+        """Queue the row again for `not_before`; its first due time is kept (`first_due`), so
+        the health report sees how long it has really waited."""
         async with self.db.transaction() as tx:
             tx.defer(
                 "UPDATE outbox SET state = 'queued', attempts = attempts + 1, not_before = ?,"
-                " reason = ? WHERE id = ?",
+                " first_due = COALESCE(first_due, not_before), reason = ? WHERE id = ?",
                 (stamp(not_before), reason, item_id),
             )
 
@@ -264,7 +275,8 @@ class OutboxRepo:
         if row["state"] in ("failed", "skipped"):
             tx.defer(
                 "UPDATE outbox SET params = ?, state = 'queued', attempts = 0,"
-                " reposts = reposts + 1, not_before = ?, reason = NULL WHERE id = ?",
+                " reposts = reposts + 1, not_before = ?, first_due = NULL, failed_at = NULL,"
+                " reason = NULL WHERE id = ?",
                 (data, stamp(now), post_id),
             )
             return True
