@@ -222,6 +222,7 @@ async def test_a_real_bots_database_is_refused_and_left_as_it_was(
 ) -> None:
     """A bot's database (no demo mark) with a notice waiting to be sent: neither `demo` nor
     `demo --fresh` opens or deletes it; the notice is still queued."""
+    await world.outbox.abort()  # a stopped bot's database: nothing of its own sends the notice
     async with world.db.transaction() as tx:
         await world.services.outbox.notify(tx, 42, "demo.welcome")
     before = await world.rows("SELECT id, state FROM outbox")
