@@ -28,7 +28,7 @@ PACKAGES = ("bot", "handlers", "storage")
 
 STORAGE = "storage knows nothing of Telegram, handlers or the application"
 DOMAIN = "domain services know nothing of Telegram or handlers"
-LAYERS = "layers: __main__ > app > handlers > runtime > services > storage"
+LAYERS = "layers: __main__ > demo > app > handlers > runtime > services > storage"
 HANDLERS_DB = "handlers use no repositories, database or SQL driver"
 SERVICES_SQL = "domain services use no SQL driver"
 CONTRACTS = (STORAGE, DOMAIN, LAYERS, HANDLERS_DB, SERVICES_SQL)
