@@ -130,6 +130,15 @@ class DraftStore(Generic[StepT, DraftT]):
         except ValidationError as error:
             raise DraftUnreadable(self.spec) from error
 
+    async def required(self, actor: User, missing: str) -> DraftT:
+        """`actor`'s draft, after the conversation's own access rule; DomainError(`missing`)
+        when none is kept (a stale button, an ended or expired conversation)."""
+        self.spec.ensure(actor)
+        draft = await self.load(actor.telegram_id)
+        if draft is None:
+            raise DomainError(missing)
+        return draft
+
     async def keep(
         self, chat_id: int, user_id: int, draft: DraftT | None, step: StepT | None, now: datetime
     ) -> None:

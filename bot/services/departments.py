@@ -207,11 +207,7 @@ class DepartmentService:
         return department
 
     async def naming_draft(self, actor: User) -> NameDraft:
-        ensure(actor, Action.MANAGE_DEPARTMENTS)
-        draft = await self.naming.load(actor.telegram_id)
-        if draft is None:
-            raise DomainError("department.no_draft")
-        return draft
+        return await self.naming.required(actor, "department.no_draft")
 
     async def discard_naming(self, actor: User, chat_id: int) -> None:
         ensure(actor, Action.MANAGE_DEPARTMENTS)

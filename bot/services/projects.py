@@ -515,11 +515,7 @@ class ProjectService:
         return project
 
     async def progress_draft(self, actor: User) -> ProgressDraft:
-        ensure(actor, Action.MANAGE_PROJECTS)
-        draft = await self.progress.load(actor.telegram_id)
-        if draft is None:
-            raise DomainError("project.no_draft")
-        return draft
+        return await self.progress.required(actor, "project.no_draft")
 
     async def keep_progress(
         self, actor: User, chat_id: int, draft: ProgressDraft, step: ProgressStep
@@ -609,11 +605,7 @@ class ProjectService:
         return project
 
     async def supervision_draft(self, actor: User) -> SupervisionDraft:
-        ensure(actor, Action.SUPERVISE_PROJECT)
-        draft = await self.supervision.load(actor.telegram_id)
-        if draft is None:
-            raise DomainError("project.no_draft")
-        return draft
+        return await self.supervision.required(actor, "project.no_draft")
 
     async def supervision_text(
         self, actor: User, chat_id: int, raw: str | None

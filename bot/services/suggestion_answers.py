@@ -483,11 +483,7 @@ class SuggestionAnswers:
         return suggestion, handling.department, await self.outcome_classes(year)
 
     async def answer_draft(self, actor: User) -> AnswerDraft:
-        ensure(actor, Action.ANSWER_SUGGESTION)
-        draft = await self.answers.load(actor.telegram_id)
-        if draft is None:
-            raise DomainError("answers.no_draft")
-        return draft
+        return await self.answers.required(actor, "answers.no_draft")
 
     async def _keep_answer(
         self, actor: User, chat_id: int, draft: AnswerDraft | None, step: AnswerStep | None
@@ -873,11 +869,7 @@ class SuggestionAnswers:
         return suggestion, step, last
 
     async def request_draft(self, actor: User) -> RequestDraft:
-        ensure(actor, Action.ANSWER_SUGGESTION)
-        draft = await self.requests.load(actor.telegram_id)
-        if draft is None:
-            raise DomainError("answers.no_request")
-        return draft
+        return await self.requests.required(actor, "answers.no_request")
 
     async def _keep_request(
         self, actor: User, chat_id: int, draft: RequestDraft | None, step: RequestStep | None

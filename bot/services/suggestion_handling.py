@@ -267,11 +267,7 @@ class SuggestionHandling:
         return suggestion
 
     async def assign_draft(self, actor: User) -> AssignDraft:
-        ensure(actor, Action.ASSIGN_SUGGESTION)
-        draft = await self.assigning.load(actor.telegram_id)
-        if draft is None:
-            raise DomainError("assign.no_draft")
-        return draft
+        return await self.assigning.required(actor, "assign.no_draft")
 
     async def _keep_assign(
         self, actor: User, chat_id: int, draft: AssignDraft | None, step: AssignStep | None
@@ -480,11 +476,7 @@ class SuggestionHandling:
         return suggestion
 
     async def decline_draft(self, actor: User) -> DeclineDraft:
-        ensure(actor, Action.ASSIGN_SUGGESTION)
-        draft = await self.declining.load(actor.telegram_id)
-        if draft is None:
-            raise DomainError("assign.no_draft")
-        return draft
+        return await self.declining.required(actor, "assign.no_draft")
 
     async def discard_decline(self, actor: User, chat_id: int) -> None:
         ensure(actor, Action.ASSIGN_SUGGESTION)
