@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -129,13 +130,7 @@ class InvitationService:
         """Bind this account to the invited deputy; a code works once, before it expires."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            invitation = await self.invitations.get_for_update(tx, code)
-            if invitation is None:
-                raise DomainError("invite.unknown")
-            if invitation.used_by is not None:
-                raise DomainError("invite.used")
-            if invitation.expires_at <= now:
-                raise DomainError("invite.expired")
+            invitation = usable(await self.invitations.get_for_update(tx, code), now)
             if user.role in (Role.STAFF, Role.ADMIN):
                 raise DomainError("invite.staff_cannot_accept")
             if user.role == Role.LIAISON:
@@ -218,13 +213,7 @@ class InvitationService:
         for an account that is no deputy, staff or admin, while the department is active."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            invitation = await self.liaison_invitations.get_for_update(tx, code)
-            if invitation is None:
-                raise DomainError("invite.unknown")
-            if invitation.used_by is not None:
-                raise DomainError("invite.used")
-            if invitation.expires_at <= now:
-                raise DomainError("invite.expired")
+            invitation = usable(await self.liaison_invitations.get_for_update(tx, code), now)
             if user.role in (Role.STAFF, Role.ADMIN):
                 raise DomainError("liaison.staff_cannot_accept")
             if user.role == Role.DEPUTY:
@@ -242,3 +231,18 @@ class InvitationService:
         if liaison is None:
             raise RuntimeError("an accepted liaison invitation left no liaison")
         return AcceptedLiaison(liaison, department.name)
+
+
+InvitationT = TypeVar("InvitationT", Invitation, LiaisonInvitation)
+
+
+def usable(invitation: InvitationT | None, now: datetime) -> InvitationT:
+    """A deputy's or a liaison's invitation that may be accepted now: refuses a code that is
+    unknown, used or expired, in that order."""
+    if invitation is None:
+        raise DomainError("invite.unknown")
+    if invitation.used_by is not None:
+        raise DomainError("invite.used")
+    if invitation.expires_at <= now:
+        raise DomainError("invite.expired")
+    return invitation
