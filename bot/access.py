@@ -50,6 +50,9 @@ class Action(StrEnum):
     # issue 11
     OWN_DATA = "own_data"  # /privacy, /mydata, /forget: a person's rights over their data
     RECEIVE_VISITORS = "receive_visitors"  # /desk: enter a visitor's opinion at the station
+    # issue 12
+    SHOW_DEPUTY_CODE = "show_deputy_code"  # /mycode: a deputy's own link and QR (代表码)
+    TRANSCRIBE_VOICE = "transcribe_voice"  # staff type the transcript of a voice opinion
 
 
 _EVERYONE = frozenset(Role)
@@ -95,6 +98,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.RATE_ACCOUNT: frozenset({Role.VOTER}),
     Action.OWN_DATA: _EVERYONE,
     Action.RECEIVE_VISITORS: _STAFF,
+    Action.SHOW_DEPUTY_CODE: frozenset({Role.DEPUTY}),
+    Action.TRANSCRIBE_VOICE: _STAFF,
 }
 
 

@@ -48,6 +48,7 @@ from handlers import (
     language,
     ledger,
     my,
+    mycode,
     notices,
     opinion,
     opinion_card,
@@ -62,6 +63,7 @@ from handlers import (
     suggestion_rating,
     suggestions,
     visits,
+    voice,
 )
 from handlers.commands import register_menus
 
@@ -107,6 +109,8 @@ FEATURES: tuple[Feature, ...] = (
     account_rating,
     privacy,
     desk,
+    mycode,
+    voice,
 )
 
 

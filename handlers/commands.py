@@ -31,6 +31,7 @@ DEPUTY_COMMANDS = (
     "suggest",
     "suggestions",
     "account",
+    "mycode",
 )
 STAFF_COMMANDS = (
     "opinions",

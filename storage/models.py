@@ -50,6 +50,10 @@ class User(Row):
     locale_chosen: bool = False
     # the privacy notice's version agreed to, stored with the consent (None before it)
     consent_version: int | None = None
+    # the deputy whose code (代表码) they opened last: their next opinion offers them
+    met_deputy_id: int | None = None
+    # what their own command menu was last set to (bot.runtime.menus); None: none set
+    menu: str | None = None
 
     @property
     def consented(self) -> bool:
@@ -85,6 +89,7 @@ class Deputy(Row):
     station_id: int
     joined_at: datetime
     notice_mode: NoticeMode = NoticeMode.EACH
+    code: str | None = None  # their 代表码, the payload of their link (made when first asked)
 
 
 class Invitation(Row):
@@ -125,6 +130,10 @@ class Opinion(Row):
     looked_again: bool = False
     # since when it has waited for a deputy: its submission, or its latest release
     unclaimed_since: datetime | None = None
+    # a voice opinion: its file_id and length (its `text` is staff's transcript, '' until then)
+    voice_file_id: str | None = None
+    voice_seconds: int | None = None
+    addressed_to: int | None = None  # the deputy the voter addressed by name; None: the station
 
 
 class OpinionEvent(Row):
@@ -154,6 +163,11 @@ class OpinionDraft(BaseModel):
     location_skipped: bool = False
     show_name: bool | None = None
     editing: bool = False
+    # a voice message instead of typed text: its file_id and length in seconds
+    voice_file_id: str | None = None
+    voice_seconds: int | None = None
+    # the deputy (user id) the voter chose to address by name; None: the whole station
+    addressed_to: int | None = None
 
 
 class Audience(StrEnum):
@@ -218,6 +232,7 @@ class OutboxItem(Row):
     document: str | None = None
     # rows of typed actions (dicts); rows queued by older versions hold [label, data] pairs
     buttons: list[list[Any]] = Field(default_factory=list)
+    sets_menu: bool = False  # not a message: sets the chat's command menu (Outbox.refresh_menu)
 
 
 class TurnKind(StrEnum):

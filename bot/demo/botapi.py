@@ -8,16 +8,20 @@ and captions sent with parse_mode HTML that Telegram cannot parse (`bot.demo.tel
 message text that is empty or longer than 4,096 and captions longer than 1,024 UTF-16 code units
 after entity parsing, inline keyboards with more than 100 buttons, buttons without text or
 action, callback data outside 1-64 bytes, callback answers longer than 200 characters,
-getFile for a file over 20 MB (the cloud Bot API's limit on what a bot may fetch), and
-messages to a group or channel the bot was not added to (`add_channel`). What it records
-(`Output.text`, the stored messages) is the raw text as sent; `watch` hears of each Output as
-it happens."""
+getFile for a file over 20 MB (the cloud Bot API's limit on what a bot may fetch), messages
+to a group or channel the bot was not added to (`add_channel`), a reply keyboard (or its
+removal) on an edit, a voice sent by a file_id it never gave out, and command menus whose
+commands or descriptions Telegram would not take. What it records (`Output.text`, the stored
+messages) is the raw text as sent; `watch` hears of each Output as it happens. It keeps what a
+person's screen would show besides messages: the reply keyboard under each chat's input
+field (`reply_keyboard`) and the "/" menu a chat sees in a language (`menu_for`)."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +40,21 @@ MAX_INLINE_BUTTONS = 100
 MAX_DOWNLOAD = 20 * 1024 * 1024  # bytes a bot may fetch with getFile (the cloud Bot API)
 FILE_PATH = "/file/bot"  # a download's URL: <base>/file/bot<token>/<file_path>
 TEXT_METHODS = frozenset({"sendMessage", "editMessageText"})
+EDIT_METHODS = frozenset({"editMessageText", "editMessageReplyMarkup", "editMessageCaption"})
+MAX_COMMANDS = 100  # a command menu's length
+COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+MAX_COMMAND_DESCRIPTION = 256
+MENU_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 CAPTION_METHODS = frozenset(
     {
         "sendPhoto",
@@ -81,7 +100,7 @@ class Output:
     """Something a person sees: a new message, an edit of one, or a button alert; a document
     or photo the bot uploaded keeps its file name and bytes."""
 
-    kind: str  # "message" | "edit" | "alert" | "photo" | "document" | "venue"
+    kind: str  # "message" | "edit" | "alert" | "photo" | "document" | "venue" | "voice"
     chat_id: int
     text: str
     markup: dict[str, Any] | None = None
@@ -153,11 +172,74 @@ def check_markup(markup: dict[str, Any] | None) -> None:
             text = button if isinstance(button, str) else button.get("text", "")
             if not str(text).strip():
                 raise Refused("Bad Request: BUTTON_TEXT_INVALID")
+            asks = [
+                k
+                for k in ("request_location", "request_contact")
+                if isinstance(button, dict) and button.get(k)
+            ]
+            if len(asks) > 1:
+                raise Refused("Bad Request: can't parse keyboard button")
+
+
+def check_commands(params: dict[str, Any]) -> None:
+    """setMyCommands: at most 100 commands, each a lowercase name of 1-32 characters and a
+    description of 1-256; a known scope; a two-letter language code or none."""
+    commands = params.get("commands")
+    if isinstance(commands, str):
+        commands = json.loads(commands)
+    if not isinstance(commands, list) or len(commands) > MAX_COMMANDS:
+        raise Refused("Bad Request: BOT_COMMANDS_TOO_MUCH")
+    for command in commands:
+        if not COMMAND_NAME.match(str(command.get("command", ""))):
+            raise Refused("Bad Request: BOT_COMMAND_INVALID")
+        description = str(command.get("description", "")).strip()
+        if not 1 <= len(description) <= MAX_COMMAND_DESCRIPTION:
+            raise Refused("Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+
+
+def check_scope(params: dict[str, Any]) -> None:
+    """A menu's scope and language, as set/deleteMyCommands take them."""
+    scope = _scope(params)
+    if scope.get("type", "default") not in MENU_SCOPES:
+        raise Refused("Bad Request: BOT_COMMAND_SCOPE_INVALID")
+    if scope.get("type") in ("chat", "chat_administrators", "chat_member") and not isinstance(
+        scope.get("chat_id"), int
+    ):
+        raise Refused("Bad Request: chat_id is empty")
+    language = str(params.get("language_code") or "")
+    if language and not re.fullmatch(r"[a-z]{2}", language):
+        raise Refused("Bad Request: LANG_CODE_INVALID")
+
+
+def _scope(params: dict[str, Any]) -> dict[str, Any]:
+    scope: Any = params.get("scope") or {"type": "default"}
+    if isinstance(scope, str):
+        scope = json.loads(scope)
+    return cast("dict[str, Any]", scope)
+
+
+def _scope_key(params: dict[str, Any]) -> tuple[str, int, str]:
+    """Which menu a request names: its scope's type, chat (0 for none) and language."""
+    scope = _scope(params)
+    return (
+        str(scope.get("type", "default")),
+        int(scope.get("chat_id") or 0),
+        str(params.get("language_code") or ""),
+    )
 
 
 def check_request(method: str, params: dict[str, Any]) -> None:
     """Everything Telegram checks before it acts on a request; raises Refused."""
     parse_mode = params.get("parse_mode")
+    if method == "setMyCommands":
+        check_commands(params)
+    if method in ("setMyCommands", "deleteMyCommands", "getMyCommands"):
+        check_scope(params)
+    if method in EDIT_METHODS and "inline_keyboard" not in (
+        _markup(params) or {"inline_keyboard": []}
+    ):
+        # an edit takes an inline keyboard or none; a reply keyboard needs a new message
+        raise Refused("Bad Request: inline keyboard expected")
     if method in TEXT_METHODS:
         check_text(_string(params.get("text")), parse_mode)
     if method in CAPTION_METHODS:
@@ -197,6 +279,11 @@ class FakeBotAPI(BaseRequest):
         self._file_ids = itertools.count(1)
         self._upload_ids = itertools.count(1)
         self.watchers: list[Callable[[Output], None]] = []
+        self.voices: set[str] = set()  # voice file_ids people sent, which the bot may resend
+        # the reply keyboard under each chat's input field (the latest one sent, until removed)
+        self.reply_keyboards: dict[int, dict[str, Any]] = {}
+        # command menus by (scope type, chat id or 0, language code or ""): [(name, description)]
+        self.menus: dict[tuple[str, int, str], list[tuple[str, str]]] = {}
 
     def watch(self, watcher: Callable[[Output], None]) -> None:
         """Call `watcher` with every Output as it is recorded (the demo console prints it)."""
@@ -212,6 +299,38 @@ class FakeBotAPI(BaseRequest):
         file_id = f"file-{next(self._file_ids)}"
         self.files[file_id] = content
         return file_id
+
+    def add_voice(self) -> str:
+        """Keep a voice message a person sends: its file_id, which the bot may send again."""
+        file_id = f"voice-{next(self._file_ids)}"
+        self.voices.add(file_id)
+        return file_id
+
+    def reply_keyboard(self, chat_id: int) -> list[dict[str, Any]]:
+        """The buttons of the reply keyboard the chat shows now ([] when none), each a dict
+        with its `text` and any request (`request_location` …)."""
+        markup = self.reply_keyboards.get(chat_id, {})
+        return [
+            button if isinstance(button, dict) else {"text": button}
+            for row in markup.get("keyboard", [])
+            for button in row
+        ]
+
+    def menu_for(self, chat_id: int, language_code: str) -> list[tuple[str, str]]:
+        """The "/" menu a private chat sees with its app in `language_code`, found as
+        Telegram finds it: the chat's own (in that language, then any), then all private
+        chats', then the default's; [] when none is set."""
+        for key in (
+            ("chat", chat_id, language_code),
+            ("chat", chat_id, ""),
+            ("all_private_chats", 0, language_code),
+            ("all_private_chats", 0, ""),
+            ("default", 0, language_code),
+            ("default", 0, ""),
+        ):
+            if key in self.menus:
+                return self.menus[key]
+        return []
 
     @property
     def read_timeout(self) -> float | None:
@@ -326,6 +445,12 @@ class FakeBotAPI(BaseRequest):
         markup = _markup(params)
         if markup is not None and "inline_keyboard" in markup:
             content["reply_markup"] = markup
+        if markup is not None and "keyboard" in markup:
+            if chat_id < 0 and any(b.get("request_location") for b in _keys(markup)):
+                return self._error(400, "Bad Request: KEYBOARD_BUTTON_REQUEST_LOCATION_INVALID")
+            self.reply_keyboards[chat_id] = markup
+        if markup is not None and markup.get("remove_keyboard"):
+            self.reply_keyboards.pop(chat_id, None)
         message = self._new_message(chat_id, **content)
         self._show(
             Output(
@@ -362,6 +487,32 @@ class FakeBotAPI(BaseRequest):
         photo = [{"file_id": self._file_id(sent), "file_unique_id": "u", "width": 1, "height": 1}]
         upload = sent if isinstance(sent, Upload) else None
         return self._send(params, "photo", upload, photo=photo, caption=params.get("caption", ""))
+
+    def _sendVoice(self, params: dict[str, Any]) -> tuple[int, bytes]:
+        """A voice sent again by the file_id a person's voice message had; an upload, or a
+        file_id it never gave out, is refused."""
+        sent = params.get("voice")
+        if isinstance(sent, Upload) or str(sent) not in self.voices:
+            return self._error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        voice = {"file_id": str(sent), "file_unique_id": f"u-{sent}", "duration": 1}
+        return self._send(params, "voice", voice=voice, caption=params.get("caption", ""))
+
+    def _setMyCommands(self, params: dict[str, Any]) -> tuple[int, bytes]:
+        commands = params["commands"]
+        if isinstance(commands, str):
+            commands = json.loads(commands)
+        self.menus[_scope_key(params)] = [
+            (str(c["command"]), str(c["description"])) for c in commands
+        ]
+        return self._ok(True)
+
+    def _deleteMyCommands(self, params: dict[str, Any]) -> tuple[int, bytes]:
+        self.menus.pop(_scope_key(params), None)
+        return self._ok(True)
+
+    def _getMyCommands(self, params: dict[str, Any]) -> tuple[int, bytes]:
+        menu = self.menus.get(_scope_key(params), [])
+        return self._ok([{"command": c, "description": d} for c, d in menu])
 
     def _sendVenue(self, params: dict[str, Any]) -> tuple[int, bytes]:
         venue = {
@@ -453,8 +604,6 @@ class FakeBotAPI(BaseRequest):
 
 
 ANSWERS_TRUE = {
-    "setMyCommands",
-    "deleteMyCommands",
     "deleteWebhook",
     "setWebhook",
     "deleteMessage",
@@ -462,3 +611,8 @@ ANSWERS_TRUE = {
     "close",
     "logOut",
 }
+
+
+def _keys(markup: dict[str, Any]) -> list[dict[str, Any]]:
+    """A reply keyboard's buttons as dicts."""
+    return [b if isinstance(b, dict) else {"text": b} for row in markup["keyboard"] for b in row]

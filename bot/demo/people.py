@@ -83,6 +83,33 @@ class Sender:
     def location_update(self, latitude: float, longitude: float) -> dict[str, Any]:
         return self.message_update(location={"latitude": latitude, "longitude": longitude})
 
+    def voice_update(self, file_id: str, seconds: int) -> dict[str, Any]:
+        """A voice message (recorded in the app, held to talk) of `seconds`."""
+        voice = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "duration": seconds,
+            "mime_type": "audio/ogg",
+            "file_size": 1600 * max(1, seconds),
+        }
+        return self.message_update(voice=voice)
+
+    def video_note_update(self, seconds: int = 10) -> dict[str, Any]:
+        """A round video message."""
+        note = {"file_id": "video-note", "file_unique_id": "vn", "length": 240, "duration": seconds}
+        return self.message_update(video_note=note)
+
+    def audio_update(self, seconds: int = 180) -> dict[str, Any]:
+        """A music or audio file (an .mp3 picked from the phone), not a voice message."""
+        audio = {
+            "file_id": "audio",
+            "file_unique_id": "au",
+            "duration": seconds,
+            "mime_type": "audio/mpeg",
+            "file_name": "录音.mp3",
+        }
+        return self.message_update(audio=audio)
+
     def document_update(
         self, file_id: str, file_name: str, mime_type: str, size: int
     ) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.i18n import Texts
 from bot.runtime.buttons import for_notice, unpack_any
+from bot.runtime.menus import set_menu
 from bot.runtime.progress import show_progress
 from bot.services import Services
 from bot.services.outbox import NoticeButton
@@ -204,6 +205,10 @@ class OutboxDispatcher:
             if item.broadcast_id is not None and not await self._broadcast_running(item):
                 return
             await self.rate.chat(item.chat_id)
+            if item.sets_menu:  # the person's own command menu (Outbox.refresh_menu)
+                await set_menu(self.bot, self.services, item.chat_id)
+                await self.repo.finish(item.id, "sent", now())
+                return
             message_id = await self._send(item)
             await self.repo.finish(item.id, "sent", now(), message_id=message_id)
         except Dropped as exc:

@@ -18,6 +18,7 @@ from bot.services.consultation_reports import ConsultationReports
 from bot.services.consultations import ConsultationService
 from bot.services.conversations import ConversationService
 from bot.services.departments import DepartmentService
+from bot.services.deputy_codes import DeputyCodes
 from bot.services.deputy_notices import DeputyNotices, QuietHours
 from bot.services.desk import Desk
 from bot.services.figures import Figures
@@ -39,6 +40,7 @@ from bot.services.suggestion_handling import SuggestionHandling
 from bot.services.suggestions import SuggestionService
 from bot.services.users import UserService
 from bot.services.visits import VisitService
+from bot.services.voice_opinions import VoiceOpinions
 from bot.settings import Settings
 from storage import Database
 
@@ -83,6 +85,8 @@ class Services:
     backups: Backups
     health: Health
     desk: Desk
+    deputy_codes: DeputyCodes
+    voice_opinions: VoiceOpinions
 
 
 def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
@@ -110,10 +114,10 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         db=db,
         clock=clock,
         i18n=I18n(zone, settings.default_locale),
-        users=UserService(db, clock, settings.admin_ids, settings.default_locale),
+        users=UserService(db, clock, settings.admin_ids, settings.default_locale, outbox),
         stations=StationService(db),
         opinions=opinions,
-        invitations=InvitationService(db, clock, settings.invitation_ttl_days),
+        invitations=InvitationService(db, clock, settings.invitation_ttl_days, outbox),
         flood=FloodGuard(clock, settings.flood_max_updates, settings.flood_window_seconds),
         outbox=outbox,
         broadcasts=BroadcastService(db, clock, outbox),
@@ -154,4 +158,6 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         backups=Backups(db, clock, settings, outbox),
         health=Health(db, clock, settings, outbox),
         desk=Desk(db, clock, settings, outbox, opinions),
+        deputy_codes=DeputyCodes(db, clock, settings, outbox),
+        voice_opinions=VoiceOpinions(db, clock, settings, outbox),
     )

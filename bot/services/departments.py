@@ -188,6 +188,7 @@ class DepartmentService:
             await self.repo.unbind_liaison(tx, user_id, department.id)
             if await self.users.role_in(tx, user_id) == Role.LIAISON:
                 await self.users.set_role(tx, user_id, Role.VOTER)
+                await self.outbox.refresh_menu(tx, user_id)
             await self.outbox.notify(
                 tx, user_id, "department.notice_liaison_removed", department=department.name
             )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import DomainError
+from bot.services.outbox import Outbox
 from bot.services.text import clean, typed
 from storage import Database
 from storage.models import DepartmentLiaison, Deputy, Invitation, LiaisonInvitation, Role, User
@@ -70,9 +71,10 @@ class AcceptedLiaison:
 
 
 class InvitationService:
-    def __init__(self, db: Database, clock: Clock, ttl_days: int) -> None:
+    def __init__(self, db: Database, clock: Clock, ttl_days: int, outbox: Outbox) -> None:
         self.db = db
         self.clock = clock
+        self.outbox = outbox
         self.ttl = timedelta(days=ttl_days)
         self.invitations = InvitationRepo(db)
         self.deputies = DeputyRepo(db)
@@ -141,6 +143,7 @@ class InvitationService:
             )
             await self.users.set_role(tx, user.telegram_id, Role.DEPUTY)
             await self.users.set_station(tx, user.telegram_id, invitation.station_id)
+            await self.outbox.refresh_menu(tx, user.telegram_id)
         deputy = await self.deputies.get(user.telegram_id)
         station = await self.stations.get(invitation.station_id)
         if deputy is None or station is None:
@@ -227,6 +230,7 @@ class InvitationService:
                 tx, user.telegram_id, department.id, invitation.name, now
             )
             await self.users.set_role(tx, user.telegram_id, Role.LIAISON)
+            await self.outbox.refresh_menu(tx, user.telegram_id)
         liaison = await self.departments.liaison_of(user.telegram_id)
         if liaison is None:
             raise RuntimeError("an accepted liaison invitation left no liaison")

@@ -104,6 +104,7 @@ EVENT_LABELS = {
     # the reception desk (bot.services.desk): entered by staff for a visitor, then claimed
     "desk_entered": N_("event.desk_entered"),
     "desk_claimed": N_("event.desk_claimed"),
+    "transcribed": N_("event.transcribed"),  # staff typed a voice opinion's transcript
 }
 
 # The voter's rating of an answer: two separate questions (code stored, label message id).

@@ -44,6 +44,10 @@ class Intent(StrEnum):
     RATE_SUGGESTION = "rate_suggestion"  # the lead deputy rates the answer
     COMMITMENT_UPDATE = "commitment_update"  # `target`: the commitment, a progress update
     RATE_ACCOUNT = "rate_account"  # `target`: the account rating, a voter's ballot
+    # from a new-opinion notice: claim it if need be and open the answer step at once
+    ANSWER_OPINION = "answer_opinion"
+    ASSIGN_OPINION = "assign_opinion"  # staff, from an overdue alert: pick the deputy
+    PLAY_VOICE = "play_voice"  # `target`: a voice opinion, its voice sent to the viewer
 
 
 class NoticeButton(BaseModel):
@@ -111,6 +115,13 @@ class Outbox:
             about_opinion=about_opinion,
         )
         self.wake()
+
+    async def refresh_menu(self, tx: Tx, chat_id: int) -> None:
+        """Inside the transaction that changed a person's role or language: their own
+        command menu is set again (bot.runtime.menus decides what it lists when it goes out,
+        under the same rate limits as any message)."""
+        if await self.repo.enqueue_menu(tx, chat_id, self.clock.now()):
+            self.wake()
 
     async def notify_many(
         self,

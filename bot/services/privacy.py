@@ -361,6 +361,7 @@ class Privacy:
             )
             await self.repo.drop_reminders(tx, person)
             await self.users.clear_personal(tx, person, self.settings.default_locale)
+            await self.outbox.refresh_menu(tx, person)  # their language is forgotten too
         await self.db.checkpoint()
         return erasure
 

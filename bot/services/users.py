@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import locale_for_language_code
 from bot.services import privacy
+from bot.services.outbox import Outbox
 from storage import Database
 from storage.models import Role, User
 from storage.repos.stations import StationRepo
@@ -19,10 +20,16 @@ FORGET_BATCH = 500  # users deleted per transaction by forget_unconsented
 
 class UserService:
     def __init__(
-        self, db: Database, clock: Clock, admin_ids: list[int], default_locale: str
+        self,
+        db: Database,
+        clock: Clock,
+        admin_ids: list[int],
+        default_locale: str,
+        outbox: Outbox,
     ) -> None:
         self.db = db
         self.clock = clock
+        self.outbox = outbox
         self.admin_ids = frozenset(admin_ids)
         self.default_locale = default_locale
         self.users = UserRepo(db)
@@ -76,6 +83,11 @@ class UserService:
                     await self.users.set_role(tx, telegram_id, Role.ADMIN)
                 elif user is not None and user.role == Role.ADMIN:
                     await self.users.set_role(tx, telegram_id, Role.VOTER)
+                # an admin's menu, or a former admin's back to a voter's
+                if (user is None and telegram_id in self.admin_ids) or (
+                    user is not None and self._role_out_of_date(user)
+                ):
+                    await self.outbox.refresh_menu(tx, telegram_id)
             user = await self.users.get(telegram_id)
             if user is None:
                 raise RuntimeError(f"user {telegram_id} vanished inside its own transaction")
@@ -136,6 +148,7 @@ class UserService:
     async def set_locale(self, telegram_id: int, locale: str) -> User:
         async with self.db.transaction() as tx:
             await self.users.set_locale(tx, telegram_id, locale)
+            await self.outbox.refresh_menu(tx, telegram_id)
         return await self._require(telegram_id)
 
     async def choose_station(self, actor: User, station_id: int) -> User:
@@ -159,6 +172,7 @@ class UserService:
             if not grant and current != Role.STAFF:
                 raise DomainError("staff.target_not_staff")
             await self.users.set_role(tx, target_id, Role.STAFF if grant else Role.VOTER)
+            await self.outbox.refresh_menu(tx, target_id)
         return await self._require(target_id)
 
     async def set_notices(self, actor: User, on: bool) -> User:

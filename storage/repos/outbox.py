@@ -90,6 +90,16 @@ class OutboxRepo:
             ),
         )
 
+    async def enqueue_menu(self, tx: Tx, chat_id: int, now: datetime) -> bool:
+        """Queue the setting of `chat_id`'s command menu, unless one waits already (the
+        dispatcher sets it to what holds when it is sent). True if one was queued."""
+        count = await tx.execute_count(
+            "INSERT OR IGNORE INTO outbox (chat_id, priority, message_key, not_before,"
+            " created_at, sets_menu) VALUES (?, 0, 'menu', ?, ?, 1)",
+            (chat_id, stamp(now), stamp(now)),
+        )
+        return count > 0
+
     async def enqueue_notices(
         self,
         tx: Tx,
@@ -139,7 +149,8 @@ class OutboxRepo:
             rows = await tx.fetchall(
                 "SELECT o.id, o.chat_id, o.attempts, o.broadcast_id, o.message_key, o.params,"
                 " o.respects_opt_out, u.locale, u.active AS user_active,"
-                " u.notices AS user_notices, b.text, b.photo, b.document, o.buttons, o.post_of"
+                " u.notices AS user_notices, b.text, b.photo, b.document, o.buttons, o.post_of,"
+                " o.sets_menu"
                 " FROM outbox o"
                 " LEFT JOIN broadcasts b ON b.id = o.broadcast_id"
                 " LEFT JOIN users u ON u.telegram_id = o.chat_id"

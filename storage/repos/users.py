@@ -90,7 +90,8 @@ class UserRepo:
         tx.defer(
             "UPDATE users SET full_name = '', username = NULL, station_id = NULL,"
             " locale = ?, locale_chosen = 0, consent_at = NULL, consent_version = NULL,"
-            " notice_shown_at = NULL, notices = 1, forget_token = NULL WHERE telegram_id = ?",
+            " notice_shown_at = NULL, notices = 1, forget_token = NULL, met_deputy_id = NULL"
+            " WHERE telegram_id = ?",
             (default_locale, telegram_id),
         )
 
@@ -131,6 +132,12 @@ class UserRepo:
 
     async def set_station(self, tx: Tx, telegram_id: int, station_id: int) -> None:
         tx.defer("UPDATE users SET station_id = ? WHERE telegram_id = ?", (station_id, telegram_id))
+
+    async def set_met_deputy(self, tx: Tx, telegram_id: int, deputy_id: int | None) -> None:
+        """The deputy whose code (代表码) the person opened last; None forgets it."""
+        tx.defer(
+            "UPDATE users SET met_deputy_id = ? WHERE telegram_id = ?", (deputy_id, telegram_id)
+        )
 
     async def set_role(self, tx: Tx, telegram_id: int, role: Role) -> None:
         tx.defer("UPDATE users SET role = ? WHERE telegram_id = ?", (role, telegram_id))

@@ -63,8 +63,15 @@ class Person(Sender):
             }
         )
 
-    async def send_voice(self) -> list[Output]:
-        return await self._message(voice={"file_id": "voice", "file_unique_id": "v", "duration": 3})
+    async def send_voice(self, seconds: int = 3) -> list[Output]:
+        """A voice message of `seconds`, whose file_id the bot may send on (sendVoice)."""
+        return await self._feed(self.voice_update(self.world.api.add_voice(), seconds), 1.0)
+
+    async def send_video_note(self, seconds: int = 10) -> list[Output]:
+        return await self._feed(self.video_note_update(seconds), 1.0)
+
+    async def send_audio(self, seconds: int = 180) -> list[Output]:
+        return await self._feed(self.audio_update(seconds), 1.0)
 
     async def send_video(self) -> list[Output]:
         return await self._message(
@@ -92,6 +99,24 @@ class Person(Sender):
         return await self._feed(
             self.document_update(file_id, file_name, mime_type, len(content)), 1.0
         )
+
+    # --- the reply keyboard under the input field -----------------------------------------
+
+    def keyboard(self) -> list[str]:
+        """The labels of the reply keyboard the chat shows now ([] when none)."""
+        return [b["text"] for b in self.world.api.reply_keyboard(self.id)]
+
+    async def press(
+        self, label: str, location: tuple[float, float] = (39.99, 116.33)
+    ) -> list[Output]:
+        """Press a key of the reply keyboard by its label: a location key shares `location`
+        (as the phone would), any other sends its label as text."""
+        for key in self.world.api.reply_keyboard(self.id):
+            if key["text"] == label:
+                if key.get("request_location"):
+                    return await self.send_location(*location)
+                return await self.send(label)
+        raise AssertionError(f"no key {label!r}; the keyboard shows: {self.keyboard()}")
 
     # --- buttons -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from bot.runtime.buttons import desk as desk  # /desk, a visitor's claim
 from bot.runtime.buttons import duty as duty  # /duty
 from bot.runtime.buttons import inbox as inbox  # /inbox, /opinions, rating
 from bot.runtime.buttons import ledger as ledger  # /ledger, progress updates
+from bot.runtime.buttons import mycode as mycode  # /mycode, a voter who opened a 代表码
 from bot.runtime.buttons import opinion as opinion  # /opinion and /my
 from bot.runtime.buttons import pickers, start
 from bot.runtime.buttons import privacy as privacy  # /privacy, /mydata, /forget
@@ -22,6 +23,7 @@ from bot.runtime.buttons import stats as stats  # /stats: period, area, cancel
 from bot.runtime.buttons import suggestion_rating as suggestion_rating  # rating an answer
 from bot.runtime.buttons import suggestions as suggestions  # /suggest, /suggestions, 联名, /my
 from bot.runtime.buttons import visits as visits  # /visit, /visits, the log prompt
+from bot.runtime.buttons import voice as voice  # a voice opinion played, its transcript
 from bot.runtime.buttons.base import (
     NOTICE_ACTIONS,
     REGISTRY,

@@ -179,6 +179,12 @@ class SkipComment(CallbackData, prefix="rtk"):
     opinion: Id
 
 
+class AnswerFromNotice(CallbackData, prefix="ibn"):
+    """Under a new-opinion notice: claim the opinion if nobody holds it, then answer it."""
+
+    opinion: Id
+
+
 class LookAgain(CallbackData, prefix="rta"):
     """'Not solved': ask the holder to look at the opinion again (once)."""
 
@@ -198,6 +204,18 @@ def _open(notice: NoticeButton) -> CallbackData:
 def _claim(notice: NoticeButton) -> CallbackData:
     """Claim the opinion (from a reminder to the station's deputies)."""
     return Claim(opinion=notice.target)
+
+
+@notice_action(Intent.ANSWER_OPINION)
+def _answer(notice: NoticeButton) -> CallbackData:
+    """Claim if need be, then the answer step (from a new-opinion notice)."""
+    return AnswerFromNotice(opinion=notice.target)
+
+
+@notice_action(Intent.ASSIGN_OPINION)
+def _assign(notice: NoticeButton) -> CallbackData:
+    """Staff: the deputies to give the opinion to (from an overdue alert)."""
+    return PickDeputy(side=Side.STAFF, opinion=notice.target)
 
 
 @notice_action(Intent.ASK_AGAIN)

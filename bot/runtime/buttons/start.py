@@ -14,11 +14,12 @@ from bot.runtime.buttons.base import CallbackData
 
 # The payloads' prefixes: a station's QR code (st_<station id>), a deputy's (inv_<code>) or a
 # department liaison's (lia_<code>) invitation, a reception-desk claim of an opinion entered
-# for a visitor (claim_<code>).
+# for a visitor (claim_<code>), a deputy's own code, 代表码 (dep_<code>).
 STATION_PREFIX = "st_"
 INVITE_PREFIX = "inv_"
 LIAISON_PREFIX = "lia_"
 CLAIM_PREFIX = "claim_"
+DEPUTY_PREFIX = "dep_"
 
 # A deep link as the bot makes them: any of the above, or none.
 DeepLink = Annotated[
@@ -27,7 +28,7 @@ DeepLink = Annotated[
         max_length=36,
         pattern=(
             rf"^(|{STATION_PREFIX}[0-9]{{1,9}}|(?:{INVITE_PREFIX}|{LIAISON_PREFIX})"
-            rf"[A-Za-z0-9_-]{{1,32}}|{CLAIM_PREFIX}[A-Za-z0-9_-]{{1,30}})$"
+            rf"[A-Za-z0-9_-]{{1,32}}|(?:{CLAIM_PREFIX}|{DEPUTY_PREFIX})[A-Za-z0-9_-]{{1,30}})$"
         ),
     ),
 ]
@@ -57,6 +58,11 @@ def station_link(username: str, station_id: int) -> str:
 def claim_link(username: str, code: str) -> str:
     """The link a visitor claims the opinion entered for them at the desk with."""
     return start_link(username, f"{CLAIM_PREFIX}{code}")
+
+
+def deputy_link(username: str, code: str) -> str:
+    """A deputy's own link (代表码): a voter who opens it meets the deputy at their station."""
+    return start_link(username, f"{DEPUTY_PREFIX}{code}")
 
 
 def invite_link(username: str, code: str) -> str:

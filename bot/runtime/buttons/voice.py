@@ -1,0 +1,25 @@
+"""Voice opinions: the button that sends a card's voice to its viewer, and staff's typed
+transcript of it."""
+
+from __future__ import annotations
+
+from bot.runtime.buttons.base import CallbackData, Id, notice_action
+from bot.services.outbox import Intent, NoticeButton
+
+
+class PlayVoice(CallbackData, prefix="vo"):
+    """Send the opinion's voice message to whoever taps (a deputy or staff who may see it)."""
+
+    opinion: Id
+
+
+class Transcribe(CallbackData, prefix="vot"):
+    """Staff: type the transcript of the opinion's voice."""
+
+    opinion: Id
+
+
+@notice_action(Intent.PLAY_VOICE)
+def _play(notice: NoticeButton) -> CallbackData:
+    """The voice of the opinion the notice is about."""
+    return PlayVoice(opinion=notice.target)
