@@ -70,7 +70,7 @@ async def test_staff_sets_monthly_rule_in_chat_and_voter_sees_it(
     await onboard(voter)
     await voter.send("/schedule")
     message = [o for o in voter.seen if o.kind == "message"][-1].text
-    assert "学院路第一联络站 近期接待日" in message
+    assert "学院路第一联络站近期接待日" in message
     assert "2026年12月12日 09:00–11:00" in message and "张代表、李代表" in message
     assert voter.seen[-1].kind == "venue"
 

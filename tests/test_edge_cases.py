@@ -111,7 +111,7 @@ async def test_an_invitation_in_the_making_survives_a_restart(world: World, pers
     await world.crash_and_restart()
     await admin.tap("学院路街道")
     await admin.tap("学院路第一联络站")
-    assert "已为代表 <b>钱代表</b>（学院路第一联络站）生成邀请" in admin.last
+    assert "已为代表<b>钱代表</b>（学院路第一联络站）生成邀请" in admin.last
     assert await world.rows("SELECT kind FROM drafts") == []
 
 
