@@ -3,7 +3,9 @@
 the viewer may do with the opinion now (bot.services.inbox.permitted) and the card shows a
 button for exactly those actions; every tap goes back to the service, which refuses
 anything else, forged or stale. The voter's /my and the rating messages show the voter's
-actions the same way (`action_rows`)."""
+actions the same way (`action_rows`). A voice opinion shows its length and transcript
+(`opinion_body`) and, above the rest, the buttons to play it and to type its transcript
+(`voice_rows`, handled by handlers.voice)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from bot.runtime.buttons.inbox import (
     StaffList,
     StatusFilter,
 )
+from bot.runtime.buttons.voice import PlayVoice, Transcribe
 from bot.runtime.context import BotContext
 from bot.services.inbox import InboxCard, OpinionAction
 from bot.services.opinions import (
@@ -43,6 +46,7 @@ from bot.services.opinions import (
     SOLVED_LABELS,
     STATUS_LABELS,
 )
+from bot.services.voice_opinions import VoiceAction, is_voice, voice_kept
 from handlers.common import answer_tap, clip, guarded, respond
 from handlers.desk import visitor_line
 from handlers.keyboards import button
@@ -116,25 +120,47 @@ def _tap(action: OpinionAction, opinion_id: int, side: Side) -> CallbackData:
 
 
 def opinion_body(texts: Texts, opinion: Opinion) -> str:
-    """An opinion's text as a card shows it; a text erased at its author's request
-    (/forget) says so rather than showing nothing."""
+    """An opinion's text as a card shows it; a voice opinion as its length, then staff's
+    transcript once typed; a text erased at its author's request (/forget) says so rather
+    than showing nothing."""
+    if is_voice(opinion):
+        return _voice_body(texts, opinion)
     if not opinion.text:
         return texts("privacy.erased_text")
     return escape(clip(opinion.text, CARD_TEXT_CHARS))
+
+
+def _voice_body(texts: Texts, opinion: Opinion) -> str:
+    """A voice opinion's length ("🎤 语音 0:45", or that its recording was erased) and its
+    transcript, clipped as a typed text is."""
+    length = texts.length(opinion.voice_seconds or 0)
+    key = "voice.body" if voice_kept(opinion) else "voice.body_erased"
+    body = texts(key, length=length)
+    if opinion.text:
+        body += "\n" + texts("voice.transcript", text=escape(clip(opinion.text, CARD_TEXT_CHARS)))
+    return body
+
+
+def opinion_summary(texts: Texts, opinion: Opinion, preview_chars: int) -> str:
+    """The start of an opinion's text for a list: "🎤 0:45" first for a voice (then its
+    transcript, if any); a text erased on request (/forget) says so. Plain text, as a
+    button label is."""
+    preview = opinion.text[:preview_chars] + ("…" if len(opinion.text) > preview_chars else "")
+    if is_voice(opinion):
+        mark = texts("voice.summary", length=texts.length(opinion.voice_seconds or 0))
+        return f"{mark} {preview}" if preview else mark
+    return preview or texts("privacy.erased_text")
 
 
 def opinion_button(
     texts: Texts, key: str, opinion: Opinion, preview_chars: int, data: CallbackData
 ) -> InlineKeyboardButton:
     """One opinion in a list: tracking number, status and the start of its text."""
-    summary = opinion.text[:preview_chars] + ("…" if len(opinion.text) > preview_chars else "")
-    if not opinion.text:  # erased at its author's request (/forget)
-        summary = texts("privacy.erased_text")
     label = texts(
         key,
         tracking_no=opinion.tracking_no,
         status=texts(STATUS_LABELS[opinion.status]),
-        summary=summary,
+        summary=opinion_summary(texts, opinion, preview_chars),
     )
     return button(label, data)
 
@@ -211,6 +237,20 @@ def action_rows(
     return rows
 
 
+def voice_rows(
+    texts: Texts, opinion: Opinion, offered: frozenset[VoiceAction], side: Side = Side.INBOX
+) -> Rows:
+    """Above a voice opinion's other buttons: play it, and for staff, type its transcript
+    (`offered`: the service's word, bot.services.voice_opinions.VoiceOpinions.offered)."""
+    row = []
+    if VoiceAction.PLAY in offered:
+        row.append(button(texts("voice.play_button"), PlayVoice(opinion=opinion.id)))
+    if VoiceAction.TRANSCRIBE in offered:
+        key = "voice.retranscribe_button" if opinion.text else "voice.transcribe_button"
+        row.append(button(texts(key), Transcribe(side=side, opinion=opinion.id)))
+    return [row] if row else []
+
+
 def card_text(texts: Texts, card: InboxCard) -> str:
     """The opinion, who sent it (as far as the viewer may know), who holds it, its history
     and its rating."""
@@ -249,7 +289,9 @@ async def show_card(
     """The card replaces the list it was opened from (edit) or comes as a new message."""
     texts = context.texts
     card = await context.services.inbox.card(context.user, opinion_id, side.listing)
-    rows = action_rows(texts, card.opinion, card.actions, side)
+    offered = context.services.voice_opinions.offered(context.user, card.opinion)
+    rows = voice_rows(texts, card.opinion, offered, side)
+    rows += action_rows(texts, card.opinion, card.actions, side)
     rows.append([button(texts("nav.back"), BACK[side])])
     text = card_text(texts, card) + await visitor_line(context, card.opinion)
     await respond(update, context, text, InlineKeyboardMarkup(rows), edit=edit)

@@ -243,7 +243,9 @@ class Privacy:
             "account": _account(await self.repo.profile(person)),
             "deputy": roles["deputy"],
             "liaison": roles["liaison"],
-            "opinions": [_opinion(o, person, you, events, holders, suggestions) for o in opinions],
+            "opinions": [
+                _opinion(o, person, you, events, holders, suggestions, texts) for o in opinions
+            ],
             "consultation_comments": [
                 _with_flags(c, "show_name", "adopted") for c in await self.repo.comments_of(person)
             ],
@@ -478,12 +480,15 @@ def _opinion(
     events: Iterable[Mapping[str, Any]],
     holders: Mapping[int, str],
     suggestions: Iterable[Mapping[str, Any]],
+    texts: Texts,
 ) -> dict[str, Any]:
     """One opinion with its history: each step by the person (`you`, in their language),
     by the name of the deputy or staff member who took it, or by nobody named (another
-    person is not named)."""
+    person is not named). A voice opinion says so, with its length (its text is staff's
+    transcript)."""
     opinion_id = int(row["id"])
     shown = _with_flags(_with_json(row, "photos"), "show_name", "looked_again")
+    shown["voice"] = _voice(shown.pop("voice_seconds"), bool(shown.pop("voice_kept")), texts)
     shown["handled_by"] = holders.get(opinion_id)
     shown["history"] = [
         {
@@ -501,6 +506,18 @@ def _opinion(
         if int(s["opinion_id"]) == opinion_id
     ]
     return shown
+
+
+def _voice(seconds: int | None, kept: bool, texts: Texts) -> dict[str, Any] | None:
+    """A voice opinion's length as m:ss and whether its recording is still stored (None:
+    a typed opinion)."""
+    if seconds is None:
+        return None
+    return {
+        "length": texts.length(int(seconds)),
+        "recording_kept": kept,
+        "note": texts("voice.export_note"),
+    }
 
 
 def _actor(event: Mapping[str, Any], person: int, you: str) -> str | None:

@@ -27,7 +27,7 @@ RETAINED_STATUSES = "('closed', 'declined')"
 RETAINED = (
     f"status IN {RETAINED_STATUSES}"
     " AND (author_id IS NOT NULL OR latitude IS NOT NULL OR longitude IS NOT NULL"
-    " OR photos <> '[]' OR show_name <> 0)"
+    " OR photos <> '[]' OR show_name <> 0 OR voice_file_id IS NOT NULL)"
 )
 # Unanswered opinions still waiting for a deputy: withdrawn when their author is forgotten.
 WAITING = "status IN ('submitted', 'accepted')"
@@ -166,7 +166,8 @@ class PrivacyRepo:
             "SELECT o.id, o.tracking_no, o.station_id, s.name AS station_name, o.category,"
             " o.text, o.photos, o.latitude, o.longitude, o.show_name, o.status, o.created_at,"
             " o.updated_at, o.claimed_at, o.answered_at, o.solved, o.satisfaction,"
-            " o.rating_comment, o.rated_at, o.looked_again, o.project_id"
+            " o.rating_comment, o.rated_at, o.looked_again, o.project_id, o.voice_seconds,"
+            " o.voice_file_id IS NOT NULL AS voice_kept"
             " FROM opinions o LEFT JOIN stations s ON s.id = o.station_id"
             " WHERE o.author_id = ? ORDER BY o.id",
             (user_id,),
@@ -343,8 +344,9 @@ class PrivacyRepo:
 
     async def anonymise_opinions(self, tx: Tx, user_id: int, erased_text: str) -> OpinionsErased:
         """Detach the person from their opinions: no author, no name shown, no location, no
-        photos; the unanswered ones lose their text (and the person's notes in their
-        history) too. The answered keep text and answer. Every opinion stays counted."""
+        photos, no voice (its length stays); the unanswered ones lose their text (a voice's
+        transcript, and the person's notes in their history) too. The answered keep text
+        and answer. Every opinion stays counted."""
         counts = await tx.fetchone(
             f"SELECT count(*), coalesce(sum(NOT {ANSWERED}), 0) FROM opinions WHERE author_id = ?",
             (user_id,),
@@ -361,7 +363,7 @@ class PrivacyRepo:
         tx.defer(
             f"UPDATE opinions SET text = CASE WHEN {ANSWERED} THEN text ELSE :erased END,"
             " author_id = NULL, show_name = 0, latitude = NULL, longitude = NULL,"
-            " photos = '[]', draft_token = NULL WHERE author_id = :id",
+            " photos = '[]', voice_file_id = NULL, draft_token = NULL WHERE author_id = :id",
             {"id": user_id, "erased": erased_text},
         )
         return OpinionsErased(
@@ -518,9 +520,9 @@ class PrivacyRepo:
 
     async def erase_retained(self, tx: Tx, closed_before: datetime, limit: int) -> int:
         """Detach up to `limit` opinions closed or declined before `closed_before` from their
-        authors (link, name shown, location, photos, the author's own events, the notices
-        about them in the author's chat); returns how many. Text and answer stay: they were
-        handled and are the office's record."""
+        authors (link, name shown, location, photos, voice, the author's own events, the
+        notices about them in the author's chat); returns how many. Text (a voice's
+        transcript) and answer stay: they were handled and are the office's record."""
         rows = await tx.fetchall(
             f"SELECT id, author_id, tracking_no FROM opinions WHERE {RETAINED}"
             " AND updated_at < ? ORDER BY updated_at LIMIT ?",
@@ -537,7 +539,8 @@ class PrivacyRepo:
         )
         await tx.executemany(
             "UPDATE opinions SET author_id = NULL, show_name = 0, latitude = NULL,"
-            " longitude = NULL, photos = '[]', draft_token = NULL WHERE id = ?",
+            " longitude = NULL, photos = '[]', voice_file_id = NULL, draft_token = NULL"
+            " WHERE id = ?",
             [(int(r[0]),) for r in rows],
         )
         return len(rows)
