@@ -24,6 +24,7 @@ from handlers.opinion_card import (
     opinion_button,
     render_history,
     render_rating,
+    voice_rows,
 )
 
 PER_PAGE = 5
@@ -96,7 +97,11 @@ async def my_opinion(update: Update, context: BotContext) -> None:
         text += "\n" + texts("inbox.holder_line", holder=escape(holder))
     text += render_rating(texts, opinion)
     # the buttons of what the service lets the voter do now (rate, ask to look again)
-    rows = action_rows(texts, opinion, await inbox.actions(context.user, opinion))
+    # their own recording plays back to them, as on the deputies' cards
+    rows = voice_rows(
+        texts, opinion, context.services.voice_opinions.offered(context.user, opinion)
+    )
+    rows += action_rows(texts, opinion, await inbox.actions(context.user, opinion))
     fed = await context.services.suggestions.of_opinions(context.user, [opinion.id])
     suggestion = fed.get(opinion.id)
     if suggestion is not None:

@@ -44,6 +44,7 @@ from bot.services.suggestions import (
     SuggestDraft,
     SuggestStep,
 )
+from bot.services.voice_opinions import is_voice
 from handlers.common import (
     Callback,
     Handler,
@@ -88,6 +89,9 @@ def category_label(texts: Texts, code: str) -> str:
 
 def _opinion_label(texts: Texts, opinion: Opinion, chosen: bool, station: str = "") -> str:
     summary = clip(" ".join(opinion.text.split()), SUMMARY_CHARS)
+    if is_voice(opinion):  # its transcript, if staff typed one, after the mark
+        mark = texts("voice.summary", length=texts.length(opinion.voice_seconds or 0))
+        summary = f"{mark} {summary}" if summary else mark
     key = "suggest.similar_item" if station else "suggest.opinion_item"
     return texts(
         key,

@@ -80,6 +80,9 @@ _DUTY = (
     " as its own record; a role holder cannot be forgotten while holding the role"
 )
 NOT_EXPORTED: dict[tuple[str, str], str] = {
+    ("opinions", "addressed_to"): "opinions voters addressed to the person as a deputy: " + _DUTY,
+    ("users", "met_deputy_id"): "which voters opened the person's deputy code (代表码): their"
+    " own data, exported to each of them",
     ("opinions", "holder_id"): "other people's opinions the person handled as a deputy: " + _DUTY,
     ("opinion_events", "actor_id"): "the history of the person's own opinions is exported with"
     " them; their actions on other people's opinions as a deputy or staff member are " + _DUTY,
