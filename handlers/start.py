@@ -1,7 +1,8 @@
 """/start: greeting, the privacy notice with its agree button, and the deep links
 `?start=st_<station>` (a station's QR code), `?start=inv_<code>` (a deputy invitation),
-`?start=lia_<code>` (a department liaison's invitation) and `?start=claim_<code>` (an
-opinion entered for the person at the reception desk: handlers.desk)."""
+`?start=lia_<code>` (a department liaison's invitation), `?start=claim_<code>` (an
+opinion entered for the person at the reception desk: handlers.desk) and `?start=dep_<code>`
+(a deputy's own code, 代表码: handlers.mycode)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.errors import DomainError
 from bot.runtime.buttons.start import (
     CLAIM_PREFIX,
+    DEPUTY_PREFIX,
     INVITE_PREFIX,
     LIAISON_PREFIX,
     STATION_PREFIX,
@@ -20,7 +22,7 @@ from bot.runtime.buttons.start import (
     is_deep_link,
 )
 from bot.runtime.context import BotContext
-from handlers import desk
+from handlers import desk, mycode
 from handlers.common import Handler, answer_tap, error_text, guarded, respond, sender_of, show_error
 from handlers.gate import consent_keyboard
 from handlers.station import bind_station, prompt_station
@@ -95,6 +97,9 @@ async def continue_start(update: Update, context: BotContext, payload: str) -> N
             return
         if payload.startswith(CLAIM_PREFIX):
             await desk.claim(update, context, payload.removeprefix(CLAIM_PREFIX))
+            return
+        if payload.startswith(DEPUTY_PREFIX):
+            await mycode.open_code(update, context, payload.removeprefix(DEPUTY_PREFIX))
             return
         if payload.startswith(STATION_PREFIX):
             station_id = int(payload.removeprefix(STATION_PREFIX))

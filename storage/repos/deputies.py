@@ -12,8 +12,9 @@ class DeputyRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def get(self, user_id: int) -> Deputy | None:
-        row = await self.db.fetchone("SELECT * FROM deputies WHERE user_id = ?", (user_id,))
+    async def get(self, user_id: int, tx: Tx | None = None) -> Deputy | None:
+        source = tx if tx is not None else self.db
+        row = await source.fetchone("SELECT * FROM deputies WHERE user_id = ?", (user_id,))
         return None if row is None else Deputy.model_validate(dict(row))
 
     async def get_many(self, user_ids: set[int]) -> dict[int, Deputy]:
@@ -34,6 +35,31 @@ class DeputyRepo:
     async def by_name(self, name: str) -> list[Deputy]:
         rows = await self.db.fetchall("SELECT * FROM deputies WHERE name = ?", (name,))
         return [Deputy.model_validate(dict(r)) for r in rows]
+
+    # --- a deputy's own code (代表码) --------------------------------------------------------
+
+    async def by_code(self, code: str, tx: Tx | None = None) -> Deputy | None:
+        """The serving deputy whose code this is now; None for a code never made, replaced
+        since, or of someone who is no deputy any more."""
+        source = tx if tx is not None else self.db
+        row = await source.fetchone(
+            "SELECT d.* FROM deputies d JOIN users u ON u.telegram_id = d.user_id"
+            " WHERE d.code = ? AND u.role = 'deputy'",
+            (code,),
+        )
+        return None if row is None else Deputy.model_validate(dict(row))
+
+    async def give_code(self, tx: Tx, user_id: int, code: str) -> None:
+        """The deputy's first code; one they have already is kept (a second tap makes none)."""
+        tx.defer("UPDATE deputies SET code = ? WHERE user_id = ? AND code IS NULL", (code, user_id))
+
+    async def replace_code(self, tx: Tx, user_id: int, old: str, new: str) -> bool:
+        """`new` in place of `old`, which then opens nothing; False when `old` is not the
+        deputy's code now (replaced already)."""
+        changed = await tx.execute_count(
+            "UPDATE deputies SET code = ? WHERE user_id = ? AND code = ?", (new, user_id, old)
+        )
+        return changed == 1
 
     async def upsert(self, tx: Tx, user_id: int, name: str, station_id: int, now: datetime) -> None:
         tx.defer(
