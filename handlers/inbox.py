@@ -1,12 +1,12 @@
 """/inbox: the opinions of a deputy's station (every opinion for staff), newest first, each
-opening the one opinion card (handlers.opinion_card); and the `reply` conversation: the
-voter's side (replying to a question, rating an answer) and everything typed about an
-opinion.
+opening the one opinion card (handlers.opinion_card); Claim and Answer under a notice; and
+the `reply` conversation: the voter's side (replying to a question, rating an answer) and
+everything typed about an opinion.
 
-Everything typed about an opinion — an answer or a reason (from either side's card), a
-question to the voter, the voter's reply, the voter's comment — is one persistent
-conversation (bot.services.inbox.REPLY), so a person is never typing two things at once and
-a restart resumes where they were (see InboxService.start_typing)."""
+Everything typed about an opinion — an answer or a reason (from either side's card, or
+from a notice's Answer), a question to the voter, the voter's reply, the voter's comment —
+is one persistent conversation (bot.services.inbox.REPLY), so a person is never typing two
+things at once and a restart resumes where they were (see InboxService.start_typing)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ from telegram.ext import (
 )
 
 from bot.access import Action, allowed
-from bot.errors import DomainError
+from bot.errors import AccessDenied, DomainError
 from bot.i18n import N_, Texts
 from bot.runtime.buttons.inbox import (
+    AnswerFromNotice,
+    ClaimFromNotice,
     Compose,
     InboxList,
     LookAgain,
@@ -45,15 +47,17 @@ from bot.services.opinions import SATISFACTION_LABELS, SOLVED_LABELS
 from handlers.common import (
     answer_tap,
     chat_id_of,
+    error_text,
     guarded,
     message_of,
     respond,
+    say,
     saying,
     show_error,
     tap_of,
 )
 from handlers.keyboards import button, paged
-from handlers.opinion_card import action_rows, opinion_button
+from handlers.opinion_card import action_rows, opinion_button, show_card
 from storage.models import Opinion
 
 PER_PAGE = 6
@@ -150,6 +154,50 @@ async def begin_typing(update: Update, context: BotContext) -> str | None:
         context.user, chat_id_of(update), tapped.opinion, tapped.step
     )
     return await _prompt(update, context, opinion, tapped.step)
+
+
+# --- acting from a notice: claim, or claim and answer ---------------------------------------
+
+
+async def tell_below(update: Update, context: BotContext, error: DomainError) -> None:
+    """Why a tap under a notice did nothing (someone else holds the opinion, it was answered
+    …), as a message that stays below the notice; a bare alert is gone once closed. What
+    the person may not do at all is refused as anywhere else."""
+    if isinstance(error, AccessDenied):
+        raise error
+    await answer_tap(update)
+    await respond(update, context, error_text(context, error), edit=False)
+
+
+@guarded()
+async def claim_from_notice(update: Update, context: BotContext) -> None:
+    """Claim under a notice: said below it, with the card to act from."""
+    try:
+        opinion = await context.services.inbox.claim(
+            context.user, ClaimFromNotice.of(update).opinion
+        )
+    except DomainError as error:
+        await tell_below(update, context, error)
+        return
+    await answer_tap(update)
+    await say(update, context, "inbox.claimed", tracking_no=opinion.tracking_no)
+    await show_card(update, context, opinion.id, Side.INBOX, edit=False)
+
+
+@guarded()
+async def answer_from_notice(update: Update, context: BotContext) -> str | None:
+    """Answer under a notice: claimed if nobody holds it, then the answer step at once (the
+    same step as the card's Answer); someone else's opinion opens nothing."""
+    try:
+        opinion, claimed = await context.services.inbox.answer_from_notice(
+            context.user, chat_id_of(update), AnswerFromNotice.of(update).opinion
+        )
+    except DomainError as error:
+        await tell_below(update, context, error)
+        return None
+    if claimed:
+        await say(update, context, "inbox.claimed", tracking_no=opinion.tracking_no)
+    return await _prompt(update, context, opinion, OpinionAction.ANSWER)
 
 
 @guarded()
@@ -296,6 +344,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     # (the typing before it is replaced), or rates with no comment asked for.
     openings: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(begin_typing, pattern=Compose.filter()),
+        CallbackQueryHandler(answer_from_notice, pattern=AnswerFromNotice.filter()),
         CallbackQueryHandler(begin_reply, pattern=ReplyToQuestion.filter()),
         CallbackQueryHandler(rate_satisfaction, pattern=RateSatisfaction.filter()),
     ]
@@ -319,6 +368,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         typing,
         CommandHandler("inbox", inbox_command),
         CallbackQueryHandler(list_page, pattern=InboxList.filter()),
+        CallbackQueryHandler(claim_from_notice, pattern=ClaimFromNotice.filter()),
         CallbackQueryHandler(rate_solved, pattern=RateSolved.filter()),
         CallbackQueryHandler(skip_comment, pattern=SkipComment.filter()),
         CallbackQueryHandler(look_again, pattern=LookAgain.filter()),

@@ -2,6 +2,13 @@
 station (or released back to it) each deputy is told at once, or, if they chose it, in one
 digest a day. Quiet hours hold what would be sent at night until their end.
 
+A notice carries what a deputy does next: Claim and Answer (Answer claims it if need be and
+opens the answer step), Open, and Play for a voice opinion, which shows its length instead
+of an excerpt. An opinion the voter addressed to one deputy (still at its station and
+reachable) is told to that deputy alone, in words of its own; the station's other deputies
+see it in /inbox and in the unclaimed reminders, not in a notice or their digest. Released,
+it is the whole station's again.
+
 Everything goes through the outbox inside the caller's transaction (or the digest's own).
 A deputy is told of an opinion once per unclaimed period: reminders_sent records it
 (subject 'opinion', kind NEW + the opinion's unclaimed_since, recipient the deputy), so an
@@ -15,12 +22,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.support import Translations
+
 from bot.access import Action, allowed, ensure
 from bot.clock import Clock
 from bot.errors import AccessDenied
-from bot.services.inbox import SUBJECT, _open
+from bot.i18n import Texts
+from bot.services.inbox import SUBJECT, _open_button
 from bot.services.opinions import CATEGORY_LABELS
-from bot.services.outbox import NoticeButtons, Outbox
+from bot.services.outbox import Intent, NoticeButton, NoticeButtons, Outbox
 from bot.settings import Settings
 from storage import Database, Tx
 from storage.models import Deputy, NoticeMode, Opinion, User
@@ -36,12 +46,28 @@ EXCERPT_CHARS = 100
 DIGEST_EXCERPT_CHARS = 40
 DIGEST_MAX_ITEMS = 20  # the rest are counted, not listed (Telegram's 4,096 characters)
 
-# the notices' message ids (their parameters are filled where they are queued)
+# the notices' message ids (their parameters are filled where they are queued); a voice
+# opinion's notice shows its length where the others show an excerpt
 NEW_OPINION = "deputy_notices.new"
 RELEASED_OPINION = "deputy_notices.released"
-WAITING_NOTICES = (NEW_OPINION, RELEASED_OPINION)  # "an opinion waits for a deputy"
+ADDRESSED_OPINION = "deputy_notices.addressed"  # to the one deputy the voter addressed
+NEW_VOICE = "deputy_notices.new_voice"
+RELEASED_VOICE = "deputy_notices.released_voice"
+ADDRESSED_VOICE = "deputy_notices.addressed_voice"
+VOICE_OF = {
+    NEW_OPINION: NEW_VOICE,
+    RELEASED_OPINION: RELEASED_VOICE,
+    ADDRESSED_OPINION: ADDRESSED_VOICE,
+}
+# "an opinion waits for a deputy": withdrawn once someone takes it (or it is forgotten)
+WAITING_NOTICES = (*VOICE_OF, *VOICE_OF.values())
 DIGEST_MESSAGE = "deputy_notices.digest"
 DIGEST_MESSAGE_LONG = "deputy_notices.digest_long"
+
+
+# Texts.length is the one formatter of a recording's length, the same in every language: a
+# notice carries it ready-made ("0:45"), since the outbox renders no lengths.
+_ANY_LANGUAGE = Texts("zh_CN", Translations(), ZoneInfo("UTC"))
 
 
 def excerpt(text: str, limit: int) -> str:
@@ -49,6 +75,45 @@ def excerpt(text: str, limit: int) -> str:
     the dispatcher escapes every string parameter)."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def is_voice(opinion: Opinion) -> bool:
+    """A voice opinion nobody has transcribed yet: its length stands for its excerpt."""
+    return opinion.voice_seconds is not None and not opinion.text
+
+
+def voice_length(opinion: Opinion) -> str:
+    """A voice opinion's length as its player shows it: 0:45."""
+    return _ANY_LANGUAGE.length(opinion.voice_seconds or 0)
+
+
+def digest_line(opinion: Opinion) -> str:
+    """One opinion of a digest: its number and the start of its text, or 🎤 and the length
+    of a voice (the digest is one string for every language: the microphone says it)."""
+    body = (
+        "🎤 " + voice_length(opinion)
+        if is_voice(opinion)
+        else excerpt(opinion.text, DIGEST_EXCERPT_CHARS)
+    )
+    return f"{opinion.tracking_no} · {body}"
+
+
+def notice_buttons(opinion: Opinion) -> NoticeButtons:
+    """What a deputy does from the notice: claim, or claim and answer at once; open the card
+    (and play the voice of a voice opinion)."""
+    act = [
+        NoticeButton(label="inbox.claim_button", intent=Intent.CLAIM_OPINION, target=opinion.id),
+        NoticeButton(label="inbox.answer_button", intent=Intent.ANSWER_OPINION, target=opinion.id),
+    ]
+    more = [_open_button(opinion.id)]
+    if opinion.voice_seconds is not None:
+        more.insert(
+            0,
+            NoticeButton(
+                label="deputy_notices.play_button", intent=Intent.PLAY_VOICE, target=opinion.id
+            ),
+        )
+    return [act, more]
 
 
 @dataclass(frozen=True)
@@ -107,17 +172,32 @@ class DeputyNotices:
         """Inside the transaction that made `opinion` unclaimed (its submission, a release):
         tell each deputy of its station who takes notices one by one, in their language,
         without the voter's identity. The author and `skip` (who released it, its former
-        holder) are not told, nor left for a digest. Returns how many notices were queued."""
+        holder) are not told, nor left for a digest; nor are the others when a new opinion
+        is addressed to one deputy of the station. Returns how many notices were queued."""
         now = self.clock.now()
         period = NEW + str(await self.repo.stamp_of(tx, opinion.id, "unclaimed_since"))
         deputies = await self.repo.deputies_to_tell(opinion.station_id, tx)
         if not deputies:
             return 0
+        addressee = None if released else self._addressee(opinion, deputies)
+        key = RELEASED_OPINION if released else NEW_OPINION
+        if addressee is not None:
+            key = ADDRESSED_OPINION
         station = await self.stations.get(opinion.station_id)
+        params: dict[str, object] = {
+            "tracking_no": opinion.tracking_no,
+            "station": station.name if station else "—",
+            "category_key": CATEGORY_LABELS.get(opinion.category, "category.other"),
+        }
+        if is_voice(opinion):
+            key, params["length"] = VOICE_OF[key], voice_length(opinion)
+        else:
+            params["excerpt"] = excerpt(opinion.text, EXCERPT_CHARS)
         held = self.quiet.held_until(now)
         told = 0
         for deputy in deputies:
-            if deputy.user_id == opinion.author_id or deputy.user_id in skip:
+            passed_over = addressee is not None and deputy.user_id != addressee
+            if deputy.user_id == opinion.author_id or deputy.user_id in skip or passed_over:
                 await self.marks.mark_reminded(
                     tx, SUBJECT, opinion.id, deputy.user_id, period, "dropped", now
                 )
@@ -127,17 +207,23 @@ class DeputyNotices:
                 await self.outbox.notify(
                     tx,
                     deputy.user_id,
-                    RELEASED_OPINION if released else NEW_OPINION,
-                    buttons=_open(opinion.id),
+                    key,
+                    buttons=notice_buttons(opinion),
                     not_before=held,
                     about_opinion=opinion.id,
-                    tracking_no=opinion.tracking_no,
-                    station=station.name if station else "—",
-                    category_key=CATEGORY_LABELS.get(opinion.category, "category.other"),
-                    excerpt=excerpt(opinion.text, EXCERPT_CHARS),
+                    params=params,
                 )
                 told += 1
         return told
+
+    @staticmethod
+    def _addressee(opinion: Opinion, deputies: list[Deputy]) -> int | None:
+        """The deputy the voter addressed, while still a reachable deputy of the opinion's
+        station (else the whole station is told, as of any opinion)."""
+        if opinion.addressed_to is None or opinion.addressed_to == opinion.author_id:
+            return None
+        reachable = any(d.user_id == opinion.addressed_to for d in deputies)
+        return opinion.addressed_to if reachable else None
 
     async def taken(self, tx: Tx, opinion_id: int) -> int:
         """Inside the transaction where a deputy took the opinion (claimed, assigned): the
@@ -243,8 +329,6 @@ class DeputyNotices:
                 count=len(waiting),
                 shown=len(listed),
                 station=station.name if station else "—",
-                items="\n".join(
-                    f"{o.tracking_no} · {excerpt(o.text, DIGEST_EXCERPT_CHARS)}" for o, _ in listed
-                ),
+                items="\n".join(digest_line(o) for o, _ in listed),
             )
             return 1

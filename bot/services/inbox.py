@@ -100,6 +100,15 @@ NEEDS_STATUS: dict[OpinionAction, frozenset[OpinionStatus]] = {
     OpinionAction.LOOK_AGAIN: frozenset({OpinionStatus.CLOSED}),
 }
 
+# Why an opinion no longer waits for a deputy to claim or answer it: said in words of its own
+# (answered, declined, withdrawn), not as a bare "not allowed".
+GONE: dict[OpinionStatus, str] = {
+    OpinionStatus.ANSWERED: "inbox.gone_answered",
+    OpinionStatus.CLOSED: "inbox.gone_answered",
+    OpinionStatus.DECLINED: "inbox.gone_declined",
+    OpinionStatus.WITHDRAWN: "inbox.gone_withdrawn",
+}
+
 # What an opinion in a live suggestion (代表建议) is no longer open to: it is followed there,
 # and answered with the suggestion's answer.
 FOLLOWED_IN_SUGGESTION = frozenset(
@@ -243,6 +252,14 @@ def _open(opinion_id: int) -> NoticeButtons:
     return [[_open_button(opinion_id)]]
 
 
+def _assign_and_open(opinion: Opinion) -> NoticeButtons:
+    """Under a staff alert about an overdue opinion: give it to a deputy (another one, if
+    someone holds it) from the alert itself, or open its card."""
+    label = "inbox.reassign_button" if opinion.holder_id else "inbox.assign_button"
+    assign = NoticeButton(label=label, intent=Intent.ASSIGN_OPINION, target=opinion.id)
+    return [[assign, _open_button(opinion.id)]]
+
+
 class InboxService:
     def __init__(
         self,
@@ -374,32 +391,68 @@ class InboxService:
     async def claim(self, actor: User, opinion_id: int) -> Opinion:
         """Exactly one deputy holds an opinion: the conditional UPDATE decides, and the
         history event and the voter's notification commit with it or not at all."""
-        now = self.clock.now()
         async with self.db.transaction() as tx:
-            opinion = await self._get(opinion_id, tx)
-            ensure_may_claim(actor, opinion, await self._station_of(actor, tx))
-            if not await self.repo.claim(tx, opinion_id, actor.telegram_id, now):
-                await self._refuse_taken(tx, actor, opinion_id)
-            name = await self.repo.deputy_name(actor.telegram_id, tx)
-            await self.repo.add_event(tx, opinion_id, now, actor.telegram_id, "accepted", name)
-            await self.notices.taken(tx, opinion_id)
-            await self.outbox.notify(
-                tx,
-                opinion.author_id,
-                "inbox.notify_claimed",
-                tracking_no=opinion.tracking_no,
-                deputy=name,
-            )
+            await self._claim(tx, actor, await self._get(opinion_id, tx), self.clock.now())
         return await self._get(opinion_id)
+
+    async def _claim(self, tx: Tx, actor: User, opinion: Opinion, now: datetime) -> None:
+        """Inside the caller's transaction: `actor` takes `opinion` on, or the reason why
+        not is raised (another station, someone else first, no longer waiting)."""
+        ensure_may_claim(actor, opinion, await self._station_of(actor, tx))
+        if not await self.repo.claim(tx, opinion.id, actor.telegram_id, now):
+            await self._refuse_taken(tx, actor, opinion.id)
+        name = await self.repo.deputy_name(actor.telegram_id, tx)
+        await self.repo.add_event(tx, opinion.id, now, actor.telegram_id, "accepted", name)
+        await self.notices.taken(tx, opinion.id)
+        await self.outbox.notify(
+            tx,
+            opinion.author_id,
+            "inbox.notify_claimed",
+            tracking_no=opinion.tracking_no,
+            deputy=name,
+        )
 
     async def _refuse_taken(self, tx: Tx, actor: User, opinion_id: int) -> None:
         current = await self._get(opinion_id, tx)
+        self._refuse_gone(current)  # answered (by whoever holds it) says more than who holds it
         if current.holder_id == actor.telegram_id:
             raise DomainError("inbox.already_yours", tracking_no=current.tracking_no)
         if current.holder_id is not None:
             holder = await self.repo.deputy_name(current.holder_id, tx)
             raise DomainError("inbox.held_by", tracking_no=current.tracking_no, name=holder)
         raise DomainError("handling.wrong_status", tracking_no=current.tracking_no)
+
+    @staticmethod
+    def _refuse_gone(opinion: Opinion) -> None:
+        """An opinion answered, declined or withdrawn says so."""
+        if opinion.status in GONE:
+            raise DomainError(GONE[opinion.status], tracking_no=opinion.tracking_no)
+
+    async def answer_from_notice(
+        self, actor: User, chat_id: int, opinion_id: int
+    ) -> tuple[Opinion, bool]:
+        """'Answer' under a notice: a deputy of the station who does not hold the opinion
+        claims it (as `claim` does: one winner, its event, the voter told) and, in the same
+        transaction, its answer is what they type next (the `reply` conversation's step, as
+        the card's Answer opens it); its holder goes straight to typing. Someone else first,
+        or an opinion no longer waiting, is refused with the reason and nothing opens.
+        Returns the opinion and whether it was claimed now."""
+        answer = OpinionAction.ANSWER
+        if await self._busy_elsewhere(actor, chat_id):
+            raise DomainError("conversation.busy")
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            opinion = await self._get(opinion_id, tx)
+            claiming = opinion.holder_id != actor.telegram_id
+            if claiming:  # refused in a suggestion below: the claim is rolled back with it
+                await self._claim(tx, actor, opinion, now)
+            else:
+                ensure_may_act_as_holder(actor, opinion)
+                self._refuse_gone(opinion)
+                await self._check_typing(actor, opinion, answer, tx)
+            await self._refuse_in_suggestion(tx, opinion)
+            await self._save_typing(tx, actor, chat_id, opinion_id, answer)
+        return await self._get(opinion_id), claiming
 
     async def assign(self, actor: User, opinion_id: int, deputy_id: int) -> Opinion:
         """Staff give an opinion to a deputy of its station, or move it to another one."""
@@ -859,7 +912,7 @@ class InboxService:
                 kind,
                 await self.users.staff_ids(tx),
                 "inbox.alert_unclaimed",
-                _open(opinion_id),
+                _assign_and_open(opinion),
                 now,
                 days=self.unclaimed_alert_days,
                 **params,
@@ -895,7 +948,7 @@ class InboxService:
                     kind,
                     staff,
                     "inbox.alert_unanswered",
-                    _open(opinion_id),
+                    _assign_and_open(opinion),
                     now,
                     tracking_no=opinion.tracking_no,
                     days=self.unanswered_days,

@@ -139,6 +139,19 @@ class Claim(CallbackData, prefix="ibc"):
     opinion: Id
 
 
+class ClaimFromNotice(CallbackData, prefix="ibk"):
+    """'Claim' under a notice: the card's claim, told below the notice, which stays (a
+    refusal too, as a message that stays in the chat, not an alert gone once closed)."""
+
+    opinion: Id
+
+
+class AnswerFromNotice(CallbackData, prefix="ibn"):
+    """Under a new-opinion notice: claim the opinion if nobody holds it, then answer it."""
+
+    opinion: Id
+
+
 # --- the staff's /opinions ----------------------------------------------------------------
 
 
@@ -179,12 +192,6 @@ class SkipComment(CallbackData, prefix="rtk"):
     opinion: Id
 
 
-class AnswerFromNotice(CallbackData, prefix="ibn"):
-    """Under a new-opinion notice: claim the opinion if nobody holds it, then answer it."""
-
-    opinion: Id
-
-
 class LookAgain(CallbackData, prefix="rta"):
     """'Not solved': ask the holder to look at the opinion again (once)."""
 
@@ -202,8 +209,8 @@ def _open(notice: NoticeButton) -> CallbackData:
 
 @notice_action(Intent.CLAIM_OPINION)
 def _claim(notice: NoticeButton) -> CallbackData:
-    """Claim the opinion (from a reminder to the station's deputies)."""
-    return Claim(opinion=notice.target)
+    """Claim the opinion (from a new-opinion notice or a reminder to the station's deputies)."""
+    return ClaimFromNotice(opinion=notice.target)
 
 
 @notice_action(Intent.ANSWER_OPINION)
