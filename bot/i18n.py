@@ -81,7 +81,8 @@ class Texts:
             dt.timedelta(seconds=seconds), threshold=1.5, locale=self._babel_locale
         )
 
-    def length(self, seconds: int) -> str:
+    @staticmethod
+    def length(seconds: int) -> str:
         """A recording's length as a player shows it, the same in every language: 0:45, 2:00."""
         minutes, rest = divmod(max(0, seconds), 60)
         return f"{minutes}:{rest:02d}"

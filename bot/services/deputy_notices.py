@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.support import Translations
-
 from bot.access import Action, allowed, ensure
 from bot.clock import Clock
 from bot.errors import AccessDenied
@@ -65,11 +63,6 @@ DIGEST_MESSAGE = "deputy_notices.digest"
 DIGEST_MESSAGE_LONG = "deputy_notices.digest_long"
 
 
-# Texts.length is the one formatter of a recording's length, the same in every language: a
-# notice carries it ready-made ("0:45"), since the outbox renders no lengths.
-_ANY_LANGUAGE = Texts("zh_CN", Translations(), ZoneInfo("UTC"))
-
-
 def excerpt(text: str, limit: int) -> str:
     """The start of an opinion's text on one line, an ellipsis marking a cut (not escaped:
     the dispatcher escapes every string parameter)."""
@@ -77,14 +70,15 @@ def excerpt(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def is_voice(opinion: Opinion) -> bool:
+def untranscribed_voice(opinion: Opinion) -> bool:
     """A voice opinion nobody has transcribed yet: its length stands for its excerpt."""
     return opinion.voice_seconds is not None and not opinion.text
 
 
 def voice_length(opinion: Opinion) -> str:
-    """A voice opinion's length as its player shows it: 0:45."""
-    return _ANY_LANGUAGE.length(opinion.voice_seconds or 0)
+    """A voice opinion's length as its player shows it, the same in every language (a
+    notice carries it ready-made: the outbox renders no lengths): 0:45."""
+    return Texts.length(opinion.voice_seconds or 0)
 
 
 def digest_line(opinion: Opinion) -> str:
@@ -92,7 +86,7 @@ def digest_line(opinion: Opinion) -> str:
     of a voice (the digest is one string for every language: the microphone says it)."""
     body = (
         "🎤 " + voice_length(opinion)
-        if is_voice(opinion)
+        if untranscribed_voice(opinion)
         else excerpt(opinion.text, DIGEST_EXCERPT_CHARS)
     )
     return f"{opinion.tracking_no} · {body}"
@@ -189,7 +183,7 @@ class DeputyNotices:
             "station": station.name if station else "—",
             "category_key": CATEGORY_LABELS.get(opinion.category, "category.other"),
         }
-        if is_voice(opinion):
+        if untranscribed_voice(opinion):
             key, params["length"] = VOICE_OF[key], voice_length(opinion)
         else:
             params["excerpt"] = excerpt(opinion.text, EXCERPT_CHARS)

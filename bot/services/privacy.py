@@ -21,7 +21,7 @@ from bot.access import ensure_may_be_forgotten, ensure_may_own_data
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import Texts
-from bot.services.deputy_notices import NEW_OPINION, RELEASED_OPINION
+from bot.services.deputy_notices import WAITING_NOTICES
 from bot.services.outbox import Outbox
 from bot.services.suggestion_trail import add_months
 from bot.settings import Settings
@@ -47,8 +47,6 @@ RETENTION_BATCH = 500  # opinions per transaction of the nightly retention erasu
 # many (or the whole text, when shorter): fewer would also match unrelated words.
 FRAGMENT_START = 8
 
-# The notices about a waiting opinion that no longer go once it is withdrawn.
-WAITING_NOTICES = (NEW_OPINION, RELEASED_OPINION)
 WITHDRAWN_NOTICE = "privacy.withdrawn_notice"  # to the deputy holding a withdrawn opinion
 
 # Every column that refers to a person, and whether /mydata exports what it links them to.
