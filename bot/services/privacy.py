@@ -364,7 +364,8 @@ class Privacy:
             )
             await self.repo.drop_reminders(tx, person)
             await self.users.clear_personal(tx, person, self.settings.default_locale)
-            await self.outbox.refresh_menu(tx, person)  # their language is forgotten too
+            if actor.menu is not None:  # a menu in the language now forgotten: reset
+                await self.outbox.refresh_menu(tx, person)
         await self.db.checkpoint()
         return erasure
 
