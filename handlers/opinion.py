@@ -1,13 +1,17 @@
-"""/opinion: category → text → photos → location → name or anonymous → preview → send.
+"""/opinion: category → text (or a voice message) → photos → location → name or anonymous
+→ (the deputy whose code the voter opened, or the station) → preview → send.
 
 The conversation is declared once (bot.services.opinions.OPINION). Every step stores the
 draft and the next step in the database before answering, so a restart resumes where the
-voter was (see OpinionService.save)."""
+voter was (see OpinionService.save). The location step shows the location key
+(handlers.station), and leaving it takes the key away."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
 from html import escape
 from typing import Any, cast
 
@@ -28,6 +32,7 @@ from bot.runtime.buttons.opinion import (
     OPINION_BUTTONS,
     CategoryCode,
     EditField,
+    OpinionAddress,
     OpinionBackToPreview,
     OpinionCancel,
     OpinionCategory,
@@ -47,7 +52,8 @@ from bot.services.opinions import (
     OPINION,
     OpinionStep,
     Submission,
-    opinion_text,
+    take_text,
+    take_voice,
 )
 from handlers.common import (
     alerting,
@@ -62,10 +68,16 @@ from handlers.common import (
     tap_of,
 )
 from handlers.keyboards import button, rows_of
-from handlers.station import prompt_station
-from storage.models import OpinionDraft
+from handlers.station import (
+    is_skip,
+    offer_location_key,
+    prompt_station,
+    settle_tap,
+    take_location_key_away,
+)
+from storage.models import Deputy, OpinionDraft
 
-CATEGORY, TEXT, PHOTOS, LOCATION, NAME, PREVIEW, EDIT = OpinionStep
+CATEGORY, TEXT, PHOTOS, LOCATION, NAME, ADDRESS, PREVIEW, EDIT = OpinionStep
 END = DeclaredConversation.END
 
 log = logging.getLogger(__name__)
@@ -76,19 +88,15 @@ def _ids(update: Update) -> tuple[int, int]:
     return sender_of(update).id, chat_id_of(update)
 
 
-async def _save(
-    update: Update, context: BotContext, draft: OpinionDraft, step: OpinionStep
-) -> OpinionStep:
-    """Store the draft at `step` (one transaction) and return the step for PTB."""
-    user_id, chat_id = _ids(update)
-    await context.services.opinions.save(user_id, chat_id, draft, step)
-    return step
-
-
 async def _draft(update: Update, context: BotContext) -> OpinionDraft:
     """The voter's draft as stored (a fresh one if none is)."""
     user_id, _ = _ids(update)
     return await context.services.opinions.draft(user_id)
+
+
+async def _offered(context: BotContext) -> Deputy | None:
+    """The deputy this voter may address by name (whose code they opened), if any."""
+    return await context.services.deputy_codes.offered_deputy(context.user)
 
 
 def _cancel_button(context: BotContext) -> list[InlineKeyboardButton]:
@@ -96,10 +104,21 @@ def _cancel_button(context: BotContext) -> list[InlineKeyboardButton]:
     return [button(context.texts("opinion.cancel_button"), OpinionCancel())]
 
 
+@dataclass(frozen=True)
+class Ask:
+    """What a step's prompt needs: the draft, the deputy the voter may address (None: no
+    such choice), and whether a tapped message is edited into the prompt (False: a new
+    message, after one that took the location key away)."""
+
+    draft: OpinionDraft
+    deputy: Deputy | None
+    edit: bool = True
+
+
 # --- prompts -----------------------------------------------------------------------------
 
 
-async def ask_category(update: Update, context: BotContext, draft: OpinionDraft) -> None:
+async def ask_category(update: Update, context: BotContext, ask: Ask) -> None:
     """The first step: the categories, two a row."""
     texts = context.texts
     buttons = [
@@ -107,43 +126,39 @@ async def ask_category(update: Update, context: BotContext, draft: OpinionDraft)
         for code, label in CATEGORIES
     ]
     markup = InlineKeyboardMarkup([*rows_of(buttons, 2), _cancel_button(context)])
-    await respond(update, context, texts("opinion.ask_category"), markup)
+    await respond(update, context, texts("opinion.ask_category"), markup, edit=ask.edit)
 
 
-async def ask_text(update: Update, context: BotContext, draft: OpinionDraft) -> None:
-    """Ask for the text (10 to 2,000 characters once cleaned)."""
+async def ask_text(update: Update, context: BotContext, ask: Ask) -> None:
+    """Ask for the text (10 to 2,000 characters once cleaned) or a voice message."""
     markup = InlineKeyboardMarkup([_cancel_button(context)])
-    await respond(update, context, context.texts("opinion.ask_text"), markup)
+    await respond(update, context, context.texts("opinion.ask_text"), markup, edit=ask.edit)
 
 
-async def ask_photos(update: Update, context: BotContext, draft: OpinionDraft) -> None:
+async def ask_photos(update: Update, context: BotContext, ask: Ask) -> None:
     """Ask for photos, or say how many came; the button skips or finishes."""
     texts = context.texts
-    count = len(draft.photos)
+    count = len(ask.draft.photos)
     key = "opinion.photo_received" if count else "opinion.ask_photos"
     label = "opinion.photos_done" if count else "opinion.skip"
     markup = InlineKeyboardMarkup(
         [[button(texts(label), OpinionPhotosDone())], _cancel_button(context)]
     )
-    await respond(
-        update,
-        context,
-        texts(key, count=count, maximum=MAX_PHOTOS),
-        markup,
-        edit=update.callback_query is not None,
-    )
+    text = texts(key, count=count, maximum=MAX_PHOTOS)
+    await respond(update, context, text, markup, edit=ask.edit)
 
 
-async def ask_location(update: Update, context: BotContext, draft: OpinionDraft) -> None:
-    """Ask for a location, which may be skipped."""
+async def ask_location(update: Update, context: BotContext, ask: Ask) -> None:
+    """Ask for a location, which may be skipped; the location key follows on its own."""
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [[button(texts("opinion.skip"), OpinionSkipLocation())], _cancel_button(context)]
     )
-    await respond(update, context, texts("opinion.ask_location"), markup)
+    await respond(update, context, texts("opinion.ask_location"), markup, edit=ask.edit)
+    await offer_location_key(update, context, "opinion.location_key_hint")
 
 
-async def ask_name(update: Update, context: BotContext, draft: OpinionDraft) -> None:
+async def ask_name(update: Update, context: BotContext, ask: Ask) -> None:
     """Ask whether the deputies see the voter's name."""
     texts = context.texts
     markup = InlineKeyboardMarkup(
@@ -153,41 +168,76 @@ async def ask_name(update: Update, context: BotContext, draft: OpinionDraft) -> 
             _cancel_button(context),
         ]
     )
-    await respond(update, context, texts("opinion.ask_name"), markup)
+    await respond(update, context, texts("opinion.ask_name"), markup, edit=ask.edit)
 
 
-def render_preview(context: BotContext, draft: OpinionDraft) -> str:
-    """The whole draft as the voter checks it before sending (their text escaped)."""
+async def ask_address(update: Update, context: BotContext, ask: Ask) -> None:
+    """Ask whether the opinion goes to the deputy whose code the voter opened, by name, or to
+    the whole station (only asked while there is such a deputy: see `_go_to`)."""
     texts = context.texts
+    name = ask.deputy.name if ask.deputy is not None else ""
+    markup = InlineKeyboardMarkup(
+        [
+            [button(texts("opinion.address_deputy", deputy=name), OpinionAddress(deputy=True))],
+            [button(texts("opinion.address_station"), OpinionAddress(deputy=False))],
+            _cancel_button(context),
+        ]
+    )
+    text = texts("opinion.ask_address", deputy=escape(name))
+    await respond(update, context, text, markup, edit=ask.edit)
+
+
+def _body(context: BotContext, draft: OpinionDraft) -> str:
+    """The opinion's body as the preview shows it: the voice's length, or the text escaped."""
+    if draft.voice_file_id is not None:
+        return context.texts(
+            "opinion.voice_body", length=context.texts.length(draft.voice_seconds or 0)
+        )
+    return escape(draft.text or "")
+
+
+def render_preview(context: BotContext, ask: Ask) -> str:
+    """The whole draft as the voter checks it before sending (their text escaped); whom it
+    is addressed to only when there is a deputy to address."""
+    texts, draft = context.texts, ask.draft
     location = (
         texts("opinion.location_given")
         if draft.latitude is not None
         else texts("opinion.location_none")
     )
     name = texts("opinion.name_shown") if draft.show_name else texts("opinion.name_hidden")
-    return texts(
+    preview = texts(
         "opinion.preview",
         category=texts(CATEGORY_LABELS[draft.category or "other"]),
-        text=escape(draft.text or ""),
+        text=_body(context, draft),
         photos=texts.number(len(draft.photos)),
         location=location,
         name=name,
     )
+    if ask.deputy is None:
+        return preview
+    to_deputy = draft.addressed_to == ask.deputy.user_id
+    addressee = (
+        texts("opinion.addressed_deputy", deputy=escape(ask.deputy.name))
+        if to_deputy
+        else texts("opinion.addressed_station")
+    )
+    return preview + "\n" + texts("opinion.preview_address", addressee=addressee)
 
 
-async def show_preview(update: Update, context: BotContext, draft: OpinionDraft) -> None:
+async def show_preview(update: Update, context: BotContext, ask: Ask) -> None:
     """The preview with Send (carrying the draft's token), Edit and Cancel."""
     texts = context.texts
     markup = InlineKeyboardMarkup(
         [
-            [button(texts("opinion.send"), OpinionSend(draft=draft.token))],
+            [button(texts("opinion.send"), OpinionSend(draft=ask.draft.token))],
             [
                 button(texts("opinion.edit"), OpinionEditMenu()),
                 button(texts("opinion.cancel_button"), OpinionCancel()),
             ],
         ]
     )
-    await respond(update, context, render_preview(context, draft), markup)
+    await respond(update, context, render_preview(context, ask), markup, edit=ask.edit)
 
 
 # The fields the preview's Edit offers: (the button's field, its label, the step asking it).
@@ -197,28 +247,33 @@ EDIT_FIELDS: tuple[tuple[EditField, str, OpinionStep], ...] = (
     ("photos", "opinion.edit_photos", PHOTOS),
     ("location", "opinion.edit_location", LOCATION),
     ("name", "opinion.edit_name", NAME),
+    ("address", "opinion.edit_address", ADDRESS),
 )
 
 
-async def ask_edit(update: Update, context: BotContext, draft: OpinionDraft) -> None:
-    """From the preview: which field to change, or back to the preview."""
+async def ask_edit(update: Update, context: BotContext, ask: Ask) -> None:
+    """From the preview: which field to change (whom to address only when there is a
+    deputy to address), or back to the preview."""
     texts = context.texts
     buttons = [
-        button(texts(label), OpinionEditField(field=field)) for field, label, _ in EDIT_FIELDS
+        button(texts(label), OpinionEditField(field=field))
+        for field, label, step in EDIT_FIELDS
+        if step is not ADDRESS or ask.deputy is not None
     ]
     markup = InlineKeyboardMarkup(
         [*rows_of(buttons, 2), [button(texts("opinion.back_to_preview"), OpinionBackToPreview())]]
     )
-    await respond(update, context, texts("opinion.edit_which"), markup)
+    await respond(update, context, texts("opinion.edit_which"), markup, edit=ask.edit)
 
 
 # What each step asks; every step of the declaration has its prompt here, once.
-PROMPTS: dict[OpinionStep, Callable[[Update, BotContext, OpinionDraft], Awaitable[None]]] = {
+PROMPTS: dict[OpinionStep, Callable[[Update, BotContext, Ask], Awaitable[None]]] = {
     CATEGORY: ask_category,
     TEXT: ask_text,
     PHOTOS: ask_photos,
     LOCATION: ask_location,
     NAME: ask_name,
+    ADDRESS: ask_address,
     PREVIEW: show_preview,
     EDIT: ask_edit,
 }
@@ -227,22 +282,42 @@ if set(PROMPTS) != set(OpinionStep):
 
 
 async def _go_to(
-    update: Update, context: BotContext, draft: OpinionDraft, step: OpinionStep
+    update: Update,
+    context: BotContext,
+    draft: OpinionDraft,
+    step: OpinionStep,
+    *,
+    key_gone: str | None = None,
 ) -> OpinionStep:
-    """Store the draft at `step` and ask what the step asks."""
-    await _save(update, context, draft, step)
-    await PROMPTS[step](update, context, draft)
+    """Store the draft at `step` and ask what the step asks. Without a deputy to address
+    (none offered, or they left the voter's station) the address step is the preview.
+    `key_gone`: first say this, taking the location key away; the prompt is then a new
+    message below it."""
+    deputy = await _offered(context)
+    if step is ADDRESS and deputy is None:
+        step = PREVIEW
+    user_id, chat_id = _ids(update)
+    await context.services.opinions.save(user_id, chat_id, draft, step)
+    if key_gone is not None:
+        await settle_tap(update)
+        await take_location_key_away(update, context, context.texts(key_gone))
+    await PROMPTS[step](update, context, Ask(draft, deputy, edit=key_gone is None))
     return step
 
 
 async def _next_after(
-    update: Update, context: BotContext, draft: OpinionDraft, step: OpinionStep
+    update: Update,
+    context: BotContext,
+    draft: OpinionDraft,
+    step: OpinionStep,
+    *,
+    key_gone: str | None = None,
 ) -> OpinionStep:
     """Go on to `step`, or back to the preview when the voter was editing one field."""
     if draft.editing:
         draft.editing = False
         step = PREVIEW
-    return await _go_to(update, context, draft, step)
+    return await _go_to(update, context, draft, step, key_gone=key_gone)
 
 
 # --- steps -------------------------------------------------------------------------------
@@ -273,10 +348,25 @@ async def choose_category(update: Update, context: BotContext) -> OpinionStep:
 
 @guarded(Action.SUBMIT_OPINION)
 async def receive_text(update: Update, context: BotContext) -> OpinionStep | None:
-    """The text, cleaned and measured by the service, goes into the draft."""
-    text = opinion_text(message_of(update).text)
+    """The text, cleaned and measured by the service, becomes the body (a voice given
+    before goes)."""
     draft = await _draft(update, context)
-    draft.text = text
+    take_text(draft, message_of(update).text)
+    return await _next_after(update, context, draft, PHOTOS)
+
+
+@guarded(Action.SUBMIT_OPINION)
+async def receive_voice(update: Update, context: BotContext) -> OpinionStep | None:
+    """A voice message of up to two minutes becomes the body (a text typed before goes);
+    a longer one is refused and the step stays."""
+    voice = message_of(update).voice
+    if voice is None:  # the handler's filter lets only voice messages through
+        raise RuntimeError("the voice handler got no voice")
+    # PTB 22 gives seconds (a timedelta once PTB_TIMEDELTA is set); accept either
+    length = voice.duration
+    seconds = int(length.total_seconds()) if isinstance(length, timedelta) else int(length)
+    draft = await _draft(update, context)
+    take_voice(draft, voice.file_id, seconds)
     return await _next_after(update, context, draft, PHOTOS)
 
 
@@ -303,34 +393,54 @@ async def photos_done(update: Update, context: BotContext) -> OpinionStep:
 
 @guarded(Action.SUBMIT_OPINION)
 async def receive_location(update: Update, context: BotContext) -> OpinionStep:
-    """The shared location goes into the draft."""
+    """The shared location goes into the draft; the location key goes."""
     message = message_of(update)
     if message.location is None:
         raise RuntimeError("the location step's handler got no location")
     draft = await _draft(update, context)
     draft.latitude, draft.longitude = message.location.latitude, message.location.longitude
     draft.location_skipped = False
-    return await _next_after(update, context, draft, NAME)
+    return await _next_after(update, context, draft, NAME, key_gone="opinion.location_received")
 
 
 @guarded(Action.SUBMIT_OPINION)
 async def skip_location(update: Update, context: BotContext) -> OpinionStep:
-    """No location."""
+    """No location (the inline Skip, or the skip key); the location key goes."""
     await answer_tap(update)
     draft = await _draft(update, context)
     draft.latitude = draft.longitude = None
     draft.location_skipped = True
-    return await _next_after(update, context, draft, NAME)
+    return await _next_after(update, context, draft, NAME, key_gone="opinion.location_skipped")
+
+
+async def typed_at_location(update: Update, context: BotContext) -> OpinionStep | None:
+    """Text at the location step: the skip key's label (pressed or typed) skips; anything
+    else is not a location."""
+    if is_skip(context, message_of(update).text):
+        return await skip_location(update, context)
+    await bad_input(LOCATION)(update, context)
+    return None
 
 
 @guarded(Action.SUBMIT_OPINION)
 async def choose_name(update: Update, context: BotContext) -> OpinionStep:
-    """Named or anonymous; the preview follows."""
+    """Named or anonymous; whom to address (when there is a deputy to), then the preview."""
     show = OpinionName.of(update).show
     await answer_tap(update)
     draft = await _draft(update, context)
     draft.show_name = show
-    draft.editing = False
+    return await _next_after(update, context, draft, ADDRESS)
+
+
+@guarded(Action.SUBMIT_OPINION)
+async def choose_address(update: Update, context: BotContext) -> OpinionStep:
+    """The deputy offered now, by name, or the whole station; the preview follows. The
+    voter's name stays as the name step set it."""
+    to_deputy = OpinionAddress.of(update).deputy
+    await answer_tap(update)
+    draft = await _draft(update, context)
+    deputy = await _offered(context) if to_deputy else None
+    draft.addressed_to = deputy.user_id if deputy is not None else None
     return await _next_after(update, context, draft, PREVIEW)
 
 
@@ -407,7 +517,7 @@ async def edit_field(update: Update, context: BotContext) -> OpinionStep:
     steps = {name: step for name, _, step in EDIT_FIELDS}
     await answer_tap(update)
     draft = await _draft(update, context)
-    draft.editing = field != "name"
+    draft.editing = True
     if field == "photos":
         draft.photos = []
     return await _go_to(update, context, draft, steps[field])
@@ -423,11 +533,17 @@ async def back_to_preview(update: Update, context: BotContext) -> OpinionStep:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel or the Cancel button: drop the draft and leave the conversation."""
+    """/cancel or the Cancel button: drop the draft and leave the conversation (at the
+    location step, the location key goes with it)."""
     user_id, chat_id = _ids(update)
-    await context.services.opinions.discard(user_id, chat_id)
+    left = await context.services.opinions.discard(user_id, chat_id)
     await answer_tap(update)
-    await respond(update, context, context.texts("opinion.cancelled"))
+    text = context.texts("opinion.cancelled")
+    if left is LOCATION:
+        await settle_tap(update)
+        await take_location_key_away(update, context, text)
+    else:
+        await respond(update, context, text)
     return END
 
 
@@ -439,6 +555,7 @@ BAD_INPUT = {
     PHOTOS: "opinion.bad_photo",
     LOCATION: "opinion.bad_location",
     NAME: "opinion.bad_name",
+    ADDRESS: "opinion.bad_address",
     PREVIEW: "opinion.bad_preview",
     EDIT: "opinion.bad_edit",
 }
@@ -454,6 +571,10 @@ def bad_input(step: OpinionStep) -> Callable[[Update, BotContext], Coroutine[Any
 
     return reply
 
+
+# At the text step: a round video, or an audio file, is not a voice message; each is told so.
+video_note_refused = saying("opinion.video_note_refused")
+audio_refused = saying("opinion.audio_refused")
 
 # Another command while writing: finish or /cancel first.
 command_in_middle = saying("opinion.in_progress")
@@ -479,7 +600,13 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
                 CallbackQueryHandler(choose_category, pattern=OpinionCategory.filter()),
                 others(CATEGORY),
             ],
-            TEXT: [MessageHandler(text, receive_text), others(TEXT)],
+            TEXT: [
+                MessageHandler(text, receive_text),
+                MessageHandler(filters.VOICE, receive_voice),
+                MessageHandler(filters.VIDEO_NOTE, video_note_refused),
+                MessageHandler(filters.AUDIO, audio_refused),
+                others(TEXT),
+            ],
             PHOTOS: [
                 MessageHandler(filters.PHOTO, receive_photo),
                 CallbackQueryHandler(photos_done, pattern=OpinionPhotosDone.filter()),
@@ -488,9 +615,14 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
             LOCATION: [
                 MessageHandler(filters.LOCATION, receive_location),
                 CallbackQueryHandler(skip_location, pattern=OpinionSkipLocation.filter()),
+                MessageHandler(text, typed_at_location),
                 others(LOCATION),
             ],
             NAME: [CallbackQueryHandler(choose_name, pattern=OpinionName.filter()), others(NAME)],
+            ADDRESS: [
+                CallbackQueryHandler(choose_address, pattern=OpinionAddress.filter()),
+                others(ADDRESS),
+            ],
             PREVIEW: [
                 CallbackQueryHandler(send, pattern=OpinionSend.filter()),
                 CallbackQueryHandler(edit_menu, pattern=OpinionEditMenu.filter()),

@@ -1,56 +1,143 @@
 """/station: choose a liaison station from paged street and station lists, by name
 (`/station 名称`), or the nearest ones to a shared location. The lists are the one station
-picker (handlers.station_picker) with purpose Picker.STATION."""
+picker (handlers.station_picker) with purpose Picker.STATION.
+
+Also the one location key: wherever a location is asked (here, and /opinion's location
+step), a reply keyboard with a "📍 send my location" key and a skip key comes on a message of
+its own, and the next message once the location is given or skipped takes it away."""
 
 from __future__ import annotations
 
+from functools import cache
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Action
 from bot.errors import DomainError
+from bot.i18n import LOCALES_DIR, SUPPORTED, Texts, load_catalog
 from bot.runtime.buttons import Picker, StationPicked
 from bot.runtime.buttons.base import SQLITE_MAX_INT
 from bot.runtime.context import BotContext
-from handlers.common import guarded, message_of, respond
+from handlers.common import chat_id_of, guarded, message_of, respond
+from handlers.fallback import stray_message
 from handlers.keyboards import button
 from handlers.station_picker import STATION_COMMAND_NAME, StationPicker
 
 PURPOSE = Picker.STATION
 
+# The two keys under the input field while a location is asked.
+LOCATION_KEY = "station.location_key"
+SKIP_KEY = "station.skip_key"
+
+
+# --- the location key --------------------------------------------------------------------
+
+
+def location_keyboard(texts: Texts) -> ReplyKeyboardMarkup:
+    """The location key above the skip key; Telegram folds it away once one is pressed."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(texts(LOCATION_KEY), request_location=True)], [texts(SKIP_KEY)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+async def offer_location_key(update: Update, context: BotContext, hint: str) -> None:
+    """Show the location key, on a new message of its own (a reply keyboard can sit neither on
+    a message with inline buttons nor on an edit) whose text, `hint`, also gives the 📎 route
+    for Telegram Desktop, where the key does nothing."""
+    await context.bot.send_message(
+        chat_id_of(update), context.texts(hint), reply_markup=location_keyboard(context.texts)
+    )
+
+
+async def take_location_key_away(update: Update, context: BotContext, text: str) -> Message:
+    """Say `text` as a new message that takes the location key away (sending it where no key
+    is shown does nothing), so no key is left hanging under the input field."""
+    return await context.bot.send_message(
+        chat_id_of(update), text, reply_markup=ReplyKeyboardRemove()
+    )
+
+
+def is_skip(context: BotContext, text: str | None) -> bool:
+    """Whether `text` is the skip key's label in the person's language, pressed or typed."""
+    return (text or "").strip().casefold() == context.texts(SKIP_KEY).casefold()
+
+
+async def settle_tap(update: Update) -> None:
+    """A tap that finished what its message asked: the message keeps its text and loses its
+    buttons (the answer comes as a new message, which a reply keyboard's removal needs)."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+@cache
+def _skip_labels() -> frozenset[str]:
+    """The skip key's label in every language the bot speaks, as a text filter compares."""
+    return frozenset(
+        load_catalog(LOCALES_DIR / locale / "LC_MESSAGES").gettext(SKIP_KEY).casefold()
+        for locale in SUPPORTED
+    )
+
+
+class SkipKey(filters.MessageFilter):
+    """A text that is the skip key's label in one of the bot's languages."""
+
+    def filter(self, message: Message) -> bool:
+        return (message.text or "").strip().casefold() in _skip_labels()
+
+
+# --- choosing the station ----------------------------------------------------------------
+
 
 async def prompt_station(
     update: Update, context: BotContext, *, edit: bool = True, first_time: bool = False
 ) -> None:
-    """Ask for the station: the first page of streets, a name, or a shared location."""
+    """Ask for the station: the first page of streets (or a name), then the location key for
+    the nearest ones."""
     texts = context.texts
     intro = texts("station.first_time") if first_time else texts("station.choose_street")
-    await PICKER.show(update, context, edit=edit, text=intro + "\n" + texts("station.or_location"))
+    await PICKER.show(update, context, edit=edit, text=intro)
+    await offer_location_key(update, context, "station.location_key_hint")
 
 
 async def bind_station(
     update: Update, context: BotContext, station_id: int, *, edit: bool = True
 ) -> None:
-    """Make `station_id` the person's station and say which it is; an id that cannot be a
-    station (from a deep link, say) is refused like a missing one, never sent to SQLite."""
+    """Make `station_id` the person's station and say which it is, as a new message that takes
+    the location key away; `edit`: the tapped picker loses its buttons. An id that cannot
+    be a station (from a deep link, say) is refused like a missing one, never sent to
+    SQLite."""
     if not 1 <= station_id <= SQLITE_MAX_INT:
         raise DomainError("station.unknown")
     context.account = await context.services.users.choose_station(context.user, station_id)
     station = await context.services.stations.get(station_id)
-    await respond(
-        update,
-        context,
-        context.texts(
-            "station.chosen",
-            station=escape(station.name),
-            street=escape(station.street_name),
-            address=escape(station.address or "—"),
-        ),
-        edit=edit,
+    if edit:
+        await settle_tap(update)
+    text = context.texts(
+        "station.chosen",
+        station=escape(station.name),
+        street=escape(station.street_name),
+        address=escape(station.address or "—"),
     )
+    await take_location_key_away(update, context, text)
 
 
 async def picked(update: Update, context: BotContext, station_id: int) -> None:
@@ -79,7 +166,8 @@ async def station_command(update: Update, context: BotContext) -> None:
 
 @guarded(Action.CHOOSE_STATION)
 async def nearest(update: Update, context: BotContext) -> None:
-    """The stations nearest to a shared location, nearest first."""
+    """The stations nearest to a shared location, nearest first (the key goes first: the
+    list has inline buttons and cannot take it away itself)."""
     location = message_of(update).location
     if location is None:  # the handler's filter lets only locations through
         raise RuntimeError("a location's handler got a message without one")
@@ -88,6 +176,7 @@ async def nearest(update: Update, context: BotContext) -> None:
     if not found:
         await prompt_station(update, context, edit=False)
         return
+    await take_location_key_away(update, context, texts("station.location_received"))
     buttons = [
         [
             button(
@@ -102,10 +191,22 @@ async def nearest(update: Update, context: BotContext) -> None:
     )
 
 
+@guarded()
+async def skip(update: Update, context: BotContext) -> None:
+    """The skip key pressed (or its label typed) while no conversation asks for a location:
+    no station chosen now, and the key goes. Another language's label is just a stray
+    message."""
+    if not is_skip(context, message_of(update).text):
+        await stray_message(update, context)
+        return
+    await take_location_key_away(update, context, context.texts("station.location_skipped"))
+
+
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """/station, its picker (purpose STATION) and a shared location."""
+    """/station, its picker (purpose STATION), a shared location and the skip key."""
     return [
         CommandHandler("station", station_command),
         *PICKER.handlers(),
         MessageHandler(filters.LOCATION, nearest),
+        MessageHandler(filters.TEXT & ~filters.COMMAND & SkipKey(), skip),
     ]

@@ -24,13 +24,13 @@ ANSWER = "已与交管部门沟通，下个月在小区门口增设行人信号�
 JOURNEY = [
     "/start",
     "1",  # ✅ 同意并继续
-    "1",  # 学院路街道
-    "1",  # 学院路街道代表之家
+    "1",  # 📍 发送我的位置: the demo phone is at 学院路街道代表之家
+    "1",  # the nearest station: 学院路街道代表之家
     "/opinion",
     "2",  # 交通出行
     OPINION,
     "1",  # no photos: 跳过
-    "1",  # no location: 跳过
+    "2",  # no location: the 跳过 key under the input field
     "2",  # 匿名提交
     "1",  # 📨 发送
     ":as deputy",

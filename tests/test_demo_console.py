@@ -174,8 +174,9 @@ async def test_a_number_taps_only_the_buttons_shown_last_in_this_chat(
     # their buttons not tapped): a number taps nothing there
     await console.type(":as deputy")
     assert SAYS["zh_CN"]["no_button"].replace("9", "1") in await console.type("1")
-    # back in the voter's chat, the street list is still the last with buttons
-    await console.type(":as voter", "1", "1")  # street, station
+    # back in the voter's chat, the location key is still the last shown: the demo phone's
+    # location, then the nearest station
+    await console.type(":as voter", "1", "1")
     user = await rows(
         demo, f"SELECT station_id FROM users WHERE telegram_id = {CAST[Role.VOTER].user_id}"
     )
@@ -305,6 +306,30 @@ async def test_a_reply_keyboard_is_numbered_too(demo: Demo, tmp_path: Path) -> N
     assert "我没有理解这条消息" in printed  # "否" reached the bot as a message
     assert len(demo.api.calls_to("answerCallbackQuery")) == taps
     assert demo.api.calls_to("sendMessage")[-1].params["chat_id"] == voter
+
+
+@pytest.mark.parametrize("demo", ["zh_CN", "en"], indirect=True)
+async def test_the_location_key_shares_the_demo_phones_location(demo: Demo, tmp_path: Path) -> None:
+    """The location key asked for with a station: its number, or its label typed, shares where
+    the demo's phone is (the cast's home station) as the phone would; nothing is sent as
+    text, and the key is gone afterwards."""
+    console = typist(demo, tmp_path)
+    texts = demo.deployment.services.i18n.texts(demo.settings.default_locale)
+    voter = CAST[Role.VOTER].user_id
+    key = texts("station.location_key")
+    assert f"[1] {key}\n" in await console.type("/start", "1")
+    printed = await console.type("1")
+    assert texts("station.nearest") in printed
+    nearest = texts("station.nearest_item", station="学院路街道代表之家", km=0)
+    assert f"[1] {nearest}" in printed
+    assert demo.api.reply_keyboard(voter) == []
+    assert demo.api.calls_to("sendMessage")[-1].params["text"] == texts("station.nearest")
+
+    await console.type("/station")
+    assert demo.api.reply_keyboard(voter)[0]["text"] == key
+    printed = await console.type(key)
+    assert texts("station.nearest") in printed
+    assert demo.api.reply_keyboard(voter) == []
 
 
 async def test_an_alert_is_shown_as_a_line_of_plain_text(demo: Demo, tmp_path: Path) -> None:

@@ -11,10 +11,12 @@ async def test_new_voter_reaches_tracking_number_in_chinese(world: World, person
     await voter.send("/start")
     assert "隐私说明" in voter.last
     await voter.tap("✅ 同意并继续")
-    assert "请选择您所在的联络站" in voter.last
+    assert "请选择您所在的联络站" in voter.seen[-2].text
+    assert voter.keyboard() == ["📍 发送我的位置", "跳过"]  # the location key, below it
     await voter.tap("学院路街道")
     await voter.tap("学院路第一联络站")
     assert "学院路第一联络站" in voter.last
+    assert voter.keyboard() == []
 
     await voter.send("/opinion")
     await voter.tap("交通出行")

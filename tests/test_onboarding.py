@@ -87,8 +87,9 @@ async def test_agreeing_stores_the_consent_time_and_asks_for_a_station(
     row = await world.user_row(1003)
     assert datetime.fromisoformat(row["consent_at"]) == agreed_at
     assert out[0].text == world.text(locale, "privacy.thanks")
-    assert out[-1].text.startswith(world.text(locale, "station.first_time"))
-    assert "学院路街道" in out[-1].buttons()
+    assert out[-2].text.startswith(world.text(locale, "station.first_time"))
+    assert "学院路街道" in out[-2].buttons()
+    assert out[-1].text == world.text(locale, "station.location_key_hint")
 
     # Tapping the old agree button again later does not move the recorded time.
     world.clock.advance(days=2)
@@ -173,7 +174,8 @@ async def test_station_by_shared_location_lists_the_nearest_with_distance(
     voter: Person = person(1005, "孙八", code)
     await agree(voter)
 
-    reply = only(await voter.send_location(39.99, 116.35))
+    received, reply = await voter.send_location(39.99, 116.35)
+    assert received.text == world.text(locale, "station.location_received")
     assert reply.text == world.text(locale, "station.nearest")
     # nearest first; 清河联络站 has no coordinates and cannot be ranked
     assert reply.buttons() == labels
@@ -254,7 +256,7 @@ async def test_deep_link_to_a_station_that_does_not_exist(
 async def test_a_malformed_deep_link_is_ignored(world: World, person) -> None:
     voter: Person = person(1010, "陈三", "zh-hans")
     await agree(voter)
-    reply = only(await voter.send("/start st_abc"))
+    reply, _key = await voter.send("/start st_abc")
     assert reply.text.startswith(world.text("zh_CN", "station.first_time"))
     assert (await world.user_row(1010))["station_id"] is None
 
@@ -269,9 +271,9 @@ async def test_station_command_changes_the_station_later(
     await voter.tap("学院路第一联络站")
     assert (await world.user_row(1011))["station_id"] == await world.station_id("学院路第一联络站")
 
-    reply = only(await voter.send("/station"))
+    reply, key = await voter.send("/station")
     assert reply.text.startswith(world.text(locale, "station.choose_street"))
-    assert world.text(locale, "station.or_location") in reply.text
+    assert key.text == world.text(locale, "station.location_key_hint")
     await voter.tap("海淀街道")
     await voter.tap(world.text(locale, "nav.back"))
     assert voter.buttons()[0] == "学院路街道"
@@ -349,8 +351,13 @@ async def test_language_command_switches_and_later_messages_follow(
     # Telegram keeps sending the old language_code; the choice sticks anyway.
     assert only(await voter.send("/help")).text.startswith(world.text(other, "help.title"))
     assert only(await voter.send("/nonsense")).text == world.text(other, "error.unknown_command")
-    reply = only(await voter.send("/station"))
-    assert reply.text.startswith(world.text(other, "station.choose_street"))
+    picker, key = await voter.send("/station")
+    assert picker.text.startswith(world.text(other, "station.choose_street"))
+    assert key.text == world.text(other, "station.location_key_hint")
+    assert voter.keyboard() == [
+        world.text(other, "station.location_key"),
+        world.text(other, "station.skip_key"),
+    ]
 
 
 async def test_language_can_be_chosen_before_consent(world: World, person) -> None:

@@ -53,9 +53,10 @@ async def test_full_flow_with_photos_location_and_name(world: World, lang: str) 
         assert voter.last == t["photo_received"].format(n=n)
         assert voter.buttons()[0] == t["done"]
     await voter.tap(t["done"])
-    assert voter.last == t["ask_location"]
+    assert [o.text for o in voter.seen[-2:]] == [t["ask_location"], t["location_key_hint"]]
     await voter.send_location(39.991, 116.352)
-    assert t["ask_name"] in voter.last
+    assert voter.seen[-2].text == t["location_received"] and t["ask_name"] in voter.last
+    assert voter.keyboard() == []
     await voter.tap(t["show_name"])
 
     assert "&lt;b&gt;&amp;" in voter.last
@@ -137,7 +138,7 @@ async def test_voter_without_station_is_asked_to_choose_one(world: World, lang: 
     await voter.send("/start")
     await voter.tap(t["agree"])
     await voter.send("/opinion")
-    assert t["no_station"] in [o.text for o in voter.seen[-2:]]
+    assert t["no_station"] in [o.text for o in voter.seen[-3:]]
     assert "学院路街道" in voter.buttons()
     assert await draft_of(world, 2003) is None
     assert await state_of(world, 2003) is None
@@ -211,8 +212,10 @@ async def test_edit_location_both_ways(world: World, lang: str) -> None:
     await to_preview(voter)
     await voter.tap(t["edit"])
     await voter.tap(t["edit_location"])
-    assert voter.last == t["ask_location"]
+    assert voter.seen[-2].text == t["ask_location"]
+    assert voter.keyboard() == [t["location_key"], t["skip"]]
     await voter.send_location(39.98, 116.31)
+    assert voter.keyboard() == []
     assert voter.last == preview(lang, t["traffic"], TEXT[lang], 0, True, False)
     draft = await draft_of(world, 2014)
     assert (draft["latitude"], draft["longitude"]) == (39.98, 116.31)

@@ -76,7 +76,13 @@ STEPS: list[tuple[str, Act, str, dict[str, Any], Callable[[str], str]]] = [
         {"photos": ["r1", "r2"]},
         answer("photo_received", n=2),
     ),
-    ("photos-done", lambda v, t: v.tap(t["done"]), "location", {}, answer("ask_location")),
+    (
+        "photos-done",
+        lambda v, t: v.tap(t["done"]),
+        "location",
+        {},
+        answer("location_key_hint"),  # below the question, with the location key
+    ),
     (
         "location",
         lambda v, t: v.send_location(39.99, 116.35),

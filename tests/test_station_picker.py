@@ -67,9 +67,10 @@ async def station_of(world: World, user_id: int) -> int | None:
 @pytest.mark.parametrize("code", LANGS)
 async def test_station_prompt_offers_the_search(world: World, person, code: str) -> None:
     someone = await voter(world, person, code)
-    reply = only(await someone.send("/station"))
+    reply, key = await someone.send("/station")
     assert reply.text.startswith(say(someone, "station.choose_street"))
     assert reply.text.endswith(say(someone, "station.hint_station_command"))
+    assert key.text == say(someone, "station.location_key_hint")
 
 
 @pytest.mark.parametrize("code", LANGS)

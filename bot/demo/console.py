@@ -2,7 +2,9 @@
 message from the member the console speaks as, a number taps one of the buttons shown last
 in their chat, and a `:command` steers the demo (`:help` lists them). Piped input is read the
 same way, each line carried through to its end before the next, and echoed after the
-prompt's words so the transcript reads like a conversation."""
+prompt's words so the transcript reads like a conversation. A reply keyboard's keys (the
+location key under the input field) are numbered like buttons when shown last; a location
+key, pressed by its number or its label, shares the demo phone's location (HERE)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,9 @@ UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 MAX_STEP = timedelta(days=366)
 MARKS = {"message": "🤖", "edit": "✎", "alert": "💬", "photo": "🖼", "document": "📄"}
 ELSEWHERE = "bold magenta"  # the mark of a message to another chat than the speaker's
+# Where the demo's phone is when a location key is pressed: at the cast's home station,
+# 学院路街道代表之家 of the sample stations (samples/stations.csv).
+HERE = (39.9925, 116.3528)
 
 
 class Unsendable(Exception):
@@ -240,6 +245,8 @@ class Terminal:
                 return await command(rest.strip())
             if line.isascii() and line.isdigit():
                 await self._tap(int(line))
+            elif self._asks_location(line):  # the location key's label typed: pressed
+                await self.demo.send_location(self.role, *HERE)
             else:
                 await self.demo.send_text(self.role, line)
             return True
@@ -247,7 +254,16 @@ class Terminal:
             self.flush()
             self.refusals()
 
+    def _asks_location(self, label: str) -> bool:
+        """Whether `label` is a location key of the keyboard under the speaker's input field."""
+        keys = self.demo.api.reply_keyboard(CAST[self.role].user_id)
+        return any(key.get("text") == label and key.get("request_location") for key in keys)
+
     async def _tap(self, number: int) -> None:
+        shown = self.demo.button(self.role, number)
+        if shown.text is not None and self._asks_location(shown.text):
+            await self.demo.send_location(self.role, *HERE)  # as the phone shares it
+            return
         tap = await self.demo.tap(self.role, number)
         if tap.data is None and tap.text is None:
             self.say(self.texts("demo.no_button", number=number), "yellow")

@@ -20,6 +20,7 @@ from bot.services.paging import Page, clamp_page
 from bot.services.text import typed
 from storage import Database, Tx
 from storage.models import Opinion, OpinionDraft, OpinionEvent, OpinionStatus, User
+from storage.repos.deputies import DeputyRepo
 from storage.repos.opinions import OpinionRepo
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class OpinionStep(StrEnum):
     PHOTOS = "photos"
     LOCATION = "location"
     NAME = "name"
+    ADDRESS = "address"  # to the deputy whose code the voter opened, or the station
     PREVIEW = "preview"
     EDIT = "edit"  # which field to change, from the preview
 
@@ -183,6 +185,25 @@ def opinion_text(raw: str | None) -> str:
     )
 
 
+def take_text(draft: OpinionDraft, raw: str | None) -> None:
+    """The typed text becomes the draft's body (cleaned and measured); a voice given before
+    is dropped: an opinion has one body."""
+    draft.text = opinion_text(raw)
+    draft.voice_file_id = draft.voice_seconds = None
+
+
+def take_voice(draft: OpinionDraft, file_id: str, seconds: int) -> None:
+    """A voice message becomes the draft's body, kept by Telegram's file_id with its length,
+    in place of any text typed before; one longer than VOICE_MAX_SECONDS is refused."""
+    # imported here: voice_opinions imports the inbox, which imports this module
+    from bot.services.voice_opinions import VOICE_MAX_SECONDS
+
+    if seconds > VOICE_MAX_SECONDS:
+        raise DomainError("opinion.voice_too_long", minutes=VOICE_MAX_SECONDS // 60)
+    draft.voice_file_id, draft.voice_seconds = file_id, seconds
+    draft.text = None
+
+
 REPLY_MIN = 2
 REASON_MAX = 500
 ANSWER_MAX = 2000
@@ -297,6 +318,7 @@ class OpinionService:
         self.daily_limit = daily_limit
         self.prefix = prefix
         self.repo = OpinionRepo(db)
+        self.deputies = DeputyRepo(db)
         self.steps = DraftStore(db, OPINION)
 
     def _start_of_day(self, now: datetime) -> datetime:
@@ -330,9 +352,12 @@ class OpinionService:
         async with self.db.transaction() as tx:
             await self.steps.put(tx, chat_id, user_id, draft, step, self.clock.now())
 
-    async def discard(self, user_id: int, chat_id: int) -> None:
+    async def discard(self, user_id: int, chat_id: int) -> OpinionStep | None:
+        """Drop the draft and leave /opinion; the step it was at (None: not in it)."""
         async with self.db.transaction() as tx:
+            step = await self.steps.step_of(chat_id, user_id, tx)
             await self.steps.put(tx, chat_id, user_id, None, None, self.clock.now())
+        return step
 
     async def _sent_from(self, author: User, token: str, tx: Tx | None = None) -> Opinion | None:
         """The author's opinion made from the draft named `token` (another's is not found)."""
@@ -365,7 +390,10 @@ class OpinionService:
             draft = await self.steps.load(author.telegram_id, tx)
             if draft is None or draft.token != token:  # that draft was given up (or forged)
                 raise DomainError("opinion.no_draft")
-            if draft.category is None or draft.text is None or draft.show_name is None:
+            spoken = draft.voice_file_id is not None
+            if draft.category is None or draft.show_name is None:
+                raise DomainError("opinion.incomplete")
+            if draft.text is None and not spoken:
                 raise DomainError("opinion.incomplete")
             if author.station_id is None:
                 raise DomainError("opinion.no_station")
@@ -377,13 +405,17 @@ class OpinionService:
                 event="submitted",
                 station_id=author.station_id,
                 category=draft.category,
-                text=draft.text,
+                # a voice opinion's text is staff's transcript, none yet
+                text="" if spoken else draft.text or "",
                 photos=draft.photos,
                 latitude=draft.latitude,
                 longitude=draft.longitude,
                 show_name=draft.show_name,
                 token=token,
                 now=now,
+                voice_file_id=draft.voice_file_id,
+                voice_seconds=draft.voice_seconds if spoken else None,
+                addressed_to=await self._addressee(tx, draft.addressed_to, author.station_id),
             )
             await self.steps.put(tx, chat_id, author.telegram_id, None, None, now)
             receipt = await self.outbox.notify_later(
@@ -395,6 +427,14 @@ class OpinionService:
             )
             await self.notices.tell_unclaimed(tx, opinion)
         return Submission(opinion, False, receipt, None)
+
+    async def _addressee(self, tx: Tx, deputy_id: int | None, station_id: int) -> int | None:
+        """The deputy the voter chose to address, kept only while that deputy serves the
+        voter's station; otherwise the opinion goes to the station, without an error."""
+        if deputy_id is None:
+            return None
+        deputy = await self.deputies.get(deputy_id, tx)
+        return deputy_id if deputy is not None and deputy.station_id == station_id else None
 
     async def enter_for_visitor(
         self,
@@ -446,6 +486,9 @@ class OpinionService:
         show_name: bool,
         token: str,
         now: datetime,
+        voice_file_id: str | None = None,
+        voice_seconds: int | None = None,
+        addressed_to: int | None = None,
     ) -> Opinion:
         """A new submitted opinion with the next tracking number of the year and its first
         event (`event`, by `actor_id`), as the transaction now holds it."""
@@ -464,6 +507,9 @@ class OpinionService:
             show_name=show_name,
             now=now,
             draft_token=token,
+            voice_file_id=voice_file_id,
+            voice_seconds=voice_seconds,
+            addressed_to=addressed_to,
         )
         await self.repo.add_event(tx, opinion_id, now, actor_id, event)
         return present(await self.repo.get_in(tx, opinion_id), "opinion")

@@ -70,13 +70,19 @@ class OpinionRepo:
         show_name: bool,
         now: datetime,
         draft_token: str | None = None,
+        voice_file_id: str | None = None,
+        voice_seconds: int | None = None,
+        addressed_to: int | None = None,
     ) -> int:
         """A new submitted opinion, unclaimed from now; `draft_token` names the draft it came
-        from (unique). `author_id` None: entered at the reception desk for a visitor."""
+        from (unique). `author_id` None: entered at the reception desk for a visitor. A voice
+        opinion has its voice's file_id and length (its `text` is ''); `addressed_to` is the
+        deputy the voter wrote to by name (None: the station)."""
         return await tx.execute(
             "INSERT INTO opinions (tracking_no, author_id, station_id, category, text, photos,"
             " latitude, longitude, show_name, status, created_at, updated_at, draft_token,"
-            " unclaimed_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " unclaimed_since, voice_file_id, voice_seconds, addressed_to)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 tracking_no,
                 author_id,
@@ -92,6 +98,9 @@ class OpinionRepo:
                 stamp(now),
                 draft_token,
                 stamp(now),
+                voice_file_id,
+                voice_seconds,
+                addressed_to,
             ),
         )
 

@@ -37,10 +37,19 @@ T: dict[str, dict[str, str]] = {
         "edit_name": "署名",
         "back_to_preview": "« 返回预览",
         "ask_category": "<b>提交意见建议</b>\n请选择类别：",
-        "ask_text": "请用文字描述您的意见建议（10 至 2000 字）：",
+        "ask_text": (
+            "请用文字描述您的意见建议（10 至 2000 字），也可以直接发一条语音"
+            "（按住 🎤 说话，最长 2 分钟）："
+        ),
         "ask_photos": "可以附上最多 3 张照片：直接发送照片，或点击“跳过”。",
         "photo_received": "已收到 {n} 张照片（最多 3 张）。继续发送，或点击“完成”。",
-        "ask_location": "如果问题和某个地点有关，请发送位置（📎 → 位置），或点击“跳过”。",
+        "ask_location": "如果问题和某个地点有关，请发送位置，或点击“跳过”。",
+        "location_key": "📍 发送我的位置",
+        "location_key_hint": (
+            "📍 点下方的“发送我的位置”即可。电脑版 Telegram 没有这个按钮，请用 📎 → 位置 发送。"
+        ),
+        "location_received": "📍 已收到位置。",
+        "location_skipped": "好的，不附位置。",
         "ask_name": "是否向代表显示您的名字？",
         "edit_which": "要修改哪一项？",
         "sent": "✅ 已提交！编号：<b>{no}</b>",
@@ -53,10 +62,11 @@ T: dict[str, dict[str, str]] = {
         "daily_limit": "每人每天最多提交 {limit} 条意见建议，今天已达上限，请明天再提交。",
         "bad_category": "请点击上方的按钮选择类别。",
         "bad_text": (
-            "请用文字描述您的意见建议（10 至 2000 字）。贴纸、语音、视频和文件不能作为内容。"
+            "请用文字描述您的意见建议（10 至 2000 字），或发一条语音（最长 2 分钟）。"
+            "贴纸、视频和文件不能作为内容。"
         ),
         "bad_photo": "请发送照片，或点击“完成”/“跳过”。",
-        "bad_location": "请发送位置（📎 → 位置），或点击“跳过”。",
+        "bad_location": "请发送位置（点下方的“📍 发送我的位置”，或 📎 → 位置），或点击“跳过”。",
         "bad_name": "请点击上方的按钮，选择是否显示名字。",
         "bad_preview": "请点击“发送”“修改”或“取消”。",
         "bad_edit": "请点击要修改的项目。",
@@ -87,10 +97,20 @@ T: dict[str, dict[str, str]] = {
         "edit_name": "Name",
         "back_to_preview": "« Back to preview",
         "ask_category": "<b>Send an opinion</b>\nChoose a category:",
-        "ask_text": "Describe your opinion in text (10 to 2,000 characters):",
+        "ask_text": (
+            "Describe your opinion in text (10 to 2,000 characters), or just send a voice"
+            " message (hold 🎤 and speak, up to 2 minutes):"
+        ),
         "ask_photos": "You may add up to 3 photos: send them now, or tap Skip.",
         "photo_received": "{n} photo(s) received (at most 3). Send more, or tap Done.",
-        "ask_location": "If this concerns a place, send its location (📎 → Location), or tap Skip.",
+        "ask_location": "If this concerns a place, send its location, or tap Skip.",
+        "location_key": "📍 Send my location",
+        "location_key_hint": (
+            "📍 Tap “Send my location” below. Telegram Desktop has no such button:"
+            " use 📎 → Location there."
+        ),
+        "location_received": "📍 Location received.",
+        "location_skipped": "All right, no location.",
         "ask_name": "Show your name to the deputies?",
         "edit_which": "What do you want to change?",
         "sent": "✅ Sent! Tracking number: <b>{no}</b>",
@@ -106,11 +126,14 @@ T: dict[str, dict[str, str]] = {
         ),
         "bad_category": "Please tap one of the categories above.",
         "bad_text": (
-            "Please send your opinion as text (10 to 2,000 characters). Stickers, voice, video"
-            " and files cannot be used as the text."
+            "Please send your opinion as text (10 to 2,000 characters) or as a voice message"
+            " (up to 2 minutes). Stickers, video and files cannot be used."
         ),
         "bad_photo": "Please send a photo, or tap Done / Skip.",
-        "bad_location": "Please send a location (📎 → Location), or tap Skip.",
+        "bad_location": (
+            "Please send a location (the “📍 Send my location” key below, or 📎 → Location),"
+            " or tap Skip."
+        ),
         "bad_name": "Please tap a button above to show your name or stay anonymous.",
         "bad_preview": "Please tap Send, Edit or Cancel.",
         "bad_edit": "Please tap what you want to change.",
@@ -133,6 +156,9 @@ EMPTY_DRAFT: dict[str, Any] = {
     "location_skipped": False,
     "show_name": None,
     "editing": False,
+    "voice_file_id": None,
+    "voice_seconds": None,
+    "addressed_to": None,
 }
 
 TEXT = {

@@ -23,8 +23,8 @@ CategoryCode = Literal[
 if set(get_args(CategoryCode)) != set(CATEGORY_LABELS):  # one list, checked at import
     raise TypeError("CategoryCode must name exactly the categories of bot.services.opinions")
 
-# What the voter may change from the preview.
-EditField = Literal["category", "text", "photos", "location", "name"]
+# What the voter may change from the preview ("address" only when a deputy may be addressed).
+EditField = Literal["category", "text", "photos", "location", "name", "address"]
 
 
 # --- /opinion ----------------------------------------------------------------------------
@@ -48,6 +48,13 @@ class OpinionName(CallbackData, prefix="opn"):
     """Show the voter's name to the deputies (True) or stay anonymous."""
 
     show: bool
+
+
+class OpinionAddress(CallbackData, prefix="opa"):
+    """Address the deputy whose code the voter opened (True), or the whole station. The
+    deputy is not in the button: the tap is read against the deputy offered now."""
+
+    deputy: bool
 
 
 class OpinionSend(CallbackData, prefix="os"):
@@ -80,6 +87,7 @@ OPINION_BUTTONS: tuple[type[CallbackData], ...] = (
     OpinionPhotosDone,
     OpinionSkipLocation,
     OpinionName,
+    OpinionAddress,
     OpinionSend,
     OpinionEditMenu,
     OpinionEditField,
