@@ -9,6 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.runtime.context import BotContext
 from handlers.common import Handler, describe, saying, tap_of
+from handlers.location_key import take_location_key_away
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,9 @@ async def unknown_button(update: Update, context: BotContext) -> None:
     await query.answer(context.texts("error.stale_button"), show_alert=True)
 
 
-nothing_to_cancel = saying("cancel.nothing")
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel with nothing under way; a location key left from picking a station goes too."""
+    await take_location_key_away(update, context, context.texts("cancel.nothing"))
 
 
 unknown_command = saying("error.unknown_command")

@@ -68,13 +68,13 @@ from handlers.common import (
     tap_of,
 )
 from handlers.keyboards import button, rows_of
-from handlers.station import (
+from handlers.location_key import (
     is_skip,
     offer_location_key,
-    prompt_station,
     settle_tap,
     take_location_key_away,
 )
+from handlers.station import prompt_station
 from storage.models import Deputy, OpinionDraft
 
 CATEGORY, TEXT, PHOTOS, LOCATION, NAME, ADDRESS, PREVIEW, EDIT = OpinionStep

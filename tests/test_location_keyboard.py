@@ -37,6 +37,7 @@ L: dict[str, dict[str, str]] = {
         "chosen_haidian": "您的联络站已设为：<b>海淀街道联络站</b>（海淀街道）",
         "found_second": "学院路第二联络站（学院路街道）",
         "chosen_second": "您的联络站已设为：<b>学院路第二联络站</b>（学院路街道）",
+        "nothing": "当前没有进行中的操作。",
         "stray": "我没有理解这条消息。发送 /opinion 提交意见建议，或发送 /help 查看所有命令。",
     },
     "en": {
@@ -58,6 +59,7 @@ L: dict[str, dict[str, str]] = {
         "chosen_haidian": "Your liaison station is now <b>海淀街道联络站</b> (海淀街道)",
         "found_second": "学院路第二联络站 (学院路街道)",
         "chosen_second": "Your liaison station is now <b>学院路第二联络站</b> (学院路街道)",
+        "nothing": "There is nothing to cancel.",
         "stray": (
             "I did not understand that. Send /opinion to send an opinion, or /help for all"
             " commands."
@@ -291,6 +293,17 @@ async def test_the_skip_key_leaves_the_station_as_it_was(world: World, lang: str
     assert [o.text for o in await voter.send(k["other_skip"])] == [k["stray"]]
     assert_location_key(voter)
     assert [o.text for o in await voter.send(k["typed_skip"])] == [k["skipped"]]
+    assert voter.keyboard() == []
+
+
+@LANGS
+async def test_cancel_after_station_takes_the_key_away(world: World, lang: str) -> None:
+    k = L[lang]
+    voter = await voter_with_station(world, 4116, lang)
+    await voter.send("/station")
+    assert_location_key(voter)
+    out = await voter.send("/cancel")  # nothing under way: said so, and the key goes
+    assert [(o.text, o.markup) for o in out] == [(k["nothing"], {"remove_keyboard": True})]
     assert voter.keyboard() == []
 
 

@@ -52,6 +52,8 @@ OPINION = Conversation(
 
 TEXT_MIN = 10
 TEXT_MAX = 2000
+# The longest voice message taken as an opinion's body; a longer one is refused clearly.
+VOICE_MAX_SECONDS = 120
 MAX_PHOTOS = 3
 # How long the receipt of a new opinion waits for the direct reply to reach the voter; after
 # that (a failed reply, a process that died) the outbox sends the tracking number itself.
@@ -195,9 +197,6 @@ def take_text(draft: OpinionDraft, raw: str | None) -> None:
 def take_voice(draft: OpinionDraft, file_id: str, seconds: int) -> None:
     """A voice message becomes the draft's body, kept by Telegram's file_id with its length,
     in place of any text typed before; one longer than VOICE_MAX_SECONDS is refused."""
-    # imported here: voice_opinions imports the inbox, which imports this module
-    from bot.services.voice_opinions import VOICE_MAX_SECONDS
-
     if seconds > VOICE_MAX_SECONDS:
         raise DomainError("opinion.voice_too_long", minutes=VOICE_MAX_SECONDS // 60)
     draft.voice_file_id, draft.voice_seconds = file_id, seconds

@@ -25,8 +25,6 @@ from storage.models import Opinion, User
 from storage.repos.opinions import OpinionRepo
 from storage.repos.voice import VoiceRepo
 
-# The longest voice taken as an opinion; a longer one is refused with a clear message.
-VOICE_MAX_SECONDS = 120
 # A transcript's bounds: the opinion's own text may hold up to 2,000 characters.
 TRANSCRIPT_MIN = 2
 TRANSCRIPT_MAX = 2000
