@@ -45,9 +45,16 @@ A: dict[str, dict[str, str]] = {
 }
 
 
+async def opens_code(world: World, voter: Person, deputy: Person) -> None:
+    """The voter opens the deputy's code (代表码), which the deputy got with /mycode."""
+    await deputy.send("/mycode")
+    [row] = await world.rows("SELECT code FROM deputies WHERE user_id = ?", (deputy.id,))
+    await voter.send(f"/start dep_{row['code']}")
+
+
 async def met(world: World, voter: Person, deputy_id: int) -> None:
-    """The voter opened the deputy's code. Seeded in SQL while the 代表码 flow (/start dep_,
-    bot/services/deputy_codes.py) is being built; the lead swaps in the real flow."""
+    """The voter met a deputy who has since moved to another station: a state the flow
+    reaches only through time (a deputy invited again elsewhere), seeded here."""
     async with world.db.transaction() as tx:
         await tx.execute(
             "UPDATE users SET met_deputy_id = ? WHERE telegram_id = ?", (deputy_id, voter.id)
@@ -58,9 +65,9 @@ async def voter_who_met_the_deputy(
     world: World, admin: Person, person: Callable[..., Person], user_id: int, lang: str
 ) -> Person:
     """王芳 is a deputy of 学院路第一联络站; a voter there opened her code."""
-    await invite_deputy(world, admin, person, DEPUTY, "王芳")
+    deputy = await invite_deputy(world, admin, person, DEPUTY, "王芳")
     voter = await voter_with_station(world, user_id, lang)
-    await met(world, voter, DEPUTY)
+    await opens_code(world, voter, deputy)
     return voter
 
 
