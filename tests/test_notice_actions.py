@@ -7,7 +7,6 @@ addressed to one deputy is told to that deputy alone. Both languages throughout.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,27 +55,35 @@ async def scene(
     return Scene(world, mail, admin, zhang, li, person(2001, "王芳", lang))
 
 
-async def submit_seeded(scene: Scene, text: str, **draft: object) -> None:
-    """An opinion sent by the voter's own steps, with `draft` fields (a voice, the deputy it
-    is addressed to) written into the draft just before Send: the voter's side of voice and
-    addressed opinions is built and tested elsewhere (tests/test_voice_*.py,
-    tests/test_deputy_code.py); these tests need only what Send files from the draft."""
-    voter = scene.voter
+async def send_opinion(
+    scene: Scene, text: str = LAMP, *, voice: int | None = None, to: Person | None = None
+) -> str | None:
+    """An opinion sent by the voter's own steps: typed, or a voice of `voice` seconds at the
+    text step; addressed by name to deputy `to` when the voter opened `to`'s code (代表码)
+    first. Returns the voice's file_id, if one was sent."""
+    voter, world = scene.voter, scene.world
     await onboard(voter)
+    if to is not None:
+        await to.send("/mycode")
+        [row] = await world.rows("SELECT code, name FROM deputies WHERE user_id = ?", (to.id,))
+        await voter.send(f"/start dep_{row['code']}")
     await voter.send("/opinion")
     await voter.tap(say(voter, "category.urban"))
-    await voter.send(text)
+    file_id = None
+    if voice is None:
+        await voter.send(text)
+    else:
+        before = set(world.api.voices)
+        await voter.send_voice(voice)
+        [file_id] = world.api.voices - before
     await voter.tap(say(voter, "opinion.skip"))
     await voter.tap(say(voter, "opinion.skip"))
     await voter.tap(say(voter, "opinion.anonymous"))
-    async with scene.world.db.transaction() as tx:
-        for name, value in draft.items():
-            await tx.execute(
-                "UPDATE opinion_drafts SET data = json_set(data, ?, json(?)) WHERE user_id = ?",
-                (f"$.{name}", json.dumps(value), voter.id),
-            )
+    if to is not None:
+        await voter.tap(say(voter, "opinion.address_deputy", deputy=row["name"]))
     await voter.tap(say(voter, "opinion.send"))
     assert NO in voter.last
+    return file_id
 
 
 def new_notice(deputy: Person, text: str = LAMP) -> tuple[int, str]:
@@ -299,8 +306,7 @@ async def test_staff_hand_an_unanswered_opinion_to_another_deputy_from_the_alert
 async def test_a_voice_opinions_notice_shows_its_length_and_plays_it(scene: Scene) -> None:
     world, zhang, li = scene.world, scene.zhang, scene.li
     await li.send("/notices digest")
-    voice = world.api.add_voice()
-    await submit_seeded(scene, LAMP, voice_file_id=voice, voice_seconds=45)
+    voice = await send_opinion(scene, voice=45)
     expected = notice(
         zhang,
         "deputy_notices.new_voice",
@@ -331,7 +337,7 @@ async def test_a_voice_opinions_notice_shows_its_length_and_plays_it(scene: Scen
 
 async def test_an_addressed_opinion_is_told_to_its_deputy_alone(scene: Scene) -> None:
     world, zhang, li = scene.world, scene.zhang, scene.li
-    await submit_seeded(scene, LAMP, addressed_to=li.id)
+    await send_opinion(scene, to=li)
     assert (await opinion_row(world))["addressed_to"] == li.id
     assert await scene.mail.take() == [
         notice(
@@ -362,8 +368,7 @@ async def test_an_addressed_opinion_is_in_its_deputys_digest_only(scene: Scene) 
     world, zhang, li = scene.world, scene.zhang, scene.li
     for deputy in (zhang, li):
         await deputy.send("/notices digest")
-    voice = world.api.add_voice()
-    await submit_seeded(scene, LAMP, addressed_to=li.id, voice_file_id=voice, voice_seconds=75)
+    await send_opinion(scene, voice=75, to=li)
     assert await scene.mail.take() == []
     world.clock.advance(seconds=DAY.total_seconds())
     assert await world.services.deputy_notices.run_due() == 1
@@ -374,7 +379,7 @@ async def test_an_addressed_opinion_is_in_its_deputys_digest_only(scene: Scene) 
 
 async def test_a_released_voice_opinion_is_told_again_by_its_length(scene: Scene) -> None:
     world, zhang, li = scene.world, scene.zhang, scene.li
-    await submit_seeded(scene, LAMP, voice_file_id=world.api.add_voice(), voice_seconds=120)
+    await send_opinion(scene, voice=120)
     await scene.mail.take()
     await zhang.tap(say(zhang, "inbox.claim_button"))
     await zhang.tap(say(zhang, "inbox.release_button"))
