@@ -8,7 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Defaults, ExtBot
@@ -343,3 +352,102 @@ async def test_a_callback_answer_is_not_html(bot: ExtBot[None], api: FakeBotAPI)
     await bot.answer_callback_query(f"{CHAT}-1", "a < b & c")
 
     assert api.refusals == []
+
+
+# --- reply keyboards, voices and command menus (issue 12) ---------------------------------
+
+LOCATION_KEYS = ReplyKeyboardMarkup(
+    [[KeyboardButton("📍 发送我的位置", request_location=True)], ["跳过"]], resize_keyboard=True
+)
+
+
+async def test_a_reply_keyboard_stays_under_the_input_until_removed(
+    bot: ExtBot[None], api: FakeBotAPI
+) -> None:
+    await bot.send_message(CHAT, "ask", reply_markup=LOCATION_KEYS)
+    assert [k["text"] for k in api.reply_keyboard(CHAT)] == ["📍 发送我的位置", "跳过"]
+    assert api.reply_keyboard(CHAT)[0]["request_location"] is True
+    await bot.send_message(CHAT, "still there")
+    assert len(api.reply_keyboard(CHAT)) == 2
+    await bot.send_message(CHAT, "gone", reply_markup=ReplyKeyboardRemove())
+    assert api.reply_keyboard(CHAT) == []
+
+
+async def test_an_edit_takes_no_reply_keyboard_and_its_message_is_not_editable(
+    bot: ExtBot[None], api: FakeBotAPI
+) -> None:
+    plain = await bot.send_message(CHAT, "plain")
+    with pytest.raises(BadRequest):
+        await bot.edit_message_text("new", CHAT, plain.message_id, reply_markup=LOCATION_KEYS)  # type: ignore[arg-type]
+    assert refused(api, "editMessageText") == "Bad Request: inline keyboard expected"
+
+    keyed = await bot.send_message(CHAT, "ask", reply_markup=LOCATION_KEYS)
+    with pytest.raises(BadRequest, match="can't be edited"):
+        await bot.edit_message_text("changed", CHAT, keyed.message_id)
+    assert api.reply_keyboard(CHAT) != []
+
+
+async def test_a_location_key_is_for_private_chats_only(api: FakeBotAPI) -> None:
+    api.add_channel(-100123)
+    async with bot_over(api) as bot:
+        with pytest.raises(BadRequest):
+            await bot.send_message(-100123, "ask", reply_markup=LOCATION_KEYS)
+    assert refused(api, "sendMessage") == "Bad Request: KEYBOARD_BUTTON_REQUEST_LOCATION_INVALID"
+
+
+async def test_a_voice_goes_on_only_by_a_file_id_a_person_sent(
+    bot: ExtBot[None], api: FakeBotAPI
+) -> None:
+    file_id = api.add_voice(45)
+    sent = await bot.send_voice(CHAT, file_id, caption="HD-2026-000001")
+    assert sent.voice is not None and sent.voice.duration == 45
+    assert api.outputs[-1].kind == "voice"
+
+    with pytest.raises(BadRequest):
+        await bot.send_voice(CHAT, "voice-that-never-was")
+    assert refused(api, "sendVoice") == "Bad Request: wrong file identifier/HTTP URL specified"
+
+
+@pytest.mark.parametrize(
+    ("commands", "reason"),
+    [
+        ([BotCommand("Inbox", "大写的命令")], "BOT_COMMAND_INVALID"),
+        ([BotCommand("a" * 33, "太长的命令")], "BOT_COMMAND_INVALID"),
+        ([BotCommand("inbox", "")], "BOT_COMMAND_DESCRIPTION_INVALID"),
+        ([BotCommand("inbox", "说" * 257)], "BOT_COMMAND_DESCRIPTION_INVALID"),
+        ([BotCommand(f"c{i}", "命令") for i in range(101)], "BOT_COMMANDS_TOO_MUCH"),
+    ],
+)
+async def test_a_command_menu_telegram_would_not_take_is_refused(
+    bot: ExtBot[None], api: FakeBotAPI, commands: list[BotCommand], reason: str
+) -> None:
+    with pytest.raises(BadRequest):
+        await bot.set_my_commands(commands)
+    assert refused(api, "setMyCommands") == f"Bad Request: {reason}"
+    assert api.menus == {}
+
+
+async def test_a_menu_needs_a_two_letter_language(bot: ExtBot[None], api: FakeBotAPI) -> None:
+    with pytest.raises(BadRequest):
+        await bot.set_my_commands([BotCommand("help", "帮助")], language_code="zh_CN")
+    assert refused(api, "setMyCommands") == "Bad Request: LANG_CODE_INVALID"
+
+
+async def test_the_menu_a_chat_sees_is_found_as_telegram_finds_it(
+    bot: ExtBot[None], api: FakeBotAPI
+) -> None:
+    await bot.set_my_commands([BotCommand("help", "帮助")])
+    await bot.set_my_commands([BotCommand("help", "Help")], language_code="en")
+    assert api.menu_for(CHAT, "en") == [("help", "Help")]
+    assert api.menu_for(CHAT, "de") == [("help", "帮助")]
+
+    own = [BotCommand("inbox", "Inbox"), BotCommand("help", "Help")]
+    await bot.set_my_commands(own, scope=BotCommandScopeChat(CHAT))
+    assert api.menu_for(CHAT, "zh") == [("inbox", "Inbox"), ("help", "Help")]
+    assert api.menu_for(CHAT + 1, "zh") == [("help", "帮助")]  # another chat: the default
+    # a member's menu in a group is not the chat's own
+    await bot.set_my_commands([BotCommand("x", "x")], scope=BotCommandScopeChatMember(CHAT, 7))
+    assert api.menu_for(CHAT, "zh") == [("inbox", "Inbox"), ("help", "Help")]
+
+    await bot.delete_my_commands(scope=BotCommandScopeChat(CHAT))
+    assert api.menu_for(CHAT, "en") == [("help", "Help")]

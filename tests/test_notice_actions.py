@@ -75,7 +75,7 @@ async def send_opinion(
     else:
         before = set(world.api.voices)
         await voter.send_voice(voice)
-        [file_id] = world.api.voices - before
+        [file_id] = set(world.api.voices) - before
     await voter.tap(say(voter, "opinion.skip"))
     await voter.tap(say(voter, "opinion.skip"))
     await voter.tap(say(voter, "opinion.anonymous"))

@@ -48,7 +48,7 @@ async def voice_opinion(world: World, voter: Person, seconds: int = SECONDS) -> 
     await voter.tap(say(voter, "category.urban"))
     before = set(world.api.voices)
     await voter.send_voice(seconds)
-    (file_id,) = world.api.voices - before
+    (file_id,) = set(world.api.voices) - before
     await voter.tap(say(voter, "opinion.skip"))
     await voter.tap(say(voter, "opinion.skip"))
     await voter.tap(say(voter, "opinion.anonymous"))

@@ -65,7 +65,7 @@ async def speak(voter: Person, seconds: int) -> tuple[str, list[Output]]:
     """The voter records a voice message of `seconds`: its file_id and the bot's answers."""
     before = set(voter.world.api.voices)
     out = await voter.send_voice(seconds)
-    (file_id,) = voter.world.api.voices - before
+    (file_id,) = set(voter.world.api.voices) - before
     return file_id, out
 
 

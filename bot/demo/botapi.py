@@ -40,7 +40,9 @@ MAX_INLINE_BUTTONS = 100
 MAX_DOWNLOAD = 20 * 1024 * 1024  # bytes a bot may fetch with getFile (the cloud Bot API)
 FILE_PATH = "/file/bot"  # a download's URL: <base>/file/bot<token>/<file_path>
 TEXT_METHODS = frozenset({"sendMessage", "editMessageText"})
-EDIT_METHODS = frozenset({"editMessageText", "editMessageReplyMarkup", "editMessageCaption"})
+EDIT_METHODS = frozenset(
+    {"editMessageText", "editMessageReplyMarkup", "editMessageCaption", "editMessageMedia"}
+)
 MAX_COMMANDS = 100  # a command menu's length
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 MAX_COMMAND_DESCRIPTION = 256
@@ -218,12 +220,14 @@ def _scope(params: dict[str, Any]) -> dict[str, Any]:
     return cast("dict[str, Any]", scope)
 
 
-def _scope_key(params: dict[str, Any]) -> tuple[str, int, str]:
-    """Which menu a request names: its scope's type, chat (0 for none) and language."""
+def _scope_key(params: dict[str, Any]) -> tuple[str, int, int, str]:
+    """Which menu a request names: its scope's type, chat and member (0 for none) and
+    language."""
     scope = _scope(params)
     return (
         str(scope.get("type", "default")),
         int(scope.get("chat_id") or 0),
+        int(scope.get("user_id") or 0),
         str(params.get("language_code") or ""),
     )
 
@@ -279,11 +283,15 @@ class FakeBotAPI(BaseRequest):
         self._file_ids = itertools.count(1)
         self._upload_ids = itertools.count(1)
         self.watchers: list[Callable[[Output], None]] = []
-        self.voices: set[str] = set()  # voice file_ids people sent, which the bot may resend
+        # voice file_ids people sent, which the bot may send on, with their lengths in seconds
+        self.voices: dict[str, int] = {}
+        # messages sent with a reply keyboard or its removal: Telegram edits none of them
+        self.uneditable: set[tuple[int, int]] = set()
         # the reply keyboard under each chat's input field (the latest one sent, until removed)
         self.reply_keyboards: dict[int, dict[str, Any]] = {}
-        # command menus by (scope type, chat id or 0, language code or ""): [(name, description)]
-        self.menus: dict[tuple[str, int, str], list[tuple[str, str]]] = {}
+        # command menus by (scope type, chat id or 0, member id or 0, language code or ""):
+        # [(name, description)]
+        self.menus: dict[tuple[str, int, int, str], list[tuple[str, str]]] = {}
 
     def watch(self, watcher: Callable[[Output], None]) -> None:
         """Call `watcher` with every Output as it is recorded (the demo console prints it)."""
@@ -300,11 +308,29 @@ class FakeBotAPI(BaseRequest):
         self.files[file_id] = content
         return file_id
 
-    def add_voice(self) -> str:
-        """Keep a voice message a person sends: its file_id, which the bot may send again."""
+    def add_voice(self, seconds: int) -> str:
+        """Keep a voice message of `seconds` a person sends: its file_id, which the bot may
+        send again."""
         file_id = f"voice-{next(self._file_ids)}"
-        self.voices.add(file_id)
+        self.voices[file_id] = seconds
         return file_id
+
+    def _check_against_state(self, method: str, params: dict[str, Any]) -> None:
+        """What Telegram refuses knowing its chats and files: a location key outside a private
+        chat, a voice by a file_id it never gave out, the edit of a message that carries a
+        reply keyboard."""
+        markup = _markup(params) or {}
+        chat = params.get("chat_id")
+        in_a_group = isinstance(chat, int | str) and int(chat) < 0
+        if in_a_group and any(b.get("request_location") for b in _keys(markup)):
+            raise Refused("Bad Request: KEYBOARD_BUTTON_REQUEST_LOCATION_INVALID")
+        if method == "sendVoice":
+            sent = params.get("voice")
+            if not isinstance(sent, str) or sent not in self.voices:
+                raise Refused("Bad Request: wrong file identifier/HTTP URL specified")
+        edited = (int(chat), int(params["message_id"])) if "message_id" in params and chat else None
+        if method in EDIT_METHODS and edited in self.uneditable:
+            raise Refused("Bad Request: message can't be edited")
 
     def reply_keyboard(self, chat_id: int) -> list[dict[str, Any]]:
         """The buttons of the reply keyboard the chat shows now ([] when none), each a dict
@@ -321,12 +347,12 @@ class FakeBotAPI(BaseRequest):
         Telegram finds it: the chat's own (in that language, then any), then all private
         chats', then the default's; [] when none is set."""
         for key in (
-            ("chat", chat_id, language_code),
-            ("chat", chat_id, ""),
-            ("all_private_chats", 0, language_code),
-            ("all_private_chats", 0, ""),
-            ("default", 0, language_code),
-            ("default", 0, ""),
+            ("chat", chat_id, 0, language_code),
+            ("chat", chat_id, 0, ""),
+            ("all_private_chats", 0, 0, language_code),
+            ("all_private_chats", 0, 0, ""),
+            ("default", 0, 0, language_code),
+            ("default", 0, 0, ""),
         ):
             if key in self.menus:
                 return self.menus[key]
@@ -368,6 +394,7 @@ class FakeBotAPI(BaseRequest):
             await asyncio.sleep(self.latency)
         try:
             check_request(api_method, params)
+            self._check_against_state(api_method, params)
         except Refused as refused:
             self.refusals.append(Refusal(api_method, params, str(refused)))
             return self._error(400, str(refused))
@@ -446,12 +473,12 @@ class FakeBotAPI(BaseRequest):
         if markup is not None and "inline_keyboard" in markup:
             content["reply_markup"] = markup
         if markup is not None and "keyboard" in markup:
-            if chat_id < 0 and any(b.get("request_location") for b in _keys(markup)):
-                return self._error(400, "Bad Request: KEYBOARD_BUTTON_REQUEST_LOCATION_INVALID")
             self.reply_keyboards[chat_id] = markup
         if markup is not None and markup.get("remove_keyboard"):
             self.reply_keyboards.pop(chat_id, None)
         message = self._new_message(chat_id, **content)
+        if markup is not None and ("keyboard" in markup or markup.get("remove_keyboard")):
+            self.uneditable.add((chat_id, message["message_id"]))
         self._show(
             Output(
                 kind,
@@ -489,12 +516,14 @@ class FakeBotAPI(BaseRequest):
         return self._send(params, "photo", upload, photo=photo, caption=params.get("caption", ""))
 
     def _sendVoice(self, params: dict[str, Any]) -> tuple[int, bytes]:
-        """A voice sent again by the file_id a person's voice message had; an upload, or a
-        file_id it never gave out, is refused."""
+        """A voice sent again by the file_id a person's voice message had (anything else was
+        refused before)."""
         sent = params.get("voice")
-        if isinstance(sent, Upload) or str(sent) not in self.voices:
-            return self._error(400, "Bad Request: wrong file identifier/HTTP URL specified")
-        voice = {"file_id": str(sent), "file_unique_id": f"u-{sent}", "duration": 1}
+        voice = {
+            "file_id": str(sent),
+            "file_unique_id": f"u-{sent}",
+            "duration": self.voices[str(sent)],
+        }
         return self._send(params, "voice", voice=voice, caption=params.get("caption", ""))
 
     def _setMyCommands(self, params: dict[str, Any]) -> tuple[int, bytes]:
@@ -614,5 +643,6 @@ ANSWERS_TRUE = {
 
 
 def _keys(markup: dict[str, Any]) -> list[dict[str, Any]]:
-    """A reply keyboard's buttons as dicts."""
-    return [b if isinstance(b, dict) else {"text": b} for row in markup["keyboard"] for b in row]
+    """A reply keyboard's buttons as dicts (none for any other markup)."""
+    rows = markup.get("keyboard", [])
+    return [b if isinstance(b, dict) else {"text": b} for row in rows for b in row]

@@ -65,7 +65,7 @@ class Person(Sender):
 
     async def send_voice(self, seconds: int = 3) -> list[Output]:
         """A voice message of `seconds`, whose file_id the bot may send on (sendVoice)."""
-        return await self._feed(self.voice_update(self.world.api.add_voice(), seconds), 1.0)
+        return await self._feed(self.voice_update(self.world.api.add_voice(seconds), seconds), 1.0)
 
     async def send_video_note(self, seconds: int = 10) -> list[Output]:
         return await self._feed(self.video_note_update(seconds), 1.0)
@@ -143,9 +143,16 @@ class Person(Sender):
     async def tap_data(
         self, data: str, message: dict[str, Any] | None = None, think: float = 1.0
     ) -> list[Output]:
-        """Send a callback with any data, as a forged or replayed button would."""
+        """Send a callback with any data, as a forged or replayed button would, from
+        `message` or else the newest message a button may sit on (not one that carries a
+        reply keyboard or its removal: those hold no inline buttons)."""
         if message is None:
-            messages = self.world.api.chat_messages(self.id)
+            api = self.world.api
+            messages = [
+                m
+                for m in api.chat_messages(self.id)
+                if (self.id, m["message_id"]) not in api.uneditable
+            ]
             assert messages, "the bot has not written to this chat yet"
             message = messages[-1]
         return await self._feed(self.tap_update(data, message), think)
