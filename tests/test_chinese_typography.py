@@ -14,17 +14,30 @@ from babel.messages.pofile import read_po
 CATALOG = Path(__file__).resolve().parent.parent / "locales" / "zh_CN" / "LC_MESSAGES"
 
 # What the value of each placeholder that carries Chinese looks like: people, places,
-# departments, translated labels and what people type start and end with Chinese. Dates
-# are not here: some are typed back as written (2026-11-27), and digits keep their space.
+# departments, translated labels and what people type start and end with Chinese. A date
+# is Chinese at its end when formatted (`*_on` in a notice: the outbox formats it; `date` and
+# `rate_by` in the messages DATES_FORMATTED lists, formatted by their handler); one echoed
+# back as typed (2026-11-27, in a refusal) is digits, which keep their space.
 # (Plural names, `deputies`, `stations` …, are counts here: numbers.)
 PERSON, PLACE, LABEL, TYPED = "王芳", "学院路第一联络站", "已受理", "路灯不亮"
+DAY = "2026年11月27日"  # a date as Texts.date writes it in zh_CN: a digit first, 日 last
 CHINESE_VALUES: dict[str, str] = {
     **dict.fromkeys(
-        ("name", "names", "deputy", "asker", "author", "holder", "lead", "who"),
+        ("name", "names", "deputy", "asker", "author", "holder", "lead", "who", "addressee"),
         PERSON,
     ),
     **dict.fromkeys(
-        ("station", "street", "department", "place", "where", "area", "address", "audience"),
+        (
+            "station",
+            "street",
+            "department",
+            "place",
+            "where",
+            "area",
+            "address",
+            "audience",
+            "own",
+        ),
         PLACE,
     ),
     **dict.fromkeys(
@@ -71,18 +84,38 @@ CHINESE_VALUES: dict[str, str] = {
         TYPED,
     ),
 }
-CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# The messages whose `date` or `rate_by` a handler formats with Texts.date.
+DATES_FORMATTED = frozenset(
+    {
+        "answers.card_extension_asked",
+        "answers.card_answered",
+        "answers.card_return_until",
+        "answers.commitment_line",
+        "answers.met_on",
+        "answers.ask_return_reason",
+        "answers.preview",
+        "answers.recorded",
+    }
+)
+CJK = re.compile(r"[\u201c\u201d\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 TAG = re.compile(r"</?[a-z][^>]*>")
 PLACEHOLDER = re.compile(r"\{(\w+)(?:[:!][^}]*)?\}")
 
 
-def misplaced_spaces(message: str) -> list[str]:
+def sample_of(name: str, message_id: str) -> str | None:
+    """What the value of `{name}` in message `message_id` looks like, if it carries Chinese."""
+    if name.endswith("_on") or (name in ("date", "rate_by") and message_id in DATES_FORMATTED):
+        return DAY
+    return CHINESE_VALUES.get(name)
+
+
+def misplaced_spaces(message: str, message_id: str = "") -> list[str]:
     """Each `{name}` of a Chinese value with an ASCII space between it and Chinese text,
     seen through markup (bold or not, the reader sees the space)."""
     text = TAG.sub("", message)
     found = []
     for match in PLACEHOLDER.finditer(text):
-        sample = CHINESE_VALUES.get(match.group(1))
+        sample = sample_of(match.group(1), message_id)
         if sample is None:
             continue
         before, after = text[: match.start()], text[match.end() :]
@@ -115,7 +148,9 @@ def test_no_space_between_chinese_text_and_a_chinese_value() -> None:
         ("请选择 {station}。", ["择 {station}"]),
         ("{street}的联络站", []),
         ("共 {count} 条", []),  # a number: the space is usual
-        ("于 {date} 前", []),  # a date: digits keep their space
+        ("于 {date} 前", []),  # a date echoed as typed: digits keep their space
+        ("请在 {rate_by_on} 前", ["{rate_by_on} 前"]),  # … one formatted ends with 日
+        ("{station} “代表之家”", ["{station} “"]),  # a Chinese quotation mark is Chinese text
         ("Station {station} of", []),  # Latin around it
         ("由 <b>{name}</b> 代表", ["由 {name}", "{name} 代"]),  # bold or not
     ],
