@@ -21,6 +21,7 @@ from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 from bot.runtime.context import SERVICES_KEY, AnyApplication, BotContext
 from bot.runtime.conversation import KEEPER_KEY, ConversationKeeper
 from bot.runtime.dispatcher import OutboxDispatcher
+from bot.runtime.menus import queue_stale_menus
 from bot.runtime.persistence import SqlitePersistence
 from bot.runtime.processor import ChatOrderedUpdateProcessor
 from bot.runtime.scheduler import Scheduler
@@ -191,6 +192,9 @@ async def on_startup(application: AnyApplication) -> None:
     dispatcher = OutboxDispatcher(application.bot, services)
     application.bot_data[DISPATCHER_KEY] = dispatcher
     await dispatcher.start()
+    # after the start, which puts rows a crash left sending back in the queue: a person's
+    # own menu that is out of date (an older release, a change missed) is set again
+    await queue_stale_menus(services)
     scheduler = Scheduler(application, services)
     application.bot_data[SCHEDULER_KEY] = scheduler
     await scheduler.start()

@@ -1,4 +1,5 @@
-"""/help: the commands of the user's own role, in their language."""
+"""/help: the commands of the user's own role, in their language: the very list their own
+command menu shows (bot.runtime.menus.menu_lines)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.runtime.context import BotContext
-from handlers.commands import commands_for
+from bot.runtime.menus import menu_lines
 from handlers.common import Handler, respond
 
 
 async def help_command(update: Update, context: BotContext) -> None:
     texts = context.texts
     lines = [texts("help.title")]
-    lines += [f"/{name} — {texts(f'cmd.{name}')}" for name in commands_for(context.user.role)]
+    lines += [f"/{name} — {line}" for name, line in menu_lines(texts, context.user.role)]
     await respond(update, context, "\n".join(lines), edit=False)
 
 

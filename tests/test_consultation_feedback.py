@@ -336,7 +336,7 @@ async def test_only_staff_and_only_closed_consultations_take_feedback(
     await staff.tap_data("kqt:1:abc")
     assert staff.seen[-1].text == say(staff, "error.stale_button")
     assert await adopted(world) == []
-    assert (await world.rows("SELECT COUNT(*) AS n FROM outbox"))[0]["n"] == 0
+    assert (await world.rows("SELECT COUNT(*) AS n FROM outbox WHERE sets_menu = 0"))[0]["n"] == 0
 
 
 async def test_feedback_waits_while_another_conversation_is_under_way(

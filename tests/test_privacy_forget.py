@@ -401,7 +401,8 @@ async def test_forget_drops_waiting_messages_follows_and_desk_data(
         kept_ballots=1,
     )
     assert await world.rows("SELECT * FROM project_followers") == []
-    assert await world.rows("SELECT * FROM outbox WHERE chat_id = 2107 AND state = 'queued'") == []
+    queued = "SELECT * FROM outbox WHERE chat_id = 2107 AND state = 'queued' AND sets_menu = 0"
+    assert await world.rows(queued) == []
     desk = (await world.rows("SELECT * FROM desk_entries"))[0]
     assert (desk["visitor_name"], desk["visitor_phone"], desk["claimed_by"]) == ("", "", None)
     assert await world.rows("SELECT voted FROM ballot_voters") == [{"voted": 1}]

@@ -267,7 +267,8 @@ def working_days_later(start: date, days: int) -> date:
 async def outbox_to(world: World, chat_id: int) -> list[dict[str, Any]]:
     """The notices queued for `chat_id`, oldest first, with their parameters and buttons."""
     rows = await world.rows(
-        "SELECT message_key, params, buttons FROM outbox WHERE chat_id = ? ORDER BY id",
+        "SELECT message_key, params, buttons FROM outbox WHERE chat_id = ? AND sets_menu = 0"
+        " ORDER BY id",
         (chat_id,),
     )
     return [

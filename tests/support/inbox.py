@@ -45,7 +45,7 @@ class Mail:
         rows = await world.rows(
             "SELECT o.id, o.chat_id, o.message_key, o.params, o.state, o.reason, u.locale"
             " FROM outbox o LEFT JOIN users u ON u.telegram_id = o.chat_id"
-            " WHERE o.id > ? AND o.broadcast_id IS NULL ORDER BY o.id",
+            " WHERE o.id > ? AND o.broadcast_id IS NULL AND o.sets_menu = 0 ORDER BY o.id",
             (self.last_id,),
         )
         if rows:
