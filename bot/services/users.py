@@ -11,6 +11,7 @@ from bot.i18n import locale_for_language_code
 from bot.services import privacy
 from bot.services.outbox import Outbox
 from storage import Database
+from storage.db import Tx
 from storage.models import Role, User
 from storage.repos.stations import StationRepo
 from storage.repos.users import UserRepo
@@ -119,7 +120,9 @@ class UserService:
     ) -> User:
         """The person agreed to the privacy notice: store the consent, with the notice's
         current version, together with the name, username and locale (from the update) that
-        it now allows us to keep. A language they picked with /language is kept."""
+        it now allows us to keep. A language they picked with /language is kept, and so is
+        a role given before they agreed: either now earns them a command menu of their own."""
+        before = await self.users.get(telegram_id)
         async with self.db.transaction() as tx:
             await self.users.set_consent(
                 tx,
@@ -130,6 +133,11 @@ class UserService:
                 username,
                 locale or self.default_locale,
             )
+            own_menu = telegram_id in self.admin_ids or (
+                before is not None and (before.role != Role.VOTER or before.locale_chosen)
+            )
+            if own_menu:  # a plain voter's is the default menu: nothing to set
+                await self.outbox.refresh_menu(tx, telegram_id)
         return await self._require(telegram_id)
 
     async def forget_unconsented(self, older_than_days: int) -> int:
@@ -152,12 +160,18 @@ class UserService:
         return await self._require(telegram_id)
 
     async def choose_station(self, actor: User, station_id: int) -> User:
+        """The person's station is `station_id` from now on (see `choose_station_in`)."""
+        async with self.db.transaction() as tx:
+            await self.choose_station_in(tx, actor, station_id)
+        return await self._require(actor.telegram_id)
+
+    async def choose_station_in(self, tx: Tx, actor: User, station_id: int) -> None:
+        """The one way a station is chosen, inside the caller's transaction (/station, a
+        station's link, a deputy's code): who may, and a station that exists."""
         ensure(actor, Action.CHOOSE_STATION)
         if await self.stations.get(station_id) is None:
             raise DomainError("station.unknown")
-        async with self.db.transaction() as tx:
-            await self.users.set_station(tx, actor.telegram_id, station_id)
-        return await self._require(actor.telegram_id)
+        await self.users.set_station(tx, actor.telegram_id, station_id)
 
     async def set_staff(self, actor: User, target_id: int, grant: bool) -> User:
         """An admin grants or revokes staff. Deputies and admins keep their role."""

@@ -137,8 +137,15 @@ class OutboxRepo:
         )
 
     async def reset_in_flight(self) -> int:
-        """Rows left 'sending' by a crash go back to the queue (they may be sent twice)."""
+        """Rows left 'sending' by a crash go back to the queue (they may be sent twice); of a
+        chat's menu rows only the newest stays, as at most one may wait."""
         async with self.db.transaction() as tx:
+            tx.defer(
+                "UPDATE outbox SET state = 'skipped', reason = 'superseded'"
+                " WHERE sets_menu = 1 AND state = 'sending' AND EXISTS (SELECT 1 FROM outbox"
+                " later WHERE later.sets_menu = 1 AND later.chat_id = outbox.chat_id"
+                " AND later.state IN ('queued', 'sending') AND later.id > outbox.id)"
+            )
             return await tx.execute_count(
                 "UPDATE outbox SET state = 'queued' WHERE state = 'sending'"
             )
