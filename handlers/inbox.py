@@ -1,5 +1,6 @@
 """/inbox: the opinions of a deputy's station (every opinion for staff), newest first, each
-opening the one opinion card (handlers.opinion_card); Claim and Answer under a notice; and
+opening the one opinion card (handlers.opinion_card); Claim and Answer under a notice, and
+staff's Assign under an overdue alert; and
 the `reply` conversation: the voter's side (replying to a question, rating an answer) and
 everything typed about an opinion.
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
@@ -28,6 +29,8 @@ from bot.errors import AccessDenied, DomainError
 from bot.i18n import N_, Texts
 from bot.runtime.buttons.inbox import (
     AnswerFromNotice,
+    AssignFromNotice,
+    AssignTo,
     ClaimFromNotice,
     Compose,
     InboxList,
@@ -58,7 +61,7 @@ from handlers.common import (
 )
 from handlers.keyboards import button, paged
 from handlers.opinion_card import action_rows, opinion_button, show_card
-from storage.models import Opinion
+from storage.models import Deputy, Opinion
 
 PER_PAGE = 6
 PREVIEW_CHARS = 20
@@ -198,6 +201,39 @@ async def answer_from_notice(update: Update, context: BotContext) -> str | None:
     if claimed:
         await say(update, context, "inbox.claimed", tracking_no=opinion.tracking_no)
     return await _prompt(update, context, opinion, OpinionAction.ANSWER)
+
+
+def deputy_rows(
+    texts: Texts, opinion: Opinion, deputies: list[Deputy], side: Side
+) -> list[list[InlineKeyboardButton]]:
+    """The deputies of the opinion's station to give it to (its holder ticked), and Back to
+    its card."""
+    rows = [
+        [
+            button(
+                ("✓ " if d.user_id == opinion.holder_id else "") + d.name,
+                AssignTo(side=side, opinion=opinion.id, deputy=d.user_id),
+            )
+        ]
+        for d in deputies
+    ]
+    rows.append([button(texts("nav.back"), OpinionCard(side=side, opinion=opinion.id))])
+    return rows
+
+
+@guarded()
+async def assign_from_notice(update: Update, context: BotContext) -> None:
+    """Assign under a staff alert: the deputies to pick from come as a new message below the
+    alert, which stays as it was; picking one goes on as from the card (/opinions)."""
+    side = Side.STAFF
+    inbox = context.services.inbox
+    inbox.ensure_listing(context.user, side.listing)
+    opinion, deputies = await inbox.assignable(context.user, AssignFromNotice.of(update).opinion)
+    texts = context.texts
+    key = "inbox.pick_deputy" if deputies else "inbox.no_deputies"
+    markup = InlineKeyboardMarkup(deputy_rows(texts, opinion, deputies, side))
+    await answer_tap(update)
+    await respond(update, context, texts(key, tracking_no=opinion.tracking_no), markup, edit=False)
 
 
 @guarded()
@@ -369,6 +405,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("inbox", inbox_command),
         CallbackQueryHandler(list_page, pattern=InboxList.filter()),
         CallbackQueryHandler(claim_from_notice, pattern=ClaimFromNotice.filter()),
+        CallbackQueryHandler(assign_from_notice, pattern=AssignFromNotice.filter()),
         CallbackQueryHandler(rate_solved, pattern=RateSolved.filter()),
         CallbackQueryHandler(skip_comment, pattern=SkipComment.filter()),
         CallbackQueryHandler(look_again, pattern=LookAgain.filter()),

@@ -24,6 +24,7 @@ from bot.runtime.buttons.inbox import (
     Release,
     Side,
 )
+from bot.services.opinions import VOICE_MAX_SECONDS
 from tests.support.inbox import (
     NO,
     Cast,
@@ -863,4 +864,4 @@ async def test_one_conversation_at_a_time_with_the_inbox(cast: Cast) -> None:
     states = await world.rows("SELECT name FROM conversation_states")
     assert [s["name"] for s in states] == ["opinion"]
     await voter.tap(say(voter, "category.urban"))
-    assert voter.last == say(voter, "opinion.ask_text")
+    assert voter.last == say(voter, "opinion.ask_text", minutes=VOICE_MAX_SECONDS // 60)

@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.runtime.buttons.inbox import AnswerFromNotice, ClaimFromNotice
+from bot.runtime.buttons.inbox import Accept, AnswerFromNotice, ClaimFromNotice, InboxOpen, Side
 from tests.support.inbox import NO, Mail, chat_of, events_of, notice, opinion_row, submit
 from tests.support.people import Person
-from tests.support.scenarios import ADMIN, invite_deputy, onboard, say
+from tests.support.scenarios import ADMIN, invite_deputy, onboard, only, say
+from tests.support.suggestion_seed import seed_suggestion
+from tests.support.suggestions import NUMBER
 from tests.support.world import World
 
 # One notice right after another to the same chat (Claim's message, then the card) is not
@@ -113,6 +115,18 @@ def told_in_chat(person: Person, key: str, **params: object) -> bool:
     return last.kind == "message" and last.text == say(person, key, **params)
 
 
+def message_saying(person: Person, text: str) -> dict[str, object]:
+    """The message of the person's chat that says `text`, as it is now (after any edits)."""
+    [found] = [m for m in scene_messages(person) if m.get("text") == text]
+    return found
+
+
+def labels_of(message: dict[str, object]) -> list[list[str]]:
+    markup = message.get("reply_markup") or {}
+    assert isinstance(markup, dict)
+    return [[b["text"] for b in row] for row in markup.get("inline_keyboard", [])]
+
+
 async def conversations_of(world: World, person: Person) -> list[str]:
     """The conversations a person is in the middle of, by name."""
     rows = await world.rows(
@@ -196,6 +210,7 @@ async def test_a_deputy_too_late_is_told_who_holds_it_and_nothing_opens(scene: S
 async def test_an_answered_or_withdrawn_opinion_says_so_from_its_notice(scene: Scene) -> None:
     world, zhang, li, voter = scene.world, scene.zhang, scene.li, scene.voter
     await submit(voter, LAMP)
+    await scene.mail.take()  # the notices are in the chats before anyone taps them
     await zhang.tap(say(zhang, "inbox.answer_button"))
     await zhang.send(ANSWER)
     assert (await opinion_row(world))["status"] == "answered"
@@ -246,6 +261,126 @@ async def test_another_stations_deputy_and_a_voter_are_refused_as_anywhere(
     assert await conversations_of(world, zhao) == []
 
 
+async def test_an_opinion_staff_accepted_says_it_waits_to_be_assigned(scene: Scene) -> None:
+    world, admin, zhang = scene.world, scene.admin, scene.zhang
+    await submit(scene.voter, LAMP)
+    await scene.mail.take()
+    await admin.tap_data(Accept(side=Side.STAFF, opinion=1).pack())
+    row = await opinion_row(world)
+    assert (row["status"], row["holder_id"]) == ("accepted", None)
+    await scene.mail.take()
+    before = await world.snapshot()
+
+    for label in ("inbox.claim_button", "inbox.answer_button"):
+        await zhang.tap(say(zhang, label))
+        assert told_in_chat(zhang, "inbox.accepted_unassigned", tracking_no=NO), label
+    assert await conversations_of(world, zhang) == []
+    assert await world.snapshot() == before
+
+
+async def test_answer_while_busy_elsewhere_claims_nothing(scene: Scene) -> None:
+    world, zhang = scene.world, scene.zhang
+    await submit(scene.voter, LAMP)
+    await scene.mail.take()
+    await zhang.send("/visit")
+    busy = await conversations_of(world, zhang)
+    assert busy and "reply" not in busy
+    before = await world.snapshot()
+
+    await zhang.tap(say(zhang, "inbox.answer_button"))
+    assert told_in_chat(zhang, "conversation.busy")
+    row = await opinion_row(world)
+    assert (row["status"], row["holder_id"]) == ("submitted", None)
+    assert await conversations_of(world, zhang) == busy
+    assert await world.snapshot() == before
+    assert await scene.mail.take() == []
+
+
+async def test_busy_or_not_a_refusal_says_why_it_is_refused(scene: Scene) -> None:
+    """Whatever conversation someone is in, who may not act hears why not, not 'busy'."""
+    world, zhang, li, voter = scene.world, scene.zhang, scene.li, scene.voter
+    await submit(voter, LAMP)
+    await scene.mail.take()
+    await zhang.tap(say(zhang, "inbox.claim_button"))
+    await scene.mail.take()
+
+    # the voter, in the middle of a new opinion, forges Answer: refused as anywhere
+    await voter.send("/opinion")
+    assert await conversations_of(world, voter) != []
+    # 李四, in the middle of a visit record, is too late
+    await li.send("/visit")
+    assert await conversations_of(world, li) != []
+    before = await world.snapshot()
+
+    alert = only(await voter.tap_data(AnswerFromNotice(opinion=1).pack()))
+    assert (alert.kind, alert.text) == ("alert", say(voter, "error.forbidden"))
+    await li.tap(say(li, "inbox.answer_button"))
+    assert told_in_chat(li, "inbox.held_by", tracking_no=NO, name="张三")
+    assert await world.snapshot() == before
+    assert (await opinion_row(world))["holder_id"] == zhang.id
+
+
+async def test_an_opinion_a_live_suggestion_follows_is_not_claimed_from_its_notice(
+    scene: Scene,
+) -> None:
+    world, zhang, li = scene.world, scene.zhang, scene.li
+    await submit(scene.voter, LAMP)
+    await scene.mail.take()
+    await seed_suggestion(world, zhang.id, opinion_ids=[1])  # followed there, nobody holds it
+    before = await world.snapshot()
+
+    for label in ("inbox.answer_button", "inbox.claim_button"):
+        await li.tap(say(li, label))
+        assert told_in_chat(li, "inbox.in_suggestion", tracking_no=NO, number=NUMBER), label
+    row = await opinion_row(world)
+    assert (row["status"], row["holder_id"]) == ("submitted", None)
+    assert await conversations_of(world, li) == []
+    assert await world.snapshot() == before
+    assert await scene.mail.take() == []
+    # nor does its card offer Claim
+    await li.tap_data(InboxOpen(opinion=1).pack())
+    assert say(li, "inbox.claim_button") not in li.seen[-1].buttons()
+
+
+# --- the 3-day reminder: the same buttons as the notice -------------------------------------
+
+
+async def test_the_unclaimed_reminder_carries_the_notices_buttons(scene: Scene) -> None:
+    world, zhang, li = scene.world, scene.zhang, scene.li
+    await send_opinion(scene, voice=45)
+    await scene.mail.take()
+    created = datetime.fromisoformat((await opinion_row(world))["created_at"])
+    world.clock.set(created + 3 * DAY)
+    await world.services.inbox.run_due()
+    reminder = notice(zhang, "inbox.remind_unclaimed", tracking_no=NO, days=3, station=STATION)
+    assert reminder in await scene.mail.take()
+    assert keyboard_rows(zhang) == [
+        [say(zhang, "inbox.claim_button"), say(zhang, "inbox.answer_button")],
+        [say(zhang, "deputy_notices.play_button"), say(zhang, "inbox.open_button")],
+    ]
+    # Answer from the reminder claims it and opens the answer step
+    await zhang.tap(say(zhang, "inbox.answer_button"))
+    assert zhang.last == say(zhang, "handling.ask_answer")
+    assert (await opinion_row(world))["holder_id"] == zhang.id
+    await zhang.send(ANSWER)
+    assert (await opinion_row(world))["status"] == "answered"
+    # a typed opinion's reminder has no Play
+    voter = scene.voter
+    await voter.send("/opinion")
+    await voter.tap(say(voter, "category.urban"))
+    await voter.send("西门的路面坑洼，下雨天积水很深。")
+    for label in ("opinion.skip", "opinion.skip", "opinion.anonymous", "opinion.send"):
+        await voter.tap(say(voter, label))
+    await scene.mail.take()
+    world.clock.advance(seconds=(3 * DAY).total_seconds())
+    await world.services.inbox.run_due()
+    assert li.id in [chat for chat, _ in await scene.mail.take()]
+    assert keyboard_rows(li) == [
+        [say(li, "inbox.claim_button"), say(li, "inbox.answer_button")],
+        [say(li, "inbox.open_button")],
+    ]
+
+
 # --- staff: assign from the overdue alert ---------------------------------------------------
 
 
@@ -259,13 +394,18 @@ async def test_staff_assign_an_unclaimed_opinion_from_the_alert(scene: Scene) ->
     alert = notice(admin, "inbox.alert_unclaimed", tracking_no=NO, days=7, station=STATION)
     assert alert in await scene.mail.take()
     assign = say(admin, "inbox.assign_button")
-    assert keyboard_rows(admin) == [[assign, say(admin, "inbox.open_button")]]
+    buttons = [[assign, say(admin, "inbox.open_button")]]
+    assert keyboard_rows(admin) == buttons
+    before = len(scene_messages(admin))
 
+    # the deputies come as a new message below the alert, which stays as it was
     await admin.tap(assign)
     assert admin.last == say(admin, "inbox.pick_deputy", tracking_no=NO)
+    assert len(scene_messages(admin)) == before + 1
     assert admin.buttons()[:3] == ["张三", "李四", say(admin, "nav.back")]
     await admin.tap("李四")
     assert say(admin, "inbox.assigned", tracking_no=NO, name="李四") in [o.text for o in admin.seen]
+    assert labels_of(message_saying(admin, alert[1])) == buttons
     row = await opinion_row(world)
     assert (row["status"], row["holder_id"]) == ("accepted", li.id)
     assert await scene.mail.take() == [
@@ -282,6 +422,7 @@ async def test_staff_hand_an_unanswered_opinion_to_another_deputy_from_the_alert
 ) -> None:
     world, admin, zhang, li = scene.world, scene.admin, scene.zhang, scene.li
     await submit(scene.voter, LAMP)
+    await scene.mail.take()
     await zhang.tap(say(zhang, "inbox.claim_button"))
     await scene.mail.take()
     claimed = datetime.fromisoformat((await opinion_row(world))["claimed_at"])
@@ -290,12 +431,15 @@ async def test_staff_hand_an_unanswered_opinion_to_another_deputy_from_the_alert
     alert = notice(admin, "inbox.alert_unanswered", tracking_no=NO, days=15, holder="张三")
     assert alert in await scene.mail.take()
     reassign = say(admin, "inbox.reassign_button")
-    assert keyboard_rows(admin) == [[reassign, say(admin, "inbox.open_button")]]
+    buttons = [[reassign, say(admin, "inbox.open_button")]]
+    assert keyboard_rows(admin) == buttons
 
     await admin.tap(reassign)
+    assert admin.last == say(admin, "inbox.pick_deputy", tracking_no=NO)
     assert admin.buttons()[:2] == ["✓ 张三", "李四"]
     await admin.tap("李四")
     assert (await opinion_row(world))["holder_id"] == li.id
+    assert labels_of(message_saying(admin, alert[1])) == buttons
     told = [chat for chat, _ in await scene.mail.take()]
     assert li.id in told and zhang.id in told  # the new holder, and the one it was taken from
 

@@ -2,9 +2,10 @@
 station (or released back to it) each deputy is told at once, or, if they chose it, in one
 digest a day. Quiet hours hold what would be sent at night until their end.
 
-A notice carries what a deputy does next: Claim and Answer (Answer claims it if need be and
-opens the answer step), Open, and Play for a voice opinion, which shows its length instead
-of an excerpt. An opinion the voter addressed to one deputy (still at its station and
+A notice carries what a deputy does next (bot.services.inbox.notice_buttons, the same under
+the 3-day unclaimed reminder): Claim and Answer (Answer claims it if need be and opens the
+answer step), Open, and Play for a voice opinion, which shows its length instead of an
+excerpt. An opinion the voter addressed to one deputy (still at its station and
 reachable) is told to that deputy alone, in words of its own; the station's other deputies
 see it in /inbox and in the unclaimed reminders, not in a notice or their digest. Released,
 it is the whole station's again.
@@ -26,9 +27,9 @@ from bot.access import Action, allowed, ensure
 from bot.clock import Clock
 from bot.errors import AccessDenied
 from bot.i18n import Texts
-from bot.services.inbox import SUBJECT, _open_button
+from bot.services.inbox import SUBJECT, notice_buttons
 from bot.services.opinions import CATEGORY_LABELS
-from bot.services.outbox import Intent, NoticeButton, NoticeButtons, Outbox
+from bot.services.outbox import NoticeButtons, Outbox
 from bot.settings import Settings
 from storage import Database, Tx
 from storage.models import Deputy, NoticeMode, Opinion, User
@@ -90,24 +91,6 @@ def digest_line(opinion: Opinion) -> str:
         else excerpt(opinion.text, DIGEST_EXCERPT_CHARS)
     )
     return f"{opinion.tracking_no} · {body}"
-
-
-def notice_buttons(opinion: Opinion) -> NoticeButtons:
-    """What a deputy does from the notice: claim, or claim and answer at once; open the card
-    (and play the voice of a voice opinion)."""
-    act = [
-        NoticeButton(label="inbox.claim_button", intent=Intent.CLAIM_OPINION, target=opinion.id),
-        NoticeButton(label="inbox.answer_button", intent=Intent.ANSWER_OPINION, target=opinion.id),
-    ]
-    more = [_open_button(opinion.id)]
-    if opinion.voice_seconds is not None:
-        more.insert(
-            0,
-            NoticeButton(
-                label="deputy_notices.play_button", intent=Intent.PLAY_VOICE, target=opinion.id
-            ),
-        )
-    return [act, more]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from bot.access import (
     may_act_as_holder,
     may_claim,
     may_see_author,
+    may_see_in_inbox,
 )
 from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError
@@ -110,9 +111,10 @@ GONE: dict[OpinionStatus, str] = {
 }
 
 # What an opinion in a live suggestion (代表建议) is no longer open to: it is followed there,
-# and answered with the suggestion's answer.
+# and answered with the suggestion's answer. Nor is it claimed: submitting the suggestion
+# gave it a holder, and no reminder or digest offers it as waiting any more.
 FOLLOWED_IN_SUGGESTION = frozenset(
-    {OpinionAction.ANSWER, OpinionAction.DECLINE, OpinionAction.RELEASE}
+    {OpinionAction.CLAIM, OpinionAction.ANSWER, OpinionAction.DECLINE, OpinionAction.RELEASE}
 )
 
 # What a typed text is for, and what the person is asked / told while typing it.
@@ -229,6 +231,42 @@ UNANSWERED = "unanswered@"  # + the holding's claimed_at
 RATING_REMINDER = "rating@"  # + the answer's answered_at
 
 
+# --- who may see an opinion: the one rule, read by the inbox card (a listing's card: its
+# author is not among them there) and by bot.services.voice_opinions to play its voice ------
+
+
+async def station_of(repo: OpinionRepo, user: User, tx: Tx | None = None) -> int | None:
+    """A deputy's own station, from their deputies row; None for anyone else."""
+    if not allowed(user, Action.CLAIM_OPINION):
+        return None
+    deputy = await repo.deputy(user.telegram_id, tx)
+    return deputy.station_id if deputy else None
+
+
+async def opinion_of(repo: OpinionRepo, opinion_id: int, tx: Tx | None = None) -> Opinion:
+    """The opinion, or the refusal an unknown id gets (the same as someone else's)."""
+    opinion = await repo.get_in(tx, opinion_id) if tx else await repo.get(opinion_id)
+    if opinion is None:
+        raise DomainError("error.not_your_record")
+    return opinion
+
+
+async def may_see(repo: OpinionRepo, actor: User, opinion: Opinion) -> bool:
+    """Its author (their /my), staff, a deputy of its station, or its holder."""
+    if opinion.author_id == actor.telegram_id and allowed(actor, Action.VIEW_OWN_OPINIONS):
+        return True
+    return may_see_in_inbox(actor, opinion, await station_of(repo, actor))
+
+
+async def seen_opinion(repo: OpinionRepo, actor: User, opinion_id: int) -> Opinion:
+    """The opinion, for someone who may see it (`may_see`); anyone else is refused as for
+    an opinion that is not theirs, whatever it is."""
+    opinion = await opinion_of(repo, opinion_id)
+    if not await may_see(repo, actor, opinion):
+        raise AccessDenied("error.not_your_record")
+    return opinion
+
+
 @dataclass(frozen=True)
 class InboxCard:
     """One opinion as a deputy or staff member sees it in the inbox."""
@@ -245,6 +283,23 @@ class InboxCard:
 def _open_button(opinion_id: int) -> NoticeButton:
     """'Open' under a notice: the opinion's inbox card as a new message."""
     return NoticeButton(label="inbox.open_button", intent=Intent.OPEN_OPINION, target=opinion_id)
+
+
+def notice_buttons(opinion: Opinion) -> NoticeButtons:
+    """Under every notice that an opinion waits for a deputy (a new or released opinion, the
+    3-day reminder): claim, or claim and answer at once; open the card (and play the voice
+    of a voice opinion)."""
+    act = [
+        NoticeButton(label="inbox.claim_button", intent=Intent.CLAIM_OPINION, target=opinion.id),
+        NoticeButton(label="inbox.answer_button", intent=Intent.ANSWER_OPINION, target=opinion.id),
+    ]
+    more = [_open_button(opinion.id)]
+    if opinion.voice_seconds is not None:
+        play = NoticeButton(
+            label="deputy_notices.play_button", intent=Intent.PLAY_VOICE, target=opinion.id
+        )
+        more.insert(0, play)
+    return [act, more]
 
 
 def _open(opinion_id: int) -> NoticeButtons:
@@ -294,17 +349,10 @@ class InboxService:
     # --- reading ---------------------------------------------------------------------------
 
     async def _station_of(self, user: User, tx: Tx | None = None) -> int | None:
-        """A deputy's own station, from their deputies row; None for anyone else."""
-        if not allowed(user, Action.CLAIM_OPINION):
-            return None
-        deputy = await self.repo.deputy(user.telegram_id, tx)
-        return deputy.station_id if deputy else None
+        return await station_of(self.repo, user, tx)
 
     async def _get(self, opinion_id: int, tx: Tx | None = None) -> Opinion:
-        opinion = await self.repo.get_in(tx, opinion_id) if tx else await self.repo.get(opinion_id)
-        if opinion is None:
-            raise DomainError("error.not_your_record")
-        return opinion
+        return await opinion_of(self.repo, opinion_id, tx)
 
     async def page(self, actor: User, view: str, page: int, per_page: int) -> Page[Opinion]:
         """Staff: every opinion; a deputy: their station's and those they hold. Newest first."""
@@ -378,6 +426,12 @@ class InboxService:
     async def holder_name(self, opinion: Opinion) -> str | None:
         return await self.repo.deputy_name(opinion.holder_id) if opinion.holder_id else None
 
+    async def addressee_name(self, opinion: Opinion) -> str | None:
+        """The deputy the voter wrote the opinion to by name (代表码), or None."""
+        if opinion.addressed_to is None:
+            return None
+        return await self.repo.deputy_name(opinion.addressed_to)
+
     async def assignable(self, actor: User, opinion_id: int) -> tuple[Opinion, list[Deputy]]:
         """The deputies of the opinion's station, for staff to pick from."""
         ensure_may_assign(actor)
@@ -401,6 +455,8 @@ class InboxService:
         ensure_may_claim(actor, opinion, await self._station_of(actor, tx))
         if not await self.repo.claim(tx, opinion.id, actor.telegram_id, now):
             await self._refuse_taken(tx, actor, opinion.id)
+        # won, but a live suggestion follows it: the refusal rolls the claim back
+        await self._refuse_in_suggestion(tx, opinion)
         name = await self.repo.deputy_name(actor.telegram_id, tx)
         await self.repo.add_event(tx, opinion.id, now, actor.telegram_id, "accepted", name)
         await self.notices.taken(tx, opinion.id)
@@ -420,6 +476,8 @@ class InboxService:
         if current.holder_id is not None:
             holder = await self.repo.deputy_name(current.holder_id, tx)
             raise DomainError("inbox.held_by", tracking_no=current.tracking_no, name=holder)
+        if current.status == OpinionStatus.ACCEPTED:  # staff accepted it, nobody holds it
+            raise DomainError("inbox.accepted_unassigned", tracking_no=current.tracking_no)
         raise DomainError("handling.wrong_status", tracking_no=current.tracking_no)
 
     @staticmethod
@@ -435,22 +493,25 @@ class InboxService:
         claims it (as `claim` does: one winner, its event, the voter told) and, in the same
         transaction, its answer is what they type next (the `reply` conversation's step, as
         the card's Answer opens it); its holder goes straight to typing. Someone else first,
-        or an opinion no longer waiting, is refused with the reason and nothing opens.
-        Returns the opinion and whether it was claimed now."""
+        or an opinion no longer waiting, is refused with the reason and nothing opens. Busy
+        in another conversation is said only to someone who could act: after every other
+        check, and the claim is rolled back with it. Returns the opinion and whether it was
+        claimed now."""
         answer = OpinionAction.ANSWER
-        if await self._busy_elsewhere(actor, chat_id):
-            raise DomainError("conversation.busy")
+        busy = await self._busy_elsewhere(actor, chat_id)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             opinion = await self._get(opinion_id, tx)
             claiming = opinion.holder_id != actor.telegram_id
-            if claiming:  # refused in a suggestion below: the claim is rolled back with it
+            if claiming:  # refused in a suggestion inside: the claim is rolled back with it
                 await self._claim(tx, actor, opinion, now)
             else:
                 ensure_may_act_as_holder(actor, opinion)
                 self._refuse_gone(opinion)
                 await self._check_typing(actor, opinion, answer, tx)
-            await self._refuse_in_suggestion(tx, opinion)
+                await self._refuse_in_suggestion(tx, opinion)
+            if busy:
+                raise DomainError("conversation.busy")
             await self._save_typing(tx, actor, chat_id, opinion_id, answer)
         return await self._get(opinion_id), claiming
 
@@ -892,16 +953,7 @@ class InboxService:
                     kind,
                     [d.user_id for d in deputies],
                     "inbox.remind_unclaimed",
-                    [
-                        [
-                            NoticeButton(
-                                label="inbox.claim_button",
-                                intent=Intent.CLAIM_OPINION,
-                                target=opinion_id,
-                            ),
-                            _open_button(opinion_id),
-                        ]
-                    ],
+                    notice_buttons(opinion),
                     now,
                     days=self.unclaimed_remind_days,
                     **params,

@@ -12,15 +12,15 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from bot.access import Action, allowed, ensure, may_see_in_inbox
+from bot.access import Action, allowed, ensure
 from bot.clock import Clock
-from bot.errors import AccessDenied, DomainError
+from bot.errors import DomainError
 from bot.services.conversations import Conversation, DraftStore
-from bot.services.inbox import LISTING_NEEDS, Listing
+from bot.services.inbox import LISTING_NEEDS, Listing, opinion_of, seen_opinion
 from bot.services.outbox import Outbox
 from bot.services.text import typed
 from bot.settings import Settings
-from storage import Database, Tx
+from storage import Database
 from storage.models import Opinion, User
 from storage.repos.opinions import OpinionRepo
 from storage.repos.voice import VoiceRepo
@@ -122,38 +122,14 @@ class VoiceOpinions:
 
     async def recording(self, actor: User, opinion_id: int) -> Recording:
         """The voice of `opinion_id`, for someone who may see the opinion: its author, staff,
-        a deputy of its station or its holder (the inbox card's rule). Refused otherwise,
-        and for a typed opinion or an erased recording."""
-        opinion = await self._get(opinion_id)
-        await self._ensure_may_hear(actor, opinion)
+        a deputy of its station or its holder (bot.services.inbox's one rule). Refused
+        otherwise, and for a typed opinion or an erased recording."""
+        opinion = await seen_opinion(self.opinions, actor, opinion_id)
         if not is_voice(opinion):
             raise DomainError("voice.not_voice", tracking_no=opinion.tracking_no)
         if opinion.voice_file_id is None or opinion.voice_seconds is None:
             raise DomainError("voice.erased", tracking_no=opinion.tracking_no)
         return Recording(opinion.voice_file_id, opinion.voice_seconds, opinion.tracking_no)
-
-    async def _ensure_may_hear(self, actor: User, opinion: Opinion) -> None:
-        if opinion.author_id == actor.telegram_id and allowed(actor, Action.VIEW_OWN_OPINIONS):
-            return
-        if not may_see_in_inbox(actor, opinion, await self._station_of(actor)):
-            raise AccessDenied("error.not_your_record")
-
-    async def _station_of(self, actor: User) -> int | None:
-        """A deputy's own station (None for anyone else), as the inbox reads it."""
-        if not allowed(actor, Action.CLAIM_OPINION):
-            return None
-        deputy = await self.opinions.deputy(actor.telegram_id)
-        return deputy.station_id if deputy else None
-
-    async def _get(self, opinion_id: int, tx: Tx | None = None) -> Opinion:
-        found = (
-            await self.opinions.get_in(tx, opinion_id)
-            if tx is not None
-            else await self.opinions.get(opinion_id)
-        )
-        if found is None:
-            raise DomainError("error.not_your_record")
-        return found
 
     # --- the transcript -------------------------------------------------------------------
 
@@ -164,7 +140,7 @@ class VoiceOpinions:
         returned, to ask for it (a first transcript or a new one)."""
         ensure(actor, Action.TRANSCRIBE_VOICE)
         ensure(actor, LISTING_NEEDS[listing])
-        opinion = await self._get(opinion_id)
+        opinion = await opinion_of(self.opinions, opinion_id)
         self._ensure_transcribable(opinion)
         await self.drafts.ensure_alone(chat_id, actor.telegram_id, "conversation.busy")
         draft = TranscriptDraft(opinion_id=opinion.id, listing=listing)

@@ -152,6 +152,13 @@ class AnswerFromNotice(CallbackData, prefix="ibn"):
     opinion: Id
 
 
+class AssignFromNotice(CallbackData, prefix="ibg"):
+    """Staff, under an overdue alert: the deputies to give the opinion to, as a new message
+    below the alert, which stays as it was."""
+
+    opinion: Id
+
+
 # --- the staff's /opinions ----------------------------------------------------------------
 
 
@@ -221,8 +228,8 @@ def _answer(notice: NoticeButton) -> CallbackData:
 
 @notice_action(Intent.ASSIGN_OPINION)
 def _assign(notice: NoticeButton) -> CallbackData:
-    """Staff: the deputies to give the opinion to (from an overdue alert)."""
-    return PickDeputy(side=Side.STAFF, opinion=notice.target)
+    """Staff: the deputies to give the opinion to, below the overdue alert."""
+    return AssignFromNotice(opinion=notice.target)
 
 
 @notice_action(Intent.ASK_AGAIN)
