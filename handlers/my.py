@@ -16,10 +16,12 @@ from bot.runtime.buttons.opinion import MyOpinion, MyPage
 from bot.runtime.buttons.suggestions import MySuggestion
 from bot.runtime.context import BotContext
 from bot.services.opinions import CATEGORY_LABELS, STATUS_LABELS
+from bot.services.voice_opinions import VoiceAction
 from handlers.common import answer_tap, guarded, respond
 from handlers.keyboards import button, paged
 from handlers.opinion_card import (
     action_rows,
+    addressee_line,
     opinion_body,
     opinion_button,
     render_history,
@@ -92,15 +94,18 @@ async def my_opinion(update: Update, context: BotContext) -> None:
         history=render_history(texts, detail.events),
     )
     inbox = context.services.inbox
+    addressee = await inbox.addressee_name(opinion)
+    if addressee is not None:
+        text += "\n" + addressee_line(texts, addressee)
     holder = await inbox.holder_name(opinion)
     if holder:
         text += "\n" + texts("inbox.holder_line", holder=escape(holder))
     text += render_rating(texts, opinion)
-    # the buttons of what the service lets the voter do now (rate, ask to look again)
-    # their own recording plays back to them, as on the deputies' cards
-    rows = voice_rows(
-        texts, opinion, context.services.voice_opinions.offered(context.user, opinion)
-    )
+    # the buttons of what the service lets the voter do now (rate, ask to look again);
+    # their own recording plays back to them, as on the deputies' cards, but nothing more:
+    # staff who wrote it transcribe it from /opinions, whose card this is not
+    offered = context.services.voice_opinions.offered(context.user, opinion)
+    rows = voice_rows(texts, opinion, offered & {VoiceAction.PLAY})
     rows += action_rows(texts, opinion, await inbox.actions(context.user, opinion))
     fed = await context.services.suggestions.of_opinions(context.user, [opinion.id])
     suggestion = fed.get(opinion.id)

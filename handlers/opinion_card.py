@@ -5,7 +5,8 @@ button for exactly those actions; every tap goes back to the service, which refu
 anything else, forged or stale. The voter's /my and the rating messages show the voter's
 actions the same way (`action_rows`). A voice opinion shows its length and transcript
 (`opinion_body`) and, above the rest, the buttons to play it and to type its transcript
-(`voice_rows`, handled by handlers.voice)."""
+(`voice_rows`, handled by handlers.voice). An opinion the voter wrote to one deputy by name
+says so (`addressee_line`, on /my too)."""
 
 from __future__ import annotations
 
@@ -251,9 +252,16 @@ def voice_rows(
     return [row] if row else []
 
 
-def card_text(texts: Texts, card: InboxCard) -> str:
-    """The opinion, who sent it (as far as the viewer may know), who holds it, its history
-    and its rating."""
+def addressee_line(texts: Texts, addressee: str) -> str:
+    """The line "写给：王芳代表": the one deputy the voter wrote the opinion to by name, in
+    the words of the preview the voter saw before sending it."""
+    deputy = texts("opinion.addressed_deputy", deputy=escape(addressee))
+    return texts("opinion.preview_address", addressee=deputy)
+
+
+def card_text(texts: Texts, card: InboxCard, addressee: str | None = None) -> str:
+    """The opinion, whom the voter wrote it to, who sent it (as far as the viewer may know),
+    who holds it, its history and its rating."""
     opinion = card.opinion
     if card.author_name is None:
         author = texts("inbox.anonymous_voter")
@@ -264,6 +272,8 @@ def card_text(texts: Texts, card: InboxCard) -> str:
     about = ""
     if card.project_title is not None:
         about = texts("inbox.about_project", project=escape(card.project_title)) + "\n"
+    if addressee is not None:
+        about += addressee_line(texts, addressee) + "\n"
     return (
         about
         + texts(
@@ -288,12 +298,14 @@ async def show_card(
 ) -> None:
     """The card replaces the list it was opened from (edit) or comes as a new message."""
     texts = context.texts
-    card = await context.services.inbox.card(context.user, opinion_id, side.listing)
+    inbox = context.services.inbox
+    card = await inbox.card(context.user, opinion_id, side.listing)
     offered = context.services.voice_opinions.offered(context.user, card.opinion)
     rows = voice_rows(texts, card.opinion, offered, side)
     rows += action_rows(texts, card.opinion, card.actions, side)
     rows.append([button(texts("nav.back"), BACK[side])])
-    text = card_text(texts, card) + await visitor_line(context, card.opinion)
+    addressee = await inbox.addressee_name(card.opinion)
+    text = card_text(texts, card, addressee) + await visitor_line(context, card.opinion)
     await respond(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
 
 

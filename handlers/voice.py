@@ -43,6 +43,9 @@ from handlers.opinion_card import show_card
 log = logging.getLogger(__name__)
 
 END = DeclaredConversation.END
+# Telegram's answer when the listener's privacy settings (a Premium user's) refuse voice
+# messages; any other refusal (a file Telegram no longer has) may pass.
+VOICES_FORBIDDEN = "VOICE_MESSAGES_FORBIDDEN"
 # The card a saved transcript shows again: the list it was opened from.
 SIDE_OF = {side.listing: side for side in Side}
 
@@ -62,9 +65,12 @@ async def play(update: Update, context: BotContext) -> None:
     )
     try:
         await context.bot.send_voice(chat_id_of(update), recording.file_id, caption=caption)
-    except BadRequest as error:  # Telegram no longer has the file behind the id
+    except BadRequest as error:
         log.warning("voice of %s not sent: %s", recording.tracking_no, error.message)
-        await say(update, context, "voice.unavailable", tracking_no=recording.tracking_no)
+        # the listener's own privacy setting refuses voices: trying later will not help
+        forbidden = VOICES_FORBIDDEN in error.message.upper()  # PTB capitalises the message
+        key = "voice.forbidden" if forbidden else "voice.unavailable"
+        await say(update, context, key, tracking_no=recording.tracking_no)
 
 
 @guarded(Action.TRANSCRIBE_VOICE)

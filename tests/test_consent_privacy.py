@@ -83,6 +83,8 @@ async def test_a_stranger_leaves_only_their_id_and_the_notice_time(world: World)
         "locale_chosen": 0,
         "consent_version": None,
         "forget_token": None,
+        "met_deputy_id": None,  # no deputy's code opened
+        "menu": None,  # no command menu of its own set
     }
     stored = database_bytes(world)
     for personal in (FIRST, LAST, USERNAME):

@@ -46,6 +46,7 @@ async def scene(world: World, person, admin: Person, code: str) -> tuple[Person,
     await voter.send("/opinion")
     await voter.tap(say(voter, "category.urban"))
     await voter.send(DRAFT)
+    await world.outbox.drain()  # the notices due now are sent: only tomorrow's one waits
     return voter, other
 
 

@@ -180,3 +180,55 @@ async def test_declining_a_new_notice_offers_forget(
     reply = only(await voter.send("hello"))
     assert reply.text.startswith(say(voter, "privacy.required"))
     assert reply.buttons() == [say(voter, "privacy.agree")]
+
+
+# --- voice messages (notice version 3) -------------------------------------------------------
+
+# What every text about the data must say of voices, written out so a catalog that drops it
+# fails: that voices are kept and erased, that a voice is heard even from an anonymous
+# voter, and that the copies played to deputies and staff stay in their chats.
+VOICE_SAID = {
+    "zh_CN": ("语音", "也能听到您的声音", "本机器人不会删除"),
+    "en": ("voice message", "hear your voice", "the bot does not delete"),
+}
+FORGET_SAID = {
+    "zh_CN": ("照片和语音", "语音的文字稿", "本机器人不会删除"),
+    "en": ("photos or voice message", "a voice's transcript", "the bot does not delete"),
+}
+
+
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_the_notice_says_what_a_voice_message_means(
+    world: World, person, code: str, locale: str
+) -> None:
+    stranger: Person = person(7107, "新用户", code)
+    await stranger.send("/start")
+    notice = stranger.last
+    assert say(stranger, "privacy.notice") in notice
+    assert all(words in notice for words in VOICE_SAID[locale]), notice
+    full = only(await stranger.send("/privacy")).text
+    assert all(words in full for words in VOICE_SAID[locale]), full
+    await stranger.tap(say(stranger, "privacy.agree"))
+    await stranger.send("/forget")
+    question = stranger.last
+    assert question == say(stranger, "privacy.forget_question")
+    assert all(words in question for words in FORGET_SAID[locale]), question
+
+
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_a_consent_to_the_notice_before_voices_is_asked_again(
+    world: World, person, code: str, locale: str
+) -> None:
+    voter: Person = person(7108, "老选民", code)
+    await onboard(voter)
+    async with world.db.transaction() as tx:  # agreed to version 2, before voice opinions
+        await tx.execute("UPDATE users SET consent_version = 2 WHERE telegram_id = 7108")
+    assert privacy.NOTICE_VERSION == 3
+    reply = only(await voter.send("/opinion"))
+    assert reply.text == say(voter, "privacy.renewed") + "\n\n" + say(voter, "privacy.notice")
+    assert VOICE_SAID[locale][1] in reply.text
+    assert await world.conversation_state("opinion", 7108) is None
+    await voter.tap(say(voter, "privacy.agree"))
+    assert (await world.user_row(7108))["consent_version"] == 3
+    reply = only(await voter.send("/help"))
+    assert reply.text.startswith(say(voter, "help.title"))

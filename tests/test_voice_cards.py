@@ -1,8 +1,10 @@
 """A voice opinion on the cards: "🎤 语音 0:45" on the deputy's /inbox card, staff's /opinions
 card and the voter's /my card, with a button that sends the very voice the voter recorded to
-whoever may see the opinion (a forged tap by anyone else is refused); staff type its
-transcript (one step, bad text refused, /cancel keeps the old one); /forget and retention
-erase the recording; /mydata lists it as a voice of m:ss; figures count it like any other."""
+whoever may see the opinion (a forged tap by anyone else is refused; a listener whose
+Telegram settings refuse voices is told so); staff type its transcript (one step, bad text
+refused, /cancel keeps the old one), which makes it findable as a similar opinion; every
+card and /mydata name the deputy it was written to; /forget and retention erase the
+recording; /mydata lists it as a voice of m:ss; figures count it like any other."""
 
 from __future__ import annotations
 
@@ -40,10 +42,17 @@ class Scene:
     file_id: str  # of the voice the voter recorded
 
 
-async def voice_opinion(world: World, voter: Person, seconds: int = SECONDS) -> str:
-    """The voter sends an opinion by voice, the real way (a voice at the text step); returns
-    the file_id of the voice they recorded."""
+async def voice_opinion(
+    world: World, voter: Person, seconds: int = SECONDS, to: Person | None = None
+) -> str:
+    """The voter sends an opinion by voice, the real way (a voice at the text step), to the
+    deputy `to` by name when given (having opened the code the deputy got with /mycode);
+    returns the file_id of the voice they recorded."""
     await onboard(voter)
+    if to is not None:
+        await to.send("/mycode")
+        [row] = await world.rows("SELECT code, name FROM deputies WHERE user_id = ?", (to.id,))
+        await voter.send(f"/start dep_{row['code']}")
     await voter.send("/opinion")
     await voter.tap(say(voter, "category.urban"))
     before = set(world.api.voices)
@@ -52,6 +61,8 @@ async def voice_opinion(world: World, voter: Person, seconds: int = SECONDS) -> 
     await voter.tap(say(voter, "opinion.skip"))
     await voter.tap(say(voter, "opinion.skip"))
     await voter.tap(say(voter, "opinion.anonymous"))
+    if to is not None:
+        await voter.tap(say(voter, "opinion.address_deputy", deputy=row["name"]))
     await voter.tap(say(voter, "opinion.send"))
     assert "HD-2026-" in voter.last
     (row,) = await world.rows(
@@ -61,16 +72,23 @@ async def voice_opinion(world: World, voter: Person, seconds: int = SECONDS) -> 
     return file_id
 
 
+STAFF_TEXT = "先让工作人员完成登记，这条是工作人员自己的意见。"
+
+
 async def make_scene(
-    world: World, person: Callable[..., Person], admin: Person, code: str
+    world: World, person: Callable[..., Person], admin: Person, code: str, addressed: bool = False
 ) -> Scene:
+    """The deputy 张三, staff with a typed opinion of their own, and the voter's voice opinion
+    (to 张三 by name when `addressed`)."""
     deputy = await invite_deputy(world, admin, person, 3001, "张三", language_code=code)
     staff = person(STAFF_ID, "工作人员", code)
-    await submit(staff, "先让工作人员完成登记，这条是工作人员自己的意见。")
+    await submit(staff, STAFF_TEXT)
     await admin.send(f"/staff add {STAFF_ID}")
     assert (await world.user_row(STAFF_ID))["role"] == "staff"
     voter = person(2001, "王芳", code)
-    file_id = await voice_opinion(world, voter)
+    file_id = await voice_opinion(world, voter, to=deputy if addressed else None)
+    # the notices of both opinions are out before the scene's first tap, not in its answer
+    await world.outbox.drain()
     return Scene(world, deputy, staff, voter, file_id)
 
 
@@ -136,9 +154,30 @@ async def test_the_author_sees_the_voice_on_their_own_card_and_may_hear_it(scene
     await voter.send("/my")
     await voter.tap(button_with(voter, VOICE_NO))
     assert say(voter, "voice.body", length="0:45") in voter.last
-    out = await voter.tap_data(PlayVoice(opinion=VOICE).pack())
-    assert [o.kind for o in out] == ["voice"]
+    assert say(voter, "voice.transcribe_button") not in voter.buttons()
+    await heard(scene, voter)  # the Play button on their /my card, by its label
     assert voices_sent(scene.world, voter) == [scene.file_id]
+
+
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_staff_who_wrote_a_voice_opinion_only_play_it_from_my(
+    world: World, person, admin: Person, code: str, locale: str
+) -> None:
+    """Transcribing is done from staff's /opinions card; /my is the author's view."""
+    staff = person(STAFF_ID, "工作人员", code)
+    file_id = await voice_opinion(world, staff)
+    await admin.send(f"/staff add {STAFF_ID}")
+    assert (await world.user_row(STAFF_ID))["role"] == "staff"
+    await staff.send("/my")
+    await staff.tap(button_with(staff, "HD-2026-000001"))
+    assert say(staff, "voice.play_button") in staff.buttons()
+    assert say(staff, "voice.transcribe_button") not in staff.buttons()
+    await staff.tap(say(staff, "voice.play_button"))
+    assert voices_sent(world, staff) == [file_id]
+    # the same person's /opinions card is staff's: there they may transcribe it
+    await staff.send("/opinions")
+    await staff.tap(button_with(staff, "HD-2026-000001"))
+    assert say(staff, "voice.transcribe_button") in staff.buttons()
 
 
 async def test_a_forged_play_by_someone_who_may_not_see_the_opinion_is_refused(
@@ -183,6 +222,60 @@ async def test_a_voice_telegram_no_longer_has_is_said_to_be_unavailable(scene: S
     assert voices_sent(scene.world, deputy) == []
 
 
+async def test_a_listener_whose_telegram_settings_refuse_voices_is_told_so(scene: Scene) -> None:
+    """Telegram refuses a voice to a Premium user who forbade voice messages: trying again
+    later would not help, so the listener hears why and what else there is."""
+    world, deputy = scene.world, scene.deputy
+    await card(deputy, Side.INBOX)
+    world.api.fail(deputy.id, "400:VOICE_MESSAGES_FORBIDDEN")
+    out = await deputy.tap(say(deputy, "voice.play_button"))
+    told = only(out).text
+    assert told == say(deputy, "voice.forbidden", tracking_no=VOICE_NO)
+    assert told != say(deputy, "voice.unavailable", tracking_no=VOICE_NO)
+    assert ("隐私设置" if deputy.language_code == "zh-hans" else "privacy settings") in told
+    assert voices_sent(world, deputy) == []
+    await heard(scene, deputy)  # once allowed, the same button plays it
+
+
+# --- whom it was written to --------------------------------------------------------------
+
+# The line every card shows, written out so a wrong language or a missing catalog fails.
+ADDRESSED = {"zh-hans": "写给：张三代表", "en": "To: Deputy 张三"}
+
+
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_an_opinion_written_to_a_deputy_by_name_says_so_on_every_card(
+    world: World, person, admin: Person, code: str, locale: str
+) -> None:
+    scene = await make_scene(world, person, admin, code, addressed=True)
+    (row,) = await world.rows("SELECT addressed_to FROM opinions WHERE id = ?", (VOICE,))
+    assert row == {"addressed_to": scene.deputy.id}
+    line = ADDRESSED[code]
+    assert line in (await card(scene.deputy, Side.INBOX)).text
+    assert line in (await card(scene.staff, Side.STAFF)).text
+    assert line not in (await card(scene.staff, Side.STAFF, TYPED)).text  # to the station
+    voter = scene.voter
+    await voter.send("/my")
+    await voter.tap(button_with(voter, VOICE_NO))
+    assert line in voter.last
+    # and /mydata names the deputy written to
+    await voter.send("/mydata")
+    data = json.loads(next(iter(world.api.calls_to("sendDocument")[-1].files.values())))
+    (opinion,) = data["opinions"]
+    assert opinion["addressed_to"] == "张三"
+
+
+async def test_an_opinion_to_the_station_names_nobody(scene: Scene) -> None:
+    voter = scene.voter
+    await voter.send("/my")
+    await voter.tap(button_with(voter, VOICE_NO))
+    assert ADDRESSED[voter.language_code] not in voter.last
+    assert ADDRESSED[scene.deputy.language_code] not in (await card(scene.deputy, Side.INBOX)).text
+    await voter.send("/mydata")
+    data = json.loads(next(iter(scene.world.api.calls_to("sendDocument")[-1].files.values())))
+    assert data["opinions"][0]["addressed_to"] is None
+
+
 # --- the transcript ------------------------------------------------------------------------
 
 
@@ -218,6 +311,17 @@ async def test_staff_type_a_transcript_and_every_card_shows_it(scene: Scene) -> 
     assert say(scene.voter, "voice.transcript", text=escape(typed)) in scene.voter.last
     assert not any(say(scene.voter, "voice.transcript_saved", tracking_no=VOICE_NO) in o.text
                    for o in scene.voter.seen)  # fmt: skip
+
+
+async def test_a_transcript_makes_the_voice_opinion_findable_as_similar(scene: Scene) -> None:
+    """Until transcribed a voice has no words to compare; its transcript is its text."""
+    world, staff = scene.world, scene.staff
+    similar = world.services.similar_opinions
+    assert VOICE not in [m.opinion.id for m in (await similar.like(TYPED)).matches]
+    await card(staff, Side.STAFF)
+    await staff.tap(say(staff, "voice.transcribe_button"))
+    await staff.send("这条语音也请工作人员完成登记，是关于登记的意见。")
+    assert VOICE in [m.opinion.id for m in (await similar.like(TYPED)).matches]
 
 
 @pytest.mark.parametrize(
@@ -286,6 +390,9 @@ async def test_forget_erases_the_voice_and_play_then_says_it_is_gone(scene: Scen
     await card(deputy, Side.INBOX)  # the card with its Play button, before
     await voter.send("/forget")
     await voter.tap(say(voter, "privacy.erase_button"))
+    erased = say(voter, "privacy.erased_opinions", count=1)
+    assert erased in voter.last  # and it says the voice went too
+    assert ("语音" if voter.language_code == "zh-hans" else "voice message") in erased
     (row,) = await world.rows(
         "SELECT text, voice_file_id, voice_seconds, author_id FROM opinions WHERE id = ?", (VOICE,)
     )

@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 # The privacy notice's version. Raise it whenever the notice's text changes in substance:
 # everyone who agreed to an older version is asked again. 2: retention and the rights
-# (/privacy, /mydata, /forget) were added in issue 11.
-NOTICE_VERSION = 2
+# (/privacy, /mydata, /forget) were added in issue 11. 3: voice opinions (issue 12): a
+# voice lets deputies and staff hear the voter, even anonymous; copies played stay.
+NOTICE_VERSION = 3
 
 # The text an unanswered opinion keeps once its author is forgotten: none. Every opinion a
 # person sends has at least ten characters, so an empty one is one erased on request.

@@ -161,14 +161,19 @@ class PrivacyRepo:
         }
 
     async def opinions_of(self, user_id: int) -> list[dict[str, Any]]:
-        """The person's opinions, oldest first, with their station's name."""
+        """The person's opinions, oldest first, with their station's name and the name of
+        the deputy they addressed one to (`addressed_to`; None: the station's deputies)."""
         rows = await self.db.fetchall(
             "SELECT o.id, o.tracking_no, o.station_id, s.name AS station_name, o.category,"
             " o.text, o.photos, o.latitude, o.longitude, o.show_name, o.status, o.created_at,"
             " o.updated_at, o.claimed_at, o.answered_at, o.solved, o.satisfaction,"
             " o.rating_comment, o.rated_at, o.looked_again, o.project_id, o.voice_seconds,"
-            " o.voice_file_id IS NOT NULL AS voice_kept"
+            " o.voice_file_id IS NOT NULL AS voice_kept,"
+            " CASE WHEN o.addressed_to IS NOT NULL"
+            " THEN coalesce(d.name, nullif(u.full_name, ''), '—') END AS addressed_to"
             " FROM opinions o LEFT JOIN stations s ON s.id = o.station_id"
+            " LEFT JOIN deputies d ON d.user_id = o.addressed_to"
+            " LEFT JOIN users u ON u.telegram_id = o.addressed_to"
             " WHERE o.author_id = ? ORDER BY o.id",
             (user_id,),
         )
