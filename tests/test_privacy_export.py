@@ -207,3 +207,21 @@ async def test_a_table_added_later_is_caught(world: World) -> None:
         )
     unplaced = (await person_columns(world)) - EXPORTED - set(NOT_EXPORTED)
     assert unplaced == {("visitor_badges", "holder"), ("visitor_badges", "issued_by")}
+
+
+async def test_a_waiting_menu_update_is_no_message_waiting(
+    world: World, person, admin: Person
+) -> None:
+    """A command menu queued for the person (bot.runtime.menus) is not a message to them: the
+    export lists only messages, the one held until tomorrow."""
+    voter, _ = await scene(world, person, admin, "zh-hans")
+    await world.outbox.stop()  # nothing goes out meanwhile
+    async with world.db.transaction() as tx:
+        await world.services.outbox.refresh_menu(tx, voter.id)
+    menu = "SELECT state FROM outbox WHERE chat_id = ? AND sets_menu = 1"
+    assert await world.rows(menu, (voter.id,)) == [{"state": "queued"}]
+    user = await world.services.users.get(voter.id)
+    assert user is not None
+    made = await world.services.privacy.export(user, world.services.i18n.texts("zh_CN"))
+    waiting = json.loads(made.content)["messages_waiting"]
+    assert [m["message_key"] for m in waiting] == ["privacy.thanks"]

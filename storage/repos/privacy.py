@@ -123,7 +123,8 @@ class PrivacyRepo:
             "   + (SELECT count(*) FROM opinion_drafts WHERE user_id = :id),"
             " (SELECT count(*) FROM conversation_states WHERE key = :key)"
             "   + (SELECT count(*) FROM conversation_expiries WHERE key = :key),"
-            " (SELECT count(*) FROM outbox WHERE chat_id = :id AND state = 'queued'),"
+            " (SELECT count(*) FROM outbox WHERE chat_id = :id AND state = 'queued'"
+            " AND sets_menu = 0),"
             " (SELECT count(*) FROM project_followers WHERE user_id = :id),"
             " (SELECT count(*) FROM reminders_sent WHERE recipient_id = :id)",
             {"id": user_id, "key": _key(user_id)},
@@ -293,7 +294,7 @@ class PrivacyRepo:
         parameters: a deputy's may name a voter), or which broadcast, and when."""
         rows = await self.db.fetchall(
             "SELECT id, message_key, broadcast_id, not_before, created_at FROM outbox"
-            " WHERE chat_id = ? AND state = 'queued' ORDER BY id",
+            " WHERE chat_id = ? AND state = 'queued' AND sets_menu = 0 ORDER BY id",
             (user_id,),
         )
         return [dict(r) for r in rows]
@@ -402,7 +403,8 @@ class PrivacyRepo:
         answers, waiting ones are not sent. Their rows of a broadcast keep only the state
         (a waiting one is skipped), so its counts add up. Returns how many were waiting."""
         row = await tx.fetchone(
-            "SELECT count(*) FROM outbox WHERE chat_id = ? AND state = 'queued'", (user_id,)
+            "SELECT count(*) FROM outbox WHERE chat_id = ? AND state = 'queued' AND sets_menu = 0",
+            (user_id,),
         )
         waiting = int(row[0]) if row else 0
         await tx.execute(
