@@ -37,7 +37,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.clock import FixedClock
-from bot.runtime.menus import effective_role, fingerprint, own_menu_role, queue_stale_menus
+from bot.runtime.menus import fingerprint, own_menu_role, queue_stale_menus
 from bot.services import Services, build_services
 from bot.services.privacy import NOTICE_VERSION
 from bot.settings import load_settings
@@ -114,8 +114,8 @@ async def one_by_one(services: Services, people: int) -> set[int]:
         user = await services.users.get(FIRST_ID + i)
         if user is None or not user.active:
             continue
-        role = effective_role(user, services.settings.admin_ids)
-        shown = own_menu_role(role, user.locale_chosen) if user.consented else None
+        # users.get gives the effective role (admins from settings, both ways)
+        shown = own_menu_role(user.role, user.locale_chosen) if user.consented else None
         wanted = None if shown is None else fingerprint(texts[user.locale], shown)
         if user.menu != wanted:
             found.add(user.telegram_id)

@@ -6,16 +6,24 @@ at start only the stale ones are set again."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
-from collections.abc import Callable
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
+from bot.access import FORGET_REFUSALS
 from bot.demo.botapi import Call
-from bot.runtime.menus import commands_for, fingerprint, queue_stale_menus
+from bot.runtime.dispatcher import IDLE_POLL_SECONDS
+from bot.runtime.menus import fingerprint, queue_stale_menus
 from bot.services.privacy import NOTICE_VERSION
+from handlers import commands
 from storage.models import Role
+from storage.repos.outbox import OutboxRepo
 from tests.support.faults import answer_fault
 from tests.support.people import Person
 from tests.support.scenarios import (
@@ -40,10 +48,66 @@ def app_language(person: Person) -> str:
     return person.language_code[:2]
 
 
+# Each role's list, written out (not rebuilt from bot.runtime.menus, so a command added to
+# or dropped from a role's list shows here). Only a voter may be forgotten: no /forget in
+# any role holder's list.
+EVERYONE = [
+    "opinion",
+    "my",
+    "schedule",
+    "consultations",
+    "projects",
+    "station",
+    "notices",
+    "language",
+    "privacy",
+    "mydata",
+]
+STAFF_LIST = [
+    *EVERYONE,
+    "help",
+    "cancel",
+    "opinions",
+    "inbox",
+    "duty",
+    "broadcast",
+    "broadcasts",
+    "invite",
+    "consult",
+    "ballots",
+    "assign",
+    "departments",
+    "ledger",
+    "stats",
+    "accounts",
+    "desk",
+]
+EXPECTED: dict[Role, list[str]] = {
+    Role.VOTER: [*EVERYONE, "forget", "help", "cancel"],
+    Role.DEPUTY: [
+        *EVERYONE,
+        "help",
+        "cancel",
+        "inbox",
+        "visit",
+        "visits",
+        "calendar",
+        "ballot",
+        "suggest",
+        "suggestions",
+        "account",
+        "mycode",
+    ],
+    Role.STAFF: STAFF_LIST,
+    Role.ADMIN: [*STAFF_LIST, "staff"],
+    Role.LIAISON: [*EVERYONE, "help", "cancel", "assigned"],
+}
+
+
 def listed(world: World, locale: str, role: Role) -> list[tuple[str, str]]:
     """A role's commands with their descriptions in `locale`."""
     texts = world.services.i18n.texts(locale)
-    return [(name, texts(f"cmd.{name}")) for name in commands_for(role)]
+    return [(name, texts(f"cmd.{name}")) for name in EXPECTED[role]]
 
 
 def menu_of(person: Person, language: str | None = None) -> list[tuple[str, str]]:
@@ -105,6 +169,27 @@ async def make_liaison(world: World, admin: Person, liaison: Person) -> None:
     await agree(liaison)
     await liaison.send(f"/start {link.split('start=')[1]}")
     assert (await world.user_row(liaison.id))["role"] == "liaison"
+
+
+async def someone_of(world: World, person: Callable[..., Person], role: Role, code: str) -> Person:
+    """A consented person of `role` (the admin is the one of the settings)."""
+    admin = await consented_admin(world, code)
+    someone = {
+        Role.ADMIN: admin,
+        Role.VOTER: person(2001, "王芳", code),
+        Role.DEPUTY: person(3001, "张三", code),
+        Role.STAFF: person(1030, "工作人员", code),
+        Role.LIAISON: person(6051, "王五", code),
+    }[role]
+    if role == Role.VOTER:
+        await onboard(someone)
+    elif role == Role.DEPUTY:
+        await invite_deputy(world, admin, person, someone.id, "张三", language_code=code)
+    elif role == Role.STAFF:
+        await make_staff(admin, someone)
+    elif role == Role.LIAISON:
+        await make_liaison(world, admin, someone)
+    return someone
 
 
 # --- who has which menu ------------------------------------------------------------------------
@@ -266,29 +351,14 @@ async def test_agreeing_sets_the_menu_of_an_admin_and_of_a_language_picked_befor
 async def test_help_and_the_menu_list_the_same_commands_for_every_role(
     world: World, person: Callable[..., Person], role: Role, code: str, locale: str
 ) -> None:
-    admin = await consented_admin(world, code)
-    someone = {
-        Role.ADMIN: admin,
-        Role.VOTER: person(2001, "王芳", code),
-        Role.DEPUTY: person(3001, "张三", code),
-        Role.STAFF: person(1030, "工作人员", code),
-        Role.LIAISON: person(6051, "王五", code),
-    }[role]
-    if role == Role.VOTER:
-        await onboard(someone)
-    elif role == Role.DEPUTY:
-        await invite_deputy(world, admin, person, someone.id, "张三", language_code=code)
-    elif role == Role.STAFF:
-        await make_staff(admin, someone)
-    elif role == Role.LIAISON:
-        await make_liaison(world, admin, someone)
+    someone = await someone_of(world, person, role, code)
     # their own language picked, so even a voter has a menu of their own
     await pick_language(someone, {"zh_CN": "中文", "en": "English"}[locale])
     await world.outbox.drain()
 
     menu = world.api.menus[("chat", someone.id, 0, "")]
     assert help_entries(someone, only(await someone.send("/help")).text) == menu
-    assert [name for name, _ in menu] == list(commands_for(role))
+    assert [name for name, _ in menu] == EXPECTED[role]
     assert menu == listed(world, locale, role)
     assert menu_of(someone) == menu
 
@@ -427,3 +497,284 @@ async def test_an_admin_taken_off_the_list_has_the_admin_menu_removed_at_start(
     assert menu_of(admin) == listed(world, "zh_CN", Role.VOTER)
     assert ("chat", ADMIN, 0, "") not in world.api.menus
     assert await stored_menu(world, admin) is None
+
+
+# --- every command of a menu answers its role -------------------------------------------------
+
+
+def refusals(someone: Person) -> set[str]:
+    """What a person is told when their role may not do something."""
+    return {say(someone, "error.forbidden"), *(say(someone, k) for k in FORGET_REFUSALS.values())}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_every_command_of_a_menu_answers_its_role_without_a_refusal(
+    world: World,
+    person: Callable[..., Person],
+    caplog: pytest.LogCaptureFixture,
+    role: Role,
+    code: str,
+    locale: str,
+) -> None:
+    someone = await someone_of(world, person, role, code)
+    await world.outbox.drain()
+    assert [name for name, _ in menu_of(someone)] == EXPECTED[role]
+    with caplog.at_level(logging.WARNING, logger="handlers.common"):
+        for name in EXPECTED[role]:
+            answer = [o.text for o in await someone.send(f"/{name}")]
+            assert answer, name
+            assert not refusals(someone) & set(answer), (name, answer)
+            await someone.send("/cancel")
+    assert [r.getMessage() for r in caplog.records if "refused" in r.getMessage()] == []
+
+
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_a_deputy_is_offered_no_staff_command_nor_forget_and_is_refused_them(
+    world: World, person: Callable[..., Person], code: str, locale: str
+) -> None:
+    deputy = await someone_of(world, person, Role.DEPUTY, code)
+    await world.outbox.drain()
+    offered = {name for name, _ in menu_of(deputy)}
+    helped = {name for name, _ in help_entries(deputy, only(await deputy.send("/help")).text)}
+    for name in ("opinions", "broadcast", "invite", "staff", "forget"):
+        assert name not in offered and name not in helped
+        answer = [o.text for o in await deputy.send(f"/{name}")]
+        assert refusals(deputy) & set(answer), (name, answer)
+
+
+# --- one menu row per chat, in flight or waiting ------------------------------------------------
+
+
+Reaction = Callable[[str], Awaitable["tuple[int, bytes] | None"]]
+
+
+def on_menu_call(world: World, chat_id: int | None, react: Reaction) -> None:
+    """`react(method)` runs when a menu call for `chat_id` (None: a default menu) reaches
+    Telegram; it may answer it instead (a fault), or return None to let it through."""
+    original = world.api._answer
+
+    async def answer(method: str, params: dict[str, Any], uploads: Any) -> tuple[int, bytes]:
+        if method in MENU_CALLS and scope_chat(params) == chat_id:
+            reply = await react(method)
+            if reply is not None:
+                return reply
+        return await original(method, params, uploads)
+
+    world.api._answer = answer  # type: ignore[method-assign]
+
+
+async def menu_rows(world: World, chat_id: int) -> list[dict[str, Any]]:
+    return await world.rows(
+        "SELECT state, reason FROM outbox WHERE chat_id = ? AND sets_menu = 1 ORDER BY id",
+        (chat_id,),
+    )
+
+
+@pytest.mark.parametrize("fault", ["429:1", "network"])
+async def test_a_menu_call_that_fails_while_a_newer_change_waits_gives_way_to_it(
+    world: World, person: Callable[..., Person], admin: Person, fault: str
+) -> None:
+    staff = person(1030, "工作人员")
+    await agree(staff)
+    failed: list[str] = []
+
+    async def change_meanwhile(method: str) -> tuple[int, bytes] | None:
+        if failed:
+            return None
+        failed.append(method)
+        # the language changes while the call is on its way, which then fails
+        await world.services.users.set_locale(staff.id, "en")
+        return answer_fault(fault)
+
+    on_menu_call(world, staff.id, change_meanwhile)
+    await admin.send(f"/staff add {staff.id}")
+    await world.outbox.drain()
+    assert failed == ["setMyCommands"]
+    assert await menu_rows(world, staff.id) == [
+        {"state": "skipped", "reason": "superseded"},
+        {"state": "sent", "reason": None},
+    ]
+    assert menu_of(staff) == listed(world, "en", Role.STAFF)
+
+
+@pytest.mark.parametrize(("code", "locale"), LANGUAGES)
+async def test_staff_who_blocked_the_bot_and_lost_the_role_lose_the_menu_on_their_return(
+    world: World, person: Callable[..., Person], code: str, locale: str
+) -> None:
+    admin = await consented_admin(world, code)
+    staff = person(1030, "工作人员", code)
+    await make_staff(admin, staff)
+    await world.outbox.drain()
+    world.api.blocked.add(staff.id)  # the bot learns it from a notice Telegram refuses
+    async with world.db.transaction() as tx:
+        await world.services.outbox.notify(tx, staff.id, "help.title")
+    await world.outbox.drain()
+    assert (await world.user_row(staff.id))["active"] == 0
+
+    await admin.send(f"/staff remove {staff.id}")
+    await world.outbox.drain()
+    assert (await menu_rows(world, staff.id))[-1] == {"state": "skipped", "reason": "blocked"}
+    assert menu_of(staff) == listed(world, locale, Role.STAFF)  # out of reach meanwhile
+
+    world.api.blocked.discard(staff.id)
+    help_text = only(await staff.send("/help")).text
+    await world.outbox.drain()
+    assert menu_of(staff) == listed(world, locale, Role.VOTER)
+    assert ("chat", staff.id, 0, "") not in world.api.menus
+    assert help_entries(staff, help_text) == menu_of(staff)
+
+
+async def test_a_change_moves_a_waiting_start_up_menu_row_up_to_a_personal_one(
+    world: World, person: Callable[..., Person], admin: Person
+) -> None:
+    deputy = await invite_deputy(world, admin, person, 3001, "张三")
+    await world.outbox.drain()
+    await world.outbox.stop()  # nothing goes out meanwhile
+    async with world.db.transaction() as tx:  # as an older release would have left it
+        tx.defer("UPDATE users SET menu = 'deputy/zh_CN/0' WHERE telegram_id = ?", (deputy.id,))
+    assert await queue_stale_menus(world.services) == 1
+    waiting = "SELECT priority FROM outbox WHERE sets_menu = 1 AND state = 'queued'"
+    assert await world.rows(waiting) == [{"priority": 1}]
+
+    await pick_language(deputy, "English")
+    assert await world.rows(waiting) == [{"priority": 0}]
+    await world.crash_and_restart()
+    await world.outbox.drain()
+    assert menu_of(deputy) == listed(world, "en", Role.DEPUTY)
+
+
+async def test_a_chat_has_one_menu_call_in_flight_at_a_time(
+    world: World, person: Callable[..., Person], admin: Person
+) -> None:
+    staff = person(1030, "工作人员")
+    await agree(staff)
+    held: list[str] = []
+    reached, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_first(method: str) -> None:
+        if not held:
+            held.append(method)
+            reached.set()
+            await release.wait()
+
+    on_menu_call(world, staff.id, hold_the_first)
+    try:
+        await admin.send(f"/staff add {staff.id}")
+        await asyncio.wait_for(reached.wait(), 5)
+        await admin.send(f"/staff remove {staff.id}")
+        await asyncio.sleep(IDLE_POLL_SECONDS + 0.2)  # the dispatcher looked at the queue again
+        assert [r["state"] for r in await menu_rows(world, staff.id)] == ["sending", "queued"]
+    finally:
+        release.set()
+    await world.outbox.drain()
+    # the older call landed first, so the newer one removes what it set
+    assert [c.method for c in own_menu_calls(world, staff.id)] == [
+        "setMyCommands",
+        "deleteMyCommands",
+    ]
+    assert menu_of(staff) == listed(world, "zh_CN", Role.VOTER)
+    assert ("chat", staff.id, 0, "") not in world.api.menus
+
+
+PACE = 0.4  # seconds between two outbox calls to one chat
+
+
+@pytest.mark.world(outbox_per_chat_interval_seconds=PACE)
+async def test_menu_calls_are_spaced_with_the_notices_of_their_chat(
+    world: World, person: Callable[..., Person], admin: Person
+) -> None:
+    staff = person(1030, "工作人员")
+    await agree(staff)
+    await world.outbox.drain()
+    reached: list[tuple[float, str]] = []
+    original = world.api._answer
+
+    async def timed(method: str, params: dict[str, Any], uploads: Any) -> tuple[int, bytes]:
+        chat = scope_chat(params) if method in MENU_CALLS else params.get("chat_id")
+        if chat is not None and int(chat) == staff.id:
+            reached.append((time.monotonic(), method))
+        return await original(method, params, uploads)
+
+    world.api._answer = timed  # type: ignore[method-assign]
+    await admin.send(f"/staff add {staff.id}")
+    await world.outbox.drain()
+    await admin.send(f"/staff remove {staff.id}")
+    async with world.db.transaction() as tx:
+        await world.services.outbox.notify(tx, staff.id, "help.title")
+    await world.outbox.drain()
+
+    assert reached[0][1] == "setMyCommands"
+    assert sorted(method for _, method in reached[1:]) == ["deleteMyCommands", "sendMessage"]
+    gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(reached)]
+    assert all(gap >= PACE * 0.9 for gap in gaps), gaps
+
+
+async def test_a_menu_row_in_flight_at_a_crash_gives_way_to_the_one_queued_since(
+    world: World, person: Callable[..., Person], admin: Person
+) -> None:
+    deputy = await invite_deputy(world, admin, person, 3001, "张三")
+    await world.outbox.drain()
+    await world.outbox.stop()
+    await pick_language(deputy, "English")
+    claimed = await OutboxRepo(world.db).claim_due(world.clock.now(), 10)
+    assert (deputy.id, True) in [(c.chat_id, c.sets_menu) for c in claimed]
+    await pick_language(deputy, "中文")
+
+    await world.crash_and_restart()
+    await world.outbox.drain()
+    assert (await menu_rows(world, deputy.id))[-2:] == [
+        {"state": "skipped", "reason": "superseded"},
+        {"state": "sent", "reason": None},
+    ]
+    assert menu_of(deputy) == listed(world, "zh_CN", Role.DEPUTY)
+
+
+# --- the default menus at start ----------------------------------------------------------------
+
+
+async def test_telegram_asking_to_wait_at_start_delays_a_default_menu_but_sets_it(
+    world: World, person: Callable[..., Person]
+) -> None:
+    limited: list[str] = []
+
+    async def too_many_once(method: str) -> tuple[int, bytes] | None:
+        if limited:
+            return None
+        limited.append(method)
+        return answer_fault("429:1")
+
+    on_menu_call(world, None, too_many_once)
+    world.api.menus.clear()
+    await world.crash_and_restart()
+    assert limited == ["setMyCommands"]
+    for code, locale in (("zh-hans", "zh_CN"), ("en", "en"), ("fr", "zh_CN")):
+        voter = person(2001, "王芳", code)
+        assert menu_of(voter) == listed(world, locale, Role.VOTER)
+
+
+async def test_telegram_out_of_reach_at_start_does_not_stop_the_start(
+    world: World,
+    person: Callable[..., Person],
+    admin: Person,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(commands, "MENU_RETRY_SECONDS", 0.01)
+    refused: list[str] = []
+
+    async def unreachable(method: str) -> tuple[int, bytes] | None:
+        refused.append(method)
+        return answer_fault("network")
+
+    on_menu_call(world, None, unreachable)
+    with caplog.at_level(logging.WARNING, logger="handlers.commands"):
+        await world.crash_and_restart()
+    assert len(refused) == 3 * commands.MENU_ATTEMPTS  # zh, en and the fallback
+    assert len([r for r in caplog.records if "not set at start" in r.getMessage()]) == 3
+    # the bot runs: it answers, and its outbox sets a new staff member's menu
+    staff = person(1030, "工作人员")
+    await agree(staff)
+    await admin.send(f"/staff add {staff.id}")
+    await world.outbox.drain()
+    assert menu_of(staff) == listed(world, "zh_CN", Role.STAFF)

@@ -59,9 +59,9 @@ DYNAMIC: dict[str, Callable[[], Iterable[str]]] = {
 
 def _commands() -> tuple[str, ...]:
     """Every command of every role list (VOTER_COMMANDS, STAFF_COMMANDS, …)."""
-    module = importlib.import_module("handlers.commands")
+    module = importlib.import_module("bot.runtime.menus")
     lists = [getattr(module, name) for name in dir(module) if name.endswith("_COMMANDS")]
-    assert lists, "handlers.commands has no *_COMMANDS lists"
+    assert lists, "bot.runtime.menus has no *_COMMANDS lists"
     return tuple(dict.fromkeys(name for names in lists for name in names))
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import I18n
-from handlers.commands import MENU_LANGUAGES, VOTER_COMMANDS, commands_for
+from bot.runtime.menus import MENU_LANGUAGES, VOTER_COMMANDS, commands_for
 from storage.models import Role
 from tests.support.people import Person
 from tests.support.scenarios import LANGUAGES, agree, only

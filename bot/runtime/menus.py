@@ -8,14 +8,13 @@ change left out of date."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
 
 from bot.i18n import Texts
 from bot.services import Services
 from bot.services.privacy import NOTICE_VERSION
-from storage.models import Role, User
+from storage.models import Role
 from storage.repos.menus import ExpectedMenu, MenuRepo
 
 VOTER_COMMANDS = (
@@ -61,6 +60,9 @@ STAFF_COMMANDS = (
     "desk",
 )
 ADMIN_COMMANDS = ("staff",)
+# Only a voter may be erased (bot.access.ensure_may_be_forgotten): a role holder gives up
+# the role first, so their lists leave these out.
+VOTER_ONLY_COMMANDS = ("forget",)
 LIAISON_COMMANDS = ("assigned",)
 
 # Telegram names a menu's language by its two-letter code.
@@ -72,6 +74,8 @@ FINGERPRINT_DIGITS = 12  # of the hash of a menu's lines: enough to tell two rel
 def commands_for(role: Role) -> tuple[str, ...]:
     """The commands a person of `role` may use: what /help and their menu list."""
     commands: tuple[str, ...] = VOTER_COMMANDS
+    if role != Role.VOTER:
+        commands = tuple(name for name in commands if name not in VOTER_ONLY_COMMANDS)
     if role == Role.DEPUTY:
         commands += DEPUTY_COMMANDS
     if role in (Role.STAFF, Role.ADMIN):
@@ -109,14 +113,6 @@ def fingerprint(texts: Texts, role: Role) -> str:
     return f"{role.value}/{texts.locale}/{digest}"
 
 
-def effective_role(user: User, admin_ids: Collection[int]) -> Role:
-    """The role as of now: admins come from settings, both ways (a stored admin who left the
-    list is a voter, as UserService.touch records at their next update)."""
-    if user.telegram_id in admin_ids:
-        return Role.ADMIN
-    return Role.VOTER if user.role == Role.ADMIN else user.role
-
-
 async def set_menu(bot: Bot, services: Services, chat_id: int) -> None:
     """Set (or reset) `chat_id`'s own menu to what its person may use now. No call at all
     when the menu stored as last set is that already. Telegram's errors propagate to the
@@ -124,8 +120,8 @@ async def set_menu(bot: Bot, services: Services, chat_id: int) -> None:
     user = await services.users.get(chat_id)
     if user is None:  # never consented and swept since: they never had a menu
         return
-    role = effective_role(user, services.settings.admin_ids)
-    shown = own_menu_role(role, user.locale_chosen) if user.consented else None
+    # the role as UserService gives it: admins come from settings, both ways
+    shown = own_menu_role(user.role, user.locale_chosen) if user.consented else None
     texts = services.i18n.texts(user.locale)
     wanted = None if shown is None else fingerprint(texts, shown)
     if user.menu == wanted:

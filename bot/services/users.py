@@ -37,10 +37,15 @@ class UserService:
         self.stations = StationRepo(db)
 
     def _effective(self, user: User) -> User:
-        """Admins come from settings, whatever the stored role says."""
-        if user.telegram_id in self.admin_ids and user.role != Role.ADMIN:
-            return user.model_copy(update={"role": Role.ADMIN})
-        return user
+        """Admins come from settings, whatever the stored role says, both ways: one on the
+        list is an admin, a stored admin no longer on it a voter (as `touch` records at
+        their next update). The one place of this rule; the start-up menu check
+        (storage.repos.menus) repeats it in SQL."""
+        if user.telegram_id in self.admin_ids:
+            role = Role.ADMIN
+        else:
+            role = Role.VOTER if user.role == Role.ADMIN else user.role
+        return user if role == user.role else user.model_copy(update={"role": role})
 
     def _role_out_of_date(self, user: User) -> bool:
         """The stored role disagrees with the admin list in settings (either way)."""
@@ -84,10 +89,10 @@ class UserService:
                     await self.users.set_role(tx, telegram_id, Role.ADMIN)
                 elif user is not None and user.role == Role.ADMIN:
                     await self.users.set_role(tx, telegram_id, Role.VOTER)
-                # an admin's menu, or a former admin's back to a voter's
-                if (user is None and telegram_id in self.admin_ids) or (
-                    user is not None and self._role_out_of_date(user)
-                ):
+                # an admin's menu, or a former admin's back to a voter's; and the menu of
+                # someone back after blocking the bot (a change meanwhile was skipped). A
+                # new person has no menu before agreeing (`consent` queues it).
+                if user is not None and (self._role_out_of_date(user) or not user.active):
                     await self.outbox.refresh_menu(tx, telegram_id)
             user = await self.users.get(telegram_id)
             if user is None:

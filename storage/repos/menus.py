@@ -45,7 +45,7 @@ class MenuRepo:
         """Queue a menu row for every reachable person whose stored menu differs from the
         expected one of their kind, in one statement (never one query per person). A person
         of no kind listed (no current consent) should have none. The effective role follows
-        `admin_ids` as UserService does; a consent counts only for `notice_version` or later.
+        `admin_ids` as UserService.get does; a consent counts only for `notice_version` or later.
         A chat with a menu row queued already keeps that one. Returns how many were queued."""
         if not expected:
             return 0
@@ -62,6 +62,8 @@ class MenuRepo:
                 f" WITH expected (role, locale, chosen, menu) AS (VALUES {values})"
                 " SELECT u.telegram_id, ?, 'menu', ?, ?, 1 FROM users u"
                 " LEFT JOIN expected e"
+                # the effective role: bot.services.users.UserService._effective is the rule
+                # (admins from settings, both ways), repeated here to stay one statement
                 f" ON e.role = CASE WHEN u.telegram_id IN ({admins}) THEN 'admin'"
                 " WHEN u.role = 'admin' THEN 'voter' ELSE u.role END"
                 " AND e.locale = u.locale AND e.chosen = u.locale_chosen"

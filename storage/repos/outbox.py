@@ -37,6 +37,19 @@ AUDIENCE_SQL: dict[Audience, str] = {
     ),
 }
 
+# SQL on the outbox row being updated or claimed (`outbox`, or `o` in claim_due).
+# A menu row returned to the queue while a newer one of its chat waits: only one may wait
+# (the unique index outbox_menu_queued), and the newer sets what holds when it goes out.
+SUPERSEDED = (
+    "outbox.sets_menu = 1 AND EXISTS (SELECT 1 FROM outbox newer WHERE newer.sets_menu = 1"
+    " AND newer.chat_id = outbox.chat_id AND newer.state = 'queued' AND newer.id <> outbox.id)"
+)
+REQUEUED = f"CASE WHEN {SUPERSEDED} THEN 'skipped' ELSE 'queued' END"
+MENU_IN_FLIGHT = (
+    "EXISTS (SELECT 1 FROM outbox sending WHERE sending.sets_menu = 1"
+    " AND sending.chat_id = o.chat_id AND sending.state = 'sending')"
+)
+
 AUDIENCE_NEEDS_REF = frozenset(
     {Audience.VOTERS_OF_STREET, Audience.VOTERS_OF_STATION, Audience.DEPUTIES_OF_STREET}
 )
@@ -92,10 +105,14 @@ class OutboxRepo:
 
     async def enqueue_menu(self, tx: Tx, chat_id: int, now: datetime) -> bool:
         """Queue the setting of `chat_id`'s command menu, unless one waits already (the
-        dispatcher sets it to what holds when it is sent). True if one was queued."""
+        dispatcher sets it to what holds when it is sent); a waiting one goes as a personal
+        notice does (priority 0). True if one was queued or moved up."""
         count = await tx.execute_count(
-            "INSERT OR IGNORE INTO outbox (chat_id, priority, message_key, not_before,"
-            " created_at, sets_menu) VALUES (?, 0, 'menu', ?, ?, 1)",
+            "INSERT INTO outbox (chat_id, priority, message_key, not_before, created_at,"
+            " sets_menu) VALUES (?, 0, 'menu', ?, ?, 1)"
+            # the waiting one may be a start-up row (priority 1): a change makes it personal
+            " ON CONFLICT (chat_id) WHERE sets_menu = 1 AND state = 'queued'"
+            " DO UPDATE SET priority = 0",
             (chat_id, stamp(now), stamp(now)),
         )
         return count > 0
@@ -163,6 +180,8 @@ class OutboxRepo:
                 " LEFT JOIN users u ON u.telegram_id = o.chat_id"
                 " WHERE o.state = 'queued' AND o.not_before <= ?"
                 " AND (o.broadcast_id IS NULL OR b.state = 'running')"
+                # one menu call per chat in flight, so an older one never lands after a newer
+                f" AND NOT (o.sets_menu = 1 AND {MENU_IN_FLIGHT})"
                 " ORDER BY o.priority, o.id LIMIT ?",
                 (stamp(now), limit),
             )
@@ -208,18 +227,26 @@ class OutboxRepo:
 
     async def retry_later(self, item_id: int, not_before: datetime, reason: str) -> None:
         """Queue the row again for `not_before`; its first due time is kept (`first_due`), so
-        the health report sees how long it has really waited."""
+        the health report sees how long it has really waited. A menu row with a newer one
+        queued for its chat is superseded instead (only one may wait; the newer sets it)."""
         async with self.db.transaction() as tx:
             tx.defer(
-                "UPDATE outbox SET state = 'queued', attempts = attempts + 1, not_before = ?,"
-                " first_due = COALESCE(first_due, not_before), reason = ? WHERE id = ?",
+                f"UPDATE outbox SET state = {REQUEUED}, attempts = attempts + 1,"
+                " not_before = ?, first_due = COALESCE(first_due, not_before),"
+                f" reason = CASE WHEN {SUPERSEDED} THEN 'superseded' ELSE ? END WHERE id = ?",
                 (stamp(not_before), reason, item_id),
             )
 
     async def put_back(self, item_id: int) -> None:
-        """Return a claimed row to the queue untouched (a pause, a flood wait)."""
+        """Return a claimed row to the queue untouched (a pause, a flood wait, a stop); a
+        menu row with a newer one queued for its chat is superseded instead."""
         async with self.db.transaction() as tx:
-            tx.defer("UPDATE outbox SET state = 'queued' WHERE id = ?", (item_id,))
+            tx.defer(
+                f"UPDATE outbox SET state = {REQUEUED},"
+                f" reason = CASE WHEN {SUPERSEDED} THEN 'superseded' ELSE reason END"
+                " WHERE id = ?",
+                (item_id,),
+            )
 
     async def sending_count(self) -> int:
         return int(await self.db.scalar("SELECT count(*) FROM outbox WHERE state = 'sending'") or 0)
