@@ -6,7 +6,7 @@ here, before any conversation could take them as its own command."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.runtime.buttons import any_of
@@ -99,7 +99,11 @@ async def _review_conversations(update: Update, context: BotContext) -> None:
     command = _command(update)
     if review.tell is not None:
         hours = f"{review.hours:g}"
-        await context.bot.send_message(chat.id, context.texts(review.tell, hours=hours))
+        # it also takes away a location key the ended conversation may have left (where no
+        # key is shown, it does nothing)
+        await context.bot.send_message(
+            chat.id, context.texts(review.tell, hours=hours), reply_markup=ReplyKeyboardRemove()
+        )
         if update.callback_query is not None:
             await update.callback_query.answer()
             raise ApplicationHandlerStop

@@ -4,6 +4,7 @@ its own, and the next message once the location is given or skipped takes it awa
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -13,6 +14,8 @@ from telegram.ext import filters
 from bot.i18n import LOCALES_DIR, SUPPORTED, Texts, load_catalog
 from bot.runtime.context import BotContext
 from handlers.common import chat_id_of
+
+log = logging.getLogger(__name__)
 
 # The two keys under the input field while a location is asked.
 LOCATION_KEY = "station.location_key"
@@ -52,7 +55,9 @@ def is_skip(context: BotContext, text: str | None) -> bool:
 
 async def settle_tap(update: Update) -> None:
     """A tap that finished what its message asked: the message keeps its text and loses its
-    buttons (the answer comes as a new message, which a reply keyboard's removal needs)."""
+    buttons (the answer comes as a new message, which a reply keyboard's removal needs).
+    Only cosmetic: when Telegram refuses the edit (a message too old, deleted), the answer
+    still comes, so the refusal is logged and the voter goes on."""
     query = update.callback_query
     if query is None or query.message is None:
         return
@@ -60,7 +65,8 @@ async def settle_tap(update: Update) -> None:
         await query.edit_message_reply_markup(reply_markup=None)
     except BadRequest as error:
         if "not modified" not in str(error).lower():
-            raise
+            # Telegram's reason only: it names no person and echoes nothing they typed
+            log.warning("update %s: a tapped message kept its buttons: %s", update.update_id, error)
 
 
 @cache

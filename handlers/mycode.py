@@ -1,7 +1,8 @@
 """/mycode: a deputy's own link and QR code (代表码), and a new one in its place. The
 `dep_<code>` deep link a voter opens is followed by handlers.start, which calls `open_code`
 here: the deputy's card, the voter's station set to the deputy's (asked first when they
-have another one). The deputy is never told who opened it."""
+have another one). A location key left under the input field (by /station, say) goes with
+the card: the station is settled, or about to be. The deputy is never told who opened it."""
 
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ from bot.services.deputy_codes import DeputyCode, Meeting, Met
 from bot.services.qr_codes import qr_png
 from handlers.common import Handler, answer_tap, chat_id_of, clip, guarded, respond
 from handlers.keyboards import button
+from handlers.location_key import settle_tap, take_location_key_away
 
 # What opening a code did, as the person who opened it is told.
 OUTCOMES = {
     Meeting.BOUND: "mycode.bound",
     Meeting.SAME: "mycode.same",
     Meeting.ASK: "mycode.ask",
-    Meeting.KEPT: "mycode.kept",
     Meeting.NOT_VOTER: "mycode.not_voter",
 }
 # Names as they are shown in a button's label: long ones are cut (Telegram wraps them badly).
@@ -89,14 +90,31 @@ async def renewal(update: Update, context: BotContext) -> None:
 # --- the voter's side: the link opened ----------------------------------------------------
 
 
+def card_text(context: BotContext, met: Met) -> str:
+    """The deputy's card: name, station, street."""
+    station = met.station
+    return context.texts(
+        "mycode.card",
+        name=escape(met.deputy.name),
+        station=escape(station.name),
+        street=escape(station.street_name),
+    )
+
+
+def outcome_text(context: BotContext, met: Met) -> str:
+    """What opening the deputy's code did (or the question it asks)."""
+    own = escape(met.own.name) if met.own is not None else ""
+    return context.texts(
+        OUTCOMES[met.meeting],
+        name=escape(met.deputy.name),
+        station=escape(met.station.name),
+        own=own,
+    )
+
+
 def met_text(context: BotContext, met: Met) -> str:
     """The deputy's card, then what opening their code did."""
-    texts = context.texts
-    name, station = escape(met.deputy.name), escape(met.station.name)
-    card = texts("mycode.card", name=name, station=station, street=escape(met.station.street_name))
-    own = escape(met.own.name) if met.own is not None else ""
-    outcome = texts(OUTCOMES[met.meeting], name=name, station=station, own=own)
-    return f"{card}\n\n{outcome}"
+    return f"{card_text(context, met)}\n\n{outcome_text(context, met)}"
 
 
 def met_markup(context: BotContext, met: Met) -> InlineKeyboardMarkup | None:
@@ -116,25 +134,37 @@ def met_markup(context: BotContext, met: Met) -> InlineKeyboardMarkup | None:
 
 
 async def open_code(update: Update, context: BotContext, code: str) -> None:
-    """The deputy's link, after the consent (refusals are the caller's to show)."""
+    """The deputy's link, after the consent (refusals are the caller's to show). The card
+    takes the location key away; a question (switch or keep) follows as a message of its
+    own, since a message with inline buttons cannot remove a reply keyboard."""
     met = await context.services.deputy_codes.open(context.user, code)
     if met.meeting == Meeting.BOUND:
         context.account = await context.services.users.get(context.user.telegram_id)
-    await respond(update, context, met_text(context, met), met_markup(context, met), edit=False)
+    markup = met_markup(context, met)
+    if markup is None:
+        await take_location_key_away(update, context, met_text(context, met))
+        return
+    await take_location_key_away(update, context, card_text(context, met))
+    await respond(update, context, outcome_text(context, met), markup, edit=False)
 
 
 @guarded(Action.CHOOSE_STATION)
 async def station_choice(update: Update, context: BotContext) -> None:
-    """The voter asked: the deputy's station instead of theirs, or keep theirs."""
+    """The voter asked: the deputy's station instead of theirs (the card again, with what
+    changed), or keep theirs (said so: the card is just above). The question loses its
+    buttons; the answer is a new message that takes any location key away."""
     tapped = CodeStation.of(update)
     codes = context.services.deputy_codes
     if tapped.switch:
         met = await codes.switch(context.user, tapped.code)
         context.account = await context.services.users.get(context.user.telegram_id)
+        text = met_text(context, met)
     else:
-        met = await codes.keep(context.user, tapped.code)
+        own = await codes.keep(context.user)
+        text = context.texts("mycode.kept", own=escape(own.name))
     await answer_tap(update)
-    await respond(update, context, met_text(context, met))
+    await settle_tap(update)
+    await take_location_key_away(update, context, text)
 
 
 def handlers() -> list[Handler]:

@@ -4,7 +4,7 @@
 The conversation is declared once (bot.services.opinions.OPINION). Every step stores the
 draft and the next step in the database before answering, so a restart resumes where the
 voter was (see OpinionService.save). The location step shows the location key
-(handlers.station), and leaving it takes the key away."""
+(handlers.location_key), and leaving it (or cancelling at any step) takes the key away."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ from bot.services.opinions import (
     CATEGORY_LABELS,
     MAX_PHOTOS,
     OPINION,
+    VOICE_MAX_SECONDS,
     OpinionStep,
     Submission,
     take_text,
@@ -62,6 +63,7 @@ from handlers.common import (
     guarded,
     message_of,
     respond,
+    say,
     saying,
     sender_of,
     show_error,
@@ -79,6 +81,8 @@ from storage.models import Deputy, OpinionDraft
 
 CATEGORY, TEXT, PHOTOS, LOCATION, NAME, ADDRESS, PREVIEW, EDIT = OpinionStep
 END = DeclaredConversation.END
+# The voice limit as every message about it says it (the one limit: VOICE_MAX_SECONDS).
+VOICE_MAX_MINUTES = VOICE_MAX_SECONDS // 60
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +136,8 @@ async def ask_category(update: Update, context: BotContext, ask: Ask) -> None:
 async def ask_text(update: Update, context: BotContext, ask: Ask) -> None:
     """Ask for the text (10 to 2,000 characters once cleaned) or a voice message."""
     markup = InlineKeyboardMarkup([_cancel_button(context)])
-    await respond(update, context, context.texts("opinion.ask_text"), markup, edit=ask.edit)
+    text = context.texts("opinion.ask_text", minutes=VOICE_MAX_MINUTES)
+    await respond(update, context, text, markup, edit=ask.edit)
 
 
 async def ask_photos(update: Update, context: BotContext, ask: Ask) -> None:
@@ -357,16 +362,17 @@ async def receive_text(update: Update, context: BotContext) -> OpinionStep | Non
 
 @guarded(Action.SUBMIT_OPINION)
 async def receive_voice(update: Update, context: BotContext) -> OpinionStep | None:
-    """A voice message of up to two minutes becomes the body (a text typed before goes);
-    a longer one is refused and the step stays."""
-    voice = message_of(update).voice
+    """A voice message of the voter's own becomes the body (a text typed before goes); one
+    too short, too long or forwarded is refused and the step stays."""
+    message = message_of(update)
+    voice = message.voice
     if voice is None:  # the handler's filter lets only voice messages through
         raise RuntimeError("the voice handler got no voice")
     # PTB 22 gives seconds (a timedelta once PTB_TIMEDELTA is set); accept either
     length = voice.duration
     seconds = int(length.total_seconds()) if isinstance(length, timedelta) else int(length)
     draft = await _draft(update, context)
-    take_voice(draft, voice.file_id, seconds)
+    take_voice(draft, voice.file_id, seconds, forwarded=message.forward_origin is not None)
     return await _next_after(update, context, draft, PHOTOS)
 
 
@@ -533,17 +539,14 @@ async def back_to_preview(update: Update, context: BotContext) -> OpinionStep:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel or the Cancel button: drop the draft and leave the conversation (at the
-    location step, the location key goes with it)."""
+    """/cancel or the Cancel button: drop the draft and leave the conversation. At any step
+    the location key goes too (a key /station left may still be shown): the tapped message
+    loses its buttons and "cancelled" comes as a new message."""
     user_id, chat_id = _ids(update)
-    left = await context.services.opinions.discard(user_id, chat_id)
+    await context.services.opinions.discard(user_id, chat_id)
     await answer_tap(update)
-    text = context.texts("opinion.cancelled")
-    if left is LOCATION:
-        await settle_tap(update)
-        await take_location_key_away(update, context, text)
-    else:
-        await respond(update, context, text)
+    await settle_tap(update)
+    await take_location_key_away(update, context, context.texts("opinion.cancelled"))
     return END
 
 
@@ -566,15 +569,22 @@ def bad_input(step: OpinionStep) -> Callable[[Update, BotContext], Coroutine[Any
 
     async def reply(update: Update, context: BotContext) -> None:
         """Say what the step expects."""
-        await respond(update, context, context.texts(BAD_INPUT[step]), edit=False)
+        text = context.texts(BAD_INPUT[step], minutes=VOICE_MAX_MINUTES)
+        await respond(update, context, text, edit=False)
         return None
 
     return reply
 
 
-# At the text step: a round video, or an audio file, is not a voice message; each is told so.
-video_note_refused = saying("opinion.video_note_refused")
-audio_refused = saying("opinion.audio_refused")
+async def video_note_refused(update: Update, context: BotContext) -> None:
+    """At the text step: a round video is not a voice message; told so, the step stays."""
+    await say(update, context, "opinion.video_note_refused", minutes=VOICE_MAX_MINUTES)
+
+
+async def audio_refused(update: Update, context: BotContext) -> None:
+    """At the text step: an audio file is not a voice message; told so, the step stays."""
+    await say(update, context, "opinion.audio_refused", minutes=VOICE_MAX_MINUTES)
+
 
 # Another command while writing: finish or /cancel first.
 command_in_middle = saying("opinion.in_progress")

@@ -83,7 +83,7 @@ def test_a_scripted_journey_through_the_demo(tmp_path: Path) -> None:
     assert sent, out
     number = sent[1]
     # the deputy was told at once, in their own chat, marked as such
-    assert f"🤖 [→ 代表张伟] 🆕 学院路街道代表之家 收到新的意见建议 {number}（交通出行）" in out
+    assert f"🤖 [→ 代表张伟] 🆕 学院路街道代表之家收到新的意见建议 {number}（交通出行）" in out
     assert re.search(rf"代表张伟 › /inbox\n🤖 意见建议收件箱.*\n   \[1\] {number} · 已提交", out)
     assert f"代表张伟 › 1\n🤖 已认领 {number}，已通知提交人。" in out
     assert f"🤖 [→ 选民刘洋] 您的意见建议 {number} 已答复：\n   {ANSWER}\n" in out

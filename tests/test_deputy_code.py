@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,15 @@ from bot.demo.botapi import BOT_USERNAME, Output
 from bot.runtime.buttons.mycode import CodeStation
 from tests.support.opinions import T, to_preview
 from tests.support.people import Person
-from tests.support.scenarios import consented_admin, invite_deputy, onboard, only, say
+from tests.support.scenarios import (
+    INVITE_LINK,
+    agree,
+    consented_admin,
+    invite_deputy,
+    onboard,
+    only,
+    say,
+)
 from tests.support.world import World
 
 LANGS = pytest.mark.parametrize("lang", ["zh-hans", "en"])
@@ -48,11 +57,11 @@ V: dict[str, dict[str, str]] = {
         + "您的联络站已设为学院路第一联络站；下次提意见时可以直接写给王芳代表。",
         "same": CARD["zh-hans"]
         + "学院路第一联络站就是您的联络站；下次提意见时可以直接写给王芳代表。",
-        "ask": CARD["zh-hans"] + "您现在的联络站是海淀街道联络站，王芳代表在学院路第一联络站。"
+        "ask": "您现在的联络站是海淀街道联络站，王芳代表在学院路第一联络站。"
         "要把联络站改为学院路第一联络站吗？",
         "switch": "改为学院路第一联络站",
         "keep": "保留海淀街道联络站",
-        "kept": CARD["zh-hans"] + "好的，您的联络站仍是海淀街道联络站。",
+        "kept": "好的，您的联络站仍是海淀街道联络站。",
         "not_voter": CARD["zh-hans"] + "代表码是给选民用的：您的账号没有任何改变。",
         "unknown": "这个代表码无效，或已被代表换成新码。请向代表索取现在的二维码或链接。",
         "renew": "🔄 换一个新码",
@@ -80,11 +89,11 @@ V: dict[str, dict[str, str]] = {
         " to deputy 王芳 by name.",
         "same": CARD["en"] + "学院路第一联络站 is your station already; your next opinion can"
         " go to deputy 王芳 by name.",
-        "ask": CARD["en"] + "Your station now is 海淀街道联络站; deputy 王芳 serves at"
+        "ask": "Your station now is 海淀街道联络站; deputy 王芳 serves at"
         " 学院路第一联络站. Make 学院路第一联络站 your station?",
         "switch": "Switch to 学院路第一联络站",
         "keep": "Keep 海淀街道联络站",
-        "kept": CARD["en"] + "All right: your station stays 海淀街道联络站.",
+        "kept": "All right: your station stays 海淀街道联络站.",
         "not_voter": CARD["en"]
         + "A deputy's code is for voters: nothing about your account was changed.",
         "unknown": (
@@ -109,6 +118,7 @@ V: dict[str, dict[str, str]] = {
 }
 
 MakePerson = Callable[..., Person]
+REMOVE_KEY = {"remove_keyboard": True}
 
 
 def decoded(png: bytes | None) -> list[str]:
@@ -134,6 +144,22 @@ async def code_of(deputy: Person) -> tuple[Output, str]:
 
 def payload(link: str) -> str:
     return link.rsplit("=", 1)[1]
+
+
+async def asked(voter: Person, link: str) -> Output:
+    """A voter of another station opens the link: the card (which takes any location key
+    away), then the question with its buttons on a message of its own."""
+    card, question = await voter.send(f"/start {payload(link)}")
+    assert (card.text, card.markup) == (CARD[voter.language_code].rstrip(), REMOVE_KEY)
+    return question
+
+
+async def answered(voter: Person, label: str) -> Output:
+    """The voter taps switch or keep: the question loses its buttons, the answer is new."""
+    settled, answer = await voter.tap(label)
+    assert settled.kind == "edit" and settled.buttons() == []
+    assert answer.kind == "message" and answer.markup == REMOVE_KEY
+    return answer
 
 
 async def met(world: World, user_id: int) -> tuple[int | None, int | None]:
@@ -239,7 +265,7 @@ async def test_a_new_code_replaces_the_old_one(world: World, person: MakePerson,
     assert await met(world, late.id) == (await world.station_id(OTHER), None)
     assert await met(world, voter.id) == (home, DEPUTY_ID)
     # the new one works
-    assert only(await late.send(f"/start {payload(new)}")).text == v["ask"]
+    assert (await asked(late, new)).text == v["ask"]
 
 
 @LANGS
@@ -331,21 +357,21 @@ async def test_a_voter_of_another_station_switches(
     _, link = await code_of(deputy)
     voter = person(2001, "小李", lang)
     await onboard(voter, "海淀街道", OTHER)
-    asked = only(await voter.send(f"/start {payload(link)}"))
-    assert asked.text == v["ask"]
-    assert asked.buttons() == [v["switch"], v["keep"]]
+    question = await asked(voter, link)
+    assert question.text == v["ask"]
+    assert question.buttons() == [v["switch"], v["keep"]]
     assert await met(world, voter.id) == (await world.station_id(OTHER), None)
 
     message, data = voter._find(v["switch"])
-    switched = only(await voter.tap_data(data, message))
-    assert (switched.kind, switched.text) == ("edit", v["bound"])
+    switched = await answered(voter, v["switch"])
+    assert switched.text == v["bound"]
     assert switched.buttons() == [] and v["switch"] not in voter.buttons()
     home = await world.station_id(HOME)
     assert await met(world, voter.id) == (home, DEPUTY_ID)
     assert await offered(world, voter.id) == DEPUTY_ID
     # the same tap again (a double tap): the station is the deputy's already
-    again = only(await voter.tap_data(data, message))
-    assert again.text == v["same"]
+    again = await voter.tap_data(data, message)
+    assert again[-1].text == v["same"]
     assert await met(world, voter.id) == (home, DEPUTY_ID)
 
 
@@ -358,9 +384,9 @@ async def test_a_voter_of_another_station_keeps_theirs(
     _, link = await code_of(deputy)
     voter = person(2001, "小李", lang)
     await onboard(voter, "海淀街道", OTHER)
-    await voter.send(f"/start {payload(link)}")
-    kept = only(await voter.tap(v["keep"]))
-    assert (kept.kind, kept.text) == ("edit", v["kept"])
+    await asked(voter, link)
+    kept = await answered(voter, v["keep"])
+    assert kept.text == v["kept"]
     # the deputy serves elsewhere: nothing set, nothing offered
     assert await met(world, voter.id) == (await world.station_id(OTHER), None)
     assert await offered(world, voter.id) is None
@@ -378,6 +404,127 @@ async def test_staff_and_deputies_only_see_the_card(
     assert only(await admin.send(f"/start {payload(link)}")).text == v["not_voter"]
     assert only(await deputy.send(f"/start {payload(link)}")).text == v["not_voter"]
     assert await world.snapshot() == before
+
+
+# --- the location key goes with the card ------------------------------------------------------
+
+KEYS = {"zh-hans": ["📍 发送我的位置", "跳过"], "en": ["📍 Send my location", "Skip"]}
+
+
+@LANGS
+async def test_the_location_key_goes_when_a_new_voter_opens_the_code(
+    world: World, person: MakePerson, lang: str
+) -> None:
+    deputy = await deputy_in(world, person)
+    _, link = await code_of(deputy)
+    voter = person(2001, "小李", lang)
+    await agree(voter)  # the first-time prompt: the picker, and the location key
+    assert voter.keyboard() == KEYS[lang]
+    card = only(await voter.send(f"/start {payload(link)}"))
+    assert (card.text, card.markup) == (V[lang]["bound"], REMOVE_KEY)
+    assert voter.keyboard() == []
+
+
+@LANGS
+async def test_the_location_key_goes_when_a_voter_of_the_station_opens_the_code(
+    world: World, person: MakePerson, lang: str
+) -> None:
+    deputy = await deputy_in(world, person)
+    _, link = await code_of(deputy)
+    voter = person(2001, "小李", lang)
+    await onboard(voter, "学院路街道", HOME)
+    await voter.send("/station")
+    assert voter.keyboard() == KEYS[lang]
+    card = only(await voter.send(f"/start {payload(link)}"))
+    assert (card.text, card.markup) == (V[lang]["same"], REMOVE_KEY)
+    assert voter.keyboard() == []
+
+
+@LANGS
+@pytest.mark.parametrize("choice", ["switch", "keep"])
+async def test_the_location_key_goes_when_a_voter_of_another_station_is_asked(
+    world: World, person: MakePerson, lang: str, choice: str
+) -> None:
+    v = V[lang]
+    deputy = await deputy_in(world, person)
+    _, link = await code_of(deputy)
+    voter = person(2001, "小李", lang)
+    await onboard(voter, "海淀街道", OTHER)
+    await voter.send("/station")
+    assert voter.keyboard() == KEYS[lang]
+    assert (await asked(voter, link)).text == v["ask"]  # the card takes the key away
+    assert voter.keyboard() == []
+    # shown again before the answer: the answer takes it away too
+    await voter.send("/station")
+    assert voter.keyboard() == KEYS[lang]
+    answer = await answered(voter, v[choice])
+    assert answer.text == v["bound" if choice == "switch" else "kept"]
+    assert voter.keyboard() == []
+
+
+async def test_a_question_that_cannot_lose_its_buttons_is_still_answered(
+    world: World, person: MakePerson, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Taking the buttons off the question is cosmetic: Telegram refusing it (too old a
+    message, say) stops nothing; it is logged without the voter's data."""
+    v = V["zh-hans"]
+    deputy = await deputy_in(world, person)
+    _, link = await code_of(deputy)
+    voter = person(2001, "小李")
+    await onboard(voter, "海淀街道", OTHER)
+    await asked(voter, link)
+    world.api.fail_replies(voter.id, "400:message can't be edited", method="editMessageReplyMarkup")
+    with caplog.at_level(logging.WARNING, logger="handlers.location_key"):
+        out = await voter.tap(v["switch"])
+    assert [o.text for o in out if o.kind == "message"] == [v["bound"]]
+    assert await met(world, voter.id) == (await world.station_id(HOME), DEPUTY_ID)
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "handlers.location_key"]
+    assert "kept its buttons" in warning
+    assert str(voter.id) not in warning and "小李" not in warning
+
+
+# --- a deputy moved to another station -------------------------------------------------------
+
+
+async def reinvite(world: World, deputy: Person, street: str, station: str) -> None:
+    """Staff invite the deputy again, at `station`; the deputy opens the new link."""
+    admin = await consented_admin(world)
+    await admin.send("/invite 王芳")
+    await admin.tap(street)
+    await admin.tap(station)
+    match = INVITE_LINK.search(admin.last)
+    assert match, admin.last
+    await deputy.send(f"/start inv_{match.group(1)}")
+    row = await world.rows("SELECT station_id FROM deputies WHERE user_id = ?", (DEPUTY_ID,))
+    assert row == [{"station_id": await world.station_id(station)}]
+
+
+@LANGS
+async def test_a_deputy_moved_to_another_station_loses_the_old_code(
+    world: World, person: MakePerson, lang: str
+) -> None:
+    v = V[lang]
+    deputy = await deputy_in(world, person)
+    _, old = await code_of(deputy)
+    await reinvite(world, deputy, "海淀街道", OTHER)
+    assert await world.rows("SELECT code FROM deputies") == [{"code": None}]
+    # the old link would have moved voters to the deputy's new station: it opens nothing
+    voter = person(2001, "小李", lang)
+    await onboard(voter, "学院路街道", HOME)
+    assert only(await voter.send(f"/start {payload(old)}")).text == v["unknown"]
+    assert await met(world, voter.id) == (await world.station_id(HOME), None)
+    # /mycode makes a new one, for the new station
+    _, new = await code_of(deputy)
+    assert new != old
+
+
+async def test_a_deputy_invited_again_at_the_same_station_keeps_the_code(
+    world: World, person: MakePerson
+) -> None:
+    deputy = await deputy_in(world, person)
+    _, link = await code_of(deputy)
+    await reinvite(world, deputy, "学院路街道", HOME)
+    assert (await code_of(deputy))[1] == link
 
 
 # --- refused codes and buttons ---------------------------------------------------------------
@@ -428,6 +575,10 @@ async def test_forged_and_stale_station_buttons_are_refused(
     replaced = only(await voter.tap(v["switch"]))
     assert (replaced.kind, replaced.text) == ("alert", v["unknown"])
     assert await met(world, voter.id) == (await world.station_id(OTHER), None)
+    # keeping their station needs no code: said so, nothing changes
+    before = await world.snapshot()
+    assert (await answered(voter, v["keep"])).text == v["kept"]
+    assert await world.snapshot() == before
 
 
 # --- the voter's next opinion ----------------------------------------------------------------

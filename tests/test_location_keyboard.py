@@ -11,7 +11,7 @@ import pytest
 from bot.runtime.buttons.opinion import OpinionSkipLocation
 from tests.support.opinions import TEXT, T, draft_of, preview, state_of, voter_with_station
 from tests.support.people import Person
-from tests.support.scenarios import agree
+from tests.support.scenarios import agree, say
 from tests.support.world import World
 
 LANGS = pytest.mark.parametrize("lang", ["zh-hans", "en"])
@@ -200,6 +200,44 @@ async def test_cancel_at_the_location_step_takes_the_key_away(world: World, lang
     assert out[-1].text == t["cancelled"] and out[-1].kind == "message"
     assert voter.keyboard() == []
     assert await state_of(world, 4107) is None
+
+
+@LANGS
+async def test_cancel_at_any_step_takes_a_leftover_key_away(world: World, lang: str) -> None:
+    """A key /station left is still shown when /opinion starts; /cancel, or the Cancel
+    button, at a step that asks no location takes it away too."""
+    t = T[lang]
+    voter = await voter_with_station(world, 4117, lang)
+    await voter.send("/station")
+    await voter.send("/opinion")
+    assert_location_key(voter)
+    out = await voter.send("/cancel")  # at the category step
+    assert [(o.text, o.markup) for o in out] == [(t["cancelled"], {"remove_keyboard": True})]
+    assert voter.keyboard() == []
+    assert await state_of(world, 4117) is None
+
+    await voter.send("/station")
+    await voter.send("/opinion")
+    await voter.tap(t["traffic"])
+    assert_location_key(voter)
+    settled, cancelled = await voter.tap(t["cancel"])  # at the text step
+    assert settled.kind == "edit" and settled.buttons() == []
+    assert (cancelled.kind, cancelled.text) == ("message", t["cancelled"])
+    assert voter.keyboard() == []
+    assert await draft_of(world, 4117) is None and await state_of(world, 4117) is None
+
+
+@LANGS
+async def test_the_expiry_notice_takes_the_key_away(world: World, lang: str) -> None:
+    """/opinion left at the location step for longer than its timeout: the notice the voter
+    gets on their next message takes the key away with the draft."""
+    voter = await at_location_step(world, 4118, lang)
+    world.clock.advance(hours=25)
+    out = await voter.send("hello")
+    assert [o.text for o in out] == [say(voter, "conversation.expired", hours=24)]
+    assert out[0].markup == {"remove_keyboard": True}
+    assert voter.keyboard() == []
+    assert await draft_of(world, 4118) is None and await state_of(world, 4118) is None
 
 
 @LANGS

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.demo.botapi import Output
+from handlers import opinion
 from tests.support.opinions import TEXT, T, draft_of, state_of, voter_with_station
 from tests.support.people import Person
 from tests.support.world import World
@@ -26,6 +27,14 @@ V: dict[str, dict[str, str]] = {
             "音频文件不能作为意见内容。请按住 🎤 直接录一条语音（最长 2 分钟），或者直接输入文字。"
         ),
         "body": "内容：🎤 语音 {length}\n",
+        "too_short": ("太短了：语音至少要 2 秒。请按住 🎤 说完您的意见再松开，或者直接输入文字。"),
+        "forwarded": (
+            "转发来的语音不能作为您的意见：请按住 🎤 用自己的声音录一条，或者直接输入文字。"
+        ),
+        "bad_text": (
+            "请用文字描述您的意见建议（10 至 2000 字），或发一条语音（最长 2 分钟）。"
+            "贴纸、视频和文件不能作为内容。"
+        ),
     },
     "en": {
         "too_long": (
@@ -41,6 +50,18 @@ V: dict[str, dict[str, str]] = {
             " message right here (up to 2 minutes), or type your opinion."
         ),
         "body": "Text: 🎤 Voice {length}\n",
+        "too_short": (
+            "Too short: a voice message needs at least 2 seconds. Please hold 🎤 until you"
+            " have finished speaking, or type your opinion."
+        ),
+        "forwarded": (
+            "A forwarded voice message cannot be your opinion: please hold 🎤 to record one in"
+            " your own voice, or type your opinion."
+        ),
+        "bad_text": (
+            "Please send your opinion as text (10 to 2,000 characters) or as a voice message"
+            " (up to 2 minutes). Stickers, video and files cannot be used."
+        ),
     },
 }
 
@@ -109,6 +130,71 @@ async def test_two_minutes_is_taken_a_second_more_is_refused(world: World, lang:
     await to_preview_from_photos(voter)
     assert v["body"].format(length="2:00") in voter.last
     assert (await draft_of(world, 4202) or {})["voice_seconds"] == 120
+
+
+@LANGS
+async def test_a_voice_under_two_seconds_is_refused_two_is_taken(world: World, lang: str) -> None:
+    v = V[lang]
+    voter = await at_text_step(world, 4208, lang)
+    before = await draft_of(world, 4208)
+    for seconds in (0, 1):
+        assert [o.text for o in await voter.send_voice(seconds)] == [v["too_short"]], seconds
+    assert await draft_of(world, 4208) == before
+    assert await state_of(world, 4208) == "text"
+    await voter.send_voice(2)
+    assert (await draft_of(world, 4208) or {})["voice_seconds"] == 2
+    assert await state_of(world, 4208) == "photos"
+
+
+def forwarded_voice(voter: Person, seconds: int) -> dict[str, object]:
+    """A voice message forwarded from someone else's chat, as Telegram marks it."""
+    update = voter.voice_update(voter.world.api.add_voice(seconds), seconds)
+    update["message"]["forward_origin"] = {
+        "type": "user",
+        "date": int(voter.world.clock.now().timestamp()) - 3600,
+        "sender_user": {"id": 1, "is_bot": False, "first_name": "x"},
+    }
+    return update
+
+
+@LANGS
+async def test_a_forwarded_voice_is_refused(world: World, lang: str) -> None:
+    v = V[lang]
+    voter = await at_text_step(world, 4209, lang)
+    before = await draft_of(world, 4209)
+    out = await voter._feed(forwarded_voice(voter, 30), 1.0)
+    assert [o.text for o in out] == [v["forwarded"]]
+    assert await draft_of(world, 4209) == before
+    assert await state_of(world, 4209) == "text"
+    await voter.send_voice(30)  # their own voice goes in
+    assert await state_of(world, 4209) == "photos"
+
+
+@LANGS
+async def test_every_message_names_the_voice_limit_the_code_sets(
+    world: World, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question, a sticker's refusal, a round video's and an audio file's all say the
+    limit in force (2 minutes now), none a number written into the catalog."""
+    v = V[lang]
+    voter = await at_text_step(world, 4210, lang)
+    assert [o.text for o in await voter.send_sticker()] == [v["bad_text"]]
+    # a limit of 3 minutes: every message says 3
+    monkeypatch.setattr(opinion, "VOICE_MAX_MINUTES", 3)
+    three = {
+        k: text.replace("2 分钟", "3 分钟").replace("2 minutes", "3 minutes")
+        for k, text in v.items()
+    }
+    await voter.send("/cancel")
+    await voter.send("/opinion")
+    await voter.tap(T[lang]["traffic"])
+    assert voter.last == T[lang]["ask_text"].replace("2 分钟", "3 分钟").replace(
+        "2 minutes", "3 minutes"
+    )
+    assert voter.last != T[lang]["ask_text"]
+    assert [o.text for o in await voter.send_sticker()] == [three["bad_text"]]
+    assert [o.text for o in await voter.send_video_note()] == [three["video_note"]]
+    assert [o.text for o in await voter.send_audio()] == [three["audio"]]
 
 
 @LANGS

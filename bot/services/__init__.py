@@ -100,6 +100,7 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         QuietHours.of(settings),
         settings.digest_time,
     )
+    users = UserService(db, clock, settings.admin_ids, settings.default_locale, outbox)
     opinions = OpinionService(
         db,
         clock,
@@ -114,7 +115,7 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         db=db,
         clock=clock,
         i18n=I18n(zone, settings.default_locale),
-        users=UserService(db, clock, settings.admin_ids, settings.default_locale, outbox),
+        users=users,
         stations=StationService(db),
         opinions=opinions,
         invitations=InvitationService(db, clock, settings.invitation_ttl_days, outbox),
@@ -158,6 +159,6 @@ def build_services(settings: Settings, db: Database, clock: Clock) -> Services:
         backups=Backups(db, clock, settings, outbox),
         health=Health(db, clock, settings, outbox),
         desk=Desk(db, clock, settings, outbox, opinions),
-        deputy_codes=DeputyCodes(db, clock, settings, outbox),
+        deputy_codes=DeputyCodes(db, clock, settings, outbox, users),
         voice_opinions=VoiceOpinions(db, clock, settings, outbox),
     )

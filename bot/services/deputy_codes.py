@@ -12,6 +12,7 @@ from bot.access import Action, ensure
 from bot.clock import Clock
 from bot.errors import AccessDenied, DomainError, present
 from bot.services.outbox import Outbox
+from bot.services.users import UserService
 from bot.settings import Settings
 from storage import Database
 from storage.db import Tx
@@ -38,14 +39,13 @@ class Meeting(StrEnum):
     BOUND = "bound"  # a voter without a station (or who chose to switch): the deputy's now
     SAME = "same"  # the deputy's station was the voter's already
     ASK = "ask"  # the voter has another station: switch, or keep theirs? Nothing changed yet
-    KEPT = "kept"  # the voter kept their own station; the deputy is not offered
     NOT_VOTER = "not_voter"  # a deputy, staff or liaison: shown the card, nothing changed
 
 
 @dataclass(frozen=True)
 class Met:
     """A deputy's card as the person who opened their code sees it, and what changed.
-    `own`: the voter's own station, when it is another one (ASK, KEPT)."""
+    `own`: the voter's own station, when it is another one (ASK)."""
 
     meeting: Meeting
     deputy: Deputy
@@ -54,7 +54,9 @@ class Met:
 
 
 class DeputyCodes:
-    def __init__(self, db: Database, clock: Clock, settings: Settings, outbox: Outbox) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, settings: Settings, outbox: Outbox, users: UserService
+    ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -62,6 +64,8 @@ class DeputyCodes:
         self.deputies = DeputyRepo(db)
         self.stations = StationRepo(db)
         self.users = UserRepo(db)
+        # the one rule of choosing a station, applied inside this service's transactions
+        self.station_choice = users  # the one rule for choosing a station
 
     async def offered_deputy(self, voter: User) -> Deputy | None:
         """The deputy the voter's next opinion may be addressed to: the one whose code they
@@ -123,7 +127,7 @@ class DeputyCodes:
         async with self.db.transaction() as tx:
             deputy = await self._current(code, tx)
             if actor.station_id is None:
-                await self.users.set_station(tx, actor.telegram_id, deputy.station_id)
+                await self.station_choice.choose_station_in(tx, actor, deputy.station_id)
                 meeting = Meeting.BOUND
             elif actor.station_id == deputy.station_id:
                 meeting = Meeting.SAME
@@ -138,8 +142,8 @@ class DeputyCodes:
         return Met(meeting, deputy, await self._station(deputy))
 
     async def switch(self, actor: User, code: str) -> Met:
-        """The voter asked chose the deputy's station instead of theirs (the one rule of
-        choosing a station: Action.CHOOSE_STATION); met the deputy with it."""
+        """The voter asked chose the deputy's station instead of theirs (chosen as any
+        station is: UserService.choose_station_in); met the deputy with it."""
         ensure(actor, Action.CHOOSE_STATION)
         if actor.role != Role.VOTER:
             raise DomainError("mycode.not_voter")
@@ -147,21 +151,20 @@ class DeputyCodes:
             deputy = await self._current(code, tx)
             meeting = Meeting.SAME if actor.station_id == deputy.station_id else Meeting.BOUND
             if meeting == Meeting.BOUND:
-                await self.users.set_station(tx, actor.telegram_id, deputy.station_id)
+                await self.station_choice.choose_station_in(tx, actor, deputy.station_id)
             await self.users.set_met_deputy(tx, actor.telegram_id, deputy.user_id)
         return Met(meeting, deputy, await self._station(deputy))
 
-    async def keep(self, actor: User, code: str) -> Met:
-        """The voter asked kept their station: nothing changes, and the deputy, who serves
-        elsewhere, is not offered."""
+    async def keep(self, actor: User) -> Station:
+        """The voter asked kept their station, which is returned: nothing changes, and the
+        deputy, who serves elsewhere, is not offered. Whether the code still opens anything
+        does not matter (replaced since the question, say): keeping needs none."""
         ensure(actor, Action.CHOOSE_STATION)
         if actor.role != Role.VOTER:
             raise DomainError("mycode.not_voter")
         if actor.station_id is None:  # a question only a voter with a station is asked
             raise AccessDenied("error.stale_button")
-        deputy = await self._current(code)
-        own = await self.stations.get(actor.station_id)
-        return Met(Meeting.KEPT, deputy, await self._station(deputy), own)
+        return present(await self.stations.get(actor.station_id), "the voter's station")
 
     async def _current(self, code: str, tx: Tx | None = None) -> Deputy:
         deputy = await self.deputies.by_code(code, tx)

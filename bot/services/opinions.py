@@ -54,6 +54,7 @@ TEXT_MIN = 10
 TEXT_MAX = 2000
 # The longest voice message taken as an opinion's body; a longer one is refused clearly.
 VOICE_MAX_SECONDS = 120
+VOICE_MIN_SECONDS = 2  # shorter is a slip of the thumb on 🎤, not an opinion
 MAX_PHOTOS = 3
 # How long the receipt of a new opinion waits for the direct reply to reach the voter; after
 # that (a failed reply, a process that died) the outbox sends the tracking number itself.
@@ -194,9 +195,14 @@ def take_text(draft: OpinionDraft, raw: str | None) -> None:
     draft.voice_file_id = draft.voice_seconds = None
 
 
-def take_voice(draft: OpinionDraft, file_id: str, seconds: int) -> None:
+def take_voice(draft: OpinionDraft, file_id: str, seconds: int, *, forwarded: bool) -> None:
     """A voice message becomes the draft's body, kept by Telegram's file_id with its length,
-    in place of any text typed before; one longer than VOICE_MAX_SECONDS is refused."""
+    in place of any text typed before. Refused: a forwarded one (someone else's voice), one
+    shorter than VOICE_MIN_SECONDS or longer than VOICE_MAX_SECONDS."""
+    if forwarded:
+        raise DomainError("opinion.voice_forwarded")
+    if seconds < VOICE_MIN_SECONDS:
+        raise DomainError("opinion.voice_too_short", seconds=VOICE_MIN_SECONDS)
     if seconds > VOICE_MAX_SECONDS:
         raise DomainError("opinion.voice_too_long", minutes=VOICE_MAX_SECONDS // 60)
     draft.voice_file_id, draft.voice_seconds = file_id, seconds

@@ -62,10 +62,15 @@ class DeputyRepo:
         return changed == 1
 
     async def upsert(self, tx: Tx, user_id: int, name: str, station_id: int, now: datetime) -> None:
+        """A deputy's row, made or updated when an invitation is accepted. A deputy moved to
+        another station loses their code (代表码): the ones handed out at the old station
+        would move its voters to the new one (/mycode makes a new code)."""
         tx.defer(
             "INSERT INTO deputies (user_id, name, station_id, joined_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,"
-            " station_id = excluded.station_id",
+            " station_id = excluded.station_id,"
+            " code = CASE WHEN deputies.station_id = excluded.station_id"
+            " THEN deputies.code END",
             (user_id, name, station_id, stamp(now)),
         )
 
