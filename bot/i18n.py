@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,8 +34,11 @@ def locale_for_language_code(code: str | None, default: str = "zh_CN") -> str:
     return "zh_CN" if code.lower().startswith("zh") else "en"
 
 
+@cache
 def load_catalog(directory: Path) -> Translations:
-    """Merge every .po file of one locale into one Translations object, compiled in memory."""
+    """Merge every .po file of one locale into one Translations object, compiled in memory;
+    once per process (the catalogs are read-only while it runs: every Application of it, the
+    demo's and the tests' many, shares them)."""
     merged = Translations()
     for po_file in sorted(directory.glob("*.po")):
         with po_file.open("rb") as fh:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
@@ -30,7 +30,6 @@ from bot.i18n import N_, Texts
 from bot.runtime.buttons.inbox import (
     AnswerFromNotice,
     AssignFromNotice,
-    AssignTo,
     ClaimFromNotice,
     Compose,
     InboxList,
@@ -60,8 +59,8 @@ from handlers.common import (
     tap_of,
 )
 from handlers.keyboards import button, paged
-from handlers.opinion_card import action_rows, opinion_button, show_card
-from storage.models import Deputy, Opinion
+from handlers.opinion_card import action_rows, deputy_rows, opinion_button, show_card
+from storage.models import Opinion
 
 PER_PAGE = 6
 PREVIEW_CHARS = 20
@@ -201,24 +200,6 @@ async def answer_from_notice(update: Update, context: BotContext) -> str | None:
     if claimed:
         await say(update, context, "inbox.claimed", tracking_no=opinion.tracking_no)
     return await _prompt(update, context, opinion, OpinionAction.ANSWER)
-
-
-def deputy_rows(
-    texts: Texts, opinion: Opinion, deputies: list[Deputy], side: Side
-) -> list[list[InlineKeyboardButton]]:
-    """The deputies of the opinion's station to give it to (its holder ticked), and Back to
-    its card."""
-    rows = [
-        [
-            button(
-                ("✓ " if d.user_id == opinion.holder_id else "") + d.name,
-                AssignTo(side=side, opinion=opinion.id, deputy=d.user_id),
-            )
-        ]
-        for d in deputies
-    ]
-    rows.append([button(texts("nav.back"), OpinionCard(side=side, opinion=opinion.id))])
-    return rows
 
 
 @guarded()

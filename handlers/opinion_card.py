@@ -51,7 +51,7 @@ from bot.services.voice_opinions import VoiceAction, is_voice, voice_kept
 from handlers.common import answer_tap, clip, guarded, respond
 from handlers.desk import visitor_line
 from handlers.keyboards import button
-from storage.models import Opinion, OpinionEvent
+from storage.models import Deputy, Opinion, OpinionEvent
 
 Rows = list[list[InlineKeyboardButton]]
 
@@ -367,14 +367,10 @@ async def release(update: Update, context: BotContext) -> None:
     await acted(update, context, "inbox.released", opinion, side)
 
 
-@guarded()
-async def pick_deputy(update: Update, context: BotContext) -> None:
-    """Staff pick the deputy of the opinion's station to give it to; Back is the card."""
-    tapped = PickDeputy.of(update)
-    side = _listed(context, tapped.side)
-    texts = context.texts
-    opinion, deputies = await context.services.inbox.assignable(context.user, tapped.opinion)
-    rows = [
+def deputy_rows(texts: Texts, opinion: Opinion, deputies: list[Deputy], side: Side) -> Rows:
+    """The deputies of the opinion's station to give it to (its holder ticked), and Back to
+    its card: from the card, and below a staff alert (handlers.inbox)."""
+    rows: Rows = [
         [
             button(
                 ("✓ " if d.user_id == opinion.holder_id else "") + d.name,
@@ -384,6 +380,17 @@ async def pick_deputy(update: Update, context: BotContext) -> None:
         for d in deputies
     ]
     rows.append([button(texts("nav.back"), OpinionCard(side=side, opinion=opinion.id))])
+    return rows
+
+
+@guarded()
+async def pick_deputy(update: Update, context: BotContext) -> None:
+    """Staff pick the deputy of the opinion's station to give it to; Back is the card."""
+    tapped = PickDeputy.of(update)
+    side = _listed(context, tapped.side)
+    texts = context.texts
+    opinion, deputies = await context.services.inbox.assignable(context.user, tapped.opinion)
+    rows = deputy_rows(texts, opinion, deputies, side)
     key = "inbox.pick_deputy" if deputies else "inbox.no_deputies"
     await respond(
         update, context, texts(key, tracking_no=opinion.tracking_no), InlineKeyboardMarkup(rows)

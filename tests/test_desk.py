@@ -574,6 +574,7 @@ async def test_the_visitor_is_shown_to_staff_and_the_holder_only(world: World, p
     zhang = await invite_deputy(world, staff, person, 3001, "张三")
     li = await invite_deputy(world, staff, person, 3002, "Li", language_code="en")
     await enter(staff)
+    await world.outbox.drain()  # the deputies' notices are in their chats before they tap
     [opinion_id] = [r["id"] for r in await world.rows("SELECT id FROM opinions")]
     desk = world.services.desk
 
