@@ -65,7 +65,7 @@ class DeputyCodes:
         self.stations = StationRepo(db)
         self.users = UserRepo(db)
         # the one rule of choosing a station, applied inside this service's transactions
-        self.station_choice = users  # the one rule for choosing a station
+        self.station_choice = users
 
     async def offered_deputy(self, voter: User) -> Deputy | None:
         """The deputy the voter's next opinion may be addressed to: the one whose code they
@@ -110,8 +110,8 @@ class DeputyCodes:
         return deputy
 
     async def _shown(self, deputy: Deputy) -> DeputyCode:
-        station = present(await self.stations.get(deputy.station_id), "the deputy's station")
-        return DeputyCode(deputy, present(deputy.code, "the deputy's code"), station)
+        code = present(deputy.code, "the deputy's code")
+        return DeputyCode(deputy, code, await self._station(deputy))
 
     # --- the voter's side: the link opened -----------------------------------------------
 
