@@ -88,6 +88,7 @@ async def test_opinions_not_the_deputys_to_take_are_refused(
     for absent in (held, other_station, answered, other_street):
         assert absent not in listed  # only what is theirs to take is offered
     draft_before = await world.rows("SELECT data FROM drafts WHERE kind = 'suggest'")
+    await world.outbox.drain()  # the notices of the steps above are out: only the taps' answers
     for tracking_no, key, params in [
         (held, "suggest.opinion_not_yours", {}),
         (other_station, "suggest.opinion_not_yours", {}),
