@@ -125,6 +125,11 @@ class OutboxDispatcher:
         self.services.outbox.on_enqueue(self._wake.set)
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
 
+    @property
+    def running(self) -> bool:
+        """Started and neither stopped nor aborted."""
+        return self._task is not None and not self._stopping
+
     async def stop(self) -> None:
         """Stop claiming, let sends in flight finish and record their outcome."""
         self._stopping = True

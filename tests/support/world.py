@@ -135,7 +135,11 @@ class World:
         return [dict(r) for r in await self.db.fetchall(sql, params)]
 
     async def snapshot(self) -> dict[str, list[str]]:
-        """Every row of every table, to show that nothing at all was written."""
+        """Every row of every table, to show that nothing at all was written. What the outbox
+        had to send goes out first (a notice or a menu queued by an earlier step), so only
+        what happens between two snapshots tells them apart."""
+        if self.outbox.running:
+            await self.outbox.drain()
         tables = await self.rows(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
